@@ -1,0 +1,122 @@
+//! Online backup with SQLite's backup API, verified before it replaces anything.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use rusqlite::backup::Backup;
+
+use super::Store;
+use crate::error::{Error, ErrorKind, Result};
+
+impl Store {
+    /// Copies the database to `path` while the shop keeps running.
+    ///
+    /// The copy is one consistent snapshot: it holds every transaction committed before the
+    /// backup started and none after. Writers are not blocked while it runs. The copy is written
+    /// beside `path`, checked with `integrity_check`, synced to disk, and only then renamed onto
+    /// `path` (replacing an older backup there atomically), so `path` never holds a half-written
+    /// copy. Open the copy with [`Store::open`] and the same key ring to restore it.
+    ///
+    /// The backup holds everything the database holds, wrapped keys included: keep the master
+    /// key out of the backup's storage.
+    ///
+    /// # Errors
+    ///
+    /// A `Storage` error if the copy cannot be written or synced; `NotADatabase` if the copy
+    /// fails its integrity check (nothing is left at `path` then).
+    pub fn backup_to(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let partial = partial_path(path)?;
+        let outcome = self
+            .copy_to(&partial)
+            .and_then(|()| sync_file(&partial))
+            .and_then(|()| {
+                fs::rename(&partial, path)
+                    .map_err(|e| io_error("cannot move the backup into place", path, e))
+            })
+            .and_then(|()| sync_parent_dir(path));
+        if outcome.is_err() {
+            let _ = fs::remove_file(&partial);
+        }
+        outcome
+    }
+
+    fn copy_to(&self, partial: &Path) -> Result<()> {
+        let mut dest = Connection::open(partial).map_err(|e| {
+            Error::new(
+                ErrorKind::Storage,
+                format!("cannot create {}", partial.display()),
+            )
+            .with_source(e)
+        })?;
+        // One step of all pages copies from a single read snapshot, so concurrent commits can
+        // neither tear the copy nor force SQLite to restart it.
+        let mut copy = |src: &Connection| -> Result<()> {
+            let backup = Backup::new(src, &mut dest)?;
+            backup.step(-1)?;
+            Ok(())
+        };
+        match &self.inner.readers {
+            Some(pool) => pool.with(|src| copy(src))?,
+            None => copy(&self.lock_writer())?,
+        }
+        check_integrity(&dest)?;
+        dest.close().map_err(|(_, e)| Error::from(e))
+    }
+}
+
+/// `integrity_check` and `foreign_key_check` of a whole database.
+pub(super) fn check_integrity(conn: &Connection) -> Result<()> {
+    let verdict: String = conn.query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))?;
+    if verdict != "ok" {
+        return Err(Error::new(
+            ErrorKind::NotADatabase,
+            format!("the database is damaged: {verdict}"),
+        ));
+    }
+    let dangling: Option<String> = conn
+        .prepare("PRAGMA foreign_key_check")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .next()
+        .transpose()?;
+    if let Some(table) = dangling {
+        return Err(Error::new(
+            ErrorKind::NotADatabase,
+            format!(
+                "the database is damaged: table {table} has a row whose foreign key points nowhere"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn partial_path(path: &Path) -> Result<PathBuf> {
+    let name = path.file_name().ok_or_else(|| {
+        Error::validation("path", format!("{} does not name a file", path.display()))
+    })?;
+    let mut partial = name.to_os_string();
+    partial.push(format!(".partial-{}", std::process::id()));
+    Ok(path.with_file_name(partial))
+}
+
+fn sync_file(path: &Path) -> Result<()> {
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| io_error("cannot sync the backup", path, e))
+}
+
+/// Makes the rename itself durable.
+fn sync_parent_dir(path: &Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error("cannot sync the backup's directory", parent, e))
+}
+
+fn io_error(what: &str, path: &Path, err: std::io::Error) -> Error {
+    Error::new(ErrorKind::Storage, format!("{what} ({})", path.display())).with_source(err)
+}

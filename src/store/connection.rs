@@ -1,0 +1,138 @@
+//! Opening SQLite connections with the settings every shopkeep connection must have.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// How hard a commit works to survive a power loss.
+///
+/// Both levels keep the database consistent through crashes of the process and of the machine;
+/// they differ in whether the last transactions before a power loss survive it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `synchronous = FULL`: every commit is on stable storage before it returns. An order the
+    /// customer was told about, or an invoice number that was sent, is never lost. The default.
+    #[default]
+    Full,
+    /// `synchronous = NORMAL`: commits are synced to disk at WAL checkpoints only. Faster, and
+    /// still never corrupts the file, but a power loss (not a process crash) may roll back the
+    /// last transactions, so an invoice number already sent to a customer could be issued again
+    /// to someone else. Choose it only where that is acceptable.
+    Normal,
+}
+
+impl Durability {
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
+
+    /// The value `PRAGMA synchronous` reports for this level.
+    pub(crate) fn synchronous_code(self) -> i64 {
+        match self {
+            Durability::Full => 2,
+            Durability::Normal => 1,
+        }
+    }
+}
+
+/// Per-connection settings of a store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnectionSettings {
+    pub(crate) durability: Durability,
+    pub(crate) busy_timeout: Duration,
+}
+
+/// How many prepared statements each connection keeps compiled.
+const STATEMENT_CACHE: usize = 128;
+
+/// Opens a connection to a database file, creating the file if it is missing.
+pub(crate) fn open_file(path: &Path, settings: ConnectionSettings) -> Result<Connection> {
+    if path.is_dir() {
+        return Err(Error::new(
+            ErrorKind::Storage,
+            format!("{} is a directory, not a database file", path.display()),
+        ));
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+        Error::new(
+            ErrorKind::Storage,
+            format!("cannot open the database file {}", path.display()),
+        )
+        .with_source(e)
+    })?;
+    // The first pragmas read the file header: a file that is not SQLite fails here.
+    configure(&conn, settings).map_err(|e| match e.kind() {
+        ErrorKind::NotADatabase => not_a_database_message(e),
+        _ => e,
+    })?;
+    Ok(conn)
+}
+
+/// A SQLite error, with a clear message if it says the file is not a database or is corrupted.
+pub(crate) fn not_a_database(err: rusqlite::Error) -> Error {
+    let error = Error::from(err);
+    match error.kind() {
+        ErrorKind::NotADatabase => not_a_database_message(error),
+        _ => error,
+    }
+}
+
+fn not_a_database_message(cause: Error) -> Error {
+    Error::new(
+        ErrorKind::NotADatabase,
+        "the file is not a SQLite database, or it is corrupted",
+    )
+    .with_source(cause)
+}
+
+/// Opens a private in-memory database (for tests and examples).
+pub(crate) fn open_memory(settings: ConnectionSettings) -> Result<Connection> {
+    let conn = Connection::open_in_memory()?;
+    configure(&conn, settings)?;
+    Ok(conn)
+}
+
+/// Applies the settings that do not write to the file, so that they can be set before we know
+/// whether the file is ours.
+fn configure(conn: &Connection, settings: ConnectionSettings) -> Result<()> {
+    conn.busy_timeout(settings.busy_timeout)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
+         PRAGMA trusted_schema = OFF;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA synchronous = {};",
+        settings.durability.pragma()
+    ))?;
+    Ok(())
+}
+
+/// Switches the file to write-ahead logging (persistent in the file, so done once, by the writer).
+pub(crate) fn enable_wal(conn: &Connection) -> Result<()> {
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if mode.eq_ignore_ascii_case("wal") {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Storage,
+            format!("the database could not switch to WAL mode (it stayed in {mode} mode)"),
+        ))
+    }
+}
+
+/// Makes a reader connection refuse writes, so that a bug cannot write outside the writer's lock.
+pub(crate) fn make_read_only(conn: &Connection) -> Result<()> {
+    conn.execute_batch("PRAGMA query_only = ON;")?;
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! Forward-only schema migrations, recorded in a table of our own.
+//!
+//! Each migration runs in its own `BEGIN IMMEDIATE` transaction together with the row that
+//! records it, so a crash leaves the schema at a whole version. We never touch the file's
+//! `user_version`: the host may use it for its own tables.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use super::connection::not_a_database;
+use crate::clock::Timestamp;
+use crate::error::{Error, ErrorKind, Result};
+
+/// One schema step. Versions start at 1 and have no gaps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    pub(crate) version: u32,
+    pub(crate) name: &'static str,
+    pub(crate) sql: &'static str,
+}
+
+/// Every migration of this shopkeep version, in order.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "store_meta",
+    sql: include_str!("schema/0001_store_meta.sql"),
+}];
+
+/// The table that records applied migrations.
+pub(crate) const SCHEMA_TABLE: &str = "shopkeep_schema";
+
+/// What a file holds before we migrate it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileState {
+    /// No tables at all: a new file, ours to initialise.
+    Empty,
+    /// A shopkeep database at this schema version.
+    Ours(u32),
+}
+
+/// Reads what the file holds without writing anything.
+///
+/// # Errors
+///
+/// `NotADatabase` for a file that is not SQLite, is corrupted, or belongs to another application;
+/// `SchemaTooNew` for a database of a newer shopkeep.
+pub(crate) fn inspect(conn: &Connection, migrations: &[Migration]) -> Result<FileState> {
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(not_a_database)?;
+    if tables == 0 {
+        return Ok(FileState::Empty);
+    }
+    let ours: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
+            [SCHEMA_TABLE],
+            |r| r.get(0),
+        )
+        .map_err(not_a_database)?;
+    if !ours {
+        return Err(Error::new(
+            ErrorKind::NotADatabase,
+            "the file is a SQLite database of another application (it has no shopkeep schema table)",
+        ));
+    }
+    let version = applied_version(conn)?;
+    let supported = latest(migrations);
+    if version > supported {
+        return Err(Error::new(
+            ErrorKind::SchemaTooNew,
+            format!(
+                "the database is at schema version {version}, newer than the {supported} this \
+                 shopkeep {} supports; upgrade shopkeep to open it",
+                env!("CARGO_PKG_VERSION")
+            ),
+        ));
+    }
+    check_names(conn, migrations, version)?;
+    Ok(FileState::Ours(version))
+}
+
+/// Applies every migration above the file's version, each in its own transaction.
+///
+/// Safe against another process migrating the same file at the same time: the version is read
+/// again inside each write transaction.
+pub(crate) fn migrate(
+    conn: &mut Connection,
+    migrations: &[Migration],
+    now: Timestamp,
+) -> Result<()> {
+    for migration in migrations {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} (
+                 version    INTEGER PRIMARY KEY NOT NULL,
+                 name       TEXT NOT NULL,
+                 applied_at TEXT NOT NULL
+             ) STRICT;"
+        ))?;
+        if applied_version(&tx)? >= migration.version {
+            continue;
+        }
+        tx.execute_batch(migration.sql).map_err(|e| {
+            Error::new(
+                ErrorKind::Storage,
+                format!(
+                    "migration {} ({}) failed; the database stays at version {}",
+                    migration.version,
+                    migration.name,
+                    migration.version.saturating_sub(1)
+                ),
+            )
+            .with_source(e)
+        })?;
+        tx.execute(
+            &format!("INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (?1, ?2, ?3)"),
+            rusqlite::params![migration.version, migration.name, now],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The highest applied version, 0 if none.
+pub(crate) fn applied_version(conn: &Connection) -> Result<u32> {
+    let version: Option<u32> = conn
+        .query_row(
+            &format!("SELECT max(version) FROM {SCHEMA_TABLE}"),
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok(version.unwrap_or(0))
+}
+
+fn latest(migrations: &[Migration]) -> u32 {
+    migrations.last().map_or(0, |m| m.version)
+}
+
+/// A recorded migration whose name differs from ours means the file was written by a
+/// different lineage of the schema: refuse rather than guess.
+fn check_names(conn: &Connection, migrations: &[Migration], version: u32) -> Result<()> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT version, name FROM {SCHEMA_TABLE} WHERE version <= ?1 ORDER BY version"
+    ))?;
+    let rows = stmt.query_map([version], |r| {
+        Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (v, name) = row?;
+        let expected = migrations.iter().find(|m| m.version == v).map(|m| m.name);
+        if expected != Some(name.as_str()) {
+            return Err(Error::new(
+                ErrorKind::NotADatabase,
+                format!(
+                    "schema version {v} is recorded as {name:?}, which this shopkeep does not know"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STEPS: &[Migration] = &[
+        Migration {
+            version: 1,
+            name: "store_meta",
+            sql: include_str!("schema/0001_store_meta.sql"),
+        },
+        Migration {
+            version: 2,
+            name: "widgets",
+            sql: "CREATE TABLE widgets (id INTEGER PRIMARY KEY);",
+        },
+        Migration {
+            version: 3,
+            name: "widget_names",
+            sql: "ALTER TABLE widgets ADD COLUMN name TEXT;",
+        },
+    ];
+
+    fn now() -> Timestamp {
+        Timestamp::from_unix_millis(1_800_000_000_000).unwrap()
+    }
+
+    #[test]
+    fn an_older_schema_is_migrated_forward_keeping_its_data() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, &STEPS[..2], now()).unwrap();
+        conn.execute("INSERT INTO widgets (id) VALUES (7)", [])
+            .unwrap();
+        assert_eq!(inspect(&conn, STEPS).unwrap(), FileState::Ours(2));
+
+        migrate(&mut conn, STEPS, now()).unwrap();
+        assert_eq!(inspect(&conn, STEPS).unwrap(), FileState::Ours(3));
+        let (id, name): (i64, Option<String>) = conn
+            .query_row("SELECT id, name FROM widgets", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((id, name), (7, None));
+        let recorded: Vec<String> = conn
+            .prepare("SELECT name FROM shopkeep_schema ORDER BY version")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(recorded, ["store_meta", "widgets", "widget_names"]);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, STEPS, now()).unwrap();
+        let err = inspect(&conn, &STEPS[..2]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::SchemaTooNew);
+        assert!(err.to_string().contains("version 3"), "{err}");
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_previous_version_whole() {
+        let broken = [
+            STEPS[0],
+            STEPS[1],
+            Migration {
+                version: 3,
+                name: "broken",
+                sql: "CREATE TABLE half (x); SELEC nonsense;",
+            },
+        ];
+        let mut conn = Connection::open_in_memory().unwrap();
+        let err = migrate(&mut conn, &broken, now()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Storage);
+        assert_eq!(applied_version(&conn).unwrap(), 2);
+        let half: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'half')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            !half,
+            "the failed migration's first statement was rolled back"
+        );
+    }
+
+    #[test]
+    fn a_foreign_lineage_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, &STEPS[..1], now()).unwrap();
+        conn.execute("UPDATE shopkeep_schema SET name = 'renamed'", [])
+            .unwrap();
+        assert_eq!(
+            inspect(&conn, STEPS).unwrap_err().kind(),
+            ErrorKind::NotADatabase
+        );
+    }
+
+    #[test]
+    fn the_real_migrations_are_numbered_without_gaps() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1, "{}", m.name);
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! The [`Store`]: one SQLite file, opened, migrated, pooled and backed up.
+//!
+//! A store holds one writer connection and a small pool of readers. Every write runs in a
+//! `BEGIN IMMEDIATE` transaction through one helper, so that the business change, its audit
+//! entry and its outbox event commit together or not at all, and no repository can forget to
+//! take the write lock up front (a deferred transaction that upgrades to a writer later is what
+//! turns concurrent SQLite writers into `SQLITE_BUSY` errors). Readers run in WAL mode beside
+//! the writer without blocking it. See `docs/architecture.md` for the whole model.
+
+mod backup;
+mod connection;
+mod migrate;
+mod pool;
+mod report;
+#[cfg(test)]
+mod tests;
+
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use connection::Durability;
+pub use report::{ConnectionReport, ConnectionRole};
+
+use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::crypto::KeyRing;
+use crate::error::{Error, Result};
+use connection::ConnectionSettings;
+use migrate::{FileState, MIGRATIONS};
+use pool::ReaderPool;
+
+/// The default number of reader connections of a file store.
+const DEFAULT_READERS: usize = 4;
+/// The most reader connections a store may have.
+const MAX_READERS: usize = 64;
+/// How long a connection waits for another process's lock before giving up.
+const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A shop's database: the entry point of shopkeep.
+///
+/// `Store` is cheap to clone (an `Arc`), `Send` and `Sync`: open it once at start-up and hand
+/// clones to every thread or request handler. Every call blocks on SQLite; an async host runs
+/// calls through its runtime's blocking pool (see `docs/architecture.md`).
+///
+/// ```
+/// use shopkeep::{KeyRing, Store};
+///
+/// let dir = tempfile::tempdir()?;
+/// let store = Store::open(dir.path().join("shop.db"), KeyRing::from_master_key([7; 32]))?;
+/// assert!(store.schema_version()? >= 1);
+/// store.verify_integrity()?;
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    /// `None` for an in-memory store, whose one connection serves reads and writes alike.
+    readers: Option<ReaderPool>,
+    clock: Arc<dyn Clock>,
+    #[allow(dead_code)] // used by the key hierarchy of the security core
+    keys: KeyRing,
+    path: Option<PathBuf>,
+    settings: ConnectionSettings,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .field(
+                "readers",
+                &self.inner.readers.as_ref().map_or(0, ReaderPool::size),
+            )
+            .field("durability", &self.inner.settings.durability)
+            .field("clock", &self.inner.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to open a [`Store`]: durability, pool size, lock timeout and clock.
+///
+/// ```
+/// use std::time::Duration;
+/// use shopkeep::{Clock, Durability, KeyRing, ManualClock, Store, Timestamp};
+///
+/// let clock = ManualClock::new(Timestamp::parse_rfc3339("2026-01-01T00:00:00Z")?);
+/// let dir = tempfile::tempdir()?;
+/// let store = Store::options()
+///     .durability(Durability::Normal)
+///     .readers(2)
+///     .busy_timeout(Duration::from_secs(10))
+///     .clock(clock.clone())
+///     .open(dir.path().join("shop.db"), KeyRing::from_master_key([7; 32]))?;
+/// assert_eq!(store.now(), clock.now());
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct StoreOptions {
+    durability: Durability,
+    readers: usize,
+    busy_timeout: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durability: Durability::default(),
+            readers: DEFAULT_READERS,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl StoreOptions {
+    /// The defaults: [`Durability::Full`], 4 readers, a 5 s busy timeout, the system clock.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How hard each commit works to survive a power loss. See [`Durability`].
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// The number of reader connections (1 to 64) of a file store. Reads beyond this many at
+    /// once wait for a reader to come back.
+    pub fn readers(mut self, readers: usize) -> Self {
+        self.readers = readers;
+        self
+    }
+
+    /// How long a write waits for another process's lock before it fails with a `Storage`
+    /// error. Writers of the same `Store` queue on an in-process lock and never see it.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// The clock every "now" of the store is read from.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Opens the database file at `path`, creating it if it does not exist and migrating its
+    /// schema to this version of shopkeep.
+    ///
+    /// Nothing is written to an existing file until it has been recognised as a shopkeep
+    /// database of this or an older version.
+    ///
+    /// # Errors
+    ///
+    /// - `Validation` (field `readers`) for a pool size outside 1 to 64;
+    /// - `NotADatabase` if the file is not SQLite, is corrupted, or belongs to another application;
+    /// - `SchemaTooNew` if a newer shopkeep wrote it;
+    /// - `Storage` if the file cannot be opened or written (a missing directory, a read-only path).
+    pub fn open(self, path: impl AsRef<Path>, keys: KeyRing) -> Result<Store> {
+        let path = path.as_ref();
+        if !(1..=MAX_READERS).contains(&self.readers) {
+            return Err(Error::validation(
+                "readers",
+                format!(
+                    "a store has 1 to {MAX_READERS} readers, not {}",
+                    self.readers
+                ),
+            ));
+        }
+        let settings = self.settings();
+        let mut writer = connection::open_file(path, settings)?;
+        let state = migrate::inspect(&writer, MIGRATIONS)?;
+        connection::enable_wal(&writer)?;
+        if state != FileState::Ours(latest_version()) {
+            migrate::migrate(&mut writer, MIGRATIONS, self.clock.now())?;
+        }
+        let readers = (0..self.readers)
+            .map(|_| {
+                let reader = connection::open_file(path, settings)?;
+                connection::make_read_only(&reader)?;
+                Ok(reader)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self.build(
+            writer,
+            Some(ReaderPool::new(readers)),
+            Some(path.to_path_buf()),
+            keys,
+        ))
+    }
+
+    /// Opens a fresh, private in-memory store, for tests and examples.
+    ///
+    /// It is one database on one connection (in-memory SQLite has no WAL, and shared-cache mode
+    /// fails with locking errors that no timeout retries), so reads and writes take turns.
+    ///
+    /// # Errors
+    ///
+    /// A `Storage` error if SQLite cannot allocate the database.
+    pub fn open_in_memory(self, keys: KeyRing) -> Result<Store> {
+        let settings = self.settings();
+        let mut conn = connection::open_memory(settings)?;
+        migrate::migrate(&mut conn, MIGRATIONS, self.clock.now())?;
+        Ok(self.build(conn, None, None, keys))
+    }
+
+    fn build(
+        self,
+        writer: Connection,
+        readers: Option<ReaderPool>,
+        path: Option<PathBuf>,
+        keys: KeyRing,
+    ) -> Store {
+        let settings = self.settings();
+        Store {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                clock: self.clock,
+                keys,
+                path,
+                settings,
+            }),
+        }
+    }
+
+    fn settings(&self) -> ConnectionSettings {
+        ConnectionSettings {
+            durability: self.durability,
+            busy_timeout: self.busy_timeout,
+        }
+    }
+}
+
+fn latest_version() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+impl Store {
+    /// Opens (or creates) the database file at `path` with the default [`StoreOptions`].
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreOptions::open`].
+    pub fn open(path: impl AsRef<Path>, keys: KeyRing) -> Result<Store> {
+        StoreOptions::new().open(path, keys)
+    }
+
+    /// Opens a fresh in-memory store with the default [`StoreOptions`], for tests and examples.
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreOptions::open_in_memory`].
+    pub fn open_in_memory(keys: KeyRing) -> Result<Store> {
+        StoreOptions::new().open_in_memory(keys)
+    }
+
+    /// Options to open a store with: durability, pool size, busy timeout, clock.
+    pub fn options() -> StoreOptions {
+        StoreOptions::new()
+    }
+
+    /// The database file, or `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// The current time by the store's clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// The schema version of the database (the number of migrations applied).
+    ///
+    /// # Errors
+    ///
+    /// A `Storage` error if the database cannot be read.
+    pub fn schema_version(&self) -> Result<u32> {
+        self.read(|tx| migrate::applied_version(tx))
+    }
+
+    /// Checks the whole file with SQLite's `integrity_check` and `foreign_key_check`.
+    ///
+    /// This reads every page: run it from a maintenance job, not on every request.
+    ///
+    /// # Errors
+    ///
+    /// `NotADatabase` naming the first problem found if the file is damaged; `Storage` if it
+    /// cannot be read.
+    pub fn verify_integrity(&self) -> Result<()> {
+        self.read(|tx| backup::check_integrity(tx))
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`): committed if `f` returns `Ok`,
+    /// rolled back if it returns `Err`. The only way the crate writes.
+    #[allow(dead_code)] // the first repository (the key ring) arrives with the security core
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let conn = self.lock_writer();
+        run_in_transaction(&conn, "BEGIN IMMEDIATE", self.now(), f)
+    }
+
+    /// Runs `f` in a read transaction on a pooled reader, so that all of its queries see one
+    /// snapshot. Readers refuse writes (`query_only`).
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let now = self.now();
+        match &self.inner.readers {
+            Some(pool) => pool.with(|conn| run_in_transaction(conn, "BEGIN DEFERRED", now, f)),
+            None => run_in_transaction(&self.lock_writer(), "BEGIN DEFERRED", now, f),
+        }
+    }
+
+    /// The writer connection, out of any transaction.
+    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
+        let conn = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // A panic inside a transaction poisons the lock and may leave the transaction open;
+        // roll it back so the next writer starts clean.
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        conn
+    }
+}
+
+fn run_in_transaction<T>(
+    conn: &Connection,
+    begin: &str,
+    now: Timestamp,
+    f: impl FnOnce(&Tx<'_>) -> Result<T>,
+) -> Result<T> {
+    conn.execute_batch(begin)?;
+    let outcome = f(&Tx { conn, now });
+    let finish = match &outcome {
+        Ok(_) => conn.execute_batch("COMMIT"),
+        Err(_) => conn.execute_batch("ROLLBACK"),
+    };
+    if let Err(err) = finish {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        return Err(err.into());
+    }
+    outcome
+}
+
+/// A connection inside a transaction, with the one "now" the whole operation uses.
+pub(crate) struct Tx<'c> {
+    conn: &'c Connection,
+    now: Timestamp,
+}
+
+impl Tx<'_> {
+    /// The time the operation started, read once from the store's clock.
+    #[allow(dead_code)]
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now
+    }
+}
+
+impl Deref for Tx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}

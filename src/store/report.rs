@@ -1,0 +1,132 @@
+//! What each pooled connection is really set to, read back from SQLite.
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::{Durability, Store};
+use crate::error::Result;
+
+/// Which job a connection does in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionRole {
+    /// The one connection that writes.
+    Writer,
+    /// A pooled connection that only reads.
+    Reader,
+}
+
+/// The settings of one connection as SQLite reports them (not as they were asked for).
+///
+/// From [`Store::connection_report`], for health checks and for tests that hold the store to its
+/// promises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionReport {
+    role: ConnectionRole,
+    journal_mode: String,
+    durability: Option<Durability>,
+    foreign_keys: bool,
+    secure_delete: bool,
+    trusted_schema: bool,
+    query_only: bool,
+    busy_timeout: Duration,
+}
+
+impl ConnectionReport {
+    /// Writer or reader.
+    pub fn role(&self) -> ConnectionRole {
+        self.role
+    }
+
+    /// `PRAGMA journal_mode`, lower case: `wal` for a file store, `memory` in memory.
+    pub fn journal_mode(&self) -> &str {
+        &self.journal_mode
+    }
+
+    /// `PRAGMA synchronous` as a [`Durability`], or `None` for a level shopkeep never sets.
+    pub fn durability(&self) -> Option<Durability> {
+        self.durability
+    }
+
+    /// `PRAGMA foreign_keys`.
+    pub fn foreign_keys(&self) -> bool {
+        self.foreign_keys
+    }
+
+    /// `PRAGMA secure_delete`: deleted content is overwritten with zeros.
+    pub fn secure_delete(&self) -> bool {
+        self.secure_delete
+    }
+
+    /// `PRAGMA trusted_schema`: off, so that the schema cannot call functions with side effects.
+    pub fn trusted_schema(&self) -> bool {
+        self.trusted_schema
+    }
+
+    /// `PRAGMA query_only`: on for readers.
+    pub fn query_only(&self) -> bool {
+        self.query_only
+    }
+
+    /// `PRAGMA busy_timeout`.
+    pub fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
+    }
+
+    fn read(conn: &Connection, role: ConnectionRole) -> Result<Self> {
+        let pragma = |name: &str| -> rusqlite::Result<i64> {
+            conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+        };
+        let synchronous = pragma("synchronous")?;
+        let durability = [Durability::Full, Durability::Normal]
+            .into_iter()
+            .find(|d| d.synchronous_code() == synchronous);
+        Ok(ConnectionReport {
+            role,
+            journal_mode: conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?
+                .to_ascii_lowercase(),
+            durability,
+            foreign_keys: pragma("foreign_keys")? == 1,
+            secure_delete: pragma("secure_delete")? == 1,
+            trusted_schema: pragma("trusted_schema")? == 1,
+            query_only: pragma("query_only")? == 1,
+            busy_timeout: Duration::from_millis(pragma("busy_timeout")?.try_into().unwrap_or(0)),
+        })
+    }
+}
+
+impl Store {
+    /// Reads back the settings of every connection the store holds: the writer first, then
+    /// each reader. Waits until every reader is free.
+    ///
+    /// ```
+    /// use shopkeep::{ConnectionRole, KeyRing, Store};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::open(dir.path().join("shop.db"), KeyRing::from_master_key([7; 32]))?;
+    /// for conn in store.connection_report()? {
+    ///     assert_eq!(conn.journal_mode(), "wal");
+    ///     assert!(conn.foreign_keys() && conn.secure_delete());
+    ///     assert_eq!(conn.query_only(), conn.role() == ConnectionRole::Reader);
+    /// }
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A `Storage` error if a connection cannot be queried.
+    pub fn connection_report(&self) -> Result<Vec<ConnectionReport>> {
+        let mut report = vec![ConnectionReport::read(
+            &self.lock_writer(),
+            ConnectionRole::Writer,
+        )?];
+        if let Some(pool) = &self.inner.readers {
+            report.extend(
+                pool.with_each(|conn| ConnectionReport::read(conn, ConnectionRole::Reader))?,
+            );
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,346 @@
+//! Store tests that need the crate-private write and read helpers.
+//!
+//! Integration tests of the public surface (bad files, backup restore) live in `tests/store.rs`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::error::ErrorKind;
+
+fn keys() -> KeyRing {
+    KeyRing::from_master_key([42; 32])
+}
+
+/// A scratch table: every write adds one row to `a` and one to `b` and bumps a counter by
+/// read-modify-write, so a torn or interleaved transaction shows as unequal counts.
+fn create_scratch(store: &Store) {
+    store
+        .write(|tx| {
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS a (id INTEGER PRIMARY KEY, writer TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS b (id INTEGER PRIMARY KEY, writer TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+                 INSERT OR IGNORE INTO counter (id, n) VALUES (1, 0);",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn write_pair(store: &Store, writer: &str) -> Result<()> {
+    store.write(|tx| {
+        tx.execute("INSERT INTO a (writer) VALUES (?1)", [writer])?;
+        let n: i64 = tx.query_row("SELECT n FROM counter WHERE id = 1", [], |r| r.get(0))?;
+        tx.execute("INSERT INTO b (writer) VALUES (?1)", [writer])?;
+        tx.execute("UPDATE counter SET n = ?1 WHERE id = 1", [n + 1])?;
+        Ok(())
+    })
+}
+
+/// (rows in a, rows in b, counter) read in one snapshot.
+fn counts(store: &Store) -> (i64, i64, i64) {
+    store
+        .read(|tx| {
+            Ok(tx.query_row(
+                "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT n FROM counter)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?)
+        })
+        .unwrap()
+}
+
+fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    (dir, path)
+}
+
+#[test]
+fn every_pooled_connection_has_the_promised_pragmas() {
+    let (_dir, path) = temp_db();
+    let store = Store::options().readers(3).open(&path, keys()).unwrap();
+    let report = store.connection_report().unwrap();
+    assert_eq!(report.len(), 4, "one writer and three readers");
+    assert_eq!(
+        report
+            .iter()
+            .filter(|c| c.role() == ConnectionRole::Writer)
+            .count(),
+        1
+    );
+    for conn in &report {
+        assert_eq!(conn.journal_mode(), "wal", "{conn:?}");
+        assert_eq!(conn.durability(), Some(Durability::Full), "{conn:?}");
+        assert!(conn.foreign_keys(), "{conn:?}");
+        assert!(conn.secure_delete(), "{conn:?}");
+        assert!(!conn.trusted_schema(), "{conn:?}");
+        assert_eq!(conn.busy_timeout(), DEFAULT_BUSY_TIMEOUT, "{conn:?}");
+        assert_eq!(
+            conn.query_only(),
+            conn.role() == ConnectionRole::Reader,
+            "{conn:?}"
+        );
+    }
+
+    let store = Store::options()
+        .durability(Durability::Normal)
+        .busy_timeout(Duration::from_millis(1234))
+        .open(&path, keys())
+        .unwrap();
+    for conn in store.connection_report().unwrap() {
+        assert_eq!(conn.durability(), Some(Durability::Normal));
+        assert_eq!(conn.busy_timeout(), Duration::from_millis(1234));
+    }
+}
+
+#[test]
+fn the_in_memory_store_is_one_database_in_memory_journal_mode() {
+    let store = Store::open_in_memory(keys()).unwrap();
+    let report = store.connection_report().unwrap();
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0].journal_mode(), "memory");
+    assert!(report[0].foreign_keys() && report[0].secure_delete());
+    create_scratch(&store);
+    write_pair(&store, "mem").unwrap();
+    // Reads see the write: the same database, not a second empty one.
+    assert_eq!(counts(&store), (1, 1, 1));
+}
+
+#[test]
+fn readers_refuse_to_write() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path, keys()).unwrap();
+    create_scratch(&store);
+    let err = store
+        .read(|tx| Ok(tx.execute("INSERT INTO a (writer) VALUES ('reader')", [])?))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Storage);
+    assert_eq!(counts(&store), (0, 0, 0));
+}
+
+#[test]
+fn a_failed_write_changes_nothing() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path, keys()).unwrap();
+    create_scratch(&store);
+    let err = store
+        .write(|tx| {
+            tx.execute("INSERT INTO a (writer) VALUES ('doomed')", [])?;
+            Err::<(), _>(Error::validation("quantity", "no"))
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "quantity" });
+    assert_eq!(counts(&store), (0, 0, 0));
+    // The writer is usable again and not stuck inside the failed transaction.
+    write_pair(&store, "after").unwrap();
+    assert_eq!(counts(&store), (1, 1, 1));
+}
+
+#[test]
+fn a_write_sees_one_now_from_the_clock() {
+    let clock = crate::ManualClock::new(Timestamp::parse_rfc3339("2026-03-01T12:00:00Z").unwrap());
+    let store = Store::options()
+        .clock(clock.clone())
+        .open_in_memory(keys())
+        .unwrap();
+    let seen = store
+        .write(|tx| {
+            let first = tx.now();
+            clock.advance(Duration::from_secs(60));
+            Ok((first, tx.now()))
+        })
+        .unwrap();
+    assert_eq!(seen.0, seen.1, "one operation, one now");
+    assert_eq!(store.now().to_string(), "2026-03-01T12:01:00.000000Z");
+}
+
+#[test]
+fn concurrent_writers_in_threads_never_see_busy() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path, keys()).unwrap();
+    create_scratch(&store);
+    let threads = 8;
+    let per_thread = 150;
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for _ in 0..per_thread {
+                    write_pair(&store, &format!("thread-{t}"))?;
+                    // Reads interleave with writes on the pool.
+                    let (a, b, _) = counts(&store);
+                    assert_eq!(a, b, "a reader saw half a transaction");
+                }
+                Ok::<(), Error>(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let total = threads * per_thread;
+    assert_eq!(counts(&store), (total, total, total));
+}
+
+/// Environment variable that turns `child_writer` from a no-op into a writer process.
+const CHILD_DB: &str = "SHOPKEEP_TEST_CHILD_DB";
+const CHILD_ROWS: &str = "SHOPKEEP_TEST_CHILD_ROWS";
+
+/// Not a test by itself: the body of the second process of the multi-process tests, which run
+/// this test binary again with `CHILD_DB` set.
+#[test]
+fn child_writer() {
+    let Ok(path) = std::env::var(CHILD_DB) else {
+        return;
+    };
+    let rows: i64 = std::env::var(CHILD_ROWS)
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(i64::MAX);
+    let store = Store::open(&path, keys()).unwrap();
+    create_scratch(&store);
+    let mut written = 0;
+    while written < rows {
+        write_pair(&store, "child").unwrap();
+        written += 1;
+    }
+}
+
+fn spawn_child(path: &Path, rows: Option<i64>) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "store::tests::child_writer",
+        "--nocapture",
+        "--test-threads",
+        "1",
+    ])
+    .env(CHILD_DB, path)
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit());
+    if let Some(rows) = rows {
+        cmd.env(CHILD_ROWS, rows.to_string());
+    }
+    cmd.spawn().unwrap()
+}
+
+#[test]
+fn a_second_process_writes_the_same_file() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path, keys()).unwrap();
+    create_scratch(&store);
+    let child_rows = 300;
+    let mut child = spawn_child(&path, Some(child_rows));
+    let mut ours = 0;
+    // Keep writing while the child does, so the two processes really contend for the lock.
+    while child.try_wait().unwrap().is_none() || ours < 100 {
+        write_pair(&store, "parent").unwrap();
+        ours += 1;
+    }
+    assert!(child.wait().unwrap().success(), "the child process failed");
+    let total = child_rows + ours;
+    assert_eq!(counts(&store), (total, total, total));
+    let by_child: i64 = store
+        .read(|tx| {
+            Ok(
+                tx.query_row("SELECT count(*) FROM a WHERE writer = 'child'", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .unwrap();
+    assert_eq!(by_child, child_rows);
+}
+
+#[test]
+fn a_process_killed_mid_write_leaves_a_whole_database() {
+    let (_dir, path) = temp_db();
+    let store = Arc::new(Store::open(&path, keys()).unwrap());
+    create_scratch(&store);
+    let mut child = spawn_child(&path, None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counts(&store).0 < 50 {
+        assert!(Instant::now() < deadline, "the child wrote nothing");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the child died on its own"
+        );
+        std::thread::yield_now();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(store);
+
+    let store = Store::open(&path, keys()).unwrap();
+    store.verify_integrity().unwrap();
+    let (a, b, n) = counts(&store);
+    assert!(a >= 50);
+    assert_eq!((a, b), (n, n), "a killed writer left half a transaction");
+    // And the file still takes writes.
+    write_pair(&store, "survivor").unwrap();
+    assert_eq!(counts(&store).2, n + 1);
+}
+
+#[test]
+fn backup_during_writes_is_a_consistent_snapshot() {
+    let (dir, path) = temp_db();
+    let store = Store::open(&path, keys()).unwrap();
+    create_scratch(&store);
+    for _ in 0..200 {
+        write_pair(&store, "before").unwrap();
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let store = store.clone();
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut written = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                write_pair(&store, "during").unwrap();
+                written += 1;
+            }
+            written
+        })
+    };
+    let backups: Vec<PathBuf> = (0..3)
+        .map(|i| dir.path().join(format!("backup-{i}.db")))
+        .collect();
+    for backup in &backups {
+        store.backup_to(backup).unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let during = writer.join().unwrap();
+    let (live, _, _) = counts(&store);
+    assert_eq!(live, 200 + during);
+
+    for backup in &backups {
+        let restored = Store::open(backup, keys()).unwrap();
+        restored.verify_integrity().unwrap();
+        let (a, b, n) = counts(&restored);
+        assert!(a >= 200 && a <= live, "{a} rows outside 200..={live}");
+        assert_eq!((a, b), (n, n), "the backup holds half a transaction");
+    }
+    // No partial file is left beside the backups.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".partial-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_in_memory_store_backs_up_to_a_file() {
+    let (dir, _) = temp_db();
+    let store = Store::open_in_memory(keys()).unwrap();
+    create_scratch(&store);
+    write_pair(&store, "mem").unwrap();
+    let backup = dir.path().join("copy.db");
+    store.backup_to(&backup).unwrap();
+    let restored = Store::open(&backup, keys()).unwrap();
+    assert_eq!(counts(&restored), (1, 1, 1));
+}

@@ -1,0 +1,220 @@
+//! The store's public promises about files: bad files are refused unchanged, schemas only move
+//! forward, backups restore.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use shopkeep::{ErrorKind, KeyRing, Store};
+
+fn keys() -> KeyRing {
+    KeyRing::from_master_key([9; 32])
+}
+
+fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    (dir, path)
+}
+
+/// Every file in the directory with its bytes, to prove that a refused open wrote nothing.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn assert_refused_unchanged(dir: &Path, path: &Path, kind: ErrorKind, needle: &str) {
+    let before = snapshot(dir);
+    let err = Store::open(path, keys()).unwrap_err();
+    assert_eq!(err.kind(), kind, "{err}");
+    assert!(
+        err.to_string().contains(needle),
+        "{err:?} does not mention {needle:?}"
+    );
+    assert_eq!(
+        snapshot(dir),
+        before,
+        "a refused open changed the directory"
+    );
+}
+
+#[test]
+fn a_new_file_is_created_and_reopened() {
+    let (_dir, path) = temp_db();
+    let version = Store::open(&path, keys())
+        .unwrap()
+        .schema_version()
+        .unwrap();
+    assert!(version >= 1);
+    let store = Store::open(&path, keys()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), version);
+    assert_eq!(store.path(), Some(path.as_path()));
+}
+
+#[test]
+fn a_garbage_file_is_refused_and_left_as_it_was() {
+    let (dir, path) = temp_db();
+    let garbage: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    fs::write(&path, &garbage).unwrap();
+    assert_refused_unchanged(
+        dir.path(),
+        &path,
+        ErrorKind::NotADatabase,
+        "not a SQLite database",
+    );
+}
+
+#[test]
+fn a_text_file_is_refused_and_left_as_it_was() {
+    let (dir, path) = temp_db();
+    fs::write(&path, "name,price\nmug,12.90\n").unwrap();
+    assert_refused_unchanged(
+        dir.path(),
+        &path,
+        ErrorKind::NotADatabase,
+        "not a SQLite database",
+    );
+}
+
+#[test]
+fn another_applications_database_is_refused_and_left_as_it_was() {
+    let (dir, path) = temp_db();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+        .unwrap();
+    drop(conn);
+    assert_refused_unchanged(
+        dir.path(),
+        &path,
+        ErrorKind::NotADatabase,
+        "another application",
+    );
+}
+
+#[test]
+fn a_corrupted_database_is_refused_and_left_as_it_was() {
+    let (dir, path) = temp_db();
+    drop(Store::open(&path, keys()).unwrap());
+    // Page 1 holds the schema; overwrite it past the 100-byte header with noise.
+    let mut bytes = fs::read(&path).unwrap();
+    assert!(bytes.len() >= 4096);
+    for (i, b) in bytes.iter_mut().enumerate().take(4096).skip(100) {
+        *b = (i * 7 + 13) as u8;
+    }
+    fs::write(&path, &bytes).unwrap();
+    assert_refused_unchanged(dir.path(), &path, ErrorKind::NotADatabase, "corrupted");
+}
+
+#[test]
+fn a_database_from_a_newer_shopkeep_is_refused_and_left_as_it_was() {
+    let (dir, path) = temp_db();
+    let current = Store::open(&path, keys())
+        .unwrap()
+        .schema_version()
+        .unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "INSERT INTO shopkeep_schema (version, name, applied_at) VALUES (?1, 'from_the_future', '2099-01-01T00:00:00.000000Z')",
+        [current + 1],
+    )
+    .unwrap();
+    // Leave no WAL behind, so the snapshot compares the main file alone.
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    drop(conn);
+    assert_refused_unchanged(
+        dir.path(),
+        &path,
+        ErrorKind::SchemaTooNew,
+        &format!("version {}", current + 1),
+    );
+}
+
+#[test]
+fn a_missing_directory_is_a_storage_error_that_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no").join("such").join("shop.db");
+    let err = Store::open(&path, keys()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Storage);
+    assert!(err.to_string().contains("shop.db"), "{err}");
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the SQLite cause is chained"
+    );
+    assert!(snapshot(dir.path()).is_empty());
+}
+
+#[test]
+fn a_directory_is_not_a_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Store::open(dir.path(), keys()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Storage);
+    assert!(err.to_string().contains("is a directory"), "{err}");
+}
+
+#[test]
+fn a_pool_size_out_of_range_is_a_validation_error() {
+    let (dir, path) = temp_db();
+    for readers in [0, 65] {
+        let err = Store::options()
+            .readers(readers)
+            .open(&path, keys())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Validation { field: "readers" });
+    }
+    assert!(
+        snapshot(dir.path()).is_empty(),
+        "a rejected option created the file"
+    );
+}
+
+#[test]
+fn a_backup_opens_as_a_store_and_replaces_an_older_backup() {
+    let (dir, path) = temp_db();
+    let store = Store::open(&path, keys()).unwrap();
+    let backup = dir.path().join("backup.db");
+    fs::write(&backup, "an older backup").unwrap();
+    store.backup_to(&backup).unwrap();
+    let restored = Store::open(&backup, keys()).unwrap();
+    restored.verify_integrity().unwrap();
+    assert_eq!(
+        restored.schema_version().unwrap(),
+        store.schema_version().unwrap()
+    );
+}
+
+#[test]
+fn a_backup_into_a_missing_directory_fails_cleanly() {
+    let (dir, path) = temp_db();
+    let store = Store::open(&path, keys()).unwrap();
+    let err = store
+        .backup_to(dir.path().join("gone").join("b.db"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Storage);
+}
+
+#[test]
+fn store_is_send_sync_clone_and_debug_hides_keys() {
+    fn assert_traits<T: Send + Sync + Clone + std::fmt::Debug>() {}
+    assert_traits::<Store>();
+    let store = Store::open_in_memory(keys()).unwrap();
+    let shown = format!("{store:?}");
+    assert!(shown.contains("Store") && !shown.contains("[9"), "{shown}");
+}
