@@ -50,6 +50,8 @@
 //! - `bundled` (default): compile SQLite from source instead of linking the system library.
 #![deny(missing_docs)]
 
+#[cfg(feature = "bench-internals")]
+pub mod bench_internals;
 mod clock;
 mod crypto;
 mod error;
@@ -57,7 +59,9 @@ pub mod money;
 mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use crypto::KeyRing;
+pub use crypto::{
+    KeyRing, Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy, Verification,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};

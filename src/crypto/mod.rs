@@ -1,7 +1,22 @@
-//! Cryptography: the key ring that protects the store's secrets.
+//! Cryptography: the key hierarchy, envelope and field encryption, blind index, passwords.
 //!
-//! Nothing else in the crate does its own cryptography.
+//! Nothing else in the crate does its own cryptography, and nothing here knows SQL: the store
+//! reads and writes the wrapped keys, this module turns them into working keys.
+//! `docs/security.md` describes the design and the byte layouts.
 
-mod keyring;
+mod aead;
+pub(crate) mod data_keys;
+// Field encryption is exercised by its tests; the customers repository is its first caller.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod field;
+pub(crate) mod keyring;
+pub(crate) mod keys;
+mod password;
+#[cfg_attr(not(test), allow(dead_code))]
+mod sealed;
+pub(crate) mod secret;
 
 pub use keyring::KeyRing;
+pub use password::{
+    Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy, Verification,
+};

@@ -19,11 +19,18 @@ pub(crate) struct Migration {
 }
 
 /// Every migration of this shopkeep version, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "store_meta",
-    sql: include_str!("schema/0001_store_meta.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "store_meta",
+        sql: include_str!("schema/0001_store_meta.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "data_keys",
+        sql: include_str!("schema/0002_data_keys.sql"),
+    },
+];
 
 /// The table that records applied migrations.
 pub(crate) const SCHEMA_TABLE: &str = "shopkeep_schema";

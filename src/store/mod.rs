@@ -9,6 +9,7 @@
 
 mod backup;
 mod connection;
+mod keys;
 mod migrate;
 mod pool;
 mod report;
@@ -27,6 +28,8 @@ pub use report::{ConnectionReport, ConnectionRole};
 
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::crypto::KeyRing;
+use crate::crypto::data_keys::{CACHE_CAPACITY, DataKeyCache};
+use crate::crypto::keys::Keys;
 use crate::error::{Error, Result};
 use connection::ConnectionSettings;
 use migrate::{FileState, MIGRATIONS};
@@ -64,8 +67,9 @@ struct Inner {
     /// `None` for an in-memory store, whose one connection serves reads and writes alike.
     readers: Option<ReaderPool>,
     clock: Arc<dyn Clock>,
-    #[allow(dead_code)] // used by the key hierarchy of the security core
-    keys: KeyRing,
+    /// The working keys, derived from the root key. The master key is not kept.
+    keys: Keys,
+    data_keys: DataKeyCache,
     path: Option<PathBuf>,
     settings: ConnectionSettings,
 }
@@ -157,15 +161,17 @@ impl StoreOptions {
     /// schema to this version of shopkeep.
     ///
     /// Nothing is written to an existing file until it has been recognised as a shopkeep
-    /// database of this or an older version.
+    /// database of this or an older version and `master` has been checked against it. The
+    /// master key is used to unwrap the store's root key and then dropped (and wiped).
     ///
     /// # Errors
     ///
     /// - `Validation` (field `readers`) for a pool size outside 1 to 64;
     /// - `NotADatabase` if the file is not SQLite, is corrupted, or belongs to another application;
     /// - `SchemaTooNew` if a newer shopkeep wrote it;
+    /// - `Crypto` if `master` is not the store's master key;
     /// - `Storage` if the file cannot be opened or written (a missing directory, a read-only path).
-    pub fn open(self, path: impl AsRef<Path>, keys: KeyRing) -> Result<Store> {
+    pub fn open(self, path: impl AsRef<Path>, master: KeyRing) -> Result<Store> {
         let path = path.as_ref();
         if !(1..=MAX_READERS).contains(&self.readers) {
             return Err(Error::validation(
@@ -179,10 +185,19 @@ impl StoreOptions {
         let settings = self.settings();
         let mut writer = connection::open_file(path, settings)?;
         let state = migrate::inspect(&writer, MIGRATIONS)?;
+        let unlocked = match state {
+            FileState::Ours(_) => keys::unlock(&writer, &master)?,
+            FileState::Empty => None,
+        };
         connection::enable_wal(&writer)?;
         if state != FileState::Ours(latest_version()) {
             migrate::migrate(&mut writer, MIGRATIONS, self.clock.now())?;
         }
+        let keys = match unlocked {
+            Some(keys) => keys,
+            None => keys::create_root(&mut writer, &master)?,
+        };
+        drop(master);
         let readers = (0..self.readers)
             .map(|_| {
                 let reader = connection::open_file(path, settings)?;
@@ -205,11 +220,13 @@ impl StoreOptions {
     ///
     /// # Errors
     ///
-    /// A `Storage` error if SQLite cannot allocate the database.
-    pub fn open_in_memory(self, keys: KeyRing) -> Result<Store> {
+    /// `Storage` if SQLite cannot allocate the database; `Crypto` if the operating system's
+    /// random number generator fails.
+    pub fn open_in_memory(self, master: KeyRing) -> Result<Store> {
         let settings = self.settings();
         let mut conn = connection::open_memory(settings)?;
         migrate::migrate(&mut conn, MIGRATIONS, self.clock.now())?;
+        let keys = keys::create_root(&mut conn, &master)?;
         Ok(self.build(conn, None, None, keys))
     }
 
@@ -218,7 +235,7 @@ impl StoreOptions {
         writer: Connection,
         readers: Option<ReaderPool>,
         path: Option<PathBuf>,
-        keys: KeyRing,
+        keys: Keys,
     ) -> Store {
         let settings = self.settings();
         Store {
@@ -227,6 +244,7 @@ impl StoreOptions {
                 readers,
                 clock: self.clock,
                 keys,
+                data_keys: DataKeyCache::new(CACHE_CAPACITY),
                 path,
                 settings,
             }),
@@ -302,7 +320,6 @@ impl Store {
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`): committed if `f` returns `Ok`,
     /// rolled back if it returns `Err`. The only way the crate writes.
-    #[allow(dead_code)] // the first repository (the key ring) arrives with the security core
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let conn = self.lock_writer();
         run_in_transaction(&conn, "BEGIN IMMEDIATE", self.now(), f)

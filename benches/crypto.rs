@@ -1,0 +1,60 @@
+//! Field encryption throughput: shopkeep's sealed layout (header, length-prefixed associated
+//! data, random nonce) beside bare AES-256-GCM on the same plaintext, so the ratio is our
+//! overhead.
+//!
+//! `cargo bench --features bench-internals --bench crypto`
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::hint::black_box;
+
+use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::{Aes256Gcm, KeyInit};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use shopkeep::bench_internals::FieldCipher;
+
+fn field_encryption(c: &mut Criterion) {
+    let key = [7u8; 32];
+    let shopkeep = FieldCipher::new(key);
+    let raw = Aes256Gcm::new_from_slice(&key).unwrap();
+    let row = b"0190e6a4-7c1a-7000-8000-000000000001";
+    let mut group = c.benchmark_group("field encrypt+decrypt");
+    for size in [32usize, 256] {
+        let plaintext = vec![b'a'; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_function(format!("shopkeep {size} B"), |b| {
+            b.iter(|| {
+                let sealed = shopkeep.encrypt(row, black_box(&plaintext)).unwrap();
+                black_box(shopkeep.decrypt(row, &sealed).unwrap())
+            })
+        });
+        group.bench_function(format!("bare aes-gcm {size} B"), |b| {
+            let nonce = [1u8; 12].into();
+            b.iter(|| {
+                let sealed = raw
+                    .encrypt(
+                        &nonce,
+                        Payload {
+                            msg: black_box(&plaintext),
+                            aad: row,
+                        },
+                    )
+                    .unwrap();
+                black_box(
+                    raw.decrypt(
+                        &nonce,
+                        Payload {
+                            msg: &sealed,
+                            aad: row,
+                        },
+                    )
+                    .unwrap()
+                    .len(),
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, field_encryption);
+criterion_main!(benches);

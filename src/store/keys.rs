@@ -1,0 +1,197 @@
+//! Storage of the key hierarchy: the wrapped root key and the wrapped per-subject data keys.
+//!
+//! The cryptography is in `crate::crypto`; this file only moves wrapped bytes in and out of
+//! SQLite and keeps the rule that an unwrapped key is never trusted without reading its
+//! wrapped form from the database first.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use super::{Store, Tx};
+use crate::crypto::KeyRing;
+use crate::crypto::data_keys::{DataKey, Subject};
+use crate::crypto::keys::{Keys, Mac256};
+use crate::crypto::secret::SecretKey;
+use crate::error::{Error, ErrorKind, Result};
+
+/// The `shopkeep_meta` key of the wrapped root key.
+const ROOT_KEY: &str = "root_key";
+/// How often a WAL purge is retried while readers still use old pages.
+const PURGE_ATTEMPTS: u32 = 20;
+
+/// Unwraps the root key of an existing store without writing anything. `None` if the store has
+/// no root key yet.
+///
+/// # Errors
+///
+/// `Crypto` if the master key is not the one the root was wrapped with.
+pub(super) fn unlock(conn: &Connection, master: &KeyRing) -> Result<Option<Keys>> {
+    let wrapped: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT value FROM shopkeep_meta WHERE key = ?1",
+            [ROOT_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    wrapped
+        .map(|w| Keys::derive(master.unwrap_root(&w)?))
+        .transpose()
+}
+
+/// Creates the root key of a new store. If another process created one first, that one wins
+/// and is unwrapped instead.
+pub(super) fn create_root(conn: &mut Connection, master: &KeyRing) -> Result<Keys> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let wrapped = master.wrap_root(&SecretKey::random()?)?;
+    tx.execute(
+        "INSERT INTO shopkeep_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+        rusqlite::params![ROOT_KEY, wrapped],
+    )?;
+    let keys = unlock(&tx, master)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Storage,
+            "the root key vanished while it was created",
+        )
+    })?;
+    tx.commit()?;
+    Ok(keys)
+}
+
+impl Store {
+    /// Re-wraps the store's root key under a new master key, atomically.
+    ///
+    /// Nothing else changes: every key derived from the root (data-key wrapping, blind index,
+    /// audit MAC, token hashing) stays the same, so email lookups, audit verification and
+    /// sessions keep working. From the commit on, opening the store needs `new_master`, and the
+    /// old master key is refused. Backups taken before still open with the old key only.
+    ///
+    /// ```
+    /// use shopkeep::{ErrorKind, KeyRing, Store};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("shop.db");
+    /// let store = Store::open(&path, KeyRing::from_master_key([1; 32]))?;
+    /// store.rotate_master_key(KeyRing::from_master_key([2; 32]))?;
+    /// drop(store);
+    ///
+    /// let err = Store::open(&path, KeyRing::from_master_key([1; 32])).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Crypto);
+    /// Store::open(&path, KeyRing::from_master_key([2; 32]))?;
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Storage` if the new wrapping cannot be written; the old master key then stays valid.
+    pub fn rotate_master_key(&self, new_master: KeyRing) -> Result<()> {
+        let wrapped = new_master.wrap_root(self.inner.keys.root())?;
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE shopkeep_meta SET value = ?2 WHERE key = ?1",
+                rusqlite::params![ROOT_KEY, wrapped],
+            )?;
+            if changed == 1 {
+                Ok(())
+            } else {
+                Err(Error::new(
+                    ErrorKind::Storage,
+                    "the store has no root key to re-wrap",
+                ))
+            }
+        })
+    }
+
+    /// The blind index of a normalised value of `field` (see `docs/security.md`).
+    #[allow(dead_code)] // the customers repository arrives with its issue
+    pub(crate) fn blind_index(&self, field: &str, normalised: &str) -> Mac256 {
+        self.inner.keys.blind_index(field, normalised)
+    }
+
+    /// The data key of `subject`, or `None` if it has none (never had, or was destroyed).
+    pub(crate) fn data_key(&self, tx: &Tx<'_>, subject: &Subject) -> Result<Option<Arc<DataKey>>> {
+        let wrapped: Option<Vec<u8>> = tx
+            .prepare_cached("SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1")?
+            .query_row([subject.as_str()], |r| r.get(0))
+            .optional()?;
+        let Some(wrapped) = wrapped else {
+            return Ok(None);
+        };
+        if let Some(key) = self.inner.data_keys.get(subject, &wrapped) {
+            return Ok(Some(key));
+        }
+        let key = Arc::new(
+            self.inner
+                .keys
+                .unwrap_data_key(subject.as_str(), &wrapped)?,
+        );
+        self.inner
+            .data_keys
+            .insert(subject.clone(), wrapped, Arc::clone(&key));
+        Ok(Some(key))
+    }
+
+    /// The data key of `subject`, created inside the write transaction `tx` if it has none.
+    #[allow(dead_code)] // the customers repository arrives with its issue
+    pub(crate) fn data_key_or_create(
+        &self,
+        tx: &Tx<'_>,
+        subject: &Subject,
+    ) -> Result<Arc<DataKey>> {
+        if let Some(key) = self.data_key(tx, subject)? {
+            return Ok(key);
+        }
+        let key = DataKey::generate()?;
+        let wrapped = self.inner.keys.wrap_data_key(subject.as_str(), &key)?;
+        tx.prepare_cached(
+            "INSERT INTO shopkeep_data_keys (subject, key_id, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(rusqlite::params![subject.as_str(), key.id(), wrapped, tx.now()])?;
+        // Not cached here: if `tx` rolls back, the key must not outlive it.
+        Ok(Arc::new(key))
+    }
+
+    /// Deletes the wrapped data key of `subject` inside `tx` (crypto-shredding). Returns whether
+    /// there was one. Destruction is complete only after the commit and [`Store::purge_wal`].
+    #[allow(dead_code)] // customer erasure arrives with its issue
+    pub(crate) fn destroy_data_key(&self, tx: &Tx<'_>, subject: &Subject) -> Result<bool> {
+        let deleted = tx
+            .prepare_cached("DELETE FROM shopkeep_data_keys WHERE subject = ?1")?
+            .execute([subject.as_str()])?;
+        self.inner.data_keys.remove(subject);
+        Ok(deleted == 1)
+    }
+
+    /// Copies every committed page from the WAL into the database file and truncates the WAL
+    /// to zero bytes, so that deleted content (with `secure_delete`, zeroed in the file) has no
+    /// older copy left in the WAL. Retries while readers still use old pages.
+    ///
+    /// # Errors
+    ///
+    /// `Storage` if readers kept old pages in use through every retry; the call can be repeated.
+    #[allow(dead_code)] // customer erasure arrives with its issue
+    pub(crate) fn purge_wal(&self) -> Result<()> {
+        if self.inner.readers.is_none() {
+            return Ok(()); // an in-memory store has no WAL
+        }
+        for attempt in 0..PURGE_ATTEMPTS {
+            let (busy, _, _): (i64, i64, i64) =
+                self.lock_writer()
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?;
+            if busy == 0 {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(5 << attempt.min(6)));
+        }
+        Err(Error::new(
+            ErrorKind::Storage,
+            "the WAL could not be truncated: readers kept old pages in use",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;
