@@ -236,10 +236,14 @@ fn a_second_process_writes_the_same_file() {
     let child_rows = 300;
     let mut child = spawn_child(&path, Some(child_rows));
     let mut ours = 0;
-    // Keep writing while the child does, so the two processes really contend for the lock.
+    // Keep writing while the child does, so the two processes really contend for the lock, but
+    // pause a moment between writes as a process serving requests does. (SQLite's arbitration
+    // between processes is not fair: a process writing with no pause at all can starve the
+    // other past its busy timeout; docs/architecture.md says so.)
     while child.try_wait().unwrap().is_none() || ours < 100 {
         write_pair(&store, "parent").unwrap();
         ours += 1;
+        std::thread::sleep(Duration::from_micros(500));
     }
     assert!(child.wait().unwrap().success(), "the child process failed");
     let total = child_rows + ours;
