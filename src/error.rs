@@ -86,6 +86,17 @@ pub struct Error {
     kind: ErrorKind,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// A policy refusal still to be written to the audit log, in its own transaction, once the
+    /// refused operation's transaction has rolled back.
+    denial: Option<Box<Denial>>,
+}
+
+/// What the audit log records of a refused request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Denial {
+    pub(crate) principal: String,
+    pub(crate) action: &'static str,
+    pub(crate) resource: String,
 }
 
 impl Error {
@@ -98,7 +109,19 @@ impl Error {
             kind,
             message: message.into(),
             source: None,
+            denial: None,
         }
+    }
+
+    /// Marks the error as a policy refusal for the audit log.
+    pub(crate) fn with_denial(mut self, denial: Denial) -> Self {
+        self.denial = Some(Box::new(denial));
+        self
+    }
+
+    /// Takes the refusal to audit, if this error is one.
+    pub(crate) fn take_denial(&mut self) -> Option<Denial> {
+        self.denial.take().map(|d| *d)
     }
 
     /// A validation error for `field`.

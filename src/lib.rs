@@ -50,18 +50,29 @@
 //! - `bundled` (default): compile SQLite from source instead of linking the system library.
 #![deny(missing_docs)]
 
+mod access;
 #[cfg(feature = "bench-internals")]
 pub mod bench_internals;
 mod clock;
 mod crypto;
+mod email;
 mod error;
+mod ids;
 pub mod money;
 mod store;
+mod text;
 
+pub use access::{
+    Action, ApiKeyId, ApiKeyInfo, ApiKeyRepo, ApiKeySecret, AuditEntry, AuditHead, AuditLog,
+    AuditProblem, AuditVerification, CreatedApiKey, CustomerId, Decision, DefaultPolicy, Login,
+    NewApiKey, NewStaff, Outcome, Policy, Principal, PrincipalKind, Request, Resource, Role, Rule,
+    Scope, SessionSettings, SessionToken, StaffId, StaffMember, StaffRepo, Who,
+};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{
     KeyRing, Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy, Verification,
 };
+pub use email::Email;
 pub use error::{Error, ErrorKind, Result};
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};

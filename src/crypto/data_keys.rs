@@ -24,6 +24,11 @@ impl Subject {
         Subject(format!("customer:{id}"))
     }
 
+    /// A staff member, by id.
+    pub(crate) fn staff(id: &str) -> Subject {
+        Subject(format!("staff:{id}"))
+    }
+
     /// The shop's own legal archive (buyer snapshots on orders and invoices), which outlives
     /// any customer's erasure.
     #[allow(dead_code)] // orders and invoices arrive with their issues

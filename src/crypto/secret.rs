@@ -64,3 +64,9 @@ pub(crate) fn random_array<const N: usize>() -> Result<[u8; N]> {
     fill_random(&mut out)?;
     Ok(out)
 }
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}

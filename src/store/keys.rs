@@ -10,6 +10,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::{Store, Tx};
+use crate::access::audit::Outcome;
 use crate::crypto::KeyRing;
 use crate::crypto::data_keys::{DataKey, Subject};
 use crate::crypto::keys::{Keys, Mac256};
@@ -93,7 +94,7 @@ impl Store {
                 rusqlite::params![ROOT_KEY, wrapped],
             )?;
             if changed == 1 {
-                Ok(())
+                tx.audit_event("system", "rotate_master_key", "store", Outcome::Allowed)
             } else {
                 Err(Error::new(
                     ErrorKind::Storage,

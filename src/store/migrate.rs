@@ -30,6 +30,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "data_keys",
         sql: include_str!("schema/0002_data_keys.sql"),
     },
+    Migration {
+        version: 3,
+        name: "access",
+        sql: include_str!("schema/0003_access.sql"),
+    },
 ];
 
 /// The table that records applied migrations.

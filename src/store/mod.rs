@@ -26,10 +26,17 @@ use rusqlite::Connection;
 pub use connection::Durability;
 pub use report::{ConnectionReport, ConnectionRole};
 
+use crate::access::audit::Outcome;
+use crate::access::audit_repo;
+use crate::access::{
+    Action, Decision, DefaultPolicy, Policy, Principal, Request, Resource, SessionSettings,
+};
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::crypto::KeyRing;
 use crate::crypto::data_keys::{CACHE_CAPACITY, DataKeyCache};
 use crate::crypto::keys::Keys;
+use crate::crypto::{PasswordHasher, PasswordParams, PasswordPolicy};
+use crate::error::{Denial, ErrorKind};
 use crate::error::{Error, Result};
 use connection::ConnectionSettings;
 use migrate::{FileState, MIGRATIONS};
@@ -70,6 +77,10 @@ struct Inner {
     /// The working keys, derived from the root key. The master key is not kept.
     keys: Keys,
     data_keys: DataKeyCache,
+    policy: Arc<dyn Policy>,
+    passwords: PasswordHasher,
+    password_policy: PasswordPolicy,
+    sessions: SessionSettings,
     path: Option<PathBuf>,
     settings: ConnectionSettings,
 }
@@ -112,6 +123,10 @@ pub struct StoreOptions {
     readers: usize,
     busy_timeout: Duration,
     clock: Arc<dyn Clock>,
+    policy: Arc<dyn Policy>,
+    password_params: PasswordParams,
+    password_policy: PasswordPolicy,
+    sessions: SessionSettings,
 }
 
 impl Default for StoreOptions {
@@ -121,6 +136,10 @@ impl Default for StoreOptions {
             readers: DEFAULT_READERS,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             clock: Arc::new(SystemClock),
+            policy: Arc::new(DefaultPolicy::new()),
+            password_params: PasswordParams::default(),
+            password_policy: PasswordPolicy::default(),
+            sessions: SessionSettings::default(),
         }
     }
 }
@@ -154,6 +173,31 @@ impl StoreOptions {
     /// The clock every "now" of the store is read from.
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The access policy every repository call is checked against. Default: [`DefaultPolicy`].
+    pub fn policy(mut self, policy: impl Policy) -> Self {
+        self.policy = Arc::new(policy);
+        self
+    }
+
+    /// The argon2id parameters new password hashes are made with. Default: OWASP's
+    /// (m = 19 MiB, t = 2, p = 1). Older hashes are upgraded at the next successful login.
+    pub fn password_params(mut self, params: PasswordParams) -> Self {
+        self.password_params = params;
+        self
+    }
+
+    /// The rules new passwords must meet. Default: [`PasswordPolicy::new`].
+    pub fn password_policy(mut self, policy: PasswordPolicy) -> Self {
+        self.password_policy = policy;
+        self
+    }
+
+    /// How long login sessions last. Default: [`SessionSettings::default`].
+    pub fn sessions(mut self, sessions: SessionSettings) -> Self {
+        self.sessions = sessions;
         self
     }
 
@@ -245,6 +289,10 @@ impl StoreOptions {
                 clock: self.clock,
                 keys,
                 data_keys: DataKeyCache::new(CACHE_CAPACITY),
+                policy: self.policy,
+                passwords: PasswordHasher::new(self.password_params),
+                password_policy: self.password_policy,
+                sessions: self.sessions,
                 path,
                 settings,
             }),
@@ -321,18 +369,66 @@ impl Store {
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`): committed if `f` returns `Ok`,
     /// rolled back if it returns `Err`. The only way the crate writes.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let conn = self.lock_writer();
-        run_in_transaction(&conn, "BEGIN IMMEDIATE", self.now(), f)
+        let outcome = {
+            let conn = self.lock_writer();
+            run_in_transaction(self, &conn, "BEGIN IMMEDIATE", self.now(), f)
+        };
+        self.audit_denial(outcome)
     }
 
     /// Runs `f` in a read transaction on a pooled reader, so that all of its queries see one
     /// snapshot. Readers refuse writes (`query_only`).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let now = self.now();
-        match &self.inner.readers {
-            Some(pool) => pool.with(|conn| run_in_transaction(conn, "BEGIN DEFERRED", now, f)),
-            None => run_in_transaction(&self.lock_writer(), "BEGIN DEFERRED", now, f),
+        let outcome = match &self.inner.readers {
+            Some(pool) => {
+                pool.with(|conn| run_in_transaction(self, conn, "BEGIN DEFERRED", now, f))
+            }
+            None => run_in_transaction(self, &self.lock_writer(), "BEGIN DEFERRED", now, f),
+        };
+        self.audit_denial(outcome)
+    }
+
+    /// Writes the audit entry of a refused operation, in a transaction of its own, after the
+    /// operation's transaction has rolled back.
+    fn audit_denial<T>(&self, outcome: Result<T>) -> Result<T> {
+        let mut error = match outcome {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        if let Some(denial) = error.take_denial() {
+            self.write(|tx| {
+                tx.audit_event(
+                    &denial.principal,
+                    denial.action,
+                    &denial.resource,
+                    Outcome::Denied,
+                )
+            })?;
         }
+        Err(error)
+    }
+
+    /// The trusted system principal, for the host's setup code and background jobs. Anyone
+    /// holding the `Store` can ask for it: the store trusts its host, not the host's users.
+    pub fn system(&self) -> Principal {
+        Principal::system()
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.inner.keys
+    }
+
+    pub(crate) fn passwords(&self) -> &PasswordHasher {
+        &self.inner.passwords
+    }
+
+    pub(crate) fn password_policy(&self) -> &PasswordPolicy {
+        &self.inner.password_policy
+    }
+
+    pub(crate) fn session_settings(&self) -> SessionSettings {
+        self.inner.sessions
     }
 
     /// The writer connection, out of any transaction.
@@ -352,13 +448,14 @@ impl Store {
 }
 
 fn run_in_transaction<T>(
+    store: &Store,
     conn: &Connection,
     begin: &str,
     now: Timestamp,
     f: impl FnOnce(&Tx<'_>) -> Result<T>,
 ) -> Result<T> {
     conn.execute_batch(begin)?;
-    let outcome = f(&Tx { conn, now });
+    let outcome = f(&Tx { store, conn, now });
     let finish = match &outcome {
         Ok(_) => conn.execute_batch("COMMIT"),
         Err(_) => conn.execute_batch("ROLLBACK"),
@@ -374,16 +471,94 @@ fn run_in_transaction<T>(
 
 /// A connection inside a transaction, with the one "now" the whole operation uses.
 pub(crate) struct Tx<'c> {
+    store: &'c Store,
     conn: &'c Connection,
     now: Timestamp,
 }
 
 impl Tx<'_> {
     /// The time the operation started, read once from the store's clock.
-    #[allow(dead_code)]
     pub(crate) fn now(&self) -> Timestamp {
         self.now
     }
+
+    /// Asks the policy whether `principal` may perform `action` on `resource`.
+    ///
+    /// A refusal is an error that the store audits in its own transaction after this one rolls
+    /// back. An object the principal may not read answers exactly like a missing one.
+    pub(crate) fn authorize(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &Resource,
+    ) -> Result<()> {
+        let policy = &self.store.inner.policy;
+        let allowed =
+            |action| policy.decide(&Request::new(principal, action, resource)) == Decision::Allow;
+        if allowed(action) {
+            return Ok(());
+        }
+        let error = match resource.read_action() {
+            Some(read) if read == action || !allowed(read) => not_found(resource),
+            _ => Error::new(
+                ErrorKind::Forbidden,
+                format!(
+                    "{} may not {}",
+                    principal.kind_name(),
+                    action.as_str().replace('_', " ")
+                ),
+            ),
+        };
+        Err(error.with_denial(Denial {
+            principal: principal.audit_name(),
+            action: action.as_str(),
+            resource: resource.to_string(),
+        }))
+    }
+
+    /// Writes the audit entry of an allowed write, inside this transaction.
+    pub(crate) fn audit(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &Resource,
+    ) -> Result<()> {
+        self.audit_event(
+            &principal.audit_name(),
+            action.as_str(),
+            &resource.to_string(),
+            Outcome::Allowed,
+        )
+    }
+
+    /// Writes an audit entry of any event (authentication events have no `Action`).
+    pub(crate) fn audit_event(
+        &self,
+        principal: &str,
+        event: &str,
+        resource: &str,
+        outcome: Outcome,
+    ) -> Result<()> {
+        audit_repo::append(
+            self,
+            &self.store.inner.keys,
+            principal,
+            event,
+            resource,
+            outcome,
+        )
+    }
+}
+
+/// The error for an object that does not exist, or that the principal may not see: the same
+/// words in both cases, so that an error never reveals that an object exists.
+pub(crate) fn not_found(resource: &Resource) -> Error {
+    let what = match resource {
+        Resource::Staff(_) | Resource::StaffDirectory => "staff account",
+        Resource::ApiKey(_) | Resource::ApiKeys => "API key",
+        Resource::AuditLog => "audit log",
+    };
+    Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }
 
 impl Deref for Tx<'_> {

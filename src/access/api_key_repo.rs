@@ -1,0 +1,216 @@
+//! API keys' SQL: create, list, revoke, authenticate.
+
+use rusqlite::OptionalExtension;
+
+use super::action::Action;
+use super::api_key::{ApiKeyInfo, ApiKeySecret, CreatedApiKey, NewApiKey};
+use super::principal::{ApiKeyId, Principal};
+use super::resource::Resource;
+use super::role::Role;
+use crate::clock::Timestamp;
+use crate::crypto::secret::constant_time_eq;
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::{Store, Tx, not_found};
+
+/// How stale a key's last-used time may get before a call rewrites it.
+const TOUCH_SECONDS: i64 = 60;
+
+/// API keys, as seen by one principal. From [`Store::api_keys`].
+#[derive(Debug)]
+pub struct ApiKeyRepo<'s> {
+    store: &'s Store,
+    principal: &'s Principal,
+}
+
+impl Store {
+    /// API keys, for `principal`.
+    ///
+    /// ```
+    /// use shopkeep::{KeyRing, NewApiKey, Role, Store};
+    ///
+    /// let store = Store::open_in_memory(KeyRing::generate()?)?;
+    /// let created = store.api_keys(&store.system()).create(NewApiKey::new("ERP export", Role::Accountant)?)?;
+    /// let erp = store.principal_from_api_key(created.secret())?;   // on each call of the integration
+    /// assert_eq!(erp.role(), Some(Role::Accountant));
+    /// store.api_keys(&store.system()).revoke(created.info().id())?;
+    /// assert!(store.principal_from_api_key(created.secret()).is_err());
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn api_keys<'s>(&'s self, principal: &'s Principal) -> ApiKeyRepo<'s> {
+        ApiKeyRepo {
+            store: self,
+            principal,
+        }
+    }
+
+    /// The principal an API key stands for. Revocation takes effect on the very next call.
+    ///
+    /// # Errors
+    ///
+    /// `Unauthenticated` for a malformed, unknown or revoked key; all answer alike.
+    pub fn principal_from_api_key(&self, key: &ApiKeySecret) -> Result<Principal> {
+        let refused = || Error::new(ErrorKind::Unauthenticated, "the API key is not valid");
+        let prefix = key.public_prefix().map_err(|_| refused())?;
+        let hash = self.keys().token_hash(key.as_str().as_bytes());
+        let row: Option<KeyRow> = self.read(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "SELECT id, key_hash, role, revoked_at IS NOT NULL, last_used_at FROM shopkeep_api_keys WHERE prefix = ?1",
+                )?
+                .query_row([prefix], |r| {
+                    Ok(KeyRow {
+                        id: r.get(0)?,
+                        hash: r.get(1)?,
+                        role: r.get(2)?,
+                        revoked: r.get(3)?,
+                        last_used: r.get(4)?,
+                    })
+                })
+                .optional()?)
+        })?;
+        let Some(KeyRow {
+            id,
+            hash: stored,
+            role,
+            revoked,
+            last_used,
+        }) = row
+        else {
+            return Err(refused());
+        };
+        if !constant_time_eq(&hash, &stored) || revoked {
+            return Err(refused());
+        }
+        let now = self.now();
+        let stale =
+            last_used.is_none_or(|t| now.unix_millis() - t.unix_millis() >= TOUCH_SECONDS * 1000);
+        if stale {
+            self.write(|tx| {
+                tx.prepare_cached("UPDATE shopkeep_api_keys SET last_used_at = ?2 WHERE id = ?1")?
+                    .execute(rusqlite::params![id, tx.now()])?;
+                Ok(())
+            })?;
+        }
+        Ok(Principal::api_key(id, role))
+    }
+}
+
+impl ApiKeyRepo<'_> {
+    /// Creates a key. Its secret is in the result and nowhere else. Needs
+    /// [`Action::CreateApiKey`].
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the permission.
+    pub fn create(&self, new: NewApiKey) -> Result<CreatedApiKey> {
+        self.store.write(|tx| {
+            tx.authorize(self.principal, Action::CreateApiKey, &Resource::ApiKeys)?;
+            let id = ApiKeyId::generate(tx.now())?;
+            let (secret, prefix) = ApiKeySecret::generate()?;
+            let hash = self.store.keys().token_hash(secret.as_str().as_bytes());
+            let info = ApiKeyInfo {
+                id,
+                prefix,
+                label: new.label,
+                role: new.role,
+                created_by: self.principal.audit_name(),
+                created_at: tx.now(),
+                last_used_at: None,
+                revoked_at: None,
+            };
+            tx.prepare_cached(
+                "INSERT INTO shopkeep_api_keys (id, prefix, key_hash, label, role, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(rusqlite::params![
+                id,
+                info.prefix,
+                hash.as_slice(),
+                info.label,
+                info.role,
+                info.created_by,
+                info.created_at,
+            ])?;
+            tx.audit(self.principal, Action::CreateApiKey, &Resource::ApiKey(id))?;
+            Ok(CreatedApiKey { info, secret })
+        })
+    }
+
+    /// Every key, revoked ones included, oldest first. Needs [`Action::ReadApiKey`].
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the permission.
+    pub fn list(&self) -> Result<Vec<ApiKeyInfo>> {
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadApiKey, &Resource::ApiKeys)?;
+            let mut stmt = tx.prepare_cached(&format!("{SELECT_INFO} ORDER BY id"))?;
+            let rows = stmt.query_map([], info_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// One key's metadata. Needs [`Action::ReadApiKey`].
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown key or one the principal may not read.
+    pub fn get(&self, id: ApiKeyId) -> Result<ApiKeyInfo> {
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadApiKey, &Resource::ApiKey(id))?;
+            load(tx, id)
+        })
+    }
+
+    /// Revokes a key; the next call made with it is refused. Needs [`Action::RevokeApiKey`].
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown key; `InvalidState` if it is already revoked.
+    pub fn revoke(&self, id: ApiKeyId) -> Result<()> {
+        self.store.write(|tx| {
+            tx.authorize(self.principal, Action::RevokeApiKey, &Resource::ApiKey(id))?;
+            if load(tx, id)?.revoked_at.is_some() {
+                return Err(Error::new(
+                    ErrorKind::InvalidState,
+                    "the API key is already revoked",
+                ));
+            }
+            tx.prepare_cached("UPDATE shopkeep_api_keys SET revoked_at = ?2 WHERE id = ?1")?
+                .execute(rusqlite::params![id, tx.now()])?;
+            tx.audit(self.principal, Action::RevokeApiKey, &Resource::ApiKey(id))?;
+            Ok(())
+        })
+    }
+}
+
+/// The columns authentication needs.
+struct KeyRow {
+    id: ApiKeyId,
+    hash: Vec<u8>,
+    role: Role,
+    revoked: bool,
+    last_used: Option<Timestamp>,
+}
+
+const SELECT_INFO: &str = "SELECT id, prefix, label, role, created_by, created_at, last_used_at, revoked_at FROM shopkeep_api_keys";
+
+fn info_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
+    Ok(ApiKeyInfo {
+        id: r.get(0)?,
+        prefix: r.get(1)?,
+        label: r.get(2)?,
+        role: r.get(3)?,
+        created_by: r.get(4)?,
+        created_at: r.get(5)?,
+        last_used_at: r.get(6)?,
+        revoked_at: r.get(7)?,
+    })
+}
+
+fn load(tx: &Tx<'_>, id: ApiKeyId) -> Result<ApiKeyInfo> {
+    tx.prepare_cached(&format!("{SELECT_INFO} WHERE id = ?1"))?
+        .query_row([id], info_from_row)
+        .optional()?
+        .ok_or_else(|| not_found(&Resource::ApiKey(id)))
+}

@@ -1,0 +1,57 @@
+//! What an action is performed on, with its owner.
+
+use std::fmt;
+
+use super::action::Action;
+use super::principal::{ApiKeyId, Kind, Principal, StaffId};
+
+/// The object of an action. A resource that belongs to someone carries its owner, so that
+/// "a staff member reads their own account" is decided by the policy, not by each repository.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Resource {
+    /// One staff account; owned by that staff member.
+    Staff(StaffId),
+    /// The set of staff accounts (to create one, or to list them).
+    StaffDirectory,
+    /// One API key.
+    ApiKey(ApiKeyId),
+    /// The set of API keys (to create one, or to list them).
+    ApiKeys,
+    /// The audit log.
+    AuditLog,
+}
+
+impl Resource {
+    /// Whether `principal` owns this resource.
+    pub fn is_owned_by(&self, principal: &Principal) -> bool {
+        match (self, principal.inner()) {
+            (Resource::Staff(id), Kind::Staff { id: actor, .. }) => id == actor,
+            _ => false,
+        }
+    }
+
+    /// The action that reads this one object, if it is one object. A principal who may not
+    /// read an object is told it does not exist; one who may read it but not act on it is
+    /// told they are forbidden.
+    pub(crate) fn read_action(&self) -> Option<Action> {
+        match self {
+            Resource::Staff(_) => Some(Action::ReadStaff),
+            Resource::ApiKey(_) => Some(Action::ReadApiKey),
+            Resource::StaffDirectory | Resource::ApiKeys | Resource::AuditLog => None,
+        }
+    }
+}
+
+/// The pseudonymous form written to the audit log: kinds and ids, never personal data.
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Resource::Staff(id) => write!(f, "staff:{id}"),
+            Resource::StaffDirectory => f.write_str("staff"),
+            Resource::ApiKey(id) => write!(f, "api_key:{id}"),
+            Resource::ApiKeys => f.write_str("api_keys"),
+            Resource::AuditLog => f.write_str("audit_log"),
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Sessions' SQL: open, resolve to a principal, revoke.
+
+use rusqlite::OptionalExtension;
+
+use super::audit::Outcome;
+use super::principal::{CustomerId, Principal, StaffId};
+use super::role::Role;
+use super::session::SessionToken;
+use crate::clock::Timestamp;
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::{Store, Tx};
+
+/// Whose session it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Holder {
+    Staff(StaffId),
+    #[allow(dead_code)] // customer logins arrive with the customers issue
+    Customer(CustomerId),
+}
+
+impl Holder {
+    fn kind(self) -> &'static str {
+        match self {
+            Holder::Staff(_) => "staff",
+            Holder::Customer(_) => "customer",
+        }
+    }
+
+    fn id_bytes(&self) -> &[u8; 16] {
+        match self {
+            Holder::Staff(id) => id.as_bytes(),
+            Holder::Customer(id) => id.as_bytes(),
+        }
+    }
+}
+
+/// Opens a session for `holder` inside `tx`; returns its token and absolute expiry.
+pub(crate) fn open(
+    tx: &Tx<'_>,
+    store: &Store,
+    holder: Holder,
+) -> Result<(SessionToken, Timestamp)> {
+    let token = SessionToken::generate()?;
+    let now = tx.now();
+    let expires_at = now.checked_add(store.session_settings().absolute())?;
+    tx.prepare_cached(
+        "INSERT INTO shopkeep_sessions (token_hash, holder_kind, holder_id, created_at, last_seen_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+    )?
+    .execute(rusqlite::params![
+        store.keys().token_hash(token.as_str().as_bytes()).as_slice(),
+        holder.kind(),
+        holder.id_bytes().as_slice(),
+        now,
+        expires_at,
+    ])?;
+    Ok((token, expires_at))
+}
+
+/// Ends every open session of `holder` inside `tx` (password change, disabling, erasure).
+pub(crate) fn revoke_all(tx: &Tx<'_>, holder: Holder) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE shopkeep_sessions SET revoked_at = ?3
+         WHERE holder_kind = ?1 AND holder_id = ?2 AND revoked_at IS NULL",
+    )?
+    .execute(rusqlite::params![
+        holder.kind(),
+        holder.id_bytes().as_slice(),
+        tx.now()
+    ])?;
+    Ok(())
+}
+
+fn invalid() -> Error {
+    Error::new(
+        ErrorKind::Unauthenticated,
+        "the session is not valid; log in again",
+    )
+}
+
+/// A session row as read.
+struct Row {
+    holder_kind: String,
+    holder_id: Vec<u8>,
+    last_seen_at: Timestamp,
+    expires_at: Timestamp,
+    revoked: bool,
+    staff_role: Option<Role>,
+    staff_disabled: bool,
+}
+
+impl Store {
+    /// The principal a session token stands for, on the host's next request.
+    ///
+    /// # Errors
+    ///
+    /// `Unauthenticated` if the token is unknown, expired (absolute or idle), revoked by logout
+    /// or a password change, or its account is disabled. All of these answer alike.
+    pub fn principal_from_session(&self, token: &SessionToken) -> Result<Principal> {
+        let hash = self.keys().token_hash(token.as_str().as_bytes());
+        let row: Option<Row> = self.read(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "SELECT s.holder_kind, s.holder_id, s.last_seen_at, s.expires_at,
+                            s.revoked_at IS NOT NULL, st.role, st.disabled_at IS NOT NULL
+                     FROM shopkeep_sessions s
+                     LEFT JOIN shopkeep_staff st ON s.holder_kind = 'staff' AND st.id = s.holder_id
+                     WHERE s.token_hash = ?1",
+                )?
+                .query_row([hash.as_slice()], |r| {
+                    Ok(Row {
+                        holder_kind: r.get(0)?,
+                        holder_id: r.get(1)?,
+                        last_seen_at: r.get(2)?,
+                        expires_at: r.get(3)?,
+                        revoked: r.get(4)?,
+                        staff_role: r.get(5)?,
+                        staff_disabled: r.get::<_, Option<bool>>(6)?.unwrap_or(true),
+                    })
+                })
+                .optional()?)
+        })?;
+        let row = row.ok_or_else(invalid)?;
+        let now = self.now();
+        let settings = self.session_settings();
+        let idle_end = row.last_seen_at.checked_add(settings.idle())?;
+        if row.revoked || now >= row.expires_at || now >= idle_end {
+            return Err(invalid());
+        }
+        let id: [u8; 16] = row.holder_id.as_slice().try_into().map_err(|_| invalid())?;
+        let principal = match (row.holder_kind.as_str(), row.staff_role) {
+            ("staff", Some(role)) if !row.staff_disabled => {
+                Principal::staff(StaffId::from_bytes(id), role)
+            }
+            ("customer", _) => Principal::customer(CustomerId::from_bytes(id)),
+            _ => return Err(invalid()),
+        };
+        let stale = now
+            .duration_since(row.last_seen_at)
+            .is_some_and(|d| d >= settings.touch_interval());
+        if stale {
+            self.write(|tx| {
+                tx.prepare_cached(
+                    "UPDATE shopkeep_sessions SET last_seen_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+                )?
+                .execute(rusqlite::params![hash.as_slice(), tx.now()])?;
+                Ok(())
+            })?;
+        }
+        Ok(principal)
+    }
+
+    /// Ends the session of `token`. Ending an unknown or already ended session is not an
+    /// error: logout is idempotent.
+    ///
+    /// # Errors
+    ///
+    /// `Storage` if the database cannot be written.
+    pub fn logout(&self, token: &SessionToken) -> Result<()> {
+        let hash = self.keys().token_hash(token.as_str().as_bytes());
+        self.write(|tx| {
+            let holder: Option<(String, Vec<u8>)> = tx
+                .prepare_cached(
+                    "UPDATE shopkeep_sessions SET revoked_at = ?2
+                     WHERE token_hash = ?1 AND revoked_at IS NULL
+                     RETURNING holder_kind, holder_id",
+                )?
+                .query_row(rusqlite::params![hash.as_slice(), tx.now()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if let Some((kind, id)) = holder {
+                let id = id.as_slice().try_into().map(uuid_text).unwrap_or_default();
+                tx.audit_event(
+                    &format!("{kind}:{id}"),
+                    "logout",
+                    &format!("{kind}:{id}"),
+                    Outcome::Allowed,
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn uuid_text(bytes: [u8; 16]) -> String {
+    uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
+}

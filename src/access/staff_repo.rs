@@ -1,0 +1,366 @@
+//! Staff accounts' SQL: create, read, change role, disable, change password, log in.
+
+use rusqlite::OptionalExtension;
+
+use super::action::Action;
+use super::audit::Outcome;
+use super::principal::{Principal, StaffId};
+use super::resource::Resource;
+use super::role::Role;
+use super::session::Login;
+use super::session_repo::{self, Holder};
+use super::staff::{NewStaff, StaffMember};
+use crate::crypto::data_keys::{DataKey, Subject};
+use crate::crypto::field::{self, Place};
+use crate::crypto::{Password, PasswordHash};
+use crate::email::Email;
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::{Store, Tx, not_found};
+
+const TABLE: &str = "shopkeep_staff";
+/// Blind-index field label of staff emails (separate from customers' emails).
+const EMAIL_INDEX: &str = "staff_email";
+
+/// Staff accounts, as seen by one principal. From [`Store::staff`].
+#[derive(Debug)]
+pub struct StaffRepo<'s> {
+    store: &'s Store,
+    principal: &'s Principal,
+}
+
+impl Store {
+    /// Staff accounts, for `principal`.
+    ///
+    /// ```
+    /// use shopkeep::{Email, KeyRing, NewStaff, Password, Role, Store};
+    ///
+    /// let store = Store::open_in_memory(KeyRing::generate()?)?;
+    /// let email = Email::parse("owner@example.com")?;
+    /// let password = Password::new("a long and unusual passphrase");
+    /// let new = NewStaff::new(email.clone(), "Olga Owner", Role::Owner, password)?;
+    /// let owner = store.staff(&store.system()).create(new)?;
+    ///
+    /// let login = store.login_staff(&email, &Password::new("a long and unusual passphrase"))?;
+    /// let olga = store.principal_from_session(login.token())?;
+    /// assert_eq!(olga.staff_id(), Some(owner.id()));
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn staff<'s>(&'s self, principal: &'s Principal) -> StaffRepo<'s> {
+        StaffRepo {
+            store: self,
+            principal,
+        }
+    }
+
+    /// Logs a staff member in with email and password, and opens a session.
+    ///
+    /// An unknown email costs the same time as a wrong password (a real argon2 verification
+    /// against a dummy hash), and both answer alike. A hash made with older parameters is
+    /// upgraded. Successes and failures are audited (by id, never by email).
+    ///
+    /// # Errors
+    ///
+    /// `Unauthenticated` for an unknown email, a wrong password or a disabled account.
+    pub fn login_staff(&self, email: &Email, password: &Password) -> Result<Login> {
+        let index = self.keys().blind_index(EMAIL_INDEX, &email.normalized());
+        let found: Option<(StaffId, String, Role, bool)> = self.read(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "SELECT id, password_hash, role, disabled_at IS NOT NULL FROM shopkeep_staff WHERE email_index = ?1",
+                )?
+                .query_row([index.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?)
+        })?;
+        let passwords = self.passwords();
+        // Hashing happens here, before any write lock is taken.
+        let verification = match &found {
+            Some((_, hash, _, _)) => passwords.verify(password, &PasswordHash::parse(hash)?),
+            None => passwords.verify_unknown_account(password),
+        };
+        let matched = verification.as_ref().is_ok_and(|v| v.is_match());
+        match found {
+            Some((id, _, role, false)) if matched => {
+                let rehash = match verification {
+                    Ok(v) if v.needs_rehash() => Some(passwords.hash(password)?),
+                    _ => None,
+                };
+                self.write(|tx| {
+                    if let Some(hash) = &rehash {
+                        tx.prepare_cached(
+                            "UPDATE shopkeep_staff SET password_hash = ?2 WHERE id = ?1",
+                        )?
+                        .execute(rusqlite::params![id, hash.as_str()])?;
+                    }
+                    let (token, expires_at) = session_repo::open(tx, self, Holder::Staff(id))?;
+                    let who = format!("staff:{id}");
+                    tx.audit_event(&who, "login", &who, Outcome::Allowed)?;
+                    Ok(Login {
+                        principal: Principal::staff(id, role),
+                        token,
+                        expires_at,
+                    })
+                })
+            }
+            other => {
+                let (who, what) = match other {
+                    Some((id, ..)) => (format!("staff:{id}"), format!("staff:{id}")),
+                    None => ("anonymous".to_owned(), "staff".to_owned()),
+                };
+                self.write(|tx| tx.audit_event(&who, "login", &what, Outcome::Denied))?;
+                Err(Error::new(
+                    ErrorKind::Unauthenticated,
+                    "wrong email or password",
+                ))
+            }
+        }
+    }
+}
+
+impl StaffRepo<'_> {
+    /// Creates a staff account. Needs [`Action::CreateStaff`].
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the permission; `Validation` (field `password`) if the password
+    /// fails the store's password policy; `Conflict` if the email is already taken.
+    pub fn create(&self, new: NewStaff) -> Result<StaffMember> {
+        let store = self.store;
+        // Authorise before the slow hash, so that a refused caller costs nothing.
+        store.read(|tx| {
+            tx.authorize(
+                self.principal,
+                Action::CreateStaff,
+                &Resource::StaffDirectory,
+            )
+        })?;
+        store
+            .password_policy()
+            .check(&new.password, &[new.email.as_str(), &new.name])?;
+        let hash = store.passwords().hash(&new.password)?;
+        let index = store
+            .keys()
+            .blind_index(EMAIL_INDEX, &new.email.normalized());
+        store.write(|tx| {
+            let id = StaffId::generate(tx.now())?;
+            let key = store.data_key_or_create(tx, &subject(id))?;
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO shopkeep_staff (id, email_index, email, name, role, password_hash, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (email_index) DO NOTHING",
+                )?
+                .execute(rusqlite::params![
+                    id,
+                    index.as_slice(),
+                    field::encrypt(&key, place(&id, "email"), new.email.as_str().as_bytes())?,
+                    field::encrypt(&key, place(&id, "name"), new.name.as_bytes())?,
+                    new.role,
+                    hash.as_str(),
+                    tx.now(),
+                ])?;
+            if inserted == 0 {
+                return Err(Error::new(ErrorKind::Conflict, "a staff account with this email already exists"));
+            }
+            tx.audit(self.principal, Action::CreateStaff, &Resource::Staff(id))?;
+            Ok(StaffMember {
+                id,
+                email: new.email.clone(),
+                name: new.name.clone(),
+                role: new.role,
+                disabled: false,
+                created_at: tx.now(),
+            })
+        })
+    }
+
+    /// Reads one account. Needs [`Action::ReadStaff`] (every staff member may read their own).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if there is no such account or the principal may not read it.
+    pub fn get(&self, id: StaffId) -> Result<StaffMember> {
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadStaff, &Resource::Staff(id))?;
+            load(tx, self.store, id)
+        })
+    }
+
+    /// Every staff account, oldest first. Needs [`Action::ReadStaff`] on the whole directory.
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the permission.
+    pub fn list(&self) -> Result<Vec<StaffMember>> {
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadStaff, &Resource::StaffDirectory)?;
+            let ids: Vec<StaffId> = tx
+                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            ids.into_iter().map(|id| load(tx, self.store, id)).collect()
+        })
+    }
+
+    /// Changes an account's role; its sessions carry the new role from the next request on.
+    /// Needs [`Action::ChangeStaffRole`].
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown account; `Forbidden` without the permission; `InvalidState`
+    /// if it would leave the shop without an active owner.
+    pub fn change_role(&self, id: StaffId, role: Role) -> Result<StaffMember> {
+        self.store.write(|tx| {
+            tx.authorize(self.principal, Action::ChangeStaffRole, &Resource::Staff(id))?;
+            let member = load(tx, self.store, id)?;
+            if member.role == Role::Owner && role != Role::Owner && !member.disabled {
+                ensure_another_owner(tx, id)?;
+            }
+            tx.prepare_cached(
+                "UPDATE shopkeep_staff SET role = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1",
+            )?
+            .execute(rusqlite::params![id, role, tx.now()])?;
+            tx.audit(self.principal, Action::ChangeStaffRole, &Resource::Staff(id))?;
+            Ok(StaffMember { role, ..member })
+        })
+    }
+
+    /// Disables an account: it can no longer log in, and its sessions end at once.
+    /// Needs [`Action::DisableStaff`].
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown account; `Forbidden` without the permission; `InvalidState`
+    /// if it is already disabled, or is the last active owner.
+    pub fn disable(&self, id: StaffId) -> Result<()> {
+        self.store.write(|tx| {
+            tx.authorize(self.principal, Action::DisableStaff, &Resource::Staff(id))?;
+            let member = load(tx, self.store, id)?;
+            if member.disabled {
+                return Err(Error::new(ErrorKind::InvalidState, "the staff account is already disabled"));
+            }
+            if member.role == Role::Owner {
+                ensure_another_owner(tx, id)?;
+            }
+            tx.prepare_cached(
+                "UPDATE shopkeep_staff SET disabled_at = ?2, updated_at = ?2, version = version + 1 WHERE id = ?1",
+            )?
+            .execute(rusqlite::params![id, tx.now()])?;
+            session_repo::revoke_all(tx, Holder::Staff(id))?;
+            tx.audit(self.principal, Action::DisableStaff, &Resource::Staff(id))?;
+            Ok(())
+        })
+    }
+
+    /// Changes a staff member's own password, given the current one. Every session of the
+    /// account ends, including the caller's. Needs [`Action::ChangeStaffPassword`].
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown account; `Forbidden` without the permission; `Unauthenticated`
+    /// if `current` is wrong; `Validation` (field `password`) if `new` fails the policy.
+    pub fn change_password(&self, id: StaffId, current: &Password, new: &Password) -> Result<()> {
+        let store = self.store;
+        let (member, hash) = store.read(|tx| {
+            tx.authorize(
+                self.principal,
+                Action::ChangeStaffPassword,
+                &Resource::Staff(id),
+            )?;
+            let member = load(tx, store, id)?;
+            let hash: String = tx
+                .prepare_cached("SELECT password_hash FROM shopkeep_staff WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))?;
+            Ok((member, PasswordHash::parse(&hash)?))
+        })?;
+        if !store.passwords().verify(current, &hash)?.is_match() {
+            return Err(Error::new(
+                ErrorKind::Unauthenticated,
+                "the current password is wrong",
+            ));
+        }
+        store
+            .password_policy()
+            .check(new, &[member.email.as_str(), &member.name])?;
+        let new_hash = store.passwords().hash(new)?;
+        store.write(|tx| {
+            tx.prepare_cached(
+                "UPDATE shopkeep_staff SET password_hash = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1",
+            )?
+            .execute(rusqlite::params![id, new_hash.as_str(), tx.now()])?;
+            session_repo::revoke_all(tx, Holder::Staff(id))?;
+            tx.audit(self.principal, Action::ChangeStaffPassword, &Resource::Staff(id))?;
+            Ok(())
+        })
+    }
+}
+
+fn ensure_another_owner(tx: &Tx<'_>, id: StaffId) -> Result<()> {
+    let others: i64 = tx
+        .prepare_cached(
+            "SELECT count(*) FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
+        )?
+        .query_row([id], |r| r.get(0))?;
+    if others == 0 {
+        return Err(Error::new(
+            ErrorKind::InvalidState,
+            "this is the last active owner: make another owner first",
+        ));
+    }
+    Ok(())
+}
+
+fn subject(id: StaffId) -> Subject {
+    Subject::staff(&id.to_string())
+}
+
+/// Where a staff field lives: bound into its ciphertext, with the row id's 16 bytes.
+fn place<'a>(id: &'a StaffId, column: &'static str) -> Place<'a> {
+    Place {
+        table: TABLE,
+        column,
+        row: id.as_bytes(),
+    }
+}
+
+/// A staff row as stored, fields still encrypted.
+struct StaffRow {
+    email: Vec<u8>,
+    name: Vec<u8>,
+    role: Role,
+    disabled: bool,
+    created_at: crate::clock::Timestamp,
+}
+
+fn load(tx: &Tx<'_>, store: &Store, id: StaffId) -> Result<StaffMember> {
+    let row = tx
+        .prepare_cached(
+            "SELECT email, name, role, disabled_at IS NOT NULL, created_at FROM shopkeep_staff WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(StaffRow {
+                email: r.get(0)?,
+                name: r.get(1)?,
+                role: r.get(2)?,
+                disabled: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })
+        .optional()?
+        .ok_or_else(|| not_found(&Resource::Staff(id)))?;
+    let key = store
+        .data_key(tx, &subject(id))?
+        .ok_or_else(|| Error::new(ErrorKind::Crypto, "the staff account's data key is missing"))?;
+    Ok(StaffMember {
+        id,
+        email: Email::parse(&decrypt_text(&key, id, "email", &row.email)?)?,
+        name: decrypt_text(&key, id, "name", &row.name)?,
+        role: row.role,
+        disabled: row.disabled,
+        created_at: row.created_at,
+    })
+}
+
+fn decrypt_text(key: &DataKey, id: StaffId, column: &'static str, stored: &[u8]) -> Result<String> {
+    let plain = field::decrypt(key, place(&id, column), stored)?;
+    String::from_utf8(plain.to_vec())
+        .map_err(|_| Error::new(ErrorKind::Crypto, "a decrypted field is not text"))
+}

@@ -1,0 +1,522 @@
+//! The authorisation matrix, through the repositories: for every action, every kind of
+//! principal, and own / someone else's / missing objects, the call succeeds, answers "not
+//! found", or answers "forbidden" exactly as the table below says, and every refusal is audited.
+//!
+//! The table is written out by hand (it is the specification); the built-in policy must agree
+//! with it. `cells` is an exhaustive `match` over `Action`: a new action does not compile until
+//! it has a row here.
+
+use std::sync::Mutex;
+
+use crate::access::session::SessionSettings;
+use crate::access::{
+    Action, ApiKeyId, CustomerId, Decision, DefaultPolicy, NewApiKey, NewStaff, Policy, Principal,
+    Request, Role, StaffId,
+};
+use crate::crypto::{Password, PasswordParams};
+use crate::{Email, Error, ErrorKind, KeyRing, Store};
+
+/// What a principal kind may do: on any object, only on its own, or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
+    Any,
+    Own,
+    No,
+}
+use Cell::{Any, No, Own};
+
+/// The columns of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Actor {
+    System,
+    Staff(Role),
+    ApiKey(Role),
+    Customer,
+    Anonymous,
+}
+
+/// Columns: system, owner, manager, support, accountant, warehouse, customer, anonymous.
+fn cells(action: Action) -> [Cell; 8] {
+    match action {
+        Action::CreateStaff => [Any, Any, No, No, No, No, No, No],
+        Action::ReadStaff => [Any, Any, Any, Own, Own, Own, No, No],
+        Action::ChangeStaffRole => [Any, Any, No, No, No, No, No, No],
+        Action::DisableStaff => [Any, Any, No, No, No, No, No, No],
+        Action::ChangeStaffPassword => [No, Own, Own, Own, Own, Own, No, No],
+        Action::CreateApiKey => [Any, Any, No, No, No, No, No, No],
+        Action::ReadApiKey => [Any, Any, No, No, No, No, No, No],
+        Action::RevokeApiKey => [Any, Any, No, No, No, No, No, No],
+        Action::ReadAuditLog => [Any, Any, No, No, Any, No, No, No],
+    }
+}
+
+fn cell(action: Action, actor: Actor) -> Cell {
+    let [
+        system,
+        owner,
+        manager,
+        support,
+        accountant,
+        warehouse,
+        customer,
+        anonymous,
+    ] = cells(action);
+    match actor {
+        Actor::System => system,
+        Actor::Staff(role) | Actor::ApiKey(role) => match role {
+            Role::Owner => owner,
+            Role::Manager => manager,
+            Role::Support => support,
+            Role::Accountant => accountant,
+            Role::Warehouse => warehouse,
+        },
+        Actor::Customer => customer,
+        Actor::Anonymous => anonymous,
+    }
+}
+
+/// What the call is made on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The actor's own object (its staff account).
+    Own,
+    /// Someone else's object.
+    Other,
+    /// An id that does not exist.
+    Missing,
+    /// The collection (create, list).
+    Collection,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Done,
+    NotFound,
+    Forbidden,
+}
+
+/// Which action reads the objects `action` works on, if it works on single objects.
+fn read_action(action: Action) -> Action {
+    match action {
+        Action::CreateApiKey | Action::ReadApiKey | Action::RevokeApiKey => Action::ReadApiKey,
+        _ => Action::ReadStaff,
+    }
+}
+
+fn permitted(cell: Cell, target: Target) -> bool {
+    match cell {
+        Any => true,
+        Own => target == Target::Own,
+        No => false,
+    }
+}
+
+fn expected(action: Action, actor: Actor, target: Target) -> Expect {
+    if permitted(cell(action, actor), target) {
+        return if target == Target::Missing {
+            Expect::NotFound
+        } else {
+            Expect::Done
+        };
+    }
+    if target == Target::Collection {
+        return Expect::Forbidden;
+    }
+    let read = read_action(action);
+    if read != action && permitted(cell(read, actor), target) {
+        Expect::Forbidden
+    } else {
+        Expect::NotFound
+    }
+}
+
+/// The targets each action is exercised on.
+fn targets(action: Action, actor: Actor) -> Vec<Target> {
+    let own = matches!(actor, Actor::Staff(_));
+    match action {
+        Action::CreateStaff | Action::CreateApiKey | Action::ReadAuditLog => {
+            vec![Target::Collection]
+        }
+        Action::ReadStaff => {
+            let mut t = vec![Target::Other, Target::Missing, Target::Collection];
+            if own {
+                t.push(Target::Own);
+            }
+            t
+        }
+        Action::ChangeStaffRole | Action::DisableStaff | Action::ChangeStaffPassword => {
+            let mut t = vec![Target::Other, Target::Missing];
+            if own {
+                t.push(Target::Own);
+            }
+            t
+        }
+        Action::ReadApiKey => vec![Target::Other, Target::Missing, Target::Collection],
+        Action::RevokeApiKey => vec![Target::Other, Target::Missing],
+    }
+}
+
+const PASSWORD: &str = "a perfectly long test passphrase";
+
+pub(super) fn test_store(policy: impl Policy) -> Store {
+    Store::options()
+        .password_params(PasswordParams::insecure_for_tests())
+        .policy(policy)
+        .sessions(SessionSettings::default())
+        .open_in_memory(KeyRing::from_master_key([5; 32]))
+        .unwrap()
+}
+
+pub(super) fn create_staff(store: &Store, email: &str, role: Role) -> StaffId {
+    let system = store.system();
+    let new = NewStaff::new(
+        Email::parse(email).unwrap(),
+        "Test Person",
+        role,
+        Password::new(PASSWORD),
+    )
+    .unwrap();
+    store.staff(&system).create(new).unwrap().id()
+}
+
+/// A store with a second owner, a support member to act on, an API key to act on, and the
+/// actor, authenticated the real way (password login and session, or API key).
+struct Scene {
+    store: Store,
+    actor: Principal,
+    own: Option<StaffId>,
+    other_staff: StaffId,
+    other_key: ApiKeyId,
+}
+
+fn scene(actor: Actor) -> Scene {
+    let store = test_store(DefaultPolicy::new());
+    let system = store.system();
+    create_staff(&store, "second.owner@example.com", Role::Owner);
+    let other_staff = create_staff(&store, "target@example.com", Role::Support);
+    let other_key = store
+        .api_keys(&system)
+        .create(NewApiKey::new("target", Role::Warehouse).unwrap())
+        .unwrap()
+        .info()
+        .id();
+    let (actor, own) = match actor {
+        Actor::System => (system, None),
+        Actor::Anonymous => (Principal::anonymous(), None),
+        Actor::Customer => (Principal::customer(CustomerId::from_bytes([7; 16])), None),
+        Actor::Staff(role) => {
+            let id = create_staff(&store, "actor@example.com", role);
+            let login = store
+                .login_staff(
+                    &Email::parse("actor@example.com").unwrap(),
+                    &Password::new(PASSWORD),
+                )
+                .unwrap();
+            (
+                store.principal_from_session(login.token()).unwrap(),
+                Some(id),
+            )
+        }
+        Actor::ApiKey(role) => {
+            let created = store
+                .api_keys(&system)
+                .create(NewApiKey::new("actor", role).unwrap())
+                .unwrap();
+            (
+                store.principal_from_api_key(created.secret()).unwrap(),
+                None,
+            )
+        }
+    };
+    Scene {
+        store,
+        actor,
+        own,
+        other_staff,
+        other_key,
+    }
+}
+
+fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    let store = &scene.store;
+    let missing_staff = StaffId::from_bytes([0xee; 16]);
+    let staff_id = match target {
+        Target::Own => scene.own.unwrap(),
+        Target::Missing => missing_staff,
+        _ => scene.other_staff,
+    };
+    let key_id = match target {
+        Target::Missing => ApiKeyId::from_bytes([0xee; 16]),
+        _ => scene.other_key,
+    };
+    let staff = store.staff(&scene.actor);
+    let keys = store.api_keys(&scene.actor);
+    match action {
+        Action::CreateStaff => {
+            let new = NewStaff::new(
+                Email::parse("new@example.com").unwrap(),
+                "New Person",
+                Role::Warehouse,
+                Password::new(PASSWORD),
+            )?;
+            staff.create(new).map(drop)
+        }
+        Action::ReadStaff if target == Target::Collection => staff.list().map(drop),
+        Action::ReadStaff => staff.get(staff_id).map(drop),
+        Action::ChangeStaffRole => staff.change_role(staff_id, Role::Accountant).map(drop),
+        Action::DisableStaff => staff.disable(staff_id),
+        Action::ChangeStaffPassword => staff.change_password(
+            staff_id,
+            &Password::new(PASSWORD),
+            &Password::new("another perfectly long passphrase"),
+        ),
+        Action::CreateApiKey => keys.create(NewApiKey::new("new", Role::Support)?).map(drop),
+        Action::ReadApiKey if target == Target::Collection => keys.list().map(drop),
+        Action::ReadApiKey => keys.get(key_id).map(drop),
+        Action::RevokeApiKey => keys.revoke(key_id),
+        Action::ReadAuditLog => {
+            let log = store.audit_log(&scene.actor);
+            log.list(0, 10)?;
+            log.head()?;
+            log.verify(None).map(drop)
+        }
+    }
+}
+
+fn denials(store: &Store) -> usize {
+    let system = store.system();
+    store
+        .audit_log(&system)
+        .list(0, 10_000)
+        .unwrap()
+        .iter()
+        .filter(|e| e.outcome() == crate::Outcome::Denied)
+        .count()
+}
+
+fn actors() -> Vec<Actor> {
+    let mut all = vec![Actor::System, Actor::Customer, Actor::Anonymous];
+    for role in Role::ALL {
+        all.push(Actor::Staff(role));
+        all.push(Actor::ApiKey(role));
+    }
+    all
+}
+
+#[test]
+fn every_action_for_every_principal_on_every_kind_of_object() {
+    let mut checked = 0;
+    for &action in Action::ALL {
+        for actor in actors() {
+            for target in targets(action, actor) {
+                let scene = scene(actor);
+                let before = denials(&scene.store);
+                let outcome = run(&scene, action, target);
+                let got = match &outcome {
+                    Ok(()) => Expect::Done,
+                    Err(e) if e.kind() == ErrorKind::NotFound => Expect::NotFound,
+                    Err(e) if e.kind() == ErrorKind::Forbidden => Expect::Forbidden,
+                    Err(e) => panic!("{action:?} by {actor:?} on {target:?}: unexpected {e}"),
+                };
+                let want = expected(action, actor, target);
+                assert_eq!(
+                    got, want,
+                    "{action:?} by {actor:?} on {target:?}: {outcome:?}"
+                );
+                let refused = !permitted(cell(action, actor), target);
+                let audited = denials(&scene.store) - before;
+                assert_eq!(
+                    audited,
+                    usize::from(refused),
+                    "{action:?} by {actor:?} on {target:?}: denials audited"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 240, "only {checked} cases");
+}
+
+#[test]
+fn hidden_and_missing_objects_answer_with_the_same_words() {
+    let scene = scene(Actor::Staff(Role::Warehouse));
+    let hidden = run(&scene, Action::ReadStaff, Target::Other).unwrap_err();
+    let missing = run(&scene, Action::ReadStaff, Target::Missing).unwrap_err();
+    assert_eq!(hidden.to_string(), missing.to_string());
+    let hidden = run(&scene, Action::RevokeApiKey, Target::Other).unwrap_err();
+    let missing = run(&scene, Action::RevokeApiKey, Target::Missing).unwrap_err();
+    assert_eq!(hidden.to_string(), missing.to_string());
+}
+
+#[test]
+fn the_built_in_policy_agrees_with_the_table() {
+    let policy = DefaultPolicy::new();
+    for &action in Action::ALL {
+        for actor in actors() {
+            let scene_principal = match actor {
+                Actor::System => Principal::system(),
+                Actor::Anonymous => Principal::anonymous(),
+                Actor::Customer => Principal::customer(CustomerId::from_bytes([1; 16])),
+                Actor::Staff(role) => Principal::staff(StaffId::from_bytes([2; 16]), role),
+                Actor::ApiKey(role) => Principal::api_key(ApiKeyId::from_bytes([3; 16]), role),
+            };
+            let own = crate::Resource::Staff(StaffId::from_bytes([2; 16]));
+            let other = crate::Resource::Staff(StaffId::from_bytes([4; 16]));
+            let decide =
+                |r| policy.decide(&Request::new(&scene_principal, action, r)) == Decision::Allow;
+            let want = cell(action, actor);
+            let own_expected = matches!(actor, Actor::Staff(_)) && want != No;
+            assert_eq!(decide(&other), want == Any, "{action:?} {actor:?} other");
+            assert_eq!(
+                decide(&own),
+                want == Any || own_expected && want == Own,
+                "{action:?} {actor:?} own"
+            );
+        }
+    }
+}
+
+/// Records every action asked of the policy, then answers like the default policy.
+#[derive(Debug, Default)]
+struct Recording {
+    asked: Mutex<Vec<Action>>,
+    inner: DefaultPolicy,
+}
+
+impl Policy for std::sync::Arc<Recording> {
+    fn decide(&self, request: &Request<'_>) -> Decision {
+        self.asked.lock().unwrap().push(request.action());
+        self.inner.decide(request)
+    }
+}
+
+#[test]
+fn every_repository_method_asks_for_exactly_its_action() {
+    let recording = std::sync::Arc::new(Recording::default());
+    let store = test_store(std::sync::Arc::clone(&recording));
+    let take = || std::mem::take(&mut *recording.asked.lock().unwrap());
+    let system = store.system();
+    let staff = store.staff(&system);
+    let keys = store.api_keys(&system);
+    let log = store.audit_log(&system);
+
+    let expect = |what: &str, result: Result<(), Error>, action: Option<Action>| {
+        let asked = take();
+        let distinct: std::collections::BTreeSet<_> = asked.iter().copied().collect();
+        let want: std::collections::BTreeSet<_> = action.into_iter().collect();
+        assert_eq!(distinct, want, "{what} asked for {asked:?} ({result:?})");
+    };
+
+    let email = Email::parse("rec@example.com").unwrap();
+    let new = NewStaff::new(
+        email.clone(),
+        "Rec Ord",
+        Role::Owner,
+        Password::new(PASSWORD),
+    )
+    .unwrap();
+    let id = staff.create(new).unwrap().id();
+    expect("staff.create", Ok(()), Some(Action::CreateStaff));
+    let second = NewStaff::new(
+        Email::parse("two@example.com").unwrap(),
+        "Two",
+        Role::Owner,
+        Password::new(PASSWORD),
+    )
+    .unwrap();
+    staff.create(second).unwrap();
+    take();
+    expect(
+        "staff.get",
+        staff.get(id).map(drop),
+        Some(Action::ReadStaff),
+    );
+    expect(
+        "staff.list",
+        staff.list().map(drop),
+        Some(Action::ReadStaff),
+    );
+    expect(
+        "staff.change_role",
+        staff.change_role(id, Role::Manager).map(drop),
+        Some(Action::ChangeStaffRole),
+    );
+    // A staff member changes their own password (the system may not: a refusal also asks
+    // whether the object is visible at all, which would muddy the count).
+    let own = store
+        .login_staff(&email, &Password::new(PASSWORD))
+        .unwrap()
+        .into_parts()
+        .0;
+    take();
+    let pw = Password::new(PASSWORD);
+    let result =
+        store
+            .staff(&own)
+            .change_password(id, &pw, &Password::new("yet another long passphrase"));
+    expect(
+        "staff.change_password",
+        result,
+        Some(Action::ChangeStaffPassword),
+    );
+    expect(
+        "staff.disable",
+        staff.disable(id),
+        Some(Action::DisableStaff),
+    );
+
+    let created = keys
+        .create(NewApiKey::new("k", Role::Support).unwrap())
+        .unwrap();
+    expect("api_keys.create", Ok(()), Some(Action::CreateApiKey));
+    expect(
+        "api_keys.list",
+        keys.list().map(drop),
+        Some(Action::ReadApiKey),
+    );
+    expect(
+        "api_keys.get",
+        keys.get(created.info().id()).map(drop),
+        Some(Action::ReadApiKey),
+    );
+    expect(
+        "api_keys.revoke",
+        keys.revoke(created.info().id()),
+        Some(Action::RevokeApiKey),
+    );
+
+    expect(
+        "audit_log.list",
+        log.list(0, 5).map(drop),
+        Some(Action::ReadAuditLog),
+    );
+    expect(
+        "audit_log.head",
+        log.head().map(drop),
+        Some(Action::ReadAuditLog),
+    );
+    expect(
+        "audit_log.verify",
+        log.verify(None).map(drop),
+        Some(Action::ReadAuditLog),
+    );
+
+    // Authentication is not authorisation: it asks the policy nothing.
+    let login = store.login_staff(
+        &Email::parse("two@example.com").unwrap(),
+        &Password::new(PASSWORD),
+    );
+    let token = login.unwrap().into_parts().1;
+    expect("login_staff", Ok(()), None);
+    expect(
+        "principal_from_session",
+        store.principal_from_session(&token).map(drop),
+        None,
+    );
+    expect("logout", store.logout(&token), None);
+    expect(
+        "principal_from_api_key",
+        store.principal_from_api_key(created.secret()).map(drop),
+        None,
+    );
+}

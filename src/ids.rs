@@ -1,0 +1,102 @@
+//! Typed ids: time-ordered UUIDs (version 7) that cannot be mixed up with each other.
+
+use crate::clock::Timestamp;
+use crate::crypto::secret::random_array;
+use crate::error::Result;
+
+/// A fresh version-7 UUID for `now`: time-ordered, so new rows land at the end of the B-tree.
+pub(crate) fn new_v7(now: Timestamp) -> Result<uuid::Uuid> {
+    let millis = u64::try_from(now.unix_millis()).unwrap_or(0);
+    let random: [u8; 10] = random_array()?;
+    Ok(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
+}
+
+/// Defines a public id newtype over a UUID, stored as a 16-byte blob, shown hyphenated.
+macro_rules! define_id {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            #[allow(dead_code)]
+            pub(crate) fn generate(now: $crate::clock::Timestamp) -> $crate::error::Result<Self> {
+                $crate::ids::new_v7(now).map($name)
+            }
+
+            /// Parses the hyphenated form (`0190e6a4-7c1a-7000-8000-000000000001`).
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("A `Validation` error (field `", $field, "`) if the text is not a UUID.")]
+            pub fn parse(text: &str) -> $crate::error::Result<Self> {
+                uuid::Uuid::try_parse(text.trim()).map($name).map_err(|_| {
+                    $crate::error::Error::validation($field, concat!("not a valid ", $field))
+                })
+            }
+
+            #[allow(dead_code)]
+            pub(crate) fn from_bytes(bytes: [u8; 16]) -> Self {
+                $name(uuid::Uuid::from_bytes(bytes))
+            }
+
+            /// The 16 bytes, as bound into encrypted fields' associated data.
+            #[allow(dead_code)]
+            pub(crate) fn as_bytes(&self) -> &[u8; 16] {
+                self.0.as_bytes()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0.hyphenated())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::Error;
+            fn from_str(text: &str) -> $crate::error::Result<Self> {
+                Self::parse(text)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse(&text).map_err(|e| serde::de::Error::custom(e.message()))
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(rusqlite::types::ToSqlOutput::from(self.0.as_bytes().as_slice()))
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                let bytes: [u8; 16] = value
+                    .as_blob()?
+                    .try_into()
+                    .map_err(|_| rusqlite::types::FromSqlError::InvalidBlobSize { expected_size: 16, blob_size: 0 })?;
+                Ok($name(uuid::Uuid::from_bytes(bytes)))
+            }
+        }
+    };
+}
+
+pub(crate) use define_id;

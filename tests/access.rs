@@ -1,0 +1,382 @@
+//! Staff accounts, sessions and API keys through the public API, on real database files, with
+//! time moved by the store's clock instead of sleeping.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use shopkeep::{
+    ApiKeySecret, Clock, Email, ErrorKind, KeyRing, ManualClock, NewApiKey, NewStaff, Password,
+    PasswordParams, Principal, Role, SessionSettings, SessionToken, StaffId, Store, Timestamp,
+};
+
+const PASSWORD: &str = "a perfectly long test passphrase";
+
+fn clock() -> ManualClock {
+    ManualClock::new(Timestamp::parse_rfc3339("2026-11-28T09:00:00Z").unwrap())
+}
+
+fn open(path: &Path, clock: &ManualClock) -> Store {
+    Store::options()
+        .password_params(PasswordParams::insecure_for_tests())
+        .sessions(
+            SessionSettings::new(Duration::from_secs(30 * 60), Duration::from_secs(8 * 3600))
+                .unwrap(),
+        )
+        .clock(clock.clone())
+        .open(path, KeyRing::from_master_key([3; 32]))
+        .unwrap()
+}
+
+fn staff(store: &Store, email: &str, name: &str, role: Role) -> StaffId {
+    let new = NewStaff::new(
+        Email::parse(email).unwrap(),
+        name,
+        role,
+        Password::new(PASSWORD),
+    )
+    .unwrap();
+    store.staff(&store.system()).create(new).unwrap().id()
+}
+
+fn login(store: &Store, email: &str) -> SessionToken {
+    store
+        .login_staff(&Email::parse(email).unwrap(), &Password::new(PASSWORD))
+        .unwrap()
+        .into_parts()
+        .1
+}
+
+fn refused(result: shopkeep::Result<Principal>) -> ErrorKind {
+    result
+        .map(|p| panic!("accepted as {p:?}"))
+        .unwrap_err()
+        .kind()
+}
+
+#[test]
+fn sessions_expire_by_idle_time_and_by_absolute_lifetime() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(&dir.path().join("shop.db"), &clock);
+    let id = staff(&store, "ana@example.com", "Ana", Role::Manager);
+    let token = login(&store, "ana@example.com");
+    assert_eq!(
+        store.principal_from_session(&token).unwrap().staff_id(),
+        Some(id)
+    );
+
+    // Used every 20 minutes, the session outlives its 30-minute idle timeout...
+    for _ in 0..6 {
+        clock.advance(Duration::from_secs(20 * 60));
+        store.principal_from_session(&token).unwrap();
+    }
+    // ...until 31 idle minutes pass.
+    clock.advance(Duration::from_secs(31 * 60));
+    assert_eq!(
+        refused(store.principal_from_session(&token)),
+        ErrorKind::Unauthenticated
+    );
+
+    // A busy session still ends at its absolute lifetime of 8 hours.
+    let token = login(&store, "ana@example.com");
+    let start = clock.now();
+    while clock.now().duration_since(start).unwrap() < Duration::from_secs(8 * 3600 - 600) {
+        clock.advance(Duration::from_secs(25 * 60));
+        store.principal_from_session(&token).unwrap();
+    }
+    clock.advance(Duration::from_secs(20 * 60));
+    assert_eq!(
+        refused(store.principal_from_session(&token)),
+        ErrorKind::Unauthenticated
+    );
+}
+
+#[test]
+fn logout_password_change_and_disabling_end_sessions_on_the_next_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(&dir.path().join("shop.db"), &clock);
+    staff(&store, "owner@example.com", "Olga", Role::Owner);
+    let ben = staff(&store, "ben@example.com", "Ben", Role::Support);
+
+    let token = login(&store, "ben@example.com");
+    store.logout(&token).unwrap();
+    assert_eq!(
+        refused(store.principal_from_session(&token)),
+        ErrorKind::Unauthenticated
+    );
+    store.logout(&token).unwrap(); // idempotent
+
+    let first = login(&store, "ben@example.com");
+    let second = login(&store, "ben@example.com");
+    let ben_principal = store.principal_from_session(&first).unwrap();
+    let new_password = Password::new("an entirely different passphrase");
+    store
+        .staff(&ben_principal)
+        .change_password(ben, &Password::new(PASSWORD), &new_password)
+        .unwrap();
+    for token in [&first, &second] {
+        assert_eq!(
+            refused(store.principal_from_session(token)),
+            ErrorKind::Unauthenticated
+        );
+    }
+    let err = store.login_staff(
+        &Email::parse("ben@example.com").unwrap(),
+        &Password::new(PASSWORD),
+    );
+    assert_eq!(
+        err.unwrap_err().kind(),
+        ErrorKind::Unauthenticated,
+        "the old password still works"
+    );
+    let token = store
+        .login_staff(&Email::parse("ben@example.com").unwrap(), &new_password)
+        .unwrap()
+        .into_parts()
+        .1;
+
+    store.staff(&store.system()).disable(ben).unwrap();
+    assert_eq!(
+        refused(store.principal_from_session(&token)),
+        ErrorKind::Unauthenticated
+    );
+    let err = store
+        .login_staff(&Email::parse("ben@example.com").unwrap(), &new_password)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+}
+
+#[test]
+fn a_role_change_applies_to_open_sessions_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(&dir.path().join("shop.db"), &clock);
+    let id = staff(&store, "cleo@example.com", "Cleo", Role::Warehouse);
+    let token = login(&store, "cleo@example.com");
+    store
+        .staff(&store.system())
+        .change_role(id, Role::Accountant)
+        .unwrap();
+    assert_eq!(
+        store.principal_from_session(&token).unwrap().role(),
+        Some(Role::Accountant)
+    );
+}
+
+#[test]
+fn unknown_email_and_wrong_password_answer_alike_and_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(&dir.path().join("shop.db"), &clock);
+    staff(&store, "dora@example.com", "Dora", Role::Support);
+    let wrong = store
+        .login_staff(
+            &Email::parse("dora@example.com").unwrap(),
+            &Password::new("not the password at all"),
+        )
+        .unwrap_err();
+    let unknown = store
+        .login_staff(
+            &Email::parse("nobody@example.com").unwrap(),
+            &Password::new(PASSWORD),
+        )
+        .unwrap_err();
+    assert_eq!(wrong.kind(), ErrorKind::Unauthenticated);
+    assert_eq!(wrong.to_string(), unknown.to_string());
+    // Case and surrounding spaces do not matter for the email.
+    login(&store, "  DORA@Example.COM ");
+
+    let system = store.system();
+    let entries = store.audit_log(&system).list(0, 100).unwrap();
+    let logins: Vec<_> = entries.iter().filter(|e| e.action() == "login").collect();
+    assert_eq!(logins.len(), 3);
+    assert_eq!(logins[0].principal(), logins[0].resource()); // the known account, by id
+    assert!(logins[0].principal().starts_with("staff:"));
+    assert_eq!(logins[1].principal(), "anonymous"); // the unknown email leaves no trace of itself
+    assert!(
+        entries
+            .iter()
+            .all(|e| !e.resource().contains("example.com"))
+    );
+}
+
+#[test]
+fn duplicate_emails_weak_passwords_and_the_last_owner_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(&dir.path().join("shop.db"), &clock);
+    let system = store.system();
+    let owner = staff(&store, "eva@example.com", "Eva", Role::Owner);
+
+    let duplicate = NewStaff::new(
+        Email::parse("EVA@example.com").unwrap(),
+        "Eva Two",
+        Role::Support,
+        Password::new(PASSWORD),
+    )
+    .unwrap();
+    assert_eq!(
+        store.staff(&system).create(duplicate).unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+
+    for weak in ["short", "aaaaaaaaaaaaaaaaaaaa", "fred@example.com"] {
+        let new = NewStaff::new(
+            Email::parse("fred@example.com").unwrap(),
+            "Fred",
+            Role::Support,
+            Password::new(weak),
+        )
+        .unwrap();
+        let err = store.staff(&system).create(new).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Validation { field: "password" },
+            "{weak}"
+        );
+    }
+    assert_eq!(
+        store.staff(&system).list().unwrap().len(),
+        1,
+        "a refused create wrote something"
+    );
+
+    assert_eq!(
+        store
+            .staff(&system)
+            .change_role(owner, Role::Manager)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidState
+    );
+    assert_eq!(
+        store.staff(&system).disable(owner).unwrap_err().kind(),
+        ErrorKind::InvalidState
+    );
+    staff(&store, "gus@example.com", "Gus", Role::Owner);
+    store
+        .staff(&system)
+        .change_role(owner, Role::Manager)
+        .unwrap();
+}
+
+#[test]
+fn api_keys_are_shown_once_refused_when_revoked_and_track_last_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let path = dir.path().join("shop.db");
+    let store = open(&path, &clock);
+    let system = store.system();
+    let created = store
+        .api_keys(&system)
+        .create(NewApiKey::new("ERP", Role::Accountant).unwrap())
+        .unwrap();
+    let secret = created.secret().as_str().to_owned();
+    assert!(secret.starts_with(&format!("shk_{}_", created.info().prefix())));
+    assert_eq!(
+        format!("{:?}", created.secret()),
+        "ApiKeySecret([REDACTED])"
+    );
+    assert!(!format!("{created:?}").contains(&secret));
+
+    let key = ApiKeySecret::new(secret.clone());
+    let erp = store.principal_from_api_key(&key).unwrap();
+    assert_eq!(erp.api_key_id(), Some(created.info().id()));
+    let used = store
+        .api_keys(&system)
+        .get(created.info().id())
+        .unwrap()
+        .last_used_at();
+    assert_eq!(used, Some(clock.now()));
+
+    // The stored row holds a hash, never the key.
+    let raw = std::fs::read(&path).unwrap();
+    let mut wal = path.clone().into_os_string();
+    wal.push("-wal");
+    let raw = [raw, std::fs::read(wal).unwrap_or_default()].concat();
+    let secret_part = secret.rsplit('_').next().unwrap();
+    assert!(
+        !raw.windows(secret_part.len())
+            .any(|w| w == secret_part.as_bytes())
+    );
+
+    // A wrong secret with the right prefix, a malformed key: refused alike.
+    let mut forged = secret.clone();
+    forged.pop();
+    forged.push(if secret.ends_with('A') { 'B' } else { 'A' });
+    for bad in [forged.as_str(), "shk_nope", "", "Bearer x"] {
+        assert_eq!(
+            refused(store.principal_from_api_key(&ApiKeySecret::new(bad))),
+            ErrorKind::Unauthenticated
+        );
+    }
+
+    store.api_keys(&system).revoke(created.info().id()).unwrap();
+    assert_eq!(
+        refused(store.principal_from_api_key(&key)),
+        ErrorKind::Unauthenticated
+    );
+    let again = store
+        .api_keys(&system)
+        .revoke(created.info().id())
+        .unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::InvalidState);
+}
+
+#[test]
+fn staff_personal_data_is_not_on_disk_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let path = dir.path().join("shop.db");
+    let store = open(&path, &clock);
+    staff(
+        &store,
+        "hannelore.quast@example.com",
+        "Hannelore Quast-Zimmermann",
+        Role::Support,
+    );
+    let back = store.staff(&store.system()).list().unwrap();
+    assert_eq!(back[0].name(), "Hannelore Quast-Zimmermann");
+    assert_eq!(back[0].email().as_str(), "hannelore.quast@example.com");
+    assert!(!format!("{back:?}").contains("Hannelore"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut wal = path.clone().into_os_string();
+    wal.push("-wal");
+    bytes.extend(std::fs::read(wal).unwrap_or_default());
+    for needle in ["hannelore", "Hannelore", "Quast", "example.com"] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{needle} on disk"
+        );
+    }
+}
+
+#[test]
+fn an_older_password_hash_is_upgraded_at_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let clock = clock();
+    let store = open(&path, &clock);
+    staff(&store, "ida@example.com", "Ida", Role::Support);
+    drop(store);
+    let stronger = PasswordParams::new(19_456, 2, 1).unwrap();
+    let store = Store::options()
+        .password_params(stronger)
+        .clock(clock.clone())
+        .open(&path, KeyRing::from_master_key([3; 32]))
+        .unwrap();
+    login(&store, "ida@example.com");
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let hash: String = conn
+        .query_row("SELECT password_hash FROM shopkeep_staff", [], |r| r.get(0))
+        .unwrap();
+    assert!(hash.contains("m=19456,t=2,p=1"), "{hash}");
+}
