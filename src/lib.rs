@@ -5,17 +5,37 @@
 //!
 //! # The shop flow
 //!
-//! This example grows with each capability. Today: open a store, work with exact money, take a
+//! This example grows with each capability. Today: open a store, set up the shop's first owner,
+//! log in and recognise the session on the next request, give a back-office integration an API
+//! key, work with exact money, check the audit log, drain the event outbox, and take a
 //! consistent backup while the shop runs.
 //!
 //! ```
-//! use shopkeep::{Currency, KeyRing, Money, Rounding, Store, TaxRate};
+//! use std::time::Duration;
+//! use shopkeep::{
+//!     AuditVerification, Currency, Email, KeyRing, Money, NewApiKey, NewStaff, Password, Role,
+//!     Rounding, Store, TaxRate,
+//! };
 //!
 //! # let dir = tempfile::tempdir()?;
 //! # let path = dir.path().join("shop.db");
 //! // The host keeps the 32-byte master key outside the database (a secret manager, an env var).
-//! let keys = KeyRing::from_hex("6b6565702d746869732d6f75742d6f662d7468652d64622d6469726563746f72")?;
-//! let store = Store::open(&path, keys)?; // creates or migrates the schema
+//! let master = "6b6565702d746869732d6f75742d6f662d7468652d64622d6469726563746f72";
+//! let store = Store::open(&path, KeyRing::from_hex(master)?)?; // creates or migrates the schema
+//! let system = store.system(); // the trusted principal for setup and background jobs
+//!
+//! // The first owner, then a login: the host keeps the session token in a cookie.
+//! let email = Email::parse("olga@example.com")?;
+//! let passphrase = "correct horse battery staple";
+//! store.staff(&system).create(NewStaff::new(email.clone(), "Olga Owner", Role::Owner, Password::new(passphrase))?)?;
+//! let login = store.login_staff(&email, &Password::new(passphrase))?;
+//! let olga = store.principal_from_session(login.token())?; // on the next request
+//! assert_eq!(olga.role(), Some(Role::Owner));
+//!
+//! // An API key for the accounting export: its secret is shown once.
+//! let erp = store.api_keys(&olga).create(NewApiKey::new("ERP export", Role::Accountant)?)?;
+//! let erp_principal = store.principal_from_api_key(erp.secret())?;
+//! assert_eq!(erp_principal.role(), Some(Role::Accountant));
 //!
 //! // Money is integer minor units of a currency: no floats, no silent rounding.
 //! let mug = Money::parse("12.90", Currency::EUR)?;
@@ -23,11 +43,21 @@
 //! let vat = TaxRate::parse("19")?.tax_on(net, Rounding::HalfUp)?;
 //! assert_eq!(net.checked_add(vat)?.to_string(), "46.05 EUR");
 //!
+//! // Every write and every refusal is in the tamper-evident audit log.
+//! let AuditVerification::Intact { entries, .. } = store.audit_log(&olga).verify(None)? else {
+//!     panic!("the audit log was tampered with");
+//! };
+//! assert!(entries >= 3);
+//!
+//! // The delivery job drains the outbox of events, at least once.
+//! for event in store.events(&system).poll(100, Duration::from_secs(60))? {
+//!     store.events(&system).ack(&[event.id()])?;
+//! }
+//!
 //! // A consistent copy, taken while writers carry on; it opens like any store.
 //! # let backup = dir.path().join("backup.db");
 //! store.backup_to(&backup)?;
-//! Store::open(&backup, KeyRing::from_hex("6b6565702d746869732d6f75742d6f662d7468652d64622d6469726563746f72")?)?
-//!     .verify_integrity()?;
+//! Store::open(&backup, KeyRing::from_hex(master)?)?.verify_integrity()?;
 //! Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -37,7 +67,10 @@
 //! Every write runs in a `BEGIN IMMEDIATE` transaction through one helper; every "now" comes from
 //! the store's [`Clock`]; every failure is one [`Error`] with an [`ErrorKind`] to match on.
 //! Money is [`Money`]: an `i64` of minor units and a [`Currency`], with checked arithmetic.
-//! The guide `docs/architecture.md` in the repository covers the model in full.
+//! Every repository method takes the acting [`Principal`] and asks the [`Policy`] first;
+//! personal data is encrypted field by field under per-subject keys ([`KeyRing`]).
+//! The guides in the repository's `docs/` cover the model in full: `architecture.md`,
+//! `security.md`, `access-control.md`.
 //!
 //! # Calling from async code
 //!
@@ -48,6 +81,9 @@
 //! # Features
 //!
 //! - `bundled` (default): compile SQLite from source instead of linking the system library.
+//! - `insecure-test-params`: enables `PasswordParams::insecure_for_tests()`, cheap argon2
+//!   parameters for test suites. Never in production.
+//! - `bench-internals`: hidden, unstable entry points for the crate's own benchmarks.
 #![deny(missing_docs)]
 
 mod access;
@@ -57,6 +93,7 @@ mod clock;
 mod crypto;
 mod email;
 mod error;
+mod events;
 mod ids;
 pub mod money;
 mod store;
@@ -74,5 +111,6 @@ pub use crypto::{
 };
 pub use email::Email;
 pub use error::{Error, ErrorKind, Result};
+pub use events::{Event, EventId, Events};
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};

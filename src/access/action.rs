@@ -28,6 +28,8 @@ pub enum Action {
     RevokeApiKey,
     /// Read or verify the audit log.
     ReadAuditLog,
+    /// Poll and acknowledge outbox events (for the host's delivery job).
+    ConsumeEvents,
 }
 
 impl Action {
@@ -42,6 +44,7 @@ impl Action {
         Action::ReadApiKey,
         Action::RevokeApiKey,
         Action::ReadAuditLog,
+        Action::ConsumeEvents,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -56,6 +59,7 @@ impl Action {
             Action::ReadApiKey => "read_api_key",
             Action::RevokeApiKey => "revoke_api_key",
             Action::ReadAuditLog => "read_audit_log",
+            Action::ConsumeEvents => "consume_events",
         }
     }
 }

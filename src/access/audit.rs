@@ -119,7 +119,13 @@ impl AuditHead {
     pub fn parse(text: &str) -> Result<AuditHead> {
         let invalid = || Error::validation("audit_head", "an audit head is <seq>:<64 hex digits>");
         let (seq, hex) = text.trim().split_once(':').ok_or_else(invalid)?;
-        let seq = seq.parse().map_err(|_| invalid())?;
+        if seq.is_empty() || !seq.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let seq: u64 = seq.parse().map_err(|_| invalid())?;
+        if seq == 0 {
+            return Err(invalid());
+        }
         if hex.len() != 64 || !hex.is_ascii() {
             return Err(invalid());
         }

@@ -200,12 +200,14 @@ fn verify_chain(
     if let Some(kept) = head {
         match &newest {
             Some(last) if last.seq >= kept.seq => {
-                let at_kept: Vec<u8> = conn.query_row(
-                    "SELECT mac FROM shopkeep_audit WHERE seq = ?1",
-                    [i64::try_from(kept.seq).unwrap_or(i64::MAX)],
-                    |r| r.get(0),
-                )?;
-                if at_kept.as_slice() != kept.mac.as_slice() {
+                let at_kept: Option<Vec<u8>> = conn
+                    .query_row(
+                        "SELECT mac FROM shopkeep_audit WHERE seq = ?1",
+                        [i64::try_from(kept.seq).unwrap_or(i64::MAX)],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if at_kept.as_deref() != Some(kept.mac.as_slice()) {
                     return broken(kept.seq, AuditProblem::HeadMismatch);
                 }
             }

@@ -268,5 +268,6 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Owner), Any),
             (R(Role::Accountant), Any),
         ],
+        Action::ConsumeEvents => &[(System, Any), (R(Role::Owner), Any)],
     }
 }

@@ -20,6 +20,8 @@ pub enum Resource {
     ApiKeys,
     /// The audit log.
     AuditLog,
+    /// The outbox of events.
+    Outbox,
 }
 
 impl Resource {
@@ -38,7 +40,10 @@ impl Resource {
         match self {
             Resource::Staff(_) => Some(Action::ReadStaff),
             Resource::ApiKey(_) => Some(Action::ReadApiKey),
-            Resource::StaffDirectory | Resource::ApiKeys | Resource::AuditLog => None,
+            Resource::StaffDirectory
+            | Resource::ApiKeys
+            | Resource::AuditLog
+            | Resource::Outbox => None,
         }
     }
 }
@@ -52,6 +57,7 @@ impl fmt::Display for Resource {
             Resource::ApiKey(id) => write!(f, "api_key:{id}"),
             Resource::ApiKeys => f.write_str("api_keys"),
             Resource::AuditLog => f.write_str("audit_log"),
+            Resource::Outbox => f.write_str("outbox"),
         }
     }
 }

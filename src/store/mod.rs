@@ -557,6 +557,7 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::Staff(_) | Resource::StaffDirectory => "staff account",
         Resource::ApiKey(_) | Resource::ApiKeys => "API key",
         Resource::AuditLog => "audit log",
+        Resource::Outbox => "outbox",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }

@@ -47,6 +47,7 @@ fn cells(action: Action) -> [Cell; 8] {
         Action::ReadApiKey => [Any, Any, No, No, No, No, No, No],
         Action::RevokeApiKey => [Any, Any, No, No, No, No, No, No],
         Action::ReadAuditLog => [Any, Any, No, No, Any, No, No, No],
+        Action::ConsumeEvents => [Any, Any, No, No, No, No, No, No],
     }
 }
 
@@ -134,9 +135,10 @@ fn expected(action: Action, actor: Actor, target: Target) -> Expect {
 fn targets(action: Action, actor: Actor) -> Vec<Target> {
     let own = matches!(actor, Actor::Staff(_));
     match action {
-        Action::CreateStaff | Action::CreateApiKey | Action::ReadAuditLog => {
-            vec![Target::Collection]
-        }
+        Action::CreateStaff
+        | Action::CreateApiKey
+        | Action::ReadAuditLog
+        | Action::ConsumeEvents => vec![Target::Collection],
         Action::ReadStaff => {
             let mut t = vec![Target::Other, Target::Missing, Target::Collection];
             if own {
@@ -279,6 +281,12 @@ fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
             log.list(0, 10)?;
             log.head()?;
             log.verify(None).map(drop)
+        }
+        Action::ConsumeEvents => {
+            let events = store.events(&scene.actor);
+            let batch = events.poll(10, std::time::Duration::from_secs(60))?;
+            let ids: Vec<_> = batch.iter().map(crate::Event::id).collect();
+            events.ack(&ids)
         }
     }
 }

@@ -54,6 +54,14 @@ CREATE TABLE shopkeep_audit (
     mac       BLOB NOT NULL CHECK (length(mac) = 32)
 ) STRICT;
 
+-- Entries are only ever appended at the end: this also stops INSERT OR REPLACE from overwriting
+-- an entry (SQLite fires no delete trigger for REPLACE).
+CREATE TRIGGER shopkeep_audit_append_only BEFORE INSERT ON shopkeep_audit
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM shopkeep_audit)
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+
 CREATE TRIGGER shopkeep_audit_no_update BEFORE UPDATE ON shopkeep_audit
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only');
