@@ -289,7 +289,12 @@ mod tests {
         // Versions 4 and 5 are being written in parallel (customers, catalogue); until they land
         // the list has a gap, and this checks order only. TODO(lead): restore the no-gap check.
         for pair in MIGRATIONS.windows(2) {
-            assert!(pair[0].version < pair[1].version, "{} before {}", pair[0].name, pair[1].name);
+            assert!(
+                pair[0].version < pair[1].version,
+                "{} before {}",
+                pair[0].name,
+                pair[1].name
+            );
         }
     }
 }
