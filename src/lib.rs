@@ -96,6 +96,7 @@ mod error;
 mod events;
 mod ids;
 pub mod money;
+mod orders;
 mod store;
 mod text;
 
@@ -113,4 +114,7 @@ pub use email::Email;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventId, Events};
 pub use money::{Currency, Money, Rounding, TaxRate};
+pub use orders::{
+    Charge, LineTotal, PriceMode, PricedLine, Totals, VatCategory, VatGroup, VatTreatment,
+};
 pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};
