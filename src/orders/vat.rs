@@ -27,6 +27,17 @@ pub enum VatCategory {
 }
 
 impl VatCategory {
+    /// Every category, in the order of the enum.
+    pub const ALL: [VatCategory; 7] = [
+        VatCategory::Standard,
+        VatCategory::ZeroRated,
+        VatCategory::Exempt,
+        VatCategory::ReverseCharge,
+        VatCategory::IntraCommunitySupply,
+        VatCategory::Export,
+        VatCategory::OutsideScope,
+    ];
+
     /// The UNTDID 5305 code EN 16931 documents use.
     pub fn code(self) -> &'static str {
         match self {
@@ -46,24 +57,15 @@ impl VatCategory {
     ///
     /// A `Validation` error (field `vat_category`) for any other code.
     pub fn from_code(code: &str) -> Result<VatCategory> {
-        use VatCategory::*;
-        [
-            Standard,
-            ZeroRated,
-            Exempt,
-            ReverseCharge,
-            IntraCommunitySupply,
-            Export,
-            OutsideScope,
-        ]
-        .into_iter()
-        .find(|c| c.code() == code)
-        .ok_or_else(|| {
-            Error::validation(
-                "vat_category",
-                format!("unknown VAT category code {code:?}"),
-            )
-        })
+        VatCategory::ALL
+            .into_iter()
+            .find(|c| c.code() == code)
+            .ok_or_else(|| {
+                Error::validation(
+                    "vat_category",
+                    format!("unknown VAT category code {code:?}"),
+                )
+            })
     }
 
     /// Whether EN 16931 wants an exemption reason for this category (all but `S` and `Z`).
