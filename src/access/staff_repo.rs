@@ -72,11 +72,13 @@ impl Store {
                 .optional()?)
         })?;
         let passwords = self.passwords();
-        // Hashing happens here, before any write lock is taken.
-        let verification = match &found {
-            Some((_, hash, _, _)) => passwords.verify(password, &PasswordHash::parse(hash)?),
-            None => passwords.verify_unknown_account(password),
+        // Hashing happens here, before any write lock is taken. Both paths parse a hash and
+        // verify against it, so they cost the same (see `login` of customers).
+        let stored = match &found {
+            Some((_, hash, _, _)) => PasswordHash::parse(hash)?,
+            None => PasswordHash::parse(passwords.dummy_hash()?.as_str())?,
         };
+        let verification = passwords.verify(password, &stored);
         let matched = verification.as_ref().is_ok_and(|v| v.is_match());
         match found {
             Some((id, _, role, false)) if matched => {
