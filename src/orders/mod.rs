@@ -2,6 +2,8 @@
 
 mod totals;
 mod vat;
+#[cfg_attr(not(test), allow(dead_code))] // checkout is its first caller
+pub(crate) mod vat_rules;
 
 pub use totals::{Charge, LineTotal, PriceMode, PricedLine, Totals, VatGroup};
 pub use vat::{VatCategory, VatTreatment};
