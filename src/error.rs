@@ -56,6 +56,9 @@ pub enum ErrorKind {
     SchemaTooNew,
     /// The database could not be read or written (I/O, locking, a full disk, a read-only path).
     Storage,
+    /// Too many failed attempts (logins): the caller must wait before trying again; the
+    /// message says how long.
+    TooManyAttempts,
 }
 
 impl fmt::Display for ErrorKind {
@@ -73,6 +76,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::NotADatabase => f.write_str("not a shopkeep database"),
             ErrorKind::SchemaTooNew => f.write_str("database schema too new"),
             ErrorKind::Storage => f.write_str("storage failure"),
+            ErrorKind::TooManyAttempts => f.write_str("too many attempts"),
         }
     }
 }

@@ -89,8 +89,10 @@
 mod access;
 #[cfg(feature = "bench-internals")]
 pub mod bench_internals;
+mod catalog;
 mod clock;
 mod crypto;
+mod customers;
 mod email;
 mod error;
 mod events;
@@ -106,9 +108,22 @@ pub use access::{
     NewApiKey, NewStaff, Outcome, Policy, Principal, PrincipalKind, Request, Resource, Role, Rule,
     Scope, SessionSettings, SessionToken, StaffId, StaffMember, StaffRepo, Who,
 };
+pub use catalog::{
+    AppliedTax, BankAccount, Bic, Contact, CountryTaxes, Cursor, Iban, InvoiceIssue, InvoiceSeries,
+    NewProduct, NewVariant, Page, PostalAddress, Product, ProductId, ProductOrder, ProductQuery,
+    ProductRepo, ProductStatus, ProductUpdate, Seller, SettingsRepo, ShopSettings,
+    ShopSettingsBuilder, Sku, StockChange, StockMovement, StockReason, StockRepo, TaxCategory,
+    TaxTable, TimeZone, Variant, VariantId, VariantOption,
+};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{
     KeyRing, Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy, Verification,
+};
+pub use customers::{
+    Address, AddressId, AddressKind, BusinessDetails, Channel, ConsentEvent, ConsentRecord,
+    ConsentRepo, ConsentRequest, ConsentState, ConsentStatus, ConsentToken, Country, Customer,
+    CustomerAddress, CustomerExport, CustomerPage, CustomerRepo, ElectronicAddress, LoginThrottle,
+    NewCustomer, Phone, ProfileUpdate, ResetToken, UnsubscribeToken, VatId,
 };
 pub use email::Email;
 pub use error::{Error, ErrorKind, Result};

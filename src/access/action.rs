@@ -30,6 +30,38 @@ pub enum Action {
     ReadAuditLog,
     /// Poll and acknowledge outbox events (for the host's delivery job).
     ConsumeEvents,
+    /// Register a customer account.
+    RegisterCustomer,
+    /// Read a customer's profile, addresses and consents.
+    ReadCustomer,
+    /// Change a customer's profile or addresses.
+    UpdateCustomer,
+    /// Change a customer's password (self-service: the current password is required).
+    ChangeCustomerPassword,
+    /// Record or withdraw a customer's marketing consent, or get their unsubscribe link.
+    ManageConsent,
+    /// Export everything held about a customer (GDPR Art. 15 and 20).
+    ExportCustomer,
+    /// Erase a customer (GDPR Art. 17).
+    EraseCustomer,
+    /// Find customers by email, or list them.
+    SearchCustomers,
+    /// Read products: get, list, search (staff also see archived ones).
+    ReadProduct,
+    /// Create a product with its variants.
+    CreateProduct,
+    /// Change a product: name, description, tax category, prices, variants.
+    UpdateProduct,
+    /// Archive a product, or put it back on sale.
+    ArchiveProduct,
+    /// Record a stock movement (receipt, adjustment, sale, return, reservation release).
+    AdjustStock,
+    /// Read a variant's stock ledger.
+    ReadStockLedger,
+    /// Read the shop's settings.
+    ReadSettings,
+    /// Change the shop's settings.
+    UpdateSettings,
 }
 
 impl Action {
@@ -45,6 +77,22 @@ impl Action {
         Action::RevokeApiKey,
         Action::ReadAuditLog,
         Action::ConsumeEvents,
+        Action::RegisterCustomer,
+        Action::ReadCustomer,
+        Action::UpdateCustomer,
+        Action::ChangeCustomerPassword,
+        Action::ManageConsent,
+        Action::ExportCustomer,
+        Action::EraseCustomer,
+        Action::SearchCustomers,
+        Action::ReadProduct,
+        Action::CreateProduct,
+        Action::UpdateProduct,
+        Action::ArchiveProduct,
+        Action::AdjustStock,
+        Action::ReadStockLedger,
+        Action::ReadSettings,
+        Action::UpdateSettings,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -60,6 +108,22 @@ impl Action {
             Action::RevokeApiKey => "revoke_api_key",
             Action::ReadAuditLog => "read_audit_log",
             Action::ConsumeEvents => "consume_events",
+            Action::RegisterCustomer => "register_customer",
+            Action::ReadCustomer => "read_customer",
+            Action::UpdateCustomer => "update_customer",
+            Action::ChangeCustomerPassword => "change_customer_password",
+            Action::ManageConsent => "manage_consent",
+            Action::ExportCustomer => "export_customer",
+            Action::EraseCustomer => "erase_customer",
+            Action::SearchCustomers => "search_customers",
+            Action::ReadProduct => "read_product",
+            Action::CreateProduct => "create_product",
+            Action::UpdateProduct => "update_product",
+            Action::ArchiveProduct => "archive_product",
+            Action::AdjustStock => "adjust_stock",
+            Action::ReadStockLedger => "read_stock_ledger",
+            Action::ReadSettings => "read_settings",
+            Action::UpdateSettings => "update_settings",
         }
     }
 }

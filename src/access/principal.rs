@@ -65,7 +65,6 @@ impl Principal {
         Principal(Kind::System)
     }
 
-    #[allow(dead_code)] // customer logins arrive with the customers issue
     pub(crate) fn customer(id: CustomerId) -> Principal {
         Principal(Kind::Customer(id))
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::action::Action;
-use super::principal::{ApiKeyId, Kind, Principal, StaffId};
+use super::principal::{ApiKeyId, CustomerId, Kind, Principal, StaffId};
 
 /// The object of an action. A resource that belongs to someone carries its owner, so that
 /// "a staff member reads their own account" is decided by the policy, not by each repository.
@@ -22,6 +22,18 @@ pub enum Resource {
     AuditLog,
     /// The outbox of events.
     Outbox,
+    /// One customer account, with its addresses and consents; owned by that customer.
+    Customer(CustomerId),
+    /// The set of customer accounts (to register one, to search or list them).
+    Customers,
+    /// One product of the catalogue.
+    Product(crate::catalog::ProductId),
+    /// The catalogue as a whole (to create a product, to list, search or find by SKU).
+    Catalog,
+    /// One variant's stock and its ledger.
+    Stock(crate::catalog::VariantId),
+    /// The shop's settings.
+    Settings,
 }
 
 impl Resource {
@@ -29,6 +41,7 @@ impl Resource {
     pub fn is_owned_by(&self, principal: &Principal) -> bool {
         match (self, principal.inner()) {
             (Resource::Staff(id), Kind::Staff { id: actor, .. }) => id == actor,
+            (Resource::Customer(id), Kind::Customer(actor)) => id == actor,
             _ => false,
         }
     }
@@ -40,10 +53,16 @@ impl Resource {
         match self {
             Resource::Staff(_) => Some(Action::ReadStaff),
             Resource::ApiKey(_) => Some(Action::ReadApiKey),
+            Resource::Customer(_) => Some(Action::ReadCustomer),
+            Resource::Product(_) => Some(Action::ReadProduct),
+            Resource::Stock(_) => Some(Action::ReadStockLedger),
             Resource::StaffDirectory
             | Resource::ApiKeys
             | Resource::AuditLog
-            | Resource::Outbox => None,
+            | Resource::Outbox
+            | Resource::Customers
+            | Resource::Catalog
+            | Resource::Settings => None,
         }
     }
 }
@@ -58,6 +77,12 @@ impl fmt::Display for Resource {
             Resource::ApiKeys => f.write_str("api_keys"),
             Resource::AuditLog => f.write_str("audit_log"),
             Resource::Outbox => f.write_str("outbox"),
+            Resource::Customer(id) => write!(f, "customer:{id}"),
+            Resource::Customers => f.write_str("customers"),
+            Resource::Product(id) => write!(f, "product:{id}"),
+            Resource::Catalog => f.write_str("catalog"),
+            Resource::Stock(id) => write!(f, "stock:{id}"),
+            Resource::Settings => f.write_str("settings"),
         }
     }
 }

@@ -14,7 +14,6 @@ use crate::store::{Store, Tx};
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Holder {
     Staff(StaffId),
-    #[allow(dead_code)] // customer logins arrive with the customers issue
     Customer(CustomerId),
 }
 
@@ -87,6 +86,8 @@ struct Row {
     revoked: bool,
     staff_role: Option<Role>,
     staff_disabled: bool,
+    /// Whether the holder is a customer who exists and is not erased.
+    customer_active: bool,
 }
 
 impl Store {
@@ -95,16 +96,18 @@ impl Store {
     /// # Errors
     ///
     /// `Unauthenticated` if the token is unknown, expired (absolute or idle), revoked by logout
-    /// or a password change, or its account is disabled. All of these answer alike.
+    /// or a password change, or its account is disabled or erased. All of these answer alike.
     pub fn principal_from_session(&self, token: &SessionToken) -> Result<Principal> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         let row: Option<Row> = self.read(|tx| {
             Ok(tx
                 .prepare_cached(
                     "SELECT s.holder_kind, s.holder_id, s.last_seen_at, s.expires_at,
-                            s.revoked_at IS NOT NULL, st.role, st.disabled_at IS NOT NULL
+                            s.revoked_at IS NOT NULL, st.role, st.disabled_at IS NOT NULL,
+                            c.id IS NOT NULL AND c.erased_at IS NULL
                      FROM shopkeep_sessions s
                      LEFT JOIN shopkeep_staff st ON s.holder_kind = 'staff' AND st.id = s.holder_id
+                     LEFT JOIN shopkeep_customers c ON s.holder_kind = 'customer' AND c.id = s.holder_id
                      WHERE s.token_hash = ?1",
                 )?
                 .query_row([hash.as_slice()], |r| {
@@ -116,6 +119,7 @@ impl Store {
                         revoked: r.get(4)?,
                         staff_role: r.get(5)?,
                         staff_disabled: r.get::<_, Option<bool>>(6)?.unwrap_or(true),
+                        customer_active: r.get(7)?,
                     })
                 })
                 .optional()?)
@@ -132,7 +136,9 @@ impl Store {
             ("staff", Some(role)) if !row.staff_disabled => {
                 Principal::staff(StaffId::from_bytes(id), role)
             }
-            ("customer", _) => Principal::customer(CustomerId::from_bytes(id)),
+            ("customer", _) if row.customer_active => {
+                Principal::customer(CustomerId::from_bytes(id))
+            }
             _ => return Err(invalid()),
         };
         let stale = now

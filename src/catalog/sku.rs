@@ -145,7 +145,14 @@ mod tests {
 
     #[test]
     fn accepts_the_charset_and_compares_without_case() {
-        for good in ["A", "mug-1", "TSHIRT-M-RED", "a.b_c/d", "0", &"X".repeat(64)] {
+        for good in [
+            "A",
+            "mug-1",
+            "TSHIRT-M-RED",
+            "a.b_c/d",
+            "0",
+            &"X".repeat(64),
+        ] {
             assert_eq!(Sku::parse(good).unwrap().as_str(), good);
         }
         assert_eq!(Sku::parse("abc").unwrap(), Sku::parse("ABC").unwrap());
@@ -155,9 +162,15 @@ mod tests {
     #[test]
     fn refuses_everything_else() {
         let long = "X".repeat(65);
-        for bad in ["", "  ", "a b", "-a", "a-", ".a", "a/", "ä", "a\u{0}", "a,b", "a\"b", &long] {
+        for bad in [
+            "", "  ", "a b", "-a", "a-", ".a", "a/", "ä", "a\u{0}", "a,b", "a\"b", &long,
+        ] {
             let err = Sku::parse(bad).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Validation { field: "sku" }, "{bad:?}");
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Validation { field: "sku" },
+                "{bad:?}"
+            );
         }
     }
 }

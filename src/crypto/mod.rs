@@ -6,13 +6,10 @@
 
 mod aead;
 pub(crate) mod data_keys;
-// Field encryption is exercised by its tests; the customers repository is its first caller.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod field;
 pub(crate) mod keyring;
 pub(crate) mod keys;
 mod password;
-#[cfg_attr(not(test), allow(dead_code))]
 mod sealed;
 pub(crate) mod secret;
 

@@ -15,7 +15,6 @@ const MAX_BATCH: usize = 1000;
 
 impl Tx<'_> {
     /// Writes `event` to the outbox inside this transaction.
-    #[allow(dead_code)] // the first emitters arrive with the customers, catalogue and orders work
     pub(crate) fn emit<E: OutboxEvent>(&self, event: &E) -> Result<()> {
         let data = serde_json::to_string(event).map_err(|e| {
             Error::new(ErrorKind::Storage, "an event could not be encoded").with_source(e)

@@ -13,7 +13,7 @@ use super::{Store, Tx};
 use crate::access::audit::Outcome;
 use crate::crypto::KeyRing;
 use crate::crypto::data_keys::{DataKey, Subject};
-use crate::crypto::keys::{Keys, Mac256};
+use crate::crypto::keys::Keys;
 use crate::crypto::secret::SecretKey;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -104,12 +104,6 @@ impl Store {
         })
     }
 
-    /// The blind index of a normalised value of `field` (see `docs/security.md`).
-    #[allow(dead_code)] // the customers repository arrives with its issue
-    pub(crate) fn blind_index(&self, field: &str, normalised: &str) -> Mac256 {
-        self.inner.keys.blind_index(field, normalised)
-    }
-
     /// The data key of `subject`, or `None` if it has none (never had, or was destroyed).
     pub(crate) fn data_key(&self, tx: &Tx<'_>, subject: &Subject) -> Result<Option<Arc<DataKey>>> {
         let wrapped: Option<Vec<u8>> = tx
@@ -134,7 +128,6 @@ impl Store {
     }
 
     /// The data key of `subject`, created inside the write transaction `tx` if it has none.
-    #[allow(dead_code)] // the customers repository arrives with its issue
     pub(crate) fn data_key_or_create(
         &self,
         tx: &Tx<'_>,
@@ -155,7 +148,6 @@ impl Store {
 
     /// Deletes the wrapped data key of `subject` inside `tx` (crypto-shredding). Returns whether
     /// there was one. Destruction is complete only after the commit and [`Store::purge_wal`].
-    #[allow(dead_code)] // customer erasure arrives with its issue
     pub(crate) fn destroy_data_key(&self, tx: &Tx<'_>, subject: &Subject) -> Result<bool> {
         let deleted = tx
             .prepare_cached("DELETE FROM shopkeep_data_keys WHERE subject = ?1")?
@@ -171,7 +163,6 @@ impl Store {
     /// # Errors
     ///
     /// `Storage` if readers kept old pages in use through every retry; the call can be repeated.
-    #[allow(dead_code)] // customer erasure arrives with its issue
     pub(crate) fn purge_wal(&self) -> Result<()> {
         if self.inner.readers.is_none() {
             return Ok(()); // an in-memory store has no WAL

@@ -36,6 +36,7 @@ use crate::crypto::KeyRing;
 use crate::crypto::data_keys::{CACHE_CAPACITY, DataKeyCache};
 use crate::crypto::keys::Keys;
 use crate::crypto::{PasswordHasher, PasswordParams, PasswordPolicy};
+use crate::customers::LoginThrottle;
 use crate::error::{Denial, ErrorKind};
 use crate::error::{Error, Result};
 use connection::ConnectionSettings;
@@ -81,6 +82,7 @@ struct Inner {
     passwords: PasswordHasher,
     password_policy: PasswordPolicy,
     sessions: SessionSettings,
+    login_throttle: LoginThrottle,
     path: Option<PathBuf>,
     settings: ConnectionSettings,
 }
@@ -127,6 +129,7 @@ pub struct StoreOptions {
     password_params: PasswordParams,
     password_policy: PasswordPolicy,
     sessions: SessionSettings,
+    login_throttle: LoginThrottle,
 }
 
 impl Default for StoreOptions {
@@ -140,6 +143,7 @@ impl Default for StoreOptions {
             password_params: PasswordParams::default(),
             password_policy: PasswordPolicy::default(),
             sessions: SessionSettings::default(),
+            login_throttle: LoginThrottle::default(),
         }
     }
 }
@@ -198,6 +202,12 @@ impl StoreOptions {
     /// How long login sessions last. Default: [`SessionSettings::default`].
     pub fn sessions(mut self, sessions: SessionSettings) -> Self {
         self.sessions = sessions;
+        self
+    }
+
+    /// How failed customer logins are throttled. Default: [`LoginThrottle::default`].
+    pub fn login_throttle(mut self, throttle: LoginThrottle) -> Self {
+        self.login_throttle = throttle;
         self
     }
 
@@ -293,6 +303,7 @@ impl StoreOptions {
                 passwords: PasswordHasher::new(self.password_params),
                 password_policy: self.password_policy,
                 sessions: self.sessions,
+                login_throttle: self.login_throttle,
                 path,
                 settings,
             }),
@@ -431,6 +442,10 @@ impl Store {
         self.inner.sessions
     }
 
+    pub(crate) fn login_throttle(&self) -> LoginThrottle {
+        self.inner.login_throttle
+    }
+
     /// The writer connection, out of any transaction.
     fn lock_writer(&self) -> MutexGuard<'_, Connection> {
         let conn = self
@@ -558,6 +573,10 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::ApiKey(_) | Resource::ApiKeys => "API key",
         Resource::AuditLog => "audit log",
         Resource::Outbox => "outbox",
+        Resource::Customer(_) | Resource::Customers => "customer",
+        Resource::Product(_) | Resource::Catalog => "product",
+        Resource::Stock(_) => "product variant",
+        Resource::Settings => "shop settings",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }

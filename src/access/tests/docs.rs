@@ -117,16 +117,19 @@ fn the_rendered_matrix_has_a_row_per_action_and_a_column_per_principal() {
     }
 }
 
-/// A staff member, another one, and resources of every kind.
+/// A staff member, a customer with the same id bytes, and resources of every kind.
 struct Fixture {
     me: StaffId,
+    me_customer: CustomerId,
     resources: Vec<Resource>,
 }
 
 fn fixture() -> Fixture {
     let me = StaffId::from_bytes([1; 16]);
+    let me_customer = CustomerId::from_bytes([1; 16]);
     Fixture {
         me,
+        me_customer,
         resources: vec![
             Resource::Staff(me),
             Resource::Staff(StaffId::from_bytes([2; 16])),
@@ -135,7 +138,24 @@ fn fixture() -> Fixture {
             Resource::ApiKeys,
             Resource::AuditLog,
             Resource::Outbox,
+            Resource::Customer(me_customer),
+            Resource::Customer(CustomerId::from_bytes([2; 16])),
+            Resource::Customers,
+            Resource::Product(crate::ProductId::from_bytes([1; 16])),
+            Resource::Catalog,
+            Resource::Stock(crate::VariantId::from_bytes([1; 16])),
+            Resource::Settings,
         ],
+    }
+}
+
+/// The one resource a principal of column `who` owns: a staff member's own account, a
+/// customer's own customer account (anything else owns nothing; `AuditLog` stands for that).
+fn own_resource(f: &Fixture, who: Who) -> Resource {
+    match who {
+        Who::Role(_) => Resource::Staff(f.me),
+        Who::Customer => Resource::Customer(f.me_customer),
+        _ => Resource::AuditLog,
     }
 }
 
@@ -151,14 +171,14 @@ fn every_cell_is_what_the_builtin_policy_decides() {
             let principal = match who {
                 Who::System => Principal::system(),
                 Who::Role(role) => Principal::staff(f.me, role),
-                Who::Customer => Principal::customer(CustomerId::from_bytes([1; 16])),
+                Who::Customer => Principal::customer(f.me_customer),
                 Who::Anonymous => Principal::anonymous(),
             };
             let cell = cell(action, who);
             for resource in &f.resources {
                 let expected = match cell {
                     "✓" => Decision::Allow,
-                    "own" if *resource == Resource::Staff(f.me) => Decision::Allow,
+                    "own" if *resource == own_resource(&f, who) => Decision::Allow,
                     _ => Decision::Deny,
                 };
                 assert_eq!(

@@ -14,7 +14,10 @@ use crate::access::{
     Request, Role, StaffId,
 };
 use crate::crypto::{Password, PasswordParams};
-use crate::{Email, Error, ErrorKind, KeyRing, Store};
+use crate::{
+    Address, Channel, ConsentRequest, Country, Email, Error, ErrorKind, KeyRing, NewCustomer,
+    ProfileUpdate, Store,
+};
 
 /// What a principal kind may do: on any object, only on its own, or not at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +51,53 @@ fn cells(action: Action) -> [Cell; 8] {
         Action::RevokeApiKey => [Any, Any, No, No, No, No, No, No],
         Action::ReadAuditLog => [Any, Any, No, No, Any, No, No, No],
         Action::ConsumeEvents => [Any, Any, No, No, No, No, No, No],
+        Action::RegisterCustomer => [Any, Any, Any, Any, No, No, No, Any],
+        Action::ReadCustomer => [Any, Any, Any, Any, No, No, Own, No],
+        Action::UpdateCustomer => [Any, Any, Any, Any, No, No, Own, No],
+        Action::ChangeCustomerPassword => [No, No, No, No, No, No, Own, No],
+        Action::ManageConsent => [Any, No, No, No, No, No, Own, No],
+        Action::ExportCustomer => [Any, Any, No, Any, No, No, Own, No],
+        Action::EraseCustomer => [Any, Any, No, No, No, No, Own, No],
+        Action::SearchCustomers => [Any, Any, Any, Any, No, No, No, No],
+        Action::ReadProduct => [Any, Any, Any, Any, Any, Any, Any, Any],
+        Action::CreateProduct => [Any, Any, Any, No, No, No, No, No],
+        Action::UpdateProduct => [Any, Any, Any, No, No, No, No, No],
+        Action::ArchiveProduct => [Any, Any, Any, No, No, No, No, No],
+        Action::AdjustStock => [Any, Any, Any, No, No, Any, No, No],
+        Action::ReadStockLedger => [Any, Any, Any, No, Any, Any, No, No],
+        Action::ReadSettings => [Any, Any, Any, Any, Any, Any, No, No],
+        Action::UpdateSettings => [Any, Any, No, No, No, No, No, No],
     }
+}
+
+/// Whether `action` works on the catalogue or the shop's settings.
+fn is_catalog_action(action: Action) -> bool {
+    matches!(
+        action,
+        Action::ReadProduct
+            | Action::CreateProduct
+            | Action::UpdateProduct
+            | Action::ArchiveProduct
+            | Action::AdjustStock
+            | Action::ReadStockLedger
+            | Action::ReadSettings
+            | Action::UpdateSettings
+    )
+}
+
+/// Whether `action` works on customer accounts (whose owner is a customer, not a staff member).
+fn is_customer_action(action: Action) -> bool {
+    matches!(
+        action,
+        Action::RegisterCustomer
+            | Action::ReadCustomer
+            | Action::UpdateCustomer
+            | Action::ChangeCustomerPassword
+            | Action::ManageConsent
+            | Action::ExportCustomer
+            | Action::EraseCustomer
+            | Action::SearchCustomers
+    )
 }
 
 fn cell(action: Action, actor: Actor) -> Cell {
@@ -79,7 +128,7 @@ fn cell(action: Action, actor: Actor) -> Cell {
 /// What the call is made on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
-    /// The actor's own object (its staff account).
+    /// The actor's own object (its staff or customer account).
     Own,
     /// Someone else's object.
     Other,
@@ -100,6 +149,13 @@ enum Expect {
 fn read_action(action: Action) -> Action {
     match action {
         Action::CreateApiKey | Action::ReadApiKey | Action::RevokeApiKey => Action::ReadApiKey,
+        Action::ReadProduct
+        | Action::CreateProduct
+        | Action::UpdateProduct
+        | Action::ArchiveProduct => Action::ReadProduct,
+        Action::AdjustStock | Action::ReadStockLedger => Action::ReadStockLedger,
+        Action::ReadSettings | Action::UpdateSettings => Action::ReadSettings,
+        a if is_customer_action(a) => Action::ReadCustomer,
         _ => Action::ReadStaff,
     }
 }
@@ -133,12 +189,18 @@ fn expected(action: Action, actor: Actor, target: Target) -> Expect {
 
 /// The targets each action is exercised on.
 fn targets(action: Action, actor: Actor) -> Vec<Target> {
-    let own = matches!(actor, Actor::Staff(_));
+    let own = if is_customer_action(action) {
+        actor == Actor::Customer
+    } else {
+        matches!(actor, Actor::Staff(_))
+    };
     match action {
         Action::CreateStaff
         | Action::CreateApiKey
         | Action::ReadAuditLog
-        | Action::ConsumeEvents => vec![Target::Collection],
+        | Action::ConsumeEvents
+        | Action::RegisterCustomer
+        | Action::SearchCustomers => vec![Target::Collection],
         Action::ReadStaff => {
             let mut t = vec![Target::Other, Target::Missing, Target::Collection];
             if own {
@@ -146,7 +208,15 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
             }
             t
         }
-        Action::ChangeStaffRole | Action::DisableStaff | Action::ChangeStaffPassword => {
+        Action::ChangeStaffRole
+        | Action::DisableStaff
+        | Action::ChangeStaffPassword
+        | Action::ReadCustomer
+        | Action::UpdateCustomer
+        | Action::ChangeCustomerPassword
+        | Action::ManageConsent
+        | Action::ExportCustomer
+        | Action::EraseCustomer => {
             let mut t = vec![Target::Other, Target::Missing];
             if own {
                 t.push(Target::Own);
@@ -155,6 +225,14 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         }
         Action::ReadApiKey => vec![Target::Other, Target::Missing, Target::Collection],
         Action::RevokeApiKey => vec![Target::Other, Target::Missing],
+        Action::ReadProduct => vec![Target::Other, Target::Missing, Target::Collection],
+        Action::CreateProduct | Action::ReadSettings | Action::UpdateSettings => {
+            vec![Target::Collection]
+        }
+        Action::UpdateProduct
+        | Action::ArchiveProduct
+        | Action::AdjustStock
+        | Action::ReadStockLedger => vec![Target::Other, Target::Missing],
     }
 }
 
@@ -181,14 +259,30 @@ pub(super) fn create_staff(store: &Store, email: &str, role: Role) -> StaffId {
     store.staff(&system).create(new).unwrap().id()
 }
 
-/// A store with a second owner, a support member to act on, an API key to act on, and the
-/// actor, authenticated the real way (password login and session, or API key).
+pub(super) fn register_customer(store: &Store, email: &str) -> CustomerId {
+    let new = NewCustomer::new(
+        Email::parse(email).unwrap(),
+        Password::new(PASSWORD),
+        "Test Customer",
+    )
+    .unwrap();
+    store
+        .customers(&Principal::anonymous())
+        .register(new)
+        .unwrap()
+        .id()
+}
+
+/// A store with a second owner, a support member, an API key and a customer to act on, and
+/// the actor, authenticated the real way (password login and session, or API key).
 struct Scene {
     store: Store,
     actor: Principal,
     own: Option<StaffId>,
+    own_customer: Option<CustomerId>,
     other_staff: StaffId,
     other_key: ApiKeyId,
+    other_customer: CustomerId,
 }
 
 fn scene(actor: Actor) -> Scene {
@@ -202,10 +296,22 @@ fn scene(actor: Actor) -> Scene {
         .unwrap()
         .info()
         .id();
+    let other_customer = register_customer(&store, "target.customer@example.com");
+    let mut own_customer = None;
     let (actor, own) = match actor {
         Actor::System => (system, None),
         Actor::Anonymous => (Principal::anonymous(), None),
-        Actor::Customer => (Principal::customer(CustomerId::from_bytes([7; 16])), None),
+        Actor::Customer => {
+            let id = register_customer(&store, "actor.customer@example.com");
+            own_customer = Some(id);
+            let login = store
+                .login(
+                    &Email::parse("actor.customer@example.com").unwrap(),
+                    &Password::new(PASSWORD),
+                )
+                .unwrap();
+            (store.principal_from_session(login.token()).unwrap(), None)
+        }
         Actor::Staff(role) => {
             let id = create_staff(&store, "actor@example.com", role);
             let login = store
@@ -234,12 +340,20 @@ fn scene(actor: Actor) -> Scene {
         store,
         actor,
         own,
+        own_customer,
         other_staff,
         other_key,
+        other_customer,
     }
 }
 
 fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    if is_customer_action(action) {
+        return run_customer(scene, action, target);
+    }
+    if is_catalog_action(action) {
+        return run_catalog(scene, action, target);
+    }
     let store = &scene.store;
     let missing_staff = StaffId::from_bytes([0xee; 16]);
     let staff_id = match target {
@@ -288,6 +402,60 @@ fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
             let ids: Vec<_> = batch.iter().map(crate::Event::id).collect();
             events.ack(&ids)
         }
+        _ => run_customer(scene, action, target),
+    }
+}
+
+/// The customer actions of `run`, each through every repository method that authorises it.
+fn run_customer(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    let store = &scene.store;
+    let id = match target {
+        Target::Own => scene.own_customer.unwrap(),
+        Target::Missing => CustomerId::from_bytes([0xee; 16]),
+        _ => scene.other_customer,
+    };
+    let customers = store.customers(&scene.actor);
+    let consents = store.consents(&scene.actor);
+    match action {
+        Action::RegisterCustomer => {
+            let new = NewCustomer::new(
+                Email::parse("new.customer@example.com").unwrap(),
+                Password::new(PASSWORD),
+                "New Customer",
+            )?;
+            customers.register(new).map(drop)
+        }
+        Action::SearchCustomers => {
+            customers.list(None, 10)?;
+            let email = Email::parse("target.customer@example.com").unwrap();
+            customers.find_by_email(&email).map(drop)
+        }
+        Action::ReadCustomer => {
+            customers.get(id)?;
+            customers.addresses(id)?;
+            consents.state(id)?;
+            consents.history(id).map(drop)
+        }
+        Action::UpdateCustomer => {
+            customers.update(id, ProfileUpdate::new(1).name("Renamed")?)?;
+            let de = Country::parse("DE")?;
+            customers
+                .add_address(id, Address::new("T. Customer", "Main St 1", "Berlin", de)?)
+                .map(drop)
+        }
+        Action::ChangeCustomerPassword => customers.change_password(
+            id,
+            &Password::new(PASSWORD),
+            &Password::new("another perfectly long passphrase"),
+        ),
+        Action::ManageConsent => {
+            consents.grant(id, ConsentRequest::new(Channel::Sms, "test", "v1")?)?;
+            consents.unsubscribe_token(id, Channel::Sms)?;
+            consents.withdraw(id, Channel::Sms, "test")
+        }
+        Action::ExportCustomer => customers.export(id).map(drop),
+        Action::EraseCustomer => customers.erase(id),
+        other => panic!("{other:?} is not a customer action"),
     }
 }
 
@@ -368,12 +536,27 @@ fn the_built_in_policy_agrees_with_the_table() {
                 Actor::Staff(role) => Principal::staff(StaffId::from_bytes([2; 16]), role),
                 Actor::ApiKey(role) => Principal::api_key(ApiKeyId::from_bytes([3; 16]), role),
             };
-            let own = crate::Resource::Staff(StaffId::from_bytes([2; 16]));
-            let other = crate::Resource::Staff(StaffId::from_bytes([4; 16]));
+            let customers = is_customer_action(action);
+            let (own, other) = if customers {
+                (
+                    crate::Resource::Customer(CustomerId::from_bytes([1; 16])),
+                    crate::Resource::Customer(CustomerId::from_bytes([4; 16])),
+                )
+            } else {
+                (
+                    crate::Resource::Staff(StaffId::from_bytes([2; 16])),
+                    crate::Resource::Staff(StaffId::from_bytes([4; 16])),
+                )
+            };
             let decide =
                 |r| policy.decide(&Request::new(&scene_principal, action, r)) == Decision::Allow;
             let want = cell(action, actor);
-            let own_expected = matches!(actor, Actor::Staff(_)) && want != No;
+            let owner = if customers {
+                actor == Actor::Customer
+            } else {
+                matches!(actor, Actor::Staff(_))
+            };
+            let own_expected = owner && want != No;
             assert_eq!(decide(&other), want == Any, "{action:?} {actor:?} other");
             assert_eq!(
                 decide(&own),
@@ -527,4 +710,299 @@ fn every_repository_method_asks_for_exactly_its_action() {
         store.principal_from_api_key(created.secret()).map(drop),
         None,
     );
+
+    every_customer_method_asks_for_exactly_its_action(&store, &expect, take);
+}
+
+/// Checks that one call asked the policy for exactly one action (or none).
+type ExpectFn<'a> = &'a dyn Fn(&str, Result<(), Error>, Option<Action>);
+
+fn every_customer_method_asks_for_exactly_its_action(
+    store: &Store,
+    expect: ExpectFn<'_>,
+    take: impl Fn() -> Vec<Action>,
+) {
+    let system = store.system();
+    let customers = store.customers(&system);
+    let consents = store.consents(&system);
+    let email = Email::parse("rec.customer@example.com").unwrap();
+    let new = NewCustomer::new(email.clone(), Password::new(PASSWORD), "Rec").unwrap();
+    let id = customers.register(new).unwrap().id();
+    expect("customers.register", Ok(()), Some(Action::RegisterCustomer));
+    expect(
+        "customers.get",
+        customers.get(id).map(drop),
+        Some(Action::ReadCustomer),
+    );
+    expect(
+        "customers.find_by_email",
+        customers.find_by_email(&email).map(drop),
+        Some(Action::SearchCustomers),
+    );
+    expect(
+        "customers.list",
+        customers.list(None, 5).map(drop),
+        Some(Action::SearchCustomers),
+    );
+    let change = ProfileUpdate::new(1).name("Rec Ord").unwrap();
+    expect(
+        "customers.update",
+        customers.update(id, change).map(drop),
+        Some(Action::UpdateCustomer),
+    );
+    let de = Country::parse("DE").unwrap();
+    let address = Address::new("Rec", "Main St 1", "Berlin", de).unwrap();
+    let added = customers.add_address(id, address.clone()).unwrap();
+    expect(
+        "customers.add_address",
+        Ok(()),
+        Some(Action::UpdateCustomer),
+    );
+    expect(
+        "customers.addresses",
+        customers.addresses(id).map(drop),
+        Some(Action::ReadCustomer),
+    );
+    expect(
+        "customers.update_address",
+        customers.update_address(id, added.id(), address).map(drop),
+        Some(Action::UpdateCustomer),
+    );
+    expect(
+        "customers.set_default_address",
+        customers.set_default_address(id, added.id(), crate::AddressKind::Shipping),
+        Some(Action::UpdateCustomer),
+    );
+    expect(
+        "customers.remove_address",
+        customers.remove_address(id, added.id()),
+        Some(Action::UpdateCustomer),
+    );
+    let request = ConsentRequest::new(Channel::Email, "test", "v1").unwrap();
+    let confirmation = consents.grant(id, request).unwrap().unwrap();
+    expect("consents.grant", Ok(()), Some(Action::ManageConsent));
+    expect(
+        "consents.state",
+        consents.state(id).map(drop),
+        Some(Action::ReadCustomer),
+    );
+    expect(
+        "consents.history",
+        consents.history(id).map(drop),
+        Some(Action::ReadCustomer),
+    );
+    let unsubscribe = consents.unsubscribe_token(id, Channel::Email).unwrap();
+    expect(
+        "consents.unsubscribe_token",
+        Ok(()),
+        Some(Action::ManageConsent),
+    );
+    expect(
+        "consents.withdraw",
+        consents.withdraw(id, Channel::Post, "test"),
+        Some(Action::ManageConsent),
+    );
+    expect(
+        "customers.export",
+        customers.export(id).map(drop),
+        Some(Action::ExportCustomer),
+    );
+
+    // The customer changes their own password (nobody else may).
+    let (me, _) = store
+        .login(&email, &Password::new(PASSWORD))
+        .unwrap()
+        .into_parts();
+    take();
+    let result = store.customers(&me).change_password(
+        id,
+        &Password::new(PASSWORD),
+        &Password::new("yet another long passphrase"),
+    );
+    expect(
+        "customers.change_password",
+        result,
+        Some(Action::ChangeCustomerPassword),
+    );
+
+    // Token flows and logins authenticate; they ask the policy nothing.
+    expect(
+        "confirm_consent",
+        store.confirm_consent(&confirmation),
+        None,
+    );
+    expect("unsubscribe", store.unsubscribe(&unsubscribe), None);
+    let reset = store.request_password_reset(&email).unwrap().unwrap();
+    expect("request_password_reset", Ok(()), None);
+    let pw = Password::new("a reset long passphrase");
+    expect("reset_password", store.reset_password(&reset, &pw), None);
+    expect("login", store.login(&email, &pw).map(drop), None);
+
+    expect(
+        "customers.erase",
+        customers.erase(id),
+        Some(Action::EraseCustomer),
+    );
+}
+
+/// Valid shop settings, for the settings actions.
+fn shop_settings() -> crate::ShopSettings {
+    let de = Country::parse("DE").unwrap();
+    let seller = crate::Seller::new(
+        "Test GmbH",
+        crate::PostalAddress::new("Main St 1", "10115", "Berlin", de).unwrap(),
+        crate::Contact::new(
+            "Olga",
+            crate::Phone::parse("+49 30 1234567").unwrap(),
+            Email::parse("olga@example.com").unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .tax_number("27/123/45678")
+    .unwrap();
+    let table = crate::TaxTable::new().country(
+        de,
+        crate::CountryTaxes::new(crate::TaxRate::parse("19").unwrap()),
+    );
+    crate::ShopSettings::builder(seller, crate::PriceMode::TaxInclusive, crate::Currency::EUR)
+        .tax_table(table)
+        .build()
+        .unwrap()
+}
+
+/// The catalogue and settings actions of `run`, each through every repository method that
+/// authorises it. The product acted on is created first by the system (an allowed write, so
+/// it adds no denial to the count).
+fn run_catalog(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    use crate::{
+        NewProduct, ProductId, ProductQuery, ProductUpdate, Sku, StockChange, TaxCategory,
+        VariantId,
+    };
+    let store = &scene.store;
+    let system = store.system();
+    let made = store.products(&system).create(NewProduct::new(
+        Sku::parse("MUG-1")?,
+        "Mug",
+        TaxCategory::Standard,
+    )?)?;
+    let (product, variant) = match target {
+        Target::Missing => (
+            ProductId::from_bytes([0xee; 16]),
+            VariantId::from_bytes([0xee; 16]),
+        ),
+        _ => (made.id(), made.variants()[0].id()),
+    };
+    let products = store.products(&scene.actor);
+    let stock = store.stock(&scene.actor);
+    let settings = store.settings(&scene.actor);
+    match action {
+        Action::ReadProduct if target == Target::Collection => {
+            products.list(&ProductQuery::new())?;
+            products.search("mug", 10)?;
+            products.get_by_sku(&Sku::parse("MUG-1")?).map(drop)
+        }
+        Action::ReadProduct => products.get(product).map(drop),
+        Action::CreateProduct => {
+            let new = NewProduct::new(Sku::parse("NEW-1")?, "New", TaxCategory::Reduced)?;
+            products.create(new).map(drop)
+        }
+        Action::UpdateProduct => products
+            .update(product, 1, ProductUpdate::new().name("Renamed"))
+            .map(drop),
+        Action::ArchiveProduct => {
+            products.archive(product, 1)?;
+            products.restore(product, 2).map(drop)
+        }
+        Action::AdjustStock => stock.adjust(variant, StockChange::receipt(5)).map(drop),
+        Action::ReadStockLedger => stock.ledger(variant, 0, 10).map(drop),
+        Action::ReadSettings => settings.get().map(drop),
+        Action::UpdateSettings => settings.update(0, &shop_settings()).map(drop),
+        other => panic!("{other:?} is not a catalogue action"),
+    }
+}
+
+#[test]
+fn every_catalog_method_asks_for_exactly_its_action() {
+    use crate::{NewProduct, ProductQuery, ProductUpdate, Sku, StockChange, TaxCategory};
+    let recording = std::sync::Arc::new(Recording::default());
+    let store = test_store(std::sync::Arc::clone(&recording));
+    let take = || std::mem::take(&mut *recording.asked.lock().unwrap());
+    let expect = |what: &str, result: Result<(), Error>, action: Action| {
+        let asked = take();
+        let distinct: std::collections::BTreeSet<_> = asked.iter().copied().collect();
+        assert_eq!(
+            distinct,
+            [action].into(),
+            "{what} asked for {asked:?} ({result:?})"
+        );
+        result.unwrap();
+    };
+    let system = store.system();
+    let products = store.products(&system);
+    let stock = store.stock(&system);
+    let settings = store.settings(&system);
+
+    let new = NewProduct::new(Sku::parse("MUG-1").unwrap(), "Mug", TaxCategory::Standard).unwrap();
+    let created = products.create(new);
+    let (id, variant) = match &created {
+        Ok(p) => (p.id(), p.variants()[0].id()),
+        Err(e) => panic!("{e}"),
+    };
+    expect("products.create", created.map(drop), Action::CreateProduct);
+    expect(
+        "products.get",
+        products.get(id).map(drop),
+        Action::ReadProduct,
+    );
+    let sku = Sku::parse("MUG-1").unwrap();
+    expect(
+        "products.get_by_sku",
+        products.get_by_sku(&sku).map(drop),
+        Action::ReadProduct,
+    );
+    expect(
+        "products.list",
+        products.list(&ProductQuery::new()).map(drop),
+        Action::ReadProduct,
+    );
+    expect(
+        "products.search",
+        products.search("mug", 5).map(drop),
+        Action::ReadProduct,
+    );
+    let update = ProductUpdate::new().description("Stoneware");
+    expect(
+        "products.update",
+        products.update(id, 1, update).map(drop),
+        Action::UpdateProduct,
+    );
+    expect(
+        "products.archive",
+        products.archive(id, 2).map(drop),
+        Action::ArchiveProduct,
+    );
+    expect(
+        "products.restore",
+        products.restore(id, 3).map(drop),
+        Action::ArchiveProduct,
+    );
+    let receipt = StockChange::receipt(3);
+    expect(
+        "stock.adjust",
+        stock.adjust(variant, receipt).map(drop),
+        Action::AdjustStock,
+    );
+    expect(
+        "stock.ledger",
+        stock.ledger(variant, 0, 5).map(drop),
+        Action::ReadStockLedger,
+    );
+    expect(
+        "settings.get",
+        settings.get().map(drop),
+        Action::ReadSettings,
+    );
+    let saved = settings.update(0, &shop_settings()).map(drop);
+    expect("settings.update", saved, Action::UpdateSettings);
 }

@@ -1,0 +1,48 @@
+//! The catalogue: products and their variants, prices per currency, tax categories, stock and
+//! its ledger, full-text search; and the shop's settings, which checkout and invoicing read.
+//!
+//! Models (plain validated types, no SQL) and repositories (the SQL) live side by side:
+//!
+//! - [`Sku`], [`Product`], [`Variant`], [`NewProduct`], [`NewVariant`], [`ProductUpdate`]:
+//!   what is sold; [`ProductRepo`] stores, reads, lists, searches and archives it.
+//! - [`StockChange`], [`StockMovement`]: stock movements; [`StockRepo`] records them in the
+//!   ledger and moves the level in the same transaction, never below zero.
+//! - [`ShopSettings`] with [`Seller`], [`TaxTable`], [`InvoiceSeries`], [`TimeZone`]: the
+//!   shop's one settings record; [`SettingsRepo`] reads and saves it, versioned.
+//! - `sellable`: what checkout reads and takes inside its own transaction.
+
+mod product;
+mod product_repo;
+mod query;
+mod search;
+mod sellable;
+mod seller;
+mod settings;
+mod settings_repo;
+mod sku;
+mod sql;
+mod stock;
+mod stock_repo;
+mod tax;
+
+pub use product::{
+    NewProduct, NewVariant, Product, ProductId, ProductStatus, ProductUpdate, Variant, VariantId,
+    VariantOption,
+};
+pub use product_repo::ProductRepo;
+pub use query::{Cursor, Page, ProductOrder, ProductQuery};
+pub use seller::{BankAccount, Bic, Contact, Iban, PostalAddress, Seller};
+pub use settings::{InvoiceIssue, InvoiceSeries, ShopSettings, ShopSettingsBuilder, TimeZone};
+pub use settings_repo::SettingsRepo;
+pub use sku::Sku;
+pub use stock::{StockChange, StockMovement, StockReason};
+pub use stock_repo::StockRepo;
+pub use tax::{AppliedTax, CountryTaxes, TaxCategory, TaxTable};
+
+#[allow(unused_imports)] // checkout arrives with the orders issue
+pub(crate) use sellable::{Sellable, sellable, take_stock};
+#[allow(unused_imports)]
+pub(crate) use settings_repo::current as current_settings;
+
+#[cfg(test)]
+mod tests;

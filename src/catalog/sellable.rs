@@ -1,0 +1,120 @@
+//! What checkout (a later issue) reads and writes of the catalogue, inside its own
+//! transaction: a variant's sellable price and tax category, and the stock it takes.
+//!
+//! These functions do not authorise: checkout authorises its own action (placing an order),
+//! and its audit entry covers the whole order.
+
+#![allow(dead_code)] // checkout arrives with the orders issue; the tests use them meanwhile
+
+use rusqlite::OptionalExtension;
+
+use super::product::{ProductId, ProductStatus, VariantId};
+use super::sku::Sku;
+use super::stock::{StockChange, StockMovement};
+use super::stock_repo::move_stock;
+use super::tax::TaxCategory;
+use crate::access::{Principal, Resource};
+use crate::error::{Error, ErrorKind, Result};
+use crate::money::{Currency, Money};
+use crate::store::{Tx, not_found};
+
+/// A variant as checkout sells it: the product's name and tax category, and the variant's
+/// price in the order's currency (net or gross as the shop's price mode says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sellable {
+    pub(crate) product: ProductId,
+    pub(crate) variant: VariantId,
+    pub(crate) sku: Sku,
+    pub(crate) name: String,
+    pub(crate) tax_category: TaxCategory,
+    pub(crate) unit_price: Money,
+}
+
+/// The sellable view of `variant` in `currency`.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown variant; `InvalidState` if its product is archived; `Validation`
+/// (field `currency`) if it has no price in `currency`.
+pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> Result<Sellable> {
+    let row: Option<(ProductId, String, TaxCategory, String, Sku, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT p.id, p.name, p.tax_category, p.status, v.sku, pr.amount
+             FROM shopkeep_variants v
+             JOIN shopkeep_products p ON p.id = v.product_id
+             LEFT JOIN shopkeep_prices pr ON pr.variant_id = v.id AND pr.currency = ?2
+             WHERE v.id = ?1",
+        )?
+        .query_row(rusqlite::params![variant, currency.code()], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((product, name, tax_category, status, sku, amount)) = row else {
+        return Err(not_found(&Resource::Stock(variant)));
+    };
+    if ProductStatus::parse(&status) != Some(ProductStatus::Active) {
+        return Err(archived());
+    }
+    let amount = amount.ok_or_else(|| {
+        Error::validation("currency", format!("{sku} has no price in {currency}"))
+    })?;
+    Ok(Sellable {
+        product,
+        variant,
+        sku,
+        name,
+        tax_category,
+        unit_price: Money::new(amount, currency),
+    })
+}
+
+/// Takes `quantity` of `variant` out of stock for a sale, with `reference` (the order number)
+/// as the ledger row's note. An untracked variant has nothing to take: `Ok(None)`.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown variant; `InvalidState` if its product is archived; `Conflict`
+/// if less than `quantity` is on hand (nothing is taken); `Validation` for a zero quantity or
+/// a bad reference.
+pub(crate) fn take_stock(
+    tx: &Tx<'_>,
+    principal: &Principal,
+    variant: VariantId,
+    quantity: u32,
+    reference: &str,
+) -> Result<Option<StockMovement>> {
+    let found: Option<(String, bool)> = tx
+        .prepare_cached(
+            "SELECT p.status, v.tracked FROM shopkeep_variants v
+             JOIN shopkeep_products p ON p.id = v.product_id WHERE v.id = ?1",
+        )?
+        .query_row([variant], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((status, tracked)) = found else {
+        return Err(not_found(&Resource::Stock(variant)));
+    };
+    if ProductStatus::parse(&status) != Some(ProductStatus::Active) {
+        return Err(archived());
+    }
+    let change = StockChange::sale(quantity).note(reference);
+    if !tracked {
+        // Nothing to take, but the quantity and reference are still checked.
+        change.check().map(drop)?;
+        return Ok(None);
+    }
+    move_stock(tx, principal, variant, &change).map(Some)
+}
+
+fn archived() -> Error {
+    Error::new(
+        ErrorKind::InvalidState,
+        "the product is archived and cannot be bought",
+    )
+}

@@ -1,0 +1,339 @@
+//! The settings' SQL: one row holding a JSON document, written and read only through the
+//! validating model types.
+
+use std::collections::BTreeMap;
+
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
+
+use super::seller::{BankAccount, Bic, Contact, Iban, PostalAddress, Seller};
+use super::settings::{InvoiceIssue, InvoiceSeries, ShopSettings, TimeZone};
+use super::sql::{int, uint};
+use super::tax::{CountryTaxes, TaxTable};
+use crate::access::{Action, Principal, Resource};
+use crate::customers::{Country, Phone, VatId};
+use crate::email::Email;
+use crate::error::{Error, ErrorKind, Result};
+use crate::money::{Currency, TaxRate};
+use crate::orders::PriceMode;
+use crate::store::{Store, Tx};
+
+/// The shop's settings, as seen by one principal. From [`Store::settings`].
+#[derive(Debug)]
+pub struct SettingsRepo<'s> {
+    store: &'s Store,
+    principal: &'s Principal,
+}
+
+impl Store {
+    /// The shop's settings, for `principal`.
+    ///
+    /// ```
+    /// use shopkeep::{
+    ///     Contact, Country, CountryTaxes, Currency, Email, ErrorKind, KeyRing, Phone,
+    ///     PostalAddress, PriceMode, Seller, ShopSettings, Store, TaxRate, TaxTable, TimeZone,
+    /// };
+    ///
+    /// let store = Store::open_in_memory(KeyRing::generate()?)?;
+    /// let admin = store.system();
+    /// assert!(store.settings(&admin).get()?.is_none()); // a new shop has none yet
+    ///
+    /// let de = Country::parse("DE")?;
+    /// let seller = Seller::new(
+    ///     "Beispiel GmbH",
+    ///     PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de)?,
+    ///     Contact::new("Olga Owner", Phone::parse("+49 30 1234567")?, Email::parse("billing@example.com")?)?,
+    /// )?
+    /// .tax_number("27/123/45678")?;
+    /// let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::EUR)
+    ///     .tax_table(TaxTable::new().country(de, CountryTaxes::new(TaxRate::parse("19")?)))
+    ///     .time_zone(TimeZone::parse("Europe/Berlin")?)
+    ///     .build()?;
+    /// let saved = store.settings(&admin).update(0, &settings)?;
+    /// assert_eq!(saved.version(), 1);
+    ///
+    /// // A second save that still names version 0 read stale settings: refused.
+    /// let err = store.settings(&admin).update(0, &settings).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Conflict);
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn settings<'s>(&'s self, principal: &'s Principal) -> SettingsRepo<'s> {
+        SettingsRepo {
+            store: self,
+            principal,
+        }
+    }
+}
+
+impl SettingsRepo<'_> {
+    /// The current settings, or `None` if they were never saved. Needs
+    /// [`Action::ReadSettings`].
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the permission.
+    pub fn get(&self) -> Result<Option<ShopSettings>> {
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadSettings, &Resource::Settings)?;
+            current(tx)
+        })
+    }
+
+    /// Saves `settings`, replacing the current ones, if they are still at `expected_version`
+    /// (the [`version`](ShopSettings::version) they were read at; 0 for the first save).
+    /// Returns them at their new version. Needs [`Action::UpdateSettings`]; audited.
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the permission; `Conflict` if the settings were saved since
+    /// `expected_version` (read them again, reapply the change, save again).
+    pub fn update(&self, expected_version: u64, settings: &ShopSettings) -> Result<ShopSettings> {
+        let document = serde_json::to_string(&Document::from(settings)).map_err(|e| {
+            Error::new(ErrorKind::Storage, "the settings could not be encoded").with_source(e)
+        })?;
+        self.store.write(|tx| {
+            tx.authorize(self.principal, Action::UpdateSettings, &Resource::Settings)?;
+            let stored: i64 = tx
+                .prepare_cached("SELECT version FROM shopkeep_settings WHERE id = 1")?
+                .query_row([], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0);
+            let stored = uint(stored);
+            if stored != expected_version {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "the settings are at version {stored}, not {expected_version}: read them again"
+                    ),
+                ));
+            }
+            let version = stored + 1;
+            tx.prepare_cached(
+                "INSERT INTO shopkeep_settings (id, version, document, updated_at, updated_by)
+                 VALUES (1, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version,
+                     document = excluded.document, updated_at = excluded.updated_at,
+                     updated_by = excluded.updated_by",
+            )?
+            .execute(rusqlite::params![
+                int(version),
+                document,
+                tx.now(),
+                self.principal.audit_name()
+            ])?;
+            tx.audit(self.principal, Action::UpdateSettings, &Resource::Settings)?;
+            let mut saved = settings.clone();
+            saved.version = version;
+            saved.updated_at = Some(tx.now());
+            Ok(saved)
+        })
+    }
+}
+
+/// The current settings inside a transaction, for checkout and invoicing (no authorisation:
+/// the caller has authorised its own action).
+pub(crate) fn current(tx: &Tx<'_>) -> Result<Option<ShopSettings>> {
+    let row: Option<(i64, String, crate::clock::Timestamp)> = tx
+        .prepare_cached("SELECT version, document, updated_at FROM shopkeep_settings WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((version, document, updated_at)) = row else {
+        return Ok(None);
+    };
+    let corrupt = |e: Error| {
+        Error::new(
+            ErrorKind::Storage,
+            format!("the stored settings are invalid: {}", e.message()),
+        )
+    };
+    let document: Document = serde_json::from_str(&document).map_err(|e| {
+        Error::new(ErrorKind::Storage, "the stored settings are invalid").with_source(e)
+    })?;
+    let mut settings = document.into_settings().map_err(corrupt)?;
+    settings.version = uint(version);
+    settings.updated_at = Some(updated_at);
+    Ok(Some(settings))
+}
+
+/// The stored form. Each field is read back through the model's validating constructors, so
+/// a document edited outside shopkeep cannot produce settings the API would have refused.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    seller: SellerDocument,
+    price_mode: String,
+    base_currency: Currency,
+    accepted_currencies: Vec<Currency>,
+    tax_table: BTreeMap<String, CountryDocument>,
+    invoice_series: String,
+    invoice_issue: String,
+    time_zone: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SellerDocument {
+    legal_name: String,
+    address: AddressDocument,
+    contact: ContactDocument,
+    vat_id: Option<String>,
+    tax_number: Option<String>,
+    registration: Option<String>,
+    bank_account: Option<BankDocument>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddressDocument {
+    line1: String,
+    line2: Option<String>,
+    post_code: String,
+    city: String,
+    country: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactDocument {
+    name: String,
+    phone: String,
+    email: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BankDocument {
+    iban: String,
+    bic: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountryDocument {
+    standard: TaxRate,
+    reduced: Option<TaxRate>,
+    exemption_reason: Option<String>,
+}
+
+impl From<&ShopSettings> for Document {
+    fn from(s: &ShopSettings) -> Document {
+        let seller = s.seller();
+        let address = seller.address();
+        let contact = seller.contact();
+        Document {
+            seller: SellerDocument {
+                legal_name: seller.legal_name().to_owned(),
+                address: AddressDocument {
+                    line1: address.line1().to_owned(),
+                    line2: address.second_line().map(str::to_owned),
+                    post_code: address.post_code().to_owned(),
+                    city: address.city().to_owned(),
+                    country: address.country().as_str().to_owned(),
+                },
+                contact: ContactDocument {
+                    name: contact.name().to_owned(),
+                    phone: contact.phone().as_str().to_owned(),
+                    email: contact.email().as_str().to_owned(),
+                },
+                vat_id: seller.vat_id_number().map(|v| v.as_str().to_owned()),
+                tax_number: seller.tax_number_text().map(str::to_owned),
+                registration: seller.registration_text().map(str::to_owned),
+                bank_account: seller.bank().map(|b| BankDocument {
+                    iban: b.iban().as_str().to_owned(),
+                    bic: b.bic_code().map(|c| c.as_str().to_owned()),
+                }),
+            },
+            price_mode: price_mode_name(s.price_mode()).to_owned(),
+            base_currency: s.base_currency(),
+            accepted_currencies: s.accepted_currencies().collect(),
+            tax_table: s
+                .tax_table()
+                .countries()
+                .map(|(code, t)| {
+                    (
+                        code.as_str().to_owned(),
+                        CountryDocument {
+                            standard: t.standard_rate(),
+                            reduced: t.reduced_rate(),
+                            exemption_reason: t.exemption_reason_text().map(str::to_owned),
+                        },
+                    )
+                })
+                .collect(),
+            invoice_series: s.invoice_series().pattern().to_owned(),
+            invoice_issue: s.invoice_issue().as_str().to_owned(),
+            time_zone: s.time_zone().name().to_owned(),
+        }
+    }
+}
+
+impl Document {
+    fn into_settings(self) -> Result<ShopSettings> {
+        let d = self.seller;
+        let a = d.address;
+        let mut address =
+            PostalAddress::new(&a.line1, &a.post_code, &a.city, Country::parse(&a.country)?)?;
+        if let Some(line2) = &a.line2 {
+            address = address.line2(line2)?;
+        }
+        let contact = Contact::new(
+            &d.contact.name,
+            Phone::parse(&d.contact.phone)?,
+            Email::parse(&d.contact.email)?,
+        )?;
+        let mut seller = Seller::new(&d.legal_name, address, contact)?;
+        if let Some(vat_id) = &d.vat_id {
+            seller = seller.vat_id(VatId::parse(vat_id)?);
+        }
+        if let Some(number) = &d.tax_number {
+            seller = seller.tax_number(number)?;
+        }
+        if let Some(registration) = &d.registration {
+            seller = seller.registration(registration)?;
+        }
+        if let Some(bank) = &d.bank_account {
+            let mut account = BankAccount::new(Iban::parse(&bank.iban)?);
+            if let Some(bic) = &bank.bic {
+                account = account.bic(Bic::parse(bic)?);
+            }
+            seller = seller.bank_account(account);
+        }
+        let mut table = TaxTable::new();
+        for (code, c) in self.tax_table {
+            let mut taxes = CountryTaxes::new(c.standard);
+            if let Some(reduced) = c.reduced {
+                taxes = taxes.reduced(reduced);
+            }
+            if let Some(reason) = &c.exemption_reason {
+                taxes = taxes.exemption_reason(reason)?;
+            }
+            table = table.country(Country::parse(&code)?, taxes);
+        }
+        let mut builder =
+            ShopSettings::builder(seller, price_mode(&self.price_mode)?, self.base_currency)
+                .tax_table(table)
+                .invoice_series(InvoiceSeries::parse(&self.invoice_series)?)
+                .invoice_issue(InvoiceIssue::parse(&self.invoice_issue)?)
+                .time_zone(TimeZone::parse(&self.time_zone)?);
+        for currency in self.accepted_currencies {
+            builder = builder.accept_currency(currency);
+        }
+        builder.build()
+    }
+}
+
+/// The stored name of a price mode.
+fn price_mode_name(mode: PriceMode) -> &'static str {
+    match mode {
+        PriceMode::TaxExclusive => "tax_exclusive",
+        PriceMode::TaxInclusive => "tax_inclusive",
+    }
+}
+
+fn price_mode(name: &str) -> Result<PriceMode> {
+    match name {
+        "tax_exclusive" => Ok(PriceMode::TaxExclusive),
+        "tax_inclusive" => Ok(PriceMode::TaxInclusive),
+        _ => Err(Error::validation("price_mode", "unknown price mode")),
+    }
+}

@@ -1,0 +1,14 @@
+//! Conversions between the model's unsigned counts and SQLite's signed integers.
+//!
+//! Versions, levels and ledger positions are never negative (the schema checks), and never
+//! near `i64::MAX`; the conversions saturate rather than fail for values that cannot occur.
+
+/// A count as SQLite stores it.
+pub(crate) fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// A stored count (the schema keeps it non-negative).
+pub(crate) fn uint(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}

@@ -1,0 +1,207 @@
+//! Catalogue tests that need crate internals: what checkout calls inside its transaction, and
+//! the schema's own backstops.
+
+use super::{Sellable, sellable, take_stock};
+use crate::{
+    Currency, ErrorKind, KeyRing, Money, NewProduct, ProductUpdate, Sku, StockChange, Store,
+    TaxCategory, VariantId,
+};
+
+fn store() -> Store {
+    Store::open_in_memory(KeyRing::from_master_key([4; 32])).unwrap()
+}
+
+fn mug(store: &Store, tracked: bool) -> (crate::Product, VariantId) {
+    let new = NewProduct::new(Sku::parse("MUG-1").unwrap(), "Mug", TaxCategory::Reduced)
+        .unwrap()
+        .price(Money::new(1290, Currency::EUR))
+        .track_stock(tracked);
+    let product = store.products(&store.system()).create(new).unwrap();
+    let variant = product.variants()[0].id();
+    (product, variant)
+}
+
+#[test]
+fn sellable_reads_price_and_tax_category_inside_a_transaction() {
+    let store = store();
+    let (product, variant) = mug(&store, true);
+    let got = store
+        .read(|tx| sellable(tx, variant, Currency::EUR))
+        .unwrap();
+    assert_eq!(
+        got,
+        Sellable {
+            product: product.id(),
+            variant,
+            sku: Sku::parse("MUG-1").unwrap(),
+            name: "Mug".to_owned(),
+            tax_category: TaxCategory::Reduced,
+            unit_price: Money::new(1290, Currency::EUR),
+        }
+    );
+    let err = store
+        .read(|tx| sellable(tx, variant, Currency::CHF))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "currency" });
+    let missing = VariantId::from_bytes([9; 16]);
+    let err = store
+        .read(|tx| sellable(tx, missing, Currency::EUR))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+
+    store
+        .products(&store.system())
+        .archive(product.id(), 1)
+        .unwrap();
+    let err = store
+        .read(|tx| sellable(tx, variant, Currency::EUR))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState);
+}
+
+#[test]
+fn take_stock_decrements_in_the_callers_transaction_and_rolls_back_with_it() {
+    let store = store();
+    let system = store.system();
+    let (product, variant) = mug(&store, true);
+    store
+        .stock(&system)
+        .adjust(variant, StockChange::receipt(3))
+        .unwrap();
+
+    let moved = store
+        .write(|tx| take_stock(tx, &system, variant, 2, "ORDER-1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.level_after(), 1);
+    assert_eq!(moved.note(), Some("ORDER-1"));
+
+    // The caller's later failure undoes the decrement.
+    let err = store
+        .write(|tx| {
+            take_stock(tx, &system, variant, 1, "ORDER-2")?;
+            Err::<(), _>(crate::Error::new(ErrorKind::Conflict, "payment refused"))
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    let level = |s: &Store| s.products(&system).get(product.id()).unwrap().variants()[0].on_hand();
+    assert_eq!(level(&store), Some(1));
+
+    let err = store
+        .write(|tx| take_stock(tx, &system, variant, 2, "ORDER-3"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(level(&store), Some(1));
+
+    store.products(&system).archive(product.id(), 1).unwrap();
+    let err = store
+        .write(|tx| take_stock(tx, &system, variant, 1, "ORDER-4"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(
+        store.stock(&system).ledger(variant, 0, 10).unwrap().len(),
+        2
+    );
+}
+
+#[test]
+fn untracked_stock_is_never_taken() {
+    let store = store();
+    let system = store.system();
+    let (_, variant) = mug(&store, false);
+    let moved = store
+        .write(|tx| take_stock(tx, &system, variant, 1000, "ORDER-1"))
+        .unwrap();
+    assert!(moved.is_none());
+    let err = store
+        .stock(&system)
+        .adjust(variant, StockChange::receipt(1))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState);
+}
+
+#[test]
+fn the_schema_refuses_negative_stock_and_ledger_edits() {
+    let store = store();
+    let system = store.system();
+    let (_, variant) = mug(&store, true);
+    store
+        .stock(&system)
+        .adjust(variant, StockChange::receipt(1))
+        .unwrap();
+    let err = store
+        .write(|tx| {
+            tx.execute(
+                "UPDATE shopkeep_variants SET stock = stock - 2 WHERE id = ?1",
+                [variant],
+            )?;
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "CHECK (stock >= 0)");
+    for sql in [
+        "UPDATE shopkeep_stock_ledger SET delta = 5",
+        "DELETE FROM shopkeep_stock_ledger",
+    ] {
+        let err = store
+            .write(|tx| tx.execute(sql, []).map(drop).map_err(Into::into))
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+}
+
+#[test]
+fn fts5_is_compiled_in_and_the_index_follows_renames() {
+    let store = store();
+    let system = store.system();
+    let (product, _) = mug(&store, true);
+    let options: Vec<String> = store
+        .read(|tx| {
+            let mut stmt = tx.prepare("PRAGMA compile_options")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .unwrap();
+    assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
+
+    let products = store.products(&system);
+    products
+        .update(product.id(), 1, ProductUpdate::new().name("Teapot"))
+        .unwrap();
+    assert!(products.search("mug", 10).unwrap().is_empty());
+    assert_eq!(products.search("teapot", 10).unwrap().len(), 1);
+    let indexed: i64 = store
+        .read(|tx| {
+            Ok(
+                tx.query_row("SELECT count(*) FROM shopkeep_products_fts", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .unwrap();
+    assert_eq!(indexed, 1);
+}
+
+#[test]
+fn customers_see_only_active_products_like_visitors() {
+    let store = store();
+    let (product, _) = mug(&store, true);
+    store
+        .products(&store.system())
+        .archive(product.id(), 1)
+        .unwrap();
+    let customer = crate::Principal::customer(crate::CustomerId::from_bytes([3; 16]));
+    let products = store.products(&customer);
+    assert_eq!(
+        products.get(product.id()).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert!(
+        products
+            .list(&crate::ProductQuery::new())
+            .unwrap()
+            .items()
+            .is_empty()
+    );
+    assert!(products.search("mug", 10).unwrap().is_empty());
+}

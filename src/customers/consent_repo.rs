@@ -1,0 +1,404 @@
+//! The consent ledger's SQL: grant, confirm, withdraw, unsubscribe, read.
+
+use std::time::Duration;
+
+use rusqlite::{OptionalExtension, params};
+
+use super::consent::{
+    self, Channel, ConsentEvent, ConsentRecord, ConsentRequest, ConsentState, ConsentStatus,
+};
+use super::events::ConsentChanged;
+use super::password_repo::invalid_token;
+use super::storage::{self, UNSUBSCRIBE};
+use super::token::{ConsentToken, UnsubscribeToken};
+use crate::access::audit::Outcome;
+use crate::access::{Action, CustomerId, Principal, Resource};
+use crate::clock::Timestamp;
+use crate::error::Result;
+use crate::store::{Store, Tx};
+
+/// How long a double opt-in confirmation token is valid.
+const CONFIRMATION_LIFETIME: Duration = Duration::from_secs(72 * 3600);
+/// The stored purpose of confirmation tokens (reset tokens share the table).
+const PURPOSE: &str = "consent_confirmation";
+/// Who records what a token holder does: nobody is logged in.
+const LINK_HOLDER: &str = "anonymous";
+
+/// Customers' marketing consents, as seen by one principal. From [`Store::consents`].
+///
+/// Reading needs [`Action::ReadCustomer`]; changing needs [`Action::ManageConsent`], which a
+/// customer has for their own account and the system principal (the host's marketing jobs)
+/// for every account.
+#[derive(Debug)]
+pub struct ConsentRepo<'s> {
+    store: &'s Store,
+    principal: &'s Principal,
+}
+
+impl Store {
+    /// Marketing consents, for `principal`.
+    ///
+    /// ```
+    /// use shopkeep::{Channel, ConsentRequest, Email, KeyRing, NewCustomer, Password, Principal, Store};
+    ///
+    /// let store = Store::open_in_memory(KeyRing::generate()?)?;
+    /// let new = NewCustomer::new(Email::parse("ana@example.com")?, Password::new("correct horse battery staple"), "Ana")?;
+    /// let ana = store.customers(&Principal::anonymous()).register(new)?.id();
+    /// let system = store.system();
+    /// let consents = store.consents(&system);
+    ///
+    /// // Email needs double opt-in: the consent counts once the emailed link is followed.
+    /// let request = ConsentRequest::new(Channel::Email, "checkout", "newsletter-v3")?;
+    /// let token = consents.grant(ana, request)?.expect("email needs confirmation");
+    /// assert!(!consents.state(ana)?.iter().any(|s| s.is_granted()));
+    /// store.confirm_consent(&token)?;
+    /// assert!(consents.state(ana)?.iter().any(|s| s.channel() == Channel::Email && s.is_granted()));
+    ///
+    /// // Every marketing email carries an unsubscribe link that needs no login.
+    /// let unsubscribe = consents.unsubscribe_token(ana, Channel::Email)?;
+    /// store.unsubscribe(&unsubscribe)?;
+    /// assert!(!consents.state(ana)?.iter().any(|s| s.is_granted()));
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn consents<'s>(&'s self, principal: &'s Principal) -> ConsentRepo<'s> {
+        ConsentRepo {
+            store: self,
+            principal,
+        }
+    }
+
+    /// Confirms a double opt-in request with the token the host emailed: from now on the
+    /// consent counts. Needs no login (the link's holder proved they read the mailbox); the
+    /// ledger and the audit log record it as `anonymous`.
+    ///
+    /// # Errors
+    ///
+    /// `Validation` (field `token`) if the token is unknown, expired (after 72 hours), already
+    /// used, replaced by a newer request, or void because the consent was withdrawn meanwhile
+    /// (all alike).
+    pub fn confirm_consent(&self, token: &ConsentToken) -> Result<()> {
+        let hash = self.keys().token_hash(token.as_str().as_bytes());
+        self.write(|tx| {
+            let pending: Option<(CustomerId, String, String, String, Timestamp)> = tx
+                .prepare_cached(
+                    "DELETE FROM shopkeep_customer_tokens WHERE token_hash = ?1 AND purpose = ?2
+                     RETURNING customer_id, channel, source, text_version, expires_at",
+                )?
+                .query_row(params![hash.as_slice(), PURPOSE], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
+            let Some((id, channel, source, version, expires_at)) = pending else {
+                return Err(invalid_token());
+            };
+            if tx.now() >= expires_at {
+                return Err(invalid_token());
+            }
+            storage::ensure_active(tx, id).map_err(|_| invalid_token())?;
+            let channel = Channel::from_stored(&channel)?;
+            append(
+                tx,
+                id,
+                channel,
+                ConsentEvent::Confirmed,
+                &source,
+                Some(&version),
+                LINK_HOLDER,
+            )?;
+            tx.audit_event(
+                LINK_HOLDER,
+                "confirm_consent",
+                &Resource::Customer(id).to_string(),
+                Outcome::Allowed,
+            )?;
+            tx.emit(&ConsentChanged::new(id, channel, ConsentEvent::Confirmed))
+        })
+    }
+
+    /// Withdraws the consent an unsubscribe link stands for. Needs no login; the ledger records
+    /// the withdrawal with source `unsubscribe_link`, by `anonymous`. Unsubscribing again is
+    /// not an error and records nothing new.
+    ///
+    /// # Errors
+    ///
+    /// `Validation` (field `token`) if the token is unknown (or its customer was erased).
+    pub fn unsubscribe(&self, token: &UnsubscribeToken) -> Result<()> {
+        let hash = self.keys().token_hash(token.as_str().as_bytes());
+        self.write(|tx| {
+            let found: Option<(CustomerId, String)> = tx
+                .prepare_cached(
+                    "SELECT customer_id, channel FROM shopkeep_customer_unsubscribe WHERE token_hash = ?1",
+                )?
+                .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((id, channel)) = found else {
+                return Err(invalid_token());
+            };
+            let channel = Channel::from_stored(&channel)?;
+            if withdraw_in(tx, id, channel, "unsubscribe_link", LINK_HOLDER)? {
+                tx.audit_event(
+                    LINK_HOLDER,
+                    "unsubscribe",
+                    &Resource::Customer(id).to_string(),
+                    Outcome::Allowed,
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl ConsentRepo<'_> {
+    /// Records a customer's consent. Needs [`Action::ManageConsent`].
+    ///
+    /// On a channel without double opt-in the consent counts at once and this returns `None`.
+    /// On email, it returns a confirmation token for the host to send to the customer's
+    /// address as a link; the consent counts once [`Store::confirm_consent`] redeems it, within
+    /// 72 hours. A newer request voids older tokens. Consent already granted on email (for an
+    /// address already confirmed) is recorded again at once, for a newer text version.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown, erased or hidden customer; `Forbidden` if the principal may
+    /// read the customer but not manage their consent.
+    pub fn grant(&self, id: CustomerId, request: ConsentRequest) -> Result<Option<ConsentToken>> {
+        let store = self.store;
+        store.write(|tx| {
+            tx.authorize(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
+            storage::ensure_active(tx, id)?;
+            let by = self.principal.audit_name();
+            let channel = request.channel;
+            let granted = current_state(tx, id, channel)?.is_granted();
+            let token = if channel.needs_confirmation() && !granted {
+                delete_confirmations(tx, id, channel)?;
+                let token = ConsentToken::generate()?;
+                let now = tx.now();
+                tx.prepare_cached(
+                    "INSERT INTO shopkeep_customer_tokens
+                         (token_hash, customer_id, purpose, channel, source, text_version, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![
+                    store.keys().token_hash(token.as_str().as_bytes()).as_slice(),
+                    id,
+                    PURPOSE,
+                    channel.as_str(),
+                    request.source,
+                    request.text_version,
+                    now,
+                    now.checked_add(CONFIRMATION_LIFETIME)?,
+                ])?;
+                let version = Some(request.text_version.as_str());
+                append(tx, id, channel, ConsentEvent::Requested, &request.source, version, &by)?;
+                Some(token)
+            } else {
+                let version = Some(request.text_version.as_str());
+                append(tx, id, channel, ConsentEvent::Granted, &request.source, version, &by)?;
+                tx.emit(&ConsentChanged::new(id, channel, ConsentEvent::Granted))?;
+                None
+            };
+            tx.audit(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
+            Ok(token)
+        })
+    }
+
+    /// Withdraws a customer's consent on `channel` (or cancels a pending request), recording
+    /// `source` (`account_settings`, `support_call`, ...). Withdrawing what is not given is not
+    /// an error and records nothing. Needs [`Action::ManageConsent`].
+    ///
+    /// # Errors
+    ///
+    /// `Validation` (field `source`) for an empty, over-long or control-character source;
+    /// otherwise as [`grant`](Self::grant).
+    pub fn withdraw(&self, id: CustomerId, channel: Channel, source: &str) -> Result<()> {
+        let source = consent::source_text(source)?;
+        self.store.write(|tx| {
+            tx.authorize(
+                self.principal,
+                Action::ManageConsent,
+                &Resource::Customer(id),
+            )?;
+            storage::ensure_active(tx, id)?;
+            withdraw_in(tx, id, channel, &source, &self.principal.audit_name())?;
+            tx.audit(
+                self.principal,
+                Action::ManageConsent,
+                &Resource::Customer(id),
+            )
+        })
+    }
+
+    /// The current consent of every channel, derived from the ledger. Needs
+    /// [`Action::ReadCustomer`].
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown, erased or hidden customer.
+    pub fn state(&self, id: CustomerId) -> Result<Vec<ConsentState>> {
+        let history = self.history(id)?;
+        Ok(Channel::ALL
+            .iter()
+            .map(|&channel| consent::derive_state(channel, &history))
+            .collect())
+    }
+
+    /// Every ledger row of a customer, oldest first: what a shop shows to demonstrate consent.
+    /// Needs [`Action::ReadCustomer`].
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown, erased or hidden customer.
+    pub fn history(&self, id: CustomerId) -> Result<Vec<ConsentRecord>> {
+        self.store.read(|tx| {
+            tx.authorize(
+                self.principal,
+                Action::ReadCustomer,
+                &Resource::Customer(id),
+            )?;
+            storage::ensure_active(tx, id)?;
+            history_in(tx, id)
+        })
+    }
+
+    /// The unsubscribe token of a customer and channel, for the link in each marketing message.
+    /// It is made on first request and the same afterwards, so links in messages already sent
+    /// keep working; it is stored encrypted under the customer's data key (so that it can be
+    /// handed out again) and found by its keyed hash. Needs [`Action::ManageConsent`].
+    ///
+    /// # Errors
+    ///
+    /// As [`grant`](Self::grant).
+    pub fn unsubscribe_token(&self, id: CustomerId, channel: Channel) -> Result<UnsubscribeToken> {
+        let store = self.store;
+        store.write(|tx| {
+            tx.authorize(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
+            storage::ensure_active(tx, id)?;
+            let key = storage::key(tx, store, id)?;
+            let row = format!("{id}/{channel}");
+            let sealed: Option<Vec<u8>> = tx
+                .prepare_cached(
+                    "SELECT token FROM shopkeep_customer_unsubscribe WHERE customer_id = ?1 AND channel = ?2",
+                )?
+                .query_row(params![id, channel.as_str()], |r| r.get(0))
+                .optional()?;
+            if let Some(sealed) = sealed {
+                let text = storage::open_text(&key, UNSUBSCRIBE, "token", row.as_bytes(), &sealed)?;
+                return Ok(UnsubscribeToken::new(text));
+            }
+            let token = UnsubscribeToken::generate()?;
+            tx.prepare_cached(
+                "INSERT INTO shopkeep_customer_unsubscribe (customer_id, channel, token_hash, token, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                id,
+                channel.as_str(),
+                store.keys().token_hash(token.as_str().as_bytes()).as_slice(),
+                storage::seal(&key, UNSUBSCRIBE, "token", row.as_bytes(), token.as_str().as_bytes())?,
+                tx.now(),
+            ])?;
+            tx.audit(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
+            Ok(token)
+        })
+    }
+}
+
+/// Appends one ledger row.
+fn append(
+    tx: &Tx<'_>,
+    id: CustomerId,
+    channel: Channel,
+    event: ConsentEvent,
+    source: &str,
+    text_version: Option<&str>,
+    recorded_by: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO shopkeep_customer_consents (customer_id, channel, event, source, text_version, recorded_by, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id,
+        channel.as_str(),
+        event.as_str(),
+        source,
+        text_version,
+        recorded_by,
+        tx.now()
+    ])?;
+    Ok(())
+}
+
+fn delete_confirmations(tx: &Tx<'_>, id: CustomerId, channel: Channel) -> Result<()> {
+    tx.prepare_cached(
+        "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2 AND channel = ?3",
+    )?
+    .execute(params![id, PURPOSE, channel.as_str()])?;
+    Ok(())
+}
+
+fn current_state(tx: &Tx<'_>, id: CustomerId, channel: Channel) -> Result<ConsentState> {
+    Ok(consent::derive_state(channel, &history_in(tx, id)?))
+}
+
+/// Withdraws a granted or pending consent on `channel` and voids its confirmation tokens.
+/// Returns whether there was anything to withdraw.
+pub(super) fn withdraw_in(
+    tx: &Tx<'_>,
+    id: CustomerId,
+    channel: Channel,
+    source: &str,
+    recorded_by: &str,
+) -> Result<bool> {
+    delete_confirmations(tx, id, channel)?;
+    let state = current_state(tx, id, channel)?;
+    if !matches!(
+        state.status,
+        ConsentStatus::Granted | ConsentStatus::Pending
+    ) {
+        return Ok(false);
+    }
+    append(
+        tx,
+        id,
+        channel,
+        ConsentEvent::Withdrawn,
+        source,
+        state.text_version.as_deref(),
+        recorded_by,
+    )?;
+    tx.emit(&ConsentChanged::new(id, channel, ConsentEvent::Withdrawn))?;
+    Ok(true)
+}
+
+/// Every ledger row of a customer, oldest first.
+pub(super) fn history_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentRecord>> {
+    let rows: Vec<(String, String, String, Option<String>, String, Timestamp)> = tx
+        .prepare_cached(
+            "SELECT channel, event, source, text_version, recorded_by, at
+             FROM shopkeep_customer_consents WHERE customer_id = ?1 ORDER BY seq",
+        )?
+        .query_map([id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter()
+        .map(|(channel, event, source, text_version, recorded_by, at)| {
+            Ok(ConsentRecord {
+                channel: Channel::from_stored(&channel)?,
+                event: ConsentEvent::from_stored(&event)?,
+                source,
+                text_version,
+                recorded_by,
+                at,
+            })
+        })
+        .collect()
+}

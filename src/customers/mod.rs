@@ -1,0 +1,53 @@
+//! Customers: accounts, login, profiles and address books, the marketing consent ledger, and
+//! the GDPR rights of access and erasure.
+//!
+//! The customer repository keeps the most sensitive data a shop holds, so:
+//!
+//! - every field of personal data (email, name, phone, addresses, business details) is an
+//!   AES-256-GCM ciphertext under a data key of the customer's own, bound to its table, column
+//!   and row; the email is found through a keyed blind index;
+//! - every call names the acting [`Principal`](crate::Principal) and is authorised by the
+//!   policy; writes and refusals are audited, by id, never with personal data;
+//! - erasure destroys the customer's data key (crypto-shredding).
+//!
+//! Models (`model`, `address`, `business`, `phone`, `vat_id`, `country`, `consent`, `token`,
+//! `throttle`, `export`) are plain validated data; the repositories (`repo`, `address_repo`,
+//! `login`, `password_repo`, `consent_repo`, `gdpr`) hold the SQL, with `storage` for what
+//! they share.
+
+mod address;
+mod address_repo;
+mod business;
+mod consent;
+mod consent_repo;
+mod country;
+mod events;
+mod export;
+mod fields;
+mod gdpr;
+mod login;
+mod model;
+mod password_repo;
+mod phone;
+mod repo;
+mod storage;
+#[cfg(test)]
+mod tests;
+mod throttle;
+mod token;
+mod vat_id;
+
+pub use address::{Address, AddressId, AddressKind, CustomerAddress};
+pub use business::{BusinessDetails, ElectronicAddress};
+pub use consent::{
+    Channel, ConsentEvent, ConsentRecord, ConsentRequest, ConsentState, ConsentStatus,
+};
+pub use consent_repo::ConsentRepo;
+pub use country::Country;
+pub use export::CustomerExport;
+pub use model::{Customer, CustomerPage, NewCustomer, ProfileUpdate};
+pub use phone::Phone;
+pub use repo::CustomerRepo;
+pub use throttle::LoginThrottle;
+pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
+pub use vat_id::VatId;

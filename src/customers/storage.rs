@@ -1,0 +1,215 @@
+//! Where customer data lives and how it is sealed: table names, the data subject, the places
+//! ciphertexts are bound to, and reading a profile back. Shared by the customer repositories.
+
+use std::sync::Arc;
+
+use rusqlite::OptionalExtension;
+use serde::de::DeserializeOwned;
+
+use super::business::{BusinessDetails, StoredBusiness};
+use super::model::Customer;
+use super::phone::Phone;
+use crate::access::{CustomerId, Resource};
+use crate::clock::Timestamp;
+use crate::crypto::data_keys::{DataKey, Subject};
+use crate::crypto::field::{self, Place};
+use crate::crypto::keys::Mac256;
+use crate::email::Email;
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::{Store, Tx, not_found};
+
+pub(super) const CUSTOMERS: &str = "shopkeep_customers";
+pub(super) const ADDRESSES: &str = "shopkeep_customer_addresses";
+pub(super) const UNSUBSCRIBE: &str = "shopkeep_customer_unsubscribe";
+/// Blind-index field label of customers' emails (separate from staff emails).
+const EMAIL_INDEX: &str = "customer_email";
+
+/// The data subject whose key seals a customer's fields.
+pub(super) fn subject(id: CustomerId) -> Subject {
+    Subject::customer(&id.to_string())
+}
+
+/// The blind index of an email: the same for every spelling that differs only in case.
+pub(super) fn email_index(store: &Store, email: &Email) -> Mac256 {
+    store.keys().blind_index(EMAIL_INDEX, &email.normalized())
+}
+
+/// Encrypts `plain` for `table`/`column` of the row whose key is `row`.
+pub(super) fn seal(
+    key: &DataKey,
+    table: &str,
+    column: &str,
+    row: &[u8],
+    plain: &[u8],
+) -> Result<Vec<u8>> {
+    field::encrypt(key, Place { table, column, row }, plain)
+}
+
+/// Encrypts a value as JSON (addresses, business details: one ciphertext per value).
+pub(super) fn seal_json(
+    key: &DataKey,
+    table: &str,
+    column: &str,
+    row: &[u8],
+    value: &impl serde::Serialize,
+) -> Result<Vec<u8>> {
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|e| {
+        Error::new(ErrorKind::Storage, "a value could not be encoded").with_source(e)
+    })?);
+    seal(key, table, column, row, &json)
+}
+
+/// Decrypts a text value.
+pub(super) fn open_text(
+    key: &DataKey,
+    table: &str,
+    column: &str,
+    row: &[u8],
+    stored: &[u8],
+) -> Result<String> {
+    let plain = field::decrypt(key, Place { table, column, row }, stored)?;
+    String::from_utf8(plain.to_vec())
+        .map_err(|_| Error::new(ErrorKind::Crypto, "a decrypted field is not text"))
+}
+
+/// Decrypts a JSON value.
+pub(super) fn open_json<T: DeserializeOwned>(
+    key: &DataKey,
+    table: &str,
+    column: &str,
+    row: &[u8],
+    stored: &[u8],
+) -> Result<T> {
+    let plain = field::decrypt(key, Place { table, column, row }, stored)?;
+    serde_json::from_slice(&plain).map_err(|e| {
+        Error::new(
+            ErrorKind::Crypto,
+            "a decrypted field is not the expected document",
+        )
+        .with_source(e)
+    })
+}
+
+/// The data key of a customer who must have one.
+pub(super) fn key(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Arc<DataKey>> {
+    store
+        .data_key(tx, &subject(id))?
+        .ok_or_else(|| Error::new(ErrorKind::Crypto, "the customer's data key is missing"))
+}
+
+/// The profile columns, sealed for one row.
+pub(super) struct SealedProfile {
+    pub(super) email: Vec<u8>,
+    pub(super) name: Vec<u8>,
+    pub(super) phone: Option<Vec<u8>>,
+    pub(super) business: Option<Vec<u8>>,
+}
+
+/// Seals the profile columns of customer `id`.
+pub(super) fn seal_profile(
+    key: &DataKey,
+    id: CustomerId,
+    email: &Email,
+    name: &str,
+    phone: Option<&Phone>,
+    business: Option<&BusinessDetails>,
+) -> Result<SealedProfile> {
+    let row = id.as_bytes().as_slice();
+    Ok(SealedProfile {
+        email: seal(key, CUSTOMERS, "email", row, email.as_str().as_bytes())?,
+        name: seal(key, CUSTOMERS, "name", row, name.as_bytes())?,
+        phone: phone
+            .map(|p| seal(key, CUSTOMERS, "phone", row, p.as_str().as_bytes()))
+            .transpose()?,
+        business: business
+            .map(|b| seal_json(key, CUSTOMERS, "business", row, b))
+            .transpose()?,
+    })
+}
+
+/// A customer row as stored, fields still sealed.
+struct Row {
+    email: Vec<u8>,
+    name: Vec<u8>,
+    phone: Option<Vec<u8>>,
+    business: Option<Vec<u8>>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    last_login_at: Option<Timestamp>,
+    version: i64,
+}
+
+/// Reads and decrypts the profile of an active (not erased) customer.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown or erased customer.
+pub(super) fn load(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Customer> {
+    let row = tx
+        .prepare_cached(
+            "SELECT email, name, phone, business, created_at, updated_at, last_login_at, version
+             FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL",
+        )?
+        .query_row([id], |r| {
+            Ok(Row {
+                email: r.get(0)?,
+                name: r.get(1)?,
+                phone: r.get(2)?,
+                business: r.get(3)?,
+                created_at: r.get(4)?,
+                updated_at: r.get(5)?,
+                last_login_at: r.get(6)?,
+                version: r.get(7)?,
+            })
+        })
+        .optional()?
+        .ok_or_else(|| not_found(&Resource::Customer(id)))?;
+    let key = key(tx, store, id)?;
+    let at = id.as_bytes().as_slice();
+    Ok(Customer {
+        id,
+        email: Email::parse(&open_text(&key, CUSTOMERS, "email", at, &row.email)?)?,
+        name: open_text(&key, CUSTOMERS, "name", at, &row.name)?,
+        phone: row
+            .phone
+            .map(|p| open_text(&key, CUSTOMERS, "phone", at, &p).map(Phone::from_stored))
+            .transpose()?,
+        business: row
+            .business
+            .map(|b| open_json::<StoredBusiness>(&key, CUSTOMERS, "business", at, &b))
+            .transpose()?
+            .map(StoredBusiness::into_details),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        last_login_at: row.last_login_at,
+        version: u64::try_from(row.version).unwrap_or(0),
+    })
+}
+
+/// Checks that `id` is an active customer, without decrypting anything.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown or erased customer.
+pub(super) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
+    let active: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL)",
+        )?
+        .query_row([id], |r| r.get(0))?;
+    if active {
+        Ok(())
+    } else {
+        Err(not_found(&Resource::Customer(id)))
+    }
+}
+
+/// The active customer with this email's blind index, if any.
+pub(super) fn find_by_index(tx: &Tx<'_>, index: &Mac256) -> Result<Option<CustomerId>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id FROM shopkeep_customers WHERE email_index = ?1 AND erased_at IS NULL",
+        )?
+        .query_row([index.as_slice()], |r| r.get(0))
+        .optional()?)
+}
