@@ -6,8 +6,9 @@
 //! ```
 //!
 //! This example grows with each capability of shopkeep. Today it opens the store, sets up the
-//! shop's owner and a back-office API key, logs in, prices a basket with exact money, checks
-//! the audit log, drains the event outbox and takes a verified backup.
+//! shop (owner, settings with a German tax table, products with stock, a back-office API key),
+//! registers and logs in a customer, prices their basket the EN 16931 way, checks the audit log,
+//! drains the event outbox and takes a verified backup. Checkout and invoices come next.
 #![allow(clippy::print_stdout)]
 
 use std::error::Error;
@@ -15,8 +16,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use shopkeep::{
-    AuditVerification, Currency, Email, ErrorKind, KeyRing, Money, NewApiKey, NewStaff, Password,
-    Role, Rounding, Store, TaxRate,
+    AuditVerification, Contact, Country, CountryTaxes, Currency, Email, ErrorKind, KeyRing, Money,
+    NewApiKey, NewCustomer, NewProduct, NewStaff, Password, Phone, PostalAddress, PriceMode,
+    PricedLine, Principal, Role, Seller, ShopSettings, Sku, StockChange, Store, TaxCategory,
+    TaxRate, TaxTable, TimeZone, Totals, VatCategory, VatId, VatTreatment,
 };
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -68,14 +71,125 @@ fn main() -> Result<(), Box<dyn Error>> {
         erp.info().prefix()
     );
 
-    // Exact money: 3 mugs at 12.90 EUR net, 19 % VAT.
-    let price = Money::parse("12.90", Currency::EUR)?;
-    let vat_rate = TaxRate::parse("19")?;
-    let net = price.checked_mul(3)?;
-    let vat = vat_rate.tax_on(net, Rounding::HalfUp)?;
+    // The shop's settings: seller, gross (B2C) prices, the German tax table, Berlin time.
+    let de = Country::parse("DE")?;
+    let settings_repo = store.settings(&olga);
+    let version = settings_repo.get()?.map_or(0, |s| s.version());
+    let seller = Seller::new(
+        "Beispiel Haushaltswaren GmbH",
+        PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de)?,
+        Contact::new(
+            "Olga Owner",
+            Phone::parse("+49 30 1234567")?,
+            Email::parse("billing@example.com")?,
+        )?,
+    )?
+    .vat_id(VatId::parse("DE123456789")?);
+    let german = CountryTaxes::new(TaxRate::parse("19")?).reduced(TaxRate::parse("7")?);
+    let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::EUR)
+        .tax_table(TaxTable::new().country(de, german))
+        .time_zone(TimeZone::parse("Europe/Berlin")?)
+        .build()?;
+    let settings = settings_repo.update(version, &settings)?;
     println!(
-        "money    3 × {price} = {net}, VAT {vat_rate} = {vat}, gross {}",
-        net.checked_add(vat)?
+        "settings version {}, prices {:?}",
+        settings.version(),
+        settings.price_mode()
+    );
+
+    // Two products with stock: a mug (19 %) and a cookbook (7 %).
+    let catalog = [
+        ("MUG-1", "Enamel mug", TaxCategory::Standard, "12.90", 40),
+        (
+            "BOOK-7",
+            "Bread & Butter cookbook",
+            TaxCategory::Reduced,
+            "24.00",
+            5,
+        ),
+    ];
+    let mut basket = Vec::new();
+    for (sku, name, category, price, stock) in catalog {
+        let product = match store.products(&olga).get_by_sku(&Sku::parse(sku)?) {
+            Ok(product) => product,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                let new = NewProduct::new(Sku::parse(sku)?, name, category)?
+                    .price(Money::parse(price, Currency::EUR)?)
+                    .track_stock(true);
+                let product = store.products(&olga).create(new)?;
+                let variant = product.variants()[0].id();
+                store
+                    .stock(&olga)
+                    .adjust(variant, StockChange::receipt(stock))?;
+                product
+            }
+            Err(e) => return Err(e.into()),
+        };
+        println!(
+            "product  {} {} at {} gross",
+            product.sku(),
+            product.name(),
+            price
+        );
+        basket.push((product, category));
+    }
+
+    // A customer registers and logs in.
+    let ana_email = Email::parse("ana.lima@example.com")?;
+    let registration = NewCustomer::new(
+        ana_email.clone(),
+        Password::new("my cat is called Biscuit"),
+        "Ana Lima",
+    )?;
+    match store
+        .customers(&Principal::anonymous())
+        .register(registration)
+    {
+        Ok(customer) => println!("customer registered {}", customer.id()),
+        Err(e) if e.kind() == ErrorKind::Conflict => println!("customer already registered"),
+        Err(e) => return Err(e.into()),
+    }
+    let ana = store.login(&ana_email, &Password::new("my cat is called Biscuit"))?;
+    let ana_principal = store.principal_from_session(ana.token())?;
+    let profile = store
+        .customers(&ana_principal)
+        .get(ana_principal.customer_id().ok_or("no id")?)?;
+    println!("customer {} <{}>", profile.name(), profile.email().as_str());
+
+    // Her basket, priced as checkout will: VAT per rate group, on gross prices.
+    let mut lines = Vec::new();
+    for ((product, category), quantity) in basket.iter().zip([3, 1]) {
+        let rate = settings.tax_table().tax_for(de, *category)?.rate();
+        let vat = VatTreatment::new(VatCategory::Standard, rate, None)?;
+        let price = product.variants()[0]
+            .price(Currency::EUR)
+            .ok_or("no EUR price")?;
+        lines.push(PricedLine::new(price, quantity, vat)?);
+    }
+    let coupon = Money::parse("5.00", Currency::EUR)?;
+    let totals = Totals::compute(settings.price_mode(), Currency::EUR, &lines, coupon, &[])?;
+    for ((product, _), (line, total)) in basket.iter().zip(lines.iter().zip(totals.lines())) {
+        println!(
+            "line     {} × {:<24} {:>10}",
+            line.quantity(),
+            product.name(),
+            total.shown().to_string()
+        );
+    }
+    println!("coupon   {:>37}", format!("-{coupon}"));
+    for group in totals.vat_groups() {
+        println!(
+            "VAT      {:>5} % of {:>10} = {:>10}",
+            group.vat().rate().to_percent_string(),
+            group.taxable().to_string(),
+            group.tax().to_string()
+        );
+    }
+    println!(
+        "total    net {} + VAT {} = {}",
+        totals.net_total(),
+        totals.vat_total(),
+        totals.gross_total()
     );
 
     match store.audit_log(&olga).verify(None)? {
@@ -95,6 +209,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         events.pending()?
     );
 
+    store.logout(ana.token())?;
     store.logout(login.token())?;
     let backup = path.with_extension("backup.db");
     store.backup_to(&backup)?;
