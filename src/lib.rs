@@ -7,14 +7,15 @@
 //!
 //! This example grows with each capability. Today: open a store, set up the shop's first owner,
 //! log in and recognise the session on the next request, give a back-office integration an API
-//! key, work with exact money, check the audit log, drain the event outbox, and take a
-//! consistent backup while the shop runs.
+//! key, create a product with stock, register and log in a customer, work with exact money,
+//! check the audit log, drain the event outbox, and take a consistent backup while the shop
+//! runs.
 //!
 //! ```
 //! use std::time::Duration;
 //! use shopkeep::{
-//!     AuditVerification, Currency, Email, KeyRing, Money, NewApiKey, NewStaff, Password, Role,
-//!     Rounding, Store, TaxRate,
+//!     AuditVerification, Currency, Email, KeyRing, Money, NewApiKey, NewCustomer, NewProduct,
+//!     NewStaff, Password, Principal, Role, Rounding, Sku, StockChange, Store, TaxCategory, TaxRate,
 //! };
 //!
 //! # let dir = tempfile::tempdir()?;
@@ -36,6 +37,18 @@
 //! let erp = store.api_keys(&olga).create(NewApiKey::new("ERP export", Role::Accountant)?)?;
 //! let erp_principal = store.principal_from_api_key(erp.secret())?;
 //! assert_eq!(erp_principal.role(), Some(Role::Accountant));
+//!
+//! // A product with stock, and a customer who registers and logs in.
+//! let mug = NewProduct::new(Sku::parse("MUG-1")?, "Enamel mug", TaxCategory::Standard)?
+//!     .price(Money::parse("12.90", Currency::EUR)?)
+//!     .track_stock(true);
+//! let mug = store.products(&olga).create(mug)?;
+//! store.stock(&olga).adjust(mug.variants()[0].id(), StockChange::receipt(40))?;
+//! let ana = Email::parse("ana@example.com")?;
+//! let new = NewCustomer::new(ana.clone(), Password::new("my cat is called Biscuit"), "Ana Lima")?;
+//! store.customers(&Principal::anonymous()).register(new)?;
+//! let ana = store.principal_from_session(store.login(&ana, &Password::new("my cat is called Biscuit"))?.token())?;
+//! assert!(ana.customer_id().is_some());
 //!
 //! // Money is integer minor units of a currency: no floats, no silent rounding.
 //! let mug = Money::parse("12.90", Currency::EUR)?;
