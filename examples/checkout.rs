@@ -117,7 +117,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                     .price(Money::parse(price, Currency::EUR)?)
                     .track_stock(true);
                 let product = store.products(&olga).create(new)?;
-                let variant = product.variants()[0].id();
+                let variant = product.variants().first().ok_or("no variant")?.id();
                 store
                     .stock(&olga)
                     .adjust(variant, StockChange::receipt(stock))?;
@@ -161,7 +161,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     for ((product, category), quantity) in basket.iter().zip([3, 1]) {
         let rate = settings.tax_table().tax_for(de, *category)?.rate();
         let vat = VatTreatment::new(VatCategory::Standard, rate, None)?;
-        let price = product.variants()[0]
+        let price = product
+            .variants()
+            .first()
+            .ok_or("no variant")?
             .price(Currency::EUR)
             .ok_or("no EUR price")?;
         lines.push(PricedLine::new(price, quantity, vat)?);

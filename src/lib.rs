@@ -118,8 +118,9 @@ mod text;
 pub use access::{
     Action, ApiKeyId, ApiKeyInfo, ApiKeyRepo, ApiKeySecret, AuditEntry, AuditHead, AuditLog,
     AuditProblem, AuditVerification, CreatedApiKey, CustomerId, Decision, DefaultPolicy, Login,
-    NewApiKey, NewStaff, Outcome, Policy, Principal, PrincipalKind, Request, Resource, Role, Rule,
-    Scope, SessionSettings, SessionToken, StaffId, StaffMember, StaffRepo, Who,
+    LoginThrottle, NewApiKey, NewStaff, Outcome, Policy, Principal, PrincipalKind, Request,
+    Resource, Role, Rule, Scope, SessionSettings, SessionToken, StaffId, StaffMember, StaffRepo,
+    Who,
 };
 pub use catalog::{
     AppliedTax, BankAccount, Bic, Contact, CountryTaxes, Cursor, Iban, InvoiceIssue, InvoiceSeries,
@@ -135,8 +136,8 @@ pub use crypto::{
 pub use customers::{
     Address, AddressId, AddressKind, BusinessDetails, Channel, ConsentEvent, ConsentRecord,
     ConsentRepo, ConsentRequest, ConsentState, ConsentStatus, ConsentToken, Country, Customer,
-    CustomerAddress, CustomerExport, CustomerPage, CustomerRepo, ElectronicAddress, LoginThrottle,
-    NewCustomer, Phone, ProfileUpdate, ResetToken, UnsubscribeToken, VatId,
+    CustomerAddress, CustomerExport, CustomerPage, CustomerRepo, ElectronicAddress, NewCustomer,
+    Phone, ProfileUpdate, ResetToken, UnsubscribeToken, VatId,
 };
 pub use email::Email;
 pub use error::{Error, ErrorKind, Result};

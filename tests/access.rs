@@ -380,3 +380,49 @@ fn an_older_password_hash_is_upgraded_at_login() {
         .unwrap();
     assert!(hash.contains("m=19456,t=2,p=1"), "{hash}");
 }
+
+#[test]
+fn staff_logins_are_throttled_per_email_whether_or_not_the_account_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let throttle =
+        shopkeep::LoginThrottle::new(2, Duration::from_secs(60), Duration::from_secs(600)).unwrap();
+    let store = Store::options()
+        .password_params(PasswordParams::insecure_for_tests())
+        .login_throttle(throttle)
+        .clock(clock.clone())
+        .open(
+            dir.path().join("shop.db"),
+            KeyRing::from_master_key([3; 32]),
+        )
+        .unwrap();
+    staff(&store, "jo@example.com", "Jo", Role::Support);
+    let attempt = |email: &str, password: &str| {
+        store
+            .login_staff(&Email::parse(email).unwrap(), &Password::new(password))
+            .map(drop)
+            .map_err(|e| e.kind())
+    };
+    for email in ["jo@example.com", "nobody@example.com"] {
+        for _ in 0..2 {
+            assert_eq!(
+                attempt(email, "a wrong but long password"),
+                Err(ErrorKind::Unauthenticated)
+            );
+        }
+        // Now even the right password waits, and the unknown email behaves the same.
+        assert_eq!(
+            attempt(email, PASSWORD),
+            Err(ErrorKind::TooManyAttempts),
+            "{email}"
+        );
+    }
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(attempt("jo@example.com", PASSWORD), Ok(()));
+    // A success clears the count.
+    assert_eq!(
+        attempt("jo@example.com", "a wrong but long password"),
+        Err(ErrorKind::Unauthenticated)
+    );
+    assert_eq!(attempt("jo@example.com", PASSWORD), Ok(()));
+}

@@ -17,6 +17,8 @@ mod session;
 pub(crate) mod session_repo;
 mod staff;
 mod staff_repo;
+mod throttle;
+pub(crate) mod throttle_repo;
 
 pub use action::Action;
 pub use api_key::{ApiKeyInfo, ApiKeySecret, CreatedApiKey, NewApiKey};
@@ -30,6 +32,7 @@ pub use role::Role;
 pub use session::{Login, SessionSettings, SessionToken};
 pub use staff::{NewStaff, StaffMember};
 pub use staff_repo::StaffRepo;
+pub use throttle::LoginThrottle;
 
 #[cfg(test)]
 mod tests;

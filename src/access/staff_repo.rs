@@ -10,6 +10,7 @@ use super::role::Role;
 use super::session::Login;
 use super::session_repo::{self, Holder};
 use super::staff::{NewStaff, StaffMember};
+use super::throttle_repo::{blocked_until, clear_failures, record_failure};
 use crate::crypto::data_keys::{DataKey, Subject};
 use crate::crypto::field::{self, Place};
 use crate::crypto::{Password, PasswordHash};
@@ -58,19 +59,31 @@ impl Store {
     /// against a dummy hash), and both answer alike. A hash made with older parameters is
     /// upgraded. Successes and failures are audited (by id, never by email).
     ///
+    /// Failed attempts are throttled per email exactly as customers' are
+    /// ([`LoginThrottle`](crate::LoginThrottle)), whether or not the account exists.
+    ///
     /// # Errors
     ///
-    /// `Unauthenticated` for an unknown email, a wrong password or a disabled account.
+    /// `Unauthenticated` for an unknown email, a wrong password or a disabled account (alike);
+    /// `TooManyAttempts` while the email must wait after repeated failures.
     pub fn login_staff(&self, email: &Email, password: &Password) -> Result<Login> {
         let index = self.keys().blind_index(EMAIL_INDEX, &email.normalized());
-        let found: Option<(StaffId, String, Role, bool)> = self.read(|tx| {
-            Ok(tx
+        let (found, blocked): (Option<(StaffId, String, Role, bool)>, _) = self.read(|tx| {
+            let found = tx
                 .prepare_cached(
                     "SELECT id, password_hash, role, disabled_at IS NOT NULL FROM shopkeep_staff WHERE email_index = ?1",
                 )?
                 .query_row([index.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .optional()?)
+                .optional()?;
+            Ok((found, blocked_until(tx, &index)?))
         })?;
+        // Audited by id, never by email.
+        let (who, what) = match &found {
+            Some((id, ..)) => (format!("staff:{id}"), format!("staff:{id}")),
+            None => ("anonymous".to_owned(), "staff".to_owned()),
+        };
+        // Throttled per email before any password work, whether or not the account exists.
+        self.refuse_if_blocked(blocked, &who, &what)?;
         let passwords = self.passwords();
         // Hashing happens here, before any write lock is taken. Both paths parse a hash and
         // verify against it, so they cost the same (see `login` of customers).
@@ -93,9 +106,9 @@ impl Store {
                         )?
                         .execute(rusqlite::params![id, hash.as_str()])?;
                     }
+                    clear_failures(tx, &index)?;
                     let (token, expires_at) = session_repo::open(tx, self, Holder::Staff(id))?;
-                    let who = format!("staff:{id}");
-                    tx.audit_event(&who, "login", &who, Outcome::Allowed)?;
+                    tx.audit_event(&who, "login", &what, Outcome::Allowed)?;
                     Ok(Login {
                         principal: Principal::staff(id, role),
                         token,
@@ -103,12 +116,8 @@ impl Store {
                     })
                 })
             }
-            other => {
-                let (who, what) = match other {
-                    Some((id, ..)) => (format!("staff:{id}"), format!("staff:{id}")),
-                    None => ("anonymous".to_owned(), "staff".to_owned()),
-                };
-                self.write(|tx| tx.audit_event(&who, "login", &what, Outcome::Denied))?;
+            _ => {
+                self.write(|tx| record_failure(tx, self, &index, &who, &what, "login"))?;
                 Err(Error::new(
                     ErrorKind::Unauthenticated,
                     "wrong email or password",

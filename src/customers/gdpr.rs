@@ -6,7 +6,6 @@ use super::address_repo;
 use super::consent::{self, Channel};
 use super::consent_repo;
 use super::export::CustomerExport;
-use super::login;
 use super::repo::CustomerRepo;
 use super::storage;
 use crate::access::session_repo::{self, Holder};
@@ -101,7 +100,7 @@ impl CustomerRepo<'_> {
             };
             if erased_at.is_none() {
                 if let Some(index) = index.and_then(|i| Mac256::try_from(i.as_slice()).ok()) {
-                    login::clear_failures(tx, &index)?;
+                    crate::access::throttle_repo::clear_failures(tx, &index)?;
                 }
                 store.destroy_data_key(tx, &storage::subject(id))?;
                 for table in [

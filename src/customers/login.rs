@@ -8,20 +8,17 @@
 //! 4. one write: the failure is counted (per email blind index, account or not), or the
 //!    session is opened; either way the audit log records it, by id, never by email.
 
-use std::time::Duration;
-
 use rusqlite::{OptionalExtension, params};
 
 use super::storage;
 use crate::access::audit::Outcome;
 use crate::access::session_repo::{self, Holder};
+use crate::access::throttle_repo::{blocked_until, clear_failures, record_failure};
 use crate::access::{CustomerId, Login, Principal};
-use crate::clock::Timestamp;
-use crate::crypto::keys::Mac256;
 use crate::crypto::{Password, PasswordHash};
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::{Store, Tx};
+use crate::store::Store;
 
 /// An account found by email: its id and stored password hash.
 struct Account {
@@ -130,97 +127,8 @@ impl Store {
             })
         })
     }
-
-    /// Refuses an attempt while its email must wait, auditing the refusal.
-    pub(super) fn refuse_if_blocked(
-        &self,
-        blocked_until: Option<Timestamp>,
-        who: &str,
-        what: &str,
-    ) -> Result<()> {
-        let now = self.now();
-        let Some(wait) = blocked_until.and_then(|until| until.duration_since(now)) else {
-            return Ok(());
-        };
-        if wait.is_zero() {
-            return Ok(());
-        }
-        self.write(|tx| tx.audit_event(who, "login_throttled", what, Outcome::Denied))?;
-        Err(too_many_attempts(wait))
-    }
 }
 
 fn wrong_credentials() -> Error {
     Error::new(ErrorKind::Unauthenticated, "wrong email or password")
-}
-
-fn too_many_attempts(wait: Duration) -> Error {
-    // Rounded up, so that a client waiting exactly this long is not refused again.
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    Error::new(
-        ErrorKind::TooManyAttempts,
-        format!("too many failed attempts: try again in {secs} s"),
-    )
-}
-
-/// Until when the email of `index` must wait, if it has a wait on record.
-pub(super) fn blocked_until(tx: &Tx<'_>, index: &Mac256) -> Result<Option<Timestamp>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT blocked_until FROM shopkeep_customer_login_failures WHERE email_index = ?1",
-        )?
-        .query_row([index.as_slice()], |r| r.get(0))
-        .optional()?
-        .flatten())
-}
-
-/// Counts a failed attempt against the email of `index` and audits it as `event`; audits the
-/// start of a wait as `login_delayed`.
-pub(super) fn record_failure(
-    tx: &Tx<'_>,
-    store: &Store,
-    index: &Mac256,
-    who: &str,
-    what: &str,
-    event: &str,
-) -> Result<()> {
-    let throttle = store.login_throttle();
-    let now = tx.now();
-    // Failures older than the quiet period are forgotten, everyone's at once: the table holds
-    // only recent failures, however many emails an attacker tries.
-    tx.prepare_cached("DELETE FROM shopkeep_customer_login_failures WHERE last_failure_at < ?1")?
-        .execute([now.checked_sub(throttle.forget_period())?])?;
-    let previous: Option<u32> = tx
-        .prepare_cached(
-            "SELECT failures FROM shopkeep_customer_login_failures WHERE email_index = ?1",
-        )?
-        .query_row([index.as_slice()], |r| r.get(0))
-        .optional()?;
-    let failures = previous.unwrap_or(0).saturating_add(1);
-    let delay = throttle.delay_after(failures);
-    let blocked_until = if delay.is_zero() {
-        None
-    } else {
-        Some(now.checked_add(delay)?)
-    };
-    tx.prepare_cached(
-        "INSERT INTO shopkeep_customer_login_failures (email_index, failures, last_failure_at, blocked_until)
-         VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (email_index) DO UPDATE
-         SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
-             blocked_until = excluded.blocked_until",
-    )?
-    .execute(params![index.as_slice(), failures, now, blocked_until])?;
-    tx.audit_event(who, event, what, Outcome::Denied)?;
-    if blocked_until.is_some() {
-        tx.audit_event(who, "login_delayed", what, Outcome::Denied)?;
-    }
-    Ok(())
-}
-
-/// Forgets the failures of the email of `index` (after a login or a password reset).
-pub(super) fn clear_failures(tx: &Tx<'_>, index: &Mac256) -> Result<()> {
-    tx.prepare_cached("DELETE FROM shopkeep_customer_login_failures WHERE email_index = ?1")?
-        .execute([index.as_slice()])?;
-    Ok(())
 }

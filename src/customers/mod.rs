@@ -33,7 +33,6 @@ mod repo;
 mod storage;
 #[cfg(test)]
 mod tests;
-mod throttle;
 mod token;
 mod vat_id;
 
@@ -48,6 +47,5 @@ pub use export::CustomerExport;
 pub use model::{Customer, CustomerPage, NewCustomer, ProfileUpdate};
 pub use phone::Phone;
 pub use repo::CustomerRepo;
-pub use throttle::LoginThrottle;
 pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;

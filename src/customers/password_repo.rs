@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::login;
 use super::repo::CustomerRepo;
 use super::storage;
 use super::token::ResetToken;
 use crate::access::audit::Outcome;
 use crate::access::session_repo::{self, Holder};
+use crate::access::throttle_repo::{blocked_until, clear_failures, record_failure};
 use crate::access::{Action, CustomerId, Resource};
 use crate::clock::Timestamp;
 use crate::crypto::{Password, PasswordHash};
@@ -55,7 +55,7 @@ impl CustomerRepo<'_> {
                 .prepare_cached("SELECT password_hash FROM shopkeep_customers WHERE id = ?1")?
                 .query_row([id], |r| r.get(0))?;
             let index = storage::email_index(store, &customer.email);
-            let blocked_until = login::blocked_until(tx, &index)?;
+            let blocked_until = blocked_until(tx, &index)?;
             Ok((customer, hash, blocked_until))
         })?;
         store
@@ -71,7 +71,7 @@ impl CustomerRepo<'_> {
             .is_match()
         {
             store.write(|tx| {
-                login::record_failure(tx, store, &index, &who, &what, "change_customer_password")
+                record_failure(tx, store, &index, &who, &what, "change_customer_password")
             })?;
             return Err(Error::new(
                 ErrorKind::Unauthenticated,
@@ -243,7 +243,7 @@ fn after_password_change(
     )?
     .execute(params![id, PURPOSE])?;
     session_repo::revoke_all(tx, Holder::Customer(id))?;
-    login::clear_failures(tx, index)
+    clear_failures(tx, index)
 }
 
 /// The one answer for a token that is unknown, expired, used or replaced.

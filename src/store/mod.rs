@@ -26,6 +26,7 @@ use rusqlite::Connection;
 pub use connection::Durability;
 pub use report::{ConnectionReport, ConnectionRole};
 
+use crate::access::LoginThrottle;
 use crate::access::audit::Outcome;
 use crate::access::audit_repo;
 use crate::access::{
@@ -36,7 +37,6 @@ use crate::crypto::KeyRing;
 use crate::crypto::data_keys::{CACHE_CAPACITY, DataKeyCache};
 use crate::crypto::keys::Keys;
 use crate::crypto::{PasswordHasher, PasswordParams, PasswordPolicy};
-use crate::customers::LoginThrottle;
 use crate::error::{Denial, ErrorKind};
 use crate::error::{Error, Result};
 use connection::ConnectionSettings;
@@ -205,7 +205,7 @@ impl StoreOptions {
         self
     }
 
-    /// How failed customer logins are throttled. Default: [`LoginThrottle::default`].
+    /// How failed logins (customers and staff) are throttled. Default: [`LoginThrottle::default`].
     pub fn login_throttle(mut self, throttle: LoginThrottle) -> Self {
         self.login_throttle = throttle;
         self

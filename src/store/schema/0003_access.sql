@@ -42,6 +42,18 @@ CREATE TABLE shopkeep_api_keys (
     revoked_at   TEXT
 ) STRICT;
 
+-- Failed logins (customers and staff) per email blind index, whether or not an account has
+-- that email, so that throttling reveals nothing about which accounts exist. Customer and staff
+-- emails are indexed under different labels, so their rows never collide. Rows older than the
+-- throttle's quiet period are deleted as new failures arrive.
+CREATE TABLE shopkeep_login_failures (
+    email_index     BLOB PRIMARY KEY NOT NULL CHECK (length(email_index) = 32),
+    failures        INTEGER NOT NULL CHECK (failures > 0),
+    last_failure_at TEXT NOT NULL,
+    blocked_until   TEXT
+) STRICT, WITHOUT ROWID;
+CREATE INDEX shopkeep_login_failures_age ON shopkeep_login_failures (last_failure_at);
+
 -- The audit log: append-only, each entry MACed over the previous entry's MAC and its own
 -- fields under the audit key (see docs/access-control.md).
 CREATE TABLE shopkeep_audit (

@@ -87,13 +87,3 @@ CREATE TABLE shopkeep_customer_unsubscribe (
     PRIMARY KEY (customer_id, channel)
 ) STRICT, WITHOUT ROWID;
 
--- Failed customer logins per email blind index, whether or not an account has that email, so
--- that throttling reveals nothing about which accounts exist. Rows older than the throttle's
--- quiet period are deleted as new failures arrive.
-CREATE TABLE shopkeep_customer_login_failures (
-    email_index     BLOB PRIMARY KEY NOT NULL CHECK (length(email_index) = 32),
-    failures        INTEGER NOT NULL CHECK (failures > 0),
-    last_failure_at TEXT NOT NULL,
-    blocked_until   TEXT
-) STRICT, WITHOUT ROWID;
-CREATE INDEX shopkeep_customer_login_failures_age ON shopkeep_customer_login_failures (last_failure_at);

@@ -1,10 +1,10 @@
-//! Login throttling: the settings and the delay rule. The counting itself is in `login.rs`.
+//! Login throttling: the settings and the delay rule. The counting is in `throttle_repo.rs`.
 
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 
-/// How failed customer logins are throttled.
+/// How failed logins (of customers and of staff) are throttled.
 ///
 /// Failures are counted per email address (by its blind index), whether or not an account has
 /// that address, so throttling behaves the same for every email and tells an attacker nothing
