@@ -144,6 +144,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventId, Events};
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::{
-    Charge, LineTotal, PriceMode, PricedLine, Totals, VatCategory, VatGroup, VatTreatment,
+    Charge, Confirmation, LineTotal, PriceMode, PricedLine, Templates, Totals, VatCategory,
+    VatGroup, VatTreatment,
 };
 pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};

@@ -1,0 +1,220 @@
+//! The order confirmation a shop emails: plain text and HTML, from templates a host can
+//! override.
+//!
+//! A renderer takes a [`Confirmation`] (plain values, formatted for people) and returns text; it
+//! never queries. The built-in templates are in `src/orders/templates/`; a host replaces either
+//! with its own through [`Templates`]. HTML templates escape every value automatically, so a
+//! product named `<script>` stays text. The values a template can use are listed in
+//! `docs/invoicing.md`.
+
+use std::fmt;
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+const TEXT: &str = "confirmation.txt";
+const HTML: &str = "confirmation.html";
+
+/// The templates order confirmations are rendered with.
+///
+/// ```
+/// use shopkeep::Templates;
+///
+/// let templates = Templates::builtin()
+///     .with_text("Order {{ order_number }}: {{ gross_total }}")?;
+/// assert!(Templates::builtin().with_html("{% if %}").is_err()); // refused at once, not at send time
+/// # let _ = templates;
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// shopkeep's own templates.
+    pub fn builtin() -> Self {
+        let mut env = Environment::new();
+        // A host template that names a value that does not exist fails loudly instead of
+        // printing nothing into a customer's email.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.add_filter("lpad", |value: Value, width: usize| {
+            pad(&value, width, true)
+        });
+        env.add_filter("rpad", |value: Value, width: usize| {
+            pad(&value, width, false)
+        });
+        env.add_filter("truncate_to", |value: String, width: usize| {
+            truncate(&value, width)
+        });
+        let mut templates = Templates { env };
+        // The built-in sources are tested; a failure here would be a bug in this file.
+        let _ = templates.set(TEXT, include_str!("templates/confirmation.txt"));
+        let _ = templates.set(HTML, include_str!("templates/confirmation.html"));
+        templates
+    }
+
+    /// Replaces the plain-text template.
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `template`) if the source does not compile.
+    pub fn with_text(mut self, source: &str) -> Result<Self> {
+        self.set(TEXT, source)?;
+        Ok(self)
+    }
+
+    /// Replaces the HTML template (values are HTML-escaped automatically).
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `template`) if the source does not compile.
+    pub fn with_html(mut self, source: &str) -> Result<Self> {
+        self.set(HTML, source)?;
+        Ok(self)
+    }
+
+    fn set(&mut self, name: &'static str, source: &str) -> Result<()> {
+        self.env
+            .add_template_owned(name, source.to_owned())
+            .map_err(template_error)
+    }
+
+    fn render(&self, name: &str, confirmation: &Confirmation) -> Result<String> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(confirmation))
+            .map_err(template_error)
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl fmt::Debug for Templates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Templates")
+    }
+}
+
+fn template_error(err: minijinja::Error) -> Error {
+    Error::validation("template", format!("the template failed: {err}"))
+}
+
+fn pad(value: &Value, width: usize, left: bool) -> String {
+    let text = value.to_string();
+    let fill = " ".repeat(width.saturating_sub(text.chars().count()));
+    if left { fill + &text } else { text + &fill }
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(width.saturating_sub(1)).collect();
+    short.push('…');
+    short
+}
+
+/// The seller, as the confirmation's letterhead shows it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ShopView {
+    pub(crate) name: String,
+    pub(crate) address: Vec<String>,
+    pub(crate) vat_id: Option<String>,
+}
+
+/// The buyer's name and email.
+#[derive(Clone, Serialize)]
+pub(crate) struct CustomerView {
+    pub(crate) name: String,
+    pub(crate) email: String,
+}
+
+/// One order line, formatted.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct LineView {
+    pub(crate) sku: String,
+    pub(crate) name: String,
+    pub(crate) quantity: u32,
+    pub(crate) unit_price: String,
+    pub(crate) amount: String,
+    pub(crate) vat_rate: String,
+}
+
+/// A charge (shipping), formatted.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ChargeView {
+    pub(crate) label: String,
+    pub(crate) amount: String,
+}
+
+/// One VAT group, formatted.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct VatView {
+    pub(crate) rate: String,
+    pub(crate) taxable: String,
+    pub(crate) tax: String,
+}
+
+/// What an order confirmation shows, formatted for people: the values templates see.
+#[derive(Clone, Serialize)]
+pub struct Confirmation {
+    pub(crate) shop: ShopView,
+    pub(crate) order_number: String,
+    pub(crate) placed_on: String,
+    pub(crate) customer: CustomerView,
+    pub(crate) billing: Vec<String>,
+    pub(crate) shipping: Vec<String>,
+    pub(crate) prices_include_vat: bool,
+    pub(crate) lines: Vec<LineView>,
+    pub(crate) discount: Option<String>,
+    pub(crate) charges: Vec<ChargeView>,
+    pub(crate) vat: Vec<VatView>,
+    pub(crate) net_total: String,
+    pub(crate) vat_total: String,
+    pub(crate) gross_total: String,
+}
+
+impl Confirmation {
+    /// The confirmation as plain text, aligned in columns, for a plain-text email or a log.
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `template`) if a host template fails.
+    pub fn render_text(&self, templates: &Templates) -> Result<String> {
+        templates.render(TEXT, self)
+    }
+
+    /// The confirmation as an HTML page, every value escaped.
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `template`) if a host template fails.
+    pub fn render_html(&self, templates: &Templates) -> Result<String> {
+        templates.render(HTML, self)
+    }
+
+    /// The order number it confirms.
+    pub fn order_number(&self) -> &str {
+        &self.order_number
+    }
+}
+
+/// A confirmation holds the buyer's name, email and addresses: `Debug` shows none of them.
+impl fmt::Debug for Confirmation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Confirmation")
+            .field("order_number", &self.order_number)
+            .field("lines", &self.lines.len())
+            .field("gross_total", &self.gross_total)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;
