@@ -6,7 +6,8 @@
 //! The database (100,000 products, one variant and one price each) is built once per run on
 //! tmpfs (`/dev/shm`, or the temp dir where there is none), so fsync does not hide our cost.
 //!
-//! `cargo bench --bench catalog`
+//! `cargo bench --bench catalog` (tmpfs), or
+//! `SHOPKEEP_BENCH_DIR=/var/tmp cargo bench --bench catalog` (a disk, at full durability).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -127,9 +128,13 @@ fn uuid_bytes(i: u64, salt: u64) -> [u8; 16] {
         .as_bytes()
 }
 
+/// `SHOPKEEP_BENCH_DIR` puts the database on a disk of your choosing (for the figures at
+/// full durability on a real file system); by default it goes on tmpfs.
 fn bench_dir() -> PathBuf {
     let shm = Path::new("/dev/shm");
-    let base = if shm.is_dir() {
+    let base = if let Some(dir) = std::env::var_os("SHOPKEEP_BENCH_DIR") {
+        PathBuf::from(dir)
+    } else if shm.is_dir() {
         shm.to_path_buf()
     } else {
         std::env::temp_dir()
