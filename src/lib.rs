@@ -7,15 +7,18 @@
 //!
 //! This example grows with each capability. Today: open a store, set up the shop's first owner,
 //! log in and recognise the session on the next request, give a back-office integration an API
-//! key, create a product with stock, register and log in a customer, work with exact money,
+//! key, create a product with stock, register and log in a customer, set up the shop, let the
+//! customer fill a cart and check out (a retry returns the same order), work with exact money,
 //! check the audit log, drain the event outbox, and take a consistent backup while the shop
 //! runs.
 //!
 //! ```
 //! use std::time::Duration;
 //! use shopkeep::{
-//!     AuditVerification, Currency, Email, KeyRing, Money, NewApiKey, NewCustomer, NewProduct,
-//!     NewStaff, Password, Principal, Role, Rounding, Sku, StockChange, Store, TaxCategory, TaxRate,
+//!     Address, AuditVerification, CartRef, Checkout, Contact, Country, CountryTaxes, Currency,
+//!     Email, IdempotencyKey, KeyRing, Money, NewApiKey, NewCustomer, NewProduct, NewStaff,
+//!     Password, Phone, PostalAddress, PriceMode, Principal, Role, Rounding, Seller, ShopSettings,
+//!     Sku, StockChange, Store, TaxCategory, TaxRate, TaxTable,
 //! };
 //!
 //! # let dir = tempfile::tempdir()?;
@@ -48,7 +51,26 @@
 //! let new = NewCustomer::new(ana.clone(), Password::new("my cat is called Biscuit"), "Ana Lima")?;
 //! store.customers(&Principal::anonymous()).register(new)?;
 //! let ana = store.principal_from_session(store.login(&ana, &Password::new("my cat is called Biscuit"))?.token())?;
-//! assert!(ana.customer_id().is_some());
+//! let ana_id = ana.customer_id().ok_or("not a customer")?;
+//!
+//! // The shop's legal details, price mode and tax table; Ana's address; her cart; checkout.
+//! let de = Country::parse("DE")?;
+//! let office = PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de)?;
+//! let contact = Contact::new("Olga Owner", Phone::parse("+49 30 1234567")?, email.clone())?;
+//! let seller = Seller::new("Beispiel GmbH", office, contact)?.tax_number("27/123/45678")?;
+//! let taxes = TaxTable::new().country(de, CountryTaxes::new(TaxRate::parse("19")?));
+//! let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::EUR)
+//!     .tax_table(taxes)
+//!     .build()?;
+//! store.settings(&olga).update(0, &settings)?;
+//! store.customers(&ana).add_address(ana_id, Address::new("Ana Lima", "Torstr. 5", "Berlin", de)?)?;
+//! store.carts(&ana).add(CartRef::Customer(ana_id), mug.variants()[0].id(), 2)?;
+//! let request = || Ok::<_, shopkeep::Error>(Checkout::from_cart(ana_id, IdempotencyKey::new("req-7f3a")?));
+//! let order = store.orders(&ana).checkout(request()?)?;
+//! assert_eq!(order.total().to_string(), "25.80 EUR");
+//! assert_eq!(order.vat_total().to_string(), "4.12 EUR"); // included in the price
+//! let retried = store.orders(&ana).checkout(request()?)?; // the client retried: same order
+//! assert_eq!(retried.number(), order.number());
 //!
 //! // Money is integer minor units of a currency: no floats, no silent rounding.
 //! let mug = Money::parse("12.90", Currency::EUR)?;
@@ -110,6 +132,7 @@ mod email;
 mod error;
 mod events;
 mod ids;
+mod invoices;
 pub mod money;
 mod orders;
 mod store;
@@ -142,9 +165,16 @@ pub use customers::{
 pub use email::Email;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventId, Events};
+pub use invoices::{
+    Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder,
+    Profile, VatAccounting, to_ubl,
+};
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::{
-    Charge, Confirmation, LineTotal, PriceMode, PricedLine, Templates, Totals, VatCategory,
-    VatGroup, VatTreatment,
+    BuyerSnapshot, Cart, CartId, CartLine, CartPreview, CartRef, CartRepo, CartToken, Charge,
+    Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, GuestCart,
+    IDEMPOTENCY_RETENTION, IdempotencyKey, LineTotal, MAX_CART_LINES, MAX_QUANTITY, Order, OrderId,
+    OrderLine, OrderNumber, OrderPage, OrderQuery, OrderRepo, OrderStatus, OrderVat, PriceMode,
+    PricedLine, Templates, Totals, VatCategory, VatGroup, VatTreatment,
 };
 pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};

@@ -62,6 +62,12 @@ pub enum Action {
     ReadSettings,
     /// Change the shop's settings.
     UpdateSettings,
+    /// Shop as a customer: fill their cart and check it out (customers for themselves).
+    PlaceOrder,
+    /// Read orders: one, a customer's, or all of them (customers their own).
+    ReadOrder,
+    /// Create and list coupon codes.
+    ManageCoupons,
 }
 
 impl Action {
@@ -93,6 +99,9 @@ impl Action {
         Action::ReadStockLedger,
         Action::ReadSettings,
         Action::UpdateSettings,
+        Action::PlaceOrder,
+        Action::ReadOrder,
+        Action::ManageCoupons,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -124,6 +133,9 @@ impl Action {
             Action::ReadStockLedger => "read_stock_ledger",
             Action::ReadSettings => "read_settings",
             Action::UpdateSettings => "update_settings",
+            Action::PlaceOrder => "place_order",
+            Action::ReadOrder => "read_order",
+            Action::ManageCoupons => "manage_coupons",
         }
     }
 }

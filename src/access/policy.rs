@@ -335,5 +335,19 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Warehouse), Any),
         ],
         Action::UpdateSettings => &[(System, Any), (R(Role::Owner), Any)],
+        Action::PlaceOrder => &[(System, Any), (Who::Customer, Own)],
+        Action::ReadOrder => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Manager), Any),
+            (R(Role::Support), Any),
+            (R(Role::Accountant), Any),
+            (Who::Customer, Own),
+        ],
+        Action::ManageCoupons => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Manager), Any),
+        ],
     }
 }

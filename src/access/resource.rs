@@ -34,6 +34,18 @@ pub enum Resource {
     Stock(crate::catalog::VariantId),
     /// The shop's settings.
     Settings,
+    /// One order; owned by the customer who placed it (`None` for an order that does not
+    /// exist, which nobody owns).
+    Order {
+        /// The order.
+        id: crate::orders::OrderId,
+        /// The customer who placed it.
+        customer: Option<CustomerId>,
+    },
+    /// All orders (to list them).
+    Orders,
+    /// The coupon codes.
+    Coupons,
 }
 
 impl Resource {
@@ -42,6 +54,12 @@ impl Resource {
         match (self, principal.inner()) {
             (Resource::Staff(id), Kind::Staff { id: actor, .. }) => id == actor,
             (Resource::Customer(id), Kind::Customer(actor)) => id == actor,
+            (
+                Resource::Order {
+                    customer: Some(id), ..
+                },
+                Kind::Customer(actor),
+            ) => id == actor,
             _ => false,
         }
     }
@@ -56,13 +74,16 @@ impl Resource {
             Resource::Customer(_) => Some(Action::ReadCustomer),
             Resource::Product(_) => Some(Action::ReadProduct),
             Resource::Stock(_) => Some(Action::ReadStockLedger),
+            Resource::Order { .. } => Some(Action::ReadOrder),
             Resource::StaffDirectory
             | Resource::ApiKeys
             | Resource::AuditLog
             | Resource::Outbox
             | Resource::Customers
             | Resource::Catalog
-            | Resource::Settings => None,
+            | Resource::Settings
+            | Resource::Orders
+            | Resource::Coupons => None,
         }
     }
 }
@@ -83,6 +104,9 @@ impl fmt::Display for Resource {
             Resource::Catalog => f.write_str("catalog"),
             Resource::Stock(id) => write!(f, "stock:{id}"),
             Resource::Settings => f.write_str("settings"),
+            Resource::Order { id, .. } => write!(f, "order:{id}"),
+            Resource::Orders => f.write_str("orders"),
+            Resource::Coupons => f.write_str("coupons"),
         }
     }
 }

@@ -140,19 +140,46 @@ pub(crate) fn current(tx: &Tx<'_>) -> Result<Option<ShopSettings>> {
     let Some((version, document, updated_at)) = row else {
         return Ok(None);
     };
+    // Checkout reads the settings on every order: parsing and re-validating the document each
+    // time is a large share of its cost, so the last document parsed is kept, keyed by its
+    // whole text, version and time (settings depend on nothing else).
+    static LAST: std::sync::Mutex<Option<(String, i64, crate::clock::Timestamp, ShopSettings)>> =
+        std::sync::Mutex::new(None);
+    if let Some((text, v, at, cached)) = &*LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        && *text == document
+        && *v == version
+        && *at == updated_at
+    {
+        return Ok(Some(cached.clone()));
+    }
+    let parsed = parse(version, &document, updated_at)?;
+    *LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+        Some((document, version, updated_at, parsed.clone()));
+    Ok(Some(parsed))
+}
+
+fn parse(
+    version: i64,
+    document: &str,
+    updated_at: crate::clock::Timestamp,
+) -> Result<ShopSettings> {
     let corrupt = |e: Error| {
         Error::new(
             ErrorKind::Storage,
             format!("the stored settings are invalid: {}", e.message()),
         )
     };
-    let document: Document = serde_json::from_str(&document).map_err(|e| {
+    let document: Document = serde_json::from_str(document).map_err(|e| {
         Error::new(ErrorKind::Storage, "the stored settings are invalid").with_source(e)
     })?;
     let mut settings = document.into_settings().map_err(corrupt)?;
     settings.version = uint(version);
     settings.updated_at = Some(updated_at);
-    Ok(Some(settings))
+    Ok(settings)
 }
 
 /// The stored form. Each field is read back through the model's validating constructors, so

@@ -3,9 +3,12 @@
 //! ```text
 //! master key (host) ──wraps──▶ root key (random, stored wrapped)
 //!                                 │ HKDF-SHA256, one `info` label per purpose
-//!        ┌────────────────┬───────┴────────┬─────────────────┐
-//!  data-key wrapping   blind index      audit MAC        token hashing
+//!        ┌────────────────┬───────┴────────┬─────────────────┬──────────────────┐
+//!  data-key wrapping   blind index      audit MAC        token hashing      request MAC
 //! ```
+//!
+//! The request MAC keys checkout's idempotency records: the hash of an idempotency key and of
+//! the canonical form of the request it was first used with.
 //!
 //! A key is never used for two purposes. Because every purpose key comes from the root and not
 //! from the master key, rotating the master key changes none of them.
@@ -25,6 +28,7 @@ const INFO_DATA_KEY_WRAP: &[u8] = b"shopkeep v1 data-key wrapping";
 const INFO_BLIND_INDEX: &[u8] = b"shopkeep v1 blind index";
 const INFO_AUDIT_MAC: &[u8] = b"shopkeep v1 audit mac";
 const INFO_TOKEN_HASH: &[u8] = b"shopkeep v1 token hash";
+const INFO_REQUEST_MAC: &[u8] = b"shopkeep v1 request mac";
 
 /// Output of the blind index and of the token and audit MACs.
 pub(crate) type Mac256 = [u8; 32];
@@ -36,6 +40,7 @@ pub(crate) struct Keys {
     blind_index: SecretKey,
     audit_mac: SecretKey,
     token_hash: SecretKey,
+    request_mac: SecretKey,
 }
 
 impl Keys {
@@ -55,6 +60,7 @@ impl Keys {
             blind_index: expand(INFO_BLIND_INDEX)?,
             audit_mac: expand(INFO_AUDIT_MAC)?,
             token_hash: expand(INFO_TOKEN_HASH)?,
+            request_mac: expand(INFO_REQUEST_MAC)?,
             root,
         })
     }
@@ -115,6 +121,12 @@ impl Keys {
         mac(&self.token_hash, &[token])
     }
 
+    /// The keyed hash of a request's parts (idempotency keys and the canonical form of the
+    /// request they were used with). The first part names what is hashed.
+    pub(crate) fn request_mac(&self, parts: &[&[u8]]) -> Mac256 {
+        mac(&self.request_mac, parts)
+    }
+
     /// The MAC of an audit entry.
     pub(crate) fn audit_mac(&self, parts: &[&[u8]]) -> Mac256 {
         mac(&self.audit_mac, parts)
@@ -151,6 +163,7 @@ mod tests {
             a.blind_index.bytes(),
             a.audit_mac.bytes(),
             a.token_hash.bytes(),
+            a.request_mac.bytes(),
         ];
         for (i, x) in all.iter().enumerate() {
             for y in all.iter().skip(i + 1) {

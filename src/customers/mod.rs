@@ -49,3 +49,31 @@ pub use phone::Phone;
 pub use repo::CustomerRepo;
 pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;
+
+/// What checkout reads of a customer inside its own transaction: the decrypted profile and
+/// address book. It does not authorise: checkout authorises its own action.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown or erased customer; `Crypto` if a field cannot be decrypted.
+pub(crate) fn load_for_order(
+    tx: &crate::store::Tx<'_>,
+    store: &crate::store::Store,
+    id: crate::access::CustomerId,
+) -> crate::error::Result<(Customer, Vec<CustomerAddress>)> {
+    let customer = storage::load(tx, store, id)?;
+    let addresses = address_repo::list_in(tx, store, id)?;
+    Ok((customer, addresses))
+}
+
+/// Checks that `id` is an active (not erased) customer, without decrypting anything.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown or erased customer.
+pub(crate) fn ensure_active(
+    tx: &crate::store::Tx<'_>,
+    id: crate::access::CustomerId,
+) -> crate::error::Result<()> {
+    storage::ensure_active(tx, id)
+}

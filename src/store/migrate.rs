@@ -50,6 +50,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "outbox",
         sql: include_str!("schema/0006_outbox.sql"),
     },
+    Migration {
+        version: 7,
+        name: "orders",
+        sql: include_str!("schema/0007_orders.sql"),
+    },
 ];
 
 /// The table that records applied migrations.

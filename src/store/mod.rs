@@ -577,6 +577,8 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::Product(_) | Resource::Catalog => "product",
         Resource::Stock(_) => "product variant",
         Resource::Settings => "shop settings",
+        Resource::Order { .. } | Resource::Orders => "order",
+        Resource::Coupons => "coupon",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }

@@ -145,6 +145,12 @@ fn fixture() -> Fixture {
             Resource::Catalog,
             Resource::Stock(crate::VariantId::from_bytes([1; 16])),
             Resource::Settings,
+            Resource::Order {
+                id: crate::OrderId::from_bytes([1; 16]),
+                customer: Some(me_customer),
+            },
+            Resource::Orders,
+            Resource::Coupons,
         ],
     }
 }
@@ -179,6 +185,13 @@ fn every_cell_is_what_the_builtin_policy_decides() {
                 let expected = match cell {
                     "✓" => Decision::Allow,
                     "own" if *resource == own_resource(&f, who) => Decision::Allow,
+                    // A customer's orders are theirs too.
+                    "own"
+                        if who == Who::Customer
+                            && matches!(resource, Resource::Order { customer: Some(c), .. } if *c == f.me_customer) =>
+                    {
+                        Decision::Allow
+                    }
                     _ => Decision::Deny,
                 };
                 assert_eq!(

@@ -67,6 +67,9 @@ fn cells(action: Action) -> [Cell; 8] {
         Action::ReadStockLedger => [Any, Any, Any, No, Any, Any, No, No],
         Action::ReadSettings => [Any, Any, Any, Any, Any, Any, No, No],
         Action::UpdateSettings => [Any, Any, No, No, No, No, No, No],
+        Action::PlaceOrder => [Any, No, No, No, No, No, Own, No],
+        Action::ReadOrder => [Any, Any, Any, Any, Any, No, Own, No],
+        Action::ManageCoupons => [Any, Any, Any, No, No, No, No, No],
     }
 }
 
@@ -97,6 +100,8 @@ fn is_customer_action(action: Action) -> bool {
             | Action::ExportCustomer
             | Action::EraseCustomer
             | Action::SearchCustomers
+            | Action::PlaceOrder
+            | Action::ReadOrder
     )
 }
 
@@ -200,7 +205,8 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::ReadAuditLog
         | Action::ConsumeEvents
         | Action::RegisterCustomer
-        | Action::SearchCustomers => vec![Target::Collection],
+        | Action::SearchCustomers
+        | Action::ManageCoupons => vec![Target::Collection],
         Action::ReadStaff => {
             let mut t = vec![Target::Other, Target::Missing, Target::Collection];
             if own {
@@ -216,8 +222,16 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::ChangeCustomerPassword
         | Action::ManageConsent
         | Action::ExportCustomer
-        | Action::EraseCustomer => {
+        | Action::EraseCustomer
+        | Action::PlaceOrder => {
             let mut t = vec![Target::Other, Target::Missing];
+            if own {
+                t.push(Target::Own);
+            }
+            t
+        }
+        Action::ReadOrder => {
+            let mut t = vec![Target::Other, Target::Missing, Target::Collection];
             if own {
                 t.push(Target::Own);
             }
@@ -402,6 +416,12 @@ fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
             let ids: Vec<_> = batch.iter().map(crate::Event::id).collect();
             events.ack(&ids)
         }
+        Action::ManageCoupons => {
+            let coupons = store.coupons(&scene.actor);
+            let code = crate::CouponCode::parse("WELCOME10")?;
+            coupons.create(&crate::Coupon::percent(code, 1000)?)?;
+            coupons.list().map(drop)
+        }
         _ => run_customer(scene, action, target),
     }
 }
@@ -455,6 +475,15 @@ fn run_customer(scene: &Scene, action: Action, target: Target) -> Result<(), Err
         }
         Action::ExportCustomer => customers.export(id).map(drop),
         Action::EraseCustomer => customers.erase(id),
+        Action::PlaceOrder => store
+            .carts(&scene.actor)
+            .get(crate::CartRef::Customer(id))
+            .map(drop),
+        Action::ReadOrder if target == Target::Collection => store
+            .orders(&scene.actor)
+            .list(&crate::OrderQuery::new())
+            .map(drop),
+        Action::ReadOrder => store.orders(&scene.actor).list_for(id, None, 10).map(drop),
         other => panic!("{other:?} is not a customer action"),
     }
 }
@@ -1005,4 +1034,98 @@ fn every_catalog_method_asks_for_exactly_its_action() {
     );
     let saved = settings.update(0, &shop_settings()).map(drop);
     expect("settings.update", saved, Action::UpdateSettings);
+}
+
+#[test]
+fn every_order_method_asks_for_exactly_its_action() {
+    use crate::{
+        CartRef, Checkout, Coupon, CouponCode, IdempotencyKey, NewProduct, OrderQuery, Sku,
+        StockChange, TaxCategory,
+    };
+    let recording = std::sync::Arc::new(Recording::default());
+    let store = test_store(std::sync::Arc::clone(&recording));
+    let take = || std::mem::take(&mut *recording.asked.lock().unwrap());
+    let expect = |what: &str, result: Result<(), Error>, action: Option<Action>| {
+        let asked = take();
+        let distinct: std::collections::BTreeSet<_> = asked.iter().copied().collect();
+        let want: std::collections::BTreeSet<_> = action.into_iter().collect();
+        assert_eq!(distinct, want, "{what} asked for {asked:?} ({result:?})");
+        result.unwrap();
+    };
+    let system = store.system();
+    store.settings(&system).update(0, &shop_settings()).unwrap();
+    let mug = NewProduct::new(Sku::parse("MUG-1").unwrap(), "Mug", TaxCategory::Standard)
+        .unwrap()
+        .price(crate::Money::parse("12.90", crate::Currency::EUR).unwrap());
+    let variant = store.products(&system).create(mug).unwrap().variants()[0].id();
+    store
+        .stock(&system)
+        .adjust(variant, StockChange::receipt(5))
+        .unwrap();
+    let id = register_customer(&store, "orders.customer@example.com");
+    let de = Country::parse("DE").unwrap();
+    store
+        .customers(&system)
+        .add_address(
+            id,
+            Address::new("T. Customer", "Main St 1", "Berlin", de).unwrap(),
+        )
+        .unwrap();
+    take();
+
+    let carts = store.carts(&system);
+    let orders = store.orders(&system);
+    let coupons = store.coupons(&system);
+    let me = CartRef::Customer(id);
+    let place = Some(Action::PlaceOrder);
+    expect("carts.get", carts.get(me).map(drop), place);
+    expect("carts.add", carts.add(me, variant, 2).map(drop), place);
+    expect(
+        "carts.set_quantity",
+        carts.set_quantity(me, variant, 1).map(drop),
+        place,
+    );
+    expect(
+        "carts.preview",
+        carts.preview(me, None, None).map(drop),
+        place,
+    );
+    let guest = carts.open_guest().unwrap();
+    expect("carts.open_guest", Ok(()), None);
+    let token = guest.token();
+    expect(
+        "carts.add (guest)",
+        carts.add(CartRef::Guest(token), variant, 1).map(drop),
+        None,
+    );
+    expect("carts.merge", carts.merge(token, id).map(drop), place);
+    let code = CouponCode::parse("TEN").unwrap();
+    let coupon = Coupon::percent(code.clone(), 1000).unwrap();
+    expect(
+        "coupons.create",
+        coupons.create(&coupon).map(drop),
+        Some(Action::ManageCoupons),
+    );
+    expect(
+        "coupons.list",
+        coupons.list().map(drop),
+        Some(Action::ManageCoupons),
+    );
+    let key = IdempotencyKey::new("k1").unwrap();
+    let order = orders.checkout(Checkout::from_cart(id, key).coupon(code));
+    let order_id = order.as_ref().map(crate::Order::id).ok();
+    expect("orders.checkout", order.map(drop), place);
+    let read = Some(Action::ReadOrder);
+    expect("orders.get", orders.get(order_id.unwrap()).map(drop), read);
+    expect(
+        "orders.list_for",
+        orders.list_for(id, None, 10).map(drop),
+        read,
+    );
+    expect(
+        "orders.list",
+        orders.list(&OrderQuery::new()).map(drop),
+        read,
+    );
+    expect("carts.remove", carts.remove(me, variant).map(drop), place);
 }

@@ -42,6 +42,9 @@ fn owns(principal: &Principal, resource: &Resource) -> bool {
     match resource {
         Resource::Staff(id) => principal.staff_id() == Some(*id),
         Resource::Customer(id) => principal.customer_id() == Some(*id),
+        Resource::Order {
+            customer: Some(id), ..
+        } => principal.customer_id() == Some(*id),
         _ => false,
     }
 }
@@ -159,6 +162,12 @@ fn resource(own: Option<Resource>) -> BoxedStrategy<Resource> {
         Just(Resource::Catalog),
         id_bytes().prop_map(|b| Resource::Stock(crate::VariantId::from_bytes(b))),
         Just(Resource::Settings),
+        (id_bytes(), id_bytes()).prop_map(|(o, c)| Resource::Order {
+            id: crate::OrderId::from_bytes(o),
+            customer: Some(CustomerId::from_bytes(c)),
+        }),
+        Just(Resource::Orders),
+        Just(Resource::Coupons),
     ];
     match own {
         Some(mine) => prop_oneof![2 => Just(mine), 5 => others].boxed(),
@@ -209,6 +218,12 @@ fn universe() -> Vec<Req> {
         Resource::Catalog,
         Resource::Stock(crate::VariantId::from_bytes([1; 16])),
         Resource::Settings,
+        Resource::Order {
+            id: crate::OrderId::from_bytes([1; 16]),
+            customer: Some(CustomerId::from_bytes([1; 16])),
+        },
+        Resource::Orders,
+        Resource::Coupons,
     ];
     let mut all = Vec::new();
     for principal in &principals {

@@ -1,0 +1,14 @@
+//! Invoices and credit notes: the document model and its renderers.
+//!
+//! An [`InvoiceDocument`] is pure data, validated against what EN 16931 requires when it is
+//! built; [`to_ubl`] renders it as a UBL 2.1 `Invoice` or `CreditNote` for the EN 16931 or
+//! XRechnung profile. Issuing (numbers, storage) is the repository's job, not this module's.
+
+mod model;
+mod render;
+
+pub use model::{
+    Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder,
+    VatAccounting,
+};
+pub use render::{Profile, to_ubl};

@@ -1,0 +1,172 @@
+//! Carts: the model (no SQL).
+
+use std::fmt;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use zeroize::Zeroizing;
+
+use super::totals::{PricedLine, Totals};
+use crate::access::CustomerId;
+use crate::catalog::VariantId;
+use crate::crypto::secret::random_array;
+use crate::error::{Error, Result};
+use crate::ids::define_id;
+use crate::money::Money;
+
+/// The most units of one variant a cart line may hold.
+pub const MAX_QUANTITY: u32 = 10_000;
+/// The most lines a cart may hold.
+pub const MAX_CART_LINES: usize = 200;
+
+define_id!(
+    /// A cart's id.
+    CartId,
+    "cart_id"
+);
+
+/// The opaque token of an anonymous visitor's cart: 256 random bits for the host to keep in a
+/// cookie. The store keeps only its keyed hash. Holding it is what gives access to the cart.
+/// A secret: wiped on drop, redacted in `Debug`.
+pub struct CartToken(Zeroizing<String>);
+
+const PREFIX: &str = "skc_";
+
+impl CartToken {
+    /// The token as the host received it back (from a cookie).
+    pub fn new(text: impl Into<String>) -> Self {
+        CartToken(Zeroizing::new(text.into()))
+    }
+
+    pub(crate) fn generate() -> Result<Self> {
+        let bytes = Zeroizing::new(random_array::<32>()?);
+        Ok(CartToken(Zeroizing::new(format!(
+            "{PREFIX}{}",
+            Base64UrlUnpadded::encode_string(bytes.as_slice())
+        ))))
+    }
+
+    /// The token text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CartToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CartToken([REDACTED])")
+    }
+}
+
+/// Which cart an operation is on: a customer's own cart, or an anonymous visitor's by token.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum CartRef<'a> {
+    /// The customer's cart (created on first use). Needs `PlaceOrder` on the customer.
+    Customer(CustomerId),
+    /// An anonymous visitor's cart: the token is the authority.
+    Guest(&'a CartToken),
+}
+
+/// One line of a cart: a variant and how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CartLine {
+    pub(crate) variant: VariantId,
+    pub(crate) quantity: u32,
+}
+
+impl CartLine {
+    /// The variant.
+    pub fn variant(&self) -> VariantId {
+        self.variant
+    }
+    /// How many.
+    pub fn quantity(&self) -> u32 {
+        self.quantity
+    }
+}
+
+/// A cart and its lines, in the order they were added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cart {
+    pub(crate) id: CartId,
+    pub(crate) customer: Option<CustomerId>,
+    pub(crate) lines: Vec<CartLine>,
+}
+
+impl Cart {
+    /// The cart's id.
+    pub fn id(&self) -> CartId {
+        self.id
+    }
+    /// Its customer, `None` for an anonymous cart.
+    pub fn customer(&self) -> Option<CustomerId> {
+        self.customer
+    }
+    /// Its lines.
+    pub fn lines(&self) -> &[CartLine] {
+        &self.lines
+    }
+    /// Whether it has no lines.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+}
+
+/// A new anonymous cart and its token (shown once: the store keeps only its hash).
+#[derive(Debug)]
+pub struct GuestCart {
+    pub(crate) token: CartToken,
+    pub(crate) cart: Cart,
+}
+
+impl GuestCart {
+    /// The token to hand to the visitor.
+    pub fn token(&self) -> &CartToken {
+        &self.token
+    }
+    /// The (empty) cart.
+    pub fn cart(&self) -> &Cart {
+        &self.cart
+    }
+    /// Both, by value.
+    pub fn into_parts(self) -> (CartToken, Cart) {
+        (self.token, self.cart)
+    }
+}
+
+/// The totals a cart would have if checked out now, computed by the same code as checkout
+/// ([`Totals::compute`], with VAT decided for the customer's default shipping address, or for
+/// the shop's own country for an anonymous cart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartPreview {
+    pub(crate) lines: Vec<PricedLine>,
+    pub(crate) discount: Money,
+    pub(crate) totals: Totals,
+}
+
+impl CartPreview {
+    /// The lines as priced now, in cart order.
+    pub fn lines(&self) -> &[PricedLine] {
+        &self.lines
+    }
+    /// The coupon discount applied (zero without a coupon).
+    pub fn discount(&self) -> Money {
+        self.discount
+    }
+    /// The totals.
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+}
+
+/// Checks a cart quantity.
+pub(crate) fn check_quantity(quantity: u32) -> Result<()> {
+    if (1..=MAX_QUANTITY).contains(&quantity) {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "quantity",
+            format!("a cart line holds 1 to {MAX_QUANTITY} units"),
+        ))
+    }
+}

@@ -1,0 +1,460 @@
+//! Checkout: a customer's cart becomes an order, in one write transaction.
+//!
+//! Inside one `BEGIN IMMEDIATE` transaction checkout authorises (`PlaceOrder` on the customer),
+//! answers a replayed idempotency key with the first order, reads the shop's settings and the
+//! customer (their default shipping address gives the destination country), prices the cart
+//! from the catalogue now, decides each line's VAT, applies the coupon, takes the stock
+//! conditionally, writes the order, its lines, its VAT breakdown and the encrypted buyer
+//! snapshot, counts the coupon use, records the idempotency key, emits `order.placed`, audits,
+//! and empties the cart. Any error rolls all of it back.
+
+use serde::Serialize;
+
+use super::cart::CartId;
+use super::cart_repo::{self, customer_cart, no_settings};
+use super::coupon::CouponCode;
+use super::coupon_repo;
+use super::order::{
+    BuyerSnapshot, Order, OrderId, OrderLine, OrderPage, OrderQuery, OrderStatus, OrderVat,
+};
+use super::order_repo::{self, NewOrder};
+use super::pricing;
+use super::vat_rules::Buyer;
+use crate::access::{Action, CustomerId, Principal, Resource};
+use crate::catalog::{VariantId, current_settings, take_stock};
+use crate::clock::Timestamp;
+use crate::crypto::keys::Mac256;
+use crate::customers::{AddressKind, ensure_active, load_for_order};
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::OutboxEvent;
+use crate::money::Currency;
+use crate::store::{Store, Tx, not_found};
+
+/// How long an idempotency key is remembered: 24 hours. A retry after that is a new checkout.
+pub const IDEMPOTENCY_RETENTION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The client's idempotency key of a checkout: 1 to 255 visible ASCII characters (a UUID is
+/// usual). Scoped to the principal that uses it; only its keyed hash is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Checks a key.
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `idempotency_key`) for an empty or over-long key or one with
+    /// other characters.
+    pub fn new(key: &str) -> Result<IdempotencyKey> {
+        if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+            Ok(IdempotencyKey(key.to_owned()))
+        } else {
+            Err(Error::validation(
+                "idempotency_key",
+                "an idempotency key is 1 to 255 visible ASCII characters",
+            ))
+        }
+    }
+}
+
+impl std::fmt::Debug for IdempotencyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdempotencyKey(..)")
+    }
+}
+
+/// A checkout request: whose cart, with which idempotency key, coupon and currency.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Checkout {
+    customer: CustomerId,
+    key: IdempotencyKey,
+    coupon: Option<CouponCode>,
+    currency: Option<Currency>,
+}
+
+impl Checkout {
+    /// Checks out the cart of `customer`, under `key`.
+    pub fn from_cart(customer: CustomerId, key: IdempotencyKey) -> Checkout {
+        Checkout {
+            customer,
+            key,
+            coupon: None,
+            currency: None,
+        }
+    }
+
+    /// Applies a coupon.
+    pub fn coupon(mut self, code: CouponCode) -> Self {
+        self.coupon = Some(code);
+        self
+    }
+
+    /// Charges in `currency` (default: the shop's base currency).
+    pub fn currency(mut self, currency: Currency) -> Self {
+        self.currency = Some(currency);
+        self
+    }
+
+    /// The canonical form of the request that the idempotency record compares (no personal
+    /// data; only its keyed hash is stored).
+    fn canonical(&self) -> String {
+        format!(
+            "checkout v1\ncustomer={}\ncurrency={}\ncoupon={}",
+            self.customer,
+            self.currency.map_or("-", Currency::code),
+            self.coupon.as_ref().map_or("-", CouponCode::as_str),
+        )
+    }
+}
+
+/// `order.placed`: ids and figures only.
+#[derive(Serialize)]
+struct Placed {
+    order_id: OrderId,
+    number: u64,
+    customer_id: CustomerId,
+    currency: &'static str,
+    net_total: i64,
+    vat_total: i64,
+    gross_total: i64,
+    lines: usize,
+}
+
+impl OutboxEvent for Placed {
+    const KIND: &'static str = "order.placed";
+    const VERSION: u32 = 1;
+}
+
+/// Orders, for one acting principal. From [`Store::orders`].
+#[derive(Debug)]
+pub struct OrderRepo<'s> {
+    store: &'s Store,
+    principal: &'s Principal,
+}
+
+impl Store {
+    /// The orders, as seen by `principal`.
+    pub fn orders<'s>(&'s self, principal: &'s Principal) -> OrderRepo<'s> {
+        OrderRepo {
+            store: self,
+            principal,
+        }
+    }
+}
+
+const MAX_PAGE: usize = 500;
+
+impl OrderRepo<'_> {
+    /// Places an order from the customer's cart. Needs [`Action::PlaceOrder`] on the customer
+    /// (customers for themselves). A replay of the same idempotency key by the same principal
+    /// with the same request returns the first order and changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// - `NotFound` for an unknown customer, or one the principal may not shop for;
+    /// - `Conflict` if the idempotency key was used with a different request, or if a product
+    ///   has less stock than ordered (nothing is written);
+    /// - `Validation` for an empty cart (field `cart`), a currency the shop does not sell in or
+    ///   a product without a price in it (field `currency`), a subtotal under the coupon's
+    ///   minimum (field `coupon`);
+    /// - `InvalidState` if the shop has no settings, the customer has no shipping address, a
+    ///   product is archived, or the coupon is not valid now or used up;
+    /// - `NotFound` for an unknown coupon or a variant that no longer exists.
+    pub fn checkout(&self, request: Checkout) -> Result<Order> {
+        let store = self.store;
+        let scope = self.principal.audit_name();
+        let key_hash = store.keys().request_mac(&[
+            b"idempotency key",
+            scope.as_bytes(),
+            request.key.0.as_bytes(),
+        ]);
+        let request_hash = store
+            .keys()
+            .request_mac(&[b"checkout request", request.canonical().as_bytes()]);
+        let id = OrderId::generate(store.now())?;
+        store.write(|tx| {
+            let cart = customer_cart(tx, self.principal, request.customer)?;
+            purge_keys(tx)?;
+            if let Some(first) = replay(tx, &scope, &key_hash, &request_hash)? {
+                return order_repo::load(tx, store, first);
+            }
+            let order = self.place(tx, &request, cart, id)?;
+            tx.prepare_cached(
+                "INSERT INTO shopkeep_idempotency (principal, key_hash, request_hash, order_id,
+                 created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(rusqlite::params![
+                scope,
+                key_hash.as_slice(),
+                request_hash.as_slice(),
+                id,
+                tx.now()
+            ])?;
+            Ok(order)
+        })
+    }
+
+    fn place(&self, tx: &Tx<'_>, request: &Checkout, cart: CartId, id: OrderId) -> Result<Order> {
+        let store = self.store;
+        let customer = request.customer;
+        let settings = current_settings(tx)?.ok_or_else(no_settings)?;
+        let currency = request.currency.unwrap_or(settings.base_currency());
+        let (profile, addresses) = load_for_order(tx, store, customer)?;
+        let default = |kind| {
+            addresses
+                .iter()
+                .find(|a| a.is_default(kind))
+                .map(|a| a.address().clone())
+        };
+        let shipping = default(AddressKind::Shipping).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidState,
+                "the customer has no shipping address",
+            )
+        })?;
+        let destination = shipping.country();
+        let business = profile.business();
+        let buyer = match business {
+            Some(b) => Buyer::Business(b.vat_id()),
+            None => Buyer::Consumer,
+        };
+        let lines = cart_repo::load(tx, cart)?.lines;
+        let coupon = request.coupon.as_ref().map(|c| (c, Some(customer)));
+        let priced = pricing::price(tx, &settings, &lines, currency, destination, &buyer, coupon)?;
+        let number = order_repo::next_number(tx)?;
+        let snapshot = BuyerSnapshot {
+            name: profile.name().to_owned(),
+            email: profile.email().as_str().to_owned(),
+            billing: default(AddressKind::Billing),
+            shipping,
+            company: business.map(|b| b.company().to_owned()),
+            vat_id: business
+                .and_then(|b| b.vat_id())
+                .map(|v| v.as_str().to_owned()),
+            buyer_reference: business
+                .and_then(|b| b.buyer_reference())
+                .map(str::to_owned),
+        };
+        let sealed = order_repo::seal_snapshot(tx, store, id, &snapshot)?;
+        order_repo::insert(
+            tx,
+            &NewOrder {
+                id,
+                number,
+                customer,
+                currency,
+                mode: settings.price_mode(),
+                coupon: request.coupon.as_ref().map(CouponCode::as_str),
+                destination,
+                buyer: &sealed,
+                priced: &priced,
+            },
+        )?;
+        let reference = format!("order {number}");
+        for (item, quantity) in &priced.items {
+            take(tx, self.principal, item.variant, *quantity, &reference)?;
+        }
+        if let Some(code) = &request.coupon {
+            coupon_repo::record_use(tx, code, customer, id)?;
+        }
+        let totals = &priced.totals;
+        tx.emit(&Placed {
+            order_id: id,
+            number: number.get(),
+            customer_id: customer,
+            currency: currency.code(),
+            net_total: totals.net_total().minor(),
+            vat_total: totals.vat_total().minor(),
+            gross_total: totals.gross_total().minor(),
+            lines: priced.items.len(),
+        })?;
+        tx.audit(
+            self.principal,
+            Action::PlaceOrder,
+            &Resource::Order {
+                id,
+                customer: Some(customer),
+            },
+        )?;
+        cart_repo::empty(tx, cart)?;
+        let lines = priced
+            .items
+            .iter()
+            .zip(&priced.lines)
+            .zip(totals.lines())
+            .enumerate()
+            .map(|(position, (((item, quantity), line), total))| OrderLine {
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+                variant: item.variant,
+                sku: item.sku.clone(),
+                name: item.name.clone(),
+                quantity: *quantity,
+                unit_price: item.unit_price,
+                amount: total.shown(),
+                net: total.net(),
+                discount: total.discount(),
+                vat: line.vat().clone(),
+            })
+            .collect();
+        // In the order the store reads them back: by category code, then rate.
+        let mut vat: Vec<OrderVat> = totals
+            .vat_groups()
+            .iter()
+            .map(|g| OrderVat {
+                vat: g.vat().clone(),
+                lines_net: g.lines_net(),
+                allowance_net: g.allowance_net(),
+                charges_net: g.charges_net(),
+                taxable: g.taxable(),
+                tax: g.tax(),
+            })
+            .collect();
+        vat.sort_by_key(|v| (v.vat.category().code(), v.vat.rate()));
+        Ok(Order {
+            id,
+            number,
+            customer,
+            status: OrderStatus::Placed,
+            currency,
+            price_mode: settings.price_mode(),
+            line_net_total: totals.line_net_total(),
+            allowance_total: totals.allowance_total(),
+            charge_total: totals.charge_total(),
+            net_total: totals.net_total(),
+            vat_total: totals.vat_total(),
+            gross_total: totals.gross_total(),
+            coupon: request.coupon.as_ref().map(|c| c.as_str().to_owned()),
+            destination,
+            buyer: snapshot,
+            lines,
+            vat,
+            placed_at: Timestamp::parse_rfc3339(&tx.now().to_rfc3339())?,
+            version: 1,
+        })
+    }
+
+    /// Reads one order. Needs [`Action::ReadOrder`] (customers their own).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if there is no such order or the principal may not read it.
+    pub fn get(&self, id: OrderId) -> Result<Order> {
+        self.store.read(|tx| {
+            let customer = order_repo::owner(tx, id)?;
+            let resource = Resource::Order { id, customer };
+            tx.authorize(self.principal, Action::ReadOrder, &resource)?;
+            if customer.is_none() {
+                return Err(not_found(&resource));
+            }
+            order_repo::load(tx, self.store, id)
+        })
+    }
+
+    /// A customer's orders, newest first, `limit` (1 to 500) per page after the cursor
+    /// `after`. Needs [`Action::ReadOrder`] on the customer (customers their own).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown or erased customer, or one the principal may not read;
+    /// `Validation` (field `limit`) for a page size outside 1 to 500.
+    pub fn list_for(
+        &self,
+        customer: CustomerId,
+        after: Option<OrderId>,
+        limit: usize,
+    ) -> Result<OrderPage> {
+        check_limit(limit)?;
+        self.store.read(|tx| {
+            tx.authorize(
+                self.principal,
+                Action::ReadOrder,
+                &Resource::Customer(customer),
+            )?;
+            ensure_active(tx, customer)?;
+            let (ids, next) = order_repo::page(tx, Some(customer), None, after, limit)?;
+            self.pack(tx, ids, next)
+        })
+    }
+
+    /// Every order (optionally of one status), newest first. Needs [`Action::ReadOrder`] on
+    /// all orders (staff).
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the right; `Validation` (field `limit`) for a page size outside 1
+    /// to 500.
+    pub fn list(&self, query: &OrderQuery) -> Result<OrderPage> {
+        let limit = query.limit.unwrap_or(50);
+        check_limit(limit)?;
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadOrder, &Resource::Orders)?;
+            let (ids, next) = order_repo::page(tx, None, query.status, query.after, limit)?;
+            self.pack(tx, ids, next)
+        })
+    }
+
+    fn pack(&self, tx: &Tx<'_>, ids: Vec<OrderId>, next: Option<OrderId>) -> Result<OrderPage> {
+        let orders = ids
+            .into_iter()
+            .map(|id| order_repo::load(tx, self.store, id))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(OrderPage { orders, next })
+    }
+}
+
+fn check_limit(limit: usize) -> Result<()> {
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "limit",
+            format!("a page holds 1 to {MAX_PAGE} orders"),
+        ))
+    }
+}
+
+fn take(
+    tx: &Tx<'_>,
+    principal: &Principal,
+    variant: VariantId,
+    quantity: u32,
+    reference: &str,
+) -> Result<()> {
+    take_stock(tx, principal, variant, quantity, reference).map(drop)
+}
+
+/// Forgets idempotency keys older than the retention time.
+fn purge_keys(tx: &Tx<'_>) -> Result<()> {
+    let cutoff = tx.now().checked_sub(IDEMPOTENCY_RETENTION)?;
+    tx.prepare_cached("DELETE FROM shopkeep_idempotency WHERE created_at < ?1")?
+        .execute([cutoff])?;
+    Ok(())
+}
+
+/// The first order of a replayed key, or `None` for a new key.
+fn replay(
+    tx: &Tx<'_>,
+    scope: &str,
+    key_hash: &Mac256,
+    request_hash: &Mac256,
+) -> Result<Option<OrderId>> {
+    use rusqlite::OptionalExtension;
+    let found: Option<(Vec<u8>, OrderId)> = tx
+        .prepare_cached(
+            "SELECT request_hash, order_id FROM shopkeep_idempotency
+             WHERE principal = ?1 AND key_hash = ?2",
+        )?
+        .query_row(rusqlite::params![scope, key_hash.as_slice()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    match found {
+        None => Ok(None),
+        Some((stored, order)) if stored.as_slice() == request_hash.as_slice() => Ok(Some(order)),
+        Some(_) => Err(Error::new(
+            ErrorKind::Conflict,
+            "this idempotency key was used for a different checkout",
+        )),
+    }
+}

@@ -1,0 +1,373 @@
+//! Orders: the SQL that writes a placed order and reads orders back.
+
+use rusqlite::OptionalExtension;
+
+use super::order::{
+    BuyerSnapshot, Order, OrderId, OrderLine, OrderNumber, OrderStatus, OrderVat, StoredSnapshot,
+};
+use super::pricing::Priced;
+use super::totals::PriceMode;
+use super::vat::{VatCategory, VatTreatment};
+use crate::access::CustomerId;
+use crate::clock::Timestamp;
+use crate::crypto::data_keys::Subject;
+use crate::crypto::field::{self, Place};
+use crate::customers::Country;
+use crate::error::{Error, ErrorKind, Result};
+use crate::money::{Currency, Money, TaxRate};
+use crate::store::{Store, Tx};
+
+pub(crate) const ORDERS: &str = "shopkeep_orders";
+
+fn storage(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::new(ErrorKind::Storage, "a stored order is malformed").with_source(e)
+}
+
+fn mode_name(mode: PriceMode) -> &'static str {
+    match mode {
+        PriceMode::TaxInclusive => "inclusive",
+        _ => "exclusive",
+    }
+}
+
+/// Allocates the next order number, inside the checkout transaction.
+pub(crate) fn next_number(tx: &Tx<'_>) -> Result<OrderNumber> {
+    let n: i64 = tx
+        .prepare_cached(
+            "UPDATE shopkeep_order_counter SET next = next + 1 WHERE id = 1 RETURNING next - 1",
+        )?
+        .query_row([], |r| r.get(0))?;
+    Ok(OrderNumber::from_stored(n))
+}
+
+/// Encrypts a buyer snapshot under the legal-archive key, bound to the order's row.
+pub(crate) fn seal_snapshot(
+    tx: &Tx<'_>,
+    store: &Store,
+    id: OrderId,
+    snapshot: &BuyerSnapshot,
+) -> Result<Vec<u8>> {
+    let key = store.data_key_or_create(tx, &Subject::legal_archive())?;
+    let json = zeroize::Zeroizing::new(
+        serde_json::to_vec(&StoredSnapshot::from_snapshot(snapshot)).map_err(storage)?,
+    );
+    field::encrypt(
+        &key,
+        Place {
+            table: ORDERS,
+            column: "buyer",
+            row: id.as_bytes(),
+        },
+        &json,
+    )
+}
+
+fn open_snapshot(tx: &Tx<'_>, store: &Store, id: OrderId, sealed: &[u8]) -> Result<BuyerSnapshot> {
+    let key = store
+        .data_key(tx, &Subject::legal_archive())?
+        .ok_or_else(|| Error::new(ErrorKind::Crypto, "the legal-archive key is missing"))?;
+    let plain = field::decrypt(
+        &key,
+        Place {
+            table: ORDERS,
+            column: "buyer",
+            row: id.as_bytes(),
+        },
+        sealed,
+    )?;
+    let stored: StoredSnapshot = serde_json::from_slice(&plain).map_err(|e| {
+        Error::new(
+            ErrorKind::Crypto,
+            "a decrypted snapshot is not the expected document",
+        )
+        .with_source(e)
+    })?;
+    stored.into_snapshot()
+}
+
+/// What an order row is written from.
+pub(crate) struct NewOrder<'a> {
+    pub(crate) id: OrderId,
+    pub(crate) number: OrderNumber,
+    pub(crate) customer: CustomerId,
+    pub(crate) currency: Currency,
+    pub(crate) mode: PriceMode,
+    pub(crate) coupon: Option<&'a str>,
+    pub(crate) destination: Country,
+    pub(crate) buyer: &'a [u8],
+    pub(crate) priced: &'a Priced,
+}
+
+/// Writes the order, its lines and its VAT breakdown.
+pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
+    let t = &o.priced.totals;
+    tx.prepare_cached(
+        "INSERT INTO shopkeep_orders (id, number, customer_id, status, currency, price_mode,
+         line_net_total, allowance_total, charge_total, net_total, vat_total, gross_total,
+         coupon_code, destination, buyer, placed_at, updated_at)
+         VALUES (?1, ?2, ?3, 'placed', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+    )?
+    .execute(rusqlite::params![
+        o.id,
+        i64::try_from(o.number.get()).unwrap_or(i64::MAX),
+        o.customer,
+        o.currency.code(),
+        mode_name(o.mode),
+        t.line_net_total().minor(),
+        t.allowance_total().minor(),
+        t.charge_total().minor(),
+        t.net_total().minor(),
+        t.vat_total().minor(),
+        t.gross_total().minor(),
+        o.coupon,
+        o.destination.as_str(),
+        o.buyer,
+        tx.now(),
+    ])?;
+    let mut line_stmt = tx.prepare_cached(
+        "INSERT INTO shopkeep_order_lines (order_id, position, variant_id, sku, name, quantity,
+         unit_price, amount, line_net, discount, vat_category, vat_rate_bp, exemption_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    for (position, ((item, line), total)) in o
+        .priced
+        .items
+        .iter()
+        .zip(&o.priced.lines)
+        .zip(t.lines())
+        .enumerate()
+    {
+        let (sellable, quantity) = item;
+        line_stmt.execute(rusqlite::params![
+            o.id,
+            i64::try_from(position).unwrap_or(i64::MAX),
+            sellable.variant,
+            sellable.sku,
+            sellable.name,
+            quantity,
+            sellable.unit_price.minor(),
+            total.shown().minor(),
+            total.net().minor(),
+            total.discount().minor(),
+            line.vat().category().code(),
+            line.vat().rate().basis_points(),
+            line.vat().exemption_reason(),
+        ])?;
+    }
+    let mut vat_stmt = tx.prepare_cached(
+        "INSERT INTO shopkeep_order_vat (order_id, vat_category, vat_rate_bp, exemption_reason,
+         lines_net, allowance_net, charges_net, taxable, tax)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for g in t.vat_groups() {
+        vat_stmt.execute(rusqlite::params![
+            o.id,
+            g.vat().category().code(),
+            g.vat().rate().basis_points(),
+            g.vat().exemption_reason(),
+            g.lines_net().minor(),
+            g.allowance_net().minor(),
+            g.charges_net().minor(),
+            g.taxable().minor(),
+            g.tax().minor(),
+        ])?;
+    }
+    Ok(())
+}
+
+/// The customer who placed order `id`, if it exists.
+pub(crate) fn owner(tx: &Tx<'_>, id: OrderId) -> Result<Option<CustomerId>> {
+    Ok(tx
+        .prepare_cached("SELECT customer_id FROM shopkeep_orders WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
+fn treatment(category: &str, bp: u32, reason: Option<String>) -> Result<VatTreatment> {
+    VatTreatment::new(
+        VatCategory::from_code(category)?,
+        TaxRate::from_basis_points(bp)?,
+        reason.as_deref(),
+    )
+}
+
+/// Reads order `id` with its lines, VAT breakdown and decrypted buyer snapshot.
+///
+/// # Errors
+///
+/// `NotFound` if there is no such order.
+pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
+    type Head = (
+        i64,
+        CustomerId,
+        String,
+        String,
+        String,
+        [i64; 6],
+        Option<String>,
+        String,
+        Vec<u8>,
+        Timestamp,
+        i64,
+    );
+    let head: Option<Head> = tx
+        .prepare_cached(
+            "SELECT number, customer_id, status, currency, price_mode, line_net_total,
+             allowance_total, charge_total, net_total, vat_total, gross_total, coupon_code,
+             destination, buyer, placed_at, version FROM shopkeep_orders WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                [
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                ],
+                r.get(11)?,
+                r.get(12)?,
+                r.get(13)?,
+                r.get(14)?,
+                r.get(15)?,
+            ))
+        })
+        .optional()?;
+    let Some((number, customer, status, currency, mode, amounts, coupon, dest, buyer, at, ver)) =
+        head
+    else {
+        return Err(Error::new(ErrorKind::NotFound, "no such order"));
+    };
+    let currency = Currency::from_code(&currency)?;
+    let m = |minor: i64| Money::new(minor, currency);
+    let [line_net, allowance, charge, net, vat, gross] = amounts;
+    let mut stmt = tx.prepare_cached(
+        "SELECT position, variant_id, sku, name, quantity, unit_price, amount, line_net, discount,
+         vat_category, vat_rate_bp, exemption_reason FROM shopkeep_order_lines
+         WHERE order_id = ?1 ORDER BY position",
+    )?;
+    let lines = stmt
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, u32>(4)?,
+                [r.get::<_, i64>(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                r.get::<_, String>(9)?,
+                r.get::<_, u32>(10)?,
+                r.get::<_, Option<String>>(11)?,
+            ))
+        })?
+        .map(|row| {
+            let (position, variant, sku, name, quantity, [unit, amount, net, discount], c, bp, why) =
+                row?;
+            Ok(OrderLine {
+                position,
+                variant,
+                sku,
+                name,
+                quantity,
+                unit_price: m(unit),
+                amount: m(amount),
+                net: m(net),
+                discount: m(discount),
+                vat: treatment(&c, bp, why)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT vat_category, vat_rate_bp, exemption_reason, lines_net, allowance_net,
+         charges_net, taxable, tax FROM shopkeep_order_vat WHERE order_id = ?1
+         ORDER BY vat_category, vat_rate_bp",
+    )?;
+    let vat_rows = stmt
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                [
+                    r.get::<_, i64>(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ],
+            ))
+        })?
+        .map(|row| {
+            let (c, bp, why, [lines_net, allowance_net, charges_net, taxable, tax]) = row?;
+            Ok(OrderVat {
+                vat: treatment(&c, bp, why)?,
+                lines_net: m(lines_net),
+                allowance_net: m(allowance_net),
+                charges_net: m(charges_net),
+                taxable: m(taxable),
+                tax: m(tax),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Order {
+        id,
+        number: OrderNumber::from_stored(number),
+        customer,
+        status: OrderStatus::parse(&status)?,
+        currency,
+        price_mode: if mode == "inclusive" {
+            PriceMode::TaxInclusive
+        } else {
+            PriceMode::TaxExclusive
+        },
+        line_net_total: m(line_net),
+        allowance_total: m(allowance),
+        charge_total: m(charge),
+        net_total: m(net),
+        vat_total: m(vat),
+        gross_total: m(gross),
+        coupon,
+        destination: Country::parse(&dest)?,
+        buyer: open_snapshot(tx, store, id, &buyer)?,
+        lines,
+        vat: vat_rows,
+        placed_at: at,
+        version: u64::try_from(ver).unwrap_or(0),
+    })
+}
+
+/// One page of order ids, newest first: a customer's, or all (optionally of one status).
+pub(crate) fn page(
+    tx: &Tx<'_>,
+    customer: Option<CustomerId>,
+    status: Option<OrderStatus>,
+    after: Option<OrderId>,
+    limit: usize,
+) -> Result<(Vec<OrderId>, Option<OrderId>)> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id FROM shopkeep_orders
+         WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
+           AND (?3 IS NULL OR id < ?3)
+         ORDER BY id DESC LIMIT ?4",
+    )?;
+    let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+    let mut ids = stmt
+        .query_map(
+            rusqlite::params![customer, status.map(OrderStatus::as_str), after, fetch],
+            |r| r.get::<_, OrderId>(0),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let next = if ids.len() > limit {
+        ids.truncate(limit);
+        ids.last().copied()
+    } else {
+        None
+    };
+    Ok((ids, next))
+}

@@ -1,0 +1,871 @@
+//! Carts, checkout, idempotency and coupons through the public API, on real database files.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use shopkeep::{
+    Address, CartRef, Checkout, Contact, Country, CountryTaxes, Coupon, CouponCode, Currency,
+    Durability, Email, ErrorKind, IdempotencyKey, KeyRing, ManualClock, Money, NewCustomer,
+    NewProduct, OrderQuery, OrderStatus, Password, PasswordParams, Phone, PostalAddress, PriceMode,
+    Principal, Seller, ShopSettings, Sku, StockChange, Store, TaxCategory, TaxRate, TaxTable,
+    Timestamp, VariantId, VatCategory,
+};
+
+const PASSWORD: &str = "a perfectly long test passphrase";
+
+fn clock() -> ManualClock {
+    ManualClock::new(Timestamp::parse_rfc3339("2026-11-28T09:00:00Z").unwrap())
+}
+
+fn open(path: &Path, clock: &ManualClock) -> Store {
+    Store::options()
+        .password_params(PasswordParams::insecure_for_tests())
+        .durability(Durability::Normal)
+        .busy_timeout(Duration::from_secs(30))
+        .clock(clock.clone())
+        .open(path, KeyRing::from_master_key([8; 32]))
+        .unwrap()
+}
+
+struct Shop {
+    _dir: tempfile::TempDir,
+    store: Store,
+    clock: ManualClock,
+}
+
+fn shop(mode: PriceMode) -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(&dir.path().join("shop.db"), &clock);
+    let de = Country::parse("DE").unwrap();
+    let seller = Seller::new(
+        "Beispiel GmbH",
+        PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de).unwrap(),
+        Contact::new(
+            "Olga Owner",
+            Phone::parse("+49 30 1234567").unwrap(),
+            Email::parse("billing@example.com").unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .tax_number("27/123/45678")
+    .unwrap();
+    let table = TaxTable::new()
+        .country(
+            de,
+            CountryTaxes::new(TaxRate::parse("19").unwrap()).reduced(TaxRate::parse("7").unwrap()),
+        )
+        .country(
+            Country::parse("FR").unwrap(),
+            CountryTaxes::new(TaxRate::parse("20").unwrap())
+                .reduced(TaxRate::parse("5.5").unwrap()),
+        );
+    let settings = ShopSettings::builder(seller, mode, Currency::EUR)
+        .accept_currency(Currency::CHF)
+        .tax_table(table)
+        .build()
+        .unwrap();
+    store
+        .settings(&store.system())
+        .update(0, &settings)
+        .unwrap();
+    Shop {
+        _dir: dir,
+        store,
+        clock,
+    }
+}
+
+fn eur(text: &str) -> Money {
+    Money::parse(text, Currency::EUR).unwrap()
+}
+
+/// A product with one tracked variant, `stock` on hand.
+fn product(store: &Store, sku: &str, price: Money, category: TaxCategory, stock: u32) -> VariantId {
+    let new = NewProduct::new(Sku::parse(sku).unwrap(), sku, category)
+        .unwrap()
+        .price(price);
+    let made = store.products(&store.system()).create(new).unwrap();
+    let variant = made.variants()[0].id();
+    if stock > 0 {
+        store
+            .stock(&store.system())
+            .adjust(variant, StockChange::receipt(stock))
+            .unwrap();
+    }
+    variant
+}
+
+fn on_hand(store: &Store, variant: VariantId) -> u64 {
+    let system = store.system();
+    let products = store.products(&system);
+    let page = products.list(&shopkeep::ProductQuery::new()).unwrap();
+    page.items()
+        .iter()
+        .flat_map(|p| p.variants())
+        .find(|v| v.id() == variant)
+        .and_then(shopkeep::Variant::on_hand)
+        .unwrap()
+}
+
+/// Registers a customer with a shipping address in `country` and logs them in.
+fn customer(store: &Store, email: &str, country: &str) -> Principal {
+    let address = Address::new(
+        "Ana Example",
+        "Rue 1",
+        "Somewhere",
+        Country::parse(country).unwrap(),
+    )
+    .unwrap();
+    let new = NewCustomer::new(
+        Email::parse(email).unwrap(),
+        Password::new(PASSWORD),
+        "Ana Example",
+    )
+    .unwrap()
+    .shipping_address(address);
+    store
+        .customers(&Principal::anonymous())
+        .register(new)
+        .unwrap();
+    let login = store
+        .login(&Email::parse(email).unwrap(), &Password::new(PASSWORD))
+        .unwrap();
+    store.principal_from_session(login.token()).unwrap()
+}
+
+fn key(text: &str) -> IdempotencyKey {
+    IdempotencyKey::new(text).unwrap()
+}
+
+fn code(text: &str) -> CouponCode {
+    CouponCode::parse(text).unwrap()
+}
+
+fn order_count(store: &Store) -> usize {
+    let mut n = 0;
+    let mut query = OrderQuery::new().limit(500);
+    loop {
+        let page = store.orders(&store.system()).list(&query).unwrap();
+        n += page.orders().len();
+        match page.next() {
+            Some(next) => query = OrderQuery::new().limit(500).after(next),
+            None => return n,
+        }
+    }
+}
+
+fn raw(store: &Store) -> rusqlite::Connection {
+    rusqlite::Connection::open(store.path().unwrap()).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Carts
+
+#[test]
+fn carts_add_change_remove_and_preview_with_the_checkout_figures() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 10);
+    let book = product(store, "BOOK", eur("20.00"), TaxCategory::Reduced, 10);
+    let ana = customer(store, "ana@example.com", "DE");
+    let me = CartRef::Customer(ana.customer_id().unwrap());
+    let carts = store.carts(&ana);
+
+    assert!(carts.get(me).unwrap().is_empty());
+    carts.add(me, mug, 2).unwrap();
+    carts.add(me, mug, 1).unwrap();
+    carts.add(me, book, 1).unwrap();
+    let cart = carts.set_quantity(me, book, 2).unwrap();
+    assert_eq!(
+        cart.lines()
+            .iter()
+            .map(|l| (l.variant(), l.quantity()))
+            .collect::<Vec<_>>(),
+        vec![(mug, 3), (book, 2)]
+    );
+    let preview = carts.preview(me, None, None).unwrap();
+    assert_eq!(preview.totals().gross_total(), eur("78.70"));
+
+    let order = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(ana.customer_id().unwrap(), key("k1")))
+        .unwrap();
+    assert_eq!(order.total(), preview.totals().gross_total());
+    assert_eq!(order.vat_total(), preview.totals().vat_total());
+    assert_eq!(order.status(), OrderStatus::Placed);
+    assert_eq!(order.lines().len(), 2);
+    assert_eq!(order.lines()[1].vat().rate(), TaxRate::parse("7").unwrap());
+    assert!(
+        carts.get(me).unwrap().is_empty(),
+        "checkout empties the cart"
+    );
+    assert_eq!(on_hand(store, mug), 7);
+    assert_eq!(on_hand(store, book), 8);
+
+    carts.add(me, mug, 1).unwrap();
+    assert!(carts.remove(me, mug).unwrap().is_empty());
+}
+
+#[test]
+fn an_anonymous_cart_merges_into_the_customers_cart_at_login() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 10);
+    let visitor = Principal::anonymous();
+    let guest = store.carts(&visitor).open_guest().unwrap();
+    let token = shopkeep::CartToken::new(guest.token().as_str());
+    store
+        .carts(&visitor)
+        .add(CartRef::Guest(&token), mug, 2)
+        .unwrap();
+    let preview = store
+        .carts(&visitor)
+        .preview(CartRef::Guest(&token), None, None)
+        .unwrap();
+    assert_eq!(preview.totals().gross_total(), eur("25.80"));
+    assert!(!format!("{token:?}").contains(token.as_str()));
+
+    let ana = customer(store, "ana@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    store
+        .carts(&ana)
+        .add(CartRef::Customer(id), mug, 1)
+        .unwrap();
+    let merged = store.carts(&ana).merge(&token, id).unwrap();
+    assert_eq!(merged.lines().len(), 1);
+    assert_eq!(merged.lines()[0].quantity(), 3);
+    let gone = store.carts(&visitor).get(CartRef::Guest(&token));
+    assert_eq!(gone.unwrap_err().kind(), ErrorKind::NotFound);
+    // Another customer cannot reach Ana's cart.
+    let bob = customer(store, "bob@example.com", "DE");
+    let err = store.carts(&bob).get(CartRef::Customer(id)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: typed errors, nothing written, stock untouched
+
+#[test]
+fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 5);
+    let old = product(store, "OLD", eur("5.00"), TaxCategory::Standard, 5);
+    let swiss = {
+        let new = NewProduct::new(
+            Sku::parse("CHF-ONLY").unwrap(),
+            "Swiss",
+            TaxCategory::Standard,
+        )
+        .unwrap()
+        .price(Money::parse("9.00", Currency::CHF).unwrap());
+        let made = store.products(&store.system()).create(new).unwrap();
+        store
+            .stock(&store.system())
+            .adjust(made.variants()[0].id(), StockChange::receipt(5))
+            .unwrap();
+        made.variants()[0].id()
+    };
+    let ana = customer(store, "ana@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    let me = CartRef::Customer(id);
+    let carts = store.carts(&ana);
+    let orders = store.orders(&ana);
+    let checkout = |k: &str| Checkout::from_cart(id, key(k));
+
+    // Empty cart.
+    let err = orders.checkout(checkout("a")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "cart" });
+    // Quantities.
+    for bad in [0, 10_001, u32::MAX] {
+        let err = carts.add(me, mug, bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Validation { field: "quantity" });
+    }
+    carts.add(me, mug, 9_999).unwrap();
+    let err = carts.add(me, mug, 2).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "quantity" });
+    carts.remove(me, mug).unwrap();
+    // Unknown variant.
+    let unknown = VariantId::parse("0190e6a4-7c1a-7000-8000-000000000001").unwrap();
+    assert_eq!(
+        carts.add(me, unknown, 1).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    // Archived product (archived after it went into the cart).
+    carts.add(me, mug, 1).unwrap();
+    carts.add(me, old, 1).unwrap();
+    let old_product = store
+        .products(&store.system())
+        .get_by_sku(&Sku::parse("OLD").unwrap())
+        .unwrap();
+    store
+        .products(&store.system())
+        .archive(old_product.id(), old_product.version())
+        .unwrap();
+    let err = orders.checkout(checkout("b")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    carts.remove(me, old).unwrap();
+    // Mixed currencies: a product without a EUR price.
+    carts.add(me, swiss, 1).unwrap();
+    let err = orders.checkout(checkout("c")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "currency" });
+    carts.remove(me, swiss).unwrap();
+    // More than on hand.
+    carts.set_quantity(me, mug, 6).unwrap();
+    let err = orders.checkout(checkout("d")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    carts.set_quantity(me, mug, 1).unwrap();
+    // Coupons: unknown, expired, not yet valid, too small a subtotal, used up.
+    let system = store.system();
+    let coupons = store.coupons(&system);
+    let now = store.now();
+    coupons
+        .create(
+            &Coupon::percent(code("OLD10"), 1000)
+                .unwrap()
+                .valid_until(now),
+        )
+        .unwrap();
+    coupons
+        .create(
+            &Coupon::percent(code("SOON10"), 1000)
+                .unwrap()
+                .valid_from(now.checked_add(Duration::from_secs(60)).unwrap()),
+        )
+        .unwrap();
+    coupons
+        .create(
+            &Coupon::fixed(code("BIG5"), eur("5.00"))
+                .unwrap()
+                .min_subtotal(eur("100.00")),
+        )
+        .unwrap();
+    coupons
+        .create(&Coupon::percent(code("ONCE"), 500).unwrap().max_uses(1))
+        .unwrap();
+    let with = |k: &str, c: &str| checkout(k).coupon(code(c));
+    let err = orders.checkout(with("e", "NOPE")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let err = orders.checkout(with("f", "old10")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    let err = orders.checkout(with("g", "SOON10")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    let err = orders.checkout(with("h", "big5")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "coupon" });
+    assert_eq!(code("once").as_str(), "ONCE", "codes are case-insensitive");
+
+    // Nothing was written by any of these.
+    assert_eq!(order_count(store), 0);
+    let conn = raw(store);
+    for table in [
+        "shopkeep_orders",
+        "shopkeep_order_lines",
+        "shopkeep_order_vat",
+        "shopkeep_idempotency",
+        "shopkeep_coupon_uses",
+    ] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+    let sales: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM shopkeep_stock_ledger WHERE reason = 'sale'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(sales, 0);
+    assert_eq!(carts.get(me).unwrap().lines().len(), 1, "the cart is kept");
+    assert_eq!(on_hand(store, mug), 5);
+    assert_eq!(on_hand(store, swiss), 5);
+
+    // The one-use coupon works once, then is used up.
+    let first = orders.checkout(with("i", "Once")).unwrap();
+    assert_eq!(first.coupon(), Some("ONCE"));
+    assert!(first.allowance_total().minor() > 0);
+    carts.add(me, mug, 1).unwrap();
+    let err = orders.checkout(with("j", "ONCE")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(on_hand(store, mug), 4);
+    assert_eq!(
+        coupons
+            .list()
+            .unwrap()
+            .iter()
+            .find(|c| c.code().as_str() == "ONCE")
+            .unwrap()
+            .uses(),
+        1
+    );
+}
+
+#[test]
+fn a_customer_without_a_shipping_address_cannot_check_out() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 5);
+    let new = NewCustomer::new(
+        Email::parse("noaddr@example.com").unwrap(),
+        Password::new(PASSWORD),
+        "No Address",
+    )
+    .unwrap();
+    let id = store
+        .customers(&Principal::anonymous())
+        .register(new)
+        .unwrap()
+        .id();
+    let system = store.system();
+    store
+        .carts(&system)
+        .add(CartRef::Customer(id), mug, 1)
+        .unwrap();
+    let err = store
+        .orders(&system)
+        .checkout(Checkout::from_cart(id, key("x")))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(on_hand(store, mug), 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency
+
+#[test]
+fn replays_return_the_first_order_and_a_changed_request_is_a_conflict() {
+    let s = shop(PriceMode::TaxExclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("10.00"), TaxCategory::Standard, 50);
+    store
+        .coupons(&store.system())
+        .create(&Coupon::percent(code("TEN"), 1000).unwrap())
+        .unwrap();
+    let ana = customer(store, "ana@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    store
+        .carts(&ana)
+        .add(CartRef::Customer(id), mug, 2)
+        .unwrap();
+
+    let first = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(id, key("same")))
+        .unwrap();
+    let again = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(id, key("same")))
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(on_hand(store, mug), 48, "stock is taken once");
+
+    let err = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(id, key("same")).coupon(code("TEN")))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+
+    // The system's use of the same key is its own: it never sees Ana's order.
+    let system = store.system();
+    let err = store
+        .orders(&system)
+        .checkout(Checkout::from_cart(id, key("same")))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "cart" });
+
+    // After the retention time the key is forgotten.
+    s.clock
+        .advance(shopkeep::IDEMPOTENCY_RETENTION + Duration::from_secs(1));
+    let err = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(id, key("same")))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "cart" });
+    assert_eq!(order_count(store), 1);
+}
+
+#[test]
+fn concurrent_replays_of_one_key_make_exactly_one_order() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 100);
+    let ana = customer(store, "ana@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    store
+        .carts(&ana)
+        .add(CartRef::Customer(id), mug, 3)
+        .unwrap();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let ana = ana.clone();
+                scope.spawn(move || {
+                    store
+                        .orders(&ana)
+                        .checkout(Checkout::from_cart(id, key("retry-me")))
+                        .unwrap()
+                        .id()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(results.iter().all(|r| *r == results[0]));
+    assert_eq!(order_count(store), 1);
+    assert_eq!(on_hand(store, mug), 97);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency: no overselling, coupon limits hold
+
+#[test]
+fn eight_threads_of_checkouts_never_oversell_nor_overuse_a_coupon() {
+    const THREADS: usize = 8;
+    const PER_THREAD: usize = 250;
+    const COUPON_LIMIT: u32 = 40;
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let initial = [300u64, 200, 120];
+    let variants = [
+        product(store, "A", eur("9.99"), TaxCategory::Standard, 300),
+        product(store, "B", eur("4.50"), TaxCategory::Reduced, 200),
+        product(store, "C", eur("19.00"), TaxCategory::Standard, 120),
+    ];
+    store
+        .coupons(&store.system())
+        .create(
+            &Coupon::percent(code("RUSH"), 1500)
+                .unwrap()
+                .max_uses(COUPON_LIMIT),
+        )
+        .unwrap();
+    let buyers: Vec<Principal> = (0..THREADS)
+        .map(|i| customer(store, &format!("buyer{i}@example.com"), "DE"))
+        .collect();
+    let placed = Arc::new(AtomicUsize::new(0));
+    let orders: Vec<Vec<shopkeep::OrderId>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = buyers
+            .iter()
+            .enumerate()
+            .map(|(t, buyer)| {
+                let placed = Arc::clone(&placed);
+                scope.spawn(move || {
+                    let id = buyer.customer_id().unwrap();
+                    let me = CartRef::Customer(id);
+                    let mut mine = Vec::new();
+                    for i in 0..PER_THREAD {
+                        let a = variants[(t + i) % 3];
+                        let b = variants[(t + i + 1) % 3];
+                        let carts = store.carts(buyer);
+                        carts.set_quantity(me, a, 1 + (i % 3) as u32).unwrap();
+                        carts.set_quantity(me, b, 1).unwrap();
+                        let mut request = Checkout::from_cart(id, key(&format!("{t}-{i}")));
+                        if i % 4 == 0 {
+                            request = request.coupon(code("RUSH"));
+                        }
+                        match store.orders(buyer).checkout(request) {
+                            Ok(order) => {
+                                placed.fetch_add(1, Ordering::Relaxed);
+                                mine.push(order.id());
+                            }
+                            Err(e) => {
+                                assert!(
+                                    matches!(
+                                        e.kind(),
+                                        ErrorKind::Conflict | ErrorKind::InvalidState
+                                    ),
+                                    "{e}"
+                                );
+                                carts.remove(me, a).unwrap();
+                                carts.remove(me, b).unwrap();
+                            }
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let all: Vec<_> = orders.into_iter().flatten().collect();
+    assert_eq!(all.len(), placed.load(Ordering::Relaxed));
+    assert!(!all.is_empty());
+    assert_eq!(order_count(store), all.len());
+
+    let mut sold = [0u64; 3];
+    let mut coupon_uses = 0;
+    let system = store.system();
+    for id in &all {
+        let order = store.orders(&system).get(*id).unwrap();
+        assert_eq!(order.id(), *id);
+        assert_eq!(
+            order.net_total().checked_add(order.vat_total()).unwrap(),
+            order.total()
+        );
+        let shown = Money::sum(Currency::EUR, order.lines().iter().map(|l| l.amount())).unwrap();
+        assert_eq!(
+            shown.checked_sub(order.total()).unwrap(),
+            order
+                .lines()
+                .iter()
+                .fold(Money::zero(Currency::EUR), |acc, l| acc
+                    .checked_add(l.discount())
+                    .unwrap()),
+            "inclusive mode: gross = shown prices - discount"
+        );
+        if order.coupon().is_some() {
+            coupon_uses += 1;
+        }
+        for line in order.lines() {
+            let i = variants.iter().position(|v| *v == line.variant()).unwrap();
+            sold[i] += u64::from(line.quantity());
+        }
+    }
+    for i in 0..3 {
+        assert_eq!(
+            on_hand(store, variants[i]) + sold[i],
+            initial[i],
+            "product {i}: stock + sold = initial"
+        );
+    }
+    assert!(coupon_uses <= COUPON_LIMIT);
+    assert_eq!(
+        coupon_uses, COUPON_LIMIT,
+        "the test should exhaust the coupon"
+    );
+    assert!(
+        (0..3).any(|i| on_hand(store, variants[i]) < 4),
+        "the test should run a product (nearly) out of stock"
+    );
+    let listed = store.coupons(&system).list().unwrap();
+    assert_eq!(listed[0].uses(), coupon_uses);
+    check_raw_totals(store);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored totals equal the sums of their stored parts
+
+fn check_raw_totals(store: &Store) {
+    let conn = raw(store);
+    let bad: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM shopkeep_orders o WHERE
+               o.line_net_total <> (SELECT sum(line_net) FROM shopkeep_order_lines WHERE order_id = o.id)
+            OR o.line_net_total <> (SELECT sum(lines_net) FROM shopkeep_order_vat WHERE order_id = o.id)
+            OR o.allowance_total <> (SELECT sum(allowance_net) FROM shopkeep_order_vat WHERE order_id = o.id)
+            OR o.charge_total <> (SELECT sum(charges_net) FROM shopkeep_order_vat WHERE order_id = o.id)
+            OR o.net_total <> (SELECT sum(taxable) FROM shopkeep_order_vat WHERE order_id = o.id)
+            OR o.vat_total <> (SELECT sum(tax) FROM shopkeep_order_vat WHERE order_id = o.id)
+            OR o.net_total <> o.line_net_total - o.allowance_total + o.charge_total
+            OR o.gross_total <> o.net_total + o.vat_total",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        bad, 0,
+        "orders whose totals are not the sums of their parts"
+    );
+    let lines_ok: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM shopkeep_order_lines WHERE amount <> quantity * unit_price",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(lines_ok, 0);
+}
+
+#[test]
+fn stored_totals_add_up_in_both_price_modes_with_coupons_and_mixed_rates() {
+    for mode in [PriceMode::TaxExclusive, PriceMode::TaxInclusive] {
+        let s = shop(mode);
+        let store = &s.store;
+        let a = product(store, "A", eur("9.99"), TaxCategory::Standard, 100);
+        let b = product(store, "B", eur("4.45"), TaxCategory::Reduced, 100);
+        let c = product(store, "C", eur("0.33"), TaxCategory::Zero, 100);
+        store
+            .coupons(&store.system())
+            .create(&Coupon::percent(code("P13"), 1333).unwrap())
+            .unwrap();
+        store
+            .coupons(&store.system())
+            .create(&Coupon::fixed(code("FIX3"), eur("3.01")).unwrap())
+            .unwrap();
+        let ana = customer(store, "ana@example.com", "FR");
+        let id = ana.customer_id().unwrap();
+        let me = CartRef::Customer(id);
+        for (i, coupon) in [None, Some("P13"), Some("FIX3")].into_iter().enumerate() {
+            store.carts(&ana).add(me, a, 3).unwrap();
+            store.carts(&ana).add(me, b, 7).unwrap();
+            store.carts(&ana).add(me, c, 1).unwrap();
+            let mut request = Checkout::from_cart(id, key(&format!("k{i}")));
+            if let Some(c) = coupon {
+                request = request.coupon(code(c));
+            }
+            let order = store.orders(&ana).checkout(request).unwrap();
+            // France: 20 % and 5.5 % (one-stop shop), zero-rated as Z.
+            assert_eq!(order.destination().as_str(), "FR");
+            let cats: Vec<_> = order.lines().iter().map(|l| l.vat().category()).collect();
+            assert_eq!(
+                cats,
+                [
+                    VatCategory::Standard,
+                    VatCategory::Standard,
+                    VatCategory::ZeroRated
+                ]
+            );
+            assert_eq!(order.vat_breakdown().len(), 3);
+        }
+        check_raw_totals(store);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buyer snapshot and reading
+
+#[test]
+fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 5);
+    let ana = customer(store, "zelda.snapshot@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    store
+        .carts(&ana)
+        .add(CartRef::Customer(id), mug, 1)
+        .unwrap();
+    let order = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(id, key("k")))
+        .unwrap();
+    assert_eq!(order.buyer().email(), "zelda.snapshot@example.com");
+    assert_eq!(order.buyer().shipping().country().as_str(), "DE");
+    assert!(!format!("{order:?}").contains("zelda"));
+
+    // Not in clear anywhere in the file (or its WAL).
+    let path = store.path().unwrap().to_path_buf();
+    for file in [path.clone(), path.with_extension("db-wal")] {
+        if let Ok(bytes) = std::fs::read(&file) {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("zelda.snapshot"), "{file:?}");
+            assert!(!text.contains("Ana Example"), "{file:?}");
+        }
+    }
+
+    // The customer's orders: their own, not someone else's.
+    let page = store.orders(&ana).list_for(id, None, 10).unwrap();
+    assert_eq!(page.orders().len(), 1);
+    let bob = customer(store, "bob@example.com", "DE");
+    assert_eq!(
+        store.orders(&bob).get(order.id()).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        store
+            .orders(&bob)
+            .list_for(id, None, 10)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    let placed = store
+        .orders(&store.system())
+        .list(&OrderQuery::new().status(OrderStatus::Placed))
+        .unwrap();
+    assert_eq!(placed.orders().len(), 1);
+    let paid = store
+        .orders(&store.system())
+        .list(&OrderQuery::new().status(OrderStatus::Paid))
+        .unwrap();
+    assert!(paid.orders().is_empty());
+
+    store.customers(&store.system()).erase(id).unwrap();
+    let kept = store.orders(&store.system()).get(order.id()).unwrap();
+    assert_eq!(kept.buyer().name(), "Ana Example");
+    assert_eq!(kept.buyer().email(), "zelda.snapshot@example.com");
+    assert_eq!(kept, order);
+}
+
+#[test]
+fn checkout_emits_order_placed_with_ids_and_figures_only() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 5);
+    let ana = customer(store, "emitted@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    store
+        .carts(&ana)
+        .add(CartRef::Customer(id), mug, 1)
+        .unwrap();
+    let order = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(id, key("k")))
+        .unwrap();
+    let system = store.system();
+    let events = store
+        .events(&system)
+        .poll(100, Duration::from_secs(60))
+        .unwrap();
+    let placed: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind() == "order.placed")
+        .collect();
+    assert_eq!(placed.len(), 1);
+    let data = placed[0].data_json();
+    assert!(data.contains(&order.id().to_string()));
+    assert!(data.contains("1290"));
+    assert!(!data.contains("emitted"));
+}
+
+#[test]
+fn a_per_customer_limit_holds_across_orders() {
+    let s = shop(PriceMode::TaxExclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("10.00"), TaxCategory::Standard, 50);
+    store
+        .coupons(&store.system())
+        .create(
+            &Coupon::fixed(code("TWICE"), eur("1.00"))
+                .unwrap()
+                .max_per_customer(2),
+        )
+        .unwrap();
+    let ana = customer(store, "ana@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    let me = CartRef::Customer(id);
+    for i in 0..3 {
+        store.carts(&ana).add(me, mug, 1).unwrap();
+        let result = store
+            .orders(&ana)
+            .checkout(Checkout::from_cart(id, key(&format!("t{i}"))).coupon(code("twice")));
+        if i < 2 {
+            assert_eq!(result.unwrap().allowance_total(), eur("1.00"));
+        } else {
+            assert_eq!(result.unwrap_err().kind(), ErrorKind::InvalidState);
+        }
+    }
+    // Another customer still may.
+    let bob = customer(store, "bob@example.com", "DE");
+    let bob_id = bob.customer_id().unwrap();
+    store
+        .carts(&bob)
+        .add(CartRef::Customer(bob_id), mug, 1)
+        .unwrap();
+    store
+        .orders(&bob)
+        .checkout(Checkout::from_cart(bob_id, key("b")).coupon(code("TWICE")))
+        .unwrap();
+    assert_eq!(on_hand(store, mug), 47);
+}

@@ -1,0 +1,739 @@
+//! UBL 2.1 rendering of invoices and credit notes.
+//!
+//! `corpus` writes a set of realistic documents to `target/einvoice/en16931/` and
+//! `target/einvoice/xrechnung/`, which `.ci/run` feeds to the official EN 16931 and XRechnung
+//! rules (`../shared/einvoice/validate.sh`). The other tests pin a few documents as snapshots
+//! and check the refusals.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use shopkeep::{
+    Address, BankAccount, Bic, BusinessDetails, Charge, Contact, Country, Currency, Date,
+    DocumentKind, DocumentLine, ElectronicAddress, Email, ErrorKind, Iban, InvoiceBuyer,
+    InvoiceDocument, InvoiceDocumentBuilder, Money, Phone, PostalAddress, PriceMode, PricedLine,
+    Profile, Seller, TaxRate, VatCategory, VatId, VatTreatment, to_ubl,
+};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn country(code: &str) -> Country {
+    Country::parse(code).unwrap()
+}
+
+fn seller() -> Seller {
+    Seller::new(
+        "Kaffeerösterei Beispiel & Söhne GmbH",
+        PostalAddress::new("Hauptstraße 1", "10115", "Berlin", country("DE")).unwrap(),
+        Contact::new(
+            "Erika Mustermann",
+            Phone::parse("+49 30 1234567").unwrap(),
+            Email::parse("erika@beispiel-verkauf.de").unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .vat_id(VatId::parse("DE123456789").unwrap())
+    .tax_number("30/123/45678")
+    .unwrap()
+    .registration("HRB 12345 B")
+    .unwrap()
+    .bank_account(
+        BankAccount::new(Iban::parse("DE02120300000000202051").unwrap())
+            .bic(Bic::parse("BYLADEM1001").unwrap()),
+    )
+}
+
+fn consumer() -> InvoiceBuyer {
+    InvoiceBuyer::consumer(
+        Address::new("Max <Muster>", "Marktplatz 5", "München", country("DE"))
+            .unwrap()
+            .with_postal_code("80331")
+            .unwrap(),
+    )
+}
+
+fn business(company: &str, vat_id: Option<&str>, code: &str) -> InvoiceBuyer {
+    let mut details = BusinessDetails::new(company).unwrap();
+    if let Some(id) = vat_id {
+        details = details.with_vat_id(VatId::parse(id).unwrap());
+    }
+    let (street, post_code, city) = match code {
+        "FR" => ("Rue de la Paix 10", "75002", "Paris"),
+        "CH" => ("Bahnhofstrasse 1", "8001", "Zürich"),
+        _ => ("Marktplatz 5", "80331", "München"),
+    };
+    InvoiceBuyer::business(
+        Address::new("Einkauf", street, city, country(code))
+            .unwrap()
+            .with_postal_code(post_code)
+            .unwrap(),
+        details,
+    )
+}
+
+fn xrechnung_buyer() -> InvoiceBuyer {
+    InvoiceBuyer::business(
+        Address::new(
+            "Beschaffung",
+            "Platz der Republik 1",
+            "Berlin",
+            country("DE"),
+        )
+        .unwrap()
+        .with_postal_code("11011")
+        .unwrap(),
+        BusinessDetails::new("Bundesamt für Beispiele")
+            .unwrap()
+            .with_vat_id(VatId::parse("DE987654321").unwrap())
+            .with_buyer_reference("04011000-1234512345-06")
+            .unwrap()
+            .with_electronic_address(
+                ElectronicAddress::new("0204", "04011000-1234512345-06").unwrap(),
+            ),
+    )
+}
+
+fn vat(category: VatCategory, rate: &str, reason: Option<&str>) -> VatTreatment {
+    VatTreatment::new(category, TaxRate::parse(rate).unwrap(), reason).unwrap()
+}
+
+fn s19() -> VatTreatment {
+    vat(VatCategory::Standard, "19", None)
+}
+
+fn s7() -> VatTreatment {
+    vat(VatCategory::Standard, "7", None)
+}
+
+fn money(amount: &str, currency: Currency) -> Money {
+    Money::parse(amount, currency).unwrap()
+}
+
+fn line(id: &str, name: &str, price: Money, qty: u32, vat: VatTreatment) -> DocumentLine {
+    DocumentLine::new(id, name, PricedLine::new(price, qty, vat).unwrap())
+        .unwrap()
+        .sku(&format!("SKU-{id}"))
+        .unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> Date {
+    Date::new(y, m, d).unwrap()
+}
+
+fn invoice(
+    number: &str,
+    currency: Currency,
+    mode: PriceMode,
+    buyer: InvoiceBuyer,
+) -> InvoiceDocumentBuilder {
+    InvoiceDocument::builder(
+        DocumentKind::Invoice,
+        number,
+        date(2026, 3, 14),
+        currency,
+        mode,
+        seller(),
+        buyer,
+    )
+    .supply_date(date(2026, 3, 10))
+    .payment_terms(
+        "Payable within 14 days without deduction.",
+        date(2026, 3, 28),
+    )
+}
+
+fn credit_note(number: &str, original: &str, buyer: InvoiceBuyer) -> InvoiceDocumentBuilder {
+    InvoiceDocument::builder(
+        DocumentKind::credit_note(original, date(2026, 3, 14)).unwrap(),
+        number,
+        date(2026, 3, 20),
+        Currency::EUR,
+        PriceMode::TaxExclusive,
+        seller(),
+        buyer,
+    )
+    .payment_terms(
+        "Refunded to your account within 14 days.",
+        date(2026, 3, 20),
+    )
+}
+
+/// Mixed rates, a coupon spread over both and shipping at 19 %: the B2B case.
+fn b2b_mixed() -> InvoiceDocument {
+    let eur = Currency::EUR;
+    invoice(
+        "INV-2026-000001",
+        eur,
+        PriceMode::TaxExclusive,
+        business("Café Beispiel GmbH", Some("DE811907980"), "DE"),
+    )
+    .line(line(
+        "1",
+        "Espresso beans 1 kg",
+        money("24.90", eur),
+        4,
+        s19(),
+    ))
+    .line(line(
+        "2",
+        "Cookbook \"Coffee & Cake\"",
+        money("18.00", eur),
+        2,
+        s7(),
+    ))
+    .discount(money("10.00", eur), "Coupon SPRING10")
+    .charge("Shipping", Charge::new(money("6.90", eur), s19()).unwrap())
+    .note("Thank you for your order <3")
+    .build()
+    .unwrap()
+}
+
+fn corpus_en16931() -> Vec<(&'static str, InvoiceDocument)> {
+    let eur = Currency::EUR;
+    let exempt = vat(
+        VatCategory::Exempt,
+        "0",
+        Some("Exempt under § 4 Nr. 21 UStG (educational services)"),
+    );
+    let reverse = vat(
+        VatCategory::ReverseCharge,
+        "0",
+        Some("Reverse charge: the recipient is liable for VAT (§ 13b UStG)"),
+    );
+    let intra = vat(
+        VatCategory::IntraCommunitySupply,
+        "0",
+        Some("Intra-community supply of goods (Art. 138 VAT Directive)"),
+    );
+    let export = vat(
+        VatCategory::Export,
+        "0",
+        Some("Export of goods outside the EU (Art. 146 VAT Directive)"),
+    );
+    let outside = vat(
+        VatCategory::OutsideScope,
+        "0",
+        Some("Not subject to VAT: donation"),
+    );
+    let zero = vat(VatCategory::ZeroRated, "0", None);
+    let chf = Currency::CHF;
+    let jpy = Currency::JPY;
+
+    vec![
+        ("b2b-mixed-coupon-shipping", b2b_mixed()),
+        (
+            "b2c-inclusive-rounding",
+            invoice("INV-2026-000002", eur, PriceMode::TaxInclusive, consumer())
+                .line(line("1", "Sticker", money("0.99", eur), 3, s19()))
+                .line(line("2", "Mug", money("19.99", eur), 1, s19()))
+                .line(line("3", "Tea 100 g", money("2.49", eur), 7, s7()))
+                .line(line("4", "Magazine", money("0.99", eur), 3, s7()))
+                .discount(money("5.00", eur), "Coupon WELCOME5")
+                .charge("Shipping", Charge::new(money("4.90", eur), s19()).unwrap())
+                .build()
+                .unwrap(),
+        ),
+        (
+            "b2c-inclusive-odd-cents",
+            invoice("INV-2026-000003", eur, PriceMode::TaxInclusive, consumer())
+                .line(line("1", "Pen", money("0.99", eur), 3, s19()))
+                .line(line("2", "Notebook", money("19.99", eur), 3, s19()))
+                .discount(money("0.01", eur), "Rounding goodwill")
+                .build()
+                .unwrap(),
+        ),
+        (
+            "zero-rated",
+            invoice("INV-2026-000004", eur, PriceMode::TaxExclusive, consumer())
+                .line(line("1", "Printed newspaper", money("3.20", eur), 5, zero))
+                .line(line("2", "Tote bag", money("9.99", eur), 1, s19()))
+                .build()
+                .unwrap(),
+        ),
+        (
+            "exempt",
+            invoice("INV-2026-000005", eur, PriceMode::TaxExclusive, consumer())
+                .line(line(
+                    "1",
+                    "Barista course",
+                    money("149.00", eur),
+                    1,
+                    exempt.clone(),
+                ))
+                .line(line("2", "Course coffee", money("12.50", eur), 2, s7()))
+                .build()
+                .unwrap(),
+        ),
+        (
+            "reverse-charge",
+            invoice(
+                "INV-2026-000006",
+                eur,
+                PriceMode::TaxExclusive,
+                business("Bau Beispiel GmbH", Some("DE811907980"), "DE"),
+            )
+            .line(line(
+                "1",
+                "Roaster installation",
+                money("1200.00", eur),
+                1,
+                reverse.clone(),
+            ))
+            .charge("Travel", Charge::new(money("80.00", eur), reverse).unwrap())
+            .build()
+            .unwrap(),
+        ),
+        (
+            "intra-community-supply",
+            invoice(
+                "INV-2026-000007",
+                eur,
+                PriceMode::TaxExclusive,
+                business("Café Exemple SARL", Some("FR40303265045"), "FR"),
+            )
+            .line(line(
+                "1",
+                "Espresso beans 1 kg",
+                money("21.00", eur),
+                20,
+                intra.clone(),
+            ))
+            .discount(money("21.00", eur), "Volume discount")
+            .charge("Shipping", Charge::new(money("25.00", eur), intra).unwrap())
+            .delivery_country(country("FR"))
+            .build()
+            .unwrap(),
+        ),
+        (
+            "export-chf",
+            invoice(
+                "INV-2026-000008",
+                chf,
+                PriceMode::TaxExclusive,
+                business("Kaffee Beispiel AG", None, "CH"),
+            )
+            .line(line(
+                "1",
+                "Espresso beans 1 kg",
+                money("26.50", chf),
+                6,
+                export.clone(),
+            ))
+            .charge(
+                "Shipping",
+                Charge::new(money("19.00", chf), export).unwrap(),
+            )
+            .delivery_country(country("CH"))
+            .build()
+            .unwrap(),
+        ),
+        (
+            "chf-with-eur-vat-accounting",
+            invoice("INV-2026-000009", chf, PriceMode::TaxInclusive, consumer())
+                .line(line("1", "Grinder", money("129.90", chf), 1, s19()))
+                .line(line("2", "Chocolate", money("3.95", chf), 4, s7()))
+                .vat_accounting(eur, "1.0650")
+                .build()
+                .unwrap(),
+        ),
+        (
+            "jpy",
+            invoice(
+                "INV-2026-000010",
+                jpy,
+                PriceMode::TaxExclusive,
+                business("Kissa Rei GK", Some("DE811907980"), "DE"),
+            )
+            .line(line(
+                "1",
+                "Espresso beans 1 kg",
+                money("3980", jpy),
+                3,
+                s19(),
+            ))
+            .line(line("2", "Cookbook", money("1234", jpy), 1, s7()))
+            .discount(money("500", jpy), "Coupon")
+            .charge("Shipping", Charge::new(money("990", jpy), s19()).unwrap())
+            .build()
+            .unwrap(),
+        ),
+        (
+            "jpy-inclusive",
+            invoice("INV-2026-000011", jpy, PriceMode::TaxInclusive, consumer())
+                .line(line("1", "Drip bags", money("333", jpy), 7, s19()))
+                .line(line("2", "Tea", money("999", jpy), 1, s7()))
+                .build()
+                .unwrap(),
+        ),
+        (
+            "outside-scope",
+            invoice("INV-2026-000012", eur, PriceMode::TaxExclusive, consumer())
+                .line(line(
+                    "1",
+                    "Donation to the coffee farmers' fund",
+                    money("50.00", eur),
+                    1,
+                    outside,
+                ))
+                .build()
+                .unwrap(),
+        ),
+        (
+            "credit-note-full",
+            credit_note(
+                "CN-2026-000001",
+                "INV-2026-000001",
+                business("Café Beispiel GmbH", Some("DE811907980"), "DE"),
+            )
+            .line(line(
+                "1",
+                "Espresso beans 1 kg",
+                money("24.90", eur),
+                4,
+                s19(),
+            ))
+            .line(line(
+                "2",
+                "Cookbook \"Coffee & Cake\"",
+                money("18.00", eur),
+                2,
+                s7(),
+            ))
+            .discount(money("10.00", eur), "Coupon SPRING10")
+            .charge("Shipping", Charge::new(money("6.90", eur), s19()).unwrap())
+            .build()
+            .unwrap(),
+        ),
+        ("credit-note-partial", credit_note_partial()),
+    ]
+}
+
+fn credit_note_partial() -> InvoiceDocument {
+    let eur = Currency::EUR;
+    credit_note(
+        "CN-2026-000002",
+        "INV-2026-000001",
+        business("Café Beispiel GmbH", Some("DE811907980"), "DE"),
+    )
+    .line(line(
+        "1",
+        "Espresso beans 1 kg (returned)",
+        money("24.90", eur),
+        1,
+        s19(),
+    ))
+    .note("Return of one bag, damaged in transit.")
+    .build()
+    .unwrap()
+}
+
+fn xrechnung_invoice() -> InvoiceDocument {
+    let eur = Currency::EUR;
+    invoice(
+        "INV-2026-000100",
+        eur,
+        PriceMode::TaxExclusive,
+        xrechnung_buyer(),
+    )
+    .seller_electronic_address(
+        ElectronicAddress::new("EM", "rechnung@beispiel-verkauf.de").unwrap(),
+    )
+    .line(line(
+        "1",
+        "Espresso beans 1 kg",
+        money("24.90", eur),
+        10,
+        s19(),
+    ))
+    .line(line("2", "Cookbook", money("18.00", eur), 3, s7()))
+    .discount(money("15.00", eur), "Framework agreement discount")
+    .charge("Shipping", Charge::new(money("6.90", eur), s19()).unwrap())
+    .build()
+    .unwrap()
+}
+
+fn corpus_xrechnung() -> Vec<(&'static str, InvoiceDocument)> {
+    let eur = Currency::EUR;
+    vec![
+        ("xrechnung-invoice", xrechnung_invoice()),
+        (
+            "xrechnung-credit-note",
+            credit_note("CN-2026-000100", "INV-2026-000100", xrechnung_buyer())
+                .seller_electronic_address(
+                    ElectronicAddress::new("EM", "rechnung@beispiel-verkauf.de").unwrap(),
+                )
+                .line(line("2", "Cookbook", money("18.00", eur), 1, s7()))
+                .supply_date(date(2026, 3, 10))
+                .build()
+                .unwrap(),
+        ),
+    ]
+}
+
+fn write_corpus(
+    folder: &str,
+    documents: &[(&str, InvoiceDocument)],
+    profile: Profile,
+) -> TestResult {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/einvoice")
+        .join(folder);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    for (name, document) in documents {
+        std::fs::write(dir.join(format!("{name}.xml")), to_ubl(document, profile)?)?;
+    }
+    Ok(())
+}
+
+/// The validation corpus: `.ci/run` runs the official rules on these files.
+#[test]
+fn corpus() -> TestResult {
+    let documents = corpus_en16931();
+    let categories: std::collections::BTreeSet<&str> = documents
+        .iter()
+        .flat_map(|(_, d)| {
+            d.totals()
+                .vat_groups()
+                .iter()
+                .map(|g| g.vat().category().code())
+        })
+        .collect();
+    assert_eq!(categories.len(), VatCategory::ALL.len(), "{categories:?}");
+    write_corpus("en16931", &documents, Profile::En16931)?;
+    write_corpus("xrechnung", &corpus_xrechnung(), Profile::XRechnung)?;
+    Ok(())
+}
+
+#[test]
+fn snapshot_b2b_invoice() -> TestResult {
+    insta::assert_snapshot!(to_ubl(&b2b_mixed(), Profile::En16931)?);
+    Ok(())
+}
+
+#[test]
+fn snapshot_partial_credit_note() -> TestResult {
+    insta::assert_snapshot!(to_ubl(&credit_note_partial(), Profile::En16931)?);
+    Ok(())
+}
+
+#[test]
+fn snapshot_xrechnung_invoice() -> TestResult {
+    insta::assert_snapshot!(to_ubl(&xrechnung_invoice(), Profile::XRechnung)?);
+    Ok(())
+}
+
+#[test]
+fn totals_add_up_in_the_document() -> TestResult {
+    let xml = to_ubl(&b2b_mixed(), Profile::En16931)?;
+    // 4 × 24.90 + 2 × 18.00 = 135.60; coupon 10.00; shipping 6.90; net 132.50.
+    for expected in [
+        r#"<cbc:LineExtensionAmount currencyID="EUR">135.60</cbc:LineExtensionAmount>"#,
+        r#"<cbc:AllowanceTotalAmount currencyID="EUR">10.00</cbc:AllowanceTotalAmount>"#,
+        r#"<cbc:ChargeTotalAmount currencyID="EUR">6.90</cbc:ChargeTotalAmount>"#,
+        r#"<cbc:TaxExclusiveAmount currencyID="EUR">132.50</cbc:TaxExclusiveAmount>"#,
+        "<cbc:Percent>19.00</cbc:Percent>",
+        "Kaffeerösterei Beispiel &amp; Söhne GmbH",
+        "Thank you for your order &lt;3",
+    ] {
+        assert!(xml.contains(expected), "missing {expected}");
+    }
+    Ok(())
+}
+
+fn field_of(error: shopkeep::Error) -> &'static str {
+    match error.kind() {
+        ErrorKind::Validation { field } => field,
+        other => panic!("not a validation error: {other:?}"),
+    }
+}
+
+#[test]
+fn kwd_is_refused_not_rounded() -> TestResult {
+    let kwd = Currency::KWD;
+    let doc = invoice("INV-KW-1", kwd, PriceMode::TaxExclusive, consumer())
+        .line(line("1", "Mug", money("1.250", kwd), 1, s19()))
+        .build()?;
+    let err = to_ubl(&doc, Profile::En16931).unwrap_err();
+    assert!(err.message().contains("KWD"), "{}", err.message());
+    assert_eq!(field_of(err), "currency");
+    Ok(())
+}
+
+#[test]
+fn jpy_amounts_have_no_decimals() -> TestResult {
+    let jpy = Currency::JPY;
+    let doc = invoice("INV-JP-1", jpy, PriceMode::TaxExclusive, consumer())
+        .line(line("1", "Mug", money("1500", jpy), 2, s19()))
+        .build()?;
+    let xml = to_ubl(&doc, Profile::En16931)?;
+    assert!(xml.contains(r#"<cbc:PayableAmount currencyID="JPY">3570</cbc:PayableAmount>"#));
+    Ok(())
+}
+
+#[test]
+fn the_model_refuses_incomplete_documents() {
+    let eur = Currency::EUR;
+    let intra = vat(
+        VatCategory::IntraCommunitySupply,
+        "0",
+        Some("Intra-community supply of goods (Art. 138 VAT Directive)"),
+    );
+    let reverse = vat(VatCategory::ReverseCharge, "0", Some("Reverse charge"));
+    let outside = vat(VatCategory::OutsideScope, "0", Some("Not subject to VAT"));
+    let base = |buyer| invoice("INV-X", eur, PriceMode::TaxExclusive, buyer);
+    let k_line = || line("1", "Beans", money("10.00", eur), 1, intra.clone());
+
+    let cases: Vec<(&str, InvoiceDocumentBuilder)> = vec![
+        ("lines", base(consumer())),
+        (
+            "buyer.vat_id",
+            base(consumer())
+                .line(k_line())
+                .delivery_country(country("FR")),
+        ),
+        (
+            "buyer.vat_id",
+            base(business("No VAT id SARL", None, "FR")).line(line(
+                "1",
+                "Work",
+                money("10.00", eur),
+                1,
+                reverse,
+            )),
+        ),
+        (
+            "delivery_country",
+            base(business("Exemple SARL", Some("FR40303265045"), "FR")).line(k_line()),
+        ),
+        (
+            "vat_category",
+            base(consumer())
+                .line(line("1", "Gift", money("10.00", eur), 1, outside))
+                .line(line("2", "Mug", money("10.00", eur), 1, s19())),
+        ),
+        (
+            "discount_reason",
+            base(consumer())
+                .line(line("1", "Mug", money("10.00", eur), 1, s19()))
+                .discount(money("1.00", eur), " "),
+        ),
+        (
+            "due_date",
+            base(consumer())
+                .line(line("1", "Mug", money("10.00", eur), 1, s19()))
+                .payment_terms("Now", date(2026, 1, 1)),
+        ),
+    ];
+    for (field, builder) in cases {
+        let err = builder.build().unwrap_err();
+        assert_eq!(field_of(err), field);
+    }
+
+    // A K line without a supply date.
+    let no_date = InvoiceDocument::builder(
+        DocumentKind::Invoice,
+        "INV-X",
+        date(2026, 3, 14),
+        eur,
+        PriceMode::TaxExclusive,
+        seller(),
+        business("Exemple SARL", Some("FR40303265045"), "FR"),
+    )
+    .line(k_line())
+    .delivery_country(country("FR"));
+    assert_eq!(field_of(no_date.build().unwrap_err()), "supply_date");
+
+    // A seller with neither VAT id nor tax number.
+    let bare = Seller::new(
+        "Bare GmbH",
+        PostalAddress::new("Weg 1", "10115", "Berlin", country("DE")).unwrap(),
+        Contact::new(
+            "A",
+            Phone::parse("+49 30 1234567").unwrap(),
+            Email::parse("a@example.com").unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let doc = InvoiceDocument::builder(
+        DocumentKind::Invoice,
+        "INV-X",
+        date(2026, 3, 14),
+        eur,
+        PriceMode::TaxExclusive,
+        bare,
+        consumer(),
+    )
+    .line(line("1", "Mug", money("10.00", eur), 1, s19()));
+    assert_eq!(field_of(doc.build().unwrap_err()), "seller.vat_id");
+}
+
+#[test]
+fn xrechnung_needs_its_fields() -> TestResult {
+    let eur = Currency::EUR;
+    // A consumer has no buyer reference.
+    let doc = invoice("INV-X", eur, PriceMode::TaxExclusive, consumer())
+        .line(line("1", "Mug", money("10.00", eur), 1, s19()))
+        .build()?;
+    assert_eq!(
+        field_of(to_ubl(&doc, Profile::XRechnung).unwrap_err()),
+        "buyer.buyer_reference"
+    );
+    // Without the seller's electronic address.
+    let doc = invoice("INV-X", eur, PriceMode::TaxExclusive, xrechnung_buyer())
+        .line(line("1", "Mug", money("10.00", eur), 1, s19()))
+        .build()?;
+    assert_eq!(
+        field_of(to_ubl(&doc, Profile::XRechnung).unwrap_err()),
+        "seller_electronic_address"
+    );
+    assert!(to_ubl(&doc, Profile::En16931).is_ok());
+    Ok(())
+}
+
+#[test]
+fn vat_total_in_the_accounting_currency() -> TestResult {
+    let chf = Currency::CHF;
+    let doc = invoice("INV-CH-1", chf, PriceMode::TaxInclusive, consumer())
+        .line(line("1", "Grinder", money("129.90", chf), 1, s19()))
+        .line(line("2", "Chocolate", money("3.95", chf), 4, s7()))
+        .vat_accounting(Currency::EUR, "1.0650")
+        .build()?;
+    // VAT 20.74 + 1.03 = 21.77 CHF; × 1.065 = 23.18505 EUR, rounded half away from zero.
+    assert_eq!(doc.totals().vat_total(), money("21.77", chf));
+    let accounting = doc.vat_accounting().map(|a| a.vat_total());
+    assert_eq!(accounting, Some(money("23.19", Currency::EUR)));
+    let xml = to_ubl(&doc, Profile::En16931)?;
+    assert!(xml.contains("<cbc:TaxCurrencyCode>EUR</cbc:TaxCurrencyCode>"));
+    assert!(xml.contains(r#"<cbc:TaxAmount currencyID="EUR">23.19</cbc:TaxAmount>"#));
+    for rate in ["", "abc", "0", "-1.2", "1.0000000001"] {
+        let err = invoice("INV-CH-1", chf, PriceMode::TaxInclusive, consumer())
+            .line(line("1", "Grinder", money("129.90", chf), 1, s19()))
+            .vat_accounting(Currency::EUR, rate)
+            .build()
+            .unwrap_err();
+        assert_eq!(field_of(err), "vat_accounting", "rate {rate:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn inexact_unit_prices_use_a_base_quantity() -> TestResult {
+    let eur = Currency::EUR;
+    let doc = invoice("INV-X", eur, PriceMode::TaxInclusive, consumer())
+        .line(line("1", "Sticker", money("0.99", eur), 3, s19()))
+        .build()?;
+    // 2.97 gross at 19 % is 2.50 net: not a multiple of 3 cents.
+    assert_eq!(
+        doc.totals().lines().first().map(|l| l.net()),
+        Some(money("2.50", eur))
+    );
+    let xml = to_ubl(&doc, Profile::En16931)?;
+    assert!(xml.contains(r#"<cbc:PriceAmount currencyID="EUR">2.50</cbc:PriceAmount>"#));
+    assert!(xml.contains(r#"<cbc:BaseQuantity unitCode="C62">3</cbc:BaseQuantity>"#));
+    Ok(())
+}
