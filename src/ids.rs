@@ -5,10 +5,27 @@ use crate::crypto::secret::random_array;
 use crate::error::Result;
 
 /// A fresh version-7 UUID for `now`: time-ordered, so new rows land at the end of the B-tree.
+///
+/// Ids made by this process are strictly increasing even within one millisecond (or when a
+/// test clock stands still): an id that would not sort after the previous one becomes the
+/// previous one plus one, so "oldest first" by id is creation order.
 pub(crate) fn new_v7(now: Timestamp) -> Result<uuid::Uuid> {
+    static LAST: std::sync::Mutex<u128> = std::sync::Mutex::new(0);
     let millis = u64::try_from(now.unix_millis()).unwrap_or(0);
     let random: [u8; 10] = random_array()?;
-    Ok(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
+    let fresh = uuid::Builder::from_unix_timestamp_millis(millis, &random)
+        .into_uuid()
+        .as_u128();
+    let mut last = LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let id = if fresh > *last {
+        fresh
+    } else {
+        last.wrapping_add(1)
+    };
+    *last = id;
+    Ok(uuid::Uuid::from_u128(id))
 }
 
 /// Defines a public id newtype over a UUID, stored as a 16-byte blob, shown hyphenated.
