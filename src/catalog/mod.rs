@@ -39,9 +39,7 @@ pub use stock::{StockChange, StockMovement, StockReason};
 pub use stock_repo::StockRepo;
 pub use tax::{AppliedTax, CountryTaxes, TaxCategory, TaxTable};
 
-#[allow(unused_imports)] // checkout arrives with the orders issue
 pub(crate) use sellable::{Sellable, sellable, take_stock};
-#[allow(unused_imports)]
 pub(crate) use settings_repo::current as current_settings;
 
 #[cfg(test)]

@@ -30,7 +30,6 @@ impl Subject {
 
     /// The shop's own legal archive (buyer snapshots on orders and invoices), which outlives
     /// any customer's erasure.
-    #[allow(dead_code)] // orders and invoices arrive with their issues
     pub(crate) fn legal_archive() -> Subject {
         Subject("archive".to_owned())
     }

@@ -43,12 +43,7 @@ impl CustomerRepo<'_> {
     /// `NotFound` for an unknown, erased or hidden customer.
     pub fn addresses(&self, id: CustomerId) -> Result<Vec<CustomerAddress>> {
         self.store.read(|tx| {
-            tx.authorize(
-                self.principal,
-                Action::ReadCustomer,
-                &Resource::Customer(id),
-            )?;
-            storage::ensure_active(tx, id)?;
+            storage::authorize_active(tx, self.principal, Action::ReadCustomer, id)?;
             list_in(tx, self.store, id)
         })
     }
@@ -64,8 +59,7 @@ impl CustomerRepo<'_> {
     pub fn add_address(&self, id: CustomerId, address: Address) -> Result<CustomerAddress> {
         let store = self.store;
         store.write(|tx| {
-            tx.authorize(self.principal, Action::UpdateCustomer, &Resource::Customer(id))?;
-            storage::ensure_active(tx, id)?;
+            storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
             let (count, has_billing, has_shipping): (i64, bool, bool) = tx
                 .prepare_cached(
                     "SELECT count(*), coalesce(max(default_billing), 0), coalesce(max(default_shipping), 0)
@@ -104,12 +98,7 @@ impl CustomerRepo<'_> {
     ) -> Result<CustomerAddress> {
         let store = self.store;
         store.write(|tx| {
-            tx.authorize(
-                self.principal,
-                Action::UpdateCustomer,
-                &Resource::Customer(id),
-            )?;
-            storage::ensure_active(tx, id)?;
+            storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
             let key = storage::key(tx, store, id)?;
             let sealed =
                 storage::seal_json(&key, ADDRESSES, "data", address_id.as_bytes(), &address)?;
@@ -147,12 +136,7 @@ impl CustomerRepo<'_> {
     /// As [`update_address`](Self::update_address).
     pub fn remove_address(&self, id: CustomerId, address_id: AddressId) -> Result<()> {
         self.store.write(|tx| {
-            tx.authorize(
-                self.principal,
-                Action::UpdateCustomer,
-                &Resource::Customer(id),
-            )?;
-            storage::ensure_active(tx, id)?;
+            storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
             let removed = tx
                 .prepare_cached(
                     "DELETE FROM shopkeep_customer_addresses WHERE id = ?1 AND customer_id = ?2",
@@ -193,12 +177,7 @@ impl CustomerRepo<'_> {
             ),
         };
         self.store.write(|tx| {
-            tx.authorize(
-                self.principal,
-                Action::UpdateCustomer,
-                &Resource::Customer(id),
-            )?;
-            storage::ensure_active(tx, id)?;
+            storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
             tx.prepare_cached(clear)?.execute([id])?;
             if tx.prepare_cached(set)?.execute(params![id, address_id])? != 1 {
                 return Err(no_such_address());

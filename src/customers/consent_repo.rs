@@ -164,8 +164,7 @@ impl ConsentRepo<'_> {
     pub fn grant(&self, id: CustomerId, request: ConsentRequest) -> Result<Option<ConsentToken>> {
         let store = self.store;
         store.write(|tx| {
-            tx.authorize(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
-            storage::ensure_active(tx, id)?;
+            storage::authorize_active(tx, self.principal, Action::ManageConsent, id)?;
             let by = self.principal.audit_name();
             let channel = request.channel;
             let granted = current_state(tx, id, channel)?.is_granted();
@@ -213,12 +212,7 @@ impl ConsentRepo<'_> {
     pub fn withdraw(&self, id: CustomerId, channel: Channel, source: &str) -> Result<()> {
         let source = consent::source_text(source)?;
         self.store.write(|tx| {
-            tx.authorize(
-                self.principal,
-                Action::ManageConsent,
-                &Resource::Customer(id),
-            )?;
-            storage::ensure_active(tx, id)?;
+            storage::authorize_active(tx, self.principal, Action::ManageConsent, id)?;
             withdraw_in(tx, id, channel, &source, &self.principal.audit_name())?;
             tx.audit(
                 self.principal,
@@ -250,12 +244,7 @@ impl ConsentRepo<'_> {
     /// `NotFound` for an unknown, erased or hidden customer.
     pub fn history(&self, id: CustomerId) -> Result<Vec<ConsentRecord>> {
         self.store.read(|tx| {
-            tx.authorize(
-                self.principal,
-                Action::ReadCustomer,
-                &Resource::Customer(id),
-            )?;
-            storage::ensure_active(tx, id)?;
+            storage::authorize_active(tx, self.principal, Action::ReadCustomer, id)?;
             history_in(tx, id)
         })
     }
@@ -271,8 +260,7 @@ impl ConsentRepo<'_> {
     pub fn unsubscribe_token(&self, id: CustomerId, channel: Channel) -> Result<UnsubscribeToken> {
         let store = self.store;
         store.write(|tx| {
-            tx.authorize(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
-            storage::ensure_active(tx, id)?;
+            storage::authorize_active(tx, self.principal, Action::ManageConsent, id)?;
             let key = storage::key(tx, store, id)?;
             let row = format!("{id}/{channel}");
             let sealed: Option<Vec<u8>> = tx

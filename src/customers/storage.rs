@@ -191,6 +191,18 @@ pub(super) fn load(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Custome
 /// # Errors
 ///
 /// `NotFound` for an unknown or erased customer.
+/// Asks the policy for `action` on customer `id`, then checks the customer exists and is not
+/// erased: the first two steps of every call on one customer.
+pub(super) fn authorize_active(
+    tx: &Tx<'_>,
+    principal: &crate::access::Principal,
+    action: crate::access::Action,
+    id: CustomerId,
+) -> Result<()> {
+    tx.authorize(principal, action, &Resource::Customer(id))?;
+    ensure_active(tx, id)
+}
+
 pub(super) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
     let active: bool = tx
         .prepare_cached(

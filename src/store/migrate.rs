@@ -202,12 +202,9 @@ fn check_names(conn: &Connection, migrations: &[Migration], version: u32) -> Res
 mod tests {
     use super::*;
 
+    /// The real first migration, then two made-up ones.
     const STEPS: &[Migration] = &[
-        Migration {
-            version: 1,
-            name: "store_meta",
-            sql: include_str!("schema/0001_store_meta.sql"),
-        },
+        MIGRATIONS[0],
         Migration {
             version: 2,
             name: "widgets",
