@@ -166,8 +166,8 @@ pub use email::Email;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventId, Events};
 pub use invoices::{
-    Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder,
-    Profile, VatAccounting, to_ubl,
+    Date, DocumentKind, DocumentLine, Invoice, InvoiceBuyer, InvoiceDocument,
+    InvoiceDocumentBuilder, InvoiceId, InvoiceRepo, Profile, VatAccounting, to_ubl,
 };
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::{

@@ -68,6 +68,12 @@ pub enum Action {
     ReadOrder,
     /// Create and list coupon codes.
     ManageCoupons,
+    /// Issue an order's invoice (credit notes are issued by refunds and cancellations).
+    IssueInvoice,
+    /// Read invoices and credit notes (customers their own).
+    ReadInvoice,
+    /// Delete invoices whose legal retention period has passed.
+    PurgeInvoices,
 }
 
 impl Action {
@@ -102,6 +108,9 @@ impl Action {
         Action::PlaceOrder,
         Action::ReadOrder,
         Action::ManageCoupons,
+        Action::IssueInvoice,
+        Action::ReadInvoice,
+        Action::PurgeInvoices,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -136,6 +145,9 @@ impl Action {
             Action::PlaceOrder => "place_order",
             Action::ReadOrder => "read_order",
             Action::ManageCoupons => "manage_coupons",
+            Action::IssueInvoice => "issue_invoice",
+            Action::ReadInvoice => "read_invoice",
+            Action::PurgeInvoices => "purge_invoices",
         }
     }
 }

@@ -349,5 +349,21 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Owner), Any),
             (R(Role::Manager), Any),
         ],
+        Action::IssueInvoice => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Manager), Any),
+            (R(Role::Accountant), Any),
+        ],
+        Action::ReadInvoice => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Manager), Any),
+            (R(Role::Support), Any),
+            (R(Role::Accountant), Any),
+            (Who::Customer, Own),
+        ],
+        // Deleting legal records is the owner's decision alone, never an automated job's.
+        Action::PurgeInvoices => &[(R(Role::Owner), Any)],
     }
 }

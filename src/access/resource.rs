@@ -46,6 +46,16 @@ pub enum Resource {
     Orders,
     /// The coupon codes.
     Coupons,
+    /// One invoice or credit note; owned by the customer it was issued to (`None` for one
+    /// that does not exist).
+    Invoice {
+        /// The invoice.
+        id: crate::invoices::InvoiceId,
+        /// The customer it was issued to.
+        customer: Option<CustomerId>,
+    },
+    /// All invoices (to list them, or to purge those past their retention).
+    Invoices,
 }
 
 impl Resource {
@@ -56,6 +66,12 @@ impl Resource {
             (Resource::Customer(id), Kind::Customer(actor)) => id == actor,
             (
                 Resource::Order {
+                    customer: Some(id), ..
+                },
+                Kind::Customer(actor),
+            ) => id == actor,
+            (
+                Resource::Invoice {
                     customer: Some(id), ..
                 },
                 Kind::Customer(actor),
@@ -75,6 +91,7 @@ impl Resource {
             Resource::Product(_) => Some(Action::ReadProduct),
             Resource::Stock(_) => Some(Action::ReadStockLedger),
             Resource::Order { .. } => Some(Action::ReadOrder),
+            Resource::Invoice { .. } => Some(Action::ReadInvoice),
             Resource::StaffDirectory
             | Resource::ApiKeys
             | Resource::AuditLog
@@ -83,7 +100,8 @@ impl Resource {
             | Resource::Catalog
             | Resource::Settings
             | Resource::Orders
-            | Resource::Coupons => None,
+            | Resource::Coupons
+            | Resource::Invoices => None,
         }
     }
 }
@@ -107,6 +125,8 @@ impl fmt::Display for Resource {
             Resource::Order { id, .. } => write!(f, "order:{id}"),
             Resource::Orders => f.write_str("orders"),
             Resource::Coupons => f.write_str("coupons"),
+            Resource::Invoice { id, .. } => write!(f, "invoice:{id}"),
+            Resource::Invoices => f.write_str("invoices"),
         }
     }
 }

@@ -41,6 +41,7 @@ pub use tax::{AppliedTax, CountryTaxes, TaxCategory, TaxTable};
 
 pub(crate) use sellable::{Sellable, sellable, take_stock};
 pub(crate) use settings_repo::current as current_settings;
+pub(crate) use settings_repo::{seller_from_json, seller_to_json};
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::customers::{Country, Phone, VatId};
+use crate::customers::{Country, ElectronicAddress, Phone, VatId};
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::text;
@@ -300,6 +300,7 @@ pub struct Seller {
     tax_number: Option<String>,
     registration: Option<String>,
     bank_account: Option<BankAccount>,
+    electronic_address: Option<ElectronicAddress>,
 }
 
 impl Seller {
@@ -318,6 +319,7 @@ impl Seller {
             tax_number: None,
             registration: None,
             bank_account: None,
+            electronic_address: None,
         })
     }
 
@@ -390,6 +392,19 @@ impl Seller {
     /// The bank account, if any.
     pub fn bank(&self) -> Option<&BankAccount> {
         self.bank_account.as_ref()
+    }
+
+    /// Sets the seller's electronic address (EN 16931 BT-34), e.g. scheme `EM` with an email
+    /// address, which XRechnung requires.
+    #[must_use]
+    pub fn electronic_address(mut self, address: ElectronicAddress) -> Seller {
+        self.electronic_address = Some(address);
+        self
+    }
+
+    /// The seller's electronic address (BT-34), if set.
+    pub fn endpoint(&self) -> Option<&ElectronicAddress> {
+        self.electronic_address.as_ref()
     }
 }
 

@@ -242,6 +242,21 @@ impl InvoiceSeries {
     }
 }
 
+impl InvoiceSeries {
+    /// The default credit note series, `CN-{year}-{seq:06}`.
+    fn default_credit_notes() -> InvoiceSeries {
+        InvoiceSeries {
+            pattern: "CN-{year}-{seq:06}".to_owned(),
+            parts: vec![
+                Part::Literal("CN-".to_owned()),
+                Part::Year,
+                Part::Literal("-".to_owned()),
+                Part::Seq { pad: 6 },
+            ],
+        }
+    }
+}
+
 impl Default for InvoiceSeries {
     fn default() -> InvoiceSeries {
         InvoiceSeries {
@@ -294,6 +309,9 @@ pub struct ShopSettings {
     pub(crate) tax_table: TaxTable,
     pub(crate) invoice_series: InvoiceSeries,
     pub(crate) invoice_issue: InvoiceIssue,
+    pub(crate) credit_note_series: InvoiceSeries,
+    pub(crate) payment_terms_days: u16,
+    pub(crate) invoice_retention_years: u16,
     pub(crate) time_zone: TimeZone,
     pub(crate) version: u64,
     pub(crate) updated_at: Option<Timestamp>,
@@ -317,6 +335,9 @@ impl ShopSettings {
                 tax_table: TaxTable::new(),
                 invoice_series: InvoiceSeries::default(),
                 invoice_issue: InvoiceIssue::OnPayment,
+                credit_note_series: InvoiceSeries::default_credit_notes(),
+                payment_terms_days: 14,
+                invoice_retention_years: 10,
                 time_zone: TimeZone(chrono_tz::UTC),
                 version: 0,
                 updated_at: None,
@@ -369,6 +390,25 @@ impl ShopSettings {
     /// When invoices are issued.
     pub fn invoice_issue(&self) -> InvoiceIssue {
         self.invoice_issue
+    }
+
+    /// The series credit notes are numbered in (default `CN-{year}-{seq:06}`), separate from
+    /// the invoices'.
+    pub fn credit_note_series(&self) -> &InvoiceSeries {
+        &self.credit_note_series
+    }
+
+    /// Days from an invoice's issue date to its due date (default 14; 0 means due on issue).
+    pub fn payment_terms_days(&self) -> u16 {
+        self.payment_terms_days
+    }
+
+    /// Years an issued invoice is kept before [`InvoiceRepo::purge_expired`] may delete it
+    /// (default 10, the longest EU period; 1 to 30). Counted from the end of the issue year.
+    ///
+    /// [`InvoiceRepo::purge_expired`]: crate::InvoiceRepo::purge_expired
+    pub fn invoice_retention_years(&self) -> u16 {
+        self.invoice_retention_years
     }
 
     /// The shop's time zone.
@@ -446,6 +486,24 @@ impl ShopSettingsBuilder {
         self
     }
 
+    /// Sets the series credit notes are numbered in.
+    pub fn credit_note_series(mut self, series: InvoiceSeries) -> Self {
+        self.settings.credit_note_series = series;
+        self
+    }
+
+    /// Sets the days from an invoice's issue date to its due date (0 to 365).
+    pub fn payment_terms_days(mut self, days: u16) -> Self {
+        self.settings.payment_terms_days = days;
+        self
+    }
+
+    /// Sets how many years issued invoices are kept (1 to 30).
+    pub fn invoice_retention_years(mut self, years: u16) -> Self {
+        self.settings.invoice_retention_years = years;
+        self
+    }
+
     /// Sets the shop's time zone.
     pub fn time_zone(mut self, zone: TimeZone) -> Self {
         self.settings.time_zone = zone;
@@ -457,7 +515,9 @@ impl ShopSettingsBuilder {
     /// # Errors
     ///
     /// A `Validation` error: field `vat_id` if the seller has neither a VAT id nor a tax
-    /// number; field `tax_table` if the table has no rates for the seller's country.
+    /// number; field `tax_table` if the table has no rates for the seller's country; field
+    /// `credit_note_series` if it is the invoice series (each needs its own gapless count);
+    /// field `payment_terms_days` above 365; field `invoice_retention_years` outside 1 to 30.
     pub fn build(self) -> Result<ShopSettings> {
         let s = self.settings;
         if s.seller.vat_id_number().is_none() && s.seller.tax_number_text().is_none() {
@@ -471,6 +531,24 @@ impl ShopSettingsBuilder {
             return Err(Error::validation(
                 "tax_table",
                 format!("the tax table needs the rates of the seller's country, {home}"),
+            ));
+        }
+        if s.credit_note_series.pattern() == s.invoice_series.pattern() {
+            return Err(Error::validation(
+                "credit_note_series",
+                "credit notes need a series of their own",
+            ));
+        }
+        if s.payment_terms_days > 365 {
+            return Err(Error::validation(
+                "payment_terms_days",
+                "payment terms are at most 365 days",
+            ));
+        }
+        if !(1..=30).contains(&s.invoice_retention_years) {
+            return Err(Error::validation(
+                "invoice_retention_years",
+                "invoices are kept for 1 to 30 years",
             ));
         }
         Ok(s)
@@ -530,6 +608,10 @@ mod tests {
             );
         }
         assert!(InvoiceSeries::default().render(2026, 0).is_err());
+        assert_eq!(
+            InvoiceSeries::default_credit_notes(),
+            InvoiceSeries::parse("CN-{year}-{seq:06}").unwrap()
+        );
     }
 
     #[test]

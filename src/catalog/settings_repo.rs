@@ -11,7 +11,7 @@ use super::settings::{InvoiceIssue, InvoiceSeries, ShopSettings, TimeZone};
 use super::sql::{int, uint};
 use super::tax::{CountryTaxes, TaxTable};
 use crate::access::{Action, Principal, Resource};
-use crate::customers::{Country, Phone, VatId};
+use crate::customers::{Country, ElectronicAddress, Phone, VatId};
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, TaxRate};
@@ -194,7 +194,26 @@ struct Document {
     tax_table: BTreeMap<String, CountryDocument>,
     invoice_series: String,
     invoice_issue: String,
+    // Added after the first release: documents written before read as the defaults.
+    #[serde(default = "default_credit_note_series")]
+    credit_note_series: String,
+    #[serde(default = "default_payment_terms_days")]
+    payment_terms_days: u16,
+    #[serde(default = "default_retention_years")]
+    invoice_retention_years: u16,
     time_zone: String,
+}
+
+fn default_credit_note_series() -> String {
+    "CN-{year}-{seq:06}".to_owned()
+}
+
+fn default_payment_terms_days() -> u16 {
+    14
+}
+
+fn default_retention_years() -> u16 {
+    10
 }
 
 #[derive(Serialize, Deserialize)]
@@ -207,6 +226,15 @@ struct SellerDocument {
     tax_number: Option<String>,
     registration: Option<String>,
     bank_account: Option<BankDocument>,
+    #[serde(default)]
+    electronic_address: Option<EndpointDocument>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndpointDocument {
+    scheme: String,
+    value: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -244,32 +272,8 @@ struct CountryDocument {
 
 impl From<&ShopSettings> for Document {
     fn from(s: &ShopSettings) -> Document {
-        let seller = s.seller();
-        let address = seller.address();
-        let contact = seller.contact();
         Document {
-            seller: SellerDocument {
-                legal_name: seller.legal_name().to_owned(),
-                address: AddressDocument {
-                    line1: address.line1().to_owned(),
-                    line2: address.second_line().map(str::to_owned),
-                    post_code: address.post_code().to_owned(),
-                    city: address.city().to_owned(),
-                    country: address.country().as_str().to_owned(),
-                },
-                contact: ContactDocument {
-                    name: contact.name().to_owned(),
-                    phone: contact.phone().as_str().to_owned(),
-                    email: contact.email().as_str().to_owned(),
-                },
-                vat_id: seller.vat_id_number().map(|v| v.as_str().to_owned()),
-                tax_number: seller.tax_number_text().map(str::to_owned),
-                registration: seller.registration_text().map(str::to_owned),
-                bank_account: seller.bank().map(|b| BankDocument {
-                    iban: b.iban().as_str().to_owned(),
-                    bic: b.bic_code().map(|c| c.as_str().to_owned()),
-                }),
-            },
+            seller: SellerDocument::from(s.seller()),
             price_mode: price_mode_name(s.price_mode()).to_owned(),
             base_currency: s.base_currency(),
             accepted_currencies: s.accepted_currencies().collect(),
@@ -289,6 +293,9 @@ impl From<&ShopSettings> for Document {
                 .collect(),
             invoice_series: s.invoice_series().pattern().to_owned(),
             invoice_issue: s.invoice_issue().as_str().to_owned(),
+            credit_note_series: s.credit_note_series().pattern().to_owned(),
+            payment_terms_days: s.payment_terms_days(),
+            invoice_retention_years: s.invoice_retention_years(),
             time_zone: s.time_zone().name().to_owned(),
         }
     }
@@ -296,7 +303,70 @@ impl From<&ShopSettings> for Document {
 
 impl Document {
     fn into_settings(self) -> Result<ShopSettings> {
-        let d = self.seller;
+        let seller = self.seller.into_seller()?;
+        let mut table = TaxTable::new();
+        for (code, c) in self.tax_table {
+            let mut taxes = CountryTaxes::new(c.standard);
+            if let Some(reduced) = c.reduced {
+                taxes = taxes.reduced(reduced);
+            }
+            if let Some(reason) = &c.exemption_reason {
+                taxes = taxes.exemption_reason(reason)?;
+            }
+            table = table.country(Country::parse(&code)?, taxes);
+        }
+        let mut builder =
+            ShopSettings::builder(seller, price_mode(&self.price_mode)?, self.base_currency)
+                .tax_table(table)
+                .invoice_series(InvoiceSeries::parse(&self.invoice_series)?)
+                .invoice_issue(InvoiceIssue::parse(&self.invoice_issue)?)
+                .credit_note_series(InvoiceSeries::parse(&self.credit_note_series)?)
+                .payment_terms_days(self.payment_terms_days)
+                .invoice_retention_years(self.invoice_retention_years)
+                .time_zone(TimeZone::parse(&self.time_zone)?);
+        for currency in self.accepted_currencies {
+            builder = builder.accept_currency(currency);
+        }
+        builder.build()
+    }
+}
+
+impl From<&Seller> for SellerDocument {
+    fn from(seller: &Seller) -> SellerDocument {
+        let address = seller.address();
+        let contact = seller.contact();
+        SellerDocument {
+            legal_name: seller.legal_name().to_owned(),
+            address: AddressDocument {
+                line1: address.line1().to_owned(),
+                line2: address.second_line().map(str::to_owned),
+                post_code: address.post_code().to_owned(),
+                city: address.city().to_owned(),
+                country: address.country().as_str().to_owned(),
+            },
+            contact: ContactDocument {
+                name: contact.name().to_owned(),
+                phone: contact.phone().as_str().to_owned(),
+                email: contact.email().as_str().to_owned(),
+            },
+            vat_id: seller.vat_id_number().map(|v| v.as_str().to_owned()),
+            tax_number: seller.tax_number_text().map(str::to_owned),
+            registration: seller.registration_text().map(str::to_owned),
+            bank_account: seller.bank().map(|b| BankDocument {
+                iban: b.iban().as_str().to_owned(),
+                bic: b.bic_code().map(|c| c.as_str().to_owned()),
+            }),
+            electronic_address: seller.endpoint().map(|e| EndpointDocument {
+                scheme: e.scheme().to_owned(),
+                value: e.value().to_owned(),
+            }),
+        }
+    }
+}
+
+impl SellerDocument {
+    fn into_seller(self) -> Result<Seller> {
+        let d = self;
         let a = d.address;
         let mut address =
             PostalAddress::new(&a.line1, &a.post_code, &a.city, Country::parse(&a.country)?)?;
@@ -325,28 +395,25 @@ impl Document {
             }
             seller = seller.bank_account(account);
         }
-        let mut table = TaxTable::new();
-        for (code, c) in self.tax_table {
-            let mut taxes = CountryTaxes::new(c.standard);
-            if let Some(reduced) = c.reduced {
-                taxes = taxes.reduced(reduced);
-            }
-            if let Some(reason) = &c.exemption_reason {
-                taxes = taxes.exemption_reason(reason)?;
-            }
-            table = table.country(Country::parse(&code)?, taxes);
+        if let Some(e) = &d.electronic_address {
+            seller = seller.electronic_address(ElectronicAddress::new(&e.scheme, &e.value)?);
         }
-        let mut builder =
-            ShopSettings::builder(seller, price_mode(&self.price_mode)?, self.base_currency)
-                .tax_table(table)
-                .invoice_series(InvoiceSeries::parse(&self.invoice_series)?)
-                .invoice_issue(InvoiceIssue::parse(&self.invoice_issue)?)
-                .time_zone(TimeZone::parse(&self.time_zone)?);
-        for currency in self.accepted_currencies {
-            builder = builder.accept_currency(currency);
-        }
-        builder.build()
+        Ok(seller)
     }
+}
+
+/// The seller as a JSON document (an issued invoice keeps the seller it stated).
+pub(crate) fn seller_to_json(seller: &Seller) -> Result<String> {
+    serde_json::to_string(&SellerDocument::from(seller))
+        .map_err(|e| Error::new(ErrorKind::Storage, "the seller cannot be stored").with_source(e))
+}
+
+/// Reads a seller written by [`seller_to_json`], through the validating constructors.
+pub(crate) fn seller_from_json(json: &str) -> Result<Seller> {
+    let document: SellerDocument = serde_json::from_str(json).map_err(|e| {
+        Error::new(ErrorKind::Storage, "a stored seller is malformed").with_source(e)
+    })?;
+    document.into_seller()
 }
 
 /// The stored name of a price mode.

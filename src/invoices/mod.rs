@@ -4,8 +4,15 @@
 //! built; [`to_ubl`] renders it as a UBL 2.1 `Invoice` or `CreditNote` for the EN 16931 or
 //! XRechnung profile. Issuing (numbers, storage) is the repository's job, not this module's.
 
+mod invoice;
+mod invoice_repo;
 mod model;
 mod render;
+mod repo;
+mod spec;
+
+pub use invoice::{Invoice, InvoiceId};
+pub use repo::InvoiceRepo;
 
 pub use model::{
     Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder,

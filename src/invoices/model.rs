@@ -47,6 +47,15 @@ impl Date {
     pub fn year(self) -> i32 {
         self.0.year()
     }
+
+    pub(crate) fn naive(self) -> NaiveDate {
+        self.0
+    }
+
+    /// A calendar date from chrono's, if its year has four digits.
+    pub(crate) fn from_naive(date: NaiveDate) -> Result<Date> {
+        Date::new(date.year(), date.month(), date.day())
+    }
 }
 
 impl fmt::Display for Date {

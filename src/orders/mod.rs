@@ -38,3 +38,7 @@ pub use order::{
 };
 pub use totals::{Charge, LineTotal, PriceMode, PricedLine, Totals, VatGroup};
 pub use vat::{VatCategory, VatTreatment};
+
+pub(crate) use order_repo::{
+    load as load_order, open_snapshot_at, owner as order_owner, seal_snapshot_at,
+};

@@ -47,34 +47,47 @@ pub(crate) fn seal_snapshot(
     id: OrderId,
     snapshot: &BuyerSnapshot,
 ) -> Result<Vec<u8>> {
+    seal_snapshot_at(tx, store, snapshot_place(ORDERS, id.as_bytes()), snapshot)
+}
+
+fn snapshot_place<'a>(table: &'a str, row: &'a [u8]) -> Place<'a> {
+    Place {
+        table,
+        column: "buyer",
+        row,
+    }
+}
+
+/// Encrypts a buyer snapshot under the legal-archive key, bound to `place` (orders and
+/// issued invoices each keep their own copy).
+pub(crate) fn seal_snapshot_at(
+    tx: &Tx<'_>,
+    store: &Store,
+    place: Place<'_>,
+    snapshot: &BuyerSnapshot,
+) -> Result<Vec<u8>> {
     let key = store.data_key_or_create(tx, &Subject::legal_archive())?;
     let json = zeroize::Zeroizing::new(
         serde_json::to_vec(&StoredSnapshot::from_snapshot(snapshot)).map_err(storage)?,
     );
-    field::encrypt(
-        &key,
-        Place {
-            table: ORDERS,
-            column: "buyer",
-            row: id.as_bytes(),
-        },
-        &json,
-    )
+    field::encrypt(&key, place, &json)
 }
 
 fn open_snapshot(tx: &Tx<'_>, store: &Store, id: OrderId, sealed: &[u8]) -> Result<BuyerSnapshot> {
+    open_snapshot_at(tx, store, snapshot_place(ORDERS, id.as_bytes()), sealed)
+}
+
+/// Decrypts a buyer snapshot sealed by [`seal_snapshot_at`] at `place`.
+pub(crate) fn open_snapshot_at(
+    tx: &Tx<'_>,
+    store: &Store,
+    place: Place<'_>,
+    sealed: &[u8],
+) -> Result<BuyerSnapshot> {
     let key = store
         .data_key(tx, &Subject::legal_archive())?
         .ok_or_else(|| Error::new(ErrorKind::Crypto, "the legal-archive key is missing"))?;
-    let plain = field::decrypt(
-        &key,
-        Place {
-            table: ORDERS,
-            column: "buyer",
-            row: id.as_bytes(),
-        },
-        sealed,
-    )?;
+    let plain = field::decrypt(&key, place, sealed)?;
     let stored: StoredSnapshot = serde_json::from_slice(&plain).map_err(|e| {
         Error::new(
             ErrorKind::Crypto,

@@ -55,6 +55,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "orders",
         sql: include_str!("schema/0007_orders.sql"),
     },
+    // Numbered 10 once the lifecycle (8) and order charges (9) land beside it.
+    Migration {
+        version: 8,
+        name: "invoices",
+        sql: include_str!("schema/0010_invoices.sql"),
+    },
 ];
 
 /// The table that records applied migrations.

@@ -579,6 +579,7 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::Settings => "shop settings",
         Resource::Order { .. } | Resource::Orders => "order",
         Resource::Coupons => "coupon",
+        Resource::Invoice { .. } | Resource::Invoices => "invoice",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }

@@ -70,6 +70,9 @@ fn cells(action: Action) -> [Cell; 8] {
         Action::PlaceOrder => [Any, No, No, No, No, No, Own, No],
         Action::ReadOrder => [Any, Any, Any, Any, Any, No, Own, No],
         Action::ManageCoupons => [Any, Any, Any, No, No, No, No, No],
+        Action::IssueInvoice => [Any, Any, Any, No, Any, No, No, No],
+        Action::ReadInvoice => [Any, Any, Any, Any, Any, No, Own, No],
+        Action::PurgeInvoices => [No, Any, No, No, No, No, No, No],
     }
 }
 
@@ -160,6 +163,8 @@ fn read_action(action: Action) -> Action {
         | Action::ArchiveProduct => Action::ReadProduct,
         Action::AdjustStock | Action::ReadStockLedger => Action::ReadStockLedger,
         Action::ReadSettings | Action::UpdateSettings => Action::ReadSettings,
+        Action::IssueInvoice => Action::ReadOrder,
+        Action::ReadInvoice => Action::ReadInvoice,
         a if is_customer_action(a) => Action::ReadCustomer,
         _ => Action::ReadStaff,
     }
@@ -206,7 +211,11 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::ConsumeEvents
         | Action::RegisterCustomer
         | Action::SearchCustomers
-        | Action::ManageCoupons => vec![Target::Collection],
+        | Action::ManageCoupons
+        | Action::PurgeInvoices => vec![Target::Collection],
+        // Orders and invoices of other customers are exercised in tests/invoices.rs, which
+        // has a shop to place them in.
+        Action::IssueInvoice | Action::ReadInvoice => vec![Target::Missing],
         Action::ReadStaff => {
             let mut t = vec![Target::Other, Target::Missing, Target::Collection];
             if own {
@@ -422,6 +431,15 @@ fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
             coupons.create(&crate::Coupon::percent(code, 1000)?)?;
             coupons.list().map(drop)
         }
+        Action::IssueInvoice => store
+            .invoices(&scene.actor)
+            .issue(crate::OrderId::from_bytes([0xee; 16]))
+            .map(drop),
+        Action::ReadInvoice => store
+            .invoices(&scene.actor)
+            .get(crate::InvoiceId::from_bytes([0xee; 16]))
+            .map(drop),
+        Action::PurgeInvoices => store.invoices(&scene.actor).purge_expired().map(drop),
         _ => run_customer(scene, action, target),
     }
 }
@@ -896,6 +914,7 @@ fn shop_settings() -> crate::ShopSettings {
     );
     crate::ShopSettings::builder(seller, crate::PriceMode::TaxInclusive, crate::Currency::EUR)
         .tax_table(table)
+        .invoice_issue(crate::InvoiceIssue::AtCheckout)
         .build()
         .unwrap()
 }
@@ -1128,4 +1147,47 @@ fn every_order_method_asks_for_exactly_its_action() {
         read,
     );
     expect("carts.remove", carts.remove(me, variant).map(drop), place);
+
+    let invoices = store.invoices(&system);
+    let issue = invoices.issue(order_id.unwrap());
+    let invoice = issue.as_ref().map(crate::Invoice::id).ok();
+    let number = issue
+        .as_ref()
+        .map(|i| i.number().to_owned())
+        .unwrap_or_default();
+    expect(
+        "invoices.issue",
+        issue.map(drop),
+        Some(Action::IssueInvoice),
+    );
+    let read = Some(Action::ReadInvoice);
+    expect(
+        "invoices.get",
+        invoices.get(invoice.unwrap()).map(drop),
+        read,
+    );
+    expect(
+        "invoices.by_number",
+        invoices.by_number(&number).map(drop),
+        read,
+    );
+    expect(
+        "invoices.for_order",
+        invoices.for_order(order_id.unwrap()).map(drop),
+        read,
+    );
+    create_staff(&store, "purger@example.com", Role::Owner);
+    let login = store
+        .login_staff(
+            &Email::parse("purger@example.com").unwrap(),
+            &Password::new(PASSWORD),
+        )
+        .unwrap();
+    let owner = store.principal_from_session(login.token()).unwrap();
+    take();
+    expect(
+        "invoices.purge_expired",
+        store.invoices(&owner).purge_expired().map(drop),
+        Some(Action::PurgeInvoices),
+    );
 }

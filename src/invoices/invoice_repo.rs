@@ -1,0 +1,348 @@
+//! Invoices: the SQL that numbers, writes, reads and purges issued documents.
+
+use rusqlite::OptionalExtension;
+
+use super::invoice::{Invoice, InvoiceId};
+use super::model::{Date, InvoiceDocument};
+use super::spec::{Spec, SpecLine, Terms, parse_date};
+use crate::access::CustomerId;
+use crate::catalog::{InvoiceSeries, seller_from_json, seller_to_json};
+use crate::clock::Timestamp;
+use crate::crypto::field::Place;
+use crate::error::{Error, ErrorKind, Result};
+use crate::money::{Currency, Money, TaxRate};
+use crate::orders::{
+    OrderId, PriceMode, VatCategory, VatTreatment, open_snapshot_at, seal_snapshot_at,
+};
+use crate::store::{Store, Tx};
+
+const INVOICES: &str = "shopkeep_invoices";
+
+fn storage(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::new(ErrorKind::Storage, "a stored invoice is malformed").with_source(e)
+}
+
+fn buyer_place(id: &InvoiceId) -> Place<'_> {
+    Place {
+        table: INVOICES,
+        column: "buyer",
+        row: id.as_bytes(),
+    }
+}
+
+/// A number taken from a series: the text and where it sits in the count.
+pub(crate) struct Number {
+    pub(crate) text: String,
+    pub(crate) series: String,
+    pub(crate) year: i32,
+    pub(crate) seq: u64,
+}
+
+/// Takes the next number of `series` for `year`, inside the issuing transaction: if the issue
+/// fails later, the rollback returns the number and none is burned.
+pub(crate) fn take_number(tx: &Tx<'_>, series: &InvoiceSeries, year: i32) -> Result<Number> {
+    let counted_year = if series.resets_yearly() { year } else { 0 };
+    let seq: i64 = tx
+        .prepare_cached(
+            "INSERT INTO shopkeep_invoice_counters (series, year, next) VALUES (?1, ?2, 2)
+             ON CONFLICT (series, year) DO UPDATE SET next = next + 1
+             RETURNING next - 1",
+        )?
+        .query_row(rusqlite::params![series.pattern(), counted_year], |r| {
+            r.get(0)
+        })?;
+    let seq = u64::try_from(seq).map_err(storage)?;
+    Ok(Number {
+        text: series.render(year, seq)?,
+        series: series.pattern().to_owned(),
+        year: counted_year,
+        seq,
+    })
+}
+
+/// What an issued document's row is written from.
+pub(crate) struct NewInvoice<'a> {
+    pub(crate) id: InvoiceId,
+    pub(crate) number: &'a Number,
+    pub(crate) order: OrderId,
+    pub(crate) customer: CustomerId,
+    pub(crate) original: Option<InvoiceId>,
+    pub(crate) spec: &'a Spec,
+    pub(crate) document: &'a InvoiceDocument,
+    pub(crate) deletable_from: Date,
+}
+
+fn mode_name(mode: PriceMode) -> &'static str {
+    match mode {
+        PriceMode::TaxInclusive => "inclusive",
+        _ => "exclusive",
+    }
+}
+
+/// Writes the document and its lines.
+pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<()> {
+    let spec = n.spec;
+    let t = n.document.totals();
+    let terms = serde_json::to_string(&spec.terms).map_err(storage)?;
+    let buyer = seal_snapshot_at(tx, store, buyer_place(&n.id), &spec.buyer)?;
+    tx.prepare_cached(
+        "INSERT INTO shopkeep_invoices (id, kind, number, series, year, seq, order_id,
+         customer_id, original_id, issue_date, currency, price_mode, line_net_total,
+         allowance_total, charge_total, net_total, vat_total, gross_total, seller, buyer, terms,
+         issued_at, deletable_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+         ?18, ?19, ?20, ?21, ?22, ?23)",
+    )?
+    .execute(rusqlite::params![
+        n.id,
+        if n.original.is_some() {
+            "credit_note"
+        } else {
+            "invoice"
+        },
+        n.number.text,
+        n.number.series,
+        n.number.year,
+        i64::try_from(n.number.seq).map_err(storage)?,
+        n.order,
+        n.customer,
+        n.original,
+        spec.issue_date.to_string(),
+        spec.currency.code(),
+        mode_name(spec.mode),
+        t.line_net_total().minor(),
+        t.allowance_total().minor(),
+        t.charge_total().minor(),
+        t.net_total().minor(),
+        t.vat_total().minor(),
+        t.gross_total().minor(),
+        seller_to_json(&spec.seller)?,
+        buyer,
+        terms,
+        tx.now(),
+        n.deletable_from.to_string(),
+    ])?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO shopkeep_invoice_lines (invoice_id, position, order_position, sku, name,
+         quantity, unit_price, line_net, discount, vat_category, vat_rate_bp, exemption_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for (position, (line, total)) in spec.lines.iter().zip(t.lines()).enumerate() {
+        stmt.execute(rusqlite::params![
+            n.id,
+            i64::try_from(position).map_err(storage)?,
+            line.order_position,
+            line.sku,
+            line.name,
+            line.quantity,
+            line.unit_price.minor(),
+            total.net().minor(),
+            total.discount().minor(),
+            line.vat.category().code(),
+            line.vat.rate().basis_points(),
+            line.vat.exemption_reason(),
+        ])?;
+    }
+    Ok(())
+}
+
+/// The invoice (not credit note) of `order`, if one was issued.
+pub(crate) fn invoice_of(tx: &Tx<'_>, order: OrderId) -> Result<Option<InvoiceId>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id FROM shopkeep_invoices WHERE order_id = ?1 AND kind = 'invoice'",
+        )?
+        .query_row([order], |r| r.get(0))
+        .optional()?)
+}
+
+/// Every document of `order`: its invoice, then its credit notes, in issue order.
+pub(crate) fn of_order(tx: &Tx<'_>, order: OrderId) -> Result<Vec<InvoiceId>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id FROM shopkeep_invoices WHERE order_id = ?1 ORDER BY kind DESC, id",
+    )?;
+    let ids = stmt
+        .query_map([order], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+/// The customer a document was issued to, if it exists.
+pub(crate) fn owner(tx: &Tx<'_>, id: InvoiceId) -> Result<Option<CustomerId>> {
+    Ok(tx
+        .prepare_cached("SELECT customer_id FROM shopkeep_invoices WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
+/// The id of the document numbered `number`, if any.
+pub(crate) fn by_number(tx: &Tx<'_>, number: &str) -> Result<Option<InvoiceId>> {
+    Ok(tx
+        .prepare_cached("SELECT id FROM shopkeep_invoices WHERE number = ?1")?
+        .query_row([number], |r| r.get(0))
+        .optional()?)
+}
+
+fn treatment(category: &str, bp: u32, reason: Option<String>) -> Result<VatTreatment> {
+    VatTreatment::new(
+        VatCategory::from_code(category)?,
+        TaxRate::from_basis_points(bp)?,
+        reason.as_deref(),
+    )
+}
+
+/// Reads document `id`, rebuilds it from its stored parts and checks that it adds up to the
+/// totals stored when it was issued.
+///
+/// # Errors
+///
+/// `NotFound` if there is no such document; `Storage` if it no longer adds up.
+pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Result<Invoice> {
+    struct Head {
+        number: String,
+        order: OrderId,
+        customer: CustomerId,
+        original: Option<InvoiceId>,
+        issue_date: String,
+        currency: String,
+        mode: String,
+        totals: [i64; 6],
+        seller: String,
+        buyer: Vec<u8>,
+        terms: String,
+        issued_at: Timestamp,
+        deletable_from: String,
+    }
+    let head = tx
+        .prepare_cached(
+            "SELECT number, order_id, customer_id, original_id, issue_date, currency, price_mode,
+             line_net_total, allowance_total, charge_total, net_total, vat_total, gross_total,
+             seller, buyer, terms, issued_at, deletable_from
+             FROM shopkeep_invoices WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(Head {
+                number: r.get(0)?,
+                order: r.get(1)?,
+                customer: r.get(2)?,
+                original: r.get(3)?,
+                issue_date: r.get(4)?,
+                currency: r.get(5)?,
+                mode: r.get(6)?,
+                totals: [
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                ],
+                seller: r.get(13)?,
+                buyer: r.get(14)?,
+                terms: r.get(15)?,
+                issued_at: r.get(16)?,
+                deletable_from: r.get(17)?,
+            })
+        })
+        .optional()?
+        .ok_or_else(|| Error::new(ErrorKind::NotFound, "no such invoice"))?;
+    let currency = Currency::from_code(&head.currency)?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT order_position, sku, name, quantity, unit_price, vat_category, vat_rate_bp,
+         exemption_reason FROM shopkeep_invoice_lines WHERE invoice_id = ?1 ORDER BY position",
+    )?;
+    let lines = stmt
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, u32>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?
+        .map(|row| {
+            let (order_position, sku, name, quantity, unit, category, bp, reason) = row?;
+            Ok(SpecLine {
+                order_position,
+                sku,
+                name,
+                quantity,
+                unit_price: Money::new(unit, currency),
+                vat: treatment(&category, bp, reason)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let terms: Terms = serde_json::from_str(&head.terms).map_err(storage)?;
+    let spec = Spec {
+        number: head.number,
+        issue_date: parse_date(&head.issue_date)?,
+        currency,
+        mode: if head.mode == "inclusive" {
+            PriceMode::TaxInclusive
+        } else {
+            PriceMode::TaxExclusive
+        },
+        seller: seller_from_json(&head.seller)?,
+        buyer: open_snapshot_at(tx, store, buyer_place(&id), &head.buyer)?,
+        lines,
+        terms,
+    };
+    let document = spec.build()?;
+    let t = document.totals();
+    let rebuilt = [
+        t.line_net_total(),
+        t.allowance_total(),
+        t.charge_total(),
+        t.net_total(),
+        t.vat_total(),
+        t.gross_total(),
+    ]
+    .map(Money::minor);
+    if rebuilt != head.totals {
+        return Err(Error::new(
+            ErrorKind::Storage,
+            "a stored invoice no longer adds up to the totals it was issued with",
+        ));
+    }
+    Ok(Invoice {
+        id,
+        order: head.order,
+        customer: head.customer,
+        original: head.original,
+        issued_at: head.issued_at,
+        deletable_from: parse_date(&head.deletable_from)?,
+        document,
+    })
+}
+
+/// Deletes every document whose retention has passed on `today`, credit notes first, and
+/// keeps an invoice while a credit note that references it is still kept. The triggers let
+/// these deletes through only while the purge window is open, and only for expired rows.
+pub(crate) fn purge(tx: &Tx<'_>, today: Date) -> Result<Vec<(InvoiceId, String)>> {
+    let cutoff = today.to_string();
+    tx.prepare_cached("UPDATE shopkeep_invoice_purge SET open = 1, cutoff = ?1 WHERE id = 1")?
+        .execute([&cutoff])?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, number FROM shopkeep_invoices i
+         WHERE deletable_from <= ?1
+           AND NOT EXISTS (SELECT 1 FROM shopkeep_invoices c
+                           WHERE c.original_id = i.id AND c.deletable_from > ?1)
+         ORDER BY kind, id",
+    )?;
+    let doomed = stmt
+        .query_map([&cutoff], |r| Ok((r.get::<_, InvoiceId>(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (id, _) in &doomed {
+        tx.prepare_cached("DELETE FROM shopkeep_invoice_lines WHERE invoice_id = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("DELETE FROM shopkeep_invoices WHERE id = ?1")?
+            .execute([id])?;
+    }
+    tx.prepare_cached("UPDATE shopkeep_invoice_purge SET open = 0, cutoff = '' WHERE id = 1")?
+        .execute([])?;
+    Ok(doomed)
+}

@@ -1,0 +1,641 @@
+//! Issuing invoices from real orders: numbering, immutability, retention, access, on real
+//! database files.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shopkeep::{
+    Address, BusinessDetails, CartRef, Checkout, Contact, Country, CountryTaxes, Currency,
+    Durability, Email, ErrorKind, IdempotencyKey, InvoiceIssue, KeyRing, ManualClock, Money,
+    NewCustomer, NewProduct, NewStaff, Order, Password, PasswordParams, Phone, PostalAddress,
+    PriceMode, Principal, Profile, Role, Seller, ShopSettings, Sku, StockChange, Store,
+    TaxCategory, TaxRate, TaxTable, TimeZone, Timestamp, VariantId, VatId,
+};
+
+const PASSWORD: &str = "a perfectly long test passphrase";
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse_rfc3339(text).unwrap()
+}
+
+fn open(path: &Path, clock: &ManualClock) -> Store {
+    Store::options()
+        .password_params(PasswordParams::insecure_for_tests())
+        .durability(Durability::Normal)
+        .busy_timeout(Duration::from_secs(60))
+        .clock(clock.clone())
+        .open(path, KeyRing::from_master_key([9; 32]))
+        .unwrap()
+}
+
+struct Shop {
+    dir: tempfile::TempDir,
+    store: Store,
+    clock: ManualClock,
+    mug: VariantId,
+    book: VariantId,
+}
+
+fn seller(vat_id: bool) -> Seller {
+    let de = Country::parse("DE").unwrap();
+    let seller = Seller::new(
+        "Beispiel GmbH",
+        PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de).unwrap(),
+        Contact::new(
+            "Olga Owner",
+            Phone::parse("+49 30 1234567").unwrap(),
+            Email::parse("billing@example.com").unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .tax_number("27/123/45678")
+    .unwrap();
+    if vat_id {
+        seller.vat_id(VatId::parse("DE123456788").unwrap())
+    } else {
+        seller
+    }
+}
+
+fn settings(issue: InvoiceIssue, vat_id: bool) -> ShopSettings {
+    let table = TaxTable::new().country(
+        Country::parse("DE").unwrap(),
+        CountryTaxes::new(TaxRate::parse("19").unwrap()).reduced(TaxRate::parse("7").unwrap()),
+    );
+    ShopSettings::builder(seller(vat_id), PriceMode::TaxInclusive, Currency::EUR)
+        .accept_currency(Currency::CHF)
+        .tax_table(table)
+        .invoice_issue(issue)
+        .time_zone(TimeZone::parse("Europe/Berlin").unwrap())
+        .build()
+        .unwrap()
+}
+
+fn shop(issue: InvoiceIssue) -> Shop {
+    shop_with(settings(issue, true))
+}
+
+fn shop_with(settings: ShopSettings) -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(at("2026-11-28T09:00:00Z"));
+    let store = open(&dir.path().join("shop.db"), &clock);
+    let system = store.system();
+    store.settings(&system).update(0, &settings).unwrap();
+    let product = |sku: &str, price: &str, category| {
+        let new = NewProduct::new(Sku::parse(sku).unwrap(), sku, category)
+            .unwrap()
+            .price(eur(price))
+            .price(Money::parse(price, Currency::CHF).unwrap());
+        let made = store.products(&system).create(new).unwrap();
+        let variant = made.variants()[0].id();
+        store
+            .stock(&system)
+            .adjust(variant, StockChange::receipt(100_000))
+            .unwrap();
+        variant
+    };
+    let mug = product("MUG", "12.90", TaxCategory::Standard);
+    let book = product("BOOK", "20.00", TaxCategory::Reduced);
+    Shop {
+        dir,
+        store,
+        clock,
+        mug,
+        book,
+    }
+}
+
+fn eur(text: &str) -> Money {
+    Money::parse(text, Currency::EUR).unwrap()
+}
+
+/// Registers a customer shipping to `country` (a business with a VAT id if given) and logs
+/// them in.
+fn customer(store: &Store, email: &str, country: &str, vat_id: Option<&str>) -> Principal {
+    let address = Address::new(
+        "Ana Example",
+        "Rue 1",
+        "Somewhere",
+        Country::parse(country).unwrap(),
+    )
+    .unwrap()
+    .with_postal_code("8001")
+    .unwrap();
+    let mut new = NewCustomer::new(
+        Email::parse(email).unwrap(),
+        Password::new(PASSWORD),
+        "Ana Example",
+    )
+    .unwrap()
+    .shipping_address(address);
+    if let Some(vat_id) = vat_id {
+        new = new.business(
+            BusinessDetails::new("Example SARL")
+                .unwrap()
+                .with_vat_id(VatId::parse(vat_id).unwrap()),
+        );
+    }
+    store
+        .customers(&Principal::anonymous())
+        .register(new)
+        .unwrap();
+    let login = store
+        .login(&Email::parse(email).unwrap(), &Password::new(PASSWORD))
+        .unwrap();
+    store.principal_from_session(login.token()).unwrap()
+}
+
+fn place(s: &Shop, who: &Principal, key: &str) -> Order {
+    place_in(s, who, key, None)
+}
+
+fn place_in(s: &Shop, who: &Principal, key: &str, currency: Option<Currency>) -> Order {
+    let me = who.customer_id().unwrap();
+    let carts = s.store.carts(who);
+    carts.add(CartRef::Customer(me), s.mug, 2).unwrap();
+    carts.add(CartRef::Customer(me), s.book, 1).unwrap();
+    let mut request = Checkout::from_cart(me, IdempotencyKey::new(key).unwrap());
+    if let Some(c) = currency {
+        request = request.currency(c);
+    }
+    s.store.orders(who).checkout(request).unwrap()
+}
+
+fn raw(store: &Store) -> rusqlite::Connection {
+    rusqlite::Connection::open(store.path().unwrap()).unwrap()
+}
+
+fn count(store: &Store, table: &str) -> i64 {
+    raw(store)
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+fn staff(store: &Store, email: &str, role: Role) -> Principal {
+    let new = NewStaff::new(
+        Email::parse(email).unwrap(),
+        "Staff Member",
+        role,
+        Password::new(PASSWORD),
+    )
+    .unwrap();
+    store.staff(&store.system()).create(new).unwrap();
+    let login = store
+        .login_staff(&Email::parse(email).unwrap(), &Password::new(PASSWORD))
+        .unwrap();
+    store.principal_from_session(login.token()).unwrap()
+}
+
+#[test]
+fn an_issued_invoice_bills_exactly_the_order_and_numbers_count_up() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let system = s.store.system();
+    let invoices = s.store.invoices(&system);
+
+    let first = place(&s, &ana, "k1");
+    let invoice = invoices.issue(first.id()).unwrap();
+    assert_eq!(invoice.number(), "INV-2026-000001");
+    assert!(!invoice.is_credit_note());
+    assert_eq!(invoice.order(), first.id());
+    assert_eq!(invoice.customer(), first.customer());
+    let doc = invoice.document();
+    assert_eq!(doc.issue_date().to_string(), "2026-11-28");
+    assert_eq!(doc.totals().gross_total(), first.total());
+    assert_eq!(doc.totals().vat_total(), first.vat_total());
+    assert_eq!(doc.totals().net_total(), first.net_total());
+    assert_eq!(doc.lines().len(), first.lines().len());
+    assert_eq!(invoice.deletable_from().to_string(), "2037-01-01");
+
+    // Read back: the same document, rebuilt from the stored rows.
+    assert_eq!(invoices.get(invoice.id()).unwrap(), invoice);
+    assert_eq!(invoices.by_number("INV-2026-000001").unwrap(), invoice);
+    let xml = invoice.to_ubl(Profile::En16931).unwrap();
+    assert!(xml.contains("<cbc:ID>INV-2026-000001</cbc:ID>"), "{xml}");
+    assert!(xml.contains(&format!(
+        r#"<cbc:PayableAmount currencyID="EUR">{}</cbc:PayableAmount>"#,
+        first.total().to_decimal_string()
+    )));
+
+    // A second issue for the same order is refused and takes no number.
+    let err = invoices.issue(first.id()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    let second = place(&s, &ana, "k2");
+    assert_eq!(
+        invoices.issue(second.id()).unwrap().number(),
+        "INV-2026-000002"
+    );
+
+    // One `invoice.issued` event each, ids and figures only.
+    let events = s
+        .store
+        .events(&system)
+        .poll(100, Duration::from_secs(60))
+        .unwrap();
+    let issued: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind() == "invoice.issued")
+        .collect();
+    assert_eq!(issued.len(), 2);
+    let body = issued[0].data_json();
+    assert!(body.contains("INV-2026-000001"), "{body}");
+    assert!(!body.contains("Ana"), "{body}");
+}
+
+#[test]
+fn a_shop_that_issues_on_payment_refuses_unpaid_orders_and_burns_no_number() {
+    let s = shop(InvoiceIssue::OnPayment);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let order = place(&s, &ana, "k1");
+    let before = count(&s.store, "shopkeep_invoice_counters");
+    let err = s
+        .store
+        .invoices(&s.store.system())
+        .issue(order.id())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
+    assert!(err.to_string().contains("on payment"), "{err}");
+    assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
+    assert_eq!(count(&s.store, "shopkeep_invoice_counters"), before);
+}
+
+#[test]
+fn a_document_the_law_would_refuse_is_not_issued_and_burns_no_number() {
+    // The seller has a tax number but no VAT id; an export (G) needs the VAT id.
+    let s = shop_with(settings(InvoiceIssue::AtCheckout, false));
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let carl = customer(&s.store, "carl@example.com", "CH", None);
+    let export = place(&s, &carl, "k1");
+    let system = s.store.system();
+    let invoices = s.store.invoices(&system);
+    let err = invoices.issue(export.id()).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "seller.vat_id"
+        },
+        "{err}"
+    );
+    assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
+    assert_eq!(count(&s.store, "shopkeep_invoice_counters"), 0);
+    // The number it would have taken goes to the next invoice.
+    let domestic = place(&s, &ana, "k2");
+    assert_eq!(
+        invoices.issue(domestic.id()).unwrap().number(),
+        "INV-2026-000001"
+    );
+}
+
+#[test]
+fn numbers_count_per_year_of_the_shops_time_zone() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let system = s.store.system();
+    let invoices = s.store.invoices(&system);
+    // 23:30 UTC on New Year's Eve is already 2027 in Berlin.
+    s.clock.set(at("2026-12-31T22:30:00Z"));
+    let a = place(&s, &ana, "k1");
+    assert_eq!(invoices.issue(a.id()).unwrap().number(), "INV-2026-000001");
+    s.clock.set(at("2026-12-31T23:30:00Z"));
+    let b = place(&s, &ana, "k2");
+    let inv = invoices.issue(b.id()).unwrap();
+    assert_eq!(inv.number(), "INV-2027-000001");
+    assert_eq!(inv.document().issue_date().to_string(), "2027-01-01");
+    let c = place(&s, &ana, "k3");
+    assert_eq!(invoices.issue(c.id()).unwrap().number(), "INV-2027-000002");
+}
+
+#[test]
+fn another_currency_needs_an_exchange_rate_for_the_vat_accounting_total() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let order = place_in(&s, &ana, "k1", Some(Currency::CHF));
+    let system = s.store.system();
+    let invoices = s.store.invoices(&system);
+    let err = invoices.issue(order.id()).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "exchange_rate"
+        }
+    );
+    let err = invoices.issue_at_rate(order.id(), "-1").unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "vat_accounting"
+        }
+    );
+    assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
+    let invoice = invoices.issue_at_rate(order.id(), "1.05").unwrap();
+    assert_eq!(invoice.number(), "INV-2026-000001");
+    let accounting = invoice.document().vat_accounting().unwrap().vat_total();
+    assert_eq!(accounting.currency(), Currency::EUR);
+    let chf_vat = order.vat_total().minor();
+    // 1.05 EUR per CHF, rounded half away from zero.
+    assert_eq!(accounting.minor(), (chf_vat * 105 + 50) / 100);
+    let eur_order = place(&s, &ana, "k2");
+    let err = invoices.issue_at_rate(eur_order.id(), "1.05").unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "exchange_rate"
+        }
+    );
+}
+
+#[test]
+fn the_database_refuses_to_change_or_delete_issued_documents() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let order = place(&s, &ana, "k1");
+    let invoice = s
+        .store
+        .invoices(&s.store.system())
+        .issue(order.id())
+        .unwrap();
+    let db = raw(&s.store);
+    for sql in [
+        "UPDATE shopkeep_invoices SET gross_total = gross_total + 1",
+        "UPDATE shopkeep_invoices SET number = 'INV-2026-000099'",
+        "UPDATE shopkeep_invoice_lines SET quantity = 1",
+        "DELETE FROM shopkeep_invoice_lines",
+        "DELETE FROM shopkeep_invoices",
+        "DELETE FROM shopkeep_invoice_purge",
+        "INSERT OR REPLACE INTO shopkeep_invoices SELECT * FROM shopkeep_invoices",
+        "REPLACE INTO shopkeep_invoice_lines SELECT * FROM shopkeep_invoice_lines",
+    ] {
+        let err = db.execute(sql, []).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot be changed")
+                || err.to_string().contains("retention")
+                || err.to_string().contains("permanent"),
+            "{sql}: {err}"
+        );
+    }
+    // Opening the purge window by hand still protects documents inside their retention.
+    db.execute(
+        "UPDATE shopkeep_invoice_purge SET open = 1, cutoff = '2030-01-01'",
+        [],
+    )
+    .unwrap();
+    assert!(db.execute("DELETE FROM shopkeep_invoices", []).is_err());
+    db.execute(
+        "UPDATE shopkeep_invoice_purge SET open = 0, cutoff = ''",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        s.store
+            .invoices(&s.store.system())
+            .get(invoice.id())
+            .unwrap(),
+        invoice
+    );
+}
+
+#[test]
+fn a_tampered_document_is_reported_not_rendered() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let order = place(&s, &ana, "k1");
+    let invoice = s
+        .store
+        .invoices(&s.store.system())
+        .issue(order.id())
+        .unwrap();
+    let db = raw(&s.store);
+    // Only someone who drops the trigger can change a row; the read still notices.
+    db.execute_batch(
+        "DROP TRIGGER shopkeep_invoice_lines_no_update;
+         UPDATE shopkeep_invoice_lines SET unit_price = unit_price - 1 WHERE position = 0;",
+    )
+    .unwrap();
+    let err = s
+        .store
+        .invoices(&s.store.system())
+        .get(invoice.id())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
+}
+
+#[test]
+fn the_retention_purge_is_the_owners_audited_way_to_delete_expired_documents() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let owner = staff(&s.store, "owner@example.com", Role::Owner);
+    let accountant = staff(&s.store, "books@example.com", Role::Accountant);
+    let system = s.store.system();
+    let old = place(&s, &ana, "k1");
+    let old_invoice = s.store.invoices(&system).issue(old.id()).unwrap();
+    s.clock.set(at("2030-06-01T09:00:00Z"));
+    let ana = customer(&s.store, "ana2@example.com", "DE", None);
+    let newer = place(&s, &ana, "k2");
+    let new_invoice = s.store.invoices(&system).issue(newer.id()).unwrap();
+
+    // Nothing has expired yet.
+    assert_eq!(s.store.invoices(&owner).purge_expired().unwrap(), 0);
+    // The first invoice (2026) may go from 2037-01-01, the second (2030) from 2041-01-01.
+    s.clock.set(at("2036-12-31T12:00:00Z"));
+    let owner = staff(&s.store, "owner2@example.com", Role::Owner);
+    let accountant_err = s.store.invoices(&accountant).purge_expired().unwrap_err();
+    assert_eq!(accountant_err.kind(), ErrorKind::Forbidden);
+    assert_eq!(
+        s.store
+            .invoices(&system)
+            .purge_expired()
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Forbidden
+    );
+    assert_eq!(s.store.invoices(&owner).purge_expired().unwrap(), 0);
+    s.clock.set(at("2037-01-01T12:00:00Z"));
+    let owner = staff(&s.store, "owner3@example.com", Role::Owner);
+    assert_eq!(s.store.invoices(&owner).purge_expired().unwrap(), 1);
+    assert_eq!(
+        s.store
+            .invoices(&system)
+            .get(old_invoice.id())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        s.store.invoices(&system).get(new_invoice.id()).unwrap(),
+        new_invoice
+    );
+    assert_eq!(
+        count(&s.store, "shopkeep_invoice_lines") as usize,
+        new_invoice.document().lines().len()
+    );
+    // The window is closed again.
+    let open: i64 = raw(&s.store)
+        .query_row("SELECT open FROM shopkeep_invoice_purge", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(open, 0);
+    // The deletion and the refusals are in the audit log.
+    let audit: i64 = raw(&s.store)
+        .query_row(
+            "SELECT count(*) FROM shopkeep_audit WHERE action = 'purge_invoices'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // Two refusals and one deletion (purges that delete nothing leave no entry).
+    assert_eq!(audit, 3);
+}
+
+#[test]
+fn customers_read_their_own_invoices_only() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let bob = customer(&s.store, "bob@example.com", "DE", None);
+    let order = place(&s, &ana, "k1");
+    let invoice = s
+        .store
+        .invoices(&s.store.system())
+        .issue(order.id())
+        .unwrap();
+    assert_eq!(s.store.invoices(&ana).get(invoice.id()).unwrap(), invoice);
+    assert_eq!(
+        s.store.invoices(&ana).for_order(order.id()).unwrap(),
+        vec![invoice.clone()]
+    );
+    let err = s.store.invoices(&bob).get(invoice.id()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let missing = s
+        .store
+        .invoices(&ana)
+        .get(shopkeep::InvoiceId::parse("0190e6a4-7c1a-7000-8000-000000000001").unwrap())
+        .unwrap_err();
+    assert_eq!(err.to_string(), missing.to_string());
+    assert_eq!(
+        s.store
+            .invoices(&bob)
+            .for_order(order.id())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    // Customers cannot issue.
+    let err = s.store.invoices(&ana).issue(order.id()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+}
+
+#[test]
+fn a_business_buyer_in_another_member_state_gets_an_intra_community_invoice() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let fr = customer(&s.store, "achats@example.fr", "FR", Some("FR40303265045"));
+    let order = place(&s, &fr, "k1");
+    let invoice = s
+        .store
+        .invoices(&s.store.system())
+        .issue(order.id())
+        .unwrap();
+    let xml = invoice.to_ubl(Profile::En16931).unwrap();
+    assert!(xml.contains("<cbc:ID>K</cbc:ID>"), "{xml}");
+    assert!(xml.contains("FR40303265045"), "{xml}");
+    assert_eq!(invoice.document().totals().vat_total().minor(), 0);
+    write_corpus("issued-intra-community", &xml);
+    let de = customer(&s.store, "ana@example.com", "DE", None);
+    let domestic = place(&s, &de, "k2");
+    let xml = s
+        .store
+        .invoices(&s.store.system())
+        .issue(domestic.id())
+        .unwrap()
+        .to_ubl(Profile::En16931)
+        .unwrap();
+    write_corpus("issued-b2c-inclusive", &xml);
+}
+
+/// Adds an issued document to the corpus `.ci/run` checks with the official EN 16931 rules.
+fn write_corpus(name: &str, xml: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/einvoice/en16931");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.xml")), xml).unwrap();
+}
+
+/// 8 threads issue invoices for 240 orders at once while a trigger (added to the file by the
+/// test, not by shopkeep) makes every issue for an order whose number is a multiple of 10 fail
+/// after its invoice number was taken. The series stays gapless and free of duplicates.
+#[test]
+fn concurrent_issuing_with_failures_keeps_the_series_gapless() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let buyers: Vec<Principal> = (0..4)
+        .map(|i| customer(&s.store, &format!("c{i}@example.com"), "DE", None))
+        .collect();
+    let mut orders = Vec::new();
+    for n in 0..240 {
+        let who = &buyers[n % buyers.len()];
+        orders.push(place(&s, who, &format!("k{n}")));
+    }
+    raw(&s.store)
+        .execute_batch(
+            "CREATE TRIGGER test_fail_every_tenth BEFORE INSERT ON shopkeep_invoice_lines
+             WHEN (SELECT o.number % 10 FROM shopkeep_invoices i
+                   JOIN shopkeep_orders o ON o.id = i.order_id
+                   WHERE i.id = NEW.invoice_id) = 0
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+        )
+        .unwrap();
+    let path = s.dir.path().join("shop.db");
+    let ids: Arc<Vec<(u64, shopkeep::OrderId)>> =
+        Arc::new(orders.iter().map(|o| (o.number().get(), o.id())).collect());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let ids = Arc::clone(&ids);
+            let path = path.clone();
+            let clock = s.clock.clone();
+            std::thread::spawn(move || {
+                // A store per thread, as separate processes would have.
+                let store = open(&path, &clock);
+                let system = store.system();
+                let mut issued = Vec::new();
+                let mut failed = Vec::new();
+                for (number, id) in ids.iter().skip(t).step_by(8) {
+                    match store.invoices(&system).issue(*id) {
+                        Ok(inv) => issued.push((*number, inv.number().to_owned())),
+                        Err(e) => failed.push((*number, e.to_string())),
+                    }
+                }
+                (issued, failed)
+            })
+        })
+        .collect();
+    let mut issued = Vec::new();
+    let mut failed = Vec::new();
+    for t in threads {
+        let (i, f) = t.join().unwrap();
+        issued.extend(i);
+        failed.extend(f);
+    }
+    assert_eq!(failed.len(), 24, "{failed:?}");
+    for (number, why) in &failed {
+        assert_eq!(number % 10, 0);
+        assert!(why.contains("injected"), "{why}");
+    }
+    assert_eq!(issued.len(), 216);
+    let numbers: BTreeSet<String> = issued.iter().map(|(_, n)| n.clone()).collect();
+    let want: BTreeSet<String> = (1..=216).map(|n| format!("INV-2026-{n:06}")).collect();
+    assert_eq!(numbers, want, "gapless and free of duplicates");
+    let db = raw(&s.store);
+    let (rows, max_seq, next): (i64, i64, i64) = db
+        .query_row(
+            "SELECT count(*), max(seq), (SELECT next FROM shopkeep_invoice_counters)
+             FROM shopkeep_invoices",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, max_seq, next), (216, 216, 217));
+}
