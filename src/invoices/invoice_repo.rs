@@ -198,6 +198,11 @@ fn treatment(category: &str, bp: u32, reason: Option<String>) -> Result<VatTreat
 ///
 /// `NotFound` if there is no such document; `Storage` if it no longer adds up.
 pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Result<Invoice> {
+    load_with_spec(tx, store, id).map(|(invoice, _)| invoice)
+}
+
+/// [`load`], with the parts the document was built from (a credit note copies them).
+pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Result<(Invoice, Spec)> {
     struct Head {
         number: String,
         order: OrderId,
@@ -308,7 +313,7 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Result<Invoice>
             "a stored invoice no longer adds up to the totals it was issued with",
         ));
     }
-    Ok(Invoice {
+    let invoice = Invoice {
         id,
         order: head.order,
         customer: head.customer,
@@ -316,7 +321,49 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Result<Invoice>
         issued_at: head.issued_at,
         deletable_from: parse_date(&head.deletable_from)?,
         document,
+    };
+    Ok((invoice, spec))
+}
+
+/// What the credit notes of invoice `original` have credited so far: the quantity per order
+/// line, the gross total, and whether one credited the charges.
+pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT l.order_position, sum(l.quantity) FROM shopkeep_invoice_lines l
+         JOIN shopkeep_invoices i ON i.id = l.invoice_id
+         WHERE i.original_id = ?1 GROUP BY l.order_position",
+    )?;
+    let quantities = stmt
+        .query_map([original], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let (gross, charges): (i64, bool) = tx
+        .prepare_cached(
+            "SELECT coalesce(sum(gross_total), 0), coalesce(max(charge_total <> 0), 0)
+             FROM shopkeep_invoices WHERE original_id = ?1",
+        )?
+        .query_row([original], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(Credited {
+        quantities,
+        gross,
+        charges,
     })
+}
+
+/// See [`credited`].
+pub(crate) struct Credited {
+    pub(crate) quantities: Vec<(u32, i64)>,
+    pub(crate) gross: i64,
+    pub(crate) charges: bool,
+}
+
+impl Credited {
+    /// The quantity of order line `position` credited so far.
+    pub(crate) fn quantity(&self, position: u32) -> u32 {
+        self.quantities
+            .iter()
+            .find(|(p, _)| *p == position)
+            .map_or(0, |(_, q)| u32::try_from(*q).unwrap_or(u32::MAX))
+    }
 }
 
 /// Deletes every document whose retention has passed on `today`, credit notes first, and

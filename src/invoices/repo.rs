@@ -18,9 +18,9 @@ use crate::events::OutboxEvent;
 use crate::orders::{Order, OrderId, OrderStatus, load_order, order_owner};
 use crate::store::{Store, Tx, not_found};
 
-/// `invoice.issued` and `credit_note.issued`: ids and figures only.
+/// The body of `invoice.issued` and `credit_note.issued`: ids and figures only.
 #[derive(Serialize)]
-pub(crate) struct Issued<'a> {
+struct Issued<'a> {
     invoice_id: InvoiceId,
     number: &'a str,
     order_id: OrderId,
@@ -32,8 +32,21 @@ pub(crate) struct Issued<'a> {
     gross_total: i64,
 }
 
-impl OutboxEvent for Issued<'_> {
+#[derive(Serialize)]
+#[serde(transparent)]
+struct InvoiceIssued<'a>(Issued<'a>);
+
+impl OutboxEvent for InvoiceIssued<'_> {
     const KIND: &'static str = "invoice.issued";
+    const VERSION: u32 = 1;
+}
+
+#[derive(Serialize)]
+#[serde(transparent)]
+struct CreditNoteIssued<'a>(Issued<'a>);
+
+impl OutboxEvent for CreditNoteIssued<'_> {
+    const KIND: &'static str = "credit_note.issued";
     const VERSION: u32 = 1;
 }
 
@@ -100,41 +113,11 @@ impl InvoiceRepo<'_> {
 
     fn issue_inner(&self, id: OrderId, rate: Option<&str>) -> Result<Invoice> {
         let store = self.store;
-        let invoice_id = InvoiceId::generate(store.now())?;
         store.write(|tx| {
             let order = self.authorized_order(tx, Action::IssueInvoice, id)?;
             let settings = settings(tx)?;
             check_issuable(&order, &settings)?;
-            if let Some(existing) = invoice_repo::invoice_of(tx, id)? {
-                let number = invoice_repo::load(tx, store, existing)?;
-                return Err(Error::new(
-                    ErrorKind::Conflict,
-                    format!(
-                        "order {} already has invoice {}",
-                        order.number(),
-                        number.number()
-                    ),
-                ));
-            }
-            let today = issue_date(tx, &settings)?;
-            let number = invoice_repo::take_number(tx, settings.invoice_series(), today.year())?;
-            let spec = spec::for_order(&order, &settings, &number.text, today, rate)?;
-            let document = spec.build()?;
-            check_matches_order(&document, &order)?;
-            write(
-                tx,
-                store,
-                self.principal,
-                Written {
-                    id: invoice_id,
-                    number: &number,
-                    order: &order,
-                    original: None,
-                    spec: &spec,
-                    document,
-                    retention_years: settings.invoice_retention_years(),
-                },
-            )
+            issue_in(tx, store, self.principal, &order, &settings, rate)
         })
     }
 
@@ -239,7 +222,54 @@ impl InvoiceRepo<'_> {
     }
 }
 
-fn settings(tx: &Tx<'_>) -> Result<ShopSettings> {
+/// Issues the invoice of `order` inside the caller's transaction (the caller has authorised
+/// the operation and checked the order's state).
+///
+/// # Errors
+///
+/// `Conflict` if the order already has an invoice; the document's validation errors.
+pub(crate) fn issue_in(
+    tx: &Tx<'_>,
+    store: &Store,
+    principal: &Principal,
+    order: &Order,
+    settings: &ShopSettings,
+    rate: Option<&str>,
+) -> Result<Invoice> {
+    if let Some(existing) = invoice_repo::invoice_of(tx, order.id())? {
+        let existing = invoice_repo::load(tx, store, existing)?;
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "order {} already has invoice {}",
+                order.number(),
+                existing.number()
+            ),
+        ));
+    }
+    let id = InvoiceId::generate(tx.now())?;
+    let today = issue_date(tx, settings)?;
+    let number = invoice_repo::take_number(tx, settings.invoice_series(), today.year())?;
+    let spec = spec::for_order(order, settings, &number.text, today, rate)?;
+    let document = spec.build()?;
+    check_matches_order(&document, order)?;
+    write(
+        tx,
+        store,
+        principal,
+        Written {
+            id,
+            number: &number,
+            order,
+            original: None,
+            spec: &spec,
+            document,
+            retention_years: settings.invoice_retention_years(),
+        },
+    )
+}
+
+pub(crate) fn settings(tx: &Tx<'_>) -> Result<ShopSettings> {
     current_settings(tx)?.ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidState,
@@ -334,7 +364,7 @@ pub(crate) fn write(
         },
     )?;
     let t = w.document.totals();
-    tx.emit(&Issued {
+    let body = Issued {
         invoice_id: w.id,
         number: &w.number.text,
         order_id: w.order.id(),
@@ -344,7 +374,12 @@ pub(crate) fn write(
         net_total: t.net_total().minor(),
         vat_total: t.vat_total().minor(),
         gross_total: t.gross_total().minor(),
-    })?;
+    };
+    if w.original.is_some() {
+        tx.emit(&CreditNoteIssued(body))?;
+    } else {
+        tx.emit(&InvoiceIssued(body))?;
+    }
     tx.audit(
         principal,
         Action::IssueInvoice,
