@@ -17,6 +17,7 @@ mod spec;
 pub use invoice::{Invoice, InvoiceId};
 pub use repo::InvoiceRepo;
 
+#[allow(unused_imports)]
 pub(crate) use credit::{CreditRequest, credit_note, credit_remaining};
 
 pub use model::{
