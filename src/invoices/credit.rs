@@ -53,7 +53,10 @@ pub(crate) fn credit_note(
         if credited.charges {
             return Err(Error::new(
                 ErrorKind::Conflict,
-                format!("the charges of invoice {} were already credited", original.number()),
+                format!(
+                    "the charges of invoice {} were already credited",
+                    original.number()
+                ),
             ));
         }
         spec.terms.charges.clone()
@@ -152,7 +155,9 @@ pub(crate) fn credit_remaining(
         .lines
         .iter()
         .map(|l| {
-            let left = l.quantity.saturating_sub(credited.quantity(l.order_position));
+            let left = l
+                .quantity
+                .saturating_sub(credited.quantity(l.order_position));
             (l.order_position, left)
         })
         .filter(|(_, left)| *left > 0)
@@ -191,7 +196,10 @@ fn credit_lines(
             .find(|l| l.position() == position)
             .ok_or_else(unknown)?;
         if quantity == 0 {
-            return Err(Error::validation("lines", "a credited quantity is at least 1"));
+            return Err(Error::validation(
+                "lines",
+                "a credited quantity is at least 1",
+            ));
         }
         if wanted.iter().take(i).any(|(p, _)| *p == position) {
             return Err(Error::validation(
@@ -222,3 +230,6 @@ fn credit_lines(
         .map_err(|_| Error::new(ErrorKind::Overflow, "amount out of range"))?;
     Ok((lines, discount))
 }
+
+#[cfg(test)]
+mod tests;

@@ -334,7 +334,9 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
          WHERE i.original_id = ?1 GROUP BY l.order_position",
     )?;
     let quantities = stmt
-        .query_map([original], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?)))?
+        .query_map([original], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let (gross, charges): (i64, bool) = tx
         .prepare_cached(
