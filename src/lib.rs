@@ -172,9 +172,10 @@ pub use invoices::{
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::{
     BuyerSnapshot, Cart, CartId, CartLine, CartPreview, CartRef, CartRepo, CartToken, Charge,
-    Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, GuestCart,
+    Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, EXPIRY_BATCH, GuestCart,
     IDEMPOTENCY_RETENTION, IdempotencyKey, LineTotal, MAX_CART_LINES, MAX_QUANTITY, Order, OrderId,
-    OrderLine, OrderNumber, OrderPage, OrderQuery, OrderRepo, OrderStatus, OrderVat, PriceMode,
-    PricedLine, Templates, Totals, VatCategory, VatGroup, VatTreatment,
+    OrderLine, OrderNumber, OrderPage, OrderQuery, OrderRepo, OrderStatus, OrderVat, Payment,
+    PaymentRecord, PriceMode, PricedLine, Refund, RefundId, RefundRecord, RefundedLine, Shipment,
+    Templates, Totals, VatCategory, VatGroup, VatTreatment,
 };
 pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};

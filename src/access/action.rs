@@ -68,6 +68,16 @@ pub enum Action {
     ReadOrder,
     /// Create and list coupon codes.
     ManageCoupons,
+    /// Record that an order was paid (the gateway confirmed it).
+    RecordPayment,
+    /// Ship an order, and mark it completed.
+    FulfilOrder,
+    /// Cancel an order before it ships (customers their own, while unpaid).
+    CancelOrder,
+    /// Refund a paid order, in full or in part.
+    RefundOrder,
+    /// Expire unpaid orders older than a given age (a background job).
+    ExpireOrders,
 }
 
 impl Action {
@@ -102,6 +112,11 @@ impl Action {
         Action::PlaceOrder,
         Action::ReadOrder,
         Action::ManageCoupons,
+        Action::RecordPayment,
+        Action::FulfilOrder,
+        Action::CancelOrder,
+        Action::RefundOrder,
+        Action::ExpireOrders,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -136,6 +151,11 @@ impl Action {
             Action::PlaceOrder => "place_order",
             Action::ReadOrder => "read_order",
             Action::ManageCoupons => "manage_coupons",
+            Action::RecordPayment => "record_payment",
+            Action::FulfilOrder => "fulfil_order",
+            Action::CancelOrder => "cancel_order",
+            Action::RefundOrder => "refund_order",
+            Action::ExpireOrders => "expire_orders",
         }
     }
 }

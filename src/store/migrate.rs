@@ -55,6 +55,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "orders",
         sql: include_str!("schema/0007_orders.sql"),
     },
+    Migration {
+        version: 8,
+        name: "order lifecycle",
+        sql: include_str!("schema/0008_order_lifecycle.sql"),
+    },
 ];
 
 /// The table that records applied migrations.
