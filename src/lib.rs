@@ -72,6 +72,11 @@
 //! let retried = store.orders(&ana).checkout(request()?)?; // the client retried: same order
 //! assert_eq!(retried.number(), order.number());
 //!
+//! // The payment gateway confirms the payment; the warehouse ships (docs/orders.md: lifecycle).
+//! store.orders(&system).mark_paid(order.id(), shopkeep::Payment::new("pi_3Nx2", order.total())?)?;
+//! let shipped = store.orders(&system).ship(order.id(), shopkeep::Shipment::new().carrier("DHL")?)?;
+//! assert_eq!(shipped.status(), shopkeep::OrderStatus::Shipped);
+//!
 //! // Money is integer minor units of a currency: no floats, no silent rounding.
 //! let mug = Money::parse("12.90", Currency::EUR)?;
 //! let net = mug.checked_mul(3)?;
