@@ -608,6 +608,30 @@ fn a_full_refund_in_tax_exclusive_mode_is_the_order_total() {
 }
 
 #[test]
+fn in_tax_exclusive_mode_the_guard_refuses_a_refund_that_rounding_would_push_past_the_total() {
+    let s = common::shop(PriceMode::TaxExclusive);
+    let store = &s.store;
+    let clip = product(store, "CLIP", eur("0.03"), TaxCategory::Standard, 10);
+    let ana = customer(store, "ana@example.com", "DE");
+    let order = place(store, &ana, &[(clip, 3)], None);
+    // 0.09 net, 19 % of it is 0.0171: 0.02 VAT. One clip alone: 0.0057, rounded to 0.01.
+    assert_eq!(order.total(), eur("0.11"));
+    pay(store, &order);
+    let system = store.system();
+    let orders = store.orders(&system);
+    for _ in 0..2 {
+        let one = orders.refund(order.id(), Refund::lines([(0, 1)])).unwrap();
+        assert_eq!(one.gross_total(), eur("0.04"));
+    }
+    let before = dump(store, TABLES);
+    let err = orders
+        .refund(order.id(), Refund::lines([(0, 1)]))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(dump(store, TABLES), before);
+}
+
+#[test]
 fn the_database_refuses_to_change_or_delete_refunds_and_payments() {
     let (s, mug, _, ana) = setup(PriceMode::TaxInclusive);
     let store = &s.store;

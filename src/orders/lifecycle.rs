@@ -451,7 +451,8 @@ impl OrderRepo<'_> {
     /// In tax-inclusive mode the refunds of an order add up exactly to its total. In
     /// tax-exclusive mode VAT is rounded per VAT group of each refund, so partial refunds can
     /// together come to a minor unit more than the order's total; the guard below then refuses
-    /// the last one (refund the rest with smaller steps or in full first).
+    /// the refund that would pass it (fewer, larger refunds avoid it; the host settles such a
+    /// unit outside shopkeep).
     ///
     /// # Errors
     ///
