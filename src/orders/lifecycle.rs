@@ -478,78 +478,7 @@ impl OrderRepo<'_> {
                 ));
             }
             let before = refund_repo::refunded(tx, id)?;
-            let already = |position: u32| before.quantities.get(&position).copied().unwrap_or(0);
-            let wanted: Vec<(u32, u32)> = match &request.scope {
-                Scope::Full => order
-                    .lines
-                    .iter()
-                    .map(|l| (l.position, l.quantity.saturating_sub(already(l.position))))
-                    .filter(|&(_, q)| q > 0)
-                    .collect(),
-                Scope::Lines(lines) => lines.clone(),
-            };
-            let charges = if !request.charges {
-                Vec::new()
-            } else if before.charges {
-                if request.scope != Scope::Full {
-                    return Err(Error::new(
-                        ErrorKind::Conflict,
-                        "the order's charges were already refunded",
-                    ));
-                }
-                Vec::new()
-            } else {
-                order_charges(&order)?
-            };
-            if wanted.is_empty() && charges.is_empty() {
-                return Err(match request.scope {
-                    Scope::Full => Error::new(ErrorKind::Conflict, "nothing is left to refund"),
-                    Scope::Lines(_) => Error::validation(
-                        "lines",
-                        "a refund needs at least one line or the charges",
-                    ),
-                });
-            }
-            let mut lines: Vec<RefundedLine> = Vec::with_capacity(wanted.len());
-            for (position, quantity) in wanted {
-                if quantity == 0 {
-                    return Err(Error::validation("quantity", "a refunded quantity is at least 1"));
-                }
-                if lines.iter().any(|l| l.position == position) {
-                    return Err(Error::validation("lines", "a line appears twice in the refund"));
-                }
-                let line = order
-                    .lines
-                    .iter()
-                    .find(|l| l.position == position)
-                    .ok_or_else(|| {
-                        Error::validation("lines", format!("the order has no line {position}"))
-                    })?;
-                let refunded = already(position);
-                if quantity > line.quantity.saturating_sub(refunded) {
-                    return Err(Error::new(
-                        ErrorKind::Conflict,
-                        format!(
-                            "line {position}: {} ordered, {refunded} already refunded, {quantity} asked for",
-                            line.quantity
-                        ),
-                    ));
-                }
-                let share = refund::discount_share(
-                    line.discount.minor(),
-                    line.quantity,
-                    refunded,
-                    quantity,
-                )?;
-                lines.push(RefundedLine {
-                    position,
-                    quantity,
-                    discount: Money::new(share, order.currency),
-                    unit_price: line.unit_price,
-                    vat: line.vat.clone(),
-                });
-            }
-            lines.sort_by_key(|l| l.position);
+            let (lines, charges) = plan(&order, &before, &request)?;
             let totals = refund::totals(order.price_mode, order.currency, &lines, &charges)?;
             let gross = totals.gross_total();
             let after = before
@@ -694,6 +623,81 @@ impl OrderRepo<'_> {
             Ok(batch.len())
         })
     }
+}
+
+/// The lines (with their discount shares) and charges a refund request comes to, checked
+/// against what earlier refunds gave back.
+fn plan(
+    order: &Order,
+    before: &refund_repo::Refunded,
+    request: &Refund,
+) -> Result<(Vec<RefundedLine>, Vec<Charge>)> {
+    let already = |position: u32| before.quantities.get(&position).copied().unwrap_or(0);
+    let wanted: Vec<(u32, u32)> = match &request.scope {
+        Scope::Full => order
+            .lines
+            .iter()
+            .map(|l| (l.position, l.quantity.saturating_sub(already(l.position))))
+            .filter(|&(_, q)| q > 0)
+            .collect(),
+        Scope::Lines(lines) => lines.clone(),
+    };
+    let charges = match (request.charges, before.charges, &request.scope) {
+        (false, _, _) | (true, true, Scope::Full) => Vec::new(),
+        (true, true, Scope::Lines(_)) => {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                "the order's charges were already refunded",
+            ));
+        }
+        (true, false, _) => order_charges(order)?,
+    };
+    if wanted.is_empty() && charges.is_empty() {
+        return Err(match request.scope {
+            Scope::Full => Error::new(ErrorKind::Conflict, "nothing is left to refund"),
+            Scope::Lines(_) => {
+                Error::validation("lines", "a refund needs at least one line or the charges")
+            }
+        });
+    }
+    let mut lines: Vec<RefundedLine> = Vec::with_capacity(wanted.len());
+    for (position, quantity) in wanted {
+        if quantity == 0 {
+            return Err(Error::validation(
+                "quantity",
+                "a refunded quantity is at least 1",
+            ));
+        }
+        if lines.iter().any(|l| l.position == position) {
+            return Err(Error::validation("lines", "a line appears twice"));
+        }
+        let line = order
+            .lines
+            .iter()
+            .find(|l| l.position == position)
+            .ok_or_else(|| Error::validation("lines", format!("no line {position}")))?;
+        let refunded = already(position);
+        if quantity > line.quantity.saturating_sub(refunded) {
+            let ordered = line.quantity;
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "line {position}: {ordered} ordered, {refunded} refunded, {quantity} asked"
+                ),
+            ));
+        }
+        let share =
+            refund::discount_share(line.discount.minor(), line.quantity, refunded, quantity)?;
+        lines.push(RefundedLine {
+            position,
+            quantity,
+            discount: Money::new(share, order.currency),
+            unit_price: line.unit_price,
+            vat: line.vat.clone(),
+        });
+    }
+    lines.sort_by_key(|l| l.position);
+    Ok((lines, charges))
 }
 
 /// The order's charges, one per VAT group that has any, in the price mode's terms. Orders keep
