@@ -72,6 +72,11 @@
 //! let retried = store.orders(&ana).checkout(request()?)?; // the client retried: same order
 //! assert_eq!(retried.number(), order.number());
 //!
+//! // The payment gateway confirms the payment; the warehouse ships (docs/orders.md: lifecycle).
+//! store.orders(&system).mark_paid(order.id(), shopkeep::Payment::new("pi_3Nx2", order.total())?)?;
+//! let shipped = store.orders(&system).ship(order.id(), shopkeep::Shipment::new().carrier("DHL")?)?;
+//! assert_eq!(shipped.status(), shopkeep::OrderStatus::Shipped);
+//!
 //! // Money is integer minor units of a currency: no floats, no silent rounding.
 //! let mug = Money::parse("12.90", Currency::EUR)?;
 //! let net = mug.checked_mul(3)?;
@@ -172,9 +177,10 @@ pub use invoices::{
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::{
     BuyerSnapshot, Cart, CartId, CartLine, CartPreview, CartRef, CartRepo, CartToken, Charge,
-    Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, GuestCart,
+    Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, EXPIRY_BATCH, GuestCart,
     IDEMPOTENCY_RETENTION, IdempotencyKey, LineTotal, MAX_CART_LINES, MAX_QUANTITY, Order, OrderId,
-    OrderLine, OrderNumber, OrderPage, OrderQuery, OrderRepo, OrderStatus, OrderVat, PriceMode,
-    PricedLine, Templates, Totals, VatCategory, VatGroup, VatTreatment,
+    OrderLine, OrderNumber, OrderPage, OrderQuery, OrderRepo, OrderStatus, OrderVat, Payment,
+    PaymentRecord, PriceMode, PricedLine, Refund, RefundId, RefundRecord, RefundedLine, Shipment,
+    Templates, Totals, VatCategory, VatGroup, VatTreatment,
 };
 pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};

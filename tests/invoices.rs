@@ -15,9 +15,9 @@ use std::time::Duration;
 use shopkeep::{
     Address, BusinessDetails, CartRef, Checkout, Contact, Country, CountryTaxes, Currency,
     Durability, Email, ErrorKind, IdempotencyKey, InvoiceIssue, KeyRing, ManualClock, Money,
-    NewCustomer, NewProduct, NewStaff, Order, Password, PasswordParams, Phone, PostalAddress,
-    PriceMode, Principal, Profile, Role, Seller, ShopSettings, Sku, StockChange, Store,
-    TaxCategory, TaxRate, TaxTable, TimeZone, Timestamp, VariantId, VatId,
+    NewCustomer, NewProduct, NewStaff, Order, Password, PasswordParams, Payment, Phone,
+    PostalAddress, PriceMode, Principal, Profile, Refund, Role, Seller, ShopSettings, Sku,
+    StockChange, Store, TaxCategory, TaxRate, TaxTable, TimeZone, Timestamp, VariantId, VatId,
 };
 
 const PASSWORD: &str = "a perfectly long test passphrase";
@@ -638,4 +638,104 @@ fn concurrent_issuing_with_failures_keeps_the_series_gapless() {
         )
         .unwrap();
     assert_eq!((rows, max_seq, next), (216, 216, 217));
+}
+
+fn pay(s: &Shop, order: &Order) {
+    let payment = Payment::new(&format!("psp_{}", order.number()), order.total()).unwrap();
+    s.store
+        .orders(&s.store.system())
+        .mark_paid(order.id(), payment)
+        .unwrap();
+}
+
+#[test]
+fn refunds_issue_credit_notes_for_exactly_what_they_return() {
+    let s = shop(InvoiceIssue::OnPayment);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let system = s.store.system();
+    let orders = s.store.orders(&system);
+    let invoices = s.store.invoices(&system);
+    let order = place(&s, &ana, "k1");
+    pay(&s, &order);
+    let invoice = invoices.issue(order.id()).unwrap();
+
+    let first = orders.refund(order.id(), Refund::lines([(0, 1)])).unwrap();
+    let rest = orders.refund(order.id(), Refund::full()).unwrap();
+    let docs = invoices.for_order(order.id()).unwrap();
+    assert_eq!(docs.len(), 3);
+    assert_eq!(docs[0], invoice);
+    for (note, refund, number) in [
+        (&docs[1], &first, "CN-2026-000001"),
+        (&docs[2], &rest, "CN-2026-000002"),
+    ] {
+        assert_eq!(note.number(), number);
+        assert_eq!(note.original(), Some(invoice.id()));
+        assert_eq!(note.document().totals().gross_total(), refund.gross_total());
+    }
+    assert_eq!(
+        first.gross_total().minor() + rest.gross_total().minor(),
+        invoice.document().totals().gross_total().minor()
+    );
+    let events = s
+        .store
+        .events(&system)
+        .poll(100, Duration::from_secs(60))
+        .unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "credit_note.issued").count(),
+        2
+    );
+}
+
+#[test]
+fn refunding_an_order_without_an_invoice_invoices_it_first() {
+    let s = shop(InvoiceIssue::OnPayment);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let system = s.store.system();
+    let order = place(&s, &ana, "k1");
+    pay(&s, &order);
+    s.store
+        .orders(&system)
+        .refund(order.id(), Refund::lines([(1, 1)]))
+        .unwrap();
+    let docs = s.store.invoices(&system).for_order(order.id()).unwrap();
+    let numbers: Vec<&str> = docs.iter().map(|d| d.number()).collect();
+    assert_eq!(numbers, ["INV-2026-000001", "CN-2026-000001"]);
+}
+
+#[test]
+fn cancelling_or_expiring_an_invoiced_order_credits_it_in_full() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let system = s.store.system();
+    let invoices = s.store.invoices(&system);
+    let cancelled = place(&s, &ana, "k1");
+    let expired = place(&s, &ana, "k2");
+    let uninvoiced = place(&s, &ana, "k3");
+    for order in [&cancelled, &expired] {
+        invoices.issue(order.id()).unwrap();
+    }
+    s.store
+        .orders(&system)
+        .cancel(cancelled.id(), "changed my mind")
+        .unwrap();
+    s.clock.advance(Duration::from_secs(3 * 24 * 3600));
+    assert_eq!(
+        s.store
+            .orders(&system)
+            .expire_unpaid(Duration::from_secs(24 * 3600))
+            .unwrap(),
+        2
+    );
+    for order in [&cancelled, &expired] {
+        let docs = invoices.for_order(order.id()).unwrap();
+        assert_eq!(docs.len(), 2, "an invoice and its credit note");
+        assert_eq!(
+            docs[1].document().totals().gross_total(),
+            docs[0].document().totals().gross_total()
+        );
+        assert!(docs[1].is_credit_note());
+    }
+    assert!(invoices.for_order(uninvoiced.id()).unwrap().is_empty());
 }

@@ -68,6 +68,16 @@ pub enum Action {
     ReadOrder,
     /// Create and list coupon codes.
     ManageCoupons,
+    /// Record that an order was paid (the gateway confirmed it).
+    RecordPayment,
+    /// Ship an order, and mark it completed.
+    FulfilOrder,
+    /// Cancel an order before it ships (customers their own, while unpaid).
+    CancelOrder,
+    /// Refund a paid order, in full or in part.
+    RefundOrder,
+    /// Expire unpaid orders older than a given age (a background job).
+    ExpireOrders,
     /// Issue an order's invoice (credit notes are issued by refunds and cancellations).
     IssueInvoice,
     /// Read invoices and credit notes (customers their own).
@@ -108,6 +118,11 @@ impl Action {
         Action::PlaceOrder,
         Action::ReadOrder,
         Action::ManageCoupons,
+        Action::RecordPayment,
+        Action::FulfilOrder,
+        Action::CancelOrder,
+        Action::RefundOrder,
+        Action::ExpireOrders,
         Action::IssueInvoice,
         Action::ReadInvoice,
         Action::PurgeInvoices,
@@ -145,6 +160,11 @@ impl Action {
             Action::PlaceOrder => "place_order",
             Action::ReadOrder => "read_order",
             Action::ManageCoupons => "manage_coupons",
+            Action::RecordPayment => "record_payment",
+            Action::FulfilOrder => "fulfil_order",
+            Action::CancelOrder => "cancel_order",
+            Action::RefundOrder => "refund_order",
+            Action::ExpireOrders => "expire_orders",
             Action::IssueInvoice => "issue_invoice",
             Action::ReadInvoice => "read_invoice",
             Action::PurgeInvoices => "purge_invoices",

@@ -349,11 +349,30 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Owner), Any),
             (R(Role::Manager), Any),
         ],
-        Action::IssueInvoice => &[
+        Action::RecordPayment | Action::RefundOrder | Action::IssueInvoice => &[
             (System, Any),
             (R(Role::Owner), Any),
             (R(Role::Manager), Any),
             (R(Role::Accountant), Any),
+        ],
+        Action::FulfilOrder => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Manager), Any),
+            (R(Role::Warehouse), Any),
+        ],
+        // Customers only while unpaid: `OrderRepo::cancel` refuses them a paid order.
+        Action::CancelOrder => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Manager), Any),
+            (R(Role::Support), Any),
+            (Who::Customer, Own),
+        ],
+        Action::ExpireOrders => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Manager), Any),
         ],
         Action::ReadInvoice => &[
             (System, Any),

@@ -39,7 +39,7 @@ pub use stock::{StockChange, StockMovement, StockReason};
 pub use stock_repo::StockRepo;
 pub use tax::{AppliedTax, CountryTaxes, TaxCategory, TaxTable};
 
-pub(crate) use sellable::{Sellable, sellable, take_stock};
+pub(crate) use sellable::{Sellable, return_stock, sellable, take_stock};
 pub(crate) use settings_repo::current as current_settings;
 pub(crate) use settings_repo::{seller_from_json, seller_to_json};
 

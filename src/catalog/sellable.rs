@@ -112,6 +112,27 @@ pub(crate) fn take_stock(
     move_stock(tx, principal, variant, &change).map(Some)
 }
 
+/// Puts back stock an order took (`change` is a reservation release or a return), inside
+/// the caller's transaction; the caller authorises and audits its own action. A variant whose
+/// stock is not tracked has nothing to put back: `Ok(None)`. Archived products take their
+/// stock back too.
+pub(crate) fn return_stock(
+    tx: &Tx<'_>,
+    principal: &Principal,
+    variant: VariantId,
+    change: &StockChange,
+) -> Result<Option<StockMovement>> {
+    let tracked: Option<bool> = tx
+        .prepare_cached("SELECT tracked FROM shopkeep_variants WHERE id = ?1")?
+        .query_row([variant], |r| r.get(0))
+        .optional()?;
+    match tracked {
+        None => Err(not_found(&Resource::Stock(variant))),
+        Some(false) => change.check().map(|_| None),
+        Some(true) => move_stock(tx, principal, variant, change).map(Some),
+    }
+}
+
 fn archived() -> Error {
     Error::new(
         ErrorKind::InvalidState,

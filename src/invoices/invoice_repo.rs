@@ -156,6 +156,11 @@ pub(crate) fn invoice_of(tx: &Tx<'_>, order: OrderId) -> Result<Option<InvoiceId
         .optional()?)
 }
 
+/// Whether `order` has an invoice.
+pub(crate) fn is_invoiced(tx: &Tx<'_>, order: OrderId) -> Result<bool> {
+    Ok(invoice_of(tx, order)?.is_some())
+}
+
 /// Every document of `order`: its invoice, then its credit notes, in issue order.
 pub(crate) fn of_order(tx: &Tx<'_>, order: OrderId) -> Result<Vec<InvoiceId>> {
     let mut stmt = tx.prepare_cached(

@@ -4,8 +4,6 @@
 //! built; [`to_ubl`] renders it as a UBL 2.1 `Invoice` or `CreditNote` for the EN 16931 or
 //! XRechnung profile. Issuing (numbers, storage) is the repository's job, not this module's.
 
-// Refunds and cancellations (next) issue credit notes through this module.
-#[allow(dead_code)]
 mod credit;
 mod invoice;
 mod invoice_repo;
@@ -17,8 +15,8 @@ mod spec;
 pub use invoice::{Invoice, InvoiceId};
 pub use repo::InvoiceRepo;
 
-#[allow(unused_imports)]
 pub(crate) use credit::{CreditRequest, credit_note, credit_remaining};
+pub(crate) use invoice_repo::is_invoiced;
 
 pub use model::{
     Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder,

@@ -129,8 +129,8 @@ impl OutboxEvent for Placed {
 /// Orders, for one acting principal. From [`Store::orders`].
 #[derive(Debug)]
 pub struct OrderRepo<'s> {
-    store: &'s Store,
-    principal: &'s Principal,
+    pub(super) store: &'s Store,
+    pub(super) principal: &'s Principal,
 }
 
 impl Store {

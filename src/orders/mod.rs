@@ -3,7 +3,8 @@
 //! - [`CartRepo`] ([`Store::carts`](crate::Store::carts)): customers' and anonymous visitors'
 //!   carts, with a totals preview computed by the same code as checkout;
 //! - [`OrderRepo`] ([`Store::orders`](crate::Store::orders)): [`Checkout`] (idempotent, one
-//!   transaction, oversell-proof) and reading orders;
+//!   transaction, oversell-proof), reading orders, and their lifecycle: payment ([`Payment`]),
+//!   shipping ([`Shipment`]), completion, cancellation, expiry and refunds ([`Refund`]);
 //! - [`CouponRepo`] ([`Store::coupons`](crate::Store::coupons)): coupon codes.
 //!
 //! See `docs/orders.md`.
@@ -16,9 +17,13 @@ mod checkout;
 mod confirmation;
 mod coupon;
 mod coupon_repo;
+mod lifecycle;
+mod lifecycle_repo;
 mod order;
 mod order_repo;
 mod pricing;
+mod refund;
+pub(crate) mod refund_repo;
 mod totals;
 mod vat;
 pub(crate) mod vat_rules;
@@ -32,10 +37,12 @@ pub use checkout::{Checkout, IDEMPOTENCY_RETENTION, IdempotencyKey, OrderRepo};
 pub use confirmation::{Confirmation, Templates};
 pub use coupon::{Coupon, CouponCode, CouponValue};
 pub use coupon_repo::CouponRepo;
+pub use lifecycle::{EXPIRY_BATCH, Payment, PaymentRecord, Shipment};
 pub use order::{
     BuyerSnapshot, Order, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery, OrderStatus,
     OrderVat,
 };
+pub use refund::{Refund, RefundId, RefundRecord, RefundedLine};
 pub use totals::{Charge, LineTotal, PriceMode, PricedLine, Totals, VatGroup};
 pub use vat::{VatCategory, VatTreatment};
 

@@ -41,8 +41,8 @@ impl fmt::Display for OrderNumber {
     }
 }
 
-/// Where an order is in its life. Checkout places orders; the lifecycle after placement
-/// (payment, shipping, cancellation, expiry) arrives with its own issue.
+/// Where an order is in its life. Checkout places orders; [`OrderRepo`](crate::OrderRepo)'s
+/// lifecycle methods move them on (`docs/orders.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OrderStatus {

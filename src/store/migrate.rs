@@ -55,9 +55,14 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "orders",
         sql: include_str!("schema/0007_orders.sql"),
     },
-    // Numbered 10 once the lifecycle (8) and order charges (9) land beside it.
     Migration {
         version: 8,
+        name: "order lifecycle",
+        sql: include_str!("schema/0008_order_lifecycle.sql"),
+    },
+    // Number 9 is the order charges' migration, merged next.
+    Migration {
+        version: 9,
         name: "invoices",
         sql: include_str!("schema/0010_invoices.sql"),
     },

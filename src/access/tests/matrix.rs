@@ -70,6 +70,11 @@ fn cells(action: Action) -> [Cell; 8] {
         Action::PlaceOrder => [Any, No, No, No, No, No, Own, No],
         Action::ReadOrder => [Any, Any, Any, Any, Any, No, Own, No],
         Action::ManageCoupons => [Any, Any, Any, No, No, No, No, No],
+        Action::RecordPayment => [Any, Any, Any, No, Any, No, No, No],
+        Action::FulfilOrder => [Any, Any, Any, No, No, Any, No, No],
+        Action::CancelOrder => [Any, Any, Any, Any, No, No, Own, No],
+        Action::RefundOrder => [Any, Any, Any, No, Any, No, No, No],
+        Action::ExpireOrders => [Any, Any, Any, No, No, No, No, No],
         Action::IssueInvoice => [Any, Any, Any, No, Any, No, No, No],
         Action::ReadInvoice => [Any, Any, Any, Any, Any, No, Own, No],
         Action::PurgeInvoices => [No, Any, No, No, No, No, No, No],
@@ -88,6 +93,14 @@ fn is_catalog_action(action: Action) -> bool {
             | Action::ReadStockLedger
             | Action::ReadSettings
             | Action::UpdateSettings
+    )
+}
+
+/// Whether `action` moves one order through its lifecycle (the order's customer owns it).
+fn is_order_action(action: Action) -> bool {
+    matches!(
+        action,
+        Action::RecordPayment | Action::FulfilOrder | Action::CancelOrder | Action::RefundOrder
     )
 }
 
@@ -165,6 +178,7 @@ fn read_action(action: Action) -> Action {
         Action::ReadSettings | Action::UpdateSettings => Action::ReadSettings,
         Action::IssueInvoice => Action::ReadOrder,
         Action::ReadInvoice => Action::ReadInvoice,
+        a if is_order_action(a) => Action::ReadOrder,
         a if is_customer_action(a) => Action::ReadCustomer,
         _ => Action::ReadStaff,
     }
@@ -199,7 +213,7 @@ fn expected(action: Action, actor: Actor, target: Target) -> Expect {
 
 /// The targets each action is exercised on.
 fn targets(action: Action, actor: Actor) -> Vec<Target> {
-    let own = if is_customer_action(action) {
+    let own = if is_customer_action(action) || is_order_action(action) {
         actor == Actor::Customer
     } else {
         matches!(actor, Actor::Staff(_))
@@ -212,6 +226,7 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::RegisterCustomer
         | Action::SearchCustomers
         | Action::ManageCoupons
+        | Action::ExpireOrders
         | Action::PurgeInvoices => vec![Target::Collection],
         // Orders and invoices of other customers are exercised in tests/invoices.rs, which
         // has a shop to place them in.
@@ -233,6 +248,13 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::ExportCustomer
         | Action::EraseCustomer
         | Action::PlaceOrder => {
+            let mut t = vec![Target::Other, Target::Missing];
+            if own {
+                t.push(Target::Own);
+            }
+            t
+        }
+        Action::RecordPayment | Action::FulfilOrder | Action::CancelOrder | Action::RefundOrder => {
             let mut t = vec![Target::Other, Target::Missing];
             if own {
                 t.push(Target::Own);
@@ -371,6 +393,9 @@ fn scene(actor: Actor) -> Scene {
 }
 
 fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    if is_order_action(action) || action == Action::ExpireOrders {
+        return run_order(scene, action, target);
+    }
     if is_customer_action(action) {
         return run_customer(scene, action, target);
     }
@@ -506,6 +531,99 @@ fn run_customer(scene: &Scene, action: Action, target: Target) -> Result<(), Err
     }
 }
 
+/// A shop that sells one mug: settings and a product with stock (written by the system, so
+/// they add no denial).
+fn open_shop(store: &Store) -> crate::VariantId {
+    use crate::{NewProduct, Sku, StockChange, TaxCategory};
+    let system = store.system();
+    if store.settings(&system).get().unwrap().is_none() {
+        store.settings(&system).update(0, &shop_settings()).unwrap();
+    }
+    let mug = NewProduct::new(
+        Sku::parse("ORDER-MUG").unwrap(),
+        "Mug",
+        TaxCategory::Standard,
+    )
+    .unwrap()
+    .price(crate::Money::parse("12.90", crate::Currency::EUR).unwrap());
+    let variant = store.products(&system).create(mug).unwrap().variants()[0].id();
+    store
+        .stock(&system)
+        .adjust(variant, StockChange::receipt(50))
+        .unwrap();
+    variant
+}
+
+/// An order of `customer` (who gets a shipping address), placed by the system.
+fn place_order(store: &Store, variant: crate::VariantId, customer: CustomerId) -> crate::Order {
+    let system = store.system();
+    let de = Country::parse("DE").unwrap();
+    let address = Address::new("T. Customer", "Main St 1", "Berlin", de).unwrap();
+    let added = store
+        .customers(&system)
+        .add_address(customer, address)
+        .unwrap();
+    store
+        .customers(&system)
+        .set_default_address(customer, added.id(), crate::AddressKind::Shipping)
+        .unwrap();
+    store
+        .carts(&system)
+        .add(crate::CartRef::Customer(customer), variant, 2)
+        .unwrap();
+    let key = crate::IdempotencyKey::new(&format!("matrix-{customer}")).unwrap();
+    store
+        .orders(&system)
+        .checkout(crate::Checkout::from_cart(customer, key))
+        .unwrap()
+}
+
+/// The order lifecycle actions of `run`, each through every repository method that
+/// authorises it, on an order in the state the method moves on from (prepared by the system).
+fn run_order(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    let store = &scene.store;
+    let system = store.system();
+    let orders = store.orders(&scene.actor);
+    if action == Action::ExpireOrders {
+        return orders
+            .expire_unpaid(std::time::Duration::from_secs(3600))
+            .map(drop);
+    }
+    let variant = open_shop(store);
+    let customer = match target {
+        Target::Own => scene.own_customer.unwrap(),
+        _ => scene.other_customer,
+    };
+    let order = place_order(store, variant, customer);
+    let id = match target {
+        Target::Missing => crate::OrderId::from_bytes([0xee; 16]),
+        _ => order.id(),
+    };
+    let pay = || {
+        let payment = crate::Payment::new("psp_matrix", order.total()).unwrap();
+        store
+            .orders(&system)
+            .mark_paid(order.id(), payment)
+            .unwrap();
+    };
+    match action {
+        Action::RecordPayment => orders
+            .mark_paid(id, crate::Payment::new("psp_1", order.total())?)
+            .map(drop),
+        Action::FulfilOrder => {
+            pay();
+            orders.ship(id, crate::Shipment::new())?;
+            orders.complete(id).map(drop)
+        }
+        Action::CancelOrder => orders.cancel(id, "changed my mind").map(drop),
+        Action::RefundOrder => {
+            pay();
+            orders.refund(id, crate::Refund::full()).map(drop)
+        }
+        other => panic!("{other:?} is not an order action"),
+    }
+}
+
 fn denials(store: &Store) -> usize {
     let system = store.system();
     store
@@ -583,8 +701,14 @@ fn the_built_in_policy_agrees_with_the_table() {
                 Actor::Staff(role) => Principal::staff(StaffId::from_bytes([2; 16]), role),
                 Actor::ApiKey(role) => Principal::api_key(ApiKeyId::from_bytes([3; 16]), role),
             };
-            let customers = is_customer_action(action);
-            let (own, other) = if customers {
+            let customers = is_customer_action(action) || is_order_action(action);
+            let order = |byte| crate::Resource::Order {
+                id: crate::OrderId::from_bytes([9; 16]),
+                customer: Some(CustomerId::from_bytes([byte; 16])),
+            };
+            let (own, other) = if is_order_action(action) {
+                (order(1), order(4))
+            } else if customers {
                 (
                     crate::Resource::Customer(CustomerId::from_bytes([1; 16])),
                     crate::Resource::Customer(CustomerId::from_bytes([4; 16])),
@@ -1160,21 +1284,21 @@ fn every_order_method_asks_for_exactly_its_action() {
         issue.map(drop),
         Some(Action::IssueInvoice),
     );
-    let read = Some(Action::ReadInvoice);
+    let read_invoice = Some(Action::ReadInvoice);
     expect(
         "invoices.get",
         invoices.get(invoice.unwrap()).map(drop),
-        read,
+        read_invoice,
     );
     expect(
         "invoices.by_number",
         invoices.by_number(&number).map(drop),
-        read,
+        read_invoice,
     );
     expect(
         "invoices.for_order",
         invoices.for_order(order_id.unwrap()).map(drop),
-        read,
+        read_invoice,
     );
     create_staff(&store, "purger@example.com", Role::Owner);
     let login = store
@@ -1189,5 +1313,49 @@ fn every_order_method_asks_for_exactly_its_action() {
         "invoices.purge_expired",
         store.invoices(&owner).purge_expired().map(drop),
         Some(Action::PurgeInvoices),
+    );
+    let order_id = order_id.unwrap();
+    let total = orders.get(order_id).unwrap().total();
+    take();
+    let payment = crate::Payment::new("psp_rec", total).unwrap();
+    expect(
+        "orders.mark_paid",
+        orders.mark_paid(order_id, payment).map(drop),
+        Some(Action::RecordPayment),
+    );
+    expect("orders.payment", orders.payment(order_id).map(drop), read);
+    let refund = crate::Refund::lines([(0, 1)]).restock(true);
+    expect(
+        "orders.refund",
+        orders.refund(order_id, refund).map(drop),
+        Some(Action::RefundOrder),
+    );
+    expect("orders.refunds", orders.refunds(order_id).map(drop), read);
+    let fulfil = Some(Action::FulfilOrder);
+    expect(
+        "orders.ship",
+        orders.ship(order_id, crate::Shipment::new()).map(drop),
+        fulfil,
+    );
+    expect(
+        "orders.complete",
+        orders.complete(order_id).map(drop),
+        fulfil,
+    );
+    carts.add(me, variant, 1).unwrap();
+    let key = IdempotencyKey::new("k2").unwrap();
+    let second = orders.checkout(Checkout::from_cart(id, key)).unwrap().id();
+    take();
+    expect(
+        "orders.cancel",
+        orders.cancel(second, "test").map(drop),
+        Some(Action::CancelOrder),
+    );
+    expect(
+        "orders.expire_unpaid",
+        orders
+            .expire_unpaid(std::time::Duration::from_secs(60))
+            .map(drop),
+        Some(Action::ExpireOrders),
     );
 }

@@ -1,0 +1,184 @@
+//! The order lifecycle: the SQL of status changes, payments, shipments and cancellations.
+
+use rusqlite::OptionalExtension;
+
+use super::lifecycle::{PaymentRecord, Shipment};
+use super::order::{OrderId, OrderStatus};
+use crate::access::CustomerId;
+use crate::catalog::VariantId;
+use crate::clock::Timestamp;
+use crate::error::{Error, ErrorKind, Result};
+use crate::money::{Currency, Money};
+use crate::store::Tx;
+
+/// The error for a transition the order's status does not allow.
+pub(crate) fn invalid(current: OrderStatus, wanted: OrderStatus) -> Error {
+    Error::new(
+        ErrorKind::InvalidState,
+        format!("the order is {current} and cannot become {wanted}"),
+    )
+}
+
+/// Moves order `id` from one of `from` (one to three statuses) to `to`, bumping its version.
+/// Conditional: if another writer changed the status first, nothing changes and the error
+/// names the status found.
+pub(crate) fn set_status(
+    tx: &Tx<'_>,
+    id: OrderId,
+    from: &[OrderStatus],
+    to: OrderStatus,
+) -> Result<()> {
+    let pick = |i: usize| {
+        from.get(i)
+            .or_else(|| from.first())
+            .map(|s| s.as_str())
+            .unwrap_or("")
+    };
+    let changed = tx
+        .prepare_cached(
+            "UPDATE shopkeep_orders SET status = ?2, version = version + 1, updated_at = ?3
+             WHERE id = ?1 AND status IN (?4, ?5, ?6)",
+        )?
+        .execute(rusqlite::params![
+            id,
+            to.as_str(),
+            tx.now(),
+            pick(0),
+            pick(1),
+            pick(2)
+        ])?;
+    if changed == 1 {
+        return Ok(());
+    }
+    match status(tx, id)? {
+        Some(current) => Err(invalid(current, to)),
+        None => Err(Error::new(ErrorKind::NotFound, "no such order")),
+    }
+}
+
+/// The status of order `id`, if it exists.
+pub(crate) fn status(tx: &Tx<'_>, id: OrderId) -> Result<Option<OrderStatus>> {
+    let text: Option<String> = tx
+        .prepare_cached("SELECT status FROM shopkeep_orders WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    text.as_deref().map(OrderStatus::parse).transpose()
+}
+
+/// Records a payment.
+pub(crate) fn insert_payment(
+    tx: &Tx<'_>,
+    id: OrderId,
+    reference: &str,
+    amount: Money,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO shopkeep_order_payments (order_id, gateway_reference, amount, currency,
+         paid_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(rusqlite::params![
+        id,
+        reference,
+        amount.minor(),
+        amount.currency().code(),
+        tx.now()
+    ])?;
+    Ok(())
+}
+
+/// The order a gateway reference paid, if any.
+pub(crate) fn paid_by(tx: &Tx<'_>, reference: &str) -> Result<Option<OrderId>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1",
+        )?
+        .query_row([reference], |r| r.get(0))
+        .optional()?)
+}
+
+/// The payment of order `id`, if it was paid.
+pub(crate) fn payment(tx: &Tx<'_>, id: OrderId) -> Result<Option<PaymentRecord>> {
+    let row: Option<(String, i64, String, Timestamp)> = tx
+        .prepare_cached(
+            "SELECT gateway_reference, amount, currency, paid_at FROM shopkeep_order_payments
+             WHERE order_id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    row.map(|(reference, amount, currency, paid_at)| {
+        Ok(PaymentRecord {
+            reference,
+            amount: Money::new(amount, Currency::from_code(&currency)?),
+            paid_at,
+        })
+    })
+    .transpose()
+}
+
+/// Records a shipment.
+pub(crate) fn insert_shipment(tx: &Tx<'_>, id: OrderId, shipment: &Shipment) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO shopkeep_order_shipments (order_id, carrier, tracking, shipped_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(rusqlite::params![
+        id,
+        shipment.carrier,
+        shipment.tracking,
+        tx.now()
+    ])?;
+    Ok(())
+}
+
+/// Records a cancellation.
+pub(crate) fn insert_cancellation(
+    tx: &Tx<'_>,
+    id: OrderId,
+    reason: &str,
+    was_paid: bool,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO shopkeep_order_cancellations (order_id, reason, was_paid, cancelled_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(rusqlite::params![id, reason, was_paid, tx.now()])?;
+    Ok(())
+}
+
+/// What expiry needs of an order, without decrypting its buyer.
+pub(crate) struct Unpaid {
+    pub(crate) id: OrderId,
+    pub(crate) number: i64,
+    pub(crate) customer: CustomerId,
+}
+
+/// Up to `limit` orders still `placed` that were placed before `cutoff`, oldest first.
+pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Result<Vec<Unpaid>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id, number, customer_id FROM shopkeep_orders
+             WHERE status = 'placed' AND placed_at < ?1 ORDER BY id LIMIT ?2",
+        )?
+        .query_map(
+            rusqlite::params![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(Unpaid {
+                    id: r.get(0)?,
+                    number: r.get(1)?,
+                    customer: r.get(2)?,
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// An order's lines as stock sees them: position, variant, quantity.
+pub(crate) fn stock_lines(tx: &Tx<'_>, id: OrderId) -> Result<Vec<(u32, VariantId, u32)>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT position, variant_id, quantity FROM shopkeep_order_lines
+             WHERE order_id = ?1 ORDER BY position",
+        )?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
