@@ -18,7 +18,7 @@ use super::vat_rules::Buyer;
 use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::catalog::{VariantId, current_settings};
 use crate::crypto::keys::Mac256;
-use crate::customers::{AddressKind, ensure_active, load_for_order};
+use crate::customers::{ensure_active, load_buyer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::Currency;
 use crate::store::{Store, Tx, not_found};
@@ -206,14 +206,11 @@ impl CartRepo<'_> {
             };
             let priced = match customer {
                 Some(c) => {
-                    let (profile, addresses) = load_for_order(tx, self.store, c)?;
-                    if let Some(a) = addresses
-                        .iter()
-                        .find(|a| a.is_default(AddressKind::Shipping))
-                    {
-                        destination = a.address().country();
+                    let profile = load_buyer(tx, self.store, c)?;
+                    if let Some(a) = &profile.shipping {
+                        destination = a.country();
                     }
-                    let buyer = match profile.business() {
+                    let buyer = match &profile.business {
                         Some(b) => Buyer::Business(b.vat_id()),
                         None => Buyer::Consumer,
                     };

@@ -24,7 +24,7 @@ use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::catalog::{VariantId, current_settings, take_stock};
 use crate::clock::Timestamp;
 use crate::crypto::keys::Mac256;
-use crate::customers::{AddressKind, ensure_active, load_for_order};
+use crate::customers::{ensure_active, load_buyer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::OutboxEvent;
 use crate::money::Currency;
@@ -200,21 +200,15 @@ impl OrderRepo<'_> {
         let customer = request.customer;
         let settings = current_settings(tx)?.ok_or_else(no_settings)?;
         let currency = request.currency.unwrap_or(settings.base_currency());
-        let (profile, addresses) = load_for_order(tx, store, customer)?;
-        let default = |kind| {
-            addresses
-                .iter()
-                .find(|a| a.is_default(kind))
-                .map(|a| a.address().clone())
-        };
-        let shipping = default(AddressKind::Shipping).ok_or_else(|| {
+        let profile = load_buyer(tx, store, customer)?;
+        let shipping = profile.shipping.ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidState,
                 "the customer has no shipping address",
             )
         })?;
         let destination = shipping.country();
-        let business = profile.business();
+        let business = profile.business.as_ref();
         let buyer = match business {
             Some(b) => Buyer::Business(b.vat_id()),
             None => Buyer::Consumer,
@@ -224,9 +218,9 @@ impl OrderRepo<'_> {
         let priced = pricing::price(tx, &settings, &lines, currency, destination, &buyer, coupon)?;
         let number = order_repo::next_number(tx)?;
         let snapshot = BuyerSnapshot {
-            name: profile.name().to_owned(),
-            email: profile.email().as_str().to_owned(),
-            billing: default(AddressKind::Billing),
+            name: profile.name,
+            email: profile.email,
+            billing: profile.billing,
             shipping,
             company: business.map(|b| b.company().to_owned()),
             vat_id: business
