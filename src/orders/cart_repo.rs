@@ -12,6 +12,7 @@ use super::cart::{
     Cart, CartId, CartLine, CartPreview, CartRef, CartToken, GuestCart, MAX_CART_LINES,
     MAX_QUANTITY, check_quantity,
 };
+use super::checkout::Shipping;
 use super::coupon::CouponCode;
 use super::pricing;
 use super::vat_rules::Buyer;
@@ -193,6 +194,32 @@ impl CartRepo<'_> {
         currency: Option<Currency>,
         coupon: Option<&CouponCode>,
     ) -> Result<CartPreview> {
+        self.price(cart, currency, coupon, None)
+    }
+
+    /// As [`preview`](Self::preview), with a shipping charge, priced as checkout prices it.
+    ///
+    /// # Errors
+    ///
+    /// As [`preview`](Self::preview); `CurrencyMismatch` if the shipping is priced in another
+    /// currency than the cart.
+    pub fn preview_with_shipping(
+        &self,
+        cart: CartRef<'_>,
+        currency: Option<Currency>,
+        coupon: Option<&CouponCode>,
+        shipping: &Shipping,
+    ) -> Result<CartPreview> {
+        self.price(cart, currency, coupon, Some(shipping))
+    }
+
+    fn price(
+        &self,
+        cart: CartRef<'_>,
+        currency: Option<Currency>,
+        coupon: Option<&CouponCode>,
+        shipping: Option<&Shipping>,
+    ) -> Result<CartPreview> {
         let hash = self.hash(cart);
         self.store.write(|tx| {
             let id = self.resolve(tx, cart, hash.as_ref())?;
@@ -215,12 +242,30 @@ impl CartRepo<'_> {
                         None => Buyer::Consumer,
                     };
                     let coupon = coupon.map(|c| (c, customer));
-                    pricing::price(tx, &settings, &lines, currency, destination, &buyer, coupon)?
+                    pricing::price(
+                        tx,
+                        &settings,
+                        &lines,
+                        currency,
+                        destination,
+                        &buyer,
+                        coupon,
+                        shipping,
+                    )?
                 }
                 None => {
                     let coupon = coupon.map(|c| (c, None));
                     let buyer = Buyer::Consumer;
-                    pricing::price(tx, &settings, &lines, currency, destination, &buyer, coupon)?
+                    pricing::price(
+                        tx,
+                        &settings,
+                        &lines,
+                        currency,
+                        destination,
+                        &buyer,
+                        coupon,
+                        shipping,
+                    )?
                 }
             };
             Ok(CartPreview {

@@ -28,13 +28,13 @@ pub use cart::{
     MAX_QUANTITY,
 };
 pub use cart_repo::CartRepo;
-pub use checkout::{Checkout, IDEMPOTENCY_RETENTION, IdempotencyKey, OrderRepo};
+pub use checkout::{Checkout, IDEMPOTENCY_RETENTION, IdempotencyKey, OrderRepo, Shipping};
 pub use confirmation::{Confirmation, Templates};
 pub use coupon::{Coupon, CouponCode, CouponValue};
 pub use coupon_repo::CouponRepo;
 pub use order::{
-    BuyerSnapshot, Order, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery, OrderStatus,
-    OrderVat,
+    BuyerSnapshot, Order, OrderCharge, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery,
+    OrderStatus, OrderVat,
 };
 pub use totals::{Charge, LineTotal, PriceMode, PricedLine, Totals, VatGroup};
 pub use vat::{VatCategory, VatTreatment};

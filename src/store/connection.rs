@@ -112,7 +112,10 @@ fn configure(conn: &Connection, settings: ConnectionSettings) -> Result<()> {
     // is recompiled after every `sqlite3_clear_bindings`, which rusqlite calls each time a
     // cached statement goes back to the cache: most cached statements were re-parsed on every
     // use (measured: 40 % of a checkout's instructions).
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;

@@ -55,6 +55,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "orders",
         sql: include_str!("schema/0007_orders.sql"),
     },
+    Migration {
+        version: 9,
+        name: "order charges",
+        sql: include_str!("schema/0009_order_charges.sql"),
+    },
 ];
 
 /// The table that records applied migrations.
