@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use shopkeep::{
-    Address, BusinessDetails, CartRef, Checkout, Contact, Country, CountryTaxes, Coupon,
-    CouponCode, Currency, Durability, Email, ErrorKind, IdempotencyKey, KeyRing, ManualClock,
-    Money, NewCustomer, NewProduct, OrderQuery, OrderStatus, Password, PasswordParams, Phone,
-    PostalAddress, PriceMode, Principal, Seller, Shipping, ShopSettings, Sku, StockChange, Store,
-    TaxCategory, TaxRate, TaxTable, Timestamp, VariantId, VatCategory, VatId,
+    Address, BusinessDetails, CartRef, Checkout, Confirmation, Contact, Country, CountryTaxes,
+    Coupon, CouponCode, Currency, Durability, Email, ErrorKind, IdempotencyKey, KeyRing,
+    ManualClock, Money, NewCustomer, NewProduct, OrderQuery, OrderStatus, Password, PasswordParams,
+    Phone, PostalAddress, PriceMode, Principal, Seller, Shipping, ShopSettings, Sku, StockChange,
+    Store, TaxCategory, TaxRate, TaxTable, Templates, Timestamp, VariantId, VatCategory, VatId,
 };
 
 const PASSWORD: &str = "a perfectly long test passphrase";
@@ -1063,4 +1063,60 @@ fn the_same_key_with_other_shipping_is_a_conflict() {
     }
     assert_eq!(order_count(store), 1);
     assert_eq!(on_hand(store, a), 9);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order confirmation
+
+#[test]
+fn a_placed_order_renders_its_confirmation() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG-1", eur("12.90"), TaxCategory::Standard, 10);
+    let book = product(store, "BOOK-7", eur("24.00"), TaxCategory::Reduced, 10);
+    store
+        .coupons(&store.system())
+        .create(&Coupon::fixed(code("FIVE"), eur("5.00")).unwrap())
+        .unwrap();
+    let ana = customer(store, "ana@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    let me = CartRef::Customer(id);
+    store.carts(&ana).add(me, mug, 3).unwrap();
+    store.carts(&ana).add(me, book, 1).unwrap();
+    let order = store
+        .orders(&ana)
+        .checkout(
+            Checkout::from_cart(id, key("k"))
+                .coupon(code("FIVE"))
+                .shipping(dhl("4.90")),
+        )
+        .unwrap();
+    let settings = store.settings(&store.system()).get().unwrap().unwrap();
+    let confirmation = Confirmation::for_order(&order, &settings).unwrap();
+    assert_eq!(confirmation.order_number(), "000001");
+    assert!(!format!("{confirmation:?}").contains("Ana"));
+
+    let text = confirmation.render_text(&Templates::builtin()).unwrap();
+    insta::assert_snapshot!("placed_order_confirmation_text", text);
+    for part in [
+        "Beispiel GmbH",
+        "MUG-1",
+        "BOOK-7",
+        "DHL Paket",
+        &order.total().to_string(),
+    ] {
+        assert!(text.contains(part), "{part} missing from\n{text}");
+    }
+    let html = confirmation.render_html(&Templates::builtin()).unwrap();
+    insta::assert_snapshot!("placed_order_confirmation_html", html);
+
+    // From the order as read back, the same confirmation.
+    let read = store.orders(&ana).get(order.id()).unwrap();
+    assert_eq!(
+        Confirmation::for_order(&read, &settings)
+            .unwrap()
+            .render_text(&Templates::builtin())
+            .unwrap(),
+        text
+    );
 }

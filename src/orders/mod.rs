@@ -11,8 +11,6 @@
 mod cart;
 mod cart_repo;
 mod checkout;
-// Checkout builds confirmations from placed orders; until then only the tests do.
-#[cfg_attr(not(test), allow(dead_code))]
 mod confirmation;
 mod coupon;
 mod coupon_repo;
