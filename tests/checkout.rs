@@ -754,7 +754,7 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
         .unwrap();
     let order = store
         .orders(&ana)
-        .checkout(Checkout::from_cart(id, key("k")))
+        .checkout(Checkout::from_cart(id, key("k")).shipping(dhl("4.90")))
         .unwrap();
     assert_eq!(order.buyer().email(), "zelda.snapshot@example.com");
     assert_eq!(order.buyer().shipping().country().as_str(), "DE");
@@ -797,11 +797,43 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
         .unwrap();
     assert!(paid.orders().is_empty());
 
+    let rows = |conn: &rusqlite::Connection| -> Vec<i64> {
+        [
+            "shopkeep_order_lines",
+            "shopkeep_order_charges",
+            "shopkeep_order_vat",
+        ]
+        .iter()
+        .map(|t| {
+            conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap()
+        })
+        .collect()
+    };
+    let before = rows(&raw(store));
+    assert_eq!(before, [1, 1, 1]);
+
     store.customers(&store.system()).erase(id).unwrap();
+    // Staff still read the whole order, its lines, charges and totals, and the buyer snapshot
+    // under the legal-archive key; the customer's own data is gone.
     let kept = store.orders(&store.system()).get(order.id()).unwrap();
     assert_eq!(kept.buyer().name(), "Ana Example");
     assert_eq!(kept.buyer().email(), "zelda.snapshot@example.com");
     assert_eq!(kept, order);
+    assert_eq!(rows(&raw(store)), before);
+    let placed = store
+        .orders(&store.system())
+        .list(&OrderQuery::new().status(OrderStatus::Placed))
+        .unwrap();
+    assert_eq!(placed.orders(), [order]);
+    assert_eq!(
+        store
+            .customers(&store.system())
+            .export(id)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[test]

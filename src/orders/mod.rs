@@ -34,5 +34,19 @@ pub use order::{
     BuyerSnapshot, Order, OrderCharge, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery,
     OrderStatus, OrderVat,
 };
+/// A customer's orders, oldest first, for their GDPR export: the one way another domain reads
+/// orders (the customers' export calls it inside its own authorised transaction).
+///
+/// # Errors
+///
+/// `Crypto` if a buyer snapshot cannot be decrypted; `Storage` for a malformed stored order.
+pub(crate) fn orders_for_export(
+    tx: &crate::store::Tx<'_>,
+    store: &crate::store::Store,
+    customer: crate::access::CustomerId,
+) -> crate::error::Result<Vec<Order>> {
+    order_repo::for_customer(tx, store, customer)
+}
+
 pub use totals::{Charge, LineTotal, PriceMode, PricedLine, Totals, VatGroup};
 pub use vat::{VatCategory, VatTreatment};

@@ -395,6 +395,20 @@ fn load_charges(tx: &Tx<'_>, id: OrderId, currency: Currency) -> Result<Vec<Orde
     .collect()
 }
 
+/// Every order of `customer`, oldest first, with its buyer snapshot: what the customer's GDPR
+/// export shows of their orders. It does not authorise: the export authorises its own action.
+///
+/// # Errors
+///
+/// `Crypto` if a snapshot cannot be decrypted; `Storage` for a malformed stored order.
+pub(crate) fn for_customer(tx: &Tx<'_>, store: &Store, customer: CustomerId) -> Result<Vec<Order>> {
+    let ids = tx
+        .prepare_cached("SELECT id FROM shopkeep_orders WHERE customer_id = ?1 ORDER BY id")?
+        .query_map([customer], |r| r.get::<_, OrderId>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    ids.into_iter().map(|id| load(tx, store, id)).collect()
+}
+
 /// One page of order ids, newest first: a customer's, or all (optionally of one status).
 pub(crate) fn page(
     tx: &Tx<'_>,
