@@ -189,6 +189,13 @@ fn baseline(path: &Path, s: &Setup, durability: Durability) -> Baseline {
     let conn = Connection::open(path).unwrap();
     // As many cached statements as the baseline uses, so it never re-prepares.
     conn.set_prepared_statement_cache_capacity(64);
+    // As shopkeep's connections: plans independent of bound values, so that a cached statement
+    // is not recompiled after rusqlite clears its bindings.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .unwrap();
     let sync = if durability == Durability::Full {
         "FULL"
     } else {

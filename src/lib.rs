@@ -178,9 +178,9 @@ pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::{
     BuyerSnapshot, Cart, CartId, CartLine, CartPreview, CartRef, CartRepo, CartToken, Charge,
     Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, EXPIRY_BATCH, GuestCart,
-    IDEMPOTENCY_RETENTION, IdempotencyKey, LineTotal, MAX_CART_LINES, MAX_QUANTITY, Order, OrderId,
-    OrderLine, OrderNumber, OrderPage, OrderQuery, OrderRepo, OrderStatus, OrderVat, Payment,
-    PaymentRecord, PriceMode, PricedLine, Refund, RefundId, RefundRecord, RefundedLine, Shipment,
-    Templates, Totals, VatCategory, VatGroup, VatTreatment,
+    IDEMPOTENCY_RETENTION, IdempotencyKey, LineTotal, MAX_CART_LINES, MAX_QUANTITY, Order,
+    OrderCharge, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery, OrderRepo, OrderStatus,
+    OrderVat, Payment, PaymentRecord, PriceMode, PricedLine, Refund, RefundId, RefundRecord,
+    RefundedLine, Shipment, Shipping, Templates, Totals, VatCategory, VatGroup, VatTreatment,
 };
 pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};

@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use shopkeep::{
-    Address, CartRef, Checkout, Contact, Country, CountryTaxes, Coupon, CouponCode, Currency,
-    Durability, Email, ErrorKind, IdempotencyKey, KeyRing, ManualClock, Money, NewCustomer,
-    NewProduct, OrderQuery, OrderStatus, Password, PasswordParams, Phone, PostalAddress, PriceMode,
-    Principal, Seller, ShopSettings, Sku, StockChange, Store, TaxCategory, TaxRate, TaxTable,
-    Timestamp, VariantId, VatCategory,
+    Address, BusinessDetails, CartRef, Checkout, Confirmation, Contact, Country, CountryTaxes,
+    Coupon, CouponCode, Currency, Durability, Email, ErrorKind, IdempotencyKey, KeyRing,
+    ManualClock, Money, NewCustomer, NewProduct, OrderQuery, OrderStatus, Password, PasswordParams,
+    Phone, PostalAddress, PriceMode, Principal, Seller, Shipping, ShopSettings, Sku, StockChange,
+    Store, TaxCategory, TaxRate, TaxTable, Templates, Timestamp, VariantId, VatCategory, VatId,
 };
 
 const PASSWORD: &str = "a perfectly long test passphrase";
@@ -668,7 +668,13 @@ fn check_raw_totals(store: &Store) {
             OR o.net_total <> (SELECT sum(taxable) FROM shopkeep_order_vat WHERE order_id = o.id)
             OR o.vat_total <> (SELECT sum(tax) FROM shopkeep_order_vat WHERE order_id = o.id)
             OR o.net_total <> o.line_net_total - o.allowance_total + o.charge_total
-            OR o.gross_total <> o.net_total + o.vat_total",
+            OR o.gross_total <> o.net_total + o.vat_total
+            OR o.charge_total <> coalesce(
+                   (SELECT sum(net) FROM shopkeep_order_charges WHERE order_id = o.id), 0)
+            OR EXISTS (SELECT 1 FROM shopkeep_order_vat v WHERE v.order_id = o.id
+                   AND v.charges_net <> coalesce((SELECT sum(c.net) FROM shopkeep_order_charges c
+                       WHERE c.order_id = v.order_id AND c.vat_category = v.vat_category
+                         AND c.vat_rate_bp = v.vat_rate_bp), 0))",
             [],
             |r| r.get(0),
         )
@@ -748,7 +754,7 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
         .unwrap();
     let order = store
         .orders(&ana)
-        .checkout(Checkout::from_cart(id, key("k")))
+        .checkout(Checkout::from_cart(id, key("k")).shipping(dhl("4.90")))
         .unwrap();
     assert_eq!(order.buyer().email(), "zelda.snapshot@example.com");
     assert_eq!(order.buyer().shipping().country().as_str(), "DE");
@@ -791,11 +797,43 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
         .unwrap();
     assert!(paid.orders().is_empty());
 
+    let rows = |conn: &rusqlite::Connection| -> Vec<i64> {
+        [
+            "shopkeep_order_lines",
+            "shopkeep_order_charges",
+            "shopkeep_order_vat",
+        ]
+        .iter()
+        .map(|t| {
+            conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap()
+        })
+        .collect()
+    };
+    let before = rows(&raw(store));
+    assert_eq!(before, [1, 1, 1]);
+
     store.customers(&store.system()).erase(id).unwrap();
+    // Staff still read the whole order, its lines, charges and totals, and the buyer snapshot
+    // under the legal-archive key; the customer's own data is gone.
     let kept = store.orders(&store.system()).get(order.id()).unwrap();
     assert_eq!(kept.buyer().name(), "Ana Example");
     assert_eq!(kept.buyer().email(), "zelda.snapshot@example.com");
     assert_eq!(kept, order);
+    assert_eq!(rows(&raw(store)), before);
+    let placed = store
+        .orders(&store.system())
+        .list(&OrderQuery::new().status(OrderStatus::Placed))
+        .unwrap();
+    assert_eq!(placed.orders(), [order]);
+    assert_eq!(
+        store
+            .customers(&store.system())
+            .export(id)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[test]
@@ -868,4 +906,249 @@ fn a_per_customer_limit_holds_across_orders() {
         .checkout(Checkout::from_cart(bob_id, key("b")).coupon(code("TWICE")))
         .unwrap();
     assert_eq!(on_hand(store, mug), 47);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipping
+
+fn dhl(price: &str) -> Shipping {
+    Shipping::new("DHL Paket", eur(price), TaxCategory::Standard).unwrap()
+}
+
+#[test]
+fn shipping_is_a_charge_taxed_like_a_line_and_the_stored_totals_add_up() {
+    for mode in [PriceMode::TaxExclusive, PriceMode::TaxInclusive] {
+        let s = shop(mode);
+        let store = &s.store;
+        let a = product(store, "A", eur("9.99"), TaxCategory::Standard, 100);
+        let b = product(store, "B", eur("4.45"), TaxCategory::Reduced, 100);
+        let ana = customer(store, "ana@example.com", "DE");
+        let id = ana.customer_id().unwrap();
+        let me = CartRef::Customer(id);
+        store.carts(&ana).add(me, a, 3).unwrap();
+        store.carts(&ana).add(me, b, 7).unwrap();
+        let preview = store
+            .carts(&ana)
+            .preview_with_shipping(me, None, None, &dhl("4.90"))
+            .unwrap();
+        let order = store
+            .orders(&ana)
+            .checkout(Checkout::from_cart(id, key("k")).shipping(dhl("4.90")))
+            .unwrap();
+        assert_eq!(order.total(), preview.totals().gross_total());
+
+        let [charge] = order.charges() else {
+            panic!("one charge expected")
+        };
+        assert_eq!(charge.reason(), "DHL Paket");
+        assert_eq!(charge.amount(), eur("4.90"));
+        assert_eq!(charge.vat().category(), VatCategory::Standard);
+        assert_eq!(charge.vat().rate(), TaxRate::parse("19").unwrap());
+        assert_eq!(order.charge_total(), charge.net());
+        let full = order
+            .vat_breakdown()
+            .iter()
+            .find(|v| v.vat().rate() == TaxRate::parse("19").unwrap())
+            .unwrap();
+        assert_eq!(full.charges_net(), charge.net());
+        if mode == PriceMode::TaxExclusive {
+            // 19 %: 29.97 + 4.90 = 34.87 → 6.63; 7 %: 31.15 → 2.18.
+            assert_eq!(charge.net(), eur("4.90"));
+            assert_eq!(order.net_total(), eur("66.02"));
+            assert_eq!(order.vat_total(), eur("8.81"));
+            assert_eq!(order.total(), eur("74.83"));
+        } else {
+            // Gross prices: the shown amounts add up to the total.
+            assert_eq!(order.total(), eur("66.02"));
+        }
+
+        // What checkout returned is what the store reads back.
+        let read = store.orders(&ana).get(order.id()).unwrap();
+        assert_eq!(read, order);
+        check_raw_totals(store);
+    }
+}
+
+#[test]
+fn shipping_to_a_business_in_another_member_state_follows_the_lines_treatment() {
+    let s = shop(PriceMode::TaxExclusive);
+    let store = &s.store;
+    let a = product(store, "A", eur("100.00"), TaxCategory::Standard, 10);
+    let address = Address::new(
+        "Jeanne Achat",
+        "1 rue de la Paix",
+        "Paris",
+        Country::parse("FR").unwrap(),
+    )
+    .unwrap();
+    let business = BusinessDetails::new("Achat SARL")
+        .unwrap()
+        .with_vat_id(VatId::parse("FR40303265045").unwrap());
+    let new = NewCustomer::new(
+        Email::parse("achat@example.com").unwrap(),
+        Password::new(PASSWORD),
+        "Jeanne Achat",
+    )
+    .unwrap()
+    .business(business)
+    .shipping_address(address);
+    let id = store
+        .customers(&Principal::anonymous())
+        .register(new)
+        .unwrap()
+        .id();
+    let system = store.system();
+    store
+        .carts(&system)
+        .add(CartRef::Customer(id), a, 1)
+        .unwrap();
+    let order = store
+        .orders(&system)
+        .checkout(Checkout::from_cart(id, key("b2b")).shipping(dhl("12.00")))
+        .unwrap();
+    let ics = VatCategory::IntraCommunitySupply;
+    assert_eq!(order.lines()[0].vat().category(), ics);
+    assert_eq!(order.charges()[0].vat().category(), ics);
+    assert_eq!(order.charges()[0].vat().rate(), TaxRate::ZERO);
+    assert_eq!(order.vat_breakdown().len(), 1, "one K group");
+    assert_eq!(order.vat_total(), eur("0.00"));
+    assert_eq!(order.total(), eur("112.00"));
+    assert_eq!(order.buyer().company(), Some("Achat SARL"));
+    check_raw_totals(store);
+}
+
+#[test]
+fn shipping_in_another_currency_is_refused_and_nothing_is_written() {
+    let s = shop(PriceMode::TaxExclusive);
+    let store = &s.store;
+    let a = product(store, "A", eur("9.99"), TaxCategory::Standard, 10);
+    let ana = customer(store, "ana@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    let me = CartRef::Customer(id);
+    store.carts(&ana).add(me, a, 2).unwrap();
+    let chf = Shipping::new(
+        "Post CH",
+        Money::parse("9.00", Currency::CHF).unwrap(),
+        TaxCategory::Standard,
+    )
+    .unwrap();
+    let err = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(id, key("k")).shipping(chf.clone()))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CurrencyMismatch);
+    let err = store
+        .carts(&ana)
+        .preview_with_shipping(me, None, None, &chf)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CurrencyMismatch);
+    assert_eq!(order_count(store), 0);
+    assert_eq!(on_hand(store, a), 10);
+    assert_eq!(store.carts(&ana).get(me).unwrap().lines().len(), 1);
+    let charges: i64 = raw(store)
+        .query_row("SELECT count(*) FROM shopkeep_order_charges", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(charges, 0);
+
+    // Bad shipping input is refused before anything runs.
+    for bad in [
+        Shipping::new(" ", eur("1.00"), TaxCategory::Standard),
+        Shipping::new("a\nb", eur("1.00"), TaxCategory::Standard),
+        Shipping::new("DHL", eur("-1.00"), TaxCategory::Standard),
+    ] {
+        assert_eq!(
+            bad.unwrap_err().kind(),
+            ErrorKind::Validation { field: "shipping" }
+        );
+    }
+}
+
+#[test]
+fn the_same_key_with_other_shipping_is_a_conflict() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let a = product(store, "A", eur("9.99"), TaxCategory::Standard, 10);
+    let ana = customer(store, "ana@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    store.carts(&ana).add(CartRef::Customer(id), a, 1).unwrap();
+    let first = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(id, key("same")).shipping(dhl("4.90")))
+        .unwrap();
+    let again = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(id, key("same")).shipping(dhl("4.90")))
+        .unwrap();
+    assert_eq!(first, again);
+    for other in [
+        Checkout::from_cart(id, key("same")),
+        Checkout::from_cart(id, key("same")).shipping(dhl("4.91")),
+        Checkout::from_cart(id, key("same"))
+            .shipping(Shipping::new("DHL Express", eur("4.90"), TaxCategory::Standard).unwrap()),
+        Checkout::from_cart(id, key("same"))
+            .shipping(Shipping::new("DHL Paket", eur("4.90"), TaxCategory::Reduced).unwrap()),
+    ] {
+        let err = store.orders(&ana).checkout(other).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+    }
+    assert_eq!(order_count(store), 1);
+    assert_eq!(on_hand(store, a), 9);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order confirmation
+
+#[test]
+fn a_placed_order_renders_its_confirmation() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG-1", eur("12.90"), TaxCategory::Standard, 10);
+    let book = product(store, "BOOK-7", eur("24.00"), TaxCategory::Reduced, 10);
+    store
+        .coupons(&store.system())
+        .create(&Coupon::fixed(code("FIVE"), eur("5.00")).unwrap())
+        .unwrap();
+    let ana = customer(store, "ana@example.com", "DE");
+    let id = ana.customer_id().unwrap();
+    let me = CartRef::Customer(id);
+    store.carts(&ana).add(me, mug, 3).unwrap();
+    store.carts(&ana).add(me, book, 1).unwrap();
+    let order = store
+        .orders(&ana)
+        .checkout(
+            Checkout::from_cart(id, key("k"))
+                .coupon(code("FIVE"))
+                .shipping(dhl("4.90")),
+        )
+        .unwrap();
+    let settings = store.settings(&store.system()).get().unwrap().unwrap();
+    let confirmation = Confirmation::for_order(&order, &settings).unwrap();
+    assert_eq!(confirmation.order_number(), "000001");
+    assert!(!format!("{confirmation:?}").contains("Ana"));
+
+    let text = confirmation.render_text(&Templates::builtin()).unwrap();
+    insta::assert_snapshot!("placed_order_confirmation_text", text);
+    for part in [
+        "Beispiel GmbH",
+        "MUG-1",
+        "BOOK-7",
+        "DHL Paket",
+        &order.total().to_string(),
+    ] {
+        assert!(text.contains(part), "{part} missing from\n{text}");
+    }
+    let html = confirmation.render_html(&Templates::builtin()).unwrap();
+    insta::assert_snapshot!("placed_order_confirmation_html", html);
+
+    // From the order as read back, the same confirmation.
+    let read = store.orders(&ana).get(order.id()).unwrap();
+    assert_eq!(
+        Confirmation::for_order(&read, &settings)
+            .unwrap()
+            .render_text(&Templates::builtin())
+            .unwrap(),
+        text
+    );
 }

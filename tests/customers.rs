@@ -1424,3 +1424,104 @@ fn registration_consent_and_erasure_reach_the_outbox_with_ids_only() {
         );
     }
 }
+
+/// Shop settings and one product with stock, so that customers can check out.
+fn open_for_business(store: &Store) -> shopkeep::VariantId {
+    use shopkeep::{
+        Contact, CountryTaxes, Currency, Money, NewProduct, PostalAddress, PriceMode, Seller,
+        ShopSettings, Sku, StockChange, TaxCategory, TaxRate, TaxTable,
+    };
+    let system = store.system();
+    let seller = Seller::new(
+        "Beispiel GmbH",
+        PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de()).unwrap(),
+        Contact::new(
+            "Olga Owner",
+            Phone::parse("+49 30 1234567").unwrap(),
+            email("billing@example.com"),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .tax_number("27/123/45678")
+    .unwrap();
+    let table = TaxTable::new().country(de(), CountryTaxes::new(TaxRate::parse("19").unwrap()));
+    let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::EUR)
+        .tax_table(table)
+        .build()
+        .unwrap();
+    store.settings(&system).update(0, &settings).unwrap();
+    let mug = NewProduct::new(
+        Sku::parse("MUG-1").unwrap(),
+        "Enamel mug",
+        TaxCategory::Standard,
+    )
+    .unwrap()
+    .price(Money::parse("12.90", Currency::EUR).unwrap());
+    let variant = store.products(&system).create(mug).unwrap().variants()[0].id();
+    store
+        .stock(&system)
+        .adjust(variant, StockChange::receipt(100))
+        .unwrap();
+    variant
+}
+
+#[test]
+fn an_export_holds_the_customers_orders_with_their_buyer_snapshots() {
+    use shopkeep::{CartRef, Checkout, Currency, IdempotencyKey, Money, Shipping, TaxCategory};
+    let s = shop();
+    let mug = open_for_business(&s.store);
+    let id = register_distinctive(&s.store);
+    let other = register(&s.store, "other@example.com", "Other Person");
+    let system = s.store.system();
+    let home = Address::new("Zephyrine Quillfeather", "Am Deich 2", "Husum", de()).unwrap();
+    for (who, address) in [(id, home.clone()), (other, home)] {
+        s.store
+            .customers(&system)
+            .add_address(who, address)
+            .unwrap();
+        s.store
+            .carts(&system)
+            .add(CartRef::Customer(who), mug, 2)
+            .unwrap();
+        let shipping = Shipping::new(
+            "DHL Paket",
+            Money::parse("4.90", Currency::EUR).unwrap(),
+            TaxCategory::Standard,
+        )
+        .unwrap();
+        s.store
+            .orders(&system)
+            .checkout(
+                Checkout::from_cart(who, IdempotencyKey::new(&format!("k-{who}")).unwrap())
+                    .shipping(shipping),
+            )
+            .unwrap();
+    }
+
+    let (me, _) = login(&s.store, "zephyrine.quillfeather@example.org");
+    let export = s.store.customers(&me).export(id).unwrap();
+    assert_eq!(export.orders().len(), 1, "their own orders only");
+    let doc: serde_json::Value = serde_json::from_str(&export.to_json().unwrap()).unwrap();
+    let order = &doc["orders"][0];
+    assert_eq!(order["number"], "000001");
+    assert_eq!(order["placed_at"], "2026-11-28T09:00:00.000000Z");
+    assert_eq!(order["status"], "placed");
+    assert_eq!(order["currency"], "EUR");
+    assert_eq!(order["gross_total"]["amount"], "30.70"); // 2 × 12.90 + 4.90
+    assert_eq!(order["lines"][0]["sku"], "MUG-1");
+    assert_eq!(order["lines"][0]["name"], "Enamel mug");
+    assert_eq!(order["lines"][0]["quantity"], 2);
+    assert_eq!(order["lines"][0]["amount"]["amount"], "25.80");
+    assert_eq!(order["charges"][0]["reason"], "DHL Paket");
+    assert_eq!(order["buyer"]["name"], "Zephyrine Quillfeather-Oyelaran");
+    assert_eq!(
+        order["buyer"]["email"],
+        "zephyrine.quillfeather@example.org"
+    );
+    assert_eq!(order["buyer"]["shipping"]["city"], "Husum");
+    assert_eq!(order["buyer"]["billing"]["city"], "Wolkenkuckucksheim");
+    assert_eq!(order["buyer"]["company"], "Quillfeather Logistik GmbH");
+    assert_eq!(order["buyer"]["vat_id"], "DE287654321");
+    assert!(!format!("{export:?}").contains("Zephyrine"));
+}

@@ -19,6 +19,7 @@ use shopkeep::{
     PostalAddress, PriceMode, Principal, Profile, Refund, Role, Seller, ShopSettings, Sku,
     StockChange, Store, TaxCategory, TaxRate, TaxTable, TimeZone, Timestamp, VariantId, VatId,
 };
+use shopkeep::{Coupon, CouponCode, Shipping};
 
 const PASSWORD: &str = "a perfectly long test passphrase";
 
@@ -738,4 +739,63 @@ fn cancelling_or_expiring_an_invoiced_order_credits_it_in_full() {
         assert!(docs[1].is_credit_note());
     }
     assert!(invoices.for_order(uninvoiced.id()).unwrap().is_empty());
+}
+
+#[test]
+fn shipping_and_a_coupon_are_invoiced_and_credited_as_the_order_charged_them() {
+    let s = shop(InvoiceIssue::OnPayment);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let system = s.store.system();
+    let code = CouponCode::parse("TEN").unwrap();
+    s.store
+        .coupons(&system)
+        .create(&Coupon::percent(code.clone(), 1000).unwrap())
+        .unwrap();
+    let me = ana.customer_id().unwrap();
+    let carts = s.store.carts(&ana);
+    carts.add(CartRef::Customer(me), s.mug, 3).unwrap();
+    carts.add(CartRef::Customer(me), s.book, 1).unwrap();
+    let shipping = Shipping::new("Standard shipping", eur("4.90"), TaxCategory::Standard).unwrap();
+    let order = s
+        .store
+        .orders(&ana)
+        .checkout(
+            Checkout::from_cart(me, IdempotencyKey::new("k1").unwrap())
+                .coupon(code)
+                .shipping(shipping),
+        )
+        .unwrap();
+    assert!(!order.charge_total().is_zero());
+    assert!(!order.allowance_total().is_zero());
+    pay(&s, &order);
+    let invoice = s.store.invoices(&system).issue(order.id()).unwrap();
+    let totals = invoice.document().totals();
+    assert_eq!(totals.charge_total(), order.charge_total());
+    assert_eq!(totals.allowance_total(), order.allowance_total());
+    assert_eq!(totals.gross_total(), order.total());
+    let xml = invoice.to_ubl(Profile::En16931).unwrap();
+    assert!(
+        xml.contains("<cbc:ChargeIndicator>true</cbc:ChargeIndicator>"),
+        "{xml}"
+    );
+    assert!(xml.contains("Standard shipping"), "{xml}");
+    write_corpus("issued-coupon-shipping", &xml);
+
+    let refund = s
+        .store
+        .orders(&system)
+        .refund(order.id(), Refund::full().charges(true))
+        .unwrap();
+    assert_eq!(refund.gross_total(), order.total());
+    let docs = s.store.invoices(&system).for_order(order.id()).unwrap();
+    let note = &docs[1];
+    assert_eq!(note.document().totals().gross_total(), order.total());
+    assert_eq!(
+        note.document().totals().charge_total(),
+        order.charge_total()
+    );
+    write_corpus(
+        "issued-credit-note-with-shipping",
+        &note.to_ubl(Profile::En16931).unwrap(),
+    );
 }

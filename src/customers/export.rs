@@ -2,25 +2,27 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-use super::address::CustomerAddress;
+use super::address::{Address, CustomerAddress};
 use super::consent::{ConsentRecord, ConsentState};
 use super::fields;
 use super::model::Customer;
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
+use crate::money::Money;
+use crate::orders::Order;
 
 /// The format name and version written into every export.
 const FORMAT: &str = "shopkeep.customer-export.v1";
 
 /// Everything the store holds about one customer, decrypted: profile, addresses, the consent
-/// ledger and the consent state derived from it. Serialises to one JSON document (see
-/// [`to_json`](Self::to_json)) for the customer to download. Personal data: `Debug` shows the
-/// customer's id only.
+/// ledger and the consent state derived from it, and their orders (number, date, status,
+/// totals, lines, charges and the buyer snapshot kept with each). Serialises to one JSON
+/// document (see [`to_json`](Self::to_json)) for the customer to download. Personal data:
+/// `Debug` shows the customer's id only.
 ///
-/// Orders and invoice references join the document as the checkout and invoice capabilities
-/// arrive.
+/// Invoice references join the document as the invoice capability arrives.
 #[derive(Clone, Serialize)]
 pub struct CustomerExport {
     pub(super) format: &'static str,
@@ -30,6 +32,8 @@ pub struct CustomerExport {
     pub(super) addresses: Vec<CustomerAddress>,
     pub(super) consent: Vec<ConsentState>,
     pub(super) consent_history: Vec<ConsentRecord>,
+    #[serde(serialize_with = "orders")]
+    pub(super) orders: Vec<Order>,
 }
 
 impl CustomerExport {
@@ -39,6 +43,7 @@ impl CustomerExport {
         addresses: Vec<CustomerAddress>,
         consent: Vec<ConsentState>,
         consent_history: Vec<ConsentRecord>,
+        orders: Vec<Order>,
     ) -> CustomerExport {
         CustomerExport {
             format: FORMAT,
@@ -47,6 +52,7 @@ impl CustomerExport {
             addresses,
             consent,
             consent_history,
+            orders,
         }
     }
 
@@ -75,6 +81,11 @@ impl CustomerExport {
         &self.consent_history
     }
 
+    /// The customer's orders, oldest first, each with the buyer snapshot taken at checkout.
+    pub fn orders(&self) -> &[Order] {
+        &self.orders
+    }
+
     /// The document as pretty-printed JSON, with `"format": "shopkeep.customer-export.v1"`.
     ///
     /// # Errors
@@ -95,4 +106,97 @@ impl fmt::Debug for CustomerExport {
             .field("exported_at", &self.exported_at)
             .finish_non_exhaustive()
     }
+}
+
+/// An order as the export document shows it.
+#[derive(Serialize)]
+struct OrderView<'a> {
+    number: String,
+    #[serde(serialize_with = "fields::timestamp")]
+    placed_at: Timestamp,
+    status: &'static str,
+    currency: &'static str,
+    prices_include_vat: bool,
+    net_total: Money,
+    vat_total: Money,
+    gross_total: Money,
+    coupon: Option<&'a str>,
+    lines: Vec<LineView<'a>>,
+    charges: Vec<ChargeView<'a>>,
+    buyer: BuyerView<'a>,
+}
+
+#[derive(Serialize)]
+struct LineView<'a> {
+    sku: &'a str,
+    name: &'a str,
+    quantity: u32,
+    unit_price: Money,
+    amount: Money,
+    net: Money,
+}
+
+#[derive(Serialize)]
+struct ChargeView<'a> {
+    reason: &'a str,
+    amount: Money,
+    net: Money,
+}
+
+#[derive(Serialize)]
+struct BuyerView<'a> {
+    name: &'a str,
+    email: &'a str,
+    billing: &'a Address,
+    shipping: &'a Address,
+    company: Option<&'a str>,
+    vat_id: Option<&'a str>,
+    buyer_reference: Option<&'a str>,
+}
+
+fn orders<S: Serializer>(orders: &[Order], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(orders.iter().map(|o| {
+        let buyer = o.buyer();
+        OrderView {
+            number: o.number().to_string(),
+            placed_at: o.placed_at(),
+            status: o.status().as_str(),
+            currency: o.currency().code(),
+            prices_include_vat: o.price_mode() == crate::orders::PriceMode::TaxInclusive,
+            net_total: o.net_total(),
+            vat_total: o.vat_total(),
+            gross_total: o.total(),
+            coupon: o.coupon(),
+            lines: o
+                .lines()
+                .iter()
+                .map(|l| LineView {
+                    sku: l.sku().as_str(),
+                    name: l.name(),
+                    quantity: l.quantity(),
+                    unit_price: l.unit_price(),
+                    amount: l.amount(),
+                    net: l.net(),
+                })
+                .collect(),
+            charges: o
+                .charges()
+                .iter()
+                .map(|c| ChargeView {
+                    reason: c.reason(),
+                    amount: c.amount(),
+                    net: c.net(),
+                })
+                .collect(),
+            buyer: BuyerView {
+                name: buyer.name(),
+                email: buyer.email(),
+                billing: buyer.billing(),
+                shipping: buyer.shipping(),
+                company: buyer.company(),
+                vat_id: buyer.vat_id(),
+                buyer_reference: buyer.buyer_reference(),
+            },
+        }
+    }))
 }

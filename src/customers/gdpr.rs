@@ -47,6 +47,7 @@ impl CustomerRepo<'_> {
             let profile = storage::load(tx, store, id)?;
             let addresses = address_repo::list_in(tx, store, id)?;
             let history = consent_repo::history_in(tx, id)?;
+            let orders = crate::orders::orders_for_export(tx, store, id)?;
             let state = Channel::ALL
                 .iter()
                 .map(|&channel| consent::derive_state(channel, &history))
@@ -62,6 +63,7 @@ impl CustomerRepo<'_> {
                 addresses,
                 state,
                 history,
+                orders,
             ))
         })
     }

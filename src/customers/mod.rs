@@ -50,20 +50,21 @@ pub use repo::CustomerRepo;
 pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;
 
-/// What checkout reads of a customer inside its own transaction: the decrypted profile and
-/// address book. It does not authorise: checkout authorises its own action.
+pub(crate) use storage::OrderBuyer;
+
+/// What checkout reads of a customer inside its own transaction: name, email, business details
+/// and the default addresses, decrypted. It does not authorise: checkout authorises its own
+/// action.
 ///
 /// # Errors
 ///
 /// `NotFound` for an unknown or erased customer; `Crypto` if a field cannot be decrypted.
-pub(crate) fn load_for_order(
+pub(crate) fn load_buyer(
     tx: &crate::store::Tx<'_>,
     store: &crate::store::Store,
     id: crate::access::CustomerId,
-) -> crate::error::Result<(Customer, Vec<CustomerAddress>)> {
-    let customer = storage::load(tx, store, id)?;
-    let addresses = address_repo::list_in(tx, store, id)?;
-    Ok((customer, addresses))
+) -> crate::error::Result<OrderBuyer> {
+    storage::load_buyer(tx, store, id)
 }
 
 /// Checks that `id` is an active (not erased) customer, without decrypting anything.

@@ -225,3 +225,66 @@ pub(super) fn find_by_index(tx: &Tx<'_>, index: &Mac256) -> Result<Option<Custom
         .query_row([index.as_slice()], |r| r.get(0))
         .optional()?)
 }
+
+/// What an order needs of its buyer: the name, email, business details and default addresses.
+pub(crate) struct OrderBuyer {
+    /// The name.
+    pub(crate) name: String,
+    /// The email, as stored (it was validated when written).
+    pub(crate) email: String,
+    /// The business details, for a business customer.
+    pub(crate) business: Option<BusinessDetails>,
+    /// The default shipping address, if there is one.
+    pub(crate) shipping: Option<super::address::Address>,
+    /// The default billing address, if there is one.
+    pub(crate) billing: Option<super::address::Address>,
+}
+
+/// Reads and decrypts only what an order needs of an active customer: checkout runs this on
+/// every order, so the phone and the addresses that are no default stay sealed.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown or erased customer; `Crypto` if a field cannot be decrypted.
+pub(super) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<OrderBuyer> {
+    let (email, name, business): (Vec<u8>, Vec<u8>, Option<Vec<u8>>) = tx
+        .prepare_cached(
+            "SELECT email, name, business FROM shopkeep_customers
+             WHERE id = ?1 AND erased_at IS NULL",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?
+        .ok_or_else(|| not_found(&Resource::Customer(id)))?;
+    let key = key(tx, store, id)?;
+    let at = id.as_bytes().as_slice();
+    let mut buyer = OrderBuyer {
+        name: open_text(&key, CUSTOMERS, "name", at, &name)?,
+        email: open_text(&key, CUSTOMERS, "email", at, &email)?,
+        business: business
+            .map(|b| open_json::<StoredBusiness>(&key, CUSTOMERS, "business", at, &b))
+            .transpose()?
+            .map(StoredBusiness::into_details),
+        shipping: None,
+        billing: None,
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, data, default_billing, default_shipping FROM shopkeep_customer_addresses
+         WHERE customer_id = ?1 AND (default_billing OR default_shipping)",
+    )?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let address_id: super::address::AddressId = r.get(0)?;
+        let data: Vec<u8> = r.get(1)?;
+        let stored: super::address::StoredAddress =
+            open_json(&key, ADDRESSES, "data", address_id.as_bytes(), &data)?;
+        let address = stored.into_address()?;
+        let (billing, shipping): (bool, bool) = (r.get(2)?, r.get(3)?);
+        if billing {
+            buyer.billing = Some(address.clone());
+        }
+        if shipping {
+            buyer.shipping = Some(address);
+        }
+    }
+    Ok(buyer)
+}

@@ -225,7 +225,17 @@ pub(crate) fn for_order(
                 .map_or_else(|| "Discount".to_owned(), |c| format!("Coupon {c}"));
             (discount.minor(), reason)
         }),
-        charges: Vec::new(),
+        charges: order
+            .charges()
+            .iter()
+            .map(|c| StoredCharge {
+                reason: c.reason().to_owned(),
+                amount: c.amount().minor(),
+                category: c.vat().category().code().to_owned(),
+                rate_bp: c.vat().rate().basis_points(),
+                exemption_reason: c.vat().exemption_reason().map(str::to_owned),
+            })
+            .collect(),
         accounting,
     };
     Ok(Spec {

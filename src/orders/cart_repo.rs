@@ -12,13 +12,14 @@ use super::cart::{
     Cart, CartId, CartLine, CartPreview, CartRef, CartToken, GuestCart, MAX_CART_LINES,
     MAX_QUANTITY, check_quantity,
 };
+use super::checkout::Shipping;
 use super::coupon::CouponCode;
 use super::pricing;
 use super::vat_rules::Buyer;
 use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::catalog::{VariantId, current_settings};
 use crate::crypto::keys::Mac256;
-use crate::customers::{AddressKind, ensure_active, load_for_order};
+use crate::customers::{ensure_active, load_buyer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::Currency;
 use crate::store::{Store, Tx, not_found};
@@ -193,6 +194,32 @@ impl CartRepo<'_> {
         currency: Option<Currency>,
         coupon: Option<&CouponCode>,
     ) -> Result<CartPreview> {
+        self.price(cart, currency, coupon, None)
+    }
+
+    /// As [`preview`](Self::preview), with a shipping charge, priced as checkout prices it.
+    ///
+    /// # Errors
+    ///
+    /// As [`preview`](Self::preview); `CurrencyMismatch` if the shipping is priced in another
+    /// currency than the cart.
+    pub fn preview_with_shipping(
+        &self,
+        cart: CartRef<'_>,
+        currency: Option<Currency>,
+        coupon: Option<&CouponCode>,
+        shipping: &Shipping,
+    ) -> Result<CartPreview> {
+        self.price(cart, currency, coupon, Some(shipping))
+    }
+
+    fn price(
+        &self,
+        cart: CartRef<'_>,
+        currency: Option<Currency>,
+        coupon: Option<&CouponCode>,
+        shipping: Option<&Shipping>,
+    ) -> Result<CartPreview> {
         let hash = self.hash(cart);
         self.store.write(|tx| {
             let id = self.resolve(tx, cart, hash.as_ref())?;
@@ -206,24 +233,39 @@ impl CartRepo<'_> {
             };
             let priced = match customer {
                 Some(c) => {
-                    let (profile, addresses) = load_for_order(tx, self.store, c)?;
-                    if let Some(a) = addresses
-                        .iter()
-                        .find(|a| a.is_default(AddressKind::Shipping))
-                    {
-                        destination = a.address().country();
+                    let profile = load_buyer(tx, self.store, c)?;
+                    if let Some(a) = &profile.shipping {
+                        destination = a.country();
                     }
-                    let buyer = match profile.business() {
+                    let buyer = match &profile.business {
                         Some(b) => Buyer::Business(b.vat_id()),
                         None => Buyer::Consumer,
                     };
                     let coupon = coupon.map(|c| (c, customer));
-                    pricing::price(tx, &settings, &lines, currency, destination, &buyer, coupon)?
+                    pricing::price(
+                        tx,
+                        &settings,
+                        &lines,
+                        currency,
+                        destination,
+                        &buyer,
+                        coupon,
+                        shipping,
+                    )?
                 }
                 None => {
                     let coupon = coupon.map(|c| (c, None));
                     let buyer = Buyer::Consumer;
-                    pricing::price(tx, &settings, &lines, currency, destination, &buyer, coupon)?
+                    pricing::price(
+                        tx,
+                        &settings,
+                        &lines,
+                        currency,
+                        destination,
+                        &buyer,
+                        coupon,
+                        shipping,
+                    )?
                 }
             };
             Ok(CartPreview {

@@ -15,19 +15,20 @@ use super::cart_repo::{self, customer_cart, no_settings};
 use super::coupon::CouponCode;
 use super::coupon_repo;
 use super::order::{
-    BuyerSnapshot, Order, OrderId, OrderLine, OrderPage, OrderQuery, OrderStatus, OrderVat,
+    BuyerSnapshot, Order, OrderCharge, OrderId, OrderLine, OrderPage, OrderQuery, OrderStatus,
+    OrderVat,
 };
 use super::order_repo::{self, NewOrder};
 use super::pricing;
 use super::vat_rules::Buyer;
 use crate::access::{Action, CustomerId, Principal, Resource};
-use crate::catalog::{VariantId, current_settings, take_stock};
+use crate::catalog::{TaxCategory, VariantId, current_settings, take_stock};
 use crate::clock::Timestamp;
 use crate::crypto::keys::Mac256;
-use crate::customers::{AddressKind, ensure_active, load_for_order};
+use crate::customers::{ensure_active, load_buyer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::OutboxEvent;
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use crate::store::{Store, Tx, not_found};
 
 /// How long an idempotency key is remembered: 24 hours. A retry after that is a new checkout.
@@ -63,7 +64,68 @@ impl std::fmt::Debug for IdempotencyKey {
     }
 }
 
-/// A checkout request: whose cart, with which idempotency key, coupon and currency.
+/// The longest shipping label accepted, in characters.
+const MAX_SHIPPING_LABEL: usize = 100;
+
+/// A shipping charge: a label the buyer sees (`Standard shipping`), its price in the shop's
+/// price mode (net for a tax-exclusive shop, gross for a tax-inclusive one) and the tax
+/// category it is taxed under. Its VAT is decided exactly like a product line's of that
+/// category, for the same buyer and destination.
+///
+/// ```
+/// use shopkeep::{Currency, Money, Shipping, TaxCategory};
+///
+/// let dhl = Shipping::new("DHL Paket", Money::parse("4.90", Currency::EUR)?, TaxCategory::Standard)?;
+/// assert_eq!(dhl.label(), "DHL Paket");
+/// assert!(Shipping::new("", Money::parse("4.90", Currency::EUR)?, TaxCategory::Standard).is_err());
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipping {
+    label: String,
+    price: Money,
+    tax_category: TaxCategory,
+}
+
+impl Shipping {
+    /// A shipping charge.
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `shipping`) for an empty label, one over 100 characters or
+    /// with control characters, or a negative price.
+    pub fn new(label: &str, price: Money, tax_category: TaxCategory) -> Result<Shipping> {
+        let label = crate::text::required("shipping", label, MAX_SHIPPING_LABEL)?;
+        if price.is_negative() {
+            return Err(Error::validation(
+                "shipping",
+                "a shipping price cannot be negative",
+            ));
+        }
+        Ok(Shipping {
+            label,
+            price,
+            tax_category,
+        })
+    }
+
+    /// The label the buyer sees.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The price, net or gross per the shop's price mode.
+    pub fn price(&self) -> Money {
+        self.price
+    }
+
+    /// The tax category it is taxed under.
+    pub fn tax_category(&self) -> TaxCategory {
+        self.tax_category
+    }
+}
+
+/// A checkout request: whose cart, with which idempotency key, coupon, currency and shipping.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Checkout {
@@ -71,6 +133,7 @@ pub struct Checkout {
     key: IdempotencyKey,
     coupon: Option<CouponCode>,
     currency: Option<Currency>,
+    shipping: Option<Shipping>,
 }
 
 impl Checkout {
@@ -81,7 +144,14 @@ impl Checkout {
             key,
             coupon: None,
             currency: None,
+            shipping: None,
         }
+    }
+
+    /// Adds a shipping charge, priced in the order's currency.
+    pub fn shipping(mut self, shipping: Shipping) -> Self {
+        self.shipping = Some(shipping);
+        self
     }
 
     /// Applies a coupon.
@@ -99,12 +169,25 @@ impl Checkout {
     /// The canonical form of the request that the idempotency record compares (no personal
     /// data; only its keyed hash is stored).
     fn canonical(&self) -> String {
-        format!(
+        let mut form = format!(
             "checkout v1\ncustomer={}\ncurrency={}\ncoupon={}",
             self.customer,
             self.currency.map_or("-", Currency::code),
             self.coupon.as_ref().map_or("-", CouponCode::as_str),
-        )
+        );
+        // Only present when there is shipping, so that a request without it keeps the form
+        // (and the stored hash) it had before shipping existed. The label is last and holds
+        // no line breaks, so no two requests share a form.
+        if let Some(s) = &self.shipping {
+            form.push_str(&format!(
+                "\nshipping={} {} {}\nshipping_label={}",
+                s.price.minor(),
+                s.price.currency().code(),
+                s.tax_category.as_str(),
+                s.label,
+            ));
+        }
+        form
     }
 }
 
@@ -158,6 +241,8 @@ impl OrderRepo<'_> {
     /// - `Validation` for an empty cart (field `cart`), a currency the shop does not sell in or
     ///   a product without a price in it (field `currency`), a subtotal under the coupon's
     ///   minimum (field `coupon`);
+    /// - `CurrencyMismatch` if the shipping is priced in another currency than the order, or a
+    ///   fixed coupon is;
     /// - `InvalidState` if the shop has no settings, the customer has no shipping address, a
     ///   product is archived, or the coupon is not valid now or used up;
     /// - `NotFound` for an unknown coupon or a variant that no longer exists.
@@ -200,33 +285,36 @@ impl OrderRepo<'_> {
         let customer = request.customer;
         let settings = current_settings(tx)?.ok_or_else(no_settings)?;
         let currency = request.currency.unwrap_or(settings.base_currency());
-        let (profile, addresses) = load_for_order(tx, store, customer)?;
-        let default = |kind| {
-            addresses
-                .iter()
-                .find(|a| a.is_default(kind))
-                .map(|a| a.address().clone())
-        };
-        let shipping = default(AddressKind::Shipping).ok_or_else(|| {
+        let profile = load_buyer(tx, store, customer)?;
+        let shipping = profile.shipping.ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidState,
                 "the customer has no shipping address",
             )
         })?;
         let destination = shipping.country();
-        let business = profile.business();
+        let business = profile.business.as_ref();
         let buyer = match business {
             Some(b) => Buyer::Business(b.vat_id()),
             None => Buyer::Consumer,
         };
         let lines = cart_repo::load(tx, cart)?.lines;
         let coupon = request.coupon.as_ref().map(|c| (c, Some(customer)));
-        let priced = pricing::price(tx, &settings, &lines, currency, destination, &buyer, coupon)?;
+        let priced = pricing::price(
+            tx,
+            &settings,
+            &lines,
+            currency,
+            destination,
+            &buyer,
+            coupon,
+            request.shipping.as_ref(),
+        )?;
         let number = order_repo::next_number(tx)?;
         let snapshot = BuyerSnapshot {
-            name: profile.name().to_owned(),
-            email: profile.email().as_str().to_owned(),
-            billing: default(AddressKind::Billing),
+            name: profile.name,
+            email: profile.email,
+            billing: profile.billing,
             shipping,
             company: business.map(|b| b.company().to_owned()),
             vat_id: business
@@ -297,6 +385,19 @@ impl OrderRepo<'_> {
                 vat: line.vat().clone(),
             })
             .collect();
+        let charges = priced
+            .charges
+            .iter()
+            .zip(totals.charges_net())
+            .enumerate()
+            .map(|(position, ((reason, charge), net))| OrderCharge {
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+                reason: reason.clone(),
+                amount: charge.amount(),
+                net: *net,
+                vat: charge.vat().clone(),
+            })
+            .collect();
         // In the order the store reads them back: by category code, then rate.
         let mut vat: Vec<OrderVat> = totals
             .vat_groups()
@@ -328,6 +429,7 @@ impl OrderRepo<'_> {
             destination,
             buyer: snapshot,
             lines,
+            charges,
             vat,
             placed_at: Timestamp::parse_rfc3339(&tx.now().to_rfc3339())?,
             version: 1,

@@ -12,7 +12,12 @@ use std::fmt;
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
+use super::order::Order;
+use super::totals::PriceMode;
+use crate::catalog::ShopSettings;
+use crate::customers::Address;
 use crate::error::{Error, Result};
+use crate::money::Money;
 
 const TEXT: &str = "confirmation.txt";
 const HTML: &str = "confirmation.html";
@@ -181,6 +186,91 @@ pub struct Confirmation {
 }
 
 impl Confirmation {
+    /// The confirmation of a placed order, from the order as stored (its lines, charges, VAT
+    /// breakdown, totals and buyer snapshot) and the shop's settings (the seller's letterhead,
+    /// and the time zone the order is dated in). Nothing is queried: read the order with
+    /// [`OrderRepo::get`](crate::OrderRepo::get) or take the one checkout returned.
+    ///
+    /// ```no_run
+    /// # fn demo(store: &shopkeep::Store, order: &shopkeep::Order) -> shopkeep::Result<()> {
+    /// use shopkeep::{Confirmation, Templates};
+    ///
+    /// let admin = store.system();
+    /// let settings = store.settings(&admin).get()?.expect("the shop is set up");
+    /// let email_body = Confirmation::for_order(order, &settings)?.render_text(&Templates::builtin())?;
+    /// # let _ = email_body;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Overflow` if the lines' discounts do not add up within the representable range (an
+    /// order as stored always does).
+    pub fn for_order(order: &Order, settings: &ShopSettings) -> Result<Confirmation> {
+        let seller = settings.seller();
+        let place = seller.address();
+        let mut shop_address = vec![place.line1().to_owned()];
+        shop_address.extend(place.second_line().map(str::to_owned));
+        shop_address.push(format!("{} {}", place.post_code(), place.city()));
+        shop_address.push(place.country().as_str().to_owned());
+        let discount = Money::sum(order.currency(), order.lines().iter().map(|l| l.discount()))?;
+        let buyer = order.buyer();
+        Ok(Confirmation {
+            shop: ShopView {
+                name: seller.legal_name().to_owned(),
+                address: shop_address,
+                vat_id: seller.vat_id_number().map(|v| v.as_str().to_owned()),
+            },
+            order_number: order.number().to_string(),
+            placed_on: settings
+                .time_zone()
+                .local_date(order.placed_at())
+                .format("%Y-%m-%d")
+                .to_string(),
+            customer: CustomerView {
+                name: buyer.name().to_owned(),
+                email: buyer.email().to_owned(),
+            },
+            billing: address_lines(buyer.billing()),
+            shipping: address_lines(buyer.shipping()),
+            prices_include_vat: order.price_mode() == PriceMode::TaxInclusive,
+            lines: order
+                .lines()
+                .iter()
+                .map(|l| LineView {
+                    sku: l.sku().as_str().to_owned(),
+                    name: l.name().to_owned(),
+                    quantity: l.quantity(),
+                    unit_price: l.unit_price().to_string(),
+                    amount: l.amount().to_string(),
+                    vat_rate: l.vat().rate().to_percent_string(),
+                })
+                .collect(),
+            discount: (!discount.is_zero()).then(|| discount.to_string()),
+            charges: order
+                .charges()
+                .iter()
+                .map(|c| ChargeView {
+                    label: c.reason().to_owned(),
+                    amount: c.amount().to_string(),
+                })
+                .collect(),
+            vat: order
+                .vat_breakdown()
+                .iter()
+                .map(|v| VatView {
+                    rate: v.vat().rate().to_percent_string(),
+                    taxable: v.taxable().to_string(),
+                    tax: v.tax().to_string(),
+                })
+                .collect(),
+            net_total: order.net_total().to_string(),
+            vat_total: order.vat_total().to_string(),
+            gross_total: order.total().to_string(),
+        })
+    }
+
     /// The confirmation as plain text, aligned in columns, for a plain-text email or a log.
     ///
     /// # Errors
@@ -203,6 +293,21 @@ impl Confirmation {
     pub fn order_number(&self) -> &str {
         &self.order_number
     }
+}
+
+/// An address as the lines of a letter: recipient, company, street, town, region, country.
+fn address_lines(a: &Address) -> Vec<String> {
+    let mut lines = vec![a.recipient().to_owned()];
+    lines.extend(a.company().map(str::to_owned));
+    lines.push(a.line1().to_owned());
+    lines.extend(a.line2().map(str::to_owned));
+    lines.push(match a.postal_code() {
+        Some(code) => format!("{code} {}", a.city()),
+        None => a.city().to_owned(),
+    });
+    lines.extend(a.region().map(str::to_owned));
+    lines.push(a.country().as_str().to_owned());
+    lines
 }
 
 /// A confirmation holds the buyer's name, email and addresses: `Debug` shows none of them.

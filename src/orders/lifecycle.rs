@@ -29,14 +29,14 @@ use super::order::{Order, OrderId, OrderStatus};
 use super::order_repo;
 use super::refund::{self, Refund, RefundId, RefundRecord, RefundedLine, Scope};
 use super::refund_repo;
-use super::totals::{Charge, PriceMode};
+use super::totals::Charge;
 use crate::access::{Action, CustomerId, Resource};
 use crate::catalog::{StockChange, return_stock};
 use crate::clock::Timestamp;
 use crate::error::{Denial, Error, ErrorKind, Result};
 use crate::events::OutboxEvent;
 use crate::invoices::{CreditRequest, credit_note, credit_remaining};
-use crate::money::{Money, Rounding};
+use crate::money::Money;
 use crate::store::{Tx, not_found};
 use crate::text;
 
@@ -746,23 +746,11 @@ fn plan(
     Ok((lines, charges))
 }
 
-/// The order's charges, one per VAT group that has any, in the price mode's terms. Orders keep
-/// their charges only as the VAT breakdown's net per group: in tax-inclusive mode the gross is
-/// rebuilt as net plus VAT at the group's rate (rounded half up), which the refund guard checks
-/// against the order's total like any other amount.
+/// The order's charges (shipping), as checkout priced them: in the price mode's terms.
 fn order_charges(order: &Order) -> Result<Vec<Charge>> {
     order
-        .vat
+        .charges()
         .iter()
-        .filter(|g| !g.charges_net.is_zero())
-        .map(|g| {
-            let amount = match order.price_mode {
-                PriceMode::TaxInclusive => g
-                    .charges_net
-                    .checked_add(g.vat.rate().tax_on(g.charges_net, Rounding::HalfUp)?)?,
-                _ => g.charges_net,
-            };
-            Charge::new(amount, g.vat.clone())
-        })
+        .map(|c| Charge::new(c.amount(), c.vat().clone()))
         .collect()
 }

@@ -12,8 +12,6 @@
 mod cart;
 mod cart_repo;
 mod checkout;
-// Checkout builds confirmations from placed orders; until then only the tests do.
-#[cfg_attr(not(test), allow(dead_code))]
 mod confirmation;
 mod coupon;
 mod coupon_repo;
@@ -33,16 +31,30 @@ pub use cart::{
     MAX_QUANTITY,
 };
 pub use cart_repo::CartRepo;
-pub use checkout::{Checkout, IDEMPOTENCY_RETENTION, IdempotencyKey, OrderRepo};
+pub use checkout::{Checkout, IDEMPOTENCY_RETENTION, IdempotencyKey, OrderRepo, Shipping};
 pub use confirmation::{Confirmation, Templates};
 pub use coupon::{Coupon, CouponCode, CouponValue};
 pub use coupon_repo::CouponRepo;
 pub use lifecycle::{EXPIRY_BATCH, Payment, PaymentRecord, Shipment};
 pub use order::{
-    BuyerSnapshot, Order, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery, OrderStatus,
-    OrderVat,
+    BuyerSnapshot, Order, OrderCharge, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery,
+    OrderStatus, OrderVat,
 };
 pub use refund::{Refund, RefundId, RefundRecord, RefundedLine};
+/// A customer's orders, oldest first, for their GDPR export: the one way another domain reads
+/// orders (the customers' export calls it inside its own authorised transaction).
+///
+/// # Errors
+///
+/// `Crypto` if a buyer snapshot cannot be decrypted; `Storage` for a malformed stored order.
+pub(crate) fn orders_for_export(
+    tx: &crate::store::Tx<'_>,
+    store: &crate::store::Store,
+    customer: crate::access::CustomerId,
+) -> crate::error::Result<Vec<Order>> {
+    order_repo::for_customer(tx, store, customer)
+}
+
 pub use totals::{Charge, LineTotal, PriceMode, PricedLine, Totals, VatGroup};
 pub use vat::{VatCategory, VatTreatment};
 

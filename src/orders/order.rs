@@ -293,6 +293,40 @@ impl OrderLine {
     }
 }
 
+/// A document-level charge of a placed order (EN 16931 BG-21), such as shipping: its amount
+/// and VAT treatment as they were at checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderCharge {
+    pub(crate) position: u32,
+    pub(crate) reason: String,
+    pub(crate) amount: Money,
+    pub(crate) net: Money,
+    pub(crate) vat: VatTreatment,
+}
+
+impl OrderCharge {
+    /// Its position among the order's charges, from 0.
+    pub fn position(&self) -> u32 {
+        self.position
+    }
+    /// What it is for, as the buyer saw it (BT-104), e.g. `Shipping`.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+    /// The amount as shown to the buyer (net or gross, per the order's price mode).
+    pub fn amount(&self) -> Money {
+        self.amount
+    }
+    /// The net amount (BT-99).
+    pub fn net(&self) -> Money {
+        self.net
+    }
+    /// The VAT treatment decided at checkout (BT-102, BT-103).
+    pub fn vat(&self) -> &VatTreatment {
+        &self.vat
+    }
+}
+
 /// One row of an order's VAT breakdown (EN 16931 BG-23).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderVat {
@@ -350,6 +384,7 @@ pub struct Order {
     pub(crate) destination: Country,
     pub(crate) buyer: BuyerSnapshot,
     pub(crate) lines: Vec<OrderLine>,
+    pub(crate) charges: Vec<OrderCharge>,
     pub(crate) vat: Vec<OrderVat>,
     pub(crate) placed_at: Timestamp,
     pub(crate) version: u64,
@@ -419,6 +454,10 @@ impl Order {
     /// The lines.
     pub fn lines(&self) -> &[OrderLine] {
         &self.lines
+    }
+    /// The document-level charges (shipping), in the order they were added.
+    pub fn charges(&self) -> &[OrderCharge] {
+        &self.charges
     }
     /// The VAT breakdown, one row per category and rate.
     pub fn vat_breakdown(&self) -> &[OrderVat] {

@@ -3,7 +3,8 @@
 use rusqlite::OptionalExtension;
 
 use super::order::{
-    BuyerSnapshot, Order, OrderId, OrderLine, OrderNumber, OrderStatus, OrderVat, StoredSnapshot,
+    BuyerSnapshot, Order, OrderCharge, OrderId, OrderLine, OrderNumber, OrderStatus, OrderVat,
+    StoredSnapshot,
 };
 use super::pricing::Priced;
 use super::totals::PriceMode;
@@ -167,6 +168,27 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
             line.vat().exemption_reason(),
         ])?;
     }
+    if !o.priced.charges.is_empty() {
+        let mut charge_stmt = tx.prepare_cached(
+            "INSERT INTO shopkeep_order_charges (order_id, position, reason, amount, net,
+             vat_category, vat_rate_bp, exemption_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (position, ((reason, charge), net)) in
+            o.priced.charges.iter().zip(t.charges_net()).enumerate()
+        {
+            charge_stmt.execute(rusqlite::params![
+                o.id,
+                i64::try_from(position).unwrap_or(i64::MAX),
+                reason,
+                charge.amount().minor(),
+                net.minor(),
+                charge.vat().category().code(),
+                charge.vat().rate().basis_points(),
+                charge.vat().exemption_reason(),
+            ])?;
+        }
+    }
     let mut vat_stmt = tx.prepare_cached(
         "INSERT INTO shopkeep_order_vat (order_id, vat_category, vat_rate_bp, exemption_reason,
          lines_net, allowance_net, charges_net, taxable, tax)
@@ -296,6 +318,7 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let charges = load_charges(tx, id, currency)?;
     let mut stmt = tx.prepare_cached(
         "SELECT vat_category, vat_rate_bp, exemption_reason, lines_net, allowance_net,
          charges_net, taxable, tax FROM shopkeep_order_vat WHERE order_id = ?1
@@ -349,10 +372,54 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
         destination: Country::parse(&dest)?,
         buyer: open_snapshot(tx, store, id, &buyer)?,
         lines,
+        charges,
         vat: vat_rows,
         placed_at: at,
         version: u64::try_from(ver).unwrap_or(0),
     })
+}
+
+/// The charges of order `id`, in their order.
+fn load_charges(tx: &Tx<'_>, id: OrderId, currency: Currency) -> Result<Vec<OrderCharge>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT position, reason, amount, net, vat_category, vat_rate_bp, exemption_reason
+         FROM shopkeep_order_charges WHERE order_id = ?1 ORDER BY position",
+    )?;
+    stmt.query_map([id], |r| {
+        Ok((
+            r.get::<_, u32>(0)?,
+            r.get::<_, String>(1)?,
+            [r.get::<_, i64>(2)?, r.get(3)?],
+            r.get::<_, String>(4)?,
+            r.get::<_, u32>(5)?,
+            r.get::<_, Option<String>>(6)?,
+        ))
+    })?
+    .map(|row| {
+        let (position, reason, [amount, net], c, bp, why) = row?;
+        Ok(OrderCharge {
+            position,
+            reason,
+            amount: Money::new(amount, currency),
+            net: Money::new(net, currency),
+            vat: treatment(&c, bp, why)?,
+        })
+    })
+    .collect()
+}
+
+/// Every order of `customer`, oldest first, with its buyer snapshot: what the customer's GDPR
+/// export shows of their orders. It does not authorise: the export authorises its own action.
+///
+/// # Errors
+///
+/// `Crypto` if a snapshot cannot be decrypted; `Storage` for a malformed stored order.
+pub(crate) fn for_customer(tx: &Tx<'_>, store: &Store, customer: CustomerId) -> Result<Vec<Order>> {
+    let ids = tx
+        .prepare_cached("SELECT id FROM shopkeep_orders WHERE customer_id = ?1 ORDER BY id")?
+        .query_map([customer], |r| r.get::<_, OrderId>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    ids.into_iter().map(|id| load(tx, store, id)).collect()
 }
 
 /// One page of order ids, newest first: a customer's, or all (optionally of one status).

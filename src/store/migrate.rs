@@ -60,9 +60,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "order lifecycle",
         sql: include_str!("schema/0008_order_lifecycle.sql"),
     },
-    // Number 9 is the order charges' migration, merged next.
     Migration {
         version: 9,
+        name: "order charges",
+        sql: include_str!("schema/0009_order_charges.sql"),
+    },
+    Migration {
+        version: 10,
         name: "invoices",
         sql: include_str!("schema/0010_invoices.sql"),
     },
