@@ -799,3 +799,39 @@ fn shipping_and_a_coupon_are_invoiced_and_credited_as_the_order_charged_them() {
         &note.to_ubl(Profile::En16931).unwrap(),
     );
 }
+
+#[test]
+fn the_export_references_the_customers_invoices_and_erasure_keeps_them() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let bob = customer(&s.store, "bob@example.com", "DE", None);
+    let system = s.store.system();
+    let order = place(&s, &ana, "k1");
+    let invoice = s.store.invoices(&system).issue(order.id()).unwrap();
+    pay(&s, &order);
+    s.store
+        .orders(&system)
+        .refund(order.id(), Refund::lines([(0, 1)]))
+        .unwrap();
+    let theirs = place(&s, &bob, "k2");
+    s.store.invoices(&system).issue(theirs.id()).unwrap();
+
+    let me = ana.customer_id().unwrap();
+    let export = s.store.customers(&ana).export(me).unwrap();
+    let numbers: Vec<&str> = export.invoices().iter().map(|i| i.number()).collect();
+    assert_eq!(numbers, ["INV-2026-000001", "CN-2026-000001"]);
+    let json = export.to_json().unwrap();
+    assert!(json.contains(r#""kind": "credit_note""#), "{json}");
+    assert!(json.contains(r#""corrects": "INV-2026-000001""#), "{json}");
+    assert!(
+        !json.contains("INV-2026-000002"),
+        "another customer's invoice"
+    );
+
+    s.store.customers(&ana).erase(me).unwrap();
+    // The invoice, with the buyer as it was, outlives the erasure.
+    let kept = s.store.invoices(&system).get(invoice.id()).unwrap();
+    assert_eq!(kept, invoice);
+    let xml = kept.to_ubl(Profile::En16931).unwrap();
+    assert!(xml.contains("Ana Example"));
+}

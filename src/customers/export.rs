@@ -10,6 +10,7 @@ use super::fields;
 use super::model::Customer;
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
+use crate::invoices::{DocumentKind, Invoice};
 use crate::money::Money;
 use crate::orders::Order;
 
@@ -19,10 +20,10 @@ const FORMAT: &str = "shopkeep.customer-export.v1";
 /// Everything the store holds about one customer, decrypted: profile, addresses, the consent
 /// ledger and the consent state derived from it, and their orders (number, date, status,
 /// totals, lines, charges and the buyer snapshot kept with each). Serialises to one JSON
-/// document (see [`to_json`](Self::to_json)) for the customer to download. Personal data:
-/// `Debug` shows the customer's id only.
-///
-/// Invoice references join the document as the invoice capability arrives.
+/// document (see [`to_json`](Self::to_json)) for the customer to download, with references to
+/// their invoices and credit notes (number, kind, dates, totals; the documents themselves
+/// are read with [`InvoiceRepo`](crate::InvoiceRepo)). Personal data: `Debug` shows the
+/// customer's id only.
 #[derive(Clone, Serialize)]
 pub struct CustomerExport {
     pub(super) format: &'static str,
@@ -34,6 +35,8 @@ pub struct CustomerExport {
     pub(super) consent_history: Vec<ConsentRecord>,
     #[serde(serialize_with = "orders")]
     pub(super) orders: Vec<Order>,
+    #[serde(serialize_with = "invoices")]
+    pub(super) invoices: Vec<Invoice>,
 }
 
 impl CustomerExport {
@@ -44,6 +47,7 @@ impl CustomerExport {
         consent: Vec<ConsentState>,
         consent_history: Vec<ConsentRecord>,
         orders: Vec<Order>,
+        invoices: Vec<Invoice>,
     ) -> CustomerExport {
         CustomerExport {
             format: FORMAT,
@@ -53,6 +57,7 @@ impl CustomerExport {
             consent,
             consent_history,
             orders,
+            invoices,
         }
     }
 
@@ -84,6 +89,11 @@ impl CustomerExport {
     /// The customer's orders, oldest first, each with the buyer snapshot taken at checkout.
     pub fn orders(&self) -> &[Order] {
         &self.orders
+    }
+
+    /// The customer's invoices and credit notes, oldest first.
+    pub fn invoices(&self) -> &[Invoice] {
+        &self.invoices
     }
 
     /// The document as pretty-printed JSON, with `"format": "shopkeep.customer-export.v1"`.
@@ -197,6 +207,48 @@ fn orders<S: Serializer>(orders: &[Order], s: S) -> std::result::Result<S::Ok, S
                 vat_id: buyer.vat_id(),
                 buyer_reference: buyer.buyer_reference(),
             },
+        }
+    }))
+}
+
+/// An invoice or credit note as the export document references it.
+#[derive(Serialize)]
+struct InvoiceView<'a> {
+    number: &'a str,
+    kind: &'static str,
+    corrects: Option<&'a str>,
+    issue_date: String,
+    order_id: String,
+    currency: &'static str,
+    net_total: Money,
+    vat_total: Money,
+    gross_total: Money,
+}
+
+fn invoices<S: Serializer>(invoices: &[Invoice], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(invoices.iter().map(|i| {
+        let doc = i.document();
+        let totals = doc.totals();
+        let corrects = match doc.kind() {
+            DocumentKind::CreditNote {
+                original_number, ..
+            } => Some(original_number.as_str()),
+            _ => None,
+        };
+        InvoiceView {
+            number: i.number(),
+            kind: if corrects.is_some() {
+                "credit_note"
+            } else {
+                "invoice"
+            },
+            corrects,
+            issue_date: doc.issue_date().to_string(),
+            order_id: i.order().to_string(),
+            currency: doc.currency().code(),
+            net_total: totals.net_total(),
+            vat_total: totals.vat_total(),
+            gross_total: totals.gross_total(),
         }
     }))
 }

@@ -48,6 +48,7 @@ impl CustomerRepo<'_> {
             let addresses = address_repo::list_in(tx, store, id)?;
             let history = consent_repo::history_in(tx, id)?;
             let orders = crate::orders::orders_for_export(tx, store, id)?;
+            let invoices = crate::invoices::invoices_for_export(tx, store, id)?;
             let state = Channel::ALL
                 .iter()
                 .map(|&channel| consent::derive_state(channel, &history))
@@ -64,6 +65,7 @@ impl CustomerRepo<'_> {
                 state,
                 history,
                 orders,
+                invoices,
             ))
         })
     }

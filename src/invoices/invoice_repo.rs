@@ -172,6 +172,16 @@ pub(crate) fn of_order(tx: &Tx<'_>, order: OrderId) -> Result<Vec<InvoiceId>> {
     Ok(ids)
 }
 
+/// Every document issued to `customer`, oldest first.
+pub(crate) fn of_customer(tx: &Tx<'_>, customer: CustomerId) -> Result<Vec<InvoiceId>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT id FROM shopkeep_invoices WHERE customer_id = ?1 ORDER BY id")?;
+    let ids = stmt
+        .query_map([customer], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
 /// The customer a document was issued to, if it exists.
 pub(crate) fn owner(tx: &Tx<'_>, id: InvoiceId) -> Result<Option<CustomerId>> {
     Ok(tx

@@ -18,6 +18,23 @@ pub use repo::InvoiceRepo;
 pub(crate) use credit::{CreditRequest, credit_note, credit_remaining};
 pub(crate) use invoice_repo::is_invoiced;
 
+/// A customer's invoices and credit notes, oldest first, for their GDPR export: the one way
+/// another domain reads invoices (the export calls it inside its own authorised transaction).
+///
+/// # Errors
+///
+/// `Crypto` if a buyer snapshot cannot be decrypted; `Storage` for a malformed document.
+pub(crate) fn invoices_for_export(
+    tx: &crate::store::Tx<'_>,
+    store: &crate::store::Store,
+    customer: crate::access::CustomerId,
+) -> crate::error::Result<Vec<Invoice>> {
+    invoice_repo::of_customer(tx, customer)?
+        .into_iter()
+        .map(|id| invoice_repo::load(tx, store, id))
+        .collect()
+}
+
 pub use model::{
     Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder,
     VatAccounting,
