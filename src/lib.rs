@@ -119,6 +119,7 @@
 //! - `insecure-test-params`: enables `PasswordParams::insecure_for_tests()`, cheap argon2
 //!   parameters for test suites. Never in production.
 //! - `bench-internals`: hidden, unstable entry points for the crate's own benchmarks.
+//! - `pdf`: `to_pdf`, invoices and credit notes as A4 PDF documents with an embedded font.
 #![deny(missing_docs)]
 
 mod access;
@@ -165,9 +166,11 @@ pub use customers::{
 pub use email::Email;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventId, Events};
+#[cfg(feature = "pdf")]
+pub use invoices::to_pdf;
 pub use invoices::{
     Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder,
-    Profile, VatAccounting, to_ubl,
+    InvoiceTemplates, Profile, VatAccounting, to_html, to_text, to_ubl,
 };
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::{

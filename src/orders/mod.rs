@@ -13,7 +13,7 @@ mod cart_repo;
 mod checkout;
 // Checkout builds confirmations from placed orders; until then only the tests do.
 #[cfg_attr(not(test), allow(dead_code))]
-mod confirmation;
+pub(crate) mod confirmation;
 mod coupon;
 mod coupon_repo;
 mod order;
