@@ -345,3 +345,128 @@ fn host_templates_replace_the_builtin_ones() -> TestResult {
     assert_eq!(field(to_text(&d, &unknown).unwrap_err()), "template");
     Ok(())
 }
+
+#[cfg(feature = "pdf")]
+mod pdf {
+    use super::*;
+    use shopkeep::to_pdf;
+
+    /// The text a reader (or an archive's indexer) gets out of the PDF, whitespace collapsed.
+    fn extract(pdf: &[u8]) -> String {
+        let text = pdf_extract::extract_text_from_mem(pdf).unwrap();
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn the_pdf_states_what_the_invoice_states() -> TestResult {
+        for (name, d) in scenarios() {
+            let pdf = to_pdf(&d)?;
+            assert!(pdf.starts_with(b"%PDF-1.7"), "{name}");
+            let text = extract(&pdf);
+            let t = d.totals();
+            let mut expected = vec![
+                d.number().to_owned(),
+                "VAT ID DE123456789".to_owned(),
+                "Kaffeerösterei Beispiel & Söhne GmbH".to_owned(),
+                format!("Total without VAT {}", t.net_total()),
+                format!("Total VAT {}", t.vat_total()),
+                format!("Total with VAT {}", t.gross_total()),
+                "page 1 of 1".to_owned(),
+            ];
+            for g in t.vat_groups() {
+                expected.push(format!("{} {} {}", g.vat().rate(), g.taxable(), g.tax()));
+                if let Some(reason) = g.vat().exemption_reason() {
+                    expected.push(reason.to_owned());
+                }
+            }
+            for want in &expected {
+                assert!(
+                    text.contains(want.as_str()),
+                    "{name}: PDF lacks {want:?}\n{text}"
+                );
+            }
+        }
+        let text = extract(&to_pdf(&reverse_charge())?);
+        for want in [
+            "Bau Beispiel GmbH",
+            "VAT ID DE811907980",
+            "AE Reverse charge",
+            "Amount due 1280.00 EUR",
+            "IBAN DE02 1203 0000 0000 2020 51, BIC BYLADEM1001",
+            "Supply date 2026-03-10",
+            "HRB 12345 B",
+        ] {
+            assert!(text.contains(want), "PDF lacks {want:?}\n{text}");
+        }
+        let text = extract(&to_pdf(&credit())?);
+        assert!(text.contains("Credit note"), "{text}");
+        assert!(text.contains("Corrects invoice"), "{text}");
+        assert!(text.contains("INV-2026-000001 of 2026-03-14"), "{text}");
+        let text = extract(&to_pdf(&jpy())?);
+        assert!(text.contains("11940 JPY"), "{text}");
+        Ok(())
+    }
+
+    /// Writes the scenarios' PDFs to `target/invoice-pdf/` for a person to look at.
+    #[test]
+    fn the_same_document_gives_the_same_bytes() -> TestResult {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/invoice-pdf");
+        std::fs::create_dir_all(&dir)?;
+        for (name, d) in scenarios() {
+            let pdf = to_pdf(&d)?;
+            assert_eq!(pdf, to_pdf(&d)?, "{name}");
+            std::fs::write(dir.join(format!("{name}.pdf")), pdf)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn long_invoices_continue_on_further_pages() -> TestResult {
+        let eur = Currency::EUR;
+        let mut builder = invoice("INV-2026-000030", eur, PriceMode::TaxExclusive, consumer());
+        for i in 1..=120 {
+            let name = if i % 10 == 0 {
+                format!(
+                    "Line {i}: a long description that wraps over more than one row of the table, to test wrapping"
+                )
+            } else {
+                format!("Line {i}")
+            };
+            builder = builder.line(line(&i.to_string(), &name, money("1.00", eur), 1, s19()));
+        }
+        let d = builder.build()?;
+        let text = extract(&to_pdf(&d)?);
+        let pages = (1..10)
+            .find(|n| text.contains(&format!("page {n} of {n}")))
+            .unwrap();
+        assert!(pages >= 3, "{pages} pages");
+        for n in 1..=pages {
+            assert!(text.contains(&format!("page {n} of {pages}")), "{text}");
+        }
+        assert!(text.contains("Description (continued)"));
+        assert!(text.contains("Line 120: a long description"));
+        assert!(text.contains("Amount due 142.80 EUR"), "{text}"); // 120.00 + 19 %
+        Ok(())
+    }
+
+    #[test]
+    fn characters_the_font_lacks_print_as_question_marks() -> TestResult {
+        let eur = Currency::EUR;
+        let buyer = shopkeep::InvoiceBuyer::consumer(
+            shopkeep::Address::new("山田 太郎", "Main St 1", "Tokyo", country("JP")).unwrap(),
+        );
+        let d = invoice("INV-2026-000031", eur, PriceMode::TaxExclusive, buyer)
+            .line(line(
+                "1",
+                "Ελληνικά Кириллица ½ €",
+                money("1.00", eur),
+                1,
+                s19(),
+            ))
+            .build()?;
+        let text = extract(&to_pdf(&d)?);
+        assert!(text.contains("Ελληνικά Кириллица ½ €"), "{text}");
+        assert!(text.contains("Bill to ?? ??"), "{text}");
+        Ok(())
+    }
+}

@@ -35,9 +35,7 @@ pub struct Templates {
 impl Templates {
     /// shopkeep's own templates.
     pub fn builtin() -> Self {
-        let mut templates = Templates {
-            env: environment(),
-        };
+        let mut templates = Templates { env: environment() };
         // The built-in sources are tested; a failure here would be a bug in this file.
         let _ = templates.set(TEXT, include_str!("templates/confirmation.txt"));
         let _ = templates.set(HTML, include_str!("templates/confirmation.html"));
