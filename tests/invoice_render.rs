@@ -435,7 +435,11 @@ mod pdf {
             builder = builder.line(line(&i.to_string(), &name, money("1.00", eur), 1, s19()));
         }
         let d = builder.build()?;
-        let text = extract(&to_pdf(&d)?);
+        let pdf = to_pdf(&d)?;
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/invoice-pdf");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("multi_page.pdf"), &pdf)?;
+        let text = extract(&pdf);
         let pages = (1..10)
             .find(|n| text.contains(&format!("page {n} of {n}")))
             .unwrap();
