@@ -453,6 +453,34 @@ mod pdf {
         Ok(())
     }
 
+    /// Long names and reasons wrap; nothing is cut off.
+    #[test]
+    fn long_texts_wrap_and_are_kept_whole() -> TestResult {
+        let eur = Currency::EUR;
+        let company = "Allgemeine Kaffeehandels- und Röstereigesellschaft für Nord- und \
+                       Süddeutschland mit beschränkter Haftung";
+        let reason = "Loyalty discount for customers who have ordered every month for at least \
+                      two years, granted once";
+        let d = invoice(
+            "INV-2026-000032",
+            eur,
+            PriceMode::TaxExclusive,
+            business(company, Some("DE811907980"), "DE"),
+        )
+        .line(line("1", "Mug", money("100.00", eur), 1, s19()))
+        .discount(money("10.00", eur), reason)
+        .build()?;
+        let pdf = to_pdf(&d)?;
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/invoice-pdf");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("long_texts.pdf"), &pdf)?;
+        let text = extract(&pdf);
+        assert!(text.contains(company), "{text}");
+        assert!(text.contains(reason), "{text}");
+        assert!(text.contains("-10.00 EUR"), "{text}");
+        Ok(())
+    }
+
     #[test]
     fn characters_the_font_lacks_print_as_question_marks() -> TestResult {
         let eur = Currency::EUR;

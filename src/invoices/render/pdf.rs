@@ -302,10 +302,15 @@ impl Layout {
 
     /// The seller's name and address on the left, the document's kind and number on the right.
     fn header(&mut self, v: &InvoiceView) {
-        self.text(LEFT, self.y - 14.0, 14.0, Weight::Bold, &v.seller.name);
         self.text_right(RIGHT, self.y - 16.0, 18.0, Weight::Bold, v.title);
         self.text_right(RIGHT, self.y - 32.0, 10.0, Weight::Regular, &v.number);
-        let mut y = self.y - 30.0;
+        // A long legal name wraps rather than run into the title.
+        let mut y = self.y - 14.0;
+        for part in self.wrap(&v.seller.name, RIGHT - LEFT - 130.0, 14.0, Weight::Bold) {
+            self.text(LEFT, y, 14.0, Weight::Bold, &part);
+            y -= 17.0;
+        }
+        y -= 1.0;
         for line in &v.seller.address {
             self.text(LEFT, y, BODY, Weight::Regular, line);
             y -= LEADING;
@@ -327,10 +332,14 @@ impl Layout {
     /// The buyer on the left, the document's dates and references on the right.
     fn parties(&mut self, v: &InvoiceView) {
         let top = self.y;
+        // The buyer's block wraps short of the document details beside it.
+        let width = COL_TOTALS + 30.0 - LEFT;
         self.gray_text(LEFT, self.y, SMALL, "Bill to");
         self.y -= LEADING;
-        self.text(LEFT, self.y, BODY, Weight::Bold, &v.buyer.name);
-        self.y -= LEADING;
+        for part in self.wrap(&v.buyer.name, width, BODY, Weight::Bold) {
+            self.text(LEFT, self.y, BODY, Weight::Bold, &part);
+            self.y -= LEADING;
+        }
         let mut lines: Vec<String> = v.buyer.address.clone();
         lines.extend(v.buyer.vat_id.as_ref().map(|id| format!("VAT ID {id}")));
         lines.extend(
@@ -340,8 +349,10 @@ impl Layout {
                 .map(|n| format!("Tax number {n}")),
         );
         for line in lines {
-            self.text(LEFT, self.y, BODY, Weight::Regular, &line);
-            self.y -= LEADING;
+            for part in self.wrap(&line, width, BODY, Weight::Regular) {
+                self.text(LEFT, self.y, BODY, Weight::Regular, &part);
+                self.y -= LEADING;
+            }
         }
         let left_end = self.y;
 
@@ -470,25 +481,35 @@ impl Layout {
                 Weight::Regular,
             ));
         }
+        // Labels (a coupon's or a charge's reason) wrap beside their amount; the block stays on
+        // one page.
+        let rows: Vec<(Vec<String>, String, Weight)> = rows
+            .into_iter()
+            .map(|(label, amount, weight)| {
+                let lines = self.wrap(&label, COL_PRICE + 40.0 - COL_TOTALS, BODY, weight);
+                (lines, amount, weight)
+            })
+            .collect();
+        let count: usize = rows.iter().map(|(lines, _, _)| lines.len()).sum();
         #[allow(clippy::cast_precision_loss)]
-        let height = rows.len() as f32 * LEADING + LEADING;
+        let height = count as f32 * LEADING + LEADING;
         self.ensure(height);
         for (label, amount, weight) in rows {
             if weight == Weight::Bold {
                 self.page
                     .set_line_width(1.0)
-                    .move_to(COL_TOTALS, self.y + LEADING - 3.0)
-                    .line_to(RIGHT, self.y + LEADING - 3.0)
+                    .move_to(COL_TOTALS, self.y + LEADING - 2.5)
+                    .line_to(RIGHT, self.y + LEADING - 2.5)
                     .stroke();
             }
-            let label = self
-                .wrap(&label, COL_PRICE - COL_TOTALS, BODY, weight)
-                .into_iter()
-                .next()
-                .unwrap_or_default();
-            self.text(COL_TOTALS, self.y, BODY, weight, &label);
-            self.text_right(RIGHT, self.y, BODY, weight, &amount);
-            self.y -= LEADING;
+            // The whole label before its amount in the content stream: that is the order in
+            // which text is read back (copied, extracted, read aloud).
+            let first = self.y;
+            for part in &label {
+                self.text(COL_TOTALS, self.y, BODY, weight, part);
+                self.y -= LEADING;
+            }
+            self.text_right(RIGHT, first, BODY, weight, &amount);
         }
     }
 
