@@ -124,6 +124,7 @@
 //! - `insecure-test-params`: enables `PasswordParams::insecure_for_tests()`, cheap argon2
 //!   parameters for test suites. Never in production.
 //! - `bench-internals`: hidden, unstable entry points for the crate's own benchmarks.
+//! - `pdf`: `to_pdf`, invoices and credit notes as A4 PDF documents with an embedded font.
 #![deny(missing_docs)]
 
 mod access;
@@ -170,9 +171,12 @@ pub use customers::{
 pub use email::Email;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventId, Events};
+#[cfg(feature = "pdf")]
+pub use invoices::to_pdf;
 pub use invoices::{
     Date, DocumentKind, DocumentLine, Invoice, InvoiceBuyer, InvoiceDocument,
-    InvoiceDocumentBuilder, InvoiceId, InvoiceRepo, Profile, VatAccounting, to_ubl,
+    InvoiceDocumentBuilder, InvoiceId, InvoiceRepo, InvoiceTemplates, Profile, VatAccounting,
+    to_html, to_text, to_ubl,
 };
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::{

@@ -40,20 +40,7 @@ pub struct Templates {
 impl Templates {
     /// shopkeep's own templates.
     pub fn builtin() -> Self {
-        let mut env = Environment::new();
-        // A host template that names a value that does not exist fails loudly instead of
-        // printing nothing into a customer's email.
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.add_filter("lpad", |value: Value, width: usize| {
-            pad(&value, width, true)
-        });
-        env.add_filter("rpad", |value: Value, width: usize| {
-            pad(&value, width, false)
-        });
-        env.add_filter("truncate_to", |value: String, width: usize| {
-            truncate(&value, width)
-        });
-        let mut templates = Templates { env };
+        let mut templates = Templates { env: environment() };
         // The built-in sources are tested; a failure here would be a bug in this file.
         let _ = templates.set(TEXT, include_str!("templates/confirmation.txt"));
         let _ = templates.set(HTML, include_str!("templates/confirmation.html"));
@@ -106,7 +93,26 @@ impl fmt::Debug for Templates {
     }
 }
 
-fn template_error(err: minijinja::Error) -> Error {
+/// The template environment shared by confirmations and invoices: strict about unknown values,
+/// HTML autoescaped by file name, and the column filters `lpad`, `rpad` and `truncate_to`.
+pub(crate) fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    // A host template that names a value that does not exist fails loudly instead of
+    // printing nothing into a customer's email.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_filter("lpad", |value: Value, width: usize| {
+        pad(&value, width, true)
+    });
+    env.add_filter("rpad", |value: Value, width: usize| {
+        pad(&value, width, false)
+    });
+    env.add_filter("truncate_to", |value: String, width: usize| {
+        truncate(&value, width)
+    });
+    env
+}
+
+pub(crate) fn template_error(err: minijinja::Error) -> Error {
     Error::validation("template", format!("the template failed: {err}"))
 }
 

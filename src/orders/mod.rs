@@ -12,7 +12,7 @@
 mod cart;
 mod cart_repo;
 mod checkout;
-mod confirmation;
+pub(crate) mod confirmation;
 mod coupon;
 mod coupon_repo;
 mod lifecycle;

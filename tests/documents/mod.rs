@@ -1,0 +1,184 @@
+//! Document builders the invoice tests and benches share: one seller, buyers of each kind, lines, and the
+//! B2B invoice several tests render. Each test crate uses a different part of it.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use shopkeep::{
+    Address, BankAccount, Bic, BusinessDetails, Charge, Contact, Country, Currency, Date,
+    DocumentKind, DocumentLine, ElectronicAddress, Email, Iban, InvoiceBuyer, InvoiceDocument,
+    InvoiceDocumentBuilder, Money, Phone, PostalAddress, PriceMode, PricedLine, Seller, TaxRate,
+    VatCategory, VatId, VatTreatment,
+};
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+pub fn country(code: &str) -> Country {
+    Country::parse(code).unwrap()
+}
+
+pub fn seller() -> Seller {
+    Seller::new(
+        "Kaffeerösterei Beispiel & Söhne GmbH",
+        PostalAddress::new("Hauptstraße 1", "10115", "Berlin", country("DE")).unwrap(),
+        Contact::new(
+            "Erika Mustermann",
+            Phone::parse("+49 30 1234567").unwrap(),
+            Email::parse("erika@beispiel-verkauf.de").unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .vat_id(VatId::parse("DE123456789").unwrap())
+    .tax_number("30/123/45678")
+    .unwrap()
+    .registration("HRB 12345 B")
+    .unwrap()
+    .bank_account(
+        BankAccount::new(Iban::parse("DE02120300000000202051").unwrap())
+            .bic(Bic::parse("BYLADEM1001").unwrap()),
+    )
+}
+
+pub fn consumer() -> InvoiceBuyer {
+    InvoiceBuyer::consumer(
+        Address::new("Max <Muster>", "Marktplatz 5", "München", country("DE"))
+            .unwrap()
+            .with_postal_code("80331")
+            .unwrap(),
+    )
+}
+
+pub fn business(company: &str, vat_id: Option<&str>, code: &str) -> InvoiceBuyer {
+    let mut details = BusinessDetails::new(company).unwrap();
+    if let Some(id) = vat_id {
+        details = details.with_vat_id(VatId::parse(id).unwrap());
+    }
+    let (street, post_code, city) = match code {
+        "FR" => ("Rue de la Paix 10", "75002", "Paris"),
+        "CH" => ("Bahnhofstrasse 1", "8001", "Zürich"),
+        _ => ("Marktplatz 5", "80331", "München"),
+    };
+    InvoiceBuyer::business(
+        Address::new("Einkauf", street, city, country(code))
+            .unwrap()
+            .with_postal_code(post_code)
+            .unwrap(),
+        details,
+    )
+}
+
+pub fn xrechnung_buyer() -> InvoiceBuyer {
+    InvoiceBuyer::business(
+        Address::new(
+            "Beschaffung",
+            "Platz der Republik 1",
+            "Berlin",
+            country("DE"),
+        )
+        .unwrap()
+        .with_postal_code("11011")
+        .unwrap(),
+        BusinessDetails::new("Bundesamt für Beispiele")
+            .unwrap()
+            .with_vat_id(VatId::parse("DE987654321").unwrap())
+            .with_buyer_reference("04011000-1234512345-06")
+            .unwrap()
+            .with_electronic_address(
+                ElectronicAddress::new("0204", "04011000-1234512345-06").unwrap(),
+            ),
+    )
+}
+
+pub fn vat(category: VatCategory, rate: &str, reason: Option<&str>) -> VatTreatment {
+    VatTreatment::new(category, TaxRate::parse(rate).unwrap(), reason).unwrap()
+}
+
+pub fn s19() -> VatTreatment {
+    vat(VatCategory::Standard, "19", None)
+}
+
+pub fn s7() -> VatTreatment {
+    vat(VatCategory::Standard, "7", None)
+}
+
+pub fn money(amount: &str, currency: Currency) -> Money {
+    Money::parse(amount, currency).unwrap()
+}
+
+pub fn line(id: &str, name: &str, price: Money, qty: u32, vat: VatTreatment) -> DocumentLine {
+    DocumentLine::new(id, name, PricedLine::new(price, qty, vat).unwrap())
+        .unwrap()
+        .sku(&format!("SKU-{id}"))
+        .unwrap()
+}
+
+pub fn date(y: i32, m: u32, d: u32) -> Date {
+    Date::new(y, m, d).unwrap()
+}
+
+pub fn invoice(
+    number: &str,
+    currency: Currency,
+    mode: PriceMode,
+    buyer: InvoiceBuyer,
+) -> InvoiceDocumentBuilder {
+    InvoiceDocument::builder(
+        DocumentKind::Invoice,
+        number,
+        date(2026, 3, 14),
+        currency,
+        mode,
+        seller(),
+        buyer,
+    )
+    .supply_date(date(2026, 3, 10))
+    .payment_terms(
+        "Payable within 14 days without deduction.",
+        date(2026, 3, 28),
+    )
+}
+
+pub fn credit_note(number: &str, original: &str, buyer: InvoiceBuyer) -> InvoiceDocumentBuilder {
+    InvoiceDocument::builder(
+        DocumentKind::credit_note(original, date(2026, 3, 14)).unwrap(),
+        number,
+        date(2026, 3, 20),
+        Currency::EUR,
+        PriceMode::TaxExclusive,
+        seller(),
+        buyer,
+    )
+    .payment_terms(
+        "Refunded to your account within 14 days.",
+        date(2026, 3, 20),
+    )
+}
+
+/// Mixed rates, a coupon spread over both and shipping at 19 %: the B2B case.
+pub fn b2b_mixed() -> InvoiceDocument {
+    let eur = Currency::EUR;
+    invoice(
+        "INV-2026-000001",
+        eur,
+        PriceMode::TaxExclusive,
+        business("Café Beispiel GmbH", Some("DE811907980"), "DE"),
+    )
+    .line(line(
+        "1",
+        "Espresso beans 1 kg",
+        money("24.90", eur),
+        4,
+        s19(),
+    ))
+    .line(line(
+        "2",
+        "Cookbook \"Coffee & Cake\"",
+        money("18.00", eur),
+        2,
+        s7(),
+    ))
+    .discount(money("10.00", eur), "Coupon SPRING10")
+    .charge("Shipping", Charge::new(money("6.90", eur), s19()).unwrap())
+    .note("Thank you for your order <3")
+    .build()
+    .unwrap()
+}
