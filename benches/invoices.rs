@@ -12,8 +12,8 @@ mod documents;
 
 use std::hint::black_box;
 
-use documents::{business, invoice, line, money, s7, s19};
 use criterion::{Criterion, criterion_group, criterion_main};
+use documents::{business, invoice, line, money, s7, s19};
 use shopkeep::{
     Charge, Currency, InvoiceDocument, InvoiceTemplates, PriceMode, Profile, to_html, to_text,
     to_ubl,

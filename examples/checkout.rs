@@ -1,14 +1,16 @@
-//! The shop flow, end to end, on a fresh database.
+//! The shop flow, end to end, on a fresh database: what a shop owner wants to see.
 //!
 //! ```text
-//! cargo run --example checkout                 # a fresh database in a temporary directory
-//! cargo run --example checkout -- --db shop.db # or a file of your choosing (created if missing)
+//! cargo run --example checkout                       # a fresh database in a temporary directory
+//! cargo run --example checkout -- --db shop.db       # or a file of your choosing
+//! cargo run --example checkout -- --out my-documents # where the documents go (./checkout-out)
 //! ```
 //!
-//! This example grows with each capability of shopkeep. Today it opens the store, sets up the
-//! shop (owner, settings with a German tax table, products with stock, a back-office API key),
-//! registers and logs in a customer, prices their basket the EN 16931 way, checks the audit log,
-//! drains the event outbox and takes a verified backup. Checkout and invoices come next.
+//! The owner sets up the shop (seller, German tax table, products at 19 % and 7 %, a coupon);
+//! a customer registers, logs in, fills her cart, applies the coupon and checks out with an
+//! idempotency key; a retry of the same checkout returns the same order; the gateway's payment
+//! is recorded, the invoice issued and the order shipped. The order confirmation and the
+//! invoice (text, HTML, PDF and the EN 16931 e-invoice) are written to `--out`.
 #![allow(clippy::print_stdout)]
 
 use std::error::Error;
@@ -16,65 +18,182 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use shopkeep::{
-    AuditVerification, Contact, Country, CountryTaxes, Currency, Email, ErrorKind, KeyRing, Money,
-    NewApiKey, NewCustomer, NewProduct, NewStaff, Password, Phone, PostalAddress, PriceMode,
-    PricedLine, Principal, Role, Seller, ShopSettings, Sku, StockChange, Store, TaxCategory,
-    TaxRate, TaxTable, TimeZone, Totals, VatCategory, VatId, VatTreatment,
+    AuditVerification, CartRef, Checkout, Confirmation, Contact, Country, CountryTaxes, Coupon,
+    CouponCode, Currency, Email, ErrorKind, IdempotencyKey, InvoiceTemplates, KeyRing, Money,
+    NewCustomer, NewProduct, NewStaff, Order, Password, Payment, Phone, PostalAddress, PriceMode,
+    Principal, Profile, Role, Seller, Shipment, Shipping, ShopSettings, Sku, StockChange, Store,
+    TaxCategory, TaxRate, TaxTable, Templates, TimeZone, VatId, to_html, to_pdf, to_text,
 };
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let (path, _tempdir) = database_path()?;
-    let store = Store::open(&path, master_key()?)?;
+    let args = Args::parse()?;
+    let store = Store::open(&args.db, master_key()?)?;
     println!(
-        "opened   {} (schema version {})",
-        path.display(),
+        "database  {} (schema version {})",
+        args.db.display(),
         store.schema_version()?
     );
-    for conn in store.connection_report()? {
-        println!(
-            "conn     {:?}: journal={} durability={:?} foreign_keys={} secure_delete={}",
-            conn.role(),
-            conn.journal_mode(),
-            conn.durability(),
-            conn.foreign_keys(),
-            conn.secure_delete()
-        );
-    }
 
-    // Setup, as the host's trusted system principal: the first owner (once per database).
+    // The shop owner: created once by the host's trusted system principal, then logged in.
     let system = store.system();
-    let email = Email::parse("olga@example.com")?;
-    let passphrase = Password::new("correct horse battery staple");
-    let owner = NewStaff::new(email.clone(), "Olga Owner", Role::Owner, passphrase)?;
-    match store.staff(&system).create(owner) {
-        Ok(member) => println!(
-            "staff    created {} <{}> as {}",
-            member.name(),
-            member.email().as_str(),
-            member.role()
-        ),
-        Err(e) if e.kind() == ErrorKind::Conflict => println!("staff    owner already exists"),
-        Err(e) => return Err(e.into()),
-    }
-
-    // A login, then the session token recognised on the "next request".
-    let login = store.login_staff(&email, &Password::new("correct horse battery staple"))?;
+    let owner_email = Email::parse("olga@example.com")?;
+    let owner_password = "correct horse battery staple";
+    let owner = NewStaff::new(
+        owner_email.clone(),
+        "Olga Owner",
+        Role::Owner,
+        Password::new(owner_password),
+    )?;
+    ignore_conflict(store.staff(&system).create(owner).map(drop))?;
+    let login = store.login_staff(&owner_email, &Password::new(owner_password))?;
     let olga = store.principal_from_session(login.token())?;
-    println!("login    {:?}, session until {}", olga, login.expires_at());
 
-    let erp = store
-        .api_keys(&olga)
-        .create(NewApiKey::new("ERP export", Role::Accountant)?)?;
+    let settings = set_up_shop(&store, &olga)?;
+    let seller = settings.seller();
     println!(
-        "api key  {} (prefix {}, shown once)",
-        erp.info().label(),
-        erp.info().prefix()
+        "seller    {}, {} {}, VAT id {}",
+        seller.legal_name(),
+        seller.address().post_code(),
+        seller.address().city(),
+        seller.vat_id_number().map_or("-", |v| v.as_str())
     );
 
-    // The shop's settings: seller, gross (B2C) prices, the German tax table, Berlin time.
+    // A customer registers, then logs in; the host keeps only her session token.
+    let email = Email::parse("ana.lima@example.com")?;
+    let password = "my cat is called Biscuit";
     let de = Country::parse("DE")?;
-    let settings_repo = store.settings(&olga);
-    let version = settings_repo.get()?.map_or(0, |s| s.version());
+    let home = shopkeep::Address::new("Ana Lima", "Marktplatz 5", "München", de)?
+        .with_postal_code("80331")?;
+    let registration = NewCustomer::new(email.clone(), Password::new(password), "Ana Lima")?
+        .shipping_address(home);
+    ignore_conflict(
+        store
+            .customers(&Principal::anonymous())
+            .register(registration)
+            .map(drop),
+    )?;
+    let session = store.login(&email, &Password::new(password))?;
+    let ana = store.principal_from_session(session.token())?;
+    let me = ana
+        .customer_id()
+        .ok_or("a customer session names its customer")?;
+    let profile = store.customers(&ana).get(me)?;
+    println!(
+        "customer  {} <{}>",
+        profile.name(),
+        profile.email().as_str()
+    );
+
+    // Her cart: three mugs and a cookbook, then checkout with the coupon and shipping.
+    let cart = CartRef::Customer(me);
+    for (sku, quantity) in [("MUG-1", 3), ("BOOK-7", 1)] {
+        let product = store.products(&ana).get_by_sku(&Sku::parse(sku)?)?;
+        let variant = product
+            .variants()
+            .first()
+            .ok_or("a product has a variant")?;
+        store
+            .carts(&ana)
+            .set_quantity(cart, variant.id(), quantity)?;
+    }
+    // The client makes one key per checkout attempt and reuses it on every retry.
+    let key = format!("checkout-{}", store.now().unix_millis());
+    let request = Checkout::from_cart(me, IdempotencyKey::new(&key)?)
+        .coupon(CouponCode::parse("WELCOME10")?)
+        .shipping(Shipping::new(
+            "Standard shipping (DHL)",
+            Money::parse("4.90", Currency::EUR)?,
+            TaxCategory::Standard,
+        )?);
+    let order = store.orders(&ana).checkout(request.clone())?;
+    // The client timed out and sent the same request again: the same order comes back.
+    let retry = store.orders(&ana).checkout(request)?;
+    println!(
+        "order     {} placed; the retry with the same idempotency key returned order {}",
+        order.number(),
+        retry.number()
+    );
+    print_order(&order);
+
+    // The gateway confirms the payment; the back office invoices and ships.
+    let payment = Payment::new("psp_7Hq2xY", order.total())?;
+    store.orders(&olga).mark_paid(order.id(), payment)?;
+    let invoice = store.invoices(&olga).issue(order.id())?;
+    let shipment = Shipment::new()
+        .carrier("DHL")?
+        .tracking("00340434161094042557")?;
+    let order = store.orders(&olga).ship(order.id(), shipment)?;
+    println!(
+        "paid      psp_7Hq2xY {}; invoice {}; order {}",
+        order.total(),
+        invoice.number(),
+        order.status()
+    );
+
+    // The documents the host would email or archive.
+    std::fs::create_dir_all(&args.out)?;
+    let confirmation = Confirmation::for_order(&order, &settings)?;
+    let templates = Templates::builtin();
+    let invoice_templates = InvoiceTemplates::builtin();
+    let stem = format!("invoice-{}", file_safe(invoice.number()));
+    let files: [(String, Vec<u8>); 6] = [
+        (
+            "order-confirmation.txt".into(),
+            confirmation.render_text(&templates)?.into_bytes(),
+        ),
+        (
+            "order-confirmation.html".into(),
+            confirmation.render_html(&templates)?.into_bytes(),
+        ),
+        (
+            format!("{stem}.txt"),
+            to_text(invoice.document(), &invoice_templates)?.into_bytes(),
+        ),
+        (
+            format!("{stem}.html"),
+            to_html(invoice.document(), &invoice_templates)?.into_bytes(),
+        ),
+        (format!("{stem}.pdf"), to_pdf(invoice.document())?),
+        (
+            format!("{stem}.xml"),
+            invoice.to_ubl(Profile::En16931)?.into_bytes(),
+        ),
+    ];
+    for (name, bytes) in files {
+        let path = args.out.join(name);
+        std::fs::write(&path, &bytes)?;
+        println!("wrote     {} ({} bytes)", path.display(), bytes.len());
+    }
+
+    // What the back office checks: the audit chain, and the events for email and CRM tools.
+    match store.audit_log(&olga).verify(None)? {
+        AuditVerification::Intact { entries, .. } => {
+            println!("audit     {entries} entries, intact")
+        }
+        broken => println!("audit     BROKEN: {broken:?}"),
+    }
+    let events = store.events(&system);
+    let batch = events.poll(100, Duration::from_secs(60))?;
+    let kinds: Vec<&str> = batch.iter().map(|e| e.kind()).collect();
+    events.ack(&batch.iter().map(|e| e.id()).collect::<Vec<_>>())?;
+    println!(
+        "outbox    {} events delivered: {}",
+        batch.len(),
+        kinds.join(", ")
+    );
+
+    store.logout(session.token())?;
+    store.logout(login.token())?;
+    Ok(())
+}
+
+/// The shop's settings, catalogue and coupon, created on the first run.
+fn set_up_shop(store: &Store, olga: &Principal) -> Result<ShopSettings, Box<dyn Error>> {
+    let de = Country::parse("DE")?;
+    let settings_repo = store.settings(olga);
+    if let Some(settings) = settings_repo.get()? {
+        return Ok(settings);
+    }
     let seller = Seller::new(
         "Beispiel Haushaltswaren GmbH",
         PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de)?,
@@ -84,21 +203,19 @@ fn main() -> Result<(), Box<dyn Error>> {
             Email::parse("billing@example.com")?,
         )?,
     )?
-    .vat_id(VatId::parse("DE123456789")?);
+    .vat_id(VatId::parse("DE123456788")?)
+    .tax_number("27/123/45678")?
+    .bank_account(shopkeep::BankAccount::new(shopkeep::Iban::parse(
+        "DE89 3704 0044 0532 0130 00",
+    )?));
     let german = CountryTaxes::new(TaxRate::parse("19")?).reduced(TaxRate::parse("7")?);
     let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::EUR)
         .tax_table(TaxTable::new().country(de, german))
         .time_zone(TimeZone::parse("Europe/Berlin")?)
         .build()?;
-    let settings = settings_repo.update(version, &settings)?;
-    println!(
-        "settings version {}, prices {:?}",
-        settings.version(),
-        settings.price_mode()
-    );
+    let settings = settings_repo.update(0, &settings)?;
 
-    // Two products with stock: a mug (19 %) and a cookbook (7 %).
-    let catalog = [
+    for (sku, name, category, price, stock) in [
         ("MUG-1", "Enamel mug", TaxCategory::Standard, "12.90", 40),
         (
             "BOOK-7",
@@ -107,118 +224,83 @@ fn main() -> Result<(), Box<dyn Error>> {
             "24.00",
             5,
         ),
-    ];
-    let mut basket = Vec::new();
-    for (sku, name, category, price, stock) in catalog {
-        let product = match store.products(&olga).get_by_sku(&Sku::parse(sku)?) {
-            Ok(product) => product,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                let new = NewProduct::new(Sku::parse(sku)?, name, category)?
-                    .price(Money::parse(price, Currency::EUR)?)
-                    .track_stock(true);
-                let product = store.products(&olga).create(new)?;
-                let variant = product.variants().first().ok_or("no variant")?.id();
-                store
-                    .stock(&olga)
-                    .adjust(variant, StockChange::receipt(stock))?;
-                product
-            }
-            Err(e) => return Err(e.into()),
-        };
-        println!(
-            "product  {} {} at {} gross",
-            product.sku(),
-            product.name(),
-            price
-        );
-        basket.push((product, category));
-    }
-
-    // A customer registers and logs in.
-    let ana_email = Email::parse("ana.lima@example.com")?;
-    let registration = NewCustomer::new(
-        ana_email.clone(),
-        Password::new("my cat is called Biscuit"),
-        "Ana Lima",
-    )?;
-    match store
-        .customers(&Principal::anonymous())
-        .register(registration)
-    {
-        Ok(customer) => println!("customer registered {}", customer.id()),
-        Err(e) if e.kind() == ErrorKind::Conflict => println!("customer already registered"),
-        Err(e) => return Err(e.into()),
-    }
-    let ana = store.login(&ana_email, &Password::new("my cat is called Biscuit"))?;
-    let ana_principal = store.principal_from_session(ana.token())?;
-    let profile = store
-        .customers(&ana_principal)
-        .get(ana_principal.customer_id().ok_or("no id")?)?;
-    println!("customer {} <{}>", profile.name(), profile.email().as_str());
-
-    // Her basket, priced as checkout will: VAT per rate group, on gross prices.
-    let mut lines = Vec::new();
-    for ((product, category), quantity) in basket.iter().zip([3, 1]) {
-        let rate = settings.tax_table().tax_for(de, *category)?.rate();
-        let vat = VatTreatment::new(VatCategory::Standard, rate, None)?;
-        let price = product
+    ] {
+        let new = NewProduct::new(Sku::parse(sku)?, name, category)?
+            .price(Money::parse(price, Currency::EUR)?)
+            .track_stock(true);
+        let product = store.products(olga).create(new)?;
+        let variant = product
             .variants()
             .first()
-            .ok_or("no variant")?
-            .price(Currency::EUR)
-            .ok_or("no EUR price")?;
-        lines.push(PricedLine::new(price, quantity, vat)?);
+            .ok_or("a product has a variant")?;
+        store
+            .stock(olga)
+            .adjust(variant.id(), StockChange::receipt(stock))?;
     }
-    let coupon = Money::parse("5.00", Currency::EUR)?;
-    let totals = Totals::compute(settings.price_mode(), Currency::EUR, &lines, coupon, &[])?;
-    for ((product, _), (line, total)) in basket.iter().zip(lines.iter().zip(totals.lines())) {
+    store
+        .coupons(olga)
+        .create(&Coupon::percent(CouponCode::parse("WELCOME10")?, 1000)?)?;
+    Ok(settings)
+}
+
+fn print_order(order: &Order) {
+    for line in order.lines() {
         println!(
-            "line     {} × {:<24} {:>10}",
+            "line      {} × {:<26} {:>10} {:>5} % VAT",
             line.quantity(),
-            product.name(),
-            total.shown().to_string()
+            line.name(),
+            line.amount().to_string(),
+            line.vat().rate().to_percent_string()
         );
     }
-    println!("coupon   {:>37}", format!("-{coupon}"));
-    for group in totals.vat_groups() {
+    if let Some(code) = order.coupon() {
+        let discount: i64 = order.lines().iter().map(|l| l.discount().minor()).sum();
+        let discount = Money::new(discount, order.currency());
+        println!("coupon    {code:<30} {:>10}", format!("-{discount}"));
+    }
+    for charge in order.charges() {
         println!(
-            "VAT      {:>5} % of {:>10} = {:>10}",
+            "charge    {:<30} {:>10}",
+            charge.reason(),
+            charge.amount().to_string()
+        );
+    }
+    for group in order.vat_breakdown() {
+        println!(
+            "VAT       {:>5} % of {:>10} = {:>10}",
             group.vat().rate().to_percent_string(),
             group.taxable().to_string(),
             group.tax().to_string()
         );
     }
     println!(
-        "total    net {} + VAT {} = {}",
-        totals.net_total(),
-        totals.vat_total(),
-        totals.gross_total()
+        "total     net {} + VAT {} = {}",
+        order.net_total(),
+        order.vat_total(),
+        order.total()
     );
+}
 
-    match store.audit_log(&olga).verify(None)? {
-        AuditVerification::Intact { entries, head } => {
-            let head = head.map(|h| h.to_string()).unwrap_or_default();
-            println!("audit    {entries} entries intact; keep the head elsewhere: {head}");
-        }
-        broken => println!("audit    BROKEN: {broken:?}"),
+/// An invoice number as a file name: anything but letters, digits, `-` and `_` becomes `_`.
+fn file_safe(number: &str) -> String {
+    number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A second run on the same `--db` finds the owner and the customer already there.
+fn ignore_conflict(result: shopkeep::Result<()>) -> shopkeep::Result<()> {
+    match result {
+        Err(e) if e.kind() == ErrorKind::Conflict => Ok(()),
+        other => other,
     }
-
-    let events = store.events(&system);
-    let batch = events.poll(100, Duration::from_secs(60))?;
-    events.ack(&batch.iter().map(|e| e.id()).collect::<Vec<_>>())?;
-    println!(
-        "outbox   {} events delivered, {} pending",
-        batch.len(),
-        events.pending()?
-    );
-
-    store.logout(ana.token())?;
-    store.logout(login.token())?;
-    let backup = path.with_extension("backup.db");
-    store.backup_to(&backup)?;
-    Store::open(&backup, master_key()?)?.verify_integrity()?;
-    println!("backup   {} (verified)", backup.display());
-    Ok(())
 }
 
 /// A real host reads its master key from a secret manager or the environment and keeps it away
@@ -230,15 +312,41 @@ fn master_key() -> Result<KeyRing, Box<dyn Error>> {
     Ok(KeyRing::from_hex(&hex)?)
 }
 
-/// `--db PATH` if given, else a fresh file in a temporary directory (kept alive by the guard).
-fn database_path() -> Result<(PathBuf, Option<tempfile::TempDir>), Box<dyn Error>> {
-    let mut args = std::env::args().skip(1);
-    match (args.next().as_deref(), args.next()) {
-        (Some("--db"), Some(path)) => Ok((PathBuf::from(path), None)),
-        (None, None) => {
-            let dir = tempfile::tempdir()?;
-            Ok((dir.path().join("shop.db"), Some(dir)))
+struct Args {
+    db: PathBuf,
+    out: PathBuf,
+    // Keeps the default database's temporary directory alive until the end.
+    _tempdir: Option<tempfile::TempDir>,
+}
+
+impl Args {
+    /// `--db PATH` (default: a fresh file in a temporary directory) and `--out DIR` (default
+    /// `./checkout-out`).
+    fn parse() -> Result<Args, Box<dyn Error>> {
+        let mut db = None;
+        let mut out = PathBuf::from("checkout-out");
+        let mut args = std::env::args().skip(1);
+        while let Some(flag) = args.next() {
+            let value = args
+                .next()
+                .ok_or("usage: checkout [--db PATH] [--out DIR]")?;
+            match flag.as_str() {
+                "--db" => db = Some(PathBuf::from(value)),
+                "--out" => out = PathBuf::from(value),
+                _ => return Err("usage: checkout [--db PATH] [--out DIR]".into()),
+            }
         }
-        _ => Err("usage: checkout [--db PATH]".into()),
+        let (db, tempdir) = match db {
+            Some(path) => (path, None),
+            None => {
+                let dir = tempfile::tempdir()?;
+                (dir.path().join("shop.db"), Some(dir))
+            }
+        };
+        Ok(Args {
+            db,
+            out,
+            _tempdir: tempdir,
+        })
     }
 }
