@@ -835,3 +835,35 @@ fn the_export_references_the_customers_invoices_and_erasure_keeps_them() {
     let xml = kept.to_ubl(Profile::En16931).unwrap();
     assert!(xml.contains("Ana Example"));
 }
+
+#[test]
+fn an_invoice_issued_after_payment_states_it_paid_and_nothing_due() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let system = s.store.system();
+    let unpaid = place(&s, &ana, "k1");
+    let paid = place(&s, &ana, "k2");
+    pay(&s, &paid);
+    let open = s.store.invoices(&system).issue(unpaid.id()).unwrap();
+    assert_eq!(open.document().prepaid(), None);
+    assert_eq!(open.document().amount_due(), unpaid.total());
+    let settled = s.store.invoices(&system).issue(paid.id()).unwrap();
+    assert_eq!(settled.document().prepaid(), Some(paid.total()));
+    assert!(settled.document().amount_due().is_zero());
+    let xml = settled.to_ubl(Profile::En16931).unwrap();
+    let total = paid.total().to_decimal_string();
+    assert!(xml.contains(&format!(
+        r#"<cbc:PrepaidAmount currencyID="EUR">{total}</cbc:PrepaidAmount>"#
+    )));
+    assert!(xml.contains(r#"<cbc:PayableAmount currencyID="EUR">0.00</cbc:PayableAmount>"#));
+    assert!(
+        xml.contains(&format!("payment psp_{}", paid.number())),
+        "{xml}"
+    );
+    write_corpus("issued-paid", &xml);
+    // Read back, the document is the same.
+    assert_eq!(
+        s.store.invoices(&system).get(settled.id()).unwrap(),
+        settled
+    );
+}

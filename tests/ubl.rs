@@ -564,3 +564,33 @@ fn inexact_unit_prices_use_a_base_quantity() -> TestResult {
     assert!(xml.contains(r#"<cbc:BaseQuantity unitCode="C62">3</cbc:BaseQuantity>"#));
     Ok(())
 }
+
+#[test]
+fn a_prepaid_amount_is_subtracted_from_the_amount_due_and_checked() -> TestResult {
+    let eur = |a: &str| money(a, Currency::EUR);
+    let build = |paid: shopkeep::Money| {
+        invoice(
+            "INV-P-1",
+            Currency::EUR,
+            PriceMode::TaxExclusive,
+            consumer(),
+        )
+        .line(line("1", "Mug", eur("10.00"), 1, s19()))
+        .prepaid(paid)
+        .build()
+    };
+    let part = build(eur("4.00"))?;
+    assert_eq!(part.amount_due(), eur("7.90"));
+    let xml = to_ubl(&part, Profile::En16931)?;
+    assert!(xml.contains(r#"<cbc:PrepaidAmount currencyID="EUR">4.00</cbc:PrepaidAmount>"#));
+    assert!(xml.contains(r#"<cbc:PayableAmount currencyID="EUR">7.90</cbc:PayableAmount>"#));
+    for bad in [eur("11.91"), eur("-0.01"), money("1.00", Currency::CHF)] {
+        let err = build(bad).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Validation { field: "prepaid" },
+            "{bad}"
+        );
+    }
+    Ok(())
+}

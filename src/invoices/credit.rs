@@ -91,6 +91,7 @@ pub(crate) fn credit_note(
         }),
         charges,
         accounting: spec.terms.accounting.clone(),
+        prepaid: None,
     };
     let credit = Spec {
         number: number.text.clone(),

@@ -243,6 +243,7 @@ pub struct InvoiceDocument {
     pub(crate) charge_reasons: Vec<String>,
     pub(crate) charge_vats: Vec<VatTreatment>,
     pub(crate) totals: Totals,
+    pub(crate) prepaid: Option<Money>,
 }
 
 impl InvoiceDocument {
@@ -275,6 +276,7 @@ impl InvoiceDocument {
             lines: Vec::new(),
             discount: None,
             charges: Vec::new(),
+            prepaid: None,
         }
     }
 
@@ -313,6 +315,20 @@ impl InvoiceDocument {
         self.accounting.as_ref()
     }
 
+    /// The amount already paid (BT-113), if any.
+    pub fn prepaid(&self) -> Option<Money> {
+        self.prepaid
+    }
+
+    /// The amount due for payment (BT-115): the total with VAT less what was already paid.
+    pub fn amount_due(&self) -> Money {
+        let gross = self.totals.gross_total();
+        // `build` keeps the prepaid amount between zero and the gross total.
+        self.prepaid
+            .and_then(|p| gross.checked_sub(p).ok())
+            .unwrap_or(gross)
+    }
+
     /// Whether every line is outside the scope of VAT (category `O`).
     pub(crate) fn outside_scope(&self) -> bool {
         self.totals
@@ -342,6 +358,7 @@ pub struct InvoiceDocumentBuilder {
     lines: Vec<DocumentLine>,
     discount: Option<(Money, String)>,
     charges: Vec<(String, Charge)>,
+    prepaid: Option<Money>,
 }
 
 impl InvoiceDocumentBuilder {
@@ -364,6 +381,14 @@ impl InvoiceDocumentBuilder {
     #[must_use]
     pub fn charge(mut self, reason: &str, charge: Charge) -> Self {
         self.charges.push((reason.to_owned(), charge));
+        self
+    }
+
+    /// States an amount already paid (BT-113), e.g. the whole total of an invoice issued after
+    /// payment; the amount due (BT-115) is the total with VAT less it.
+    #[must_use]
+    pub fn prepaid(mut self, amount: Money) -> Self {
+        self.prepaid = Some(amount);
         self
     }
 
@@ -428,6 +453,7 @@ impl InvoiceDocumentBuilder {
     /// - `vat_category`: `O` lines mixed with other categories;
     /// - `vat_accounting`: a malformed rate, or the document currency itself;
     /// - `due_date`: a due date before the issue date;
+    /// - `prepaid`: a prepaid amount in another currency, negative, or above the total;
     ///
     /// and the errors of [`Totals::compute`] (currency mismatch, discount out of range).
     pub fn build(self) -> Result<InvoiceDocument> {
@@ -468,6 +494,18 @@ impl InvoiceDocumentBuilder {
         let totals = Totals::compute(self.mode, self.currency, &priced, discount, &charges)?;
 
         self.check_parties(&totals)?;
+        if let Some(paid) = self.prepaid {
+            let gross = totals.gross_total();
+            if paid.currency() != gross.currency()
+                || paid.is_negative()
+                || paid.minor() > gross.minor()
+            {
+                return Err(Error::validation(
+                    "prepaid",
+                    "the amount paid is between zero and the total, in the document's currency",
+                ));
+            }
+        }
 
         let accounting = match &self.accounting {
             None => None,
@@ -503,6 +541,7 @@ impl InvoiceDocumentBuilder {
             charge_reasons,
             charge_vats: charges.iter().map(|c| c.vat().clone()).collect(),
             totals,
+            prepaid: self.prepaid,
         })
     }
 

@@ -15,7 +15,7 @@ use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::catalog::{InvoiceIssue, ShopSettings, current_settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::OutboxEvent;
-use crate::orders::{Order, OrderId, OrderStatus, load_order, order_owner};
+use crate::orders::{Order, OrderId, OrderStatus, load_order, order_owner, order_payment};
 use crate::store::{Store, Tx, not_found};
 
 /// The body of `invoice.issued` and `credit_note.issued`: ids and figures only.
@@ -250,7 +250,15 @@ pub(crate) fn issue_in(
     let id = InvoiceId::generate(tx.now())?;
     let today = issue_date(tx, settings)?;
     let number = invoice_repo::take_number(tx, settings.invoice_series(), today.year())?;
-    let spec = spec::for_order(order, settings, &number.text, today, rate)?;
+    let payment = order_payment(tx, order.id())?;
+    let paid = match &payment {
+        Some(p) => Some(spec::Paid {
+            on: Date::from_naive(settings.time_zone().local_date(p.paid_at()))?,
+            reference: p.reference(),
+        }),
+        None => None,
+    };
+    let spec = spec::for_order(order, settings, &number.text, today, rate, paid)?;
     let document = spec.build()?;
     check_matches_order(&document, order)?;
     write(

@@ -39,6 +39,9 @@ pub(crate) struct Terms {
     pub(crate) discount: Option<(i64, String)>,
     pub(crate) charges: Vec<StoredCharge>,
     pub(crate) accounting: Option<(Currency, String)>,
+    /// The amount already paid (BT-113), in minor units.
+    #[serde(default)]
+    pub(crate) prepaid: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +121,9 @@ impl Spec {
         if let Some((currency, rate)) = &t.accounting {
             b = b.vat_accounting(*currency, rate);
         }
+        if let Some(paid) = t.prepaid {
+            b = b.prepaid(Money::new(paid, self.currency));
+        }
         b.build()
     }
 }
@@ -154,7 +160,14 @@ pub(crate) fn parse_date(text: &str) -> Result<Date> {
     Date::new(i32::try_from(y).map_err(|_| bad())?, m, d).map_err(|_| bad())
 }
 
+/// A payment the invoice acknowledges: when, and the gateway's reference.
+pub(crate) struct Paid<'a> {
+    pub(crate) on: Date,
+    pub(crate) reference: &'a str,
+}
+
 /// What the shop wants on an invoice for `order`, numbered `number` and issued on `issue_date`.
+/// An order already paid is invoiced as paid: the whole total prepaid (BT-113), nothing due.
 ///
 /// `exchange_rate` converts the order's currency into the shop's base currency, the VAT
 /// accounting currency; it is needed exactly when the two differ.
@@ -164,6 +177,7 @@ pub(crate) fn for_order(
     number: &str,
     issue_date: Date,
     exchange_rate: Option<&str>,
+    paid: Option<Paid<'_>>,
 ) -> Result<Spec> {
     let currency = order.currency();
     let accounting = match (currency == settings.base_currency(), exchange_rate) {
@@ -206,11 +220,16 @@ pub(crate) fn for_order(
             sum.checked_add(l.discount())
         })?;
     let days = u64::from(settings.payment_terms_days());
-    let due = add_days(issue_date, days)?;
-    let payment_terms = if days == 0 {
-        "Payable on receipt.".to_owned()
-    } else {
-        format!("Payable within {days} days, by {due}.")
+    let (due, payment_terms) = match &paid {
+        Some(p) => (
+            issue_date,
+            format!("Paid on {} (payment {}). Thank you.", p.on, p.reference),
+        ),
+        None if days == 0 => (issue_date, "Payable on receipt.".to_owned()),
+        None => {
+            let due = add_days(issue_date, days)?;
+            (due, format!("Payable within {days} days, by {due}."))
+        }
     };
     let terms = Terms {
         original: None,
@@ -237,6 +256,7 @@ pub(crate) fn for_order(
             })
             .collect(),
         accounting,
+        prepaid: paid.map(|_| order.total().minor()),
     };
     Ok(Spec {
         number: number.to_owned(),

@@ -58,6 +58,7 @@ pub(crate) fn orders_for_export(
 pub use totals::{Charge, LineTotal, PriceMode, PricedLine, Totals, VatGroup};
 pub use vat::{VatCategory, VatTreatment};
 
+pub(crate) use lifecycle_repo::payment as order_payment;
 pub(crate) use order_repo::{
     load as load_order, open_snapshot_at, owner as order_owner, seal_snapshot_at,
 };

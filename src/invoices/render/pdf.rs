@@ -391,6 +391,9 @@ impl Layout {
             v.gross_total.clone(),
             Weight::Regular,
         ));
+        if let Some(paid) = &v.paid {
+            rows.push(("Paid".to_owned(), format!("-{paid}"), Weight::Regular));
+        }
         let due = if v.kind == "credit_note" {
             "Amount credited"
         } else {

@@ -448,7 +448,10 @@ fn legal_monetary_total(x: &mut Xml, d: &InvoiceDocument) {
     amount_leaf(x, "cbc:TaxInclusiveAmount", t.gross_total());
     amount_leaf(x, "cbc:AllowanceTotalAmount", t.allowance_total());
     amount_leaf(x, "cbc:ChargeTotalAmount", t.charge_total());
-    amount_leaf(x, "cbc:PayableAmount", t.gross_total());
+    if let Some(paid) = d.prepaid {
+        amount_leaf(x, "cbc:PrepaidAmount", paid);
+    }
+    amount_leaf(x, "cbc:PayableAmount", d.amount_due());
     x.close("cac:LegalMonetaryTotal");
 }
 

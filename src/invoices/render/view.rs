@@ -33,6 +33,7 @@ pub(crate) struct InvoiceView {
     pub(crate) vat_total: String,
     pub(crate) gross_total: String,
     pub(crate) amount_due: String,
+    pub(crate) paid: Option<String>,
     pub(crate) vat_accounting_total: Option<String>,
     pub(crate) notes: Vec<String>,
 }
@@ -189,8 +190,8 @@ impl InvoiceView {
             net_total: t.net_total().to_string(),
             vat_total: t.vat_total().to_string(),
             gross_total: t.gross_total().to_string(),
-            // Nothing is prepaid on a document, so the amount due (BT-115) is the gross total.
-            amount_due: t.gross_total().to_string(),
+            amount_due: d.amount_due().to_string(),
+            paid: d.prepaid.map(|p| p.to_string()),
             vat_accounting_total: d.accounting.map(|a| a.vat_total.to_string()),
             notes: d.notes.clone(),
         }
