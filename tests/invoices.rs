@@ -19,7 +19,7 @@ use shopkeep::{
     PostalAddress, PriceMode, Principal, Profile, Refund, Role, Seller, ShopSettings, Sku,
     StockChange, Store, TaxCategory, TaxRate, TaxTable, TimeZone, Timestamp, VariantId, VatId,
 };
-use shopkeep::{Coupon, CouponCode, Shipping};
+use shopkeep::{BankAccount, Coupon, CouponCode, ElectronicAddress, Iban, Shipping};
 
 const PASSWORD: &str = "a perfectly long test passphrase";
 
@@ -561,7 +561,7 @@ fn a_business_buyer_in_another_member_state_gets_an_intra_community_invoice() {
 
 /// Adds an issued document to the corpus `.ci/run` checks with the official EN 16931 rules.
 fn write_corpus(name: &str, xml: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/einvoice/en16931");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/einvoice/issued");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.xml")), xml).unwrap();
 }
@@ -866,4 +866,73 @@ fn an_invoice_issued_after_payment_states_it_paid_and_nothing_due() {
         s.store.invoices(&system).get(settled.id()).unwrap(),
         settled
     );
+}
+
+#[test]
+fn a_business_buyer_with_a_leitweg_id_gets_an_xrechnung() {
+    let seller = seller(true)
+        .electronic_address(ElectronicAddress::new("EM", "billing@example.com").unwrap())
+        .bank_account(BankAccount::new(
+            Iban::parse("DE89370400440532013000").unwrap(),
+        ));
+    let settings = settings(InvoiceIssue::AtCheckout, true)
+        .to_builder()
+        .seller(seller)
+        .build()
+        .unwrap();
+    let s = shop_with(settings);
+    let address = Address::new(
+        "Einkauf",
+        "Amtsweg 3",
+        "Bonn",
+        Country::parse("DE").unwrap(),
+    )
+    .unwrap()
+    .with_postal_code("53111")
+    .unwrap();
+    let details = BusinessDetails::new("Stadtverwaltung Beispielstadt")
+        .unwrap()
+        .with_vat_id(VatId::parse("DE811907980").unwrap())
+        .with_buyer_reference("04011000-12345-03")
+        .unwrap()
+        .with_electronic_address(ElectronicAddress::new("EM", "einkauf@example.org").unwrap());
+    let new = NewCustomer::new(
+        Email::parse("einkauf@example.org").unwrap(),
+        Password::new(PASSWORD),
+        "Erika Einkauf",
+    )
+    .unwrap()
+    .shipping_address(address)
+    .business(details);
+    s.store
+        .customers(&Principal::anonymous())
+        .register(new)
+        .unwrap();
+    let login = s
+        .store
+        .login(
+            &Email::parse("einkauf@example.org").unwrap(),
+            &Password::new(PASSWORD),
+        )
+        .unwrap();
+    let buyer = s.store.principal_from_session(login.token()).unwrap();
+    let order = place(&s, &buyer, "k1");
+    assert_eq!(
+        order.buyer().electronic_address().map(|e| e.value()),
+        Some("einkauf@example.org")
+    );
+    let invoice = s
+        .store
+        .invoices(&s.store.system())
+        .issue(order.id())
+        .unwrap();
+    let xml = invoice.to_ubl(Profile::XRechnung).unwrap();
+    assert!(
+        xml.contains("<cbc:BuyerReference>04011000-12345-03</cbc:BuyerReference>"),
+        "{xml}"
+    );
+    assert!(xml.contains("einkauf@example.org"), "{xml}");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/einvoice/issued-xrechnung");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("issued-xrechnung.xml"), xml).unwrap();
 }

@@ -80,6 +80,7 @@ pub(crate) fn credit_note(
         due_date: None,
         payment_terms: None,
         delivery_country: spec.terms.delivery_country.clone(),
+        deliver_to_shipping_address: spec.terms.deliver_to_shipping_address,
         notes: vec![request.reason.to_owned()],
         discount: (discount != 0).then(|| {
             let reason = spec

@@ -237,6 +237,7 @@ pub struct InvoiceDocument {
     pub(crate) seller_endpoint: Option<ElectronicAddress>,
     pub(crate) buyer: InvoiceBuyer,
     pub(crate) delivery_country: Option<Country>,
+    pub(crate) delivery_address: Option<Address>,
     pub(crate) notes: Vec<String>,
     pub(crate) lines: Vec<DocumentLine>,
     pub(crate) discount_reason: Option<String>,
@@ -272,6 +273,7 @@ impl InvoiceDocument {
             payment_terms: None,
             accounting: None,
             delivery_country: None,
+            delivery_address: None,
             notes: Vec::new(),
             lines: Vec::new(),
             discount: None,
@@ -354,6 +356,7 @@ pub struct InvoiceDocumentBuilder {
     payment_terms: Option<String>,
     accounting: Option<(Currency, String)>,
     delivery_country: Option<Country>,
+    delivery_address: Option<Address>,
     notes: Vec<String>,
     lines: Vec<DocumentLine>,
     discount: Option<(Money, String)>,
@@ -403,6 +406,14 @@ impl InvoiceDocumentBuilder {
     #[must_use]
     pub fn delivery_country(mut self, country: Country) -> Self {
         self.delivery_country = Some(country);
+        self
+    }
+
+    /// Sets the deliver-to address (BG-15), and with it the delivery country (BT-80).
+    #[must_use]
+    pub fn delivery_address(mut self, address: Address) -> Self {
+        self.delivery_country = Some(address.country());
+        self.delivery_address = Some(address);
         self
     }
 
@@ -535,6 +546,7 @@ impl InvoiceDocumentBuilder {
             seller_endpoint: self.seller_endpoint,
             buyer: self.buyer,
             delivery_country: self.delivery_country,
+            delivery_address: self.delivery_address,
             notes,
             lines: self.lines,
             discount_reason,

@@ -35,6 +35,10 @@ pub(crate) struct Terms {
     pub(crate) due_date: Option<String>,
     pub(crate) payment_terms: Option<String>,
     pub(crate) delivery_country: Option<String>,
+    /// Whether the goods went to the buyer's shipping address (kept, encrypted, with the
+    /// buyer): the document then states it as the deliver-to address (BG-15).
+    #[serde(default)]
+    pub(crate) deliver_to_shipping_address: bool,
     pub(crate) notes: Vec<String>,
     pub(crate) discount: Option<(i64, String)>,
     pub(crate) charges: Vec<StoredCharge>,
@@ -112,6 +116,9 @@ impl Spec {
         if let Some(country) = &t.delivery_country {
             b = b.delivery_country(Country::parse(country)?);
         }
+        if t.deliver_to_shipping_address {
+            b = b.delivery_address(self.buyer.shipping().clone());
+        }
         if let (Some(terms), Some(due)) = (&t.payment_terms, &t.due_date) {
             b = b.payment_terms(terms, parse_date(due)?);
         }
@@ -141,6 +148,9 @@ fn invoice_buyer(s: &BuyerSnapshot) -> Result<InvoiceBuyer> {
             }
             if let Some(reference) = s.buyer_reference() {
                 details = details.with_buyer_reference(reference)?;
+            }
+            if let Some(address) = s.electronic_address() {
+                details = details.with_electronic_address(address.clone());
             }
             Ok(InvoiceBuyer::business(address, details))
         }
@@ -237,6 +247,7 @@ pub(crate) fn for_order(
         due_date: Some(due.to_string()),
         payment_terms: Some(payment_terms),
         delivery_country: Some(order.destination().as_str().to_owned()),
+        deliver_to_shipping_address: true,
         notes: vec![format!("Order {}", order.number())],
         discount: (!discount.is_zero()).then(|| {
             let reason = order

@@ -323,6 +323,7 @@ impl OrderRepo<'_> {
             buyer_reference: business
                 .and_then(|b| b.buyer_reference())
                 .map(str::to_owned),
+            electronic_address: business.and_then(|b| b.electronic_address()).cloned(),
         };
         let sealed = order_repo::seal_snapshot(tx, store, id, &snapshot)?;
         order_repo::insert(

@@ -9,7 +9,7 @@ use super::vat::VatTreatment;
 use crate::access::CustomerId;
 use crate::catalog::{Sku, VariantId};
 use crate::clock::Timestamp;
-use crate::customers::{Address, Country};
+use crate::customers::{Address, Country, ElectronicAddress};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::define_id;
 use crate::money::{Currency, Money};
@@ -103,6 +103,7 @@ pub struct BuyerSnapshot {
     pub(crate) company: Option<String>,
     pub(crate) vat_id: Option<String>,
     pub(crate) buyer_reference: Option<String>,
+    pub(crate) electronic_address: Option<ElectronicAddress>,
 }
 
 impl fmt::Debug for BuyerSnapshot {
@@ -146,6 +147,11 @@ impl BuyerSnapshot {
     pub fn buyer_reference(&self) -> Option<&str> {
         self.buyer_reference.as_deref()
     }
+
+    /// The business buyer's electronic address (BT-49), if they gave one.
+    pub fn electronic_address(&self) -> Option<&ElectronicAddress> {
+        self.electronic_address.as_ref()
+    }
 }
 
 /// The stored form of a snapshot (JSON inside the ciphertext).
@@ -158,6 +164,9 @@ pub(crate) struct StoredSnapshot {
     pub(crate) company: Option<String>,
     pub(crate) vat_id: Option<String>,
     pub(crate) buyer_reference: Option<String>,
+    // Added after the first release; snapshots written before have none.
+    #[serde(default)]
+    pub(crate) electronic_address: Option<(String, String)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -219,6 +228,10 @@ impl StoredSnapshot {
             company: s.company.clone(),
             vat_id: s.vat_id.clone(),
             buyer_reference: s.buyer_reference.clone(),
+            electronic_address: s
+                .electronic_address
+                .as_ref()
+                .map(|e| (e.scheme().to_owned(), e.value().to_owned())),
         }
     }
 
@@ -231,6 +244,10 @@ impl StoredSnapshot {
             company: self.company,
             vat_id: self.vat_id,
             buyer_reference: self.buyer_reference,
+            electronic_address: self
+                .electronic_address
+                .map(|(scheme, value)| ElectronicAddress::new(&scheme, &value))
+                .transpose()?,
         })
     }
 }

@@ -162,7 +162,7 @@ fn partial_credit_notes_then_the_rest_credit_exactly_the_invoice() {
     assert_eq!(documents(&store, &order).len(), before);
 
     // The credit notes are EN 16931 documents; CI validates them with the official rules.
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/einvoice/en16931");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/einvoice/issued");
     std::fs::create_dir_all(&dir).unwrap();
     for (name, doc) in [("partial", &second), ("rest", &rest)] {
         let xml = doc.to_ubl(Profile::En16931).unwrap();

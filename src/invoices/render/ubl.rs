@@ -7,7 +7,7 @@ use quick_xml::escape::escape;
 
 use crate::error::{Error, Result};
 use crate::invoices::model::{DocumentKind, DocumentLine, InvoiceDocument};
-use crate::{Currency, ElectronicAddress, Money, VatCategory, VatTreatment};
+use crate::{Address, Currency, ElectronicAddress, Money, VatCategory, VatTreatment};
 
 const NS_INVOICE: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
 const NS_CREDIT_NOTE: &str = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2";
@@ -141,6 +141,15 @@ fn check_xrechnung(d: &InvoiceDocument) -> Result<()> {
     }
     if d.buyer.address.postal_code().is_none() {
         return missing("buyer.postal_code", "the buyer's post code (BR-DE-9)");
+    }
+    // A deliver-to address (BG-15) needs its city and post code (BR-DE-10, BR-DE-11); a
+    // delivery country alone would be an address with neither.
+    let delivery_post_code = d.delivery_address.as_ref().map(Address::postal_code);
+    if d.delivery_country.is_some() && delivery_post_code.flatten().is_none() {
+        return missing(
+            "delivery_address",
+            "a deliver-to address with city and post code (BR-DE-10, BR-DE-11)",
+        );
     }
     if d.seller.bank().is_none() {
         return missing(
@@ -284,7 +293,31 @@ fn postal_address(
     region: Option<&str>,
     country: &str,
 ) {
-    x.open("cac:PostalAddress");
+    address(
+        x,
+        "cac:PostalAddress",
+        line1,
+        line2,
+        city,
+        post_code,
+        region,
+        country,
+    );
+}
+
+/// An address in `element` (`cac:PostalAddress` of a party, `cac:Address` of a delivery).
+#[allow(clippy::too_many_arguments)]
+fn address(
+    x: &mut Xml,
+    element: &str,
+    line1: &str,
+    line2: Option<&str>,
+    city: &str,
+    post_code: Option<&str>,
+    region: Option<&str>,
+    country: &str,
+) {
+    x.open(element);
     x.leaf("cbc:StreetName", line1);
     if let Some(line2) = line2 {
         x.leaf("cbc:AdditionalStreetName", line2);
@@ -297,7 +330,7 @@ fn postal_address(
         x.leaf("cbc:CountrySubentity", region);
     }
     country_code(x, country);
-    x.close("cac:PostalAddress");
+    x.close(element);
 }
 
 fn country_code(x: &mut Xml, country: &str) {
@@ -328,7 +361,25 @@ fn delivery(x: &mut Xml, d: &InvoiceDocument) {
     if let Some(date) = d.supply_date {
         x.leaf("cbc:ActualDeliveryDate", &date.to_string());
     }
-    if let Some(country) = d.delivery_country {
+    if let Some(a) = &d.delivery_address {
+        x.open("cac:DeliveryLocation");
+        address(
+            x,
+            "cac:Address",
+            a.line1(),
+            a.line2(),
+            a.city(),
+            a.postal_code(),
+            a.region(),
+            a.country().as_str(),
+        );
+        x.close("cac:DeliveryLocation");
+        x.open("cac:DeliveryParty");
+        x.open("cac:PartyName");
+        x.leaf("cbc:Name", a.recipient());
+        x.close("cac:PartyName");
+        x.close("cac:DeliveryParty");
+    } else if let Some(country) = d.delivery_country {
         x.open("cac:DeliveryLocation");
         x.open("cac:Address");
         country_code(x, country.as_str());
