@@ -5,12 +5,13 @@
 //!
 //! # The shop flow
 //!
-//! This example grows with each capability. Today: open a store, set up the shop's first owner,
-//! log in and recognise the session on the next request, give a back-office integration an API
-//! key, create a product with stock, register and log in a customer, set up the shop, let the
-//! customer fill a cart and check out (a retry returns the same order), work with exact money,
-//! check the audit log, drain the event outbox, and take a consistent backup while the shop
-//! runs.
+//! Open a store, set up the shop's first owner, log in and recognise the session on the next
+//! request, give a back-office integration an API key, create a product with stock, register
+//! and log in a customer, set up the shop, let the customer fill a cart and check out (a retry
+//! returns the same order), record the payment, issue the invoice (an EN 16931 e-invoice),
+//! ship, work with exact money, check the audit log, drain the event outbox, and take a
+//! consistent backup while the shop runs. `examples/checkout.rs` does the same and writes the
+//! documents.
 //!
 //! ```
 //! use std::time::Duration;
@@ -72,8 +73,13 @@
 //! let retried = store.orders(&ana).checkout(request()?)?; // the client retried: same order
 //! assert_eq!(retried.number(), order.number());
 //!
-//! // The payment gateway confirms the payment; the warehouse ships (docs/orders.md: lifecycle).
+//! // The payment gateway confirms the payment; the accountant's integration issues the invoice,
+//! // numbered without gaps and unchangeable from now on; the warehouse ships.
 //! store.orders(&system).mark_paid(order.id(), shopkeep::Payment::new("pi_3Nx2", order.total())?)?;
+//! let invoice = store.invoices(&erp_principal).issue(order.id())?;
+//! assert_eq!(invoice.number(), format!("INV-{}-000001", invoice.document().issue_date().year()));
+//! let e_invoice = invoice.to_ubl(shopkeep::Profile::En16931)?; // EN 16931 UBL 2.1
+//! assert!(e_invoice.contains("<cbc:PrepaidAmount")); // issued after payment: nothing due
 //! let shipped = store.orders(&system).ship(order.id(), shopkeep::Shipment::new().carrier("DHL")?)?;
 //! assert_eq!(shipped.status(), shopkeep::OrderStatus::Shipped);
 //!
@@ -110,7 +116,7 @@
 //! Every repository method takes the acting [`Principal`] and asks the [`Policy`] first;
 //! personal data is encrypted field by field under per-subject keys ([`KeyRing`]).
 //! The guides in the repository's `docs/` cover the model in full: `architecture.md`,
-//! `security.md`, `access-control.md`.
+//! `security.md`, `access-control.md`, `orders.md`, `invoicing.md`, `catalog.md`.
 //!
 //! # Calling from async code
 //!
