@@ -148,6 +148,7 @@ mod invoices;
 pub mod money;
 mod orders;
 mod store;
+mod templates;
 mod text;
 
 pub use access::{

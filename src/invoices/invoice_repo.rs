@@ -10,10 +10,8 @@ use crate::catalog::{InvoiceSeries, seller_from_json, seller_to_json};
 use crate::clock::Timestamp;
 use crate::crypto::field::Place;
 use crate::error::{Error, ErrorKind, Result};
-use crate::money::{Currency, Money, TaxRate};
-use crate::orders::{
-    OrderId, PriceMode, VatCategory, VatTreatment, open_snapshot_at, seal_snapshot_at,
-};
+use crate::money::{Currency, Money};
+use crate::orders::{OrderId, PriceMode, open_snapshot_at, seal_snapshot_at, stored_treatment};
 use crate::store::{Store, Tx};
 
 const INVOICES: &str = "shopkeep_invoices";
@@ -198,14 +196,6 @@ pub(crate) fn by_number(tx: &Tx<'_>, number: &str) -> Result<Option<InvoiceId>> 
         .optional()?)
 }
 
-fn treatment(category: &str, bp: u32, reason: Option<String>) -> Result<VatTreatment> {
-    VatTreatment::new(
-        VatCategory::from_code(category)?,
-        TaxRate::from_basis_points(bp)?,
-        reason.as_deref(),
-    )
-}
-
 /// Reads document `id`, rebuilds it from its stored parts and checks that it adds up to the
 /// totals stored when it was issued.
 ///
@@ -292,7 +282,7 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
                 name,
                 quantity,
                 unit_price: Money::new(unit, currency),
-                vat: treatment(&category, bp, reason)?,
+                vat: stored_treatment(&category, bp, reason)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;

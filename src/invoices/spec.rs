@@ -12,7 +12,9 @@ use crate::catalog::{Seller, ShopSettings};
 use crate::customers::{BusinessDetails, Country, VatId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
-use crate::orders::{BuyerSnapshot, Charge, Order, PriceMode, PricedLine, VatTreatment};
+use crate::orders::{
+    BuyerSnapshot, Charge, Order, PriceMode, PricedLine, VatTreatment, stored_treatment,
+};
 
 /// One line as the document states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,11 +102,7 @@ impl Spec {
             b = b.discount(Money::new(*amount, self.currency), reason);
         }
         for c in &t.charges {
-            let vat = VatTreatment::new(
-                crate::orders::VatCategory::from_code(&c.category)?,
-                crate::money::TaxRate::from_basis_points(c.rate_bp)?,
-                c.exemption_reason.as_deref(),
-            )?;
+            let vat = stored_treatment(&c.category, c.rate_bp, c.exemption_reason.clone())?;
             b = b.charge(
                 &c.reason,
                 Charge::new(Money::new(c.amount, self.currency), vat)?,

@@ -9,15 +9,15 @@
 
 use std::fmt;
 
-use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use super::order::Order;
 use super::totals::PriceMode;
 use crate::catalog::ShopSettings;
 use crate::customers::Address;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::money::Money;
+use crate::templates::TemplateSet;
 
 const TEXT: &str = "confirmation.txt";
 const HTML: &str = "confirmation.html";
@@ -33,18 +33,15 @@ const HTML: &str = "confirmation.html";
 /// # let _ = templates;
 /// Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct Templates {
-    env: Environment<'static>,
-}
+pub struct Templates(TemplateSet);
 
 impl Templates {
     /// shopkeep's own templates.
     pub fn builtin() -> Self {
-        let mut templates = Templates { env: environment() };
-        // The built-in sources are tested; a failure here would be a bug in this file.
-        let _ = templates.set(TEXT, include_str!("templates/confirmation.txt"));
-        let _ = templates.set(HTML, include_str!("templates/confirmation.html"));
-        templates
+        Templates(TemplateSet::builtin(
+            (TEXT, include_str!("templates/confirmation.txt")),
+            (HTML, include_str!("templates/confirmation.html")),
+        ))
     }
 
     /// Replaces the plain-text template.
@@ -53,7 +50,7 @@ impl Templates {
     ///
     /// A `Validation` error (field `template`) if the source does not compile.
     pub fn with_text(mut self, source: &str) -> Result<Self> {
-        self.set(TEXT, source)?;
+        self.0.set(TEXT, source)?;
         Ok(self)
     }
 
@@ -63,21 +60,8 @@ impl Templates {
     ///
     /// A `Validation` error (field `template`) if the source does not compile.
     pub fn with_html(mut self, source: &str) -> Result<Self> {
-        self.set(HTML, source)?;
+        self.0.set(HTML, source)?;
         Ok(self)
-    }
-
-    fn set(&mut self, name: &'static str, source: &str) -> Result<()> {
-        self.env
-            .add_template_owned(name, source.to_owned())
-            .map_err(template_error)
-    }
-
-    fn render(&self, name: &str, confirmation: &Confirmation) -> Result<String> {
-        self.env
-            .get_template(name)
-            .and_then(|t| t.render(confirmation))
-            .map_err(template_error)
     }
 }
 
@@ -91,44 +75,6 @@ impl fmt::Debug for Templates {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Templates")
     }
-}
-
-/// The template environment shared by confirmations and invoices: strict about unknown values,
-/// HTML autoescaped by file name, and the column filters `lpad`, `rpad` and `truncate_to`.
-pub(crate) fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    // A host template that names a value that does not exist fails loudly instead of
-    // printing nothing into a customer's email.
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_filter("lpad", |value: Value, width: usize| {
-        pad(&value, width, true)
-    });
-    env.add_filter("rpad", |value: Value, width: usize| {
-        pad(&value, width, false)
-    });
-    env.add_filter("truncate_to", |value: String, width: usize| {
-        truncate(&value, width)
-    });
-    env
-}
-
-pub(crate) fn template_error(err: minijinja::Error) -> Error {
-    Error::validation("template", format!("the template failed: {err}"))
-}
-
-fn pad(value: &Value, width: usize, left: bool) -> String {
-    let text = value.to_string();
-    let fill = " ".repeat(width.saturating_sub(text.chars().count()));
-    if left { fill + &text } else { text + &fill }
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut short: String = text.chars().take(width.saturating_sub(1)).collect();
-    short.push('…');
-    short
 }
 
 /// The seller, as the confirmation's letterhead shows it.
@@ -283,7 +229,7 @@ impl Confirmation {
     ///
     /// A `Validation` error (field `template`) if a host template fails.
     pub fn render_text(&self, templates: &Templates) -> Result<String> {
-        templates.render(TEXT, self)
+        templates.0.render(TEXT, self)
     }
 
     /// The confirmation as an HTML page, every value escaped.
@@ -292,7 +238,7 @@ impl Confirmation {
     ///
     /// A `Validation` error (field `template`) if a host template fails.
     pub fn render_html(&self, templates: &Templates) -> Result<String> {
-        templates.render(HTML, self)
+        templates.0.render(HTML, self)
     }
 
     /// The order number it confirms.

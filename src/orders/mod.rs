@@ -12,7 +12,7 @@
 mod cart;
 mod cart_repo;
 mod checkout;
-pub(crate) mod confirmation;
+mod confirmation;
 mod coupon;
 mod coupon_repo;
 mod lifecycle;
@@ -61,4 +61,5 @@ pub use vat::{VatCategory, VatTreatment};
 pub(crate) use lifecycle_repo::payment as order_payment;
 pub(crate) use order_repo::{
     load as load_order, open_snapshot_at, owner as order_owner, seal_snapshot_at,
+    treatment as stored_treatment,
 };

@@ -218,7 +218,7 @@ pub(crate) fn owner(tx: &Tx<'_>, id: OrderId) -> Result<Option<CustomerId>> {
         .optional()?)
 }
 
-pub(super) fn treatment(category: &str, bp: u32, reason: Option<String>) -> Result<VatTreatment> {
+pub(crate) fn treatment(category: &str, bp: u32, reason: Option<String>) -> Result<VatTreatment> {
     VatTreatment::new(
         VatCategory::from_code(category)?,
         TaxRate::from_basis_points(bp)?,

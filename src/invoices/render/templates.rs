@@ -2,12 +2,10 @@
 
 use std::fmt;
 
-use minijinja::Environment;
-
 use super::view::InvoiceView;
 use crate::error::Result;
 use crate::invoices::model::InvoiceDocument;
-use crate::orders::confirmation::{environment, template_error};
+use crate::templates::TemplateSet;
 
 pub(super) const TEXT: &str = "invoice.txt";
 pub(super) const HTML: &str = "invoice.html";
@@ -28,18 +26,15 @@ pub(super) const HTML: &str = "invoice.html";
 /// # let _ = templates;
 /// Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct InvoiceTemplates {
-    env: Environment<'static>,
-}
+pub struct InvoiceTemplates(TemplateSet);
 
 impl InvoiceTemplates {
     /// shopkeep's own templates.
     pub fn builtin() -> Self {
-        let mut templates = InvoiceTemplates { env: environment() };
-        // The built-in sources are tested; a failure here would be a bug in this file.
-        let _ = templates.set(TEXT, include_str!("../templates/invoice.txt"));
-        let _ = templates.set(HTML, include_str!("../templates/invoice.html"));
-        templates
+        InvoiceTemplates(TemplateSet::builtin(
+            (TEXT, include_str!("../templates/invoice.txt")),
+            (HTML, include_str!("../templates/invoice.html")),
+        ))
     }
 
     /// Replaces the plain-text template.
@@ -48,7 +43,7 @@ impl InvoiceTemplates {
     ///
     /// A `Validation` error (field `template`) if the source does not compile.
     pub fn with_text(mut self, source: &str) -> Result<Self> {
-        self.set(TEXT, source)?;
+        self.0.set(TEXT, source)?;
         Ok(self)
     }
 
@@ -58,22 +53,12 @@ impl InvoiceTemplates {
     ///
     /// A `Validation` error (field `template`) if the source does not compile.
     pub fn with_html(mut self, source: &str) -> Result<Self> {
-        self.set(HTML, source)?;
+        self.0.set(HTML, source)?;
         Ok(self)
     }
 
-    fn set(&mut self, name: &'static str, source: &str) -> Result<()> {
-        self.env
-            .add_template_owned(name, source.to_owned())
-            .map_err(template_error)
-    }
-
     pub(super) fn render(&self, name: &str, document: &InvoiceDocument) -> Result<String> {
-        let view = InvoiceView::of(document);
-        self.env
-            .get_template(name)
-            .and_then(|t| t.render(&view))
-            .map_err(template_error)
+        self.0.render(name, &InvoiceView::of(document))
     }
 }
 
