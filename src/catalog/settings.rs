@@ -12,12 +12,18 @@ use crate::error::{Error, Result};
 use crate::money::Currency;
 use crate::orders::PriceMode;
 
-/// When an order's invoice is issued.
+/// When an order's invoice is issued: the earliest point at which
+/// [`InvoiceRepo::issue`](crate::InvoiceRepo::issue) accepts an order.
+///
+/// The host calls `issue` at that point (after `checkout`, or after `mark_paid`), rather than
+/// shopkeep issuing inside those calls: recording a payment the gateway confirmed must never
+/// fail because an invoice cannot be issued yet (a seller detail missing, an exchange rate the
+/// host has not supplied), and the host decides when its accounting integration runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InvoiceIssue {
-    /// When the order is paid (the default: no invoice, and no number, for unpaid orders).
+    /// Once the order is paid (the default: no invoice, and no number, for unpaid orders).
     OnPayment,
-    /// At checkout, before payment (for invoices payable later).
+    /// From checkout on, before payment (for invoices payable later).
     AtCheckout,
 }
 
