@@ -6,150 +6,21 @@
     clippy::indexing_slicing
 )]
 
-use std::path::Path;
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use shopkeep::{
-    Address, BusinessDetails, CartRef, Checkout, Confirmation, Contact, Country, CountryTaxes,
-    Coupon, CouponCode, Currency, Durability, Email, ErrorKind, IdempotencyKey, KeyRing,
-    ManualClock, Money, NewCustomer, NewProduct, OrderQuery, OrderStatus, Password, PasswordParams,
-    Phone, PostalAddress, PriceMode, Principal, Seller, Shipping, ShopSettings, Sku, StockChange,
-    Store, TaxCategory, TaxRate, TaxTable, Templates, Timestamp, VariantId, VatCategory, VatId,
+use common::{
+    PASSWORD, business, code, count, count_where, customer, eur, key, new_customer, on_hand,
+    product, raw, register, shop,
 };
-
-const PASSWORD: &str = "a perfectly long test passphrase";
-
-fn clock() -> ManualClock {
-    ManualClock::new(Timestamp::parse_rfc3339("2026-11-28T09:00:00Z").unwrap())
-}
-
-fn open(path: &Path, clock: &ManualClock) -> Store {
-    Store::options()
-        .password_params(PasswordParams::insecure_for_tests())
-        .durability(Durability::Normal)
-        .busy_timeout(Duration::from_secs(30))
-        .clock(clock.clone())
-        .open(path, KeyRing::from_master_key([8; 32]))
-        .unwrap()
-}
-
-struct Shop {
-    _dir: tempfile::TempDir,
-    store: Store,
-    clock: ManualClock,
-}
-
-fn shop(mode: PriceMode) -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let store = open(&dir.path().join("shop.db"), &clock);
-    let de = Country::parse("DE").unwrap();
-    let seller = Seller::new(
-        "Beispiel GmbH",
-        PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de).unwrap(),
-        Contact::new(
-            "Olga Owner",
-            Phone::parse("+49 30 1234567").unwrap(),
-            Email::parse("billing@example.com").unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap()
-    .tax_number("27/123/45678")
-    .unwrap();
-    let table = TaxTable::new()
-        .country(
-            de,
-            CountryTaxes::new(TaxRate::parse("19").unwrap()).reduced(TaxRate::parse("7").unwrap()),
-        )
-        .country(
-            Country::parse("FR").unwrap(),
-            CountryTaxes::new(TaxRate::parse("20").unwrap())
-                .reduced(TaxRate::parse("5.5").unwrap()),
-        );
-    let settings = ShopSettings::builder(seller, mode, Currency::EUR)
-        .accept_currency(Currency::CHF)
-        .tax_table(table)
-        .build()
-        .unwrap();
-    store
-        .settings(&store.system())
-        .update(0, &settings)
-        .unwrap();
-    Shop {
-        _dir: dir,
-        store,
-        clock,
-    }
-}
-
-fn eur(text: &str) -> Money {
-    Money::parse(text, Currency::EUR).unwrap()
-}
-
-/// A product with one tracked variant, `stock` on hand.
-fn product(store: &Store, sku: &str, price: Money, category: TaxCategory, stock: u32) -> VariantId {
-    let new = NewProduct::new(Sku::parse(sku).unwrap(), sku, category)
-        .unwrap()
-        .price(price);
-    let made = store.products(&store.system()).create(new).unwrap();
-    let variant = made.variants()[0].id();
-    if stock > 0 {
-        store
-            .stock(&store.system())
-            .adjust(variant, StockChange::receipt(stock))
-            .unwrap();
-    }
-    variant
-}
-
-fn on_hand(store: &Store, variant: VariantId) -> u64 {
-    let system = store.system();
-    let products = store.products(&system);
-    let page = products.list(&shopkeep::ProductQuery::new()).unwrap();
-    page.items()
-        .iter()
-        .flat_map(|p| p.variants())
-        .find(|v| v.id() == variant)
-        .and_then(shopkeep::Variant::on_hand)
-        .unwrap()
-}
-
-/// Registers a customer with a shipping address in `country` and logs them in.
-fn customer(store: &Store, email: &str, country: &str) -> Principal {
-    let address = Address::new(
-        "Ana Example",
-        "Rue 1",
-        "Somewhere",
-        Country::parse(country).unwrap(),
-    )
-    .unwrap();
-    let new = NewCustomer::new(
-        Email::parse(email).unwrap(),
-        Password::new(PASSWORD),
-        "Ana Example",
-    )
-    .unwrap()
-    .shipping_address(address);
-    store
-        .customers(&Principal::anonymous())
-        .register(new)
-        .unwrap();
-    let login = store
-        .login(&Email::parse(email).unwrap(), &Password::new(PASSWORD))
-        .unwrap();
-    store.principal_from_session(login.token()).unwrap()
-}
-
-fn key(text: &str) -> IdempotencyKey {
-    IdempotencyKey::new(text).unwrap()
-}
-
-fn code(text: &str) -> CouponCode {
-    CouponCode::parse(text).unwrap()
-}
+use shopkeep::{
+    Address, CartRef, Checkout, Confirmation, Country, Coupon, Currency, Email, ErrorKind, Money,
+    NewCustomer, OrderQuery, OrderStatus, Password, PriceMode, Principal, Shipping, Sku, Store,
+    TaxCategory, TaxRate, Templates, VariantId, VatCategory,
+};
 
 fn order_count(store: &Store) -> usize {
     let mut n = 0;
@@ -162,10 +33,6 @@ fn order_count(store: &Store) -> usize {
             None => return n,
         }
     }
-}
-
-fn raw(store: &Store) -> rusqlite::Connection {
-    rusqlite::Connection::open(store.path().unwrap()).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,21 +128,8 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
     let store = &s.store;
     let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 5);
     let old = product(store, "OLD", eur("5.00"), TaxCategory::Standard, 5);
-    let swiss = {
-        let new = NewProduct::new(
-            Sku::parse("CHF-ONLY").unwrap(),
-            "Swiss",
-            TaxCategory::Standard,
-        )
-        .unwrap()
-        .price(Money::parse("9.00", Currency::CHF).unwrap());
-        let made = store.products(&store.system()).create(new).unwrap();
-        store
-            .stock(&store.system())
-            .adjust(made.variants()[0].id(), StockChange::receipt(5))
-            .unwrap();
-        made.variants()[0].id()
-    };
+    let chf = Money::parse("9.00", Currency::CHF).unwrap();
+    let swiss = product(store, "CHF-ONLY", chf, TaxCategory::Standard, 5);
     let ana = customer(store, "ana@example.com", "DE");
     let id = ana.customer_id().unwrap();
     let me = CartRef::Customer(id);
@@ -366,7 +220,6 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
 
     // Nothing was written by any of these.
     assert_eq!(order_count(store), 0);
-    let conn = raw(store);
     for table in [
         "shopkeep_orders",
         "shopkeep_order_lines",
@@ -374,19 +227,12 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
         "shopkeep_idempotency",
         "shopkeep_coupon_uses",
     ] {
-        let n: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 0, "{table}");
+        assert_eq!(count(store, table), 0, "{table}");
     }
-    let sales: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM shopkeep_stock_ledger WHERE reason = 'sale'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(sales, 0);
+    assert_eq!(
+        count_where(store, "shopkeep_stock_ledger", "reason = 'sale'"),
+        0
+    );
     assert_eq!(carts.get(me).unwrap().lines().len(), 1, "the cart is kept");
     assert_eq!(on_hand(store, mug), 5);
     assert_eq!(on_hand(store, swiss), 5);
@@ -683,13 +529,11 @@ fn check_raw_totals(store: &Store) {
         bad, 0,
         "orders whose totals are not the sums of their parts"
     );
-    let lines_ok: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM shopkeep_order_lines WHERE amount <> quantity * unit_price",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let lines_ok = count_where(
+        store,
+        "shopkeep_order_lines",
+        "amount <> quantity * unit_price",
+    );
     assert_eq!(lines_ok, 0);
 }
 
@@ -797,20 +641,17 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
         .unwrap();
     assert!(paid.orders().is_empty());
 
-    let rows = |conn: &rusqlite::Connection| -> Vec<i64> {
+    let rows = || -> Vec<i64> {
         [
             "shopkeep_order_lines",
             "shopkeep_order_charges",
             "shopkeep_order_vat",
         ]
         .iter()
-        .map(|t| {
-            conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
-                .unwrap()
-        })
+        .map(|t| count(store, t))
         .collect()
     };
-    let before = rows(&raw(store));
+    let before = rows();
     assert_eq!(before, [1, 1, 1]);
 
     store.customers(&store.system()).erase(id).unwrap();
@@ -820,7 +661,7 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
     assert_eq!(kept.buyer().name(), "Ana Example");
     assert_eq!(kept.buyer().email(), "zelda.snapshot@example.com");
     assert_eq!(kept, order);
-    assert_eq!(rows(&raw(store)), before);
+    assert_eq!(rows(), before);
     let placed = store
         .orders(&store.system())
         .list(&OrderQuery::new().status(OrderStatus::Placed))
@@ -981,22 +822,9 @@ fn shipping_to_a_business_in_another_member_state_follows_the_lines_treatment() 
         Country::parse("FR").unwrap(),
     )
     .unwrap();
-    let business = BusinessDetails::new("Achat SARL")
-        .unwrap()
-        .with_vat_id(VatId::parse("FR40303265045").unwrap());
-    let new = NewCustomer::new(
-        Email::parse("achat@example.com").unwrap(),
-        Password::new(PASSWORD),
-        "Jeanne Achat",
-    )
-    .unwrap()
-    .business(business)
-    .shipping_address(address);
-    let id = store
-        .customers(&Principal::anonymous())
-        .register(new)
-        .unwrap()
-        .id();
+    let new = new_customer("achat@example.com", "Jeanne Achat", address)
+        .business(business("Achat SARL", "FR40303265045"));
+    let id = register(store, new).customer_id().unwrap();
     let system = store.system();
     store
         .carts(&system)
@@ -1045,12 +873,7 @@ fn shipping_in_another_currency_is_refused_and_nothing_is_written() {
     assert_eq!(order_count(store), 0);
     assert_eq!(on_hand(store, a), 10);
     assert_eq!(store.carts(&ana).get(me).unwrap().lines().len(), 1);
-    let charges: i64 = raw(store)
-        .query_row("SELECT count(*) FROM shopkeep_order_charges", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(charges, 0);
+    assert_eq!(count(store, "shopkeep_order_charges"), 0);
 
     // Bad shipping input is refused before anything runs.
     for bad in [

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
-    Shop, customer, dump, eur, ledger_sum, on_hand, place, product, raw, shop, uuid_bytes,
+    Shop, customer, dump, eur, ledger_sum, on_hand, pay, place, product, raw, shop, uuid_bytes,
 };
 use proptest::prelude::*;
 use shopkeep::{
@@ -60,14 +60,6 @@ fn audited(store: &Store, action: &str) -> Vec<(String, String)> {
         .filter(|e| e.action() == action && e.outcome() == shopkeep::Outcome::Allowed)
         .map(|e| (e.principal().to_owned(), e.resource().to_owned()))
         .collect()
-}
-
-fn pay(store: &Store, order: &Order) -> Order {
-    let payment = Payment::new(&format!("psp_{}", order.id()), order.total()).unwrap();
-    store
-        .orders(&store.system())
-        .mark_paid(order.id(), payment)
-        .unwrap()
 }
 
 /// A shop with a mug (19 %) and a book (7 %), 100 of each, and a logged-in customer.

@@ -13,23 +13,30 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use shopkeep::{
-    Address, CartRef, Checkout, Contact, Country, CountryTaxes, CouponCode, Currency, Durability,
-    Email, IdempotencyKey, KeyRing, ManualClock, Money, NewCustomer, NewProduct, Order, Password,
-    PasswordParams, Phone, PostalAddress, PriceMode, Principal, Seller, ShopSettings, Sku,
-    StockChange, Store, TaxCategory, TaxRate, TaxTable, Timestamp, VariantId,
+    Address, BusinessDetails, CartRef, Checkout, Contact, Country, CountryTaxes, CouponCode,
+    Currency, Durability, Email, IdempotencyKey, KeyRing, ManualClock, Money, NewCustomer,
+    NewProduct, NewStaff, Order, Password, PasswordParams, Payment, Phone, PostalAddress,
+    PriceMode, Principal, Role, Seller, ShopSettings, ShopSettingsBuilder, Sku, StockChange, Store,
+    TaxCategory, TaxRate, TaxTable, Timestamp, VariantId, VatId,
 };
 
 pub const PASSWORD: &str = "a perfectly long test passphrase";
 
-pub fn clock() -> ManualClock {
-    ManualClock::new(Timestamp::parse_rfc3339("2026-11-28T09:00:00Z").unwrap())
+pub fn at(text: &str) -> Timestamp {
+    Timestamp::parse_rfc3339(text).unwrap()
 }
 
+/// The tests' clock, standing at 2026-11-28T09:00:00Z until a test moves it.
+pub fn clock() -> ManualClock {
+    ManualClock::new(at("2026-11-28T09:00:00Z"))
+}
+
+/// Opens (or creates) the store at `path`; every store of one shop opens it this way.
 pub fn open(path: &Path, clock: &ManualClock) -> Store {
     Store::options()
         .password_params(PasswordParams::insecure_for_tests())
         .durability(Durability::Normal)
-        .busy_timeout(Duration::from_secs(30))
+        .busy_timeout(Duration::from_secs(60))
         .clock(clock.clone())
         .open(path, KeyRing::from_master_key([8; 32]))
         .unwrap()
@@ -41,12 +48,9 @@ pub struct Shop {
     pub clock: ManualClock,
 }
 
-/// A German shop in `mode` (19 % and 7 % at home, 20 % and 5.5 % in France), selling in EUR
-/// and CHF, on a fresh database file.
-pub fn shop(mode: PriceMode) -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let store = open(&dir.path().join("shop.db"), &clock);
+/// The seller of every test shop: Beispiel GmbH in Berlin, with a tax number, and `vat_id` if
+/// given.
+pub fn seller(vat_id: Option<&str>) -> Seller {
     let de = Country::parse("DE").unwrap();
     let seller = Seller::new(
         "Beispiel GmbH",
@@ -61,9 +65,18 @@ pub fn shop(mode: PriceMode) -> Shop {
     .unwrap()
     .tax_number("27/123/45678")
     .unwrap();
+    match vat_id {
+        Some(id) => seller.vat_id(VatId::parse(id).unwrap()),
+        None => seller,
+    }
+}
+
+/// Settings for `seller` in `mode`: 19 % and 7 % at home, 20 % and 5.5 % in France, selling in
+/// EUR and CHF. The builder takes whatever else a test needs (invoice issue, time zone, ...).
+pub fn settings(seller: Seller, mode: PriceMode) -> ShopSettingsBuilder {
     let table = TaxTable::new()
         .country(
-            de,
+            Country::parse("DE").unwrap(),
             CountryTaxes::new(TaxRate::parse("19").unwrap()).reduced(TaxRate::parse("7").unwrap()),
         )
         .country(
@@ -71,11 +84,22 @@ pub fn shop(mode: PriceMode) -> Shop {
             CountryTaxes::new(TaxRate::parse("20").unwrap())
                 .reduced(TaxRate::parse("5.5").unwrap()),
         );
-    let settings = ShopSettings::builder(seller, mode, Currency::EUR)
+    ShopSettings::builder(seller, mode, Currency::EUR)
         .accept_currency(Currency::CHF)
         .tax_table(table)
-        .build()
-        .unwrap();
+}
+
+/// A German shop in `mode` (see [`settings`]), its seller without a VAT id, on a fresh database
+/// file.
+pub fn shop(mode: PriceMode) -> Shop {
+    shop_with(settings(seller(None), mode).build().unwrap())
+}
+
+/// A shop with `settings` on a fresh database file, its clock at [`clock`].
+pub fn shop_with(settings: ShopSettings) -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(&dir.path().join("shop.db"), &clock);
     store
         .settings(&store.system())
         .update(0, &settings)
@@ -91,7 +115,7 @@ pub fn eur(text: &str) -> Money {
     Money::parse(text, Currency::EUR).unwrap()
 }
 
-/// A product with one tracked variant, `stock` on hand.
+/// A product with one tracked variant at `price`, `stock` on hand.
 pub fn product(
     store: &Store,
     sku: &str,
@@ -99,9 +123,21 @@ pub fn product(
     category: TaxCategory,
     stock: u32,
 ) -> VariantId {
-    let new = NewProduct::new(Sku::parse(sku).unwrap(), sku, category)
-        .unwrap()
-        .price(price);
+    priced_product(store, sku, &[price], category, stock)
+}
+
+/// A product with one tracked variant with a price in each of `prices`, `stock` on hand.
+pub fn priced_product(
+    store: &Store,
+    sku: &str,
+    prices: &[Money],
+    category: TaxCategory,
+    stock: u32,
+) -> VariantId {
+    let mut new = NewProduct::new(Sku::parse(sku).unwrap(), sku, category).unwrap();
+    for price in prices {
+        new = new.price(*price);
+    }
     let made = store.products(&store.system()).create(new).unwrap();
     let variant = made.variants()[0].id();
     if stock > 0 {
@@ -128,28 +164,58 @@ pub fn on_hand(store: &Store, variant: VariantId) -> u64 {
         .unwrap()
 }
 
-/// Registers a customer with a shipping address in `country` and logs them in.
-pub fn customer(store: &Store, email: &str, country: &str) -> Principal {
-    let address = Address::new(
+/// Ana Example's shipping address in `country`.
+pub fn address(country: &str) -> Address {
+    Address::new(
         "Ana Example",
         "Rue 1",
         "Somewhere",
         Country::parse(country).unwrap(),
     )
-    .unwrap();
-    let new = NewCustomer::new(
-        Email::parse(email).unwrap(),
-        Password::new(PASSWORD),
-        "Ana Example",
-    )
     .unwrap()
-    .shipping_address(address);
-    store
+}
+
+/// `name` signing up as `email` with [`PASSWORD`], shipping to `address`.
+pub fn new_customer(email: &str, name: &str, address: Address) -> NewCustomer {
+    NewCustomer::new(Email::parse(email).unwrap(), Password::new(PASSWORD), name)
+        .unwrap()
+        .shipping_address(address)
+}
+
+/// A business buyer's details: `company` with `vat_id`.
+pub fn business(company: &str, vat_id: &str) -> BusinessDetails {
+    BusinessDetails::new(company)
+        .unwrap()
+        .with_vat_id(VatId::parse(vat_id).unwrap())
+}
+
+/// Registers `new` and logs them in.
+pub fn register(store: &Store, new: NewCustomer) -> Principal {
+    let made = store
         .customers(&Principal::anonymous())
         .register(new)
         .unwrap();
+    let login = store.login(made.email(), &Password::new(PASSWORD)).unwrap();
+    store.principal_from_session(login.token()).unwrap()
+}
+
+/// Registers Ana Example as `email`, shipping to `country`, and logs her in.
+pub fn customer(store: &Store, email: &str, country: &str) -> Principal {
+    register(store, new_customer(email, "Ana Example", address(country)))
+}
+
+/// Creates a staff member with `role` and logs them in.
+pub fn staff(store: &Store, email: &str, role: Role) -> Principal {
+    let new = NewStaff::new(
+        Email::parse(email).unwrap(),
+        "Staff Member",
+        role,
+        Password::new(PASSWORD),
+    )
+    .unwrap();
+    store.staff(&store.system()).create(new).unwrap();
     let login = store
-        .login(&Email::parse(email).unwrap(), &Password::new(PASSWORD))
+        .login_staff(&Email::parse(email).unwrap(), &Password::new(PASSWORD))
         .unwrap();
     store.principal_from_session(login.token()).unwrap()
 }
@@ -185,9 +251,39 @@ pub fn place(
     store.orders(buyer).checkout(request).unwrap()
 }
 
+/// Marks `order` paid in full by the system, with gateway reference `psp_<order id>`.
+pub fn pay(store: &Store, order: &Order) -> Order {
+    pay_as(store, order, &format!("psp_{}", order.id()))
+}
+
+/// Marks `order` paid in full by the system, with gateway reference `reference`.
+pub fn pay_as(store: &Store, order: &Order, reference: &str) -> Order {
+    let payment = Payment::new(reference, order.total()).unwrap();
+    store
+        .orders(&store.system())
+        .mark_paid(order.id(), payment)
+        .unwrap()
+}
+
 /// A raw connection to the store's file, to read (or try to tamper with) rows directly.
 pub fn raw(store: &Store) -> rusqlite::Connection {
     rusqlite::Connection::open(store.path().unwrap()).unwrap()
+}
+
+/// The number of rows in `table`.
+pub fn count(store: &Store, table: &str) -> i64 {
+    count_where(store, table, "1")
+}
+
+/// The number of rows in `table` that meet the SQL `condition`.
+pub fn count_where(store: &Store, table: &str, condition: &str) -> i64 {
+    raw(store)
+        .query_row(
+            &format!("SELECT count(*) FROM {table} WHERE {condition}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
 }
 
 /// Every row of `tables`, as text, for before/after comparisons.
