@@ -640,6 +640,9 @@ fn the_database_refuses_to_change_or_delete_refunds_and_payments() {
         "DELETE FROM shopkeep_refunds WHERE id = ?1",
         "UPDATE shopkeep_refund_lines SET quantity = 2 WHERE refund_id = ?1",
         "DELETE FROM shopkeep_refund_lines WHERE refund_id = ?1",
+        "INSERT OR REPLACE INTO shopkeep_refunds SELECT * FROM shopkeep_refunds WHERE id = ?1",
+        "REPLACE INTO shopkeep_refund_lines SELECT * FROM shopkeep_refund_lines
+         WHERE refund_id = ?1",
     ] {
         let err = conn.execute(sql, [&id]).unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
@@ -648,6 +651,8 @@ fn the_database_refuses_to_change_or_delete_refunds_and_payments() {
     for sql in [
         "UPDATE shopkeep_order_payments SET amount = 1 WHERE order_id = ?1",
         "DELETE FROM shopkeep_order_payments WHERE order_id = ?1",
+        "INSERT OR REPLACE INTO shopkeep_order_payments SELECT * FROM shopkeep_order_payments
+         WHERE order_id = ?1",
     ] {
         let err = conn.execute(sql, [&order_id]).unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");

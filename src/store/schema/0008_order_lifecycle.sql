@@ -85,3 +85,25 @@ CREATE TRIGGER shopkeep_refund_charges_no_update BEFORE UPDATE ON shopkeep_refun
 BEGIN SELECT RAISE(ABORT, 'refunds are append-only'); END;
 CREATE TRIGGER shopkeep_refund_charges_no_delete BEFORE DELETE ON shopkeep_refund_charges
 BEGIN SELECT RAISE(ABORT, 'refunds are append-only'); END;
+
+-- `INSERT OR REPLACE` deletes the row it replaces without firing DELETE triggers (unless
+-- recursive triggers are on), so an insert may never meet an existing record.
+CREATE TRIGGER shopkeep_order_payments_no_replace BEFORE INSERT ON shopkeep_order_payments
+WHEN EXISTS (SELECT 1 FROM shopkeep_order_payments
+             WHERE order_id = NEW.order_id OR gateway_reference = NEW.gateway_reference)
+BEGIN SELECT RAISE(ABORT, 'payments are append-only'); END;
+CREATE TRIGGER shopkeep_order_cancellations_no_replace BEFORE INSERT ON shopkeep_order_cancellations
+WHEN EXISTS (SELECT 1 FROM shopkeep_order_cancellations WHERE order_id = NEW.order_id)
+BEGIN SELECT RAISE(ABORT, 'cancellations are append-only'); END;
+CREATE TRIGGER shopkeep_refunds_no_replace BEFORE INSERT ON shopkeep_refunds
+WHEN EXISTS (SELECT 1 FROM shopkeep_refunds
+             WHERE id = NEW.id OR (order_id = NEW.order_id AND number = NEW.number))
+BEGIN SELECT RAISE(ABORT, 'refunds are append-only'); END;
+CREATE TRIGGER shopkeep_refund_lines_no_replace BEFORE INSERT ON shopkeep_refund_lines
+WHEN EXISTS (SELECT 1 FROM shopkeep_refund_lines
+             WHERE refund_id = NEW.refund_id AND position = NEW.position)
+BEGIN SELECT RAISE(ABORT, 'refunds are append-only'); END;
+CREATE TRIGGER shopkeep_refund_charges_no_replace BEFORE INSERT ON shopkeep_refund_charges
+WHEN EXISTS (SELECT 1 FROM shopkeep_refund_charges
+             WHERE refund_id = NEW.refund_id AND seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'refunds are append-only'); END;
