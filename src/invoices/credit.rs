@@ -10,7 +10,7 @@ use super::repo::{Written, issue_date, issue_in, settings, write};
 use super::spec::{Spec, SpecLine, Terms};
 use crate::access::Principal;
 use crate::error::{Error, ErrorKind, Result};
-use crate::orders::Order;
+use crate::orders::{Order, discount_share};
 use crate::store::{Store, Tx};
 
 /// What to credit: quantities of order lines (by position) and, optionally, the charges.
@@ -25,9 +25,9 @@ pub(crate) struct CreditRequest<'a> {
 /// invoiced is invoiced first (in the shop's base currency), since a credit note corrects an
 /// invoice.
 ///
-/// Each credited line carries its share of the order discount such that crediting a line's
-/// units in any number of steps credits exactly the discount it was invoiced with: after `c`
-/// of `Q` units, `floor(D × c / Q)` of its discount `D` has been credited.
+/// Each credited line carries its share of the order discount by the refunds' rule, so that
+/// crediting a line's units in any number of steps credits exactly the discount it was
+/// invoiced with, and a refund's credit note credits exactly what the refund returns.
 ///
 /// # Errors
 ///
@@ -176,7 +176,8 @@ pub(crate) fn credit_remaining(
     credit_note(tx, store, principal, order, &request).map(Some)
 }
 
-/// The credited lines, and their discount shares' sum (in the price mode's terms).
+/// The credited lines, and their discount shares' sum (in the price mode's terms), shared out
+/// by the refunds' own rule ([`discount_share`]).
 fn credit_lines(
     order: &Order,
     spec: &Spec,
@@ -184,7 +185,7 @@ fn credit_lines(
     wanted: &[(u32, u32)],
 ) -> Result<(Vec<SpecLine>, i64)> {
     let mut lines = Vec::new();
-    let mut discount: i128 = 0;
+    let mut discount: i64 = 0;
     for (i, &(position, quantity)) in wanted.iter().enumerate() {
         let unknown = || Error::validation("lines", format!("the order has no line {position}"));
         let line = spec
@@ -210,8 +211,10 @@ fn credit_lines(
             ));
         }
         let done = credited.quantity(position);
-        let after = done.checked_add(quantity).filter(|a| *a <= line.quantity);
-        let Some(after) = after else {
+        if done
+            .checked_add(quantity)
+            .is_none_or(|after| after > line.quantity)
+        {
             return Err(Error::new(
                 ErrorKind::Conflict,
                 format!(
@@ -219,17 +222,16 @@ fn credit_lines(
                     line.quantity
                 ),
             ));
-        };
-        let d = i128::from(ordered.discount().minor());
-        let q = i128::from(line.quantity);
-        discount += d * i128::from(after) / q - d * i128::from(done) / q;
+        }
+        let share = discount_share(ordered.discount().minor(), line.quantity, done, quantity)?;
+        discount = discount
+            .checked_add(share)
+            .ok_or_else(|| Error::new(ErrorKind::Overflow, "amount out of range"))?;
         lines.push(SpecLine {
             quantity,
             ..line.clone()
         });
     }
-    let discount = i64::try_from(discount)
-        .map_err(|_| Error::new(ErrorKind::Overflow, "amount out of range"))?;
     Ok((lines, discount))
 }
 

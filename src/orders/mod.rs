@@ -63,3 +63,4 @@ pub(crate) use order_repo::{
     load as load_order, open_snapshot_at, owner as order_owner, seal_snapshot_at,
     treatment as stored_treatment,
 };
+pub(crate) use refund::discount_share;
