@@ -20,20 +20,21 @@
     missing_docs
 )]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use aes_gcm::aead::{Aead, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
-use hmac::{Hmac, KeyInit, Mac};
+use aes_gcm::Aes256Gcm;
+use aes_gcm::KeyInit;
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::Sha256;
 use shopkeep::{
     Address, CartRef, Checkout, Contact, Country, CountryTaxes, Currency, CustomerId, Durability,
     Email, IdempotencyKey, KeyRing, Money, NewCustomer, NewProduct, Password, PasswordParams,
     Phone, PostalAddress, PriceMode, Principal, Seller, ShopSettings, Sku, StockChange, Store,
     TaxCategory, TaxRate, TaxTable, VariantId,
 };
+use support::{mac, open, seal, uuid7};
 
 const PASSWORD: &str = "a perfectly long bench passphrase";
 
@@ -145,46 +146,6 @@ struct Baseline {
     sealed: Vec<Vec<u8>>,
 }
 
-fn seal(aead: &Aes256Gcm, aad: &[u8], plain: &[u8]) -> Vec<u8> {
-    let nonce: [u8; 12] = rand_bytes();
-    let mut out = nonce.to_vec();
-    out.extend(
-        aead.encrypt(
-            &Nonce::try_from(&nonce[..]).unwrap(),
-            Payload { msg: plain, aad },
-        )
-        .unwrap(),
-    );
-    out
-}
-
-fn open(aead: &Aes256Gcm, aad: &[u8], sealed: &[u8]) -> Vec<u8> {
-    aead.decrypt(
-        &Nonce::try_from(&sealed[..12]).unwrap(),
-        Payload {
-            msg: &sealed[12..],
-            aad,
-        },
-    )
-    .unwrap()
-}
-
-fn rand_bytes<const N: usize>() -> [u8; N] {
-    let mut b = [0; N];
-    getrandom::fill(&mut b).unwrap();
-    b
-}
-
-fn uuid7() -> [u8; 16] {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    *uuid::Builder::from_unix_timestamp_millis(millis, &rand_bytes())
-        .as_uuid()
-        .as_bytes()
-}
-
 fn baseline(path: &Path, s: &Setup, durability: Durability) -> Baseline {
     let conn = Connection::open(path).unwrap();
     // As many cached statements as the baseline uses, so it never re-prepares.
@@ -274,15 +235,6 @@ fn baseline_run(b: &Baseline, from: usize, n: usize) -> Duration {
         spent += start.elapsed();
     }
     spent
-}
-
-fn mac(key: &[u8; 32], parts: &[&[u8]]) -> Vec<u8> {
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
-    for p in parts {
-        m.update(&(p.len() as u32).to_be_bytes());
-        m.update(p);
-    }
-    m.finalize().into_bytes().to_vec()
 }
 
 fn baseline_checkout(b: &Baseline, i: usize) {
