@@ -419,6 +419,23 @@ fn customers_read_their_own_invoices_only() {
         .get(shopkeep::InvoiceId::parse("0190e6a4-7c1a-7000-8000-000000000001").unwrap())
         .unwrap_err();
     assert_eq!(err.to_string(), missing.to_string());
+    // By number: someone else's and a number that names nothing answer alike.
+    let theirs = s
+        .store
+        .invoices(&bob)
+        .by_number(invoice.number())
+        .unwrap_err();
+    let nothing = s
+        .store
+        .invoices(&bob)
+        .by_number("INV-1999-000001")
+        .unwrap_err();
+    assert_eq!(theirs.kind(), ErrorKind::NotFound);
+    assert_eq!(theirs.to_string(), nothing.to_string());
+    assert_eq!(
+        s.store.invoices(&ana).by_number(invoice.number()).unwrap(),
+        invoice
+    );
     assert_eq!(
         s.store
             .invoices(&bob)

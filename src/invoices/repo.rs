@@ -145,11 +145,22 @@ impl InvoiceRepo<'_> {
     ///
     /// As [`get`](Self::get).
     pub fn by_number(&self, number: &str) -> Result<Invoice> {
-        let id = self
-            .store
-            .read(|tx| invoice_repo::by_number(tx, number))?
-            .ok_or_else(|| Error::new(ErrorKind::NotFound, "no such invoice"))?;
-        self.get(id)
+        self.store.read(|tx| {
+            let found = invoice_repo::by_number(tx, number)?;
+            // A number that names nothing is asked about like a document nobody owns, so the
+            // answer is the same for "no such number" and "not yours".
+            let id = found.unwrap_or(InvoiceId::from_bytes([0; 16]));
+            let customer = match found {
+                Some(id) => invoice_repo::owner(tx, id)?,
+                None => None,
+            };
+            let resource = Resource::Invoice { id, customer };
+            tx.authorize(self.principal, Action::ReadInvoice, &resource)?;
+            if found.is_none() {
+                return Err(not_found(&resource));
+            }
+            invoice_repo::load(tx, self.store, id)
+        })
     }
 
     /// The invoice of an order and its credit notes, in issue order (empty if none was
