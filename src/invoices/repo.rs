@@ -88,6 +88,7 @@ impl InvoiceRepo<'_> {
     ///
     /// Nothing is written, and no number is taken, on any error:
     /// - `NotFound` for an unknown order, or one the principal may not see;
+    /// - `Forbidden` for a principal who may see the order but not issue its invoice;
     /// - `InvalidState` if the shop has no settings, the order is cancelled or expired, or it
     ///   is unpaid and the shop issues on payment ([`InvoiceIssue::OnPayment`]);
     /// - `Conflict` if the order already has an invoice;
