@@ -315,6 +315,66 @@ fn tax_inclusive_documents_say_so() -> TestResult {
     Ok(())
 }
 
+/// Art. 226 (8) VAT Directive: with gross prices every line also states its net amount (BT-131),
+/// labelled, in its own place: the row under the line in text, a column in HTML.
+#[test]
+fn tax_inclusive_lines_state_their_net_amount() -> TestResult {
+    let templates = InvoiceTemplates::builtin();
+    let d = b2c_inclusive();
+    let text = to_text(&d, &templates)?;
+    let html = to_html(&d, &templates)?;
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(
+        html.contains(r#"<th class="num">Net of VAT</th>"#),
+        "{html}"
+    );
+    let nets: Vec<String> = d
+        .totals()
+        .lines()
+        .iter()
+        .map(|t| t.net().to_string())
+        .collect();
+    assert_eq!(nets, ["32.52 EUR", "22.43 EUR", "9.31 EUR"]); // 38.70 / 1.19, 24.00 / 1.07, ...
+    // The scenario's lines are numbered 1, 2, 3.
+    for (id, total) in (1..).zip(d.totals().lines()) {
+        let (shown, net) = (total.shown().to_string(), total.net().to_string());
+        // Text: the row right under the line's own row.
+        let at = rows
+            .iter()
+            .position(|r| r.starts_with(&format!("{id:<4}")) && r.ends_with(&shown))
+            .unwrap();
+        assert!(
+            rows[at + 1].starts_with("    ") && rows[at + 1].trim() == format!("net of VAT {net}"),
+            "line {id}: {:?}\n{text}",
+            rows[at + 1]
+        );
+        // HTML: the cell after the gross amount, in the same row.
+        assert!(
+            html.contains(&format!(
+                r#"<td class="num">{shown}</td><td class="num">{net}</td></tr>"#
+            )),
+            "line {id}: {html}"
+        );
+    }
+    Ok(())
+}
+
+/// Net prices need no second figure: tax-exclusive documents print no net row or column.
+#[test]
+fn tax_exclusive_lines_have_no_net_row() -> TestResult {
+    let templates = InvoiceTemplates::builtin();
+    for (name, d) in scenarios() {
+        if d.totals().mode() == PriceMode::TaxInclusive {
+            continue;
+        }
+        let text = to_text(&d, &templates)?.to_lowercase();
+        let html = to_html(&d, &templates)?.to_lowercase();
+        assert!(!text.contains("net of vat"), "{name}: {text}");
+        assert!(!html.contains("net of vat"), "{name}: {html}");
+    }
+    Ok(())
+}
+
 #[test]
 fn the_text_invoice_is_aligned() -> TestResult {
     let templates = InvoiceTemplates::builtin();
@@ -389,6 +449,20 @@ mod pdf {
     fn extract(pdf: &[u8]) -> String {
         let text = pdf_extract::extract_text_from_mem(pdf).unwrap();
         text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// Asserts that `text` holds each of `wants`, one after the other.
+    fn in_order(text: &str, wants: impl IntoIterator<Item = String>, name: &str) {
+        let mut from = 0;
+        for want in wants {
+            let at = text[from..].find(&want);
+            assert!(
+                at.is_some(),
+                "{name}: PDF lacks {want:?} after {:?}\n{text}",
+                &text[..from]
+            );
+            from += at.unwrap() + want.len();
+        }
     }
 
     #[test]
@@ -484,6 +558,77 @@ mod pdf {
         assert!(text.contains("Description (continued)"));
         assert!(text.contains("Line 120: a long description"));
         assert!(text.contains("Amount due 142.80 EUR"), "{text}"); // 120.00 + 19 %
+        Ok(())
+    }
+
+    /// The net row under each line (Art. 226 (8)) only with gross prices, read back in order.
+    #[test]
+    fn the_pdf_states_each_lines_net_only_with_gross_prices() -> TestResult {
+        for (name, d) in scenarios() {
+            let text = extract(&to_pdf(&d)?);
+            if d.totals().mode() == PriceMode::TaxExclusive {
+                assert!(
+                    !text.to_lowercase().contains("net of vat"),
+                    "{name}: {text}"
+                );
+                continue;
+            }
+            // Each line's gross amount, then (after its name and SKU) its net amount.
+            let wants = (1..).zip(d.totals().lines()).flat_map(|(id, total)| {
+                [
+                    total.shown().to_string(),
+                    format!("SKU-{id} net of VAT {}", total.net()),
+                ]
+            });
+            in_order(&text, wants, name);
+        }
+        Ok(())
+    }
+
+    /// With gross prices each line takes a row more when nothing else fills it: lines without a
+    /// SKU still flow over pages, wrap, and keep their net.
+    #[test]
+    fn long_tax_inclusive_invoices_keep_each_net_across_pages() -> TestResult {
+        let eur = Currency::EUR;
+        let mut builder = invoice("INV-2026-000033", eur, PriceMode::TaxInclusive, consumer());
+        for i in 1..=120 {
+            let id = i.to_string();
+            let line = if i % 10 == 0 {
+                let name = format!(
+                    "Line {i}: a long description that wraps over more than one row of the table, to test wrapping"
+                );
+                line(&id, &name, money("1.00", eur), 1, s19())
+            } else {
+                let priced = shopkeep::PricedLine::new(money("1.00", eur), 1, s19())?;
+                shopkeep::DocumentLine::new(&id, &format!("Line {i}"), priced)?
+            };
+            builder = builder.line(line);
+        }
+        let d = builder.build()?;
+        let pdf = to_pdf(&d)?;
+        assert_eq!(pdf, to_pdf(&d)?);
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/invoice-pdf");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("multi_page_inclusive.pdf"), &pdf)?;
+        let text = extract(&pdf);
+        let pages = (1..20)
+            .find(|n| text.contains(&format!("page {n} of {n}")))
+            .unwrap();
+        assert!(pages >= 4, "{pages} pages");
+        for n in 1..=pages {
+            assert!(text.contains(&format!("page {n} of {pages}")), "{text}");
+        }
+        // 1.00 gross at 19 % is 0.84 net (0.85 for a few: the lines' nets add up to the
+        // group's), once per line, after the line's name.
+        assert_eq!(text.matches("net of VAT ").count(), 120, "{text}");
+        let wants = (1..)
+            .zip(d.totals().lines())
+            .flat_map(|(i, total)| [format!("Line {i}"), format!("net of VAT {}", total.net())]);
+        in_order(&text, wants, "multi-page");
+        assert!(text.contains("Line 120: a long description that wraps over more than one row of the table, to test wrapping SKU-120 net of VAT"), "{text}");
+        assert!(text.contains("Description (continued)"));
+        assert!(text.contains("Sum of lines (net) 100.84 EUR"), "{text}");
+        assert!(text.contains("Amount due 120.00 EUR"), "{text}");
         Ok(())
     }
 

@@ -45,10 +45,11 @@ const DESCRIPTION_WIDTH: f32 = COL_QTY - 36.0 - COL_DESCRIPTION;
 const COL_TOTALS: f32 = 300.0;
 
 /// Renders `document` as an A4 PDF: the seller's letterhead, the buyer, the document's number
-/// and dates (and, for a credit note, the invoice it corrects), the lines, the totals, the VAT
-/// breakdown with each exemption reason, payment terms and bank account, notes, and on every
-/// page a footer with the seller's legal name, address, VAT id, tax number, registration and
-/// contact. Lines that do not fit continue on further pages, under a repeated table header.
+/// and dates (and, for a credit note, the invoice it corrects), the lines (with gross prices,
+/// each with its net amount under it), the totals, the VAT breakdown with each exemption
+/// reason, payment terms and bank account, notes, and on every page a footer with the seller's
+/// legal name, address, VAT id, tax number, registration and contact. Lines that do not fit
+/// continue on further pages, under a repeated table header.
 ///
 /// ```
 /// # use shopkeep::{
@@ -325,7 +326,17 @@ impl Layout {
         self.table_header(false);
         for line in &v.lines {
             let name = self.wrap(&line.name, DESCRIPTION_WIDTH, BODY, Weight::Regular);
-            let rows = name.len() + usize::from(line.sku.is_some());
+            // With gross prices a line also states its exact net amount (BT-131), as Art. 226
+            // (8) of the VAT Directive asks; an exact net unit price often does not exist. It
+            // goes on the row under the amount, beside the SKU or the name's second row, so a
+            // line takes at least two rows.
+            let net = v
+                .prices_include_vat
+                .then(|| format!("net of VAT {}", line.net));
+            let mut rows = name.len() + usize::from(line.sku.is_some());
+            if net.is_some() {
+                rows = rows.max(2);
+            }
             // A page has room for a few dozen rows; the conversion cannot truncate.
             #[allow(clippy::cast_precision_loss)]
             let height = rows as f32 * LEADING + 3.0;
@@ -351,6 +362,11 @@ impl Layout {
             if let Some(sku) = &line.sku {
                 self.gray_text(COL_DESCRIPTION, self.y + 1.0, SMALL, sku);
                 self.y -= LEADING;
+            }
+            if let Some(net) = net {
+                let x = RIGHT - self.width(&net, SMALL, Weight::Regular);
+                self.gray_text(x, y - LEADING + 1.0, SMALL, &net);
+                self.y = self.y.min(y - 2.0 * LEADING);
             }
             self.y -= 3.0;
         }
