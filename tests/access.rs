@@ -7,18 +7,23 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
+use common::{PASSWORD, clock, contains, raw_bytes};
 use shopkeep::{
     ApiKeySecret, Clock, Email, ErrorKind, KeyRing, ManualClock, NewApiKey, NewStaff, Password,
-    PasswordParams, Principal, Role, SessionSettings, SessionToken, StaffId, Store, Timestamp,
+    PasswordParams, Principal, Role, SessionSettings, SessionToken, StaffId, Store,
 };
 
-const PASSWORD: &str = "a perfectly long test passphrase";
-
-fn clock() -> ManualClock {
-    ManualClock::new(Timestamp::parse_rfc3339("2026-11-28T09:00:00Z").unwrap())
+/// A store on a fresh database file in a temp dir, its clock at [`clock`].
+fn fresh() -> (tempfile::TempDir, ManualClock, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(&dir.path().join("shop.db"), &clock);
+    (dir, clock, store)
 }
 
 fn open(path: &Path, clock: &ManualClock) -> Store {
@@ -61,9 +66,7 @@ fn refused(result: shopkeep::Result<Principal>) -> ErrorKind {
 
 #[test]
 fn sessions_expire_by_idle_time_and_by_absolute_lifetime() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let store = open(&dir.path().join("shop.db"), &clock);
+    let (_dir, clock, store) = fresh();
     let id = staff(&store, "ana@example.com", "Ana", Role::Manager);
     let token = login(&store, "ana@example.com");
     assert_eq!(
@@ -99,9 +102,7 @@ fn sessions_expire_by_idle_time_and_by_absolute_lifetime() {
 
 #[test]
 fn logout_password_change_and_disabling_end_sessions_on_the_next_call() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let store = open(&dir.path().join("shop.db"), &clock);
+    let (_dir, _clock, store) = fresh();
     staff(&store, "owner@example.com", "Olga", Role::Owner);
     let ben = staff(&store, "ben@example.com", "Ben", Role::Support);
 
@@ -155,9 +156,7 @@ fn logout_password_change_and_disabling_end_sessions_on_the_next_call() {
 
 #[test]
 fn a_role_change_applies_to_open_sessions_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let store = open(&dir.path().join("shop.db"), &clock);
+    let (_dir, _clock, store) = fresh();
     let id = staff(&store, "cleo@example.com", "Cleo", Role::Warehouse);
     let token = login(&store, "cleo@example.com");
     store
@@ -172,9 +171,7 @@ fn a_role_change_applies_to_open_sessions_at_once() {
 
 #[test]
 fn unknown_email_and_wrong_password_answer_alike_and_are_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let store = open(&dir.path().join("shop.db"), &clock);
+    let (_dir, _clock, store) = fresh();
     staff(&store, "dora@example.com", "Dora", Role::Support);
     let wrong = store
         .login_staff(
@@ -209,9 +206,7 @@ fn unknown_email_and_wrong_password_answer_alike_and_are_audited() {
 
 #[test]
 fn duplicate_emails_weak_passwords_and_the_last_owner_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let store = open(&dir.path().join("shop.db"), &clock);
+    let (_dir, _clock, store) = fresh();
     let system = store.system();
     let owner = staff(&store, "eva@example.com", "Eva", Role::Owner);
 
@@ -297,15 +292,8 @@ fn api_keys_are_shown_once_refused_when_revoked_and_track_last_use() {
     assert_eq!(used, Some(clock.now()));
 
     // The stored row holds a hash, never the key.
-    let raw = std::fs::read(&path).unwrap();
-    let mut wal = path.clone().into_os_string();
-    wal.push("-wal");
-    let raw = [raw, std::fs::read(wal).unwrap_or_default()].concat();
     let secret_part = secret.rsplit('_').next().unwrap();
-    assert!(
-        !raw.windows(secret_part.len())
-            .any(|w| w == secret_part.as_bytes())
-    );
+    assert!(!contains(&raw_bytes(&path), secret_part.as_bytes()));
 
     // A wrong secret with the right prefix, a malformed key: refused alike.
     let mut forged = secret.clone();
@@ -346,15 +334,9 @@ fn staff_personal_data_is_not_on_disk_in_clear() {
     assert_eq!(back[0].name(), "Hannelore Quast-Zimmermann");
     assert_eq!(back[0].email().as_str(), "hannelore.quast@example.com");
     assert!(!format!("{back:?}").contains("Hannelore"));
-    let mut bytes = std::fs::read(&path).unwrap();
-    let mut wal = path.clone().into_os_string();
-    wal.push("-wal");
-    bytes.extend(std::fs::read(wal).unwrap_or_default());
+    let bytes = raw_bytes(&path);
     for needle in ["hannelore", "Hannelore", "Quast", "example.com"] {
-        assert!(
-            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-            "{needle} on disk"
-        );
+        assert!(!contains(&bytes, needle.as_bytes()), "{needle} on disk");
     }
 }
 

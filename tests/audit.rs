@@ -39,6 +39,17 @@ fn raw(path: &Path) -> Connection {
     conn
 }
 
+/// `name` joining the staff as `email` with `role` and [`PASSWORD`].
+fn staff_member(email: &str, name: &str, role: Role) -> NewStaff {
+    NewStaff::new(
+        Email::parse(email).unwrap(),
+        name,
+        role,
+        Password::new(PASSWORD),
+    )
+    .unwrap()
+}
+
 struct Shop {
     _dir: tempfile::TempDir,
     path: PathBuf,
@@ -79,13 +90,7 @@ impl Shop {
     }
 
     fn new_staff(&self, email: &str, name: &str, role: Role) -> StaffId {
-        let new = NewStaff::new(
-            Email::parse(email).unwrap(),
-            name,
-            role,
-            Password::new(PASSWORD),
-        )
-        .unwrap();
+        let new = staff_member(email, name, role);
         self.store
             .staff(&self.store.system())
             .create(new)
@@ -176,6 +181,16 @@ fn drop_triggers(conn: &Connection) {
     .unwrap();
 }
 
+/// [`shop_with_varied_log`] with the append-only triggers dropped, a connection to its file, and
+/// its rows as stored before any tampering.
+fn untriggered() -> (Shop, Connection, Vec<Row>) {
+    let shop = shop_with_varied_log();
+    let conn = shop.raw();
+    drop_triggers(&conn);
+    let original = rows(&conn);
+    (shop, conn, original)
+}
+
 fn write_row(conn: &Connection, row: &Row) {
     conn.execute(
         "UPDATE shopkeep_audit SET at = ?2, principal = ?3, action = ?4, resource = ?5, outcome = ?6, mac = ?7
@@ -194,9 +209,16 @@ fn write_row(conn: &Connection, row: &Row) {
 }
 
 fn insert_row(conn: &Connection, row: &Row) {
+    try_insert(conn, "INSERT", row).unwrap();
+}
+
+/// Writes `row` with `verb` (`INSERT`, `INSERT OR REPLACE`), as the triggers let it.
+fn try_insert(conn: &Connection, verb: &str, row: &Row) -> rusqlite::Result<usize> {
     conn.execute(
-        "INSERT INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &format!(
+            "{verb} INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        ),
         rusqlite::params![
             row.seq,
             row.at,
@@ -207,7 +229,11 @@ fn insert_row(conn: &Connection, row: &Row) {
             row.mac
         ],
     )
-    .unwrap();
+}
+
+/// Sets `value` to `b` if it is `a`, else to `a`: a change of one field to another valid value.
+fn swap(value: &mut String, a: &str, b: &str) {
+    *value = if value == a { b } else { a }.to_owned();
 }
 
 fn broken(seq: u64, problem: AuditProblem) -> AuditVerification {
@@ -454,44 +480,15 @@ fn an_overwrite_by_replace_is_refused() {
     let conn = shop.raw();
     let before = rows(&conn);
     let mut forged = before[3].clone();
-    forged.outcome = if forged.outcome == "denied" {
-        "allowed".into()
-    } else {
-        "denied".into()
-    };
-    let replaced = conn.execute(
-        "INSERT OR REPLACE INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        rusqlite::params![
-            forged.seq,
-            forged.at,
-            forged.principal,
-            forged.action,
-            forged.resource,
-            forged.outcome,
-            forged.mac
-        ],
-    );
+    swap(&mut forged.outcome, "denied", "allowed");
+    let replaced = try_insert(&conn, "INSERT OR REPLACE", &forged);
     let err = replaced.unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
     assert_eq!(rows(&conn), before);
     assert_eq!(shop.entries(), u64::try_from(before.len()).unwrap());
 
     drop_triggers(&conn);
-    conn.execute(
-        "INSERT OR REPLACE INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        rusqlite::params![
-            forged.seq,
-            forged.at,
-            forged.principal,
-            forged.action,
-            forged.resource,
-            forged.outcome,
-            forged.mac
-        ],
-    )
-    .unwrap();
+    try_insert(&conn, "INSERT OR REPLACE", &forged).unwrap();
     assert_eq!(rows(&conn)[3], forged, "the row was overwritten");
     assert_eq!(shop.verify(None), broken(4, AuditProblem::MacMismatch));
 }
@@ -501,42 +498,21 @@ fn an_overwrite_by_replace_is_refused() {
 
 #[test]
 fn an_edit_of_any_field_of_any_entry_is_found_at_that_entry() {
-    let shop = shop_with_varied_log();
-    let conn = shop.raw();
-    drop_triggers(&conn);
-    let original = rows(&conn);
+    let (shop, conn, original) = untriggered();
     let n = original.len();
     type Edit = (&'static str, fn(&mut Row));
     let edits: [Edit; 7] = [
         ("principal", |r| r.principal = format!("{}x", r.principal)),
         ("principal", |r| {
-            r.principal = if r.principal == "system" {
-                "anonymous".into()
-            } else {
-                "system".into()
-            }
+            swap(&mut r.principal, "system", "anonymous")
         }),
         ("action", |r| {
-            r.action = if r.action == "create_staff" {
-                "read_audit_log".into()
-            } else {
-                "create_staff".into()
-            }
+            swap(&mut r.action, "create_staff", "read_audit_log")
         }),
         ("resource", |r| {
-            r.resource = if r.resource == "audit_log" {
-                "api_keys".into()
-            } else {
-                "audit_log".into()
-            }
+            swap(&mut r.resource, "audit_log", "api_keys")
         }),
-        ("outcome", |r| {
-            r.outcome = if r.outcome == "allowed" {
-                "denied".into()
-            } else {
-                "allowed".into()
-            }
-        }),
+        ("outcome", |r| swap(&mut r.outcome, "allowed", "denied")),
         ("at", |r| {
             // One microsecond later: the smallest change the format can express.
             let last = r.at.pop().unwrap();
@@ -567,10 +543,7 @@ fn an_edit_of_any_field_of_any_entry_is_found_at_that_entry() {
 
 #[test]
 fn a_deleted_entry_is_found_missing() {
-    let shop = shop_with_varied_log();
-    let conn = shop.raw();
-    drop_triggers(&conn);
-    let original = rows(&conn);
+    let (shop, conn, original) = untriggered();
     let n = original.len();
     for k in 1..n {
         // k is 1-based; the newest entry is the truncation case below.
@@ -597,10 +570,7 @@ fn a_deleted_entry_is_found_missing() {
 
 #[test]
 fn reordered_entries_are_found_at_the_first_moved_one() {
-    let shop = shop_with_varied_log();
-    let conn = shop.raw();
-    drop_triggers(&conn);
-    let original = rows(&conn);
+    let (shop, conn, original) = untriggered();
     let n = original.len();
     for (i, j) in [(1, 2), (3, 7), (1, n), (n - 1, n)] {
         let (mut a, mut b) = (original[i - 1].clone(), original[j - 1].clone());
@@ -680,10 +650,7 @@ fn forged_entries_are_found() {
 
 #[test]
 fn a_mac_copied_from_another_entry_is_a_mismatch() {
-    let shop = shop_with_varied_log();
-    let conn = shop.raw();
-    drop_triggers(&conn);
-    let original = rows(&conn);
+    let (shop, conn, original) = untriggered();
     let n = original.len();
     for (k, from) in [(2, 1), (5, 6), (n, 1), (1, n)] {
         conn.execute(
@@ -930,15 +897,11 @@ fn each_write_leaves_its_entry() {
     let before = shop.entries();
     let sam = store
         .staff(&owner)
-        .create(
-            NewStaff::new(
-                Email::parse("sam@example.com").unwrap(),
-                "Sam Support",
-                Role::Support,
-                Password::new(PASSWORD),
-            )
-            .unwrap(),
-        )
+        .create(staff_member(
+            "sam@example.com",
+            "Sam Support",
+            Role::Support,
+        ))
         .unwrap()
         .id();
     check(
@@ -1052,13 +1015,7 @@ fn a_write_and_its_entry_commit_together_or_not_at_all() {
     )
     .unwrap();
 
-    let new = NewStaff::new(
-        Email::parse("nina@example.com").unwrap(),
-        "Nina New",
-        Role::Manager,
-        Password::new(PASSWORD),
-    )
-    .unwrap();
+    let new = staff_member("nina@example.com", "Nina New", Role::Manager);
     let err = store.staff(&system).create(new).unwrap_err();
     assert!(err.to_string().contains("audit unavailable"), "{err}");
     let err = store
@@ -1072,7 +1029,12 @@ fn a_write_and_its_entry_commit_together_or_not_at_all() {
     // No staff account, no key, no revocation: the changes rolled back with their entries.
     assert_eq!(everything_but_the_log(&conn), before_tables);
     assert_eq!(rows(&conn), before_log);
-    assert!(store.principal_from_api_key(key.secret()).is_ok());
+    let still = store.principal_from_api_key(key.secret()).unwrap();
+    assert_eq!(
+        still.api_key_id(),
+        Some(key.info().id()),
+        "the key still works"
+    );
 
     conn.execute_batch("DROP TRIGGER test_audit_unavailable")
         .unwrap();
@@ -1107,15 +1069,7 @@ fn a_refused_call_adds_exactly_one_denied_entry_and_changes_nothing_else() {
             Box::new(|| {
                 store
                     .staff(&warehouse)
-                    .create(
-                        NewStaff::new(
-                            Email::parse("eve@example.com").unwrap(),
-                            "Eve",
-                            Role::Owner,
-                            Password::new(PASSWORD),
-                        )
-                        .unwrap(),
-                    )
+                    .create(staff_member("eve@example.com", "Eve", Role::Owner))
                     .unwrap_err()
             }),
             ErrorKind::Forbidden,
@@ -1388,5 +1342,7 @@ fn malformed_audit_heads_are_refused() {
             "{text:?}"
         );
     }
-    assert!(AuditHead::parse(&format!("1:{hex64}")).is_ok());
+    let valid = format!("1:{hex64}");
+    let head = AuditHead::parse(&valid).unwrap();
+    assert_eq!((head.seq(), head.to_string()), (1, valid));
 }

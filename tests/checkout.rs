@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{
-    PASSWORD, business, code, count, count_where, customer, eur, key, new_customer, on_hand,
-    product, raw, register, shop,
+    PASSWORD, business, code, contains, count, count_where, customer, eur, fill, key, new_customer,
+    on_hand, place, product, raw, raw_bytes, register, shop,
 };
 use shopkeep::{
     Address, CartRef, Checkout, Confirmation, Country, Coupon, Currency, Email, ErrorKind, Money,
@@ -103,11 +103,7 @@ fn an_anonymous_cart_merges_into_the_customers_cart_at_login() {
     assert!(!format!("{token:?}").contains(token.as_str()));
 
     let ana = customer(store, "ana@example.com", "DE");
-    let id = ana.customer_id().unwrap();
-    store
-        .carts(&ana)
-        .add(CartRef::Customer(id), mug, 1)
-        .unwrap();
+    let id = fill(store, &ana, &[(mug, 1)]);
     let merged = store.carts(&ana).merge(&token, id).unwrap();
     assert_eq!(merged.lines().len(), 1);
     assert_eq!(merged.lines()[0].quantity(), 3);
@@ -299,11 +295,7 @@ fn replays_return_the_first_order_and_a_changed_request_is_a_conflict() {
         .create(&Coupon::percent(code("TEN"), 1000).unwrap())
         .unwrap();
     let ana = customer(store, "ana@example.com", "DE");
-    let id = ana.customer_id().unwrap();
-    store
-        .carts(&ana)
-        .add(CartRef::Customer(id), mug, 2)
-        .unwrap();
+    let id = fill(store, &ana, &[(mug, 2)]);
 
     let first = store
         .orders(&ana)
@@ -347,11 +339,7 @@ fn concurrent_replays_of_one_key_make_exactly_one_order() {
     let store = &s.store;
     let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 100);
     let ana = customer(store, "ana@example.com", "DE");
-    let id = ana.customer_id().unwrap();
-    store
-        .carts(&ana)
-        .add(CartRef::Customer(id), mug, 3)
-        .unwrap();
+    let id = fill(store, &ana, &[(mug, 3)]);
     let results: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
             .map(|_| {
@@ -554,17 +542,8 @@ fn stored_totals_add_up_in_both_price_modes_with_coupons_and_mixed_rates() {
             .create(&Coupon::fixed(code("FIX3"), eur("3.01")).unwrap())
             .unwrap();
         let ana = customer(store, "ana@example.com", "FR");
-        let id = ana.customer_id().unwrap();
-        let me = CartRef::Customer(id);
-        for (i, coupon) in [None, Some("P13"), Some("FIX3")].into_iter().enumerate() {
-            store.carts(&ana).add(me, a, 3).unwrap();
-            store.carts(&ana).add(me, b, 7).unwrap();
-            store.carts(&ana).add(me, c, 1).unwrap();
-            let mut request = Checkout::from_cart(id, key(&format!("k{i}")));
-            if let Some(c) = coupon {
-                request = request.coupon(code(c));
-            }
-            let order = store.orders(&ana).checkout(request).unwrap();
+        for coupon in [None, Some("P13"), Some("FIX3")] {
+            let order = place(store, &ana, &[(a, 3), (b, 7), (c, 1)], coupon);
             // France: 20 % and 5.5 % (one-stop shop), zero-rated as Z.
             assert_eq!(order.destination().as_str(), "FR");
             let cats: Vec<_> = order.lines().iter().map(|l| l.vat().category()).collect();
@@ -591,11 +570,7 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
     let store = &s.store;
     let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 5);
     let ana = customer(store, "zelda.snapshot@example.com", "DE");
-    let id = ana.customer_id().unwrap();
-    store
-        .carts(&ana)
-        .add(CartRef::Customer(id), mug, 1)
-        .unwrap();
+    let id = fill(store, &ana, &[(mug, 1)]);
     let order = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("k")).shipping(dhl("4.90")))
@@ -605,14 +580,9 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
     assert!(!format!("{order:?}").contains("zelda"));
 
     // Not in clear anywhere in the file (or its WAL).
-    let path = store.path().unwrap().to_path_buf();
-    for file in [path.clone(), path.with_extension("db-wal")] {
-        if let Ok(bytes) = std::fs::read(&file) {
-            let text = String::from_utf8_lossy(&bytes);
-            assert!(!text.contains("zelda.snapshot"), "{file:?}");
-            assert!(!text.contains("Ana Example"), "{file:?}");
-        }
-    }
+    let bytes = raw_bytes(store.path().unwrap());
+    assert!(!contains(&bytes, b"zelda.snapshot"));
+    assert!(!contains(&bytes, b"Ana Example"));
 
     // The customer's orders: their own, not someone else's.
     let page = store.orders(&ana).list_for(id, None, 10).unwrap();
@@ -683,15 +653,7 @@ fn checkout_emits_order_placed_with_ids_and_figures_only() {
     let store = &s.store;
     let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 5);
     let ana = customer(store, "emitted@example.com", "DE");
-    let id = ana.customer_id().unwrap();
-    store
-        .carts(&ana)
-        .add(CartRef::Customer(id), mug, 1)
-        .unwrap();
-    let order = store
-        .orders(&ana)
-        .checkout(Checkout::from_cart(id, key("k")))
-        .unwrap();
+    let order = place(store, &ana, &[(mug, 1)], None);
     let system = store.system();
     let events = store
         .events(&system)
@@ -723,9 +685,8 @@ fn a_per_customer_limit_holds_across_orders() {
         .unwrap();
     let ana = customer(store, "ana@example.com", "DE");
     let id = ana.customer_id().unwrap();
-    let me = CartRef::Customer(id);
     for i in 0..3 {
-        store.carts(&ana).add(me, mug, 1).unwrap();
+        fill(store, &ana, &[(mug, 1)]);
         let result = store
             .orders(&ana)
             .checkout(Checkout::from_cart(id, key(&format!("t{i}"))).coupon(code("twice")));
@@ -737,11 +698,7 @@ fn a_per_customer_limit_holds_across_orders() {
     }
     // Another customer still may.
     let bob = customer(store, "bob@example.com", "DE");
-    let bob_id = bob.customer_id().unwrap();
-    store
-        .carts(&bob)
-        .add(CartRef::Customer(bob_id), mug, 1)
-        .unwrap();
+    let bob_id = fill(store, &bob, &[(mug, 1)]);
     store
         .orders(&bob)
         .checkout(Checkout::from_cart(bob_id, key("b")).coupon(code("TWICE")))
@@ -764,10 +721,8 @@ fn shipping_is_a_charge_taxed_like_a_line_and_the_stored_totals_add_up() {
         let a = product(store, "A", eur("9.99"), TaxCategory::Standard, 100);
         let b = product(store, "B", eur("4.45"), TaxCategory::Reduced, 100);
         let ana = customer(store, "ana@example.com", "DE");
-        let id = ana.customer_id().unwrap();
+        let id = fill(store, &ana, &[(a, 3), (b, 7)]);
         let me = CartRef::Customer(id);
-        store.carts(&ana).add(me, a, 3).unwrap();
-        store.carts(&ana).add(me, b, 7).unwrap();
         let preview = store
             .carts(&ana)
             .preview_with_shipping(me, None, None, &dhl("4.90"))
@@ -851,9 +806,8 @@ fn shipping_in_another_currency_is_refused_and_nothing_is_written() {
     let store = &s.store;
     let a = product(store, "A", eur("9.99"), TaxCategory::Standard, 10);
     let ana = customer(store, "ana@example.com", "DE");
-    let id = ana.customer_id().unwrap();
+    let id = fill(store, &ana, &[(a, 2)]);
     let me = CartRef::Customer(id);
-    store.carts(&ana).add(me, a, 2).unwrap();
     let chf = Shipping::new(
         "Post CH",
         Money::parse("9.00", Currency::CHF).unwrap(),
@@ -894,8 +848,7 @@ fn the_same_key_with_other_shipping_is_a_conflict() {
     let store = &s.store;
     let a = product(store, "A", eur("9.99"), TaxCategory::Standard, 10);
     let ana = customer(store, "ana@example.com", "DE");
-    let id = ana.customer_id().unwrap();
-    store.carts(&ana).add(CartRef::Customer(id), a, 1).unwrap();
+    let id = fill(store, &ana, &[(a, 1)]);
     let first = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")).shipping(dhl("4.90")))
@@ -934,10 +887,7 @@ fn a_placed_order_renders_its_confirmation() {
         .create(&Coupon::fixed(code("FIVE"), eur("5.00")).unwrap())
         .unwrap();
     let ana = customer(store, "ana@example.com", "DE");
-    let id = ana.customer_id().unwrap();
-    let me = CartRef::Customer(id);
-    store.carts(&ana).add(me, mug, 3).unwrap();
-    store.carts(&ana).add(me, book, 1).unwrap();
+    let id = fill(store, &ana, &[(mug, 3), (book, 1)]);
     let order = store
         .orders(&ana)
         .checkout(

@@ -9,22 +9,20 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::{PASSWORD, clock, contains, raw_bytes};
 use shopkeep::{
     Address, AddressKind, BusinessDetails, Channel, Clock, ConsentEvent, ConsentRequest,
     ConsentStatus, ConsentToken, Country, CustomerId, ElectronicAddress, Email, ErrorKind, KeyRing,
     LoginThrottle, ManualClock, NewCustomer, Outcome, Password, PasswordParams, Phone, Principal,
-    ProfileUpdate, ResetToken, SessionToken, Store, Timestamp, UnsubscribeToken, VatId,
+    ProfileUpdate, ResetToken, SessionToken, Store, UnsubscribeToken, VatId,
 };
 
-const PASSWORD: &str = "a perfectly long test passphrase";
 const MASTER: [u8; 32] = [9; 32];
-
-fn clock() -> ManualClock {
-    ManualClock::new(Timestamp::parse_rfc3339("2026-11-28T09:00:00Z").unwrap())
-}
 
 fn open_with(path: &Path, clock: &ManualClock, throttle: LoginThrottle) -> Store {
     Store::options()
@@ -91,25 +89,12 @@ fn kind<T: std::fmt::Debug>(result: shopkeep::Result<T>) -> ErrorKind {
         .kind()
 }
 
-/// The raw bytes of the database file and its WAL.
-fn raw_bytes(path: &Path) -> Vec<u8> {
-    let mut bytes = std::fs::read(path).unwrap();
-    let mut wal = path.to_path_buf().into_os_string();
-    wal.push("-wal");
-    bytes.extend(std::fs::read(wal).unwrap_or_default());
-    bytes
-}
-
 /// A customer id as stored: the UUID's 16 bytes.
 fn id_bytes(id: CustomerId) -> Vec<u8> {
     uuid::Uuid::parse_str(&id.to_string())
         .unwrap()
         .as_bytes()
         .to_vec()
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn customer_count(store: &Store) -> usize {

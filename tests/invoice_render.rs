@@ -6,14 +6,8 @@ mod documents;
 
 use documents::*;
 use shopkeep::{
-    Charge, Currency, ErrorKind, InvoiceDocument, InvoiceTemplates, PriceMode, VatCategory,
-    to_html, to_text,
+    Charge, Currency, ErrorKind, InvoiceDocument, InvoiceTemplates, PriceMode, to_html, to_text,
 };
-
-const REVERSE: &str = "Reverse charge: the recipient is liable for VAT (§ 13b UStG)";
-const EXPORT: &str = "Export of goods outside the EU (Art. 146 VAT Directive)";
-const INTRA: &str = "Intra-community supply of goods (Art. 138 VAT Directive)";
-const EXEMPT: &str = "Exempt under § 4 Nr. 21 UStG (educational services)";
 
 /// A consumer in Germany, gross prices at 19 % and 7 %, a coupon and shipping.
 fn b2c_inclusive() -> InvoiceDocument {
@@ -35,119 +29,27 @@ fn b2c_inclusive() -> InvoiceDocument {
 }
 
 fn reverse_charge() -> InvoiceDocument {
-    let eur = Currency::EUR;
-    let ae = vat(VatCategory::ReverseCharge, "0", Some(REVERSE));
-    invoice(
-        "INV-2026-000021",
-        eur,
-        PriceMode::TaxExclusive,
-        business("Bau Beispiel GmbH", Some("DE811907980"), "DE"),
-    )
-    .line(line(
-        "1",
-        "Roaster installation",
-        money("1200.00", eur),
-        1,
-        ae.clone(),
-    ))
-    .charge("Travel", Charge::new(money("80.00", eur), ae).unwrap())
-    .build()
-    .unwrap()
+    installation_reverse_charge("INV-2026-000021")
 }
 
 fn export() -> InvoiceDocument {
-    let chf = Currency::CHF;
-    let g = vat(VatCategory::Export, "0", Some(EXPORT));
-    invoice(
-        "INV-2026-000022",
-        chf,
-        PriceMode::TaxExclusive,
-        business("Kaffee Beispiel AG", None, "CH"),
-    )
-    .line(line(
-        "1",
-        "Espresso beans 1 kg",
-        money("26.50", chf),
-        6,
-        g.clone(),
-    ))
-    .charge("Shipping", Charge::new(money("19.00", chf), g).unwrap())
-    .delivery_country(country("CH"))
-    .build()
-    .unwrap()
+    export_chf("INV-2026-000022")
 }
 
 fn intra_community() -> InvoiceDocument {
-    let eur = Currency::EUR;
-    let k = vat(VatCategory::IntraCommunitySupply, "0", Some(INTRA));
-    invoice(
-        "INV-2026-000026",
-        eur,
-        PriceMode::TaxExclusive,
-        business("Café Exemple SARL", Some("FR40303265045"), "FR"),
-    )
-    .line(line(
-        "1",
-        "Espresso beans 1 kg",
-        money("21.00", eur),
-        20,
-        k.clone(),
-    ))
-    .charge("Shipping", Charge::new(money("25.00", eur), k).unwrap())
-    .delivery_country(country("FR"))
-    .build()
-    .unwrap()
+    beans_to_france("INV-2026-000026").build().unwrap()
 }
 
 fn exempt() -> InvoiceDocument {
-    let eur = Currency::EUR;
-    let e = vat(VatCategory::Exempt, "0", Some(EXEMPT));
-    invoice("INV-2026-000023", eur, PriceMode::TaxExclusive, consumer())
-        .line(line("1", "Barista course", money("149.00", eur), 1, e))
-        .line(line("2", "Course coffee", money("12.50", eur), 2, s7()))
-        .build()
-        .unwrap()
+    exempt_course("INV-2026-000023")
 }
 
 fn jpy() -> InvoiceDocument {
-    let jpy = Currency::JPY;
-    invoice(
-        "INV-2026-000024",
-        jpy,
-        PriceMode::TaxExclusive,
-        business("Kissa Rei GK", Some("DE811907980"), "DE"),
-    )
-    .line(line(
-        "1",
-        "Espresso beans 1 kg",
-        money("3980", jpy),
-        3,
-        s19(),
-    ))
-    .line(line("2", "Cookbook", money("1234", jpy), 1, s7()))
-    .discount(money("500", jpy), "Coupon")
-    .charge("Shipping", Charge::new(money("990", jpy), s19()).unwrap())
-    .build()
-    .unwrap()
+    jpy_b2b("INV-2026-000024")
 }
 
 fn credit() -> InvoiceDocument {
-    let eur = Currency::EUR;
-    credit_note(
-        "CN-2026-000003",
-        "INV-2026-000001",
-        business("Café Beispiel GmbH", Some("DE811907980"), "DE"),
-    )
-    .line(line(
-        "1",
-        "Espresso beans 1 kg (returned)",
-        money("24.90", eur),
-        1,
-        s19(),
-    ))
-    .note("Return of one bag, damaged in transit.")
-    .build()
-    .unwrap()
+    returned_bag("CN-2026-000003")
 }
 
 /// Markup in every text a customer or staff member can type.

@@ -24,6 +24,11 @@ fn assert_password_error(result: shopkeep::Result<()>, secret: &str) -> String {
     err.message().to_owned()
 }
 
+/// What `policy` says refusing `password` (see [`assert_password_error`]).
+fn refused(policy: &PasswordPolicy, password: &str) -> String {
+    assert_password_error(policy.check(&Password::new(password), &[]), password)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Policy
 // ---------------------------------------------------------------------------------------------
@@ -36,7 +41,7 @@ fn default_policy_requires_15_characters() {
 
     let fourteen = "orange-kettle!";
     assert_eq!(fourteen.chars().count(), 14);
-    let message = assert_password_error(policy.check(&Password::new(fourteen), &[]), fourteen);
+    let message = refused(&policy, fourteen);
     assert!(message.contains("15"), "{message}");
 
     policy
@@ -54,15 +59,12 @@ fn length_counts_characters_not_bytes() {
         .unwrap();
     // 14 characters, 28 bytes: too short although it has more than 15 bytes.
     let short = "αβγδεζηθικλμνξ";
-    assert_password_error(
-        PasswordPolicy::new().check(&Password::new(short), &[]),
-        short,
-    );
+    refused(&PasswordPolicy::new(), short);
 }
 
 #[test]
 fn empty_password_is_refused() {
-    let message = assert_password_error(PasswordPolicy::new().check(&Password::new(""), &[]), "");
+    let message = refused(&PasswordPolicy::new(), "");
     assert_eq!(message, "enter a password");
 }
 
@@ -74,16 +76,12 @@ fn common_passwords_are_refused_ignoring_case() {
         "1Q2W3E4R5T6Y7U8I",
         "  1q2W3e4R5t6Y7u8I ",
     ] {
-        let message = assert_password_error(
-            PasswordPolicy::new().check(&Password::new(candidate), &[]),
-            candidate,
-        );
+        let message = refused(&PasswordPolicy::new(), candidate);
         assert!(message.contains("too common"), "{message}");
     }
     let with_mfa = PasswordPolicy::new().min_length(8).unwrap();
     for candidate in ["password1", "PASSWORD1", "Iloveyou", "QwertyUIOP"] {
-        let message =
-            assert_password_error(with_mfa.check(&Password::new(candidate), &[]), candidate);
+        let message = refused(&with_mfa, candidate);
         assert!(message.contains("too common"), "{message}");
     }
     // Close to a list entry is not on the list: the rule is an exact match.
@@ -116,16 +114,10 @@ fn the_ceiling_is_256_characters() {
         .unwrap();
 
     let over = format!("{at_limit}c");
-    let message = assert_password_error(
-        PasswordPolicy::new().check(&Password::new(over.clone()), &[]),
-        &over,
-    );
+    let message = refused(&PasswordPolicy::new(), &over);
     assert!(message.contains("256"), "{message}");
     let huge = "xy".repeat(1_000_000);
-    assert_password_error(
-        PasswordPolicy::new().check(&Password::new(huge.clone()), &[]),
-        &huge,
-    );
+    refused(&PasswordPolicy::new(), &huge);
 }
 
 #[test]
@@ -189,7 +181,7 @@ fn min_length_is_bounded() {
     let eight = PasswordPolicy::new().min_length(8).unwrap();
     assert_eq!(eight.minimum_length(), 8);
     eight.check(&Password::new("tangerin"), &[]).unwrap();
-    assert_password_error(eight.check(&Password::new("tangeri"), &[]), "tangeri");
+    refused(&eight, "tangeri");
     assert_eq!(
         PasswordPolicy::new()
             .min_length(64)

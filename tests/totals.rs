@@ -244,10 +244,28 @@ fn mixed_currencies_and_mixed_exemption_reasons_are_refused() {
 #[test]
 fn vat_treatments_follow_the_rules_of_their_category() {
     let r19 = TaxRate::parse("19").unwrap();
-    assert!(VatTreatment::new(VatCategory::Standard, TaxRate::ZERO, None).is_err());
-    assert!(VatTreatment::new(VatCategory::ZeroRated, r19, None).is_err());
-    assert!(VatTreatment::new(VatCategory::ReverseCharge, TaxRate::ZERO, None).is_err());
-    assert!(VatTreatment::new(VatCategory::Standard, r19, Some("why")).is_err());
+    let refused = |category, rate, reason| {
+        VatTreatment::new(category, rate, reason)
+            .unwrap_err()
+            .kind()
+    };
+    let field = |field| ErrorKind::Validation { field };
+    assert_eq!(
+        refused(VatCategory::Standard, TaxRate::ZERO, None),
+        field("tax_rate")
+    );
+    assert_eq!(
+        refused(VatCategory::ZeroRated, r19, None),
+        field("tax_rate")
+    );
+    assert_eq!(
+        refused(VatCategory::ReverseCharge, TaxRate::ZERO, None),
+        field("exemption_reason")
+    );
+    assert_eq!(
+        refused(VatCategory::Standard, r19, Some("why")),
+        field("exemption_reason")
+    );
     for category in [
         VatCategory::Exempt,
         VatCategory::ReverseCharge,

@@ -18,26 +18,6 @@ use shopkeep::{
 
 fn corpus_en16931() -> Vec<(&'static str, InvoiceDocument)> {
     let eur = Currency::EUR;
-    let exempt = vat(
-        VatCategory::Exempt,
-        "0",
-        Some("Exempt under § 4 Nr. 21 UStG (educational services)"),
-    );
-    let reverse = vat(
-        VatCategory::ReverseCharge,
-        "0",
-        Some("Reverse charge: the recipient is liable for VAT (§ 13b UStG)"),
-    );
-    let intra = vat(
-        VatCategory::IntraCommunitySupply,
-        "0",
-        Some("Intra-community supply of goods (Art. 138 VAT Directive)"),
-    );
-    let export = vat(
-        VatCategory::Export,
-        "0",
-        Some("Export of goods outside the EU (Art. 146 VAT Directive)"),
-    );
     let outside = vat(
         VatCategory::OutsideScope,
         "0",
@@ -78,83 +58,19 @@ fn corpus_en16931() -> Vec<(&'static str, InvoiceDocument)> {
                 .build()
                 .unwrap(),
         ),
-        (
-            "exempt",
-            invoice("INV-2026-000005", eur, PriceMode::TaxExclusive, consumer())
-                .line(line(
-                    "1",
-                    "Barista course",
-                    money("149.00", eur),
-                    1,
-                    exempt.clone(),
-                ))
-                .line(line("2", "Course coffee", money("12.50", eur), 2, s7()))
-                .build()
-                .unwrap(),
-        ),
+        ("exempt", exempt_course("INV-2026-000005")),
         (
             "reverse-charge",
-            invoice(
-                "INV-2026-000006",
-                eur,
-                PriceMode::TaxExclusive,
-                business("Bau Beispiel GmbH", Some("DE811907980"), "DE"),
-            )
-            .line(line(
-                "1",
-                "Roaster installation",
-                money("1200.00", eur),
-                1,
-                reverse.clone(),
-            ))
-            .charge("Travel", Charge::new(money("80.00", eur), reverse).unwrap())
-            .build()
-            .unwrap(),
+            installation_reverse_charge("INV-2026-000006"),
         ),
         (
             "intra-community-supply",
-            invoice(
-                "INV-2026-000007",
-                eur,
-                PriceMode::TaxExclusive,
-                business("Café Exemple SARL", Some("FR40303265045"), "FR"),
-            )
-            .line(line(
-                "1",
-                "Espresso beans 1 kg",
-                money("21.00", eur),
-                20,
-                intra.clone(),
-            ))
-            .discount(money("21.00", eur), "Volume discount")
-            .charge("Shipping", Charge::new(money("25.00", eur), intra).unwrap())
-            .delivery_country(country("FR"))
-            .build()
-            .unwrap(),
+            beans_to_france("INV-2026-000007")
+                .discount(money("21.00", eur), "Volume discount")
+                .build()
+                .unwrap(),
         ),
-        (
-            "export-chf",
-            invoice(
-                "INV-2026-000008",
-                chf,
-                PriceMode::TaxExclusive,
-                business("Kaffee Beispiel AG", None, "CH"),
-            )
-            .line(line(
-                "1",
-                "Espresso beans 1 kg",
-                money("26.50", chf),
-                6,
-                export.clone(),
-            ))
-            .charge(
-                "Shipping",
-                Charge::new(money("19.00", chf), export).unwrap(),
-            )
-            .delivery_country(country("CH"))
-            .build()
-            .unwrap(),
-        ),
+        ("export-chf", export_chf("INV-2026-000008")),
         (
             "chf-with-eur-vat-accounting",
             invoice("INV-2026-000009", chf, PriceMode::TaxInclusive, consumer())
@@ -164,27 +80,7 @@ fn corpus_en16931() -> Vec<(&'static str, InvoiceDocument)> {
                 .build()
                 .unwrap(),
         ),
-        (
-            "jpy",
-            invoice(
-                "INV-2026-000010",
-                jpy,
-                PriceMode::TaxExclusive,
-                business("Kissa Rei GK", Some("DE811907980"), "DE"),
-            )
-            .line(line(
-                "1",
-                "Espresso beans 1 kg",
-                money("3980", jpy),
-                3,
-                s19(),
-            ))
-            .line(line("2", "Cookbook", money("1234", jpy), 1, s7()))
-            .discount(money("500", jpy), "Coupon")
-            .charge("Shipping", Charge::new(money("990", jpy), s19()).unwrap())
-            .build()
-            .unwrap(),
-        ),
+        ("jpy", jpy_b2b("INV-2026-000010")),
         (
             "jpy-inclusive",
             invoice("INV-2026-000011", jpy, PriceMode::TaxInclusive, consumer())
@@ -208,51 +104,12 @@ fn corpus_en16931() -> Vec<(&'static str, InvoiceDocument)> {
         ),
         (
             "credit-note-full",
-            credit_note(
-                "CN-2026-000001",
-                "INV-2026-000001",
-                business("Café Beispiel GmbH", Some("DE811907980"), "DE"),
-            )
-            .line(line(
-                "1",
-                "Espresso beans 1 kg",
-                money("24.90", eur),
-                4,
-                s19(),
-            ))
-            .line(line(
-                "2",
-                "Cookbook \"Coffee & Cake\"",
-                money("18.00", eur),
-                2,
-                s7(),
-            ))
-            .discount(money("10.00", eur), "Coupon SPRING10")
-            .charge("Shipping", Charge::new(money("6.90", eur), s19()).unwrap())
-            .build()
-            .unwrap(),
+            b2b_mixed_contents(credit_note("CN-2026-000001", "INV-2026-000001", cafe()))
+                .build()
+                .unwrap(),
         ),
-        ("credit-note-partial", credit_note_partial()),
+        ("credit-note-partial", returned_bag("CN-2026-000002")),
     ]
-}
-
-fn credit_note_partial() -> InvoiceDocument {
-    let eur = Currency::EUR;
-    credit_note(
-        "CN-2026-000002",
-        "INV-2026-000001",
-        business("Café Beispiel GmbH", Some("DE811907980"), "DE"),
-    )
-    .line(line(
-        "1",
-        "Espresso beans 1 kg (returned)",
-        money("24.90", eur),
-        1,
-        s19(),
-    ))
-    .note("Return of one bag, damaged in transit.")
-    .build()
-    .unwrap()
 }
 
 fn xrechnung_invoice() -> InvoiceDocument {
@@ -343,7 +200,7 @@ fn snapshot_b2b_invoice() -> TestResult {
 
 #[test]
 fn snapshot_partial_credit_note() -> TestResult {
-    insta::assert_snapshot!(to_ubl(&credit_note_partial(), Profile::En16931)?);
+    insta::assert_snapshot!(to_ubl(&returned_bag("CN-2026-000002"), Profile::En16931)?);
     Ok(())
 }
 
@@ -404,11 +261,7 @@ fn jpy_amounts_have_no_decimals() -> TestResult {
 #[test]
 fn the_model_refuses_incomplete_documents() {
     let eur = Currency::EUR;
-    let intra = vat(
-        VatCategory::IntraCommunitySupply,
-        "0",
-        Some("Intra-community supply of goods (Art. 138 VAT Directive)"),
-    );
+    let intra = vat(VatCategory::IntraCommunitySupply, "0", Some(INTRA));
     let reverse = vat(VatCategory::ReverseCharge, "0", Some("Reverse charge"));
     let outside = vat(VatCategory::OutsideScope, "0", Some("Not subject to VAT"));
     let base = |buyer| invoice("INV-X", eur, PriceMode::TaxExclusive, buyer);

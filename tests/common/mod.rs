@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use shopkeep::{
     Address, BusinessDetails, CartRef, Checkout, Contact, Country, CountryTaxes, CouponCode,
-    Currency, Durability, Email, IdempotencyKey, KeyRing, ManualClock, Money, NewCustomer,
-    NewProduct, NewStaff, Order, Password, PasswordParams, Payment, Phone, PostalAddress,
-    PriceMode, Principal, Role, Seller, ShopSettings, ShopSettingsBuilder, Sku, StockChange, Store,
-    TaxCategory, TaxRate, TaxTable, Timestamp, VariantId, VatId,
+    Currency, CustomerId, Durability, Email, IdempotencyKey, KeyRing, ManualClock, Money,
+    NewCustomer, NewProduct, NewStaff, Order, Password, PasswordParams, Payment, Phone,
+    PostalAddress, PriceMode, Principal, Role, Seller, ShopSettings, ShopSettingsBuilder, Sku,
+    StockChange, Store, TaxCategory, TaxRate, TaxTable, Timestamp, VariantId, VatId,
 };
 
 pub const PASSWORD: &str = "a perfectly long test passphrase";
@@ -228,6 +228,18 @@ pub fn code(text: &str) -> CouponCode {
     CouponCode::parse(text).unwrap()
 }
 
+/// Adds `items` to `buyer`'s cart, as `buyer`; returns the buyer's customer id.
+pub fn fill(store: &Store, buyer: &Principal, items: &[(VariantId, u32)]) -> CustomerId {
+    let id = buyer.customer_id().unwrap();
+    for &(variant, quantity) in items {
+        store
+            .carts(buyer)
+            .add(CartRef::Customer(id), variant, quantity)
+            .unwrap();
+    }
+    id
+}
+
 /// Checks out `items` as `buyer`, with an optional coupon, under a fresh idempotency key.
 pub fn place(
     store: &Store,
@@ -236,13 +248,7 @@ pub fn place(
     coupon: Option<&str>,
 ) -> Order {
     static KEYS: AtomicUsize = AtomicUsize::new(0);
-    let id = buyer.customer_id().unwrap();
-    for &(variant, quantity) in items {
-        store
-            .carts(buyer)
-            .add(CartRef::Customer(id), variant, quantity)
-            .unwrap();
-    }
+    let id = fill(store, buyer, items);
     let n = KEYS.fetch_add(1, Ordering::Relaxed);
     let mut request = Checkout::from_cart(id, key(&format!("order-{n}")));
     if let Some(c) = coupon {
@@ -268,6 +274,21 @@ pub fn pay_as(store: &Store, order: &Order, reference: &str) -> Order {
 /// A raw connection to the store's file, to read (or try to tamper with) rows directly.
 pub fn raw(store: &Store) -> rusqlite::Connection {
     rusqlite::Connection::open(store.path().unwrap()).unwrap()
+}
+
+/// The raw bytes of the database file at `path` and of its WAL (if there is one): where no secret
+/// or personal datum may stand in clear.
+pub fn raw_bytes(path: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut wal = path.to_path_buf().into_os_string();
+    wal.push("-wal");
+    bytes.extend(std::fs::read(wal).unwrap_or_default());
+    bytes
+}
+
+/// Whether `needle` stands anywhere in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The number of rows in `table`.

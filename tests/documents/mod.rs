@@ -153,32 +153,164 @@ pub fn credit_note(number: &str, original: &str, buyer: InvoiceBuyer) -> Invoice
     )
 }
 
+/// The reason each zero-rated category states on the documents that use it.
+pub const REVERSE: &str = "Reverse charge: the recipient is liable for VAT (§ 13b UStG)";
+pub const EXPORT: &str = "Export of goods outside the EU (Art. 146 VAT Directive)";
+pub const INTRA: &str = "Intra-community supply of goods (Art. 138 VAT Directive)";
+pub const EXEMPT: &str = "Exempt under § 4 Nr. 21 UStG (educational services)";
+
+/// Café Beispiel GmbH, the German business buyer of the B2B invoice and its credit notes.
+pub fn cafe() -> InvoiceBuyer {
+    business("Café Beispiel GmbH", Some("DE811907980"), "DE")
+}
+
+/// The B2B order's contents: mixed rates, a coupon spread over both and shipping at 19 %.
+pub fn b2b_mixed_contents(document: InvoiceDocumentBuilder) -> InvoiceDocumentBuilder {
+    let eur = Currency::EUR;
+    document
+        .line(line(
+            "1",
+            "Espresso beans 1 kg",
+            money("24.90", eur),
+            4,
+            s19(),
+        ))
+        .line(line(
+            "2",
+            "Cookbook \"Coffee & Cake\"",
+            money("18.00", eur),
+            2,
+            s7(),
+        ))
+        .discount(money("10.00", eur), "Coupon SPRING10")
+        .charge("Shipping", Charge::new(money("6.90", eur), s19()).unwrap())
+}
+
 /// Mixed rates, a coupon spread over both and shipping at 19 %: the B2B case.
 pub fn b2b_mixed() -> InvoiceDocument {
-    let eur = Currency::EUR;
-    invoice(
+    b2b_mixed_contents(invoice(
         "INV-2026-000001",
+        Currency::EUR,
+        PriceMode::TaxExclusive,
+        cafe(),
+    ))
+    .note("Thank you for your order <3")
+    .build()
+    .unwrap()
+}
+
+/// Credit note `number` for one returned bag of [`b2b_mixed`]'s beans.
+pub fn returned_bag(number: &str) -> InvoiceDocument {
+    credit_note(number, "INV-2026-000001", cafe())
+        .line(line(
+            "1",
+            "Espresso beans 1 kg (returned)",
+            money("24.90", Currency::EUR),
+            1,
+            s19(),
+        ))
+        .note("Return of one bag, damaged in transit.")
+        .build()
+        .unwrap()
+}
+
+/// Invoice `number`: a German business's roaster installation and travel, reverse-charged (AE).
+pub fn installation_reverse_charge(number: &str) -> InvoiceDocument {
+    let eur = Currency::EUR;
+    let ae = vat(VatCategory::ReverseCharge, "0", Some(REVERSE));
+    invoice(
+        number,
         eur,
         PriceMode::TaxExclusive,
-        business("Café Beispiel GmbH", Some("DE811907980"), "DE"),
+        business("Bau Beispiel GmbH", Some("DE811907980"), "DE"),
+    )
+    .line(line(
+        "1",
+        "Roaster installation",
+        money("1200.00", eur),
+        1,
+        ae.clone(),
+    ))
+    .charge("Travel", Charge::new(money("80.00", eur), ae).unwrap())
+    .build()
+    .unwrap()
+}
+
+/// Invoice `number`: beans and shipping to a Swiss business in CHF, exported (G).
+pub fn export_chf(number: &str) -> InvoiceDocument {
+    let chf = Currency::CHF;
+    let g = vat(VatCategory::Export, "0", Some(EXPORT));
+    invoice(
+        number,
+        chf,
+        PriceMode::TaxExclusive,
+        business("Kaffee Beispiel AG", None, "CH"),
     )
     .line(line(
         "1",
         "Espresso beans 1 kg",
-        money("24.90", eur),
-        4,
-        s19(),
+        money("26.50", chf),
+        6,
+        g.clone(),
     ))
-    .line(line(
-        "2",
-        "Cookbook \"Coffee & Cake\"",
-        money("18.00", eur),
-        2,
-        s7(),
-    ))
-    .discount(money("10.00", eur), "Coupon SPRING10")
-    .charge("Shipping", Charge::new(money("6.90", eur), s19()).unwrap())
-    .note("Thank you for your order <3")
+    .charge("Shipping", Charge::new(money("19.00", chf), g).unwrap())
+    .delivery_country(country("CH"))
     .build()
     .unwrap()
+}
+
+/// Invoice `number`: a consumer's exempt (E) barista course and the coffee for it at 7 %.
+pub fn exempt_course(number: &str) -> InvoiceDocument {
+    let eur = Currency::EUR;
+    let e = vat(VatCategory::Exempt, "0", Some(EXEMPT));
+    invoice(number, eur, PriceMode::TaxExclusive, consumer())
+        .line(line("1", "Barista course", money("149.00", eur), 1, e))
+        .line(line("2", "Course coffee", money("12.50", eur), 2, s7()))
+        .build()
+        .unwrap()
+}
+
+/// Invoice `number` in yen to a business: mixed rates, a coupon and shipping.
+pub fn jpy_b2b(number: &str) -> InvoiceDocument {
+    let jpy = Currency::JPY;
+    invoice(
+        number,
+        jpy,
+        PriceMode::TaxExclusive,
+        business("Kissa Rei GK", Some("DE811907980"), "DE"),
+    )
+    .line(line(
+        "1",
+        "Espresso beans 1 kg",
+        money("3980", jpy),
+        3,
+        s19(),
+    ))
+    .line(line("2", "Cookbook", money("1234", jpy), 1, s7()))
+    .discount(money("500", jpy), "Coupon")
+    .charge("Shipping", Charge::new(money("990", jpy), s19()).unwrap())
+    .build()
+    .unwrap()
+}
+
+/// Invoice `number`, not yet built: 20 bags of beans and shipping to a French business, an
+/// intra-community supply (K).
+pub fn beans_to_france(number: &str) -> InvoiceDocumentBuilder {
+    let eur = Currency::EUR;
+    let k = vat(VatCategory::IntraCommunitySupply, "0", Some(INTRA));
+    invoice(
+        number,
+        eur,
+        PriceMode::TaxExclusive,
+        business("Café Exemple SARL", Some("FR40303265045"), "FR"),
+    )
+    .line(line(
+        "1",
+        "Espresso beans 1 kg",
+        money("21.00", eur),
+        20,
+        k.clone(),
+    ))
+    .charge("Shipping", Charge::new(money("25.00", eur), k).unwrap())
+    .delivery_country(country("FR"))
 }
