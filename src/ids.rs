@@ -36,7 +36,6 @@ macro_rules! define_id {
         pub struct $name(uuid::Uuid);
 
         impl $name {
-            #[allow(dead_code)]
             pub(crate) fn generate(now: $crate::clock::Timestamp) -> $crate::error::Result<Self> {
                 $crate::ids::new_v7(now).map($name)
             }
@@ -52,13 +51,13 @@ macro_rules! define_id {
                 })
             }
 
-            #[allow(dead_code)]
+            /// The id whose 16 bytes these are (as stored in its blob column).
             pub(crate) fn from_bytes(bytes: [u8; 16]) -> Self {
                 $name(uuid::Uuid::from_bytes(bytes))
             }
 
-            /// The 16 bytes, as bound into encrypted fields' associated data.
-            #[allow(dead_code)]
+            /// The 16 bytes, as stored in blob columns and bound into encrypted fields'
+            /// associated data.
             pub(crate) fn as_bytes(&self) -> &[u8; 16] {
                 self.0.as_bytes()
             }
@@ -98,7 +97,7 @@ macro_rules! define_id {
 
         impl rusqlite::types::ToSql for $name {
             fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(rusqlite::types::ToSqlOutput::from(self.0.as_bytes().as_slice()))
+                Ok(rusqlite::types::ToSqlOutput::from(self.as_bytes().as_slice()))
             }
         }
 
@@ -106,11 +105,11 @@ macro_rules! define_id {
             fn column_result(
                 value: rusqlite::types::ValueRef<'_>,
             ) -> rusqlite::types::FromSqlResult<Self> {
-                let bytes: [u8; 16] = value
-                    .as_blob()?
-                    .try_into()
-                    .map_err(|_| rusqlite::types::FromSqlError::InvalidBlobSize { expected_size: 16, blob_size: 0 })?;
-                Ok($name(uuid::Uuid::from_bytes(bytes)))
+                let blob = value.as_blob()?;
+                let bytes: [u8; 16] = blob.try_into().map_err(|_| {
+                    rusqlite::types::FromSqlError::InvalidBlobSize { expected_size: 16, blob_size: blob.len() }
+                })?;
+                Ok($name::from_bytes(bytes))
             }
         }
     };

@@ -238,13 +238,20 @@ impl Rule {
 use Scope::{Any, Own};
 use Who::{Role as R, System};
 
+/// The system and the owner, over anything: the grants of the owner's own decisions.
+const SYSTEM_OWNER: &[(Who, Scope)] = &[(System, Any), (R(Role::Owner), Any)];
+/// The system, the owner and managers, over anything: the grants of running the shop.
+const SYSTEM_OWNER_MANAGER: &[(Who, Scope)] = &[
+    (System, Any),
+    (R(Role::Owner), Any),
+    (R(Role::Manager), Any),
+];
+
 /// The built-in grants of each action. An exhaustive `match`: a new action does not compile
 /// until someone decides who may perform it.
 pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
     match action {
-        Action::CreateStaff | Action::ChangeStaffRole | Action::DisableStaff => {
-            &[(System, Any), (R(Role::Owner), Any)]
-        }
+        Action::CreateStaff | Action::ChangeStaffRole | Action::DisableStaff => SYSTEM_OWNER,
         Action::ReadStaff => &[
             (System, Any),
             (R(Role::Owner), Any),
@@ -260,15 +267,13 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Accountant), Own),
             (R(Role::Warehouse), Own),
         ],
-        Action::CreateApiKey | Action::ReadApiKey | Action::RevokeApiKey => {
-            &[(System, Any), (R(Role::Owner), Any)]
-        }
+        Action::CreateApiKey | Action::ReadApiKey | Action::RevokeApiKey => SYSTEM_OWNER,
         Action::ReadAuditLog => &[
             (System, Any),
             (R(Role::Owner), Any),
             (R(Role::Accountant), Any),
         ],
-        Action::ConsumeEvents => &[(System, Any), (R(Role::Owner), Any)],
+        Action::ConsumeEvents => SYSTEM_OWNER,
         Action::RegisterCustomer => &[
             (System, Any),
             (R(Role::Owner), Any),
@@ -308,11 +313,9 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (Who::Customer, Any),
             (Who::Anonymous, Any),
         ],
-        Action::CreateProduct | Action::UpdateProduct | Action::ArchiveProduct => &[
-            (System, Any),
-            (R(Role::Owner), Any),
-            (R(Role::Manager), Any),
-        ],
+        Action::CreateProduct | Action::UpdateProduct | Action::ArchiveProduct => {
+            SYSTEM_OWNER_MANAGER
+        }
         Action::AdjustStock => &[
             (System, Any),
             (R(Role::Owner), Any),
@@ -334,7 +337,7 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Accountant), Any),
             (R(Role::Warehouse), Any),
         ],
-        Action::UpdateSettings => &[(System, Any), (R(Role::Owner), Any)],
+        Action::UpdateSettings => SYSTEM_OWNER,
         Action::PlaceOrder => &[(System, Any), (Who::Customer, Own)],
         Action::ReadOrder => &[
             (System, Any),
@@ -344,11 +347,7 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Accountant), Any),
             (Who::Customer, Own),
         ],
-        Action::ManageCoupons => &[
-            (System, Any),
-            (R(Role::Owner), Any),
-            (R(Role::Manager), Any),
-        ],
+        Action::ManageCoupons => SYSTEM_OWNER_MANAGER,
         Action::RecordPayment | Action::RefundOrder | Action::IssueInvoice => &[
             (System, Any),
             (R(Role::Owner), Any),
@@ -369,11 +368,7 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Support), Any),
             (Who::Customer, Own),
         ],
-        Action::ExpireOrders => &[
-            (System, Any),
-            (R(Role::Owner), Any),
-            (R(Role::Manager), Any),
-        ],
+        Action::ExpireOrders => SYSTEM_OWNER_MANAGER,
         Action::ReadInvoice => &[
             (System, Any),
             (R(Role::Owner), Any),

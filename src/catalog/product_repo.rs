@@ -247,7 +247,7 @@ impl ProductRepo<'_> {
             params.push(Value::Blob(after.as_bytes().to_vec()));
         }
         // One row more than the page tells whether there is a next page.
-        params.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
+        params.push(Value::Integer(int(limit + 1)));
         let sql = format!(
             "WITH page AS (
                  SELECT p.id FROM shopkeep_products p WHERE 1 = 1{conditions}
@@ -319,7 +319,7 @@ impl ProductRepo<'_> {
              SELECT {COLUMNS} FROM hits JOIN shopkeep_products p ON p.id = hits.id {JOINS}
              ORDER BY hits.rank, p.id, v.position, pr.currency"
         );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let limit = int(limit);
         let mut stmt = tx.prepare_cached(&sql)?;
         collect(stmt.query(rusqlite::params![query, limit])?)
     }
@@ -585,7 +585,7 @@ fn insert_variant(
         id,
         product,
         variant.sku,
-        i64::try_from(position).unwrap_or(i64::MAX),
+        int(position),
         options,
         variant.tracked,
         variant.low_stock_threshold,

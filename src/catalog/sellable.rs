@@ -1,10 +1,8 @@
-//! What checkout (a later issue) reads and writes of the catalogue, inside its own
+//! What checkout reads and writes of the catalogue, inside its own
 //! transaction: a variant's sellable price and tax category, and the stock it takes.
 //!
 //! These functions do not authorise: checkout authorises its own action (placing an order),
 //! and its audit entry covers the whole order.
-
-#![allow(dead_code)] // checkout arrives with the orders issue; the tests use them meanwhile
 
 use rusqlite::OptionalExtension;
 

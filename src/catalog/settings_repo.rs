@@ -140,30 +140,43 @@ pub(crate) fn current(tx: &Tx<'_>) -> Result<Option<ShopSettings>> {
     let Some((version, document, updated_at)) = row else {
         return Ok(None);
     };
-    // Checkout reads the settings on every order: parsing and re-validating the document each
-    // time is a large share of its cost, so the last document parsed is kept, keyed by its
-    // whole text, version and time (settings depend on nothing else).
-    static LAST: std::sync::Mutex<Option<(String, i64, crate::clock::Timestamp, ShopSettings)>> =
-        std::sync::Mutex::new(None);
-    if let Some((text, v, at, cached)) = &*LAST
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        && *text == document
-        && *v == version
-        && *at == updated_at
-    {
-        return Ok(Some(cached.clone()));
+    tx.cache::<SettingsCache>()
+        .get_or_parse(document, uint(version), updated_at)
+}
+
+/// The settings one store parsed last. Checkout reads the settings on every order: parsing and
+/// re-validating the document each time is a large share of its cost, so each store keeps the
+/// last document it parsed, keyed by its whole text, version and time (settings depend on
+/// nothing else, and a document changed outside shopkeep is parsed again).
+#[derive(Default)]
+struct SettingsCache(std::sync::Mutex<Option<(String, ShopSettings)>>);
+
+impl SettingsCache {
+    fn get_or_parse(
+        &self,
+        document: String,
+        version: u64,
+        updated_at: crate::clock::Timestamp,
+    ) -> Result<Option<ShopSettings>> {
+        let mut last = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((text, cached)) = &*last
+            && *text == document
+            && cached.version == version
+            && cached.updated_at == Some(updated_at)
+        {
+            return Ok(Some(cached.clone()));
+        }
+        let parsed = parse(version, &document, updated_at)?;
+        *last = Some((document, parsed.clone()));
+        Ok(Some(parsed))
     }
-    let parsed = parse(version, &document, updated_at)?;
-    *LAST
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-        Some((document, version, updated_at, parsed.clone()));
-    Ok(Some(parsed))
 }
 
 fn parse(
-    version: i64,
+    version: u64,
     document: &str,
     updated_at: crate::clock::Timestamp,
 ) -> Result<ShopSettings> {
@@ -177,7 +190,7 @@ fn parse(
         Error::new(ErrorKind::Storage, "the stored settings are invalid").with_source(e)
     })?;
     let mut settings = document.into_settings().map_err(corrupt)?;
-    settings.version = uint(version);
+    settings.version = version;
     settings.updated_at = Some(updated_at);
     Ok(settings)
 }

@@ -109,24 +109,17 @@ impl StockRepo<'_> {
                  FROM shopkeep_stock_ledger WHERE variant_id = ?1 AND seq > ?2
                  ORDER BY seq LIMIT ?3",
             )?;
-            let rows = stmt.query_map(
-                rusqlite::params![
-                    variant,
-                    i64::try_from(after).unwrap_or(i64::MAX),
-                    i64::try_from(limit).unwrap_or(i64::MAX)
-                ],
-                |r| {
-                    Ok((
-                        uint(r.get(0)?),
-                        r.get::<_, String>(1)?,
-                        r.get(2)?,
-                        uint(r.get(3)?),
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
-                },
-            )?;
+            let rows = stmt.query_map(rusqlite::params![variant, int(after), int(limit)], |r| {
+                Ok((
+                    uint(r.get(0)?),
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    uint(r.get(3)?),
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?;
             rows.map(|row| {
                 let (seq, reason, delta, level_after, note, principal, at) = row?;
                 Ok(StockMovement {

@@ -205,3 +205,66 @@ fn customers_see_only_active_products_like_visitors() {
     );
     assert!(products.search("mug", 10).unwrap().is_empty());
 }
+
+/// Valid shop settings with `days` of payment terms.
+fn settings(days: u16) -> crate::ShopSettings {
+    let de = crate::Country::parse("DE").unwrap();
+    let seller = crate::Seller::new(
+        "Test GmbH",
+        crate::PostalAddress::new("Main St 1", "10115", "Berlin", de).unwrap(),
+        crate::Contact::new(
+            "Olga",
+            crate::Phone::parse("+49 30 1234567").unwrap(),
+            crate::Email::parse("olga@example.com").unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .tax_number("27/123/45678")
+    .unwrap();
+    crate::ShopSettings::builder(seller, crate::PriceMode::TaxInclusive, Currency::EUR)
+        .tax_table(crate::TaxTable::new().country(
+            de,
+            crate::CountryTaxes::new(crate::TaxRate::parse("19").unwrap()),
+        ))
+        .payment_terms_days(days)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn each_store_reads_its_own_settings_and_sees_edits_made_outside_shopkeep() {
+    let start = crate::Timestamp::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    let open = || {
+        Store::options()
+            .clock(crate::ManualClock::new(start))
+            .open_in_memory(KeyRing::from_master_key([4; 32]))
+            .unwrap()
+    };
+    // Two stores whose settings have the same version and time but different content.
+    let (a, b) = (open(), open());
+    a.settings(&a.system()).update(0, &settings(14)).unwrap();
+    b.settings(&b.system()).update(0, &settings(30)).unwrap();
+    let terms = |s: &Store| {
+        s.read(super::current_settings)
+            .unwrap()
+            .unwrap()
+            .payment_terms_days()
+    };
+    for _ in 0..2 {
+        assert_eq!(terms(&a), 14);
+        assert_eq!(terms(&b), 30);
+    }
+
+    // A document changed behind shopkeep's back (same version, same time) is read again.
+    a.write(|tx| {
+        tx.execute(
+            "UPDATE shopkeep_settings SET document =
+                 replace(document, '\"payment_terms_days\":14', '\"payment_terms_days\":21')",
+            [],
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(terms(&a), 21);
+}

@@ -18,6 +18,7 @@ use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use zeroize::Zeroizing;
 
+use super::secret::random_array;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The longest password accepted, in characters (Unicode scalar values).
@@ -571,10 +572,7 @@ impl PasswordHasher {
     /// number generator or argon2 fails.
     pub fn hash(&self, password: &Password) -> Result<PasswordHash> {
         check_max_length(password)?;
-        let mut salt = [0u8; SALT_LEN];
-        getrandom::fill(&mut salt).map_err(|err| {
-            Error::new(ErrorKind::Crypto, "the random number generator failed").with_source(err)
-        })?;
+        let salt: [u8; SALT_LEN] = random_array()?;
         let phc = self
             .argon2()?
             .hash_password_with_salt(password.as_bytes(), &salt)
@@ -680,10 +678,7 @@ impl PasswordHasher {
         if let Some(dummy) = self.dummy.get() {
             return Ok(dummy);
         }
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|err| {
-            Error::new(ErrorKind::Crypto, "the random number generator failed").with_source(err)
-        })?;
+        let mut secret: [u8; 32] = random_array()?;
         let mut text = Zeroizing::new(String::with_capacity(secret.len() * 2));
         for byte in secret {
             // Writing to a `String` cannot fail.

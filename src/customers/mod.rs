@@ -50,31 +50,4 @@ pub use repo::CustomerRepo;
 pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;
 
-pub(crate) use storage::OrderBuyer;
-
-/// What checkout reads of a customer inside its own transaction: name, email, business details
-/// and the default addresses, decrypted. It does not authorise: checkout authorises its own
-/// action.
-///
-/// # Errors
-///
-/// `NotFound` for an unknown or erased customer; `Crypto` if a field cannot be decrypted.
-pub(crate) fn load_buyer(
-    tx: &crate::store::Tx<'_>,
-    store: &crate::store::Store,
-    id: crate::access::CustomerId,
-) -> crate::error::Result<OrderBuyer> {
-    storage::load_buyer(tx, store, id)
-}
-
-/// Checks that `id` is an active (not erased) customer, without decrypting anything.
-///
-/// # Errors
-///
-/// `NotFound` for an unknown or erased customer.
-pub(crate) fn ensure_active(
-    tx: &crate::store::Tx<'_>,
-    id: crate::access::CustomerId,
-) -> crate::error::Result<()> {
-    storage::ensure_active(tx, id)
-}
+pub(crate) use storage::{ensure_active, load_buyer};

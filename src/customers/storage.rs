@@ -203,7 +203,12 @@ pub(super) fn authorize_active(
     ensure_active(tx, id)
 }
 
-pub(super) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
+/// Checks that `id` is an active (not erased) customer, without decrypting anything.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown or erased customer.
+pub(crate) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
     let active: bool = tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL)",
@@ -241,12 +246,13 @@ pub(crate) struct OrderBuyer {
 }
 
 /// Reads and decrypts only what an order needs of an active customer: checkout runs this on
-/// every order, so the phone and the addresses that are no default stay sealed.
+/// every order, inside its own transaction and authorisation, so the phone and the addresses
+/// that are no default stay sealed.
 ///
 /// # Errors
 ///
 /// `NotFound` for an unknown or erased customer; `Crypto` if a field cannot be decrypted.
-pub(super) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<OrderBuyer> {
+pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<OrderBuyer> {
     let (email, name, business): (Vec<u8>, Vec<u8>, Option<Vec<u8>>) = tx
         .prepare_cached(
             "SELECT email, name, business FROM shopkeep_customers

@@ -16,6 +16,7 @@ mod report;
 #[cfg(test)]
 mod tests;
 
+use std::any::Any;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -78,6 +79,8 @@ struct Inner {
     /// The working keys, derived from the root key. The master key is not kept.
     keys: Keys,
     data_keys: DataKeyCache,
+    /// Caches the domains keep per store, one of each type (the store never looks inside).
+    caches: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
     policy: Arc<dyn Policy>,
     passwords: PasswordHasher,
     password_policy: PasswordPolicy,
@@ -299,6 +302,7 @@ impl StoreOptions {
                 clock: self.clock,
                 keys,
                 data_keys: DataKeyCache::new(CACHE_CAPACITY),
+                caches: Mutex::new(Vec::new()),
                 policy: self.policy,
                 passwords: PasswordHasher::new(self.password_params),
                 password_policy: self.password_policy,
@@ -529,6 +533,26 @@ impl Tx<'_> {
             action: action.as_str(),
             resource: resource.to_string(),
         }))
+    }
+
+    /// The store's cache of type `T`, made empty on first use. A domain keeps in it what is
+    /// worth keeping between operations on this store (the parsed shop settings).
+    pub(crate) fn cache<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
+        let mut caches = self
+            .store
+            .inner
+            .caches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = caches
+            .iter()
+            .find_map(|cache| Arc::clone(cache).downcast::<T>().ok())
+        {
+            return found;
+        }
+        let made = Arc::new(T::default());
+        caches.push(Arc::clone(&made) as Arc<dyn Any + Send + Sync>);
+        made
     }
 
     /// Writes the audit entry of an allowed write, inside this transaction.
