@@ -17,16 +17,17 @@
     missing_docs
 )]
 
+mod support;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hmac::{Hmac, KeyInit, Mac};
-use rusqlite::{Connection, OptionalExtension, params};
-use sha2::Sha256;
+use rusqlite::{Connection, params};
 use shopkeep::{
-    Cursor, KeyRing, Principal, ProductId, ProductQuery, StockChange, Store, VariantId,
+    Clock, Cursor, Durability, KeyRing, Principal, ProductId, ProductQuery, StockChange, Store,
+    SystemClock, VariantId,
 };
 
 const PRODUCTS: u64 = 100_000;
@@ -131,14 +132,7 @@ fn uuid_bytes(i: u64, salt: u64) -> [u8; 16] {
 /// `SHOPKEEP_BENCH_DIR` puts the database on a disk of your choosing (for the figures at
 /// full durability on a real file system); by default it goes on tmpfs.
 fn bench_dir() -> PathBuf {
-    let shm = Path::new("/dev/shm");
-    let base = if let Some(dir) = std::env::var_os("SHOPKEEP_BENCH_DIR") {
-        PathBuf::from(dir)
-    } else if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    };
+    let base = std::env::var_os("SHOPKEEP_BENCH_DIR").map_or_else(support::tmpfs, PathBuf::from);
     let dir = base.join(format!("shopkeep-bench-catalog-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -224,19 +218,6 @@ fn build(path: &Path) {
         .unwrap();
 }
 
-/// A connection with the pragmas shopkeep sets on its own (docs/architecture.md).
-fn baseline_connection(path: &Path) -> Connection {
-    let conn = Connection::open(path).unwrap();
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON; PRAGMA trusted_schema = OFF;
-         PRAGMA temp_store = MEMORY;",
-    )
-    .unwrap();
-    conn.set_prepared_statement_cache_capacity(128);
-    conn
-}
-
 /// What the baseline reads of a product row: owned values, as a host would keep them.
 #[allow(dead_code)]
 struct Row {
@@ -312,7 +293,7 @@ fn catalog(c: &mut Criterion) {
 
     let store = Store::open(&path, KeyRing::from_master_key(MASTER)).unwrap();
     let visitor = Principal::anonymous();
-    let baseline = baseline_connection(&path);
+    let baseline = support::baseline_connection(&path, Durability::Full);
 
     // The same 1,000 active products for both sides to fetch, in the same order.
     let products = store.products(&visitor);
@@ -389,23 +370,12 @@ fn catalog(c: &mut Criterion) {
         )
     };
     let (first_sql, next_sql) = (page_sql(false), page_sql(true));
-    let last_ids: Vec<Option<Vec<u8>>> = positions
-        .iter()
-        .map(|(_, id)| {
-            id.map(|id| {
-                uuid::Uuid::parse_str(&id.to_string())
-                    .unwrap()
-                    .as_bytes()
-                    .to_vec()
-            })
-        })
-        .collect();
     let mut n = 0;
     group.bench_function("rusqlite baseline", |b| {
         b.iter(|| {
             n += 1;
             let rows = in_tx(&baseline, "BEGIN DEFERRED", |conn| {
-                match &last_ids[n % last_ids.len()] {
+                match &positions[n % positions.len()].1 {
                     Some(after) => {
                         let mut stmt = conn.prepare_cached(&next_sql).unwrap();
                         read_rows(stmt.query(params![after, 51]).unwrap())
@@ -499,24 +469,15 @@ fn catalog(c: &mut Criterion) {
             )
         })
     });
-    let variant_bytes: Vec<Vec<u8>> = variants
-        .iter()
-        .map(|v| {
-            uuid::Uuid::parse_str(&v.to_string())
-                .unwrap()
-                .as_bytes()
-                .to_vec()
-        })
-        .collect();
-    // The baseline MACs its audit rows like shopkeep (HMAC-SHA256 over the previous MAC and
-    // the length-prefixed fields), with a key of its own.
+    // The baseline chains its audit rows like shopkeep, with a key of its own.
     let audit_key = [7u8; 32];
     let mut n = 0;
     group.bench_function("rusqlite baseline", |b| {
         b.iter(|| {
             n += 1;
-            let variant = &variant_bytes[n % variant_bytes.len()];
-            let now = "2026-11-28T09:00:00.000000Z";
+            let variant = &variants[n % variants.len()];
+            // Each write reads the clock, as shopkeep stamps its ledger and audit rows.
+            let now = SystemClock.now().to_rfc3339();
             in_tx(&baseline, "BEGIN IMMEDIATE", |conn| {
                 let level: i64 = conn
                     .prepare_cached(
@@ -539,45 +500,14 @@ fn catalog(c: &mut Criterion) {
                         |r| r.get(0),
                     )
                     .unwrap();
-                let previous: Option<(i64, Vec<u8>)> = conn
-                    .prepare_cached("SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1")
-                    .unwrap()
-                    .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-                    .unwrap();
-                let (audit_seq, previous_mac) = previous.unwrap_or((0, vec![0; 32]));
-                let resource = format!("stock:{}", uuid::Uuid::from_slice(variant).unwrap());
-                let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&audit_key).unwrap();
-                let seq_bytes = u64::try_from(audit_seq + 1).unwrap().to_be_bytes();
-                let parts: [&[u8]; 7] = [
-                    &previous_mac,
-                    &seq_bytes,
-                    now.as_bytes(),
-                    b"system",
-                    b"adjust_stock",
-                    resource.as_bytes(),
-                    b"allowed",
-                ];
-                for part in parts {
-                    mac.update(&u32::try_from(part.len()).unwrap().to_be_bytes());
-                    mac.update(part);
-                }
-                let mac = mac.finalize().into_bytes();
-                conn.prepare_cached(
-                    "INSERT INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .unwrap()
-                .execute(params![
-                    audit_seq + 1,
-                    now,
+                support::audit(
+                    conn,
+                    &audit_key,
+                    &now,
                     "system",
                     "adjust_stock",
-                    resource,
-                    "allowed",
-                    mac.as_slice()
-                ])
-                .unwrap();
+                    &format!("stock:{variant}"),
+                );
                 black_box(seq)
             })
         })

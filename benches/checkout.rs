@@ -28,92 +28,15 @@ use std::time::{Duration, Instant};
 use aes_gcm::Aes256Gcm;
 use aes_gcm::KeyInit;
 use rusqlite::{Connection, OptionalExtension, params};
-use shopkeep::{
-    Address, CartRef, Checkout, Contact, Country, CountryTaxes, Currency, CustomerId, Durability,
-    Email, IdempotencyKey, KeyRing, Money, NewCustomer, NewProduct, Password, PasswordParams,
-    Phone, PostalAddress, PriceMode, Principal, Seller, ShopSettings, Sku, StockChange, Store,
-    TaxCategory, TaxRate, TaxTable, VariantId,
-};
-use support::{mac, open, seal, uuid7};
+use shopkeep::{CartRef, Checkout, Clock, Durability, IdempotencyKey, ShopSettings, SystemClock};
+use support::{Shop, audit, baseline_connection, mac, open, seal, shop_settings, uuid7};
 
-const PASSWORD: &str = "a perfectly long bench passphrase";
-
-struct Setup {
-    store: Store,
-    customer: CustomerId,
-    variants: Vec<VariantId>,
+/// The shop both sides run: a German seller selling at net prices.
+fn settings() -> ShopSettings {
+    shop_settings(support::seller()).build().unwrap()
 }
 
-fn setup(path: &Path, durability: Durability) -> Setup {
-    let store = Store::options()
-        .password_params(PasswordParams::insecure_for_tests())
-        .durability(durability)
-        .open(path, KeyRing::from_master_key([42; 32]))
-        .unwrap();
-    let system = store.system();
-    let de = Country::parse("DE").unwrap();
-    let seller = Seller::new(
-        "Bench GmbH",
-        PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de).unwrap(),
-        Contact::new(
-            "Olga",
-            Phone::parse("+49 30 1234567").unwrap(),
-            Email::parse("olga@example.com").unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap()
-    .tax_number("27/123/45678")
-    .unwrap();
-    let table = TaxTable::new().country(
-        de,
-        CountryTaxes::new(TaxRate::parse("19").unwrap()).reduced(TaxRate::parse("7").unwrap()),
-    );
-    let settings = ShopSettings::builder(seller, PriceMode::TaxExclusive, Currency::EUR)
-        .tax_table(table)
-        .build()
-        .unwrap();
-    store.settings(&system).update(0, &settings).unwrap();
-    let variants = [
-        ("A", "9.99", TaxCategory::Standard),
-        ("B", "4.50", TaxCategory::Reduced),
-        ("C", "19.00", TaxCategory::Standard),
-    ]
-    .iter()
-    .map(|(sku, price, cat)| {
-        let new = NewProduct::new(Sku::parse(sku).unwrap(), sku, *cat)
-            .unwrap()
-            .price(Money::parse(price, Currency::EUR).unwrap());
-        let made = store.products(&system).create(new).unwrap();
-        let v = made.variants()[0].id();
-        store
-            .stock(&system)
-            .adjust(v, StockChange::receipt(1_000_000))
-            .unwrap();
-        v
-    })
-    .collect();
-    let address = Address::new("Ana Example", "Main St 1", "Berlin", de).unwrap();
-    let new = NewCustomer::new(
-        Email::parse("ana@example.com").unwrap(),
-        Password::new(PASSWORD),
-        "Ana Example",
-    )
-    .unwrap()
-    .shipping_address(address);
-    let customer = store
-        .customers(&Principal::anonymous())
-        .register(new)
-        .unwrap()
-        .id();
-    Setup {
-        store,
-        customer,
-        variants,
-    }
-}
-
-fn shopkeep_run(s: &Setup, from: usize, n: usize) -> Duration {
+fn shopkeep_run(s: &Shop, from: usize, n: usize) -> Duration {
     let system = s.store.system();
     let carts = s.store.carts(&system);
     let orders = s.store.orders(&system);
@@ -135,68 +58,35 @@ fn shopkeep_run(s: &Setup, from: usize, n: usize) -> Duration {
     spent
 }
 
-/// The hand-written baseline's state: its connection and keys.
+/// The hand-written side: its own shop (the same setup, in its own file), a rusqlite
+/// connection to that file, and its keys.
 struct Baseline {
+    shop: Shop,
     conn: Connection,
-    customer: Vec<u8>,
     cart: Vec<u8>,
-    variants: Vec<Vec<u8>>,
     aead: Aes256Gcm,
     mac_key: [u8; 32],
     sealed: Vec<Vec<u8>>,
 }
 
-fn baseline(path: &Path, s: &Setup, durability: Durability) -> Baseline {
-    let conn = Connection::open(path).unwrap();
-    // As many cached statements as the baseline uses, so it never re-prepares.
-    conn.set_prepared_statement_cache_capacity(64);
-    // As shopkeep's connections: plans independent of bound values, so that a cached statement
-    // is not recompiled after rusqlite clears its bindings.
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-        true,
-    )
-    .unwrap();
-    let sync = if durability == Durability::Full {
-        "FULL"
-    } else {
-        "NORMAL"
-    };
-    conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
-         PRAGMA temp_store = MEMORY; PRAGMA synchronous = {sync}; PRAGMA busy_timeout = 5000;"
-    ))
-    .unwrap();
-    let customer = s.customer.to_string();
-    let customer = uuid::Uuid::parse_str(&customer)
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+fn baseline(path: &Path, durability: Durability) -> Baseline {
+    let shop = Shop::open(path, durability, &settings());
+    let conn = baseline_connection(path, durability);
     let cart = uuid7().to_vec();
     conn.execute(
         "INSERT INTO shopkeep_carts (id, customer_id, created_at, updated_at)
          VALUES (?1, ?2, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')
          ON CONFLICT (customer_id) DO NOTHING",
-        params![cart, customer],
+        params![cart, shop.customer],
     )
     .unwrap();
     let cart: Vec<u8> = conn
         .query_row(
             "SELECT id FROM shopkeep_carts WHERE customer_id = ?1",
-            [&customer],
+            [shop.customer],
             |r| r.get(0),
         )
         .unwrap();
-    let variants = s
-        .variants
-        .iter()
-        .map(|v| {
-            uuid::Uuid::parse_str(&v.to_string())
-                .unwrap()
-                .as_bytes()
-                .to_vec()
-        })
-        .collect();
     let aead = Aes256Gcm::new_from_slice(&[7; 32]).unwrap();
     let sealed = [
         "ana@example.com",
@@ -207,10 +97,9 @@ fn baseline(path: &Path, s: &Setup, durability: Durability) -> Baseline {
     .map(|p| seal(&aead, b"shopkeep_customers", p.as_bytes()))
     .collect();
     Baseline {
+        shop,
         conn,
-        customer,
         cart,
-        variants,
         aead,
         mac_key: [9; 32],
         sealed,
@@ -221,7 +110,7 @@ fn baseline_run(b: &Baseline, from: usize, n: usize) -> Duration {
     let mut spent = Duration::ZERO;
     let c = &b.conn;
     for i in from..from + n {
-        for (j, v) in b.variants.iter().enumerate() {
+        for (j, v) in b.shop.variants.iter().enumerate() {
             c.prepare_cached(
                 "INSERT INTO shopkeep_cart_lines (cart_id, variant_id, quantity, seq, added_at)
                  VALUES (?1, ?2, ?3, ?4, '2026-01-01T00:00:00Z')",
@@ -239,7 +128,8 @@ fn baseline_run(b: &Baseline, from: usize, n: usize) -> Duration {
 
 fn baseline_checkout(b: &Baseline, i: usize) {
     let c = &b.conn;
-    let now = chrono_now();
+    let customer = b.shop.customer;
+    let now = SystemClock.now().to_rfc3339();
     let principal = "system";
     let key_hash = mac(
         &b.mac_key,
@@ -255,7 +145,7 @@ fn baseline_checkout(b: &Baseline, i: usize) {
         "SELECT EXISTS (SELECT 1 FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL)",
     )
     .unwrap()
-    .query_row([&b.customer], |r| r.get::<_, bool>(0))
+    .query_row([customer], |r| r.get::<_, bool>(0))
     .unwrap();
     c.prepare_cached("DELETE FROM shopkeep_idempotency WHERE created_at < ?1")
         .unwrap()
@@ -278,7 +168,7 @@ fn baseline_checkout(b: &Baseline, i: usize) {
     let (_email, _name): (Vec<u8>, Vec<u8>) = c
         .prepare_cached("SELECT email, name FROM shopkeep_customers WHERE id = ?1")
         .unwrap()
-        .query_row([&b.customer], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([customer], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();
     let _wrapped: Vec<u8> = c
         .prepare_cached("SELECT wrapped FROM shopkeep_data_keys WHERE subject = 'archive'")
@@ -288,7 +178,7 @@ fn baseline_checkout(b: &Baseline, i: usize) {
     let _addresses: Vec<Vec<u8>> = c
         .prepare_cached("SELECT data FROM shopkeep_customer_addresses WHERE customer_id = ?1")
         .unwrap()
-        .query_map([&b.customer], |r| r.get(0))
+        .query_map([customer], |r| r.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -345,7 +235,7 @@ fn baseline_checkout(b: &Baseline, i: usize) {
          VALUES (?1, ?2, ?3, 'placed', 'EUR', 'exclusive', ?4, 0, 0, ?4, ?5, ?6, NULL, 'DE', ?7, ?8, ?8)",
     )
     .unwrap()
-    .execute(params![id, number, b.customer, line_net, vat, line_net + vat, snapshot, now])
+    .execute(params![id, number, customer, line_net, vat, line_net + vat, snapshot, now])
     .unwrap();
     for (pos, (v, name, sku, q, amount, bp)) in priced.iter().enumerate() {
         c.prepare_cached(
@@ -419,31 +309,8 @@ fn baseline_checkout(b: &Baseline, i: usize) {
     .unwrap()
     .execute(params![uuid7(), data, now])
     .unwrap();
-    let (seq, prev): (i64, Vec<u8>) = c
-        .prepare_cached("SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1")
-        .unwrap()
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap();
     let resource = format!("order:{}", uuid::Uuid::from_bytes(id));
-    let entry_mac = mac(
-        &b.mac_key,
-        &[
-            &prev,
-            &(seq + 1).to_be_bytes(),
-            now.as_bytes(),
-            principal.as_bytes(),
-            b"place_order",
-            resource.as_bytes(),
-            b"allowed",
-        ],
-    );
-    c.prepare_cached(
-        "INSERT INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
-         VALUES (?1, ?2, ?3, 'place_order', ?4, 'allowed', ?5)",
-    )
-    .unwrap()
-    .execute(params![seq + 1, now, principal, resource, entry_mac])
-    .unwrap();
+    audit(c, &b.mac_key, &now, principal, "place_order", &resource);
     c.prepare_cached("DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1")
         .unwrap()
         .execute([&b.cart])
@@ -462,23 +329,11 @@ fn baseline_checkout(b: &Baseline, i: usize) {
     c.execute_batch("COMMIT").unwrap();
 }
 
-fn chrono_now() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    format!(
-        "2026-11-28T09:00:{:02}.{:09}Z",
-        d.as_secs() % 60,
-        d.subsec_nanos()
-    )
-}
-
 fn bench_in(dir: &Path, label: &str, durability: Durability, n: usize) {
     let dir = dir.join(format!("shopkeep-bench-checkout-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let ours = setup(&dir.join("shopkeep.db"), durability);
-    let theirs_setup = setup(&dir.join("baseline.db"), durability);
-    let theirs = baseline(&dir.join("baseline.db"), &theirs_setup, durability);
+    let ours = Shop::open(&dir.join("shopkeep.db"), durability, &settings());
+    let theirs = baseline(&dir.join("baseline.db"), durability);
     // Warm up both.
     shopkeep_run(&ours, 0, 20);
     baseline_run(&theirs, 0, 20);
@@ -499,7 +354,6 @@ fn bench_in(dir: &Path, label: &str, durability: Durability, n: usize) {
     );
     drop(ours);
     drop(theirs);
-    drop(theirs_setup);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -510,12 +364,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if quick { 50 } else { 400 });
-    let shm = PathBuf::from("/dev/shm");
-    let tmpfs = if shm.is_dir() {
-        shm
-    } else {
-        std::env::temp_dir()
-    };
+    let tmpfs = support::tmpfs();
     bench_in(&tmpfs, "tmpfs, durability NORMAL", Durability::Normal, n);
     bench_in(&tmpfs, "tmpfs, durability FULL", Durability::Full, n);
     if !quick {

@@ -53,13 +53,10 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use documents::{business, invoice, line, money, s7, s19};
 use rusqlite::{Connection, OptionalExtension, params};
 use shopkeep::{
-    Address, CartRef, Charge, Checkout, Contact, Country, CountryTaxes, Currency, CustomerId,
-    Durability, Email, IdempotencyKey, InvoiceDocument, InvoiceIssue, InvoiceTemplates, KeyRing,
-    Money, NewCustomer, NewProduct, OrderId, Password, PasswordParams, Phone, PostalAddress,
-    PriceMode, Principal, Profile, Seller, ShopSettings, Sku, StockChange, Store, TaxCategory,
-    TaxRate, TaxTable, TimeZone, VariantId, VatId, to_html, to_text, to_ubl,
+    CartRef, Charge, Checkout, Currency, Durability, IdempotencyKey, InvoiceDocument, InvoiceIssue,
+    InvoiceTemplates, OrderId, PriceMode, Profile, TimeZone, VatId, to_html, to_text, to_ubl,
 };
-use support::{mac, open, seal, uuid7};
+use support::{audit, baseline_connection, open, seal, shop_settings, uuid7};
 
 /// A B2B invoice in EUR with 10 lines at 19 % and 7 %, a coupon and shipping.
 pub fn ten_line_invoice() -> InvoiceDocument {
@@ -120,8 +117,6 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
-const PASSWORD: &str = "a perfectly long bench passphrase";
-
 /// The orders each side places before its first measurement.
 fn pool_size() -> usize {
     std::env::var("SHOPKEEP_BENCH_N")
@@ -133,83 +128,21 @@ fn pool_size() -> usize {
 /// A shop that issues at checkout (DE seller with a VAT id, 19 % and 7 %, three products), a
 /// customer, and a pool of placed, not yet invoiced orders.
 struct Shop {
-    store: Store,
-    customer: CustomerId,
-    variants: Vec<VariantId>,
+    shop: support::Shop,
     placed: usize,
     pool: VecDeque<OrderId>,
 }
 
 impl Shop {
     fn open(path: &Path, durability: Durability) -> Shop {
-        let store = Store::options()
-            .password_params(PasswordParams::insecure_for_tests())
-            .durability(durability)
-            .open(path, KeyRing::from_master_key([42; 32]))
-            .unwrap();
-        let system = store.system();
-        let de = Country::parse("DE").unwrap();
-        let seller = Seller::new(
-            "Bench GmbH",
-            PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de).unwrap(),
-            Contact::new(
-                "Olga",
-                Phone::parse("+49 30 1234567").unwrap(),
-                Email::parse("olga@example.com").unwrap(),
-            )
-            .unwrap(),
-        )
-        .unwrap()
-        .tax_number("27/123/45678")
-        .unwrap()
-        .vat_id(VatId::parse("DE123456788").unwrap());
-        let table = TaxTable::new().country(
-            de,
-            CountryTaxes::new(TaxRate::parse("19").unwrap()).reduced(TaxRate::parse("7").unwrap()),
-        );
-        let settings = ShopSettings::builder(seller, PriceMode::TaxExclusive, Currency::EUR)
-            .tax_table(table)
+        let seller = support::seller().vat_id(VatId::parse("DE123456788").unwrap());
+        let settings = shop_settings(seller)
             .invoice_issue(InvoiceIssue::AtCheckout)
             .time_zone(TimeZone::parse("Europe/Berlin").unwrap())
             .build()
             .unwrap();
-        store.settings(&system).update(0, &settings).unwrap();
-        let variants = [
-            ("A", "9.99", TaxCategory::Standard),
-            ("B", "4.50", TaxCategory::Reduced),
-            ("C", "19.00", TaxCategory::Standard),
-        ]
-        .iter()
-        .map(|(sku, price, cat)| {
-            let new = NewProduct::new(Sku::parse(sku).unwrap(), sku, *cat)
-                .unwrap()
-                .price(Money::parse(price, Currency::EUR).unwrap());
-            let made = store.products(&system).create(new).unwrap();
-            let v = made.variants()[0].id();
-            store
-                .stock(&system)
-                .adjust(v, StockChange::receipt(1_000_000_000))
-                .unwrap();
-            v
-        })
-        .collect();
-        let address = Address::new("Ana Example", "Main St 1", "Berlin", de).unwrap();
-        let new = NewCustomer::new(
-            Email::parse("ana@example.com").unwrap(),
-            Password::new(PASSWORD),
-            "Ana Example",
-        )
-        .unwrap()
-        .shipping_address(address);
-        let customer = store
-            .customers(&Principal::anonymous())
-            .register(new)
-            .unwrap()
-            .id();
         Shop {
-            store,
-            customer,
-            variants,
+            shop: support::Shop::open(path, durability, &settings),
             placed: 0,
             pool: VecDeque::new(),
         }
@@ -217,19 +150,20 @@ impl Shop {
 
     /// Places 3-line orders through checkout (untimed) until the pool holds `n`.
     fn fill(&mut self, n: usize) {
-        let system = self.store.system();
-        let carts = self.store.carts(&system);
-        let orders = self.store.orders(&system);
+        let shop = &self.shop;
+        let system = shop.store.system();
+        let carts = shop.store.carts(&system);
+        let orders = shop.store.orders(&system);
         while self.pool.len() < n {
-            for (j, v) in self.variants.iter().enumerate() {
+            for (j, v) in shop.variants.iter().enumerate() {
                 carts
-                    .add(CartRef::Customer(self.customer), *v, 1 + j as u32)
+                    .add(CartRef::Customer(shop.customer), *v, 1 + j as u32)
                     .unwrap();
             }
             let key = IdempotencyKey::new(&format!("bench-{}", self.placed)).unwrap();
             self.placed += 1;
             let order = orders
-                .checkout(Checkout::from_cart(self.customer, key))
+                .checkout(Checkout::from_cart(shop.customer, key))
                 .unwrap();
             self.pool.push_back(order.id());
         }
@@ -245,8 +179,9 @@ impl Shop {
 
 fn shopkeep_issue(shop: &mut Shop, iters: u64) -> Duration {
     let orders = shop.take(iters);
-    let system = shop.store.system();
-    let invoices = shop.store.invoices(&system);
+    let store = &shop.shop.store;
+    let system = store.system();
+    let invoices = store.invoices(&system);
     let start = Instant::now();
     for order in orders {
         black_box(invoices.issue(order).unwrap());
@@ -274,10 +209,10 @@ impl Baseline {
         let mut shop = Shop::open(path, durability);
         // One invoice issued by shopkeep, for the texts of its seller and terms columns.
         let first = shop.take(1)[0];
-        let system = shop.store.system();
-        shop.store.invoices(&system).issue(first).unwrap();
-        let series = shop
-            .store
+        let store = &shop.shop.store;
+        let system = store.system();
+        store.invoices(&system).issue(first).unwrap();
+        let series = store
             .settings(&system)
             .get()
             .unwrap()
@@ -290,25 +225,7 @@ impl Baseline {
             "the baseline renders this pattern"
         );
         shop.fill(pool_size());
-        let conn = Connection::open(path).unwrap();
-        conn.set_prepared_statement_cache_capacity(64);
-        // As shopkeep's connections: plans independent of bound values, so that a cached
-        // statement is not recompiled after rusqlite clears its bindings.
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )
-        .unwrap();
-        let sync = if durability == Durability::Full {
-            "FULL"
-        } else {
-            "NORMAL"
-        };
-        conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
-             PRAGMA temp_store = MEMORY; PRAGMA synchronous = {sync}; PRAGMA busy_timeout = 5000;"
-        ))
-        .unwrap();
+        let conn = baseline_connection(path, durability);
         let (seller, terms): (String, String) = conn
             .query_row("SELECT seller, terms FROM shopkeep_invoices", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -340,12 +257,7 @@ impl Baseline {
 }
 
 fn baseline_issue(b: &mut Baseline, iters: u64) -> Duration {
-    let orders: Vec<[u8; 16]> = b
-        .shop
-        .take(iters)
-        .iter()
-        .map(|id| *uuid::Uuid::parse_str(&id.to_string()).unwrap().as_bytes())
-        .collect();
+    let orders = b.shop.take(iters);
     let start = Instant::now();
     for order in &orders {
         baseline_issue_one(b, order);
@@ -367,7 +279,7 @@ type Line = (
     Option<String>,
 );
 
-fn baseline_issue_one(b: &Baseline, order: &[u8; 16]) {
+fn baseline_issue_one(b: &Baseline, order: &OrderId) {
     let c = &b.conn;
     let principal = "system";
     let now = chrono::Utc::now();
@@ -581,7 +493,7 @@ fn baseline_issue_one(b: &Baseline, order: &[u8; 16]) {
     let invoice_id = uuid::Uuid::from_bytes(id);
     let data = format!(
         r#"{{"invoice_id":"{invoice_id}","number":"{number}","order_id":"{}","customer_id":"{}","original_id":null,"currency":"{currency}","net_total":{net},"vat_total":{vat_total},"gross_total":{gross}}}"#,
-        uuid::Uuid::from_bytes(*order),
+        order,
         uuid::Uuid::from_slice(&customer).unwrap(),
     );
     c.prepare_cached(
@@ -591,31 +503,8 @@ fn baseline_issue_one(b: &Baseline, order: &[u8; 16]) {
     .unwrap()
     .execute(params![uuid7(), data, at])
     .unwrap();
-    let (seq, prev): (i64, Vec<u8>) = c
-        .prepare_cached("SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1")
-        .unwrap()
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap();
     let resource = format!("invoice:{invoice_id}");
-    let entry_mac = mac(
-        &b.mac_key,
-        &[
-            &prev,
-            &(seq + 1).to_be_bytes(),
-            at.as_bytes(),
-            principal.as_bytes(),
-            b"issue_invoice",
-            resource.as_bytes(),
-            b"allowed",
-        ],
-    );
-    c.prepare_cached(
-        "INSERT INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
-         VALUES (?1, ?2, ?3, 'issue_invoice', ?4, 'allowed', ?5)",
-    )
-    .unwrap()
-    .execute(params![seq + 1, at, principal, resource, entry_mac])
-    .unwrap();
+    audit(c, &b.mac_key, &at, principal, "issue_invoice", &resource);
     c.execute_batch("COMMIT").unwrap();
 }
 
@@ -624,17 +513,7 @@ const HEADER: [u8; 5] = [1, 0, 0, 0, 1];
 
 /// `SHOPKEEP_BENCH_DIR`, or `/dev/shm`, and whether it is on tmpfs.
 fn bench_dir() -> (PathBuf, &'static str) {
-    let dir = std::env::var_os("SHOPKEEP_BENCH_DIR").map_or_else(
-        || {
-            let shm = PathBuf::from("/dev/shm");
-            if shm.is_dir() {
-                shm
-            } else {
-                std::env::temp_dir()
-            }
-        },
-        PathBuf::from,
-    );
+    let dir = std::env::var_os("SHOPKEEP_BENCH_DIR").map_or_else(support::tmpfs, PathBuf::from);
     let real = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
     let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
     let tmpfs = mounts
