@@ -9,6 +9,7 @@ use super::invoice_repo::{self, Credited};
 use super::repo::{Written, issue_date, issue_in, settings, write};
 use super::spec::{Spec, SpecLine, Terms};
 use crate::access::Principal;
+use crate::catalog::ShopSettings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::orders::{Order, discount_share};
 use crate::store::{Store, Tx};
@@ -46,9 +47,50 @@ pub(crate) fn credit_note(
         Some(id) => id,
         None => issue_in(tx, store, principal, order, &settings, None)?.id(),
     };
-    let (original, spec) = invoice_repo::load_with_spec(tx, store, original_id)?;
-    let credited = invoice_repo::credited(tx, original_id)?;
-    let (lines, discount) = credit_lines(order, &spec, &credited, request.lines)?;
+    let original = Original::load(tx, store, original_id)?;
+    credit_against(tx, store, principal, order, &settings, &original, request)
+}
+
+/// The invoice a credit note corrects: as issued, the parts it was built from, and what its
+/// credit notes have credited so far.
+struct Original {
+    id: InvoiceId,
+    invoice: Invoice,
+    spec: Spec,
+    credited: Credited,
+}
+
+impl Original {
+    fn load(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Result<Original> {
+        let (invoice, spec) = invoice_repo::load_with_spec(tx, store, id)?;
+        let credited = invoice_repo::credited(tx, id)?;
+        Ok(Original {
+            id,
+            invoice,
+            spec,
+            credited,
+        })
+    }
+}
+
+/// Issues a credit note against `original`, loaded once by the caller.
+fn credit_against(
+    tx: &Tx<'_>,
+    store: &Store,
+    principal: &Principal,
+    order: &Order,
+    settings: &ShopSettings,
+    original: &Original,
+    request: &CreditRequest<'_>,
+) -> Result<Invoice> {
+    let Original {
+        id: original_id,
+        invoice: original,
+        spec,
+        credited,
+    } = original;
+    let original_id = *original_id;
+    let (lines, discount) = credit_lines(order, spec, credited, request.lines)?;
     let charges = if request.charges {
         if credited.charges {
             return Err(Error::new(
@@ -69,7 +111,7 @@ pub(crate) fn credit_note(
             "a credit note needs at least one line (EN 16931 BG-25); credit charges with a line",
         ));
     }
-    let today = issue_date(tx, &settings)?;
+    let today = issue_date(tx, settings)?;
     let number = invoice_repo::take_number(tx, settings.credit_note_series(), today.year())?;
     let terms = Terms {
         original: Some((
@@ -148,11 +190,11 @@ pub(crate) fn credit_remaining(
     order: &Order,
     reason: &str,
 ) -> Result<Option<Invoice>> {
-    let Some(original) = invoice_repo::invoice_of(tx, order.id())? else {
+    let Some(id) = invoice_repo::invoice_of(tx, order.id())? else {
         return Ok(None);
     };
-    let (_, spec) = invoice_repo::load_with_spec(tx, store, original)?;
-    let credited = invoice_repo::credited(tx, original)?;
+    let original = Original::load(tx, store, id)?;
+    let (spec, credited) = (&original.spec, &original.credited);
     let lines: Vec<(u32, u32)> = spec
         .lines
         .iter()
@@ -173,7 +215,16 @@ pub(crate) fn credit_remaining(
         charges,
         reason,
     };
-    credit_note(tx, store, principal, order, &request).map(Some)
+    credit_against(
+        tx,
+        store,
+        principal,
+        order,
+        &settings(tx)?,
+        &original,
+        &request,
+    )
+    .map(Some)
 }
 
 /// The credited lines, and their discount shares' sum (in the price mode's terms), shared out
