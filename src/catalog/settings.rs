@@ -9,6 +9,7 @@ use super::seller::Seller;
 use super::tax::TaxTable;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
+use crate::invoices::check_invoiceable;
 use crate::money::Currency;
 use crate::orders::PriceMode;
 
@@ -522,6 +523,8 @@ impl ShopSettingsBuilder {
     ///
     /// A `Validation` error: field `vat_id` if the seller has neither a VAT id nor a tax
     /// number; field `tax_table` if the table has no rates for the seller's country; field
+    /// `base_currency` or `accepted_currencies` for a currency with more than two decimals
+    /// (KWD, BHD, ...), whose amounts an EN 16931 invoice cannot state (UBL-DT-01); field
     /// `credit_note_series` if it is the invoice series (each needs its own gapless count);
     /// field `payment_terms_days` above 365; field `invoice_retention_years` outside 1 to 30.
     pub fn build(self) -> Result<ShopSettings> {
@@ -538,6 +541,12 @@ impl ShopSettingsBuilder {
                 "tax_table",
                 format!("the tax table needs the rates of the seller's country, {home}"),
             ));
+        }
+        // An order in a currency EN 16931 cannot state could be placed and paid, but never
+        // invoiced: refuse to sell in it at all.
+        check_invoiceable(s.base_currency, "base_currency")?;
+        for currency in &s.accepted_currencies {
+            check_invoiceable(*currency, "accepted_currencies")?;
         }
         if s.credit_note_series.pattern() == s.invoice_series.pattern() {
             return Err(Error::validation(

@@ -23,8 +23,8 @@ pub(crate) struct CreditRequest<'a> {
 }
 
 /// Issues a credit note for part or all of `order`'s invoice. An order that was never
-/// invoiced is invoiced first (in the shop's base currency), since a credit note corrects an
-/// invoice.
+/// invoiced is invoiced first, at exchange rate `rate` if its VAT must also be stated in
+/// another currency, since a credit note corrects an invoice.
 ///
 /// Each credited line carries its share of the order discount by the refunds' rule, so that
 /// crediting a line's units in any number of steps credits exactly the discount it was
@@ -41,11 +41,12 @@ pub(crate) fn credit_note(
     principal: &Principal,
     order: &Order,
     request: &CreditRequest<'_>,
+    rate: Option<&str>,
 ) -> Result<Invoice> {
     let settings = settings(tx)?;
     let original_id = match invoice_repo::invoice_of(tx, order.id())? {
         Some(id) => id,
-        None => issue_in(tx, store, principal, order, &settings, None)?.id(),
+        None => issue_in(tx, store, principal, order, &settings, rate)?.id(),
     };
     let original = Original::load(tx, store, original_id)?;
     credit_against(tx, store, principal, order, &settings, &original, request)

@@ -13,6 +13,7 @@
 //! storage) is the repository's job, not this module's.
 
 mod credit;
+mod currencies;
 mod invoice;
 mod invoice_repo;
 mod model;
@@ -24,6 +25,7 @@ pub use invoice::{Invoice, InvoiceId};
 pub use repo::InvoiceRepo;
 
 pub(crate) use credit::{CreditRequest, credit_note, credit_remaining};
+pub(crate) use currencies::check_invoiceable;
 pub(crate) use invoice_repo::is_invoiced;
 
 /// A customer's invoices and credit notes, oldest first, for their GDPR export: the one way

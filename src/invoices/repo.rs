@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use super::currencies::{check_invoiceable, vat_accounting, vat_accounting_currency};
 use super::invoice::{Invoice, InvoiceId};
 use super::invoice_repo::{self, NewInvoice, Number};
 use super::model::{Date, InvoiceDocument};
@@ -15,6 +16,7 @@ use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::catalog::{InvoiceIssue, ShopSettings, current_settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::OutboxEvent;
+use crate::money::Currency;
 use crate::orders::{Order, OrderId, OrderStatus, load_order, order_owner, order_payment};
 use crate::store::{Store, Tx, not_found};
 
@@ -68,12 +70,16 @@ impl Store {
 }
 
 impl InvoiceRepo<'_> {
-    /// Issues the invoice of an order in the shop's base currency. Needs
+    /// Issues the invoice of an order whose VAT is stated in the order's currency alone. Needs
     /// [`Action::IssueInvoice`] (staff with billing duties, the system).
     ///
     /// The number is the next of the shop's invoice series for the current year in the shop's
     /// time zone; the issue date is today there. The seller's details are the shop's settings
     /// now; the buyer is the order's snapshot; the lines, VAT and totals are the order's.
+    ///
+    /// When the order's currency is not the national currency of the state whose VAT it
+    /// charges (see [`vat_accounting_currency`](Self::vat_accounting_currency)), the invoice
+    /// must also state its VAT in that currency: use [`issue_at_rate`](Self::issue_at_rate).
     ///
     /// ```
     /// # use shopkeep::*;
@@ -93,23 +99,52 @@ impl InvoiceRepo<'_> {
     ///   is unpaid and the shop issues on payment ([`InvoiceIssue::OnPayment`]);
     /// - `Conflict` if the order already has an invoice;
     /// - `Validation` naming the field the law requires and the document lacks (e.g.
-    ///   `seller.vat_id`), or `exchange_rate` for an order in another currency (use
-    ///   [`issue_at_rate`](Self::issue_at_rate)).
+    ///   `seller.vat_id`); `exchange_rate` for an order whose VAT must also be stated in
+    ///   another currency (use [`issue_at_rate`](Self::issue_at_rate)); `currency` for an
+    ///   order in a currency with more than two decimals, which EN 16931 cannot state.
     pub fn issue(&self, order: OrderId) -> Result<Invoice> {
         self.issue_inner(order, None)
     }
 
-    /// Issues the invoice of an order in a currency other than the shop's base currency,
-    /// stating its VAT total also in the base currency (EN 16931 BT-6, BT-111) converted at
-    /// `rate`: units of the base currency per unit of the order's, a decimal such as
-    /// `"0.9412"` with at most 9 decimals, from the host's source of exchange rates.
+    /// Issues the invoice of an order whose VAT must also be stated in the national currency
+    /// of the state that charges it (Art. 230 VAT Directive; EN 16931 BT-6, BT-111), converted
+    /// at `rate`: units of that currency (see
+    /// [`vat_accounting_currency`](Self::vat_accounting_currency)) per unit of the order's, a
+    /// decimal such as `"0.9412"` with at most 9 decimals, from the host's source of exchange
+    /// rates. Its credit notes restate the VAT at the same rate.
     ///
     /// # Errors
     ///
-    /// As [`issue`](Self::issue); `Validation` (field `exchange_rate`) if the order is in the
-    /// base currency, or (field `vat_accounting`) for a malformed rate.
+    /// As [`issue`](Self::issue); `Validation` (field `exchange_rate`) if the invoice states
+    /// its VAT in the order's currency alone, or (field `vat_accounting`) for a malformed rate.
     pub fn issue_at_rate(&self, order: OrderId, rate: &str) -> Result<Invoice> {
         self.issue_inner(order, Some(rate))
+    }
+
+    /// The currency the invoice of `order` must also state its VAT total in (BT-6), which the
+    /// rate of [`issue_at_rate`](Self::issue_at_rate) converts into; `None` if
+    /// [`issue`](Self::issue) needs no rate. Needs [`Action::IssueInvoice`].
+    ///
+    /// It is the national currency of the state whose VAT the order charges, when that is
+    /// not the order's currency: the destination's for taxed lines (`S`, `Z`: at home, or
+    /// under the one-stop shop), otherwise the seller's (exempt, intra-community, export and
+    /// reverse-charge supplies); none for a sale outside the scope of VAT. So a Polish shop
+    /// invoicing in EUR states its VAT in PLN, and a German shop selling in EUR to a Swedish
+    /// consumer at Swedish VAT states it in SEK.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown order or one the principal may not see; `Forbidden` without
+    /// the right; `InvalidState` if the shop has no settings.
+    pub fn vat_accounting_currency(&self, order: OrderId) -> Result<Option<Currency>> {
+        self.store.read(|tx| {
+            let order = self.authorized_order(tx, Action::IssueInvoice, order)?;
+            let settings = settings(tx)?;
+            Ok(vat_accounting_currency(
+                &order,
+                settings.seller().address().country(),
+            ))
+        })
     }
 
     fn issue_inner(&self, id: OrderId, rate: Option<&str>) -> Result<Invoice> {
@@ -259,6 +294,10 @@ pub(crate) fn issue_in(
             ),
         ));
     }
+    // The currency rules are checked before the number is taken: the rollback would return
+    // it, but a document that cannot be produced should never get as far as numbering.
+    check_invoiceable(order.currency(), "currency")?;
+    let accounting = vat_accounting(order, settings.seller().address().country(), rate)?;
     let id = InvoiceId::generate(tx.now())?;
     let today = issue_date(tx, settings)?;
     let number = invoice_repo::take_number(tx, settings.invoice_series(), today.year())?;
@@ -270,7 +309,7 @@ pub(crate) fn issue_in(
         }),
         None => None,
     };
-    let spec = spec::for_order(order, settings, &number.text, today, rate, paid)?;
+    let spec = spec::for_order(order, settings, &number.text, today, accounting, paid)?;
     let document = spec.build()?;
     check_matches_order(&document, order)?;
     write(

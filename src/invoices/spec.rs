@@ -177,38 +177,17 @@ pub(crate) struct Paid<'a> {
 /// What the shop wants on an invoice for `order`, numbered `number` and issued on `issue_date`.
 /// An order already paid is invoiced as paid: the whole total prepaid (BT-113), nothing due.
 ///
-/// `exchange_rate` converts the order's currency into the shop's base currency, the VAT
-/// accounting currency; it is needed exactly when the two differ.
+/// `accounting` is the VAT accounting currency and the host's rate into it (see
+/// [`vat_accounting`](super::currencies::vat_accounting)), checked by the caller.
 pub(crate) fn for_order(
     order: &Order,
     settings: &ShopSettings,
     number: &str,
     issue_date: Date,
-    exchange_rate: Option<&str>,
+    accounting: Option<(Currency, String)>,
     paid: Option<Paid<'_>>,
 ) -> Result<Spec> {
     let currency = order.currency();
-    let accounting = match (currency == settings.base_currency(), exchange_rate) {
-        (true, None) => None,
-        (true, Some(_)) => {
-            return Err(Error::validation(
-                "exchange_rate",
-                "the order is in the shop's base currency; no exchange rate applies",
-            ));
-        }
-        (false, None) => {
-            return Err(Error::validation(
-                "exchange_rate",
-                format!(
-                    "the order is in {}, so the invoice states its VAT also in {}: an exchange \
-                     rate is needed",
-                    currency.code(),
-                    settings.base_currency().code()
-                ),
-            ));
-        }
-        (false, Some(rate)) => Some((settings.base_currency(), rate.to_owned())),
-    };
     let lines = order
         .lines()
         .iter()

@@ -470,7 +470,11 @@ impl OrderRepo<'_> {
     ///   position; (field `quantity`) for a zero quantity;
     /// - `Conflict` if a quantity is more than ordered minus already refunded, the charges were
     ///   already refunded, nothing is left to refund, or the refunds would together exceed the
-    ///   order's total.
+    ///   order's total;
+    /// - the errors of [`InvoiceRepo::issue`](crate::InvoiceRepo::issue) when the order has no
+    ///   invoice yet and the refund issues it first: among them `Validation` (field
+    ///   `exchange_rate`) for an order whose VAT must also be stated in another currency and a
+    ///   refund without [`Refund::exchange_rate`].
     ///
     /// Nothing is written on error.
     pub fn refund(&self, id: OrderId, request: Refund) -> Result<RefundRecord> {
@@ -516,7 +520,7 @@ impl OrderRepo<'_> {
                 created_at: tx.now(),
             };
             refund_repo::insert(tx, &record)?;
-            credit_refund(tx, self, &order, &record)?;
+            credit_refund(tx, self, &order, &record, request.exchange_rate.as_deref())?;
             if record.restock {
                 let note = format!("order {} refund {}", order.number, record.number);
                 for refunded in &record.lines {
@@ -638,13 +642,15 @@ impl OrderRepo<'_> {
     }
 }
 
-/// Issues the credit note that documents `refund`, and checks that it credits exactly the
-/// refunded amount (both come from the same totals engine and the same discount shares).
+/// Issues the credit note that documents `refund` (and the invoice first, at `rate`, if the
+/// order has none), and checks that it credits exactly the refunded amount (both come from
+/// the same totals engine and the same discount shares).
 fn credit_refund(
     tx: &Tx<'_>,
     repo: &OrderRepo<'_>,
     order: &Order,
     refund: &RefundRecord,
+    rate: Option<&str>,
 ) -> Result<()> {
     let lines: Vec<(u32, u32)> = refund
         .lines
@@ -657,7 +663,7 @@ fn credit_refund(
         charges: !refund.charges.is_empty(),
         reason: &reason,
     };
-    let note = credit_note(tx, repo.store, repo.principal, order, &request)?;
+    let note = credit_note(tx, repo.store, repo.principal, order, &request, rate)?;
     let credited = note.document().totals().gross_total();
     if credited != refund.gross_total {
         return Err(Error::new(

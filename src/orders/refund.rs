@@ -39,6 +39,7 @@ pub struct Refund {
     pub(crate) scope: Scope,
     pub(crate) charges: bool,
     pub(crate) restock: bool,
+    pub(crate) exchange_rate: Option<String>,
 }
 
 impl Refund {
@@ -49,6 +50,7 @@ impl Refund {
             scope: Scope::Full,
             charges: true,
             restock: false,
+            exchange_rate: None,
         }
     }
 
@@ -60,6 +62,7 @@ impl Refund {
             scope: Scope::Lines(lines.into_iter().collect()),
             charges: false,
             restock: false,
+            exchange_rate: None,
         }
     }
 
@@ -72,6 +75,16 @@ impl Refund {
     /// Whether the refunded goods go back into sellable stock (a `return` in the stock ledger).
     pub fn restock(mut self, restock: bool) -> Self {
         self.restock = restock;
+        self
+    }
+
+    /// The exchange rate for the invoice this refund issues first, when the order has none
+    /// yet (a credit note needs an invoice to correct) and its VAT must also be stated in
+    /// another currency: as [`InvoiceRepo::issue_at_rate`](crate::InvoiceRepo::issue_at_rate)
+    /// takes it. An order already invoiced ignores it: its credit notes restate the VAT at
+    /// the invoice's rate.
+    pub fn exchange_rate(mut self, rate: &str) -> Self {
+        self.exchange_rate = Some(rate.to_owned());
         self
     }
 }

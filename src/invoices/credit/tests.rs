@@ -102,6 +102,7 @@ fn credit(store: &Store, order: &Order, lines: &[(u32, u32)]) -> crate::Result<I
                 charges: false,
                 reason: "Returned goods",
             },
+            None,
         )
     })
 }
