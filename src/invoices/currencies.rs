@@ -133,8 +133,8 @@ pub(crate) fn vat_accounting(
         (None, Some(_)) => Err(Error::validation(
             "exchange_rate",
             format!(
-                "the VAT of order {} is charged in its own currency, {currency}: no exchange \
-                 rate applies",
+                "the invoice of order {} states its VAT in {currency} alone: no exchange rate \
+                 applies",
                 order.number()
             ),
         )),
