@@ -162,9 +162,9 @@ pub use access::{
 pub use catalog::{
     AppliedTax, BankAccount, Bic, Contact, CountryTaxes, Cursor, Iban, InvoiceIssue, InvoiceSeries,
     NewProduct, NewVariant, Page, PostalAddress, Product, ProductId, ProductOrder, ProductQuery,
-    ProductRepo, ProductStatus, ProductUpdate, Seller, SellerIdentifier, SettingsRepo, ShopSettings,
-    ShopSettingsBuilder, Sku, StockChange, StockMovement, StockReason, StockRepo, TaxCategory,
-    TaxTable, TimeZone, Variant, VariantId, VariantOption,
+    ProductRepo, ProductStatus, ProductUpdate, Seller, SellerIdentifier, SettingsRepo,
+    ShopSettings, ShopSettingsBuilder, Sku, StockChange, StockMovement, StockReason, StockRepo,
+    TaxCategory, TaxTable, TimeZone, Variant, VariantId, VariantOption,
 };
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{

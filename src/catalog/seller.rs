@@ -2,9 +2,7 @@
 
 use std::fmt;
 
-use crate::customers::{
-    Country, ElectronicAddress, Phone, VatId, norwegian_org_number, swiss_uid,
-};
+use crate::customers::{Country, ElectronicAddress, Phone, VatId, norwegian_org_number, swiss_uid};
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::text;
@@ -334,7 +332,9 @@ impl SellerIdentifier {
         let value = text::required("seller_identifier", value, 100)?;
         let checked = match scheme {
             "0183" => swiss_uid(&value).ok_or_else(|| {
-                invalid("a Swiss UID is CHE and nine digits, the last a check digit that must match")
+                invalid(
+                    "a Swiss UID is CHE and nine digits, the last a check digit that must match",
+                )
             })?,
             "0192" => norwegian_org_number(&value).ok_or_else(|| {
                 invalid(
@@ -388,7 +388,11 @@ fn gln(text: &str) -> Option<String> {
     if body.len() != 12 {
         return None;
     }
-    let sum: u32 = body.iter().zip([1, 3].into_iter().cycle()).map(|(d, w)| d * w).sum();
+    let sum: u32 = body
+        .iter()
+        .zip([1, 3].into_iter().cycle())
+        .map(|(d, w)| d * w)
+        .sum();
     ((10 - sum % 10) % 10 == *check).then_some(compact)
 }
 

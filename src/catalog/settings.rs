@@ -520,11 +520,22 @@ impl ShopSettingsBuilder {
     ///
     /// # Errors
     ///
-    /// A `Validation` error: field `vat_id` if the seller has neither a VAT id nor a tax
-    /// number; field `tax_table` if the table has no rates for the seller's country; field
-    /// `credit_note_series` if it is the invoice series (each needs its own gapless count);
-    /// field `payment_terms_days` above 365; field `invoice_retention_years` outside 1 to 30.
+    /// A `Validation` error: field `seller_identifier` if e-invoices could not identify the
+    /// seller, which needs a VAT id, a legal registration id or a seller identifier (EN 16931
+    /// BR-CO-26; a tax number alone does not count); field `vat_id` if the seller has neither
+    /// a VAT id nor a tax number; field `tax_table` if the table has no rates for the seller's
+    /// country; field `credit_note_series` if it is the invoice series (each needs its own
+    /// gapless count); field `payment_terms_days` above 365; field `invoice_retention_years`
+    /// outside 1 to 30.
     pub fn build(self) -> Result<ShopSettings> {
+        self.settings.seller.check_identified("seller_identifier")?;
+        self.build_stored()
+    }
+
+    /// [`build`](Self::build) for settings read back from the database: every rule but
+    /// BR-CO-26, which settings saved before it was enforced may break. They still load, so
+    /// that an admin can read them and add the identifier; invoicing refuses them until then.
+    pub(crate) fn build_stored(self) -> Result<ShopSettings> {
         let s = self.settings;
         if s.seller.vat_id_number().is_none() && s.seller.tax_number_text().is_none() {
             return Err(Error::validation(
