@@ -428,6 +428,42 @@ mod tests {
         assert_eq!(VatId::parse("CHE-116.281.710 MWST").unwrap().prefix(), "CH");
     }
 
+    /// The number `body` completes with its modulo-11 check digit, if it has one.
+    fn completed(body: &[u32], weights: [u32; 8]) -> Option<String> {
+        let sum: u32 = body.iter().zip(weights).map(|(d, w)| d * w).sum();
+        let check = (11 - sum % 11) % 11;
+        (check != 10).then(|| body.iter().chain([&check]).map(u32::to_string).collect())
+    }
+
+    proptest::proptest! {
+        /// Modulo 11 with these weights catches every mistyped digit: a valid Swiss or
+        /// Norwegian number is accepted (and reads back as itself), and any one digit of it
+        /// changed is refused.
+        #[test]
+        fn every_single_mistyped_digit_is_refused(
+            body in proptest::collection::vec(0_u32..10, 8),
+            position in 0_usize..9,
+            shift in 1_u32..10,
+        ) {
+            let schemes: [(_, fn(&str) -> String); 2] = [
+                (SWISS_UID_WEIGHTS, |n| format!("CHE{n}MWST")),
+                (NORWEGIAN_ORG_WEIGHTS, |n| format!("NO{n}MVA")),
+            ];
+            for (weights, write) in schemes {
+                let Some(number) = completed(&body, weights) else {
+                    continue;
+                };
+                let good = VatId::parse(&write(&number)).unwrap();
+                proptest::prop_assert_eq!(VatId::parse(good.as_str()).unwrap(), good);
+                let mut typo: Vec<char> = number.chars().collect();
+                let digit = typo[position].to_digit(10).unwrap();
+                typo[position] = char::from_digit((digit + shift) % 10, 10).unwrap();
+                let typo: String = typo.into_iter().collect();
+                proptest::prop_assert!(VatId::parse(&write(&typo)).is_err(), "{}", typo);
+            }
+        }
+    }
+
     #[test]
     fn national_numbers_inside_identifiers_check_their_digits() {
         assert_eq!(
