@@ -208,7 +208,7 @@ fn uk_mod97(digits: &[u32]) -> bool {
     }
     let weighted: u32 = body.iter().zip((2..=8).rev()).map(|(d, w)| d * w).sum();
     let total = weighted + tens * 10 + units;
-    total % 97 == 0 || (total + 55) % 97 == 0
+    total.is_multiple_of(97) || (total + 55).is_multiple_of(97)
 }
 
 /// The digits read as one decimal number (at most three here).
@@ -445,11 +445,12 @@ mod tests {
             position in 0_usize..9,
             shift in 1_u32..10,
         ) {
-            let schemes: [(_, fn(&str) -> String); 2] = [
-                (SWISS_UID_WEIGHTS, |n| format!("CHE{n}MWST")),
-                (NORWEGIAN_ORG_WEIGHTS, |n| format!("NO{n}MVA")),
+            let schemes = [
+                (SWISS_UID_WEIGHTS, "CHE", "MWST"),
+                (NORWEGIAN_ORG_WEIGHTS, "NO", "MVA"),
             ];
-            for (weights, write) in schemes {
+            for (weights, prefix, suffix) in schemes {
+                let write = |n: &str| format!("{prefix}{n}{suffix}");
                 let Some(number) = completed(&body, weights) else {
                     continue;
                 };
