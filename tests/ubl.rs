@@ -497,10 +497,38 @@ fn a_seller_identified_only_by_a_tax_number_is_refused_naming_br_co_26() {
     // UBL states it as the party identification with its scheme.
     let gln = SellerIdentifier::new("0088", "4000001000005").unwrap();
     let xml = to_ubl(
-        &document(tax_number_only().identifier(gln)).unwrap(),
+        &document(tax_number_only().identifier(gln.clone())).unwrap(),
         Profile::En16931,
     )
     .unwrap();
+    // It also identifies the seller where a document outside the scope of VAT omits VAT ids.
+    let outside = vat(VatCategory::OutsideScope, "0", Some("Not subject to VAT"));
+    let donation = |seller: Seller| {
+        InvoiceDocument::builder(
+            DocumentKind::Invoice,
+            "INV-O",
+            date(2026, 3, 14),
+            eur,
+            PriceMode::TaxExclusive,
+            seller,
+            consumer(),
+        )
+        .line(line(
+            "1",
+            "Donation",
+            money("10.00", eur),
+            1,
+            outside.clone(),
+        ))
+        .build()
+    };
+    let vat_id_only = seller_in("Bare GmbH", "Weg 1", "10115", "Berlin", "DE")
+        .vat_id(VatId::parse("DE123456789").unwrap());
+    assert_eq!(
+        field_of(donation(vat_id_only.clone()).unwrap_err()),
+        "seller.registration"
+    );
+    donation(vat_id_only.identifier(gln)).unwrap();
     assert!(
         xml.contains(
             "<cac:PartyIdentification>\n        \

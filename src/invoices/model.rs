@@ -452,9 +452,9 @@ impl InvoiceDocumentBuilder {
         self
     }
 
-    /// Marks a document read back from storage: it is built as it was issued, so a seller
-    /// that invoices issued before BR-CO-26 was enforced state without identifier does not
-    /// make those legal records unreadable.
+    /// Marks a document read back from storage, to be built as it was issued: invoices issued
+    /// before BR-CO-26 was enforced may state a seller without identifier, and as legal
+    /// records they must stay readable.
     pub(crate) fn already_issued(mut self) -> Self {
         self.issued = true;
         self
