@@ -19,7 +19,7 @@
 //!     Address, AuditVerification, CartRef, Checkout, Contact, Country, CountryTaxes, Currency,
 //!     Email, IdempotencyKey, KeyRing, Money, NewApiKey, NewCustomer, NewProduct, NewStaff,
 //!     Password, Phone, PostalAddress, PriceMode, Principal, Role, Rounding, Seller, ShopSettings,
-//!     Sku, StockChange, Store, TaxCategory, TaxRate, TaxTable,
+//!     Sku, StockChange, Store, TaxCategory, TaxRate, TaxTable, VatId,
 //! };
 //!
 //! # let dir = tempfile::tempdir()?;
@@ -58,7 +58,8 @@
 //! let de = Country::parse("DE")?;
 //! let office = PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de)?;
 //! let contact = Contact::new("Olga Owner", Phone::parse("+49 30 1234567")?, email.clone())?;
-//! let seller = Seller::new("Beispiel GmbH", office, contact)?.tax_number("27/123/45678")?;
+//! // E-invoices identify the seller by VAT id, registration or seller identifier (BR-CO-26).
+//! let seller = Seller::new("Beispiel GmbH", office, contact)?.vat_id(VatId::parse("DE123456788")?);
 //! let taxes = TaxTable::new().country(de, CountryTaxes::new(TaxRate::parse("19")?));
 //! let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::EUR)
 //!     .tax_table(taxes)
@@ -161,9 +162,9 @@ pub use access::{
 pub use catalog::{
     AppliedTax, BankAccount, Bic, Contact, CountryTaxes, Cursor, Iban, InvoiceIssue, InvoiceSeries,
     NewProduct, NewVariant, Page, PostalAddress, Product, ProductId, ProductOrder, ProductQuery,
-    ProductRepo, ProductStatus, ProductUpdate, Seller, SettingsRepo, ShopSettings,
-    ShopSettingsBuilder, Sku, StockChange, StockMovement, StockReason, StockRepo, TaxCategory,
-    TaxTable, TimeZone, Variant, VariantId, VariantOption,
+    ProductRepo, ProductStatus, ProductUpdate, Seller, SellerIdentifier, SettingsRepo,
+    ShopSettings, ShopSettingsBuilder, Sku, StockChange, StockMovement, StockReason, StockRepo,
+    TaxCategory, TaxTable, TimeZone, Variant, VariantId, VariantOption,
 };
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{

@@ -20,8 +20,8 @@ use shopkeep::{
     Action, Bic, Clock, Contact, Country, CountryTaxes, Currency, Email, ErrorKind, Iban,
     InvoiceIssue, InvoiceSeries, KeyRing, Money, NewApiKey, NewProduct, NewStaff, NewVariant,
     Password, PasswordParams, Phone, PostalAddress, PriceMode, Principal, Product, ProductOrder,
-    ProductQuery, ProductStatus, ProductUpdate, Role, Seller, ShopSettings, Sku, StockChange,
-    StockReason, Store, TaxCategory, TaxRate, TaxTable, TimeZone, VariantId, VatId,
+    ProductQuery, ProductStatus, ProductUpdate, Role, Seller, SellerIdentifier, ShopSettings, Sku,
+    StockChange, StockReason, Store, TaxCategory, TaxRate, TaxTable, TimeZone, VariantId, VatId,
 };
 
 fn open(path: &Path) -> Store {
@@ -1076,7 +1076,7 @@ fn settings_refuse_bad_input_naming_the_field() {
     .unwrap();
     assert_eq!(
         field(good.to_builder().seller(no_tax_ids).build().unwrap_err()),
-        "vat_id"
+        "seller_identifier"
     );
     let foreign_table = TaxTable::new().country(
         Country::parse("FR").unwrap(),
@@ -1095,6 +1095,91 @@ fn settings_refuse_bad_input_naming_the_field() {
         field(PostalAddress::new("Hauptstr. 1", " ", "Berlin", de).unwrap_err()),
         "post_code"
     );
+}
+
+/// BR-CO-26: e-invoices identify the seller by a seller identifier (BT-29), a legal
+/// registration id (BT-30) or a VAT id (BT-31); a tax number (BT-32) alone does not count.
+#[test]
+fn settings_refuse_a_seller_that_e_invoices_cannot_identify() {
+    let good = settings();
+    let bare = |country: &str| {
+        let address = match country {
+            "CH" => PostalAddress::new("Bahnhofstrasse 1", "8001", "Zürich", country_of("CH")),
+            "NO" => PostalAddress::new("Karl Johans gate 1", "0154", "Oslo", country_of("NO")),
+            _ => PostalAddress::new("Hauptstr. 1", "10115", "Berlin", country_of("DE")),
+        };
+        Seller::new(
+            "Beispiel GmbH",
+            address.unwrap(),
+            good.seller().contact().clone(),
+        )
+        .unwrap()
+    };
+    let with = |seller: Seller| good.to_builder().seller(seller).build();
+
+    let tax_number_only = bare("DE").tax_number("27/123/45678").unwrap();
+    assert!(!tax_number_only.is_identified());
+    let err = with(tax_number_only.clone()).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "seller_identifier"
+        }
+    );
+    assert!(err.message().contains("BR-CO-26"), "{err}");
+
+    // Each of BT-29, BT-30 and BT-31 identifies it.
+    let registered = tax_number_only
+        .clone()
+        .registration("HRB 12345, Amtsgericht Berlin")
+        .unwrap();
+    let gln = SellerIdentifier::new("0088", "4000001000005").unwrap();
+    for seller in [
+        registered,
+        tax_number_only.clone().identifier(gln),
+        bare("DE").vat_id(VatId::parse("DE123456789").unwrap()),
+    ] {
+        assert!(seller.is_identified());
+        with(seller).unwrap();
+    }
+    // A registration alone identifies the seller, but taxed invoices need a VAT id or a tax
+    // number too (BR-S-02).
+    let err = with(bare("DE").registration("HRB 12345").unwrap()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "vat_id" });
+
+    // A Swiss seller by its UID, as VAT id (BT-31) and as seller identifier (BT-29), and a
+    // Norwegian one by its VAT id: they survive the round trip through the database.
+    let ch = country_of("CH");
+    let swiss = bare("CH")
+        .vat_id(VatId::parse("CHE-116.281.710 MWST").unwrap())
+        .identifier(SellerIdentifier::new("0183", "CHE-116.281.710").unwrap());
+    let swiss_settings = good
+        .to_builder()
+        .seller(swiss)
+        .tax_table(TaxTable::new().country(ch, CountryTaxes::new(TaxRate::parse("8.1").unwrap())))
+        .build()
+        .unwrap();
+    let (_dir, store) = fresh();
+    let system = store.system();
+    store.settings(&system).update(0, &swiss_settings).unwrap();
+    let read = store.settings(&system).get().unwrap().unwrap();
+    let seller = read.seller();
+    assert_eq!(
+        seller.vat_id_number().map(VatId::as_str),
+        Some("CHE-116.281.710 MWST")
+    );
+    let uid = seller.identifier_code().unwrap();
+    assert_eq!((uid.scheme(), uid.value()), ("0183", "CHE116281710"));
+    let no = country_of("NO");
+    good.to_builder()
+        .seller(bare("NO").vat_id(VatId::parse("NO923609016MVA").unwrap()))
+        .tax_table(TaxTable::new().country(no, CountryTaxes::new(TaxRate::parse("25").unwrap())))
+        .build()
+        .unwrap();
+}
+
+fn country_of(code: &str) -> Country {
+    Country::parse(code).unwrap()
 }
 
 #[test]

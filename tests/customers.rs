@@ -1429,6 +1429,8 @@ fn open_for_business(store: &Store) -> shopkeep::VariantId {
     )
     .unwrap()
     .tax_number("27/123/45678")
+    .unwrap()
+    .registration("HRB 12345, Amtsgericht Berlin")
     .unwrap();
     let table = TaxTable::new().country(de(), CountryTaxes::new(TaxRate::parse("19").unwrap()));
     let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::EUR)

@@ -211,6 +211,63 @@ fn a_document_the_law_would_refuse_is_not_issued_and_burns_no_number() {
     );
 }
 
+/// What BR-CO-26 asks of the seller in a shop saved before it was enforced: the settings and
+/// the invoices issued then still read, no new document is issued (and no number burned) until
+/// the seller has an identifier, and then it is.
+#[test]
+fn a_seller_saved_with_only_a_tax_number_is_not_invoiced_until_identified() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let earlier = issue(&s, &place(&s, &ana, "k1"));
+    // The stored seller and the issued invoice's, as an older release could write them.
+    let db = raw(&s.store);
+    db.execute_batch(
+        "UPDATE shopkeep_settings SET document = json_set(document,
+             '$.seller.vat_id', NULL, '$.seller.registration', NULL);
+         DROP TRIGGER shopkeep_invoices_no_update;
+         UPDATE shopkeep_invoices SET seller = json_set(seller,
+             '$.vat_id', NULL, '$.registration', NULL);",
+    )
+    .unwrap();
+
+    let system = s.store.system();
+    let stored = s.store.settings(&system).get().unwrap().unwrap();
+    assert!(!stored.seller().is_identified());
+    let read = s.store.invoices(&system).get(earlier.id()).unwrap();
+    assert_eq!(read.document().totals(), earlier.document().totals());
+
+    let order = place(&s, &ana, "k2");
+    let err = s.store.invoices(&system).issue(order.id()).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "seller.identifier"
+        },
+        "{err}"
+    );
+    assert!(err.message().contains("BR-CO-26"), "{err}");
+    assert_eq!(count(&s.store, "shopkeep_invoices"), 1);
+
+    // Saving them again as they are is refused; with a VAT id they save and invoice.
+    let err = stored.to_builder().build().unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "seller_identifier"
+        }
+    );
+    let fixed = stored
+        .to_builder()
+        .seller(seller(Some(VAT_ID)))
+        .build()
+        .unwrap();
+    s.store
+        .settings(&system)
+        .update(stored.version(), &fixed)
+        .unwrap();
+    assert_eq!(issue(&s, &order).number(), "INV-2026-000002");
+}
+
 #[test]
 fn numbers_count_per_year_of_the_shops_time_zone() {
     let s = shop(InvoiceIssue::AtCheckout);

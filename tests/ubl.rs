@@ -12,8 +12,9 @@ mod documents;
 
 use documents::*;
 use shopkeep::{
-    Charge, Contact, Currency, DocumentKind, ElectronicAddress, Email, ErrorKind, InvoiceDocument,
-    InvoiceDocumentBuilder, Phone, PostalAddress, PriceMode, Profile, Seller, VatCategory, to_ubl,
+    Address, BankAccount, Charge, Contact, Currency, DocumentKind, ElectronicAddress, Email,
+    ErrorKind, Iban, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder, Phone, PostalAddress,
+    PriceMode, Profile, Seller, SellerIdentifier, VatCategory, VatId, to_ubl,
 };
 
 fn corpus_en16931() -> Vec<(&'static str, InvoiceDocument)> {
@@ -109,7 +110,122 @@ fn corpus_en16931() -> Vec<(&'static str, InvoiceDocument)> {
                 .unwrap(),
         ),
         ("credit-note-partial", returned_bag("CN-2026-000002")),
+        ("seller-swiss-uid", swiss_seller_invoice()),
+        ("seller-norwegian-org", norwegian_seller_invoice()),
+        ("seller-registration-only", registered_seller_invoice()),
     ]
+}
+
+/// A seller at `street`, `post_code` `city` in `code`, reached at `phone`, with no identifier
+/// yet.
+fn seller_in(name: &str, street: &str, post_code: &str, city: &str, code: &str) -> Seller {
+    let phone = match code {
+        "CH" => "+41 44 123 45 67",
+        "NO" => "+47 22 12 34 56",
+        _ => "+49 30 1234567",
+    };
+    Seller::new(
+        name,
+        PostalAddress::new(street, post_code, city, country(code)).unwrap(),
+        Contact::new(
+            "Erika Muster",
+            Phone::parse(phone).unwrap(),
+            Email::parse("billing@example.com").unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+/// A consumer at `street`, `post_code` `city` in `code`.
+fn consumer_in(street: &str, post_code: &str, city: &str, code: &str) -> InvoiceBuyer {
+    InvoiceBuyer::consumer(
+        Address::new("Max Muster", street, city, country(code))
+            .unwrap()
+            .with_postal_code(post_code)
+            .unwrap(),
+    )
+}
+
+/// An invoice of two bags of beans at `rate` % from `seller` to `buyer` in `currency`.
+fn beans_from(
+    number: &str,
+    seller: Seller,
+    buyer: InvoiceBuyer,
+    currency: Currency,
+    rate: &str,
+) -> InvoiceDocument {
+    let standard = vat(VatCategory::Standard, rate, None);
+    InvoiceDocument::builder(
+        DocumentKind::Invoice,
+        number,
+        date(2026, 3, 14),
+        currency,
+        PriceMode::TaxExclusive,
+        seller,
+        buyer,
+    )
+    .line(line(
+        "1",
+        "Espresso beans 1 kg",
+        money("24.90", currency),
+        2,
+        standard,
+    ))
+    .build()
+    .unwrap()
+}
+
+/// A Swiss seller identified by its UID: as VAT id (`CHE-... MWST`, BT-31) and as seller
+/// identifier (scheme 0183, BT-29); Swiss VAT in CHF.
+fn swiss_seller_invoice() -> InvoiceDocument {
+    let seller = seller_in(
+        "Rösterei Beispiel AG",
+        "Bahnhofstrasse 1",
+        "8001",
+        "Zürich",
+        "CH",
+    )
+    .vat_id(VatId::parse("CHE-116.281.710 MWST").unwrap())
+    .identifier(SellerIdentifier::new("0183", "CHE-116.281.710").unwrap())
+    .bank_account(BankAccount::new(
+        Iban::parse("CH93 0076 2011 6238 5295 7").unwrap(),
+    ));
+    let buyer = consumer_in("Marktgasse 5", "3011", "Bern", "CH");
+    beans_from("CH-2026-000001", seller, buyer, Currency::CHF, "8.1")
+}
+
+/// A Norwegian seller identified by its VAT id (`NO...MVA`, BT-31) and its organisation number
+/// (scheme 0192, BT-29); Norwegian VAT in NOK.
+fn norwegian_seller_invoice() -> InvoiceDocument {
+    let seller = seller_in(
+        "Kaffebrenneriet Eksempel AS",
+        "Karl Johans gate 1",
+        "0154",
+        "Oslo",
+        "NO",
+    )
+    .vat_id(VatId::parse("NO 923 609 016 MVA").unwrap())
+    .identifier(SellerIdentifier::new("0192", "923 609 016").unwrap());
+    let buyer = consumer_in("Bryggen 1", "5003", "Bergen", "NO");
+    beans_from("NO-2026-000001", seller, buyer, Currency::NOK, "25")
+}
+
+/// A German seller with no VAT id, identified only by its commercial register entry (BT-30);
+/// its tax number (BT-32) is what the taxed lines need (BR-S-02).
+fn registered_seller_invoice() -> InvoiceDocument {
+    let seller = seller_in(
+        "Kaffee Beispiel UG",
+        "Hauptstraße 1",
+        "10115",
+        "Berlin",
+        "DE",
+    )
+    .tax_number("30/123/45678")
+    .unwrap()
+    .registration("HRB 54321 B, Amtsgericht Charlottenburg")
+    .unwrap();
+    beans_from("DE-2026-000001", seller, consumer(), Currency::EUR, "19")
 }
 
 fn xrechnung_invoice() -> InvoiceDocument {
@@ -350,6 +466,114 @@ fn the_model_refuses_incomplete_documents() {
     )
     .line(line("1", "Mug", money("10.00", eur), 1, s19()));
     assert_eq!(field_of(doc.build().unwrap_err()), "seller.vat_id");
+}
+
+#[test]
+fn a_seller_identified_only_by_a_tax_number_is_refused_naming_br_co_26() {
+    let eur = Currency::EUR;
+    let document = |seller: Seller| {
+        InvoiceDocument::builder(
+            DocumentKind::Invoice,
+            "INV-X",
+            date(2026, 3, 14),
+            eur,
+            PriceMode::TaxExclusive,
+            seller,
+            consumer(),
+        )
+        .line(line("1", "Mug", money("10.00", eur), 1, s19()))
+        .build()
+    };
+    let tax_number_only = || {
+        seller_in("Bare GmbH", "Weg 1", "10115", "Berlin", "DE")
+            .tax_number("27/123/45678")
+            .unwrap()
+    };
+    let err = document(tax_number_only()).unwrap_err();
+    assert!(err.message().contains("BR-CO-26"), "{err}");
+    assert_eq!(field_of(err), "seller.identifier");
+
+    // A seller identifier alone (with the tax number the taxed line needs) is enough, and
+    // UBL states it as the party identification with its scheme.
+    let gln = SellerIdentifier::new("0088", "4000001000005").unwrap();
+    let xml = to_ubl(
+        &document(tax_number_only().identifier(gln.clone())).unwrap(),
+        Profile::En16931,
+    )
+    .unwrap();
+    // It also identifies the seller where a document outside the scope of VAT omits VAT ids.
+    let outside = vat(VatCategory::OutsideScope, "0", Some("Not subject to VAT"));
+    let donation = |seller: Seller| {
+        InvoiceDocument::builder(
+            DocumentKind::Invoice,
+            "INV-O",
+            date(2026, 3, 14),
+            eur,
+            PriceMode::TaxExclusive,
+            seller,
+            consumer(),
+        )
+        .line(line(
+            "1",
+            "Donation",
+            money("10.00", eur),
+            1,
+            outside.clone(),
+        ))
+        .build()
+    };
+    let vat_id_only = seller_in("Bare GmbH", "Weg 1", "10115", "Berlin", "DE")
+        .vat_id(VatId::parse("DE123456789").unwrap());
+    assert_eq!(
+        field_of(donation(vat_id_only.clone()).unwrap_err()),
+        "seller.registration"
+    );
+    donation(vat_id_only.identifier(gln)).unwrap();
+    assert!(
+        xml.contains(
+            "<cac:PartyIdentification>\n        \
+             <cbc:ID schemeID=\"0088\">4000001000005</cbc:ID>"
+        ),
+        "{xml}"
+    );
+}
+
+#[test]
+fn seller_identities_are_stated_in_their_ubl_places() -> TestResult {
+    let swiss = to_ubl(&swiss_seller_invoice(), Profile::En16931)?;
+    for expected in [
+        r#"<cbc:ID schemeID="0183">CHE116281710</cbc:ID>"#,
+        "<cbc:CompanyID>CHE-116.281.710 MWST</cbc:CompanyID>",
+    ] {
+        assert!(swiss.contains(expected), "missing {expected}: {swiss}");
+    }
+    let norwegian = to_ubl(&norwegian_seller_invoice(), Profile::En16931)?;
+    for expected in [
+        r#"<cbc:ID schemeID="0192">923609016</cbc:ID>"#,
+        "<cbc:CompanyID>NO923609016MVA</cbc:CompanyID>",
+    ] {
+        assert!(
+            norwegian.contains(expected),
+            "missing {expected}: {norwegian}"
+        );
+    }
+    // BT-30 goes to the legal entity; the tax number to a tax scheme other than VAT.
+    let registered = to_ubl(&registered_seller_invoice(), Profile::En16931)?;
+    for expected in [
+        "<cbc:CompanyID>HRB 54321 B, Amtsgericht Charlottenburg</cbc:CompanyID>\n      \
+         </cac:PartyLegalEntity>",
+        "<cbc:CompanyID>30/123/45678</cbc:CompanyID>\n        <cac:TaxScheme>\n          \
+         <cbc:ID>FC</cbc:ID>",
+    ] {
+        assert!(
+            registered.contains(expected),
+            "missing {expected}: {registered}"
+        );
+    }
+    assert!(!registered.contains("PartyIdentification"), "{registered}");
+    // No VAT id: the tax number's is the only party tax scheme.
+    assert_eq!(registered.matches("<cac:PartyTaxScheme>").count(), 1);
+    Ok(())
 }
 
 #[test]

@@ -44,6 +44,8 @@ pub fn seller() -> Seller {
     .unwrap()
     .tax_number("27/123/45678")
     .unwrap()
+    .registration("HRB 12345, Amtsgericht Berlin")
+    .unwrap()
 }
 
 /// Settings of `seller`: net prices in EUR, Germany at 19 % and 7 %.

@@ -31,7 +31,7 @@ pub use product::{
 };
 pub use product_repo::ProductRepo;
 pub use query::{Cursor, Page, ProductOrder, ProductQuery};
-pub use seller::{BankAccount, Bic, Contact, Iban, PostalAddress, Seller};
+pub use seller::{BankAccount, Bic, Contact, Iban, PostalAddress, Seller, SellerIdentifier};
 pub use settings::{InvoiceIssue, InvoiceSeries, ShopSettings, ShopSettingsBuilder, TimeZone};
 pub use settings_repo::SettingsRepo;
 pub use sku::Sku;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::customers::{Country, ElectronicAddress, Phone, VatId};
+use crate::customers::{Country, ElectronicAddress, Phone, VatId, norwegian_org_number, swiss_uid};
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::text;
@@ -285,9 +285,128 @@ impl BankAccount {
     }
 }
 
+/// A seller identifier (EN 16931 BT-29) with its scheme, an ISO/IEC 6523 ICD code: `0183` for
+/// a Swiss UID, `0192` for a Norwegian organisation number, `0088` for a GS1 Global Location
+/// Number, and so on. UBL states it as `cac:PartyIdentification/cbc:ID` with `schemeID`.
+///
+/// The scheme must be a code of the ICD list EN 16931 checks against (0002 to 0248, rule
+/// BR-CL-10). For `0183`, `0192` and `0088` the number's check digit is verified and it is kept
+/// compact; other schemes' values are kept as given.
+///
+/// ```
+/// use shopkeep::SellerIdentifier;
+///
+/// let uid = SellerIdentifier::new("0183", "CHE-123.456.788")?;
+/// assert_eq!((uid.scheme(), uid.value()), ("0183", "CHE123456788"));
+/// let org = SellerIdentifier::new("0192", "923 609 016")?;
+/// assert_eq!(org.value(), "923609016");
+/// assert!(SellerIdentifier::new("0192", "923609017").is_err()); // wrong check digit
+/// assert!(SellerIdentifier::new("9999", "42").is_err()); // not an ICD code
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SellerIdentifier {
+    scheme: String,
+    value: String,
+}
+
+impl SellerIdentifier {
+    /// An identifier `value` in the ICD `scheme`.
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `seller_identifier`) if the scheme is not an ICD code
+    /// EN 16931 accepts; if the value is empty, over 100 characters or holds control
+    /// characters; or if a Swiss UID (`0183`: `CHE` and nine digits), Norwegian organisation
+    /// number (`0192`: nine digits) or GLN (`0088`: thirteen digits) is malformed or its check
+    /// digit does not match.
+    pub fn new(scheme: &str, value: &str) -> Result<SellerIdentifier> {
+        let invalid = |why: &str| Error::validation("seller_identifier", why.to_owned());
+        let scheme = scheme.trim();
+        if !is_icd(scheme) {
+            return Err(invalid(
+                "the scheme is an ISO/IEC 6523 ICD code from 0002 to 0248, such as 0183 (Swiss \
+                 UID), 0192 (Norwegian organisation number) or 0088 (GLN)",
+            ));
+        }
+        let value = text::required("seller_identifier", value, 100)?;
+        let checked = match scheme {
+            "0183" => swiss_uid(&value).ok_or_else(|| {
+                invalid(
+                    "a Swiss UID is CHE and nine digits, the last a check digit that must match",
+                )
+            })?,
+            "0192" => norwegian_org_number(&value).ok_or_else(|| {
+                invalid(
+                    "a Norwegian organisation number is nine digits, the last a check digit \
+                     that must match",
+                )
+            })?,
+            "0088" => gln(&value).ok_or_else(|| {
+                invalid("a GLN is thirteen digits, the last a check digit that must match")
+            })?,
+            _ => value,
+        };
+        Ok(SellerIdentifier {
+            scheme: scheme.to_owned(),
+            value: checked,
+        })
+    }
+
+    /// The ICD scheme code (BT-29-1).
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// The identifier (BT-29).
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+/// Whether `scheme` is on the ISO/IEC 6523 ICD list of EN 16931's code lists (1.3.16, rule
+/// BR-CL-10): 0002 to 0248, less the codes never assigned.
+fn is_icd(scheme: &str) -> bool {
+    scheme.len() == 4
+        && scheme.bytes().all(|b| b.is_ascii_digit())
+        && scheme
+            .parse::<u16>()
+            .is_ok_and(|n| (2..=248).contains(&n) && ![92, 103, 181, 182].contains(&n))
+}
+
+/// A GS1 Global Location Number (thirteen digits; spaces optional), if its GS1 check digit
+/// matches: the digits before it weighted 1, 3, 1, 3, ... from the left.
+fn gln(text: &str) -> Option<String> {
+    let compact: String = text.chars().filter(|c| *c != ' ').collect();
+    let digits: Vec<u32> = compact
+        .chars()
+        .map(|c| c.to_digit(10))
+        .collect::<Option<_>>()?;
+    let [body @ .., check] = digits.as_slice() else {
+        return None;
+    };
+    if body.len() != 12 {
+        return None;
+    }
+    let sum: u32 = body
+        .iter()
+        .zip([1, 3].into_iter().cycle())
+        .map(|(d, w)| d * w)
+        .sum();
+    ((10 - sum % 10) % 10 == *check).then_some(compact)
+}
+
+/// Why a seller that cannot be identified is refused: EN 16931 rule BR-CO-26.
+const NOT_IDENTIFIED: &str = "the seller needs a VAT id, a legal registration id or a seller \
+     identifier (EN 16931 BR-CO-26); a tax number alone does not identify a seller";
+
 /// The seller: the legal entity that issues the shop's invoices.
 ///
-/// A seller needs a VAT id or a national tax number (or both); [`ShopSettings`] checks that
+/// E-invoices identify the seller by a seller identifier (BT-29,
+/// [`identifier`](Seller::identifier)), a legal registration id (BT-30,
+/// [`registration`](Seller::registration)) or a VAT id (BT-31, [`vat_id`](Seller::vat_id)):
+/// one of these is required (BR-CO-26), and a tax number (BT-32) does not count. Invoices of
+/// taxed sales need a VAT id or a tax number as well (BR-S-02). [`ShopSettings`] checks both
 /// when it is built.
 ///
 /// [`ShopSettings`]: crate::ShopSettings
@@ -296,6 +415,7 @@ pub struct Seller {
     legal_name: String,
     address: PostalAddress,
     contact: Contact,
+    identifier: Option<SellerIdentifier>,
     vat_id: Option<VatId>,
     tax_number: Option<String>,
     registration: Option<String>,
@@ -315,6 +435,7 @@ impl Seller {
             legal_name: text::required("legal_name", legal_name, 200)?,
             address,
             contact,
+            identifier: None,
             vat_id: None,
             tax_number: None,
             registration: None,
@@ -323,14 +444,21 @@ impl Seller {
         })
     }
 
-    /// Sets the VAT id.
+    /// Sets the seller identifier (BT-29).
+    #[must_use]
+    pub fn identifier(mut self, identifier: SellerIdentifier) -> Seller {
+        self.identifier = Some(identifier);
+        self
+    }
+
+    /// Sets the VAT id (BT-31).
     #[must_use]
     pub fn vat_id(mut self, vat_id: VatId) -> Seller {
         self.vat_id = Some(vat_id);
         self
     }
 
-    /// Sets the national tax number (DE: Steuernummer).
+    /// Sets the national tax number (BT-32; DE: Steuernummer).
     ///
     /// # Errors
     ///
@@ -341,7 +469,8 @@ impl Seller {
         Ok(self)
     }
 
-    /// Sets the commercial register entry (`HRB 12345, Amtsgericht Berlin`).
+    /// Sets the legal registration id (BT-30), such as the commercial register entry
+    /// (`HRB 12345, Amtsgericht Berlin`).
     ///
     /// # Errors
     ///
@@ -374,9 +503,30 @@ impl Seller {
         &self.contact
     }
 
+    /// The seller identifier (BT-29), if any.
+    pub fn identifier_code(&self) -> Option<&SellerIdentifier> {
+        self.identifier.as_ref()
+    }
+
     /// The VAT id, if any.
     pub fn vat_id_number(&self) -> Option<&VatId> {
         self.vat_id.as_ref()
+    }
+
+    /// Whether e-invoices can identify the seller (BR-CO-26): it has a seller identifier, a
+    /// legal registration id or a VAT id. A tax number alone does not identify a seller.
+    pub fn is_identified(&self) -> bool {
+        self.identifier.is_some() || self.registration.is_some() || self.vat_id.is_some()
+    }
+
+    /// The `Validation` error for `field` that names BR-CO-26, unless the seller
+    /// [is identified](Seller::is_identified).
+    pub(crate) fn check_identified(&self, field: &'static str) -> Result<()> {
+        if self.is_identified() {
+            Ok(())
+        } else {
+            Err(Error::validation(field, NOT_IDENTIFIED))
+        }
     }
 
     /// The national tax number, if any.
@@ -436,6 +586,51 @@ mod tests {
         ] {
             let err = Iban::parse(bad).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Validation { field: "iban" }, "{bad}");
+        }
+    }
+
+    #[test]
+    fn seller_identifiers_have_an_icd_scheme_and_their_check_digits() {
+        for (scheme, value, kept) in [
+            ("0183", "CHE-116.281.710", "CHE116281710"),
+            ("0192", "974 760 673", "974760673"),
+            ("0088", "4000001000005", "4000001000005"),
+            ("0060", "123456789", "123456789"),
+            (" 0002 ", "ABC-1", "ABC-1"),
+            ("0248", "x", "x"),
+        ] {
+            let id = SellerIdentifier::new(scheme, value).unwrap();
+            assert_eq!((id.scheme(), id.value()), (scheme.trim(), kept));
+        }
+        for (scheme, value) in [
+            // Not ICD codes EN 16931 knows.
+            ("0001", "1"),
+            ("0092", "1"),
+            ("0181", "1"),
+            ("0249", "1"),
+            ("SEPA", "DE98ZZZ09999999999"),
+            ("88", "4000001000005"),
+            ("", "1"),
+            // Values: empty, control characters, too long.
+            ("0060", " "),
+            ("0060", "12\n34"),
+            ("0060", &"1".repeat(101)),
+            // Check digits and shapes of the schemes that have them.
+            ("0183", "CHE-116.281.711"),
+            ("0183", "116281710"),
+            ("0192", "974760674"),
+            ("0192", "97476067"),
+            ("0088", "4000001000006"),
+            ("0088", "400000100000"),
+        ] {
+            let err = SellerIdentifier::new(scheme, value).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Validation {
+                    field: "seller_identifier"
+                },
+                "{scheme} {value}"
+            );
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
-use super::seller::{BankAccount, Bic, Contact, Iban, PostalAddress, Seller};
+use super::seller::{BankAccount, Bic, Contact, Iban, PostalAddress, Seller, SellerIdentifier};
 use super::settings::{InvoiceIssue, InvoiceSeries, ShopSettings, TimeZone};
 use super::sql::{int, uint};
 use super::tax::{CountryTaxes, TaxTable};
@@ -44,7 +44,8 @@ impl Store {
     ///     PostalAddress::new("Hauptstr. 1", "10115", "Berlin", de)?,
     ///     Contact::new("Olga Owner", Phone::parse("+49 30 1234567")?, Email::parse("billing@example.com")?)?,
     /// )?
-    /// .tax_number("27/123/45678")?;
+    /// .tax_number("27/123/45678")?
+    /// .registration("HRB 12345, Amtsgericht Berlin")?;
     /// let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::EUR)
     ///     .tax_table(TaxTable::new().country(de, CountryTaxes::new(TaxRate::parse("19")?)))
     ///     .time_zone(TimeZone::parse("Europe/Berlin")?)
@@ -235,12 +236,22 @@ struct SellerDocument {
     legal_name: String,
     address: AddressDocument,
     contact: ContactDocument,
+    // Added with BR-CO-26: sellers written before have none.
+    #[serde(default)]
+    identifier: Option<IdentifierDocument>,
     vat_id: Option<String>,
     tax_number: Option<String>,
     registration: Option<String>,
     bank_account: Option<BankDocument>,
     #[serde(default)]
     electronic_address: Option<EndpointDocument>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentifierDocument {
+    scheme: String,
+    value: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -340,7 +351,7 @@ impl Document {
         for currency in self.accepted_currencies {
             builder = builder.accept_currency(currency);
         }
-        builder.build()
+        builder.build_stored()
     }
 }
 
@@ -362,6 +373,10 @@ impl From<&Seller> for SellerDocument {
                 phone: contact.phone().as_str().to_owned(),
                 email: contact.email().as_str().to_owned(),
             },
+            identifier: seller.identifier_code().map(|i| IdentifierDocument {
+                scheme: i.scheme().to_owned(),
+                value: i.value().to_owned(),
+            }),
             vat_id: seller.vat_id_number().map(|v| v.as_str().to_owned()),
             tax_number: seller.tax_number_text().map(str::to_owned),
             registration: seller.registration_text().map(str::to_owned),
@@ -392,6 +407,12 @@ impl SellerDocument {
             Email::parse(&d.contact.email)?,
         )?;
         let mut seller = Seller::new(&d.legal_name, address, contact)?;
+        if let Some(identifier) = &d.identifier {
+            seller = seller.identifier(SellerIdentifier::new(
+                &identifier.scheme,
+                &identifier.value,
+            )?);
+        }
         if let Some(vat_id) = &d.vat_id {
             seller = seller.vat_id(VatId::parse(vat_id)?);
         }

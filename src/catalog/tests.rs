@@ -221,6 +221,8 @@ fn settings(days: u16) -> crate::ShopSettings {
     )
     .unwrap()
     .tax_number("27/123/45678")
+    .unwrap()
+    .registration("HRB 12345, Amtsgericht Berlin")
     .unwrap();
     crate::ShopSettings::builder(seller, crate::PriceMode::TaxInclusive, Currency::EUR)
         .tax_table(crate::TaxTable::new().country(

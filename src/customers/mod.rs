@@ -49,5 +49,6 @@ pub use phone::Phone;
 pub use repo::CustomerRepo;
 pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;
+pub(crate) use vat_id::{norwegian_org_number, swiss_uid};
 
 pub(crate) use storage::{ensure_active, load_buyer};

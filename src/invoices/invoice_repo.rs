@@ -301,7 +301,7 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
         lines,
         terms,
     };
-    let document = spec.build()?;
+    let document = spec.rebuild()?;
     let t = document.totals();
     let rebuilt = [
         t.line_net_total(),

@@ -279,6 +279,7 @@ impl InvoiceDocument {
             discount: None,
             charges: Vec::new(),
             prepaid: None,
+            issued: false,
         }
     }
 
@@ -362,6 +363,9 @@ pub struct InvoiceDocumentBuilder {
     discount: Option<(Money, String)>,
     charges: Vec<(String, Charge)>,
     prepaid: Option<Money>,
+    /// Whether the document was issued already and is being read back (see
+    /// [`already_issued`](Self::already_issued)).
+    issued: bool,
 }
 
 impl InvoiceDocumentBuilder {
@@ -448,6 +452,14 @@ impl InvoiceDocumentBuilder {
         self
     }
 
+    /// Marks a document read back from storage, to be built as it was issued: invoices issued
+    /// before BR-CO-26 was enforced may state a seller without identifier, and as legal
+    /// records they must stay readable.
+    pub(crate) fn already_issued(mut self) -> Self {
+        self.issued = true;
+        self
+    }
+
     /// Computes the totals and checks the document against EN 16931.
     ///
     /// # Errors
@@ -457,8 +469,11 @@ impl InvoiceDocumentBuilder {
     ///   malformed text; `lines`: no line;
     /// - `seller.vat_id`: the seller has neither VAT id nor tax number, or a `K` or `G` line
     ///   needs the seller's VAT id;
+    /// - `seller.identifier`: the seller has neither VAT id, legal registration id nor seller
+    ///   identifier, one of which identifies it (BR-CO-26; a tax number does not count);
     /// - `seller.registration`: a document outside the scope of VAT (`O`) needs the seller's
-    ///   legal registration id, since it carries no VAT id (BR-O-02, BR-CO-26);
+    ///   legal registration id or seller identifier, since it carries no VAT id (BR-O-02,
+    ///   BR-CO-26);
     /// - `buyer.vat_id`: an `AE` or `K` line needs a business buyer with a VAT id;
     /// - `delivery_country`, `supply_date`: a `K` line needs both;
     /// - `vat_category`: `O` lines mixed with other categories;
@@ -566,6 +581,9 @@ impl InvoiceDocumentBuilder {
                 "the seller needs a VAT id or a tax number",
             ));
         }
+        if !self.issued {
+            seller.check_identified("seller.identifier")?;
+        }
         let categories: Vec<VatCategory> = totals
             .vat_groups()
             .iter()
@@ -580,11 +598,11 @@ impl InvoiceDocumentBuilder {
                     "lines outside the scope of VAT (O) need a document of their own (BR-O-11)",
                 ));
             }
-            if seller.registration_text().is_none() {
+            if seller.registration_text().is_none() && seller.identifier_code().is_none() {
                 return Err(Error::validation(
                     "seller.registration",
                     "a document outside the scope of VAT carries no VAT id, so it needs the \
-                     seller's legal registration id",
+                     seller's legal registration id or seller identifier (BR-O-02, BR-CO-26)",
                 ));
             }
         }

@@ -76,6 +76,16 @@ pub(crate) struct Spec {
 impl Spec {
     /// Builds and validates the document.
     pub(crate) fn build(&self) -> Result<InvoiceDocument> {
+        self.build_as(false)
+    }
+
+    /// Builds an issued document again, as it was issued (see
+    /// [`InvoiceDocumentBuilder::already_issued`](super::model::InvoiceDocumentBuilder::already_issued)).
+    pub(crate) fn rebuild(&self) -> Result<InvoiceDocument> {
+        self.build_as(true)
+    }
+
+    fn build_as(&self, issued: bool) -> Result<InvoiceDocument> {
         let kind = match &self.terms.original {
             None => DocumentKind::Invoice,
             Some((number, date)) => DocumentKind::credit_note(number, parse_date(date)?)?,
@@ -128,6 +138,9 @@ impl Spec {
         }
         if let Some(paid) = t.prepaid {
             b = b.prepaid(Money::new(paid, self.currency));
+        }
+        if issued {
+            b = b.already_issued();
         }
         b.build()
     }

@@ -48,8 +48,8 @@ pub struct Shop {
     pub clock: ManualClock,
 }
 
-/// The seller of every test shop: Beispiel GmbH in Berlin, with a tax number, and `vat_id` if
-/// given.
+/// The seller of every test shop: Beispiel GmbH in Berlin, with a tax number and its commercial
+/// register entry (which identifies it on e-invoices, BR-CO-26), and `vat_id` if given.
 pub fn seller(vat_id: Option<&str>) -> Seller {
     let de = Country::parse("DE").unwrap();
     let seller = Seller::new(
@@ -64,6 +64,8 @@ pub fn seller(vat_id: Option<&str>) -> Seller {
     )
     .unwrap()
     .tax_number("27/123/45678")
+    .unwrap()
+    .registration("HRB 12345, Amtsgericht Berlin")
     .unwrap();
     match vat_id {
         Some(id) => seller.vat_id(VatId::parse(id).unwrap()),

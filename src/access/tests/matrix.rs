@@ -1031,6 +1031,8 @@ fn shop_settings() -> crate::ShopSettings {
     )
     .unwrap()
     .tax_number("27/123/45678")
+    .unwrap()
+    .registration("HRB 12345, Amtsgericht Berlin")
     .unwrap();
     let table = crate::TaxTable::new().country(
         de,

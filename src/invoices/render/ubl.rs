@@ -204,13 +204,23 @@ fn header(x: &mut Xml, d: &InvoiceDocument, profile: Profile) {
     }
 }
 
-/// The seller (BG-4): endpoint, address, VAT id and tax number, legal entity, contact.
+/// The seller (BG-4): endpoint, identifier, address, VAT id and tax number, legal entity,
+/// contact.
 fn supplier_party(x: &mut Xml, d: &InvoiceDocument) {
     let s = &d.seller;
     x.open("cac:AccountingSupplierParty");
     x.open("cac:Party");
     if let Some(endpoint) = &d.seller_endpoint {
         endpoint_id(x, endpoint);
+    }
+    if let Some(identifier) = s.identifier_code() {
+        x.open("cac:PartyIdentification");
+        x.leaf_with(
+            "cbc:ID",
+            &[("schemeID", identifier.scheme())],
+            identifier.value(),
+        );
+        x.close("cac:PartyIdentification");
     }
     let a = s.address();
     postal_address(
