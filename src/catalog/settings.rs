@@ -521,7 +521,9 @@ impl ShopSettingsBuilder {
     /// # Errors
     ///
     /// A `Validation` error: field `vat_id` if the seller has neither a VAT id nor a tax
-    /// number; field `tax_table` if the table has no rates for the seller's country; field
+    /// number; field `seller_country` if the seller is established outside the EU,
+    /// Switzerland and the United Kingdom, whose VAT the checkout's rules do not know; field
+    /// `tax_table` if the table has no rates for the seller's country; field
     /// `credit_note_series` if it is the invoice series (each needs its own gapless count);
     /// field `payment_terms_days` above 365; field `invoice_retention_years` outside 1 to 30.
     pub fn build(self) -> Result<ShopSettings> {
@@ -533,6 +535,15 @@ impl ShopSettingsBuilder {
             ));
         }
         let home = s.seller.address().country();
+        if !crate::orders::vat_rules::covers_seller(home) {
+            return Err(Error::validation(
+                "seller_country",
+                format!(
+                    "shopkeep's VAT rules cover sellers established in the EU, Switzerland \
+                     and the United Kingdom, not in {home}"
+                ),
+            ));
+        }
         if s.tax_table.get(home).is_none() {
             return Err(Error::validation(
                 "tax_table",
