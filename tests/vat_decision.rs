@@ -71,7 +71,10 @@ fn swiss_shop() -> Shop {
             country("CH"),
             CountryTaxes::new(rate("8.1")).reduced(rate("2.6")),
         )
-        .country(country("DE"), CountryTaxes::new(rate("19")).reduced(rate("7")));
+        .country(
+            country("DE"),
+            CountryTaxes::new(rate("19")).reduced(rate("7")),
+        );
     let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::CHF)
         .accept_currency(Currency::EUR)
         .tax_table(table)
@@ -103,7 +106,12 @@ fn service(store: &Store, sku: &str, prices: &[Money]) -> VariantId {
     for price in prices {
         new = new.price(*price);
     }
-    store.products(&store.system()).create(new).unwrap().variants()[0].id()
+    store
+        .products(&store.system())
+        .create(new)
+        .unwrap()
+        .variants()[0]
+        .id()
 }
 
 /// Registers Ana Example shipping to `country` (post code 8001), as the business Example Ltd
@@ -121,7 +129,10 @@ fn buyer(store: &Store, email: &str, country_code: &str, vat_id: Option<&str>) -
 fn foreign_business(store: &Store, email: &str, country_code: &str) -> Principal {
     let address = address(country_code).with_postal_code("8001").unwrap();
     let details = shopkeep::BusinessDetails::new("Example Inc").unwrap();
-    register(store, new_customer(email, "Ana Example", address).business(details))
+    register(
+        store,
+        new_customer(email, "Ana Example", address).business(details),
+    )
 }
 
 fn checkout(
@@ -149,7 +160,10 @@ fn invoice(s: &Shop, order: &Order, rate: Option<&str>, codes: &[&str], name: &s
     };
     let xml = invoice.to_ubl(Profile::En16931).unwrap();
     for code in codes {
-        assert!(xml.contains(&format!("<cbc:ID>{code}</cbc:ID>")), "{code}: {xml}");
+        assert!(
+            xml.contains(&format!("<cbc:ID>{code}</cbc:ID>")),
+            "{code}: {xml}"
+        );
     }
     write_corpus(name, &xml);
     xml
@@ -186,7 +200,13 @@ fn services_to_a_business_in_another_member_state_are_reverse_charged_goods_are_
         "{reverse:?}"
     );
     assert_eq!(order.vat_total(), eur("0.00"));
-    let xml = invoice(&s, &order, None, &["K", "AE"], "issued-vat-reverse-charge-services");
+    let xml = invoice(
+        &s,
+        &order,
+        None,
+        &["K", "AE"],
+        "issued-vat-reverse-charge-services",
+    );
     assert!(xml.contains("Art. 196 VAT Directive"), "{xml}");
 }
 
@@ -200,7 +220,10 @@ fn an_eu_sellers_services_beyond_the_eu_are_outside_the_scope_and_cannot_share_a
     assert_eq!(categories(&order), [VatCategory::OutsideScope]);
     assert_eq!(order.total(), eur("198.00"));
     let xml = invoice(&s, &order, None, &["O"], "issued-vat-services-outside-eu");
-    assert!(!xml.contains("DE123456788"), "an O invoice states no VAT id");
+    assert!(
+        !xml.contains("DE123456788"),
+        "an O invoice states no VAT id"
+    );
 
     // A service (O) and goods (G) cannot share an invoice (BR-O-11): refused at checkout.
     let bob = foreign_business(&s.store, "bob@example.com", "US");
@@ -221,11 +244,20 @@ fn a_swiss_shop_charges_swiss_vat_at_home_and_follows_the_table_abroad() {
         TaxCategory::Reduced,
         10,
     );
-    let knife = priced_product(&s.store, "KNIFE", &[chf("54.00")], TaxCategory::Standard, 10);
+    let knife = priced_product(
+        &s.store,
+        "KNIFE",
+        &[chf("54.00")],
+        TaxCategory::Standard,
+        10,
+    );
     let course = service(
         &s.store,
         "COURSE",
-        &[chf("120.00"), Money::parse("125.00", Currency::EUR).unwrap()],
+        &[
+            chf("120.00"),
+            Money::parse("125.00", Currency::EUR).unwrap(),
+        ],
     );
 
     // At home: Swiss VAT, 8.1 % and 2.6 %, on a Swiss invoice in CHF.
@@ -357,4 +389,33 @@ fn a_swiss_shop_without_a_vat_id_cannot_export_goods() {
     let err = checkout(&s.store, &berlin, &[(knife, 1)], None).unwrap_err();
     assert_eq!(field(&err), "seller.vat_id", "{err}");
     assert_refused_cleanly(&s, &berlin, knife, &err);
+}
+
+#[test]
+fn credit_notes_of_reverse_charged_and_outside_scope_services_keep_their_treatment() {
+    let s = german_shop();
+    let system = s.store.system();
+    let mug = priced_product(&s.store, "MUG", &[eur("12.90")], TaxCategory::Standard, 10);
+    let support = service(&s.store, "SUPPORT", &[eur("99.00")]);
+    let fr = buyer(&s.store, "achats@example.fr", "FR", Some("FR40303265045"));
+    let us = foreign_business(&s.store, "bob@example.com", "US");
+    for (who, items, code, name) in [
+        (&fr, vec![(mug, 1), (support, 2)], "AE", "reverse-charge"),
+        (&us, vec![(support, 2)], "O", "outside-eu"),
+    ] {
+        let order = checkout(&s.store, who, &items, None).unwrap();
+        common::pay(&s.store, &order);
+        s.store.invoices(&system).issue(order.id()).unwrap();
+        let service_line = u32::try_from(items.len() - 1).unwrap();
+        s.store
+            .orders(&system)
+            .refund(order.id(), shopkeep::Refund::lines([(service_line, 1)]))
+            .unwrap();
+        let docs = s.store.invoices(&system).for_order(order.id()).unwrap();
+        assert_eq!(docs.len(), 2);
+        let xml = docs[1].to_ubl(Profile::En16931).unwrap();
+        assert!(xml.contains("<CreditNote"), "{xml}");
+        assert!(xml.contains(&format!("<cbc:ID>{code}</cbc:ID>")), "{xml}");
+        write_corpus(&format!("issued-vat-credit-note-{name}"), &xml);
+    }
 }
