@@ -535,15 +535,7 @@ impl ShopSettingsBuilder {
             ));
         }
         let home = s.seller.address().country();
-        if !crate::orders::vat_rules::covers_seller(home) {
-            return Err(Error::validation(
-                "seller_country",
-                format!(
-                    "shopkeep's VAT rules cover sellers established in the EU, Switzerland \
-                     and the United Kingdom, not in {home}"
-                ),
-            ));
-        }
+        crate::orders::vat_rules::check_seller_country(home)?;
         if s.tax_table.get(home).is_none() {
             return Err(Error::validation(
                 "tax_table",

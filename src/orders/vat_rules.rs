@@ -23,8 +23,8 @@
 //!    distance sales (shops below the EUR 10,000 threshold that charge their own rate are not
 //!    modelled).
 //!
-//! Sellers elsewhere than the EU, Switzerland and the United Kingdom are refused (by the
-//! settings, and here again for settings stored before that check existed).
+//! Sellers elsewhere than the EU, Switzerland and the United Kingdom are refused: by the
+//! settings ([`check_seller_country`]), and by the decision itself.
 //!
 //! The decision also knows what the invoice of its categories will need of the seller
 //! ([`check_invoiceable`]), so that checkout refuses an order that could never be invoiced.
@@ -69,10 +69,23 @@ pub(crate) fn in_eu(country: Country) -> bool {
     EU.contains(&country.as_str())
 }
 
-/// Whether the decision covers a seller established in `country`: the EU, Switzerland and the
-/// United Kingdom.
-pub(crate) fn covers_seller(country: Country) -> bool {
-    in_eu(country) || NON_EU_SELLERS.contains(&country.as_str())
+/// Refuses a seller established outside the countries the decision covers: the EU,
+/// Switzerland and the United Kingdom. The settings check it when they are built.
+///
+/// # Errors
+///
+/// A `Validation` error (field `seller_country`) for any other country.
+pub(crate) fn check_seller_country(country: Country) -> Result<()> {
+    if in_eu(country) || NON_EU_SELLERS.contains(&country.as_str()) {
+        return Ok(());
+    }
+    Err(Error::validation(
+        "seller_country",
+        format!(
+            "shopkeep's VAT rules cover sellers established in the EU, Switzerland and the \
+             United Kingdom, not in {country}"
+        ),
+    ))
 }
 
 /// The member state a VAT id belongs to (`EL` is Greece). `XI`, Northern Ireland, counts as a
@@ -110,15 +123,7 @@ pub(crate) fn decide(
     buyer: &Buyer<'_>,
     table: &TaxTable,
 ) -> Result<VatTreatment> {
-    if !covers_seller(seller) {
-        return Err(Error::validation(
-            "seller_country",
-            format!(
-                "shopkeep's VAT rules cover sellers established in the EU, Switzerland and the \
-                 United Kingdom, not in {seller}"
-            ),
-        ));
-    }
+    check_seller_country(seller)?;
     let seller_in_eu = in_eu(seller);
     // The destination is inside the seller's VAT area: its rates are the ones that apply.
     let at_home = destination == seller || (seller_in_eu && in_eu(destination));
