@@ -159,6 +159,7 @@ pub use access::{
     Resource, Role, Rule, Scope, SessionSettings, SessionToken, StaffId, StaffMember, StaffRepo,
     Who,
 };
+pub use catalog::SupplyKind;
 pub use catalog::{
     AppliedTax, BankAccount, Bic, Contact, CountryTaxes, Cursor, Iban, InvoiceIssue, InvoiceSeries,
     NewProduct, NewVariant, Page, PostalAddress, Product, ProductId, ProductOrder, ProductQuery,

@@ -4,7 +4,7 @@
 //! Models (plain validated types, no SQL) and repositories (the SQL) live side by side:
 //!
 //! - [`Sku`], [`Product`], [`Variant`], [`NewProduct`], [`NewVariant`], [`ProductUpdate`]:
-//!   what is sold; [`ProductRepo`] stores, reads, lists, searches and archives it.
+//!   what is sold, each product goods or services ([`SupplyKind`]); [`ProductRepo`] stores, reads, lists, searches and archives it.
 //! - [`StockChange`], [`StockMovement`]: stock movements; [`StockRepo`] records them in the
 //!   ledger and moves the level in the same transaction, never below zero.
 //! - [`ShopSettings`] with [`Seller`], [`TaxTable`], [`InvoiceSeries`], [`TimeZone`]: the
@@ -37,7 +37,7 @@ pub use settings_repo::SettingsRepo;
 pub use sku::Sku;
 pub use stock::{StockChange, StockMovement, StockReason};
 pub use stock_repo::StockRepo;
-pub use tax::{AppliedTax, CountryTaxes, TaxCategory, TaxTable};
+pub use tax::{AppliedTax, CountryTaxes, SupplyKind, TaxCategory, TaxTable};
 
 pub(crate) use sellable::{Sellable, return_stock, sellable, take_stock};
 pub(crate) use settings_repo::current as current_settings;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::sku::Sku;
-use super::tax::TaxCategory;
+use super::tax::{SupplyKind, TaxCategory};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::define_id;
@@ -88,6 +88,7 @@ pub struct Product {
     pub(crate) name: String,
     pub(crate) description: String,
     pub(crate) tax_category: TaxCategory,
+    pub(crate) supply_kind: SupplyKind,
     pub(crate) status: ProductStatus,
     pub(crate) variants: Vec<Variant>,
     pub(crate) created_at: Timestamp,
@@ -119,6 +120,11 @@ impl Product {
     /// How it is taxed.
     pub fn tax_category(&self) -> TaxCategory {
         self.tax_category
+    }
+
+    /// Whether it is goods or services, which the VAT decision needs for buyers abroad.
+    pub fn supply_kind(&self) -> SupplyKind {
+        self.supply_kind
     }
 
     /// Whether it is on sale or archived.
@@ -326,6 +332,7 @@ pub struct NewProduct {
     name: String,
     description: String,
     tax_category: TaxCategory,
+    supply_kind: SupplyKind,
     prices: Vec<Money>,
     tracked: bool,
     low_stock_threshold: Option<u32>,
@@ -345,6 +352,7 @@ impl NewProduct {
             name: text::required("name", name, MAX_NAME)?,
             description: String::new(),
             tax_category,
+            supply_kind: SupplyKind::Goods,
             prices: Vec::new(),
             tracked: true,
             low_stock_threshold: None,
@@ -355,6 +363,12 @@ impl NewProduct {
     /// Sets the description (checked when the product is created).
     pub fn description(mut self, description: &str) -> NewProduct {
         description.clone_into(&mut self.description);
+        self
+    }
+
+    /// Sets whether it is goods (the default) or services.
+    pub fn supply_kind(mut self, kind: SupplyKind) -> NewProduct {
+        self.supply_kind = kind;
         self
     }
 
@@ -414,6 +428,7 @@ impl NewProduct {
             name: self.name.clone(),
             description,
             tax_category: self.tax_category,
+            supply_kind: self.supply_kind,
             variants,
         })
     }
@@ -439,6 +454,7 @@ pub struct ProductUpdate {
     pub(crate) name: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) tax_category: Option<TaxCategory>,
+    pub(crate) supply_kind: Option<SupplyKind>,
     pub(crate) prices: Vec<(VariantId, PriceChange)>,
     pub(crate) thresholds: Vec<(VariantId, Option<u32>)>,
     pub(crate) new_variants: Vec<NewVariant>,
@@ -472,6 +488,12 @@ impl ProductUpdate {
     /// Changes the tax category.
     pub fn tax_category(mut self, category: TaxCategory) -> ProductUpdate {
         self.tax_category = Some(category);
+        self
+    }
+
+    /// Changes whether it is goods or services.
+    pub fn supply_kind(mut self, kind: SupplyKind) -> ProductUpdate {
+        self.supply_kind = Some(kind);
         self
     }
 
@@ -511,6 +533,7 @@ pub(crate) struct CheckedProduct {
     pub(crate) name: String,
     pub(crate) description: String,
     pub(crate) tax_category: TaxCategory,
+    pub(crate) supply_kind: SupplyKind,
     pub(crate) variants: Vec<CheckedVariant>,
 }
 

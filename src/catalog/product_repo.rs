@@ -12,6 +12,7 @@ use super::search::fts_query;
 use super::settings_repo;
 use super::sku::Sku;
 use super::sql::{int, uint};
+use super::tax::SupplyKind;
 use crate::access::{Action, Principal, PrincipalKind, Resource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
@@ -25,7 +26,7 @@ const MAX_SEARCH_RESULTS: usize = 100;
 /// product, `v` its variants, `pr` their prices (a LEFT JOIN: a variant may have none).
 const COLUMNS: &str = "p.id, p.sku, p.name, p.description, p.tax_category, p.status, \
      p.created_at, p.updated_at, p.version, v.id, v.sku, v.options, v.tracked, v.stock, \
-     v.low_stock_threshold, pr.currency, pr.amount";
+     v.low_stock_threshold, pr.currency, pr.amount, p.supply_kind";
 
 /// Joins a product's variants and their prices.
 const JOINS: &str = "JOIN shopkeep_variants v ON v.product_id = p.id \
@@ -88,8 +89,9 @@ impl ProductRepo<'_> {
             let seq: i64 = tx
                 .prepare_cached(
                     "INSERT INTO shopkeep_products
-                         (id, sku, name, description, tax_category, status, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6) RETURNING seq",
+                         (id, sku, name, description, tax_category, supply_kind, status,
+                          created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7) RETURNING seq",
                 )?
                 .query_row(
                     rusqlite::params![
@@ -98,6 +100,7 @@ impl ProductRepo<'_> {
                         checked.name,
                         checked.description,
                         checked.tax_category,
+                        checked.supply_kind,
                         tx.now()
                     ],
                     |r| r.get(0),
@@ -355,6 +358,7 @@ impl ProductRepo<'_> {
                 None => current.description.clone(),
             };
             let tax_category = update.tax_category.unwrap_or(current.tax_category);
+            let supply_kind = update.supply_kind.unwrap_or(current.supply_kind);
             let own = |variant: VariantId| {
                 current.variant(variant).map(drop).ok_or_else(|| {
                     Error::validation("variant_id", "the variant is not one of this product's")
@@ -388,8 +392,8 @@ impl ProductRepo<'_> {
             let seq: Option<i64> = tx
                 .prepare_cached(
                     "UPDATE shopkeep_products
-                     SET name = ?3, description = ?4, tax_category = ?5, updated_at = ?6,
-                         version = version + 1
+                     SET name = ?3, description = ?4, tax_category = ?5, supply_kind = ?7,
+                         updated_at = ?6, version = version + 1
                      WHERE id = ?1 AND version = ?2 RETURNING seq",
                 )?
                 .query_row(
@@ -399,7 +403,8 @@ impl ProductRepo<'_> {
                         name,
                         description,
                         tax_category,
-                        tx.now()
+                        tx.now(),
+                        supply_kind
                     ],
                     |r| r.get(0),
                 )
@@ -658,12 +663,14 @@ fn collect(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Product>> {
 fn product_from_row(id: ProductId, row: &Row<'_>) -> Result<Product> {
     let category: String = row.get(4)?;
     let status: String = row.get(5)?;
+    let supply_kind: String = row.get(17)?;
     Ok(Product {
         id,
         sku: row.get(1)?,
         name: row.get(2)?,
         description: row.get(3)?,
         tax_category: super::tax::TaxCategory::parse(&category).map_err(corrupt)?,
+        supply_kind: SupplyKind::parse(&supply_kind).map_err(corrupt)?,
         status: ProductStatus::parse(&status)
             .ok_or_else(|| Error::new(ErrorKind::Storage, "a product has an unknown status"))?,
         variants: Vec::new(),

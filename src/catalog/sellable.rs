@@ -1,5 +1,6 @@
 //! What checkout reads and writes of the catalogue, inside its own
-//! transaction: a variant's sellable price and tax category, and the stock it takes.
+//! transaction: a variant's sellable price, tax category and supply kind, and the stock it
+//! takes.
 //!
 //! These functions do not authorise: checkout authorises its own action (placing an order),
 //! and its audit entry covers the whole order.
@@ -10,14 +11,14 @@ use super::product::{ProductId, ProductStatus, VariantId};
 use super::sku::Sku;
 use super::stock::{StockChange, StockMovement};
 use super::stock_repo::move_stock;
-use super::tax::TaxCategory;
+use super::tax::{SupplyKind, TaxCategory};
 use crate::access::{Principal, Resource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
 use crate::store::{Tx, not_found};
 
-/// A variant as checkout sells it: the product's name and tax category, and the variant's
-/// price in the order's currency (net or gross as the shop's price mode says).
+/// A variant as checkout sells it: the product's name, tax category and supply kind, and the
+/// variant's price in the order's currency (net or gross as the shop's price mode says).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Sellable {
     pub(crate) product: ProductId,
@@ -25,6 +26,7 @@ pub(crate) struct Sellable {
     pub(crate) sku: Sku,
     pub(crate) name: String,
     pub(crate) tax_category: TaxCategory,
+    pub(crate) supply_kind: SupplyKind,
     pub(crate) unit_price: Money,
 }
 
@@ -35,9 +37,18 @@ pub(crate) struct Sellable {
 /// `NotFound` for an unknown variant; `InvalidState` if its product is archived; `Validation`
 /// (field `currency`) if it has no price in `currency`.
 pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> Result<Sellable> {
-    let row: Option<(ProductId, String, TaxCategory, String, Sku, Option<i64>)> = tx
+    type Row = (
+        ProductId,
+        String,
+        TaxCategory,
+        SupplyKind,
+        String,
+        Sku,
+        Option<i64>,
+    );
+    let row: Option<Row> = tx
         .prepare_cached(
-            "SELECT p.id, p.name, p.tax_category, p.status, v.sku, pr.amount
+            "SELECT p.id, p.name, p.tax_category, p.supply_kind, p.status, v.sku, pr.amount
              FROM shopkeep_variants v
              JOIN shopkeep_products p ON p.id = v.product_id
              LEFT JOIN shopkeep_prices pr ON pr.variant_id = v.id AND pr.currency = ?2
@@ -51,10 +62,11 @@ pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> R
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get(6)?,
             ))
         })
         .optional()?;
-    let Some((product, name, tax_category, status, sku, amount)) = row else {
+    let Some((product, name, tax_category, supply_kind, status, sku, amount)) = row else {
         return Err(not_found(&Resource::Stock(variant)));
     };
     if ProductStatus::parse(&status) != Some(ProductStatus::Active) {
@@ -69,6 +81,7 @@ pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> R
         sku,
         name,
         tax_category,
+        supply_kind,
         unit_price: Money::new(amount, currency),
     })
 }

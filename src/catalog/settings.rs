@@ -523,15 +523,17 @@ impl ShopSettingsBuilder {
     ///
     /// A `Validation` error: field `seller_identifier` if e-invoices could not identify the
     /// seller, which needs a VAT id, a legal registration id or a seller identifier (EN 16931
-    /// BR-CO-26; a tax number alone does not count); field `vat_id` if the seller has neither
-    /// a VAT id nor a tax number; field `tax_table` if the table has no rates for the seller's
-    /// country; field `base_currency` or `accepted_currencies` for a currency with more than
-    /// two decimals (KWD, BHD, ...), whose amounts an EN 16931 invoice cannot state
-    /// (UBL-DT-01); field `credit_note_series` if it is the invoice series (each needs its own
-    /// gapless count); field `payment_terms_days` above 365; field `invoice_retention_years`
-    /// outside 1 to 30.
+    /// BR-CO-26; a tax number alone does not count); field `seller_country` if the seller is
+    /// established outside the EU, Switzerland and the United Kingdom, whose VAT the
+    /// checkout's rules do not know; field `vat_id` if the seller has neither a VAT id nor a
+    /// tax number; field `tax_table` if the table has no rates for the seller's country; field
+    /// `base_currency` or `accepted_currencies` for a currency with more than two decimals
+    /// (KWD, BHD, ...), whose amounts an EN 16931 invoice cannot state (UBL-DT-01); field
+    /// `credit_note_series` if it is the invoice series (each needs its own gapless count);
+    /// field `payment_terms_days` above 365; field `invoice_retention_years` outside 1 to 30.
     pub fn build(self) -> Result<ShopSettings> {
         self.settings.seller.check_identified("seller_identifier")?;
+        crate::orders::vat_rules::check_seller_country(self.settings.seller.address().country())?;
         // An order in a currency EN 16931 cannot state could be placed and paid, but never
         // invoiced: refuse to sell in it at all.
         check_invoiceable(self.settings.base_currency, "base_currency")?;
@@ -542,7 +544,7 @@ impl ShopSettingsBuilder {
     }
 
     /// [`build`](Self::build) for settings read back from the database: every rule but the
-    /// ones about invoices (BR-CO-26, UBL-DT-01), which settings saved before they were
+    /// ones about invoices and VAT (BR-CO-26, UBL-DT-01, the seller's country), which settings saved before they were
     /// enforced may break. Such settings still load, so that the shop keeps running and an
     /// admin can read and correct them; issuing refuses the invoices they cannot produce.
     pub(crate) fn build_stored(self) -> Result<ShopSettings> {

@@ -82,6 +82,78 @@ impl rusqlite::types::FromSql for TaxCategory {
     }
 }
 
+/// Whether a product is goods or a service: the VAT rules place the two differently when the
+/// buyer is abroad (see `docs/invoicing.md`). Products are goods unless they say otherwise.
+///
+/// `Services` are services supplied at a distance, the kind an online shop sells: to a business
+/// they are supplied where the business is (Art. 44 VAT Directive: reverse charge in another
+/// member state, outside the scope of EU VAT beyond the EU); to a consumer, where the consumer
+/// is, as for electronically supplied services (Art. 58: the destination's VAT in the EU,
+/// outside the scope beyond it). Services the law places elsewhere (work on land, events,
+/// passenger transport, restaurants) are not modelled.
+///
+/// ```
+/// use shopkeep::SupplyKind;
+///
+/// assert_eq!(SupplyKind::default(), SupplyKind::Goods);
+/// assert_eq!(SupplyKind::parse("services")?, SupplyKind::Services);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SupplyKind {
+    /// Goods that are delivered (the default).
+    #[default]
+    Goods,
+    /// Services supplied at a distance (software, subscriptions, downloads, consulting).
+    Services,
+}
+
+impl SupplyKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [SupplyKind; 2] = [SupplyKind::Goods, SupplyKind::Services];
+
+    /// The stable snake-case name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupplyKind::Goods => "goods",
+            SupplyKind::Services => "services",
+        }
+    }
+
+    /// Parses [`as_str`](SupplyKind::as_str)'s form.
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `supply_kind`) for any other text.
+    pub fn parse(text: &str) -> Result<SupplyKind> {
+        SupplyKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .ok_or_else(|| Error::validation("supply_kind", "a supply kind is goods or services"))
+    }
+}
+
+impl fmt::Display for SupplyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl rusqlite::types::ToSql for SupplyKind {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl rusqlite::types::FromSql for SupplyKind {
+    fn column_result(
+        value: rusqlite::types::ValueRef<'_>,
+    ) -> rusqlite::types::FromSqlResult<SupplyKind> {
+        SupplyKind::parse(value.as_str()?)
+            .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    }
+}
+
 /// The longest exemption reason, in characters.
 const MAX_REASON: usize = 200;
 
@@ -276,6 +348,15 @@ mod tests {
             assert_eq!(TaxCategory::parse(c.as_str()).unwrap(), c);
         }
         assert!(TaxCategory::parse("Standard").is_err());
+        for k in SupplyKind::ALL {
+            assert_eq!(SupplyKind::parse(k.as_str()).unwrap(), k);
+        }
+        assert_eq!(
+            SupplyKind::parse("Goods").unwrap_err().kind(),
+            crate::ErrorKind::Validation {
+                field: "supply_kind"
+            }
+        );
     }
 
     #[test]

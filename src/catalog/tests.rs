@@ -4,7 +4,7 @@
 use super::{Sellable, sellable, take_stock};
 use crate::{
     Currency, ErrorKind, KeyRing, Money, NewProduct, ProductUpdate, Sku, StockChange, Store,
-    TaxCategory, VariantId,
+    SupplyKind, TaxCategory, VariantId,
 };
 
 fn store() -> Store {
@@ -36,6 +36,7 @@ fn sellable_reads_price_and_tax_category_inside_a_transaction() {
             sku: Sku::parse("MUG-1").unwrap(),
             name: "Mug".to_owned(),
             tax_category: TaxCategory::Reduced,
+            supply_kind: SupplyKind::Goods,
             unit_price: Money::new(1290, Currency::EUR),
         }
     );
@@ -269,4 +270,85 @@ fn each_store_reads_its_own_settings_and_sees_edits_made_outside_shopkeep() {
     })
     .unwrap();
     assert_eq!(terms(&a), 21);
+}
+
+#[test]
+fn the_supply_kind_is_stored_read_changed_and_sold_and_defaults_to_goods() {
+    let store = store();
+    let system = store.system();
+    let (mug, _) = mug(&store, true);
+    assert_eq!(mug.supply_kind(), SupplyKind::Goods);
+    let new = NewProduct::new(
+        Sku::parse("SUPPORT").unwrap(),
+        "Support",
+        TaxCategory::Standard,
+    )
+    .unwrap()
+    .supply_kind(SupplyKind::Services)
+    .price(Money::new(9900, Currency::EUR))
+    .track_stock(false);
+    let support = store.products(&system).create(new).unwrap();
+    assert_eq!(support.supply_kind(), SupplyKind::Services);
+    let read = store.products(&system).get(support.id()).unwrap();
+    assert_eq!(read.supply_kind(), SupplyKind::Services);
+    let variant = support.variants()[0].id();
+    let sold = store
+        .read(|tx| sellable(tx, variant, Currency::EUR))
+        .unwrap();
+    assert_eq!(sold.supply_kind, SupplyKind::Services);
+
+    let changed = store
+        .products(&system)
+        .update(
+            support.id(),
+            support.version(),
+            ProductUpdate::new().supply_kind(SupplyKind::Goods),
+        )
+        .unwrap();
+    assert_eq!(changed.supply_kind(), SupplyKind::Goods);
+    // An update that does not name the kind keeps it.
+    let renamed = store
+        .products(&system)
+        .update(
+            mug.id(),
+            mug.version(),
+            ProductUpdate::new().name("Big mug"),
+        )
+        .unwrap();
+    assert_eq!(renamed.supply_kind(), SupplyKind::Goods);
+
+    // Rows written without the column (as every product before migration 0011) are goods;
+    // the schema refuses any other kind.
+    let kind: String = store
+        .write(|tx| {
+            tx.execute(
+                "INSERT INTO shopkeep_skus (sku, product_id) VALUES ('OLD', ?1)",
+                [[7u8; 16]],
+            )?;
+            tx.execute(
+                "INSERT INTO shopkeep_products
+                     (id, sku, name, description, tax_category, status, created_at, updated_at)
+                 VALUES (?1, 'OLD', 'Old', '', 'standard', 'active', 'now', 'now')",
+                [[7u8; 16]],
+            )?;
+            Ok(tx.query_row(
+                "SELECT supply_kind FROM shopkeep_products WHERE sku = 'OLD'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(kind, "goods");
+    let err = store
+        .write(|tx| {
+            tx.execute(
+                "UPDATE shopkeep_products SET supply_kind = 'digital' WHERE sku = 'OLD'",
+                [],
+            )
+            .map(drop)
+            .map_err(Into::into)
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert!(err.to_string().contains("supply_kind"), "{err}");
 }

@@ -20,7 +20,7 @@ use super::order::{
 };
 use super::order_repo::{self, NewOrder};
 use super::pricing;
-use super::vat_rules::Buyer;
+use super::vat_rules::{self, Buyer};
 use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::catalog::{TaxCategory, VariantId, current_settings, take_stock};
 use crate::clock::Timestamp;
@@ -241,6 +241,11 @@ impl OrderRepo<'_> {
     /// - `Validation` for an empty cart (field `cart`), a currency the shop does not sell in or
     ///   a product without a price in it (field `currency`), a subtotal under the coupon's
     ///   minimum (field `coupon`);
+    /// - `Validation` when the order's invoice could not be issued (nothing is written): the
+    ///   seller's VAT id for exports and intra-community supplies (field `seller.vat_id`), its
+    ///   legal registration id for services outside the scope of VAT (`seller.registration`),
+    ///   such services mixed with other lines or shipping (`vat_category`), or a seller outside
+    ///   the countries the VAT rules cover (`seller_country`);
     /// - `CurrencyMismatch` if the shipping is priced in another currency than the order, or a
     ///   fixed coupon is;
     /// - `InvalidState` if the shop has no settings, the customer has no shipping address, a
@@ -309,6 +314,15 @@ impl OrderRepo<'_> {
             &buyer,
             coupon,
             request.shipping.as_ref(),
+        )?;
+        // An order its invoice could never be issued for is refused now, not after payment.
+        vat_rules::check_invoiceable(
+            settings.seller(),
+            priced
+                .totals
+                .vat_groups()
+                .iter()
+                .map(|g| g.vat().category()),
         )?;
         let number = order_repo::next_number(tx)?;
         let snapshot = BuyerSnapshot {

@@ -7,7 +7,7 @@ use super::coupon_repo;
 use super::totals::{Charge, PricedLine, Totals};
 use super::vat_rules::{self, Buyer};
 use crate::access::CustomerId;
-use crate::catalog::{Sellable, ShopSettings, sellable};
+use crate::catalog::{Sellable, ShopSettings, SupplyKind, sellable};
 use crate::customers::Country;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
@@ -66,8 +66,10 @@ pub(crate) fn price(
                 ),
             ));
         }
+        // Shipping goes with the goods it carries: part of their supply, taxed like goods.
         let vat = vat_rules::decide(
             shipping.tax_category(),
+            SupplyKind::Goods,
             seller,
             destination,
             buyer,
@@ -81,6 +83,7 @@ pub(crate) fn price(
         let s = sellable(tx, item.variant, currency)?;
         let vat = vat_rules::decide(
             s.tax_category,
+            s.supply_kind,
             seller,
             destination,
             buyer,

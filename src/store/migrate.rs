@@ -70,6 +70,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "invoices",
         sql: include_str!("schema/0010_invoices.sql"),
     },
+    Migration {
+        version: 11,
+        name: "supply kind",
+        sql: include_str!("schema/0011_supply_kind.sql"),
+    },
 ];
 
 /// The table that records applied migrations.
