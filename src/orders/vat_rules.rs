@@ -207,7 +207,8 @@ pub(crate) fn decide(
 ///
 /// # Errors
 ///
-/// A `Validation` error: field `vat_category` for services outside the scope of VAT (`O`)
+/// A `Validation` error: field `seller.identifier` for a seller e-invoices cannot identify
+/// (BR-CO-26: settings saved before the rule); field `vat_category` for services outside the scope of VAT (`O`)
 /// together with other lines (BR-O-11: they need an order of their own); `seller.registration`
 /// for `O` without the seller's legal registration id (an `O` invoice carries no VAT id, and
 /// BR-CO-26 needs an identifier); `seller.vat_id` for exports (`G`) and intra-community
@@ -216,6 +217,7 @@ pub(crate) fn check_invoiceable(
     seller: &Seller,
     categories: impl IntoIterator<Item = VatCategory>,
 ) -> Result<()> {
+    seller.check_identified("seller.identifier")?;
     let categories: Vec<VatCategory> = categories.into_iter().collect();
     let has = |c: VatCategory| categories.contains(&c);
     if has(VatCategory::OutsideScope) {
