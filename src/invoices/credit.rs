@@ -7,11 +7,12 @@
 use super::invoice::{Invoice, InvoiceId};
 use super::invoice_repo::{self, Credited};
 use super::repo::{Written, issue_date, issue_in, settings, write};
-use super::spec::{Spec, SpecLine, Terms};
+use super::spec::{Spec, SpecLine, Stated, Terms};
 use crate::access::Principal;
 use crate::catalog::ShopSettings;
 use crate::error::{Error, ErrorKind, Result};
-use crate::orders::{Order, discount_share};
+use crate::money::Money;
+use crate::orders::{Invoiced, LineCredit, LineTotal, Order, PricedLine, Totals, credit_totals};
 use crate::store::{Store, Tx};
 
 /// What to credit: quantities of order lines (by position) and, optionally, the charges.
@@ -26,9 +27,11 @@ pub(crate) struct CreditRequest<'a> {
 /// invoiced is invoiced first, at exchange rate `rate` if its VAT must also be stated in
 /// another currency, since a credit note corrects an invoice.
 ///
-/// Each credited line carries its share of the order discount by the refunds' rule, so that
-/// crediting a line's units in any number of steps credits exactly the discount it was
-/// invoiced with, and a refund's credit note credits exactly what the refund returns.
+/// The note's figures come from `orders::netting`: each is what all notes of the invoice
+/// credited after this one, less what they credited before it, so that the notes of an
+/// invoice add up exactly to it once everything is credited, in every total and every VAT
+/// group. Each credited line carries its share of the line's discount by the refunds' rule
+/// (shares telescope to the line's discount). A refund takes its amounts from its note.
 ///
 /// # Errors
 ///
@@ -91,27 +94,74 @@ fn credit_against(
         credited,
     } = original;
     let original_id = *original_id;
-    let (lines, discount) = credit_lines(order, spec, credited, request.lines)?;
-    let charges = if request.charges {
-        if credited.charges {
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                format!(
-                    "the charges of invoice {} were already credited",
-                    original.number()
-                ),
-            ));
-        }
+    let wanted = credit_lines(order, spec, credited, request.lines)?;
+    if request.charges && credited.charges {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "the charges of invoice {} were already credited",
+                original.number()
+            ),
+        ));
+    }
+    let credits_charges = request.charges && !spec.terms.charges.is_empty();
+    if wanted.is_empty() && !credits_charges {
+        return Err(Error::validation(
+            "lines",
+            "a credit note needs at least one line or the charges",
+        ));
+    }
+    // The note's figures are the difference between what all notes credited after it and
+    // before it, so that the notes of an invoice add up exactly to it (orders::netting).
+    let invoice_lines: Vec<PricedLine> = original
+        .document()
+        .lines()
+        .iter()
+        .map(|l| l.priced.clone())
+        .collect();
+    let invoice_charges = spec.charges()?;
+    let credits: Vec<LineCredit> = spec
+        .lines
+        .iter()
+        .map(|l| LineCredit {
+            before: credited.quantity(l.order_position),
+            before_net: credited.net(l.order_position),
+            now: wanted
+                .iter()
+                .find(|(p, _)| *p == l.order_position)
+                .map_or(0, |(_, q)| *q),
+        })
+        .collect();
+    let totals = credit_totals(
+        &Invoiced {
+            mode: spec.mode,
+            currency: spec.currency,
+            lines: &invoice_lines,
+            charges: &invoice_charges,
+            totals: original.document().totals(),
+        },
+        &credits,
+        credited.charges,
+        credits_charges,
+    )?;
+    let mut lines: Vec<SpecLine> = spec
+        .lines
+        .iter()
+        .zip(&credits)
+        .filter(|(_, c)| c.now > 0)
+        .map(|(l, c)| SpecLine {
+            quantity: c.now,
+            ..l.clone()
+        })
+        .collect();
+    let (totals, charges_line) = charges_line(spec, totals)?;
+    lines.extend(charges_line);
+    let discount = Money::sum(spec.currency, totals.lines().iter().map(|l| l.discount()))?.minor();
+    let charges = if credits_charges {
         spec.terms.charges.clone()
     } else {
         Vec::new()
     };
-    if lines.is_empty() {
-        return Err(Error::validation(
-            "lines",
-            "a credit note needs at least one line (EN 16931 BG-25); credit charges with a line",
-        ));
-    }
     let today = issue_date(tx, settings)?;
     let number = invoice_repo::take_number(tx, settings.credit_note_series(), today.year())?;
     let terms = Terms {
@@ -136,6 +186,7 @@ fn credit_against(
         charges,
         accounting: spec.terms.accounting.clone(),
         prepaid: None,
+        stated: Some(Stated::of(&totals)),
     };
     let credit = Spec {
         number: number.text.clone(),
@@ -178,6 +229,45 @@ fn credit_against(
     )
 }
 
+/// The order position of the line a credit note of charges alone states: no order line has
+/// it, so it never counts as credited units of one.
+const CHARGES_LINE: u32 = u32::MAX;
+
+/// A note that credits only charges still needs a line (EN 16931 BG-25): it gets one named
+/// after the first charge, priced zero, in that charge's VAT group, while the charges stay
+/// document-level charges (BG-21) as invoiced, so that every total still nets. A note with
+/// lines is returned as it is.
+fn charges_line(spec: &Spec, totals: Totals) -> Result<(Totals, Option<SpecLine>)> {
+    if !totals.lines().is_empty() {
+        return Ok((totals, None));
+    }
+    let (Some(stored), Some(charge)) =
+        (spec.terms.charges.first(), spec.charges()?.first().cloned())
+    else {
+        return Err(Error::validation(
+            "lines",
+            "a credit note needs at least one line or the charges",
+        ));
+    };
+    let zero = Money::zero(spec.currency);
+    let line = SpecLine {
+        order_position: CHARGES_LINE,
+        sku: String::new(),
+        name: stored.reason.clone(),
+        quantity: 1,
+        unit_price: zero,
+        vat: charge.vat().clone(),
+    };
+    let totals = Totals::stated(
+        spec.mode,
+        spec.currency,
+        vec![LineTotal::stated(zero, zero, zero)],
+        totals.charges_net().to_vec(),
+        totals.vat_groups().to_vec(),
+    )?;
+    Ok((totals, Some(line)))
+}
+
 /// Credits whatever of `order`'s invoice is not credited yet (a cancellation). `None` if the
 /// order has no invoice, or everything was credited already.
 ///
@@ -207,10 +297,10 @@ pub(crate) fn credit_remaining(
         })
         .filter(|(_, left)| *left > 0)
         .collect();
-    if lines.is_empty() {
+    let charges = !credited.charges && !spec.terms.charges.is_empty();
+    if lines.is_empty() && !charges {
         return Ok(None);
     }
-    let charges = !credited.charges && !spec.terms.charges.is_empty();
     let request = CreditRequest {
         lines: &lines,
         charges,
@@ -228,16 +318,14 @@ pub(crate) fn credit_remaining(
     .map(Some)
 }
 
-/// The credited lines, and their discount shares' sum (in the price mode's terms), shared out
-/// by the refunds' own rule ([`discount_share`]).
+/// The `(position, quantity)` pairs of `wanted`, checked against the invoice and what its
+/// credit notes credited so far.
 fn credit_lines(
     order: &Order,
     spec: &Spec,
     credited: &Credited,
     wanted: &[(u32, u32)],
-) -> Result<(Vec<SpecLine>, i64)> {
-    let mut lines = Vec::new();
-    let mut discount: i64 = 0;
+) -> Result<Vec<(u32, u32)>> {
     for (i, &(position, quantity)) in wanted.iter().enumerate() {
         let unknown = || Error::validation("lines", format!("the order has no line {position}"));
         let line = spec
@@ -245,11 +333,9 @@ fn credit_lines(
             .iter()
             .find(|l| l.order_position == position)
             .ok_or_else(unknown)?;
-        let ordered = order
-            .lines()
-            .iter()
-            .find(|l| l.position() == position)
-            .ok_or_else(unknown)?;
+        if !order.lines().iter().any(|l| l.position() == position) {
+            return Err(unknown());
+        }
         if quantity == 0 {
             return Err(Error::validation(
                 "lines",
@@ -275,16 +361,8 @@ fn credit_lines(
                 ),
             ));
         }
-        let share = discount_share(ordered.discount().minor(), line.quantity, done, quantity)?;
-        discount = discount
-            .checked_add(share)
-            .ok_or_else(|| Error::new(ErrorKind::Overflow, "amount out of range"))?;
-        lines.push(SpecLine {
-            quantity,
-            ..line.clone()
-        });
     }
-    Ok((lines, discount))
+    Ok(wanted.to_vec())
 }
 
 #[cfg(test)]

@@ -334,15 +334,24 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
 /// line, the gross total, and whether one credited the charges.
 pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
     let mut stmt = tx.prepare_cached(
-        "SELECT l.order_position, sum(l.quantity) FROM shopkeep_invoice_lines l
+        "SELECT l.order_position, sum(l.quantity), sum(l.line_net) FROM shopkeep_invoice_lines l
          JOIN shopkeep_invoices i ON i.id = l.invoice_id
          WHERE i.original_id = ?1 GROUP BY l.order_position",
     )?;
-    let quantities = stmt
-        .query_map([original], |r| {
-            Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut quantities = Vec::new();
+    let mut nets = Vec::new();
+    let rows = stmt.query_map([original], |r| {
+        Ok((
+            r.get::<_, u32>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (position, quantity, net) = row?;
+        quantities.push((position, quantity));
+        nets.push((position, net));
+    }
     let (gross, charges): (i64, bool) = tx
         .prepare_cached(
             "SELECT coalesce(sum(gross_total), 0), coalesce(max(charge_total <> 0), 0)
@@ -351,6 +360,7 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
         .query_row([original], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(Credited {
         quantities,
+        nets,
         gross,
         charges,
     })
@@ -359,6 +369,8 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
 /// See [`credited`].
 pub(crate) struct Credited {
     pub(crate) quantities: Vec<(u32, i64)>,
+    /// Line net (BT-131) credited per order line position, in minor units.
+    pub(crate) nets: Vec<(u32, i64)>,
     pub(crate) gross: i64,
     pub(crate) charges: bool,
 }
@@ -370,6 +382,14 @@ impl Credited {
             .iter()
             .find(|(p, _)| *p == position)
             .map_or(0, |(_, q)| u32::try_from(*q).unwrap_or(u32::MAX))
+    }
+
+    /// The line net of order line `position` credited so far, in minor units.
+    pub(crate) fn net(&self, position: u32) -> i64 {
+        self.nets
+            .iter()
+            .find(|(p, _)| *p == position)
+            .map_or(0, |(_, net)| *net)
     }
 }
 

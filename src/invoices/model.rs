@@ -6,7 +6,7 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::text;
 use crate::{
     Address, BusinessDetails, Charge, Country, Currency, ElectronicAddress, Money, PriceMode,
@@ -280,6 +280,7 @@ impl InvoiceDocument {
             charges: Vec::new(),
             prepaid: None,
             issued: false,
+            stated: None,
         }
     }
 
@@ -366,9 +367,18 @@ pub struct InvoiceDocumentBuilder {
     /// Whether the document was issued already and is being read back (see
     /// [`already_issued`](Self::already_issued)).
     issued: bool,
+    stated: Option<Totals>,
 }
 
 impl InvoiceDocumentBuilder {
+    /// Uses `totals` instead of computing them: a credit note's, computed against its invoice
+    /// so that all its notes net it to zero (`orders::netting`). `build` checks that they
+    /// state the document's lines.
+    pub(crate) fn stated_totals(mut self, totals: Totals) -> Self {
+        self.stated = Some(totals);
+        self
+    }
+
     /// Adds a line.
     #[must_use]
     pub fn line(mut self, line: DocumentLine) -> Self {
@@ -517,7 +527,26 @@ impl InvoiceDocumentBuilder {
             .collect::<Result<Vec<_>>>()?;
         let priced: Vec<PricedLine> = self.lines.iter().map(|l| l.priced.clone()).collect();
         let charges: Vec<Charge> = self.charges.iter().map(|(_, c)| c.clone()).collect();
-        let totals = Totals::compute(self.mode, self.currency, &priced, discount, &charges)?;
+        let totals = match &self.stated {
+            None => Totals::compute(self.mode, self.currency, &priced, discount, &charges)?,
+            Some(stated) => {
+                let fits = stated.lines().len() == priced.len()
+                    && stated.charges_net().len() == charges.len()
+                    && stated.mode() == self.mode
+                    && stated.lines().iter().zip(&priced).all(|(t, p)| {
+                        p.unit_price()
+                            .checked_mul(i64::from(p.quantity()))
+                            .is_ok_and(|shown| shown == t.shown())
+                    });
+                if !fits {
+                    return Err(Error::new(
+                        ErrorKind::Storage,
+                        "stated totals do not state the document's lines",
+                    ));
+                }
+                stated.clone()
+            }
+        };
 
         self.check_parties(&totals)?;
         if let Some(paid) = self.prepaid {

@@ -13,7 +13,8 @@ use crate::customers::{BusinessDetails, Country, VatId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
 use crate::orders::{
-    BuyerSnapshot, Charge, Order, PriceMode, PricedLine, VatTreatment, stored_treatment,
+    BuyerSnapshot, Charge, LineTotal, Order, PriceMode, PricedLine, Totals, VatGroup, VatTreatment,
+    stored_treatment,
 };
 
 /// One line as the document states it.
@@ -48,6 +49,124 @@ pub(crate) struct Terms {
     /// The amount already paid (BT-113), in minor units.
     #[serde(default)]
     pub(crate) prepaid: Option<i64>,
+    /// A credit note's figures, as computed against its invoice so that all its notes net it
+    /// to zero (`orders::netting`). Documents without them (invoices, and credit notes issued
+    /// before them) are totalled by [`Totals::compute`](crate::Totals::compute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) stated: Option<Stated>,
+}
+
+/// A credit note's figures, in minor units: each line's net and discount share (in the
+/// document's line order), each charge's net, and each VAT group's allowance and VAT. A
+/// group's line and charge nets are the sums of its lines' and charges', and its taxable
+/// amount follows, so the stored figures cannot disagree with each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Stated {
+    pub(crate) lines: Vec<(i64, i64)>,
+    pub(crate) charges: Vec<i64>,
+    pub(crate) groups: Vec<StatedGroup>,
+}
+
+/// One VAT group of [`Stated`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatedGroup {
+    pub(crate) category: String,
+    pub(crate) rate_bp: u32,
+    pub(crate) allowance: i64,
+    pub(crate) tax: i64,
+}
+
+impl Stated {
+    /// The figures of `totals` (a credit note's, from `orders::credit_totals`).
+    pub(crate) fn of(totals: &Totals) -> Stated {
+        Stated {
+            lines: totals
+                .lines()
+                .iter()
+                .map(|l| (l.net().minor(), l.discount().minor()))
+                .collect(),
+            charges: totals.charges_net().iter().map(|c| c.minor()).collect(),
+            groups: totals
+                .vat_groups()
+                .iter()
+                .map(|g| StatedGroup {
+                    category: g.vat().category().code().to_owned(),
+                    rate_bp: g.vat().rate().basis_points(),
+                    allowance: g.allowance_net().minor(),
+                    tax: g.tax().minor(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The totals these figures state for `lines` and `charges`.
+    ///
+    /// # Errors
+    ///
+    /// `Storage` if the figures do not fit the lines and charges (a count differs, or a VAT
+    /// group has no line or charge, or a line or charge no group).
+    fn totals(
+        &self,
+        mode: PriceMode,
+        currency: Currency,
+        lines: &[PricedLine],
+        charges: &[Charge],
+    ) -> Result<Totals> {
+        let bad = || {
+            Error::new(
+                ErrorKind::Storage,
+                "a credit note's stored figures do not fit it",
+            )
+        };
+        if self.lines.len() != lines.len() || self.charges.len() != charges.len() {
+            return Err(bad());
+        }
+        let m = |minor: i64| Money::new(minor, currency);
+        let key = |v: &VatTreatment| (v.category().code().to_owned(), v.rate().basis_points());
+        let mut line_totals = Vec::with_capacity(lines.len());
+        for (line, &(net, discount)) in lines.iter().zip(&self.lines) {
+            let shown = line.unit_price().checked_mul(i64::from(line.quantity()))?;
+            line_totals.push(LineTotal::stated(m(net), shown, m(discount)));
+        }
+        let mut groups = Vec::with_capacity(self.groups.len());
+        let mut placed = 0;
+        for g in &self.groups {
+            let wanted = (g.category.clone(), g.rate_bp);
+            let line_nets: Vec<Money> = lines
+                .iter()
+                .zip(&self.lines)
+                .filter(|(l, _)| key(l.vat()) == wanted)
+                .map(|(_, (net, _))| m(*net))
+                .collect();
+            let charge_nets: Vec<Money> = charges
+                .iter()
+                .zip(&self.charges)
+                .filter(|(c, _)| key(c.vat()) == wanted)
+                .map(|(_, net)| m(*net))
+                .collect();
+            let vat = lines
+                .iter()
+                .map(PricedLine::vat)
+                .chain(charges.iter().map(Charge::vat))
+                .find(|v| key(v) == wanted)
+                .ok_or_else(bad)?;
+            placed += line_nets.len() + charge_nets.len();
+            groups.push(VatGroup::stated(
+                vat.clone(),
+                Money::sum(currency, line_nets)?,
+                m(g.allowance),
+                Money::sum(currency, charge_nets)?,
+                m(g.tax),
+            )?);
+        }
+        if placed != lines.len() + charges.len() {
+            return Err(bad());
+        }
+        let charge_nets = self.charges.iter().map(|c| m(*c)).collect();
+        Totals::stated(mode, currency, line_totals, charge_nets, groups)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,21 +221,28 @@ impl Spec {
         if let Some(endpoint) = self.seller.endpoint() {
             b = b.seller_electronic_address(endpoint.clone());
         }
+        let mut priced_lines = Vec::with_capacity(self.lines.len());
         for (i, line) in self.lines.iter().enumerate() {
             let priced = PricedLine::new(line.unit_price, line.quantity, line.vat.clone())?;
-            b = b
-                .line(DocumentLine::new(&(i + 1).to_string(), &line.name, priced)?.sku(&line.sku)?);
+            priced_lines.push(priced.clone());
+            let mut document_line = DocumentLine::new(&(i + 1).to_string(), &line.name, priced)?;
+            // Only the line of a credit note of charges alone has no SKU.
+            if !line.sku.is_empty() {
+                document_line = document_line.sku(&line.sku)?;
+            }
+            b = b.line(document_line);
         }
         let t = &self.terms;
         if let Some((amount, reason)) = &t.discount {
             b = b.discount(Money::new(*amount, self.currency), reason);
         }
-        for c in &t.charges {
-            let vat = stored_treatment(&c.category, c.rate_bp, c.exemption_reason.clone())?;
-            b = b.charge(
-                &c.reason,
-                Charge::new(Money::new(c.amount, self.currency), vat)?,
-            );
+        let charges = self.charges()?;
+        for (c, charge) in t.charges.iter().zip(&charges) {
+            b = b.charge(&c.reason, charge.clone());
+        }
+        if let Some(stated) = &t.stated {
+            let totals = stated.totals(self.mode, self.currency, &priced_lines, &charges)?;
+            b = b.stated_totals(totals);
         }
         if let Some(date) = &t.supply_date {
             b = b.supply_date(parse_date(date)?);
@@ -143,6 +269,20 @@ impl Spec {
             b = b.already_issued();
         }
         b.build()
+    }
+}
+
+impl Spec {
+    /// The document's charges, as stored.
+    pub(crate) fn charges(&self) -> Result<Vec<Charge>> {
+        self.terms
+            .charges
+            .iter()
+            .map(|c| {
+                let vat = stored_treatment(&c.category, c.rate_bp, c.exemption_reason.clone())?;
+                Charge::new(Money::new(c.amount, self.currency), vat)
+            })
+            .collect()
     }
 }
 
@@ -258,6 +398,7 @@ pub(crate) fn for_order(
             .collect(),
         accounting,
         prepaid: paid.map(|_| order.total().minor()),
+        stated: None,
     };
     Ok(Spec {
         number: number.to_owned(),

@@ -35,7 +35,7 @@ use crate::catalog::{StockChange, return_stock};
 use crate::clock::Timestamp;
 use crate::error::{Denial, Error, ErrorKind, Result};
 use crate::events::OutboxEvent;
-use crate::invoices::{CreditRequest, credit_note, credit_remaining};
+use crate::invoices::{CreditRequest, Invoice, credit_note, credit_remaining};
 use crate::money::Money;
 use crate::store::{Tx, not_found};
 use crate::text;
@@ -455,11 +455,11 @@ impl OrderRepo<'_> {
     /// into stock (a `return` per tracked line). The refund is stored (append-only) and
     /// `order.refunded` is emitted; paying the money back is the host's job.
     ///
-    /// In tax-inclusive mode the refunds of an order add up exactly to its total. In
-    /// tax-exclusive mode VAT is rounded per VAT group of each refund, so partial refunds can
-    /// together come to a minor unit more than the order's total; the guard below then refuses
-    /// the refund that would pass it (fewer, larger refunds avoid it; the host settles such a
-    /// unit outside shopkeep).
+    /// Every refund issues a credit note (invoicing the order first if it had none), and its
+    /// amounts are its note's: the credited lines and charges less their discount shares, with
+    /// the VAT of each group computed so that all credit notes of the invoice net it to zero
+    /// (see `docs/invoicing.md`). So the refunds of an order, with the credit note of a
+    /// cancellation, add up exactly to its total, net, VAT and gross, in both price modes.
     ///
     /// # Errors
     ///
@@ -469,12 +469,12 @@ impl OrderRepo<'_> {
     /// - `Validation` (field `lines`) for no lines and no charges, a repeated or unknown
     ///   position; (field `quantity`) for a zero quantity;
     /// - `Conflict` if a quantity is more than ordered minus already refunded, the charges were
-    ///   already refunded, nothing is left to refund, or the refunds would together exceed the
-    ///   order's total;
-    /// - the errors of [`InvoiceRepo::issue`](crate::InvoiceRepo::issue) when the order has no
-    ///   invoice yet and the refund issues it first: among them `Validation` (field
-    ///   `exchange_rate`) for an order whose VAT must also be stated in another currency and a
-    ///   refund without [`Refund::exchange_rate`].
+    ///   already refunded, or nothing is left to refund;
+    /// - the errors of issuing the credit note, and of
+    ///   [`InvoiceRepo::issue`](crate::InvoiceRepo::issue) when the order has no invoice yet and
+    ///   the refund issues it first: among them `Validation` (field `exchange_rate`) for an
+    ///   order whose VAT must also be stated in another currency and a refund without
+    ///   [`Refund::exchange_rate`].
     ///
     /// Nothing is written on error.
     pub fn refund(&self, id: OrderId, request: Refund) -> Result<RefundRecord> {
@@ -490,7 +490,19 @@ impl OrderRepo<'_> {
             }
             let before = refund_repo::refunded(tx, id)?;
             let (lines, charges) = plan(&order, &before, &request)?;
-            let totals = refund::totals(order.price_mode, order.currency, &lines, &charges)?;
+            let number = before.count.saturating_add(1);
+            // The credit note is computed against the invoice and all its earlier notes, so
+            // that they net it to zero; the refund returns exactly what its note credits.
+            let note = credit_refund(
+                tx,
+                self,
+                &order,
+                number,
+                &lines,
+                !charges.is_empty(),
+                request.exchange_rate.as_deref(),
+            )?;
+            let totals = note.document().totals();
             let gross = totals.gross_total();
             let after = before
                 .gross
@@ -510,7 +522,7 @@ impl OrderRepo<'_> {
             let record = RefundRecord {
                 id: RefundId::generate(tx.now())?,
                 order: id,
-                number: before.count.saturating_add(1),
+                number,
                 lines,
                 charges,
                 restock: request.restock,
@@ -520,7 +532,6 @@ impl OrderRepo<'_> {
                 created_at: tx.now(),
             };
             refund_repo::insert(tx, &record)?;
-            credit_refund(tx, self, &order, &record, request.exchange_rate.as_deref())?;
             if record.restock {
                 let note = format!("order {} refund {}", order.number, record.number);
                 for refunded in &record.lines {
@@ -642,39 +653,25 @@ impl OrderRepo<'_> {
     }
 }
 
-/// Issues the credit note that documents `refund` (and the invoice first, at `rate`, if the
-/// order has none), and checks that it credits exactly the refunded amount (both come from
-/// the same totals engine and the same discount shares).
+/// Issues the credit note that documents refund `number` of `order`: `lines` and, if
+/// `charges`, the order's charges (and the invoice first, at `rate`, if the order has none).
 fn credit_refund(
     tx: &Tx<'_>,
     repo: &OrderRepo<'_>,
     order: &Order,
-    refund: &RefundRecord,
+    number: u32,
+    lines: &[RefundedLine],
+    charges: bool,
     rate: Option<&str>,
-) -> Result<()> {
-    let lines: Vec<(u32, u32)> = refund
-        .lines
-        .iter()
-        .map(|l| (l.position, l.quantity))
-        .collect();
-    let reason = format!("Refund {} of order {}", refund.number, order.number);
+) -> Result<Invoice> {
+    let lines: Vec<(u32, u32)> = lines.iter().map(|l| (l.position, l.quantity)).collect();
+    let reason = format!("Refund {number} of order {}", order.number);
     let request = CreditRequest {
         lines: &lines,
-        charges: !refund.charges.is_empty(),
+        charges,
         reason: &reason,
     };
-    let note = credit_note(tx, repo.store, repo.principal, order, &request, rate)?;
-    let credited = note.document().totals().gross_total();
-    if credited != refund.gross_total {
-        return Err(Error::new(
-            ErrorKind::Storage,
-            format!(
-                "the credit note would credit {credited}, the refund returns {}",
-                refund.gross_total
-            ),
-        ));
-    }
-    Ok(())
+    credit_note(tx, repo.store, repo.principal, order, &request, rate)
 }
 
 /// The lines (with their discount shares) and charges a refund request comes to, checked

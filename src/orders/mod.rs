@@ -17,6 +17,7 @@ mod coupon;
 mod coupon_repo;
 mod lifecycle;
 mod lifecycle_repo;
+mod netting;
 mod order;
 mod order_repo;
 mod pricing;
@@ -59,8 +60,8 @@ pub use totals::{Charge, LineTotal, PriceMode, PricedLine, Totals, VatGroup};
 pub use vat::{VatCategory, VatTreatment};
 
 pub(crate) use lifecycle_repo::payment as order_payment;
+pub(crate) use netting::{Invoiced, LineCredit, credit_totals};
 pub(crate) use order_repo::{
     load as load_order, open_snapshot_at, owner as order_owner, seal_snapshot_at,
     treatment as stored_treatment,
 };
-pub(crate) use refund::discount_share;

@@ -1,12 +1,12 @@
 //! Refunds: what to refund (the request) and what was refunded (the record). No SQL.
 
 use super::order::OrderId;
-use super::totals::{Charge, PriceMode, PricedLine, Totals};
+use super::totals::Charge;
 use super::vat::VatTreatment;
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::define_id;
-use crate::money::{Currency, Money};
+use crate::money::Money;
 
 define_id!(
     /// A refund's id (a time-ordered UUID).
@@ -179,24 +179,6 @@ impl RefundRecord {
     pub fn created_at(&self) -> Timestamp {
         self.created_at
     }
-}
-
-/// Computes a refund's totals from its lines and charges, with the totals engine: each line
-/// at its original unit price and VAT treatment, less the sum of its discount shares. The
-/// record's stored figures are this function's output, so a credit note recomputed from the
-/// stored rows gets the same numbers.
-pub(crate) fn totals(
-    mode: PriceMode,
-    currency: Currency,
-    lines: &[RefundedLine],
-    charges: &[Charge],
-) -> Result<Totals> {
-    let priced = lines
-        .iter()
-        .map(|l| PricedLine::new(l.unit_price, l.quantity, l.vat.clone()))
-        .collect::<Result<Vec<_>>>()?;
-    let discount = Money::sum(currency, lines.iter().map(|l| l.discount))?;
-    Totals::compute(mode, currency, &priced, discount, charges)
 }
 
 /// A line's discount share for refunding `quantity` units after `before` units were refunded,

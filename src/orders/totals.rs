@@ -146,6 +146,15 @@ impl LineTotal {
     pub fn discount(&self) -> Money {
         self.discount
     }
+
+    /// A line's totals stated by the caller (a credit note's, see `netting`).
+    pub(crate) fn stated(net: Money, shown: Money, discount: Money) -> LineTotal {
+        LineTotal {
+            net,
+            gross: shown,
+            discount,
+        }
+    }
 }
 
 /// The totals of one VAT group (category and rate): one EN 16931 VAT breakdown (BG-23).
@@ -193,6 +202,32 @@ impl VatGroup {
     /// Taxable amount plus VAT.
     pub fn gross(&self) -> Result<Money> {
         self.taxable.checked_add(self.tax)
+    }
+
+    /// A group's totals stated by the caller (a credit note's, see `netting`); the taxable
+    /// amount is derived, so that it is always lines − allowance + charges.
+    ///
+    /// # Errors
+    ///
+    /// `CurrencyMismatch` or `Overflow` from the arithmetic.
+    pub(crate) fn stated(
+        vat: VatTreatment,
+        lines_net: Money,
+        allowance_net: Money,
+        charges_net: Money,
+        tax: Money,
+    ) -> Result<VatGroup> {
+        let taxable = lines_net
+            .checked_sub(allowance_net)?
+            .checked_add(charges_net)?;
+        Ok(VatGroup {
+            vat,
+            lines_net,
+            allowance_net,
+            charges_net,
+            taxable,
+            tax,
+        })
     }
 }
 
@@ -324,6 +359,41 @@ impl Totals {
             lines,
             charges_net: charge_nets,
             groups: vat_groups,
+            line_net_total,
+            allowance_total,
+            charge_total,
+            net_total,
+            vat_total,
+            gross_total,
+        })
+    }
+
+    /// Totals from stated lines, charges and VAT groups (a credit note's, see `netting`): every
+    /// document total is the sum of its parts, as in [`Totals::compute`].
+    ///
+    /// # Errors
+    ///
+    /// `CurrencyMismatch` if an amount is not in `currency`; `Overflow` from the sums.
+    pub(crate) fn stated(
+        mode: PriceMode,
+        currency: Currency,
+        lines: Vec<LineTotal>,
+        charges_net: Vec<Money>,
+        groups: Vec<VatGroup>,
+    ) -> Result<Totals> {
+        let line_net_total = Money::sum(currency, lines.iter().map(|l| l.net))?;
+        let allowance_total = Money::sum(currency, groups.iter().map(|g| g.allowance_net))?;
+        let charge_total = Money::sum(currency, groups.iter().map(|g| g.charges_net))?;
+        let net_total = line_net_total
+            .checked_sub(allowance_total)?
+            .checked_add(charge_total)?;
+        let vat_total = Money::sum(currency, groups.iter().map(|g| g.tax))?;
+        let gross_total = net_total.checked_add(vat_total)?;
+        Ok(Totals {
+            mode,
+            lines,
+            charges_net,
+            groups,
             line_net_total,
             allowance_total,
             charge_total,
