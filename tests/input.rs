@@ -1,0 +1,72 @@
+//! Input hardening: what a hostile or careless client sends is refused or normalised before it
+//! reaches a row, a blind index or a document.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{PASSWORD, address, shop};
+use shopkeep::{
+    Address, BusinessDetails, Country, Currency, Email, ErrorKind, Money, NewCustomer, NewProduct,
+    Password, PriceMode, Shipment, Shipping, Sku, TaxCategory,
+};
+
+/// Display spoofing: bidi overrides, isolates and zero-width characters are refused in every
+/// kind of free text that ends up on an order or an invoice.
+#[test]
+fn bidi_controls_and_zero_width_characters_are_refused_in_free_text() {
+    let s = shop(PriceMode::TaxExclusive);
+    let de = Country::parse("DE").unwrap();
+    let email = || Email::parse("ana@example.com").unwrap();
+    for spoof in [
+        "Ana\u{202E}gpj.exe",
+        "Ana\u{2067}Lima\u{2069}",
+        "An\u{200B}a",
+    ] {
+        let refusals = [
+            NewCustomer::new(email(), Password::new(PASSWORD), spoof).map(drop),
+            Address::new(spoof, "Rue 1", "Paris", de).map(drop),
+            Address::new("Ana", spoof, "Paris", de).map(drop),
+            Address::new("Ana", "Rue 1", spoof, de).map(drop),
+            address("DE").with_line2(spoof).map(drop),
+            BusinessDetails::new(spoof).map(drop),
+            NewProduct::new(Sku::parse("MUG-1").unwrap(), spoof, TaxCategory::Standard).map(drop),
+            NewProduct::new(Sku::parse("MUG-1").unwrap(), "Mug", TaxCategory::Standard)
+                .and_then(|p| {
+                    s.store
+                        .products(&s.store.system())
+                        .create(p.description(spoof))
+                })
+                .map(drop),
+            Shipment::new().carrier(spoof).map(drop),
+            Shipment::new().tracking(spoof).map(drop),
+            Shipping::new(
+                spoof,
+                Money::parse("4.90", Currency::EUR).unwrap(),
+                TaxCategory::Standard,
+            )
+            .map(drop),
+        ];
+        for (i, refusal) in refusals.into_iter().enumerate() {
+            let err = refusal.expect_err(&format!("constructor {i} accepted {spoof:?}"));
+            assert!(
+                matches!(err.kind(), ErrorKind::Validation { .. }),
+                "constructor {i}: {err}"
+            );
+        }
+    }
+    // A joiner that Persian needs inside a word is kept.
+    let persian = "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}";
+    s.store
+        .customers(&shopkeep::Principal::anonymous())
+        .register(
+            NewCustomer::new(email(), Password::new(PASSWORD), persian)
+                .unwrap()
+                .shipping_address(address("DE")),
+        )
+        .unwrap();
+}
