@@ -169,6 +169,7 @@ pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{
     KeyRing, Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy, Verification,
 };
+pub use customers::EmailReindex;
 pub use customers::{
     Address, AddressId, AddressKind, BusinessDetails, Channel, ConsentEvent, ConsentRecord,
     ConsentRepo, ConsentRequest, ConsentState, ConsentStatus, ConsentToken, Country, Customer,

@@ -37,8 +37,10 @@ pub(crate) fn required(field: &'static str, value: &str, max_chars: usize) -> Re
 /// and isolates, marks such as U+200E, zero-width spaces and joiners, the byte order mark, soft
 /// hyphens, tags. They are invisible, so a name or an address holding them shows one text and
 /// is another (`U+202E` makes a file name ending in `gpj.exe` read as one ending in `exe.jpg`),
-/// and a zero-width space makes two names that look alike differ. ZWJ and ZWNJ are the exception where a script needs them:
-/// between two letters (a combining mark counts as part of its letter).
+/// and a zero-width space makes two names that look alike differ. ZWJ and ZWNJ are the
+/// exception where a script needs them: between two letters of a non-ASCII script (a combining
+/// mark, such as an Indic virama, counts as part of its letter). Latin text never needs them, so
+/// `An` + ZWJ + `a` is refused.
 pub(crate) fn refuse_invisible(field: &'static str, value: &str) -> Result<()> {
     let mut previous: Option<char> = None;
     let mut chars = value.chars().peekable();
@@ -63,10 +65,11 @@ pub(crate) fn refuse_invisible(field: &'static str, value: &str) -> Result<()> {
 }
 
 fn is_letter_or_mark(c: char) -> bool {
-    matches!(
-        c.general_category_group(),
-        GeneralCategoryGroup::Letter | GeneralCategoryGroup::Mark
-    )
+    !c.is_ascii()
+        && matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Letter | GeneralCategoryGroup::Mark
+        )
 }
 
 #[cfg(test)]

@@ -70,3 +70,39 @@ fn bidi_controls_and_zero_width_characters_are_refused_in_free_text() {
         )
         .unwrap();
 }
+
+/// One mailbox, one account: a Unicode domain and its punycode form, or a local part in NFC
+/// and in NFD, are the same email to registration and to login.
+#[test]
+fn one_mailbox_registers_once_whatever_its_spelling() {
+    let s = shop(PriceMode::TaxExclusive);
+    let anonymous = shopkeep::Principal::anonymous();
+    let register = |email: &str| {
+        s.store.customers(&anonymous).register(
+            NewCustomer::new(Email::parse(email).unwrap(), Password::new(PASSWORD), "Ana").unwrap(),
+        )
+    };
+    for (first, second) in [
+        ("ana@bücher.example", "ana@xn--bcher-kva.example"),
+        ("jos\u{e9}@example.com", "jose\u{301}@example.com"),
+        (
+            "Zo\u{eb}@Caf\u{e9}.example",
+            "zoe\u{308}@cafe\u{301}.example",
+        ),
+    ] {
+        let made = register(first).unwrap();
+        let err = register(second).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict, "{second:?}");
+        let login = s
+            .store
+            .login(&Email::parse(second).unwrap(), &Password::new(PASSWORD))
+            .unwrap();
+        assert_eq!(login.principal().customer_id(), Some(made.id()));
+        let found = s
+            .store
+            .customers(&s.store.system())
+            .find_by_email(&Email::parse(second).unwrap())
+            .unwrap();
+        assert_eq!(found.id(), made.id());
+    }
+}
