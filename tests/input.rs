@@ -106,3 +106,44 @@ fn one_mailbox_registers_once_whatever_its_spelling() {
         assert_eq!(found.id(), made.id());
     }
 }
+
+/// Asking registration again and again whether an email has an account is throttled like
+/// guessing its password, and the wait is the email's, not everyone's.
+#[test]
+fn registering_an_existing_email_again_and_again_is_throttled() {
+    let s = shop(PriceMode::TaxExclusive);
+    let anonymous = shopkeep::Principal::anonymous();
+    let register = |email: &str| {
+        s.store.customers(&anonymous).register(
+            NewCustomer::new(Email::parse(email).unwrap(), Password::new(PASSWORD), "Ana").unwrap(),
+        )
+    };
+    register("ana@example.com").unwrap();
+    let mut conflicts = 0;
+    let throttled = loop {
+        match register("ANA@example.com") {
+            Err(e) if e.kind() == ErrorKind::Conflict && conflicts < 10 => conflicts += 1,
+            other => break other.map(drop).unwrap_err(),
+        }
+    };
+    assert_eq!(throttled.kind(), ErrorKind::TooManyAttempts, "{throttled}");
+    // The default throttle: 5 free failures.
+    assert_eq!(conflicts, 5);
+    // The probed email's logins wait too; other emails register as usual.
+    let login = s
+        .store
+        .login(
+            &Email::parse("ana@example.com").unwrap(),
+            &Password::new(PASSWORD),
+        )
+        .unwrap_err();
+    assert_eq!(login.kind(), ErrorKind::TooManyAttempts);
+    register("bob@example.com").unwrap();
+    // After the wait the answer is the same conflict as before.
+    s.clock.advance(std::time::Duration::from_secs(31));
+    assert_eq!(
+        register("ana@example.com").unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+    assert_eq!(common::count(&s.store, "shopkeep_customers"), 2);
+}
