@@ -70,6 +70,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "invoices",
         sql: include_str!("schema/0010_invoices.sql"),
     },
+    Migration {
+        version: 13,
+        name: "invoice retention",
+        sql: include_str!("schema/0013_invoice_retention.sql"),
+    },
 ];
 
 /// The table that records applied migrations.
