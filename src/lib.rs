@@ -187,6 +187,7 @@ pub use invoices::{
     to_html, to_text, to_ubl,
 };
 pub use money::{Currency, Money, Rounding, TaxRate};
+pub use orders::CartDigest;
 pub use orders::{
     BuyerSnapshot, Cart, CartId, CartLine, CartPreview, CartRef, CartRepo, CartToken, Charge,
     Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, EXPIRY_BATCH, GuestCart,

@@ -147,3 +147,111 @@ fn registering_an_existing_email_again_and_again_is_throttled() {
     );
     assert_eq!(common::count(&s.store, "shopkeep_customers"), 2);
 }
+
+/// Idempotency without a digest: checkout empties the cart, so a replay of a used key finds it
+/// empty; a cart that holds lines again is a different request, refused instead of answered
+/// with the first order (which would leave the new lines unbought).
+#[test]
+fn a_used_key_with_a_refilled_cart_is_a_conflict_not_the_first_order() {
+    let s = shop(PriceMode::TaxExclusive);
+    let mug = common::product(
+        &s.store,
+        "MUG-1",
+        common::eur("10.00"),
+        TaxCategory::Standard,
+        9,
+    );
+    let cup = common::product(
+        &s.store,
+        "CUP-1",
+        common::eur("4.00"),
+        TaxCategory::Standard,
+        9,
+    );
+    let ana = common::customer(&s.store, "ana@example.com", "DE");
+    let id = common::fill(&s.store, &ana, &[(mug, 1)]);
+    let orders = s.store.orders(&ana);
+    let first = orders
+        .checkout(shopkeep::Checkout::from_cart(id, common::key("k1")))
+        .unwrap();
+    // An honest retry (the response was lost) gets the first order.
+    let retry = orders
+        .checkout(shopkeep::Checkout::from_cart(id, common::key("k1")))
+        .unwrap();
+    assert_eq!(retry.id(), first.id());
+    common::fill(&s.store, &ana, &[(cup, 2)]);
+    let err = orders
+        .checkout(shopkeep::Checkout::from_cart(id, common::key("k1")))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(common::on_hand(&s.store, cup), 9);
+    let cart = s
+        .store
+        .carts(&ana)
+        .get(shopkeep::CartRef::Customer(id))
+        .unwrap();
+    assert_eq!(cart.lines().len(), 1);
+    let second = orders
+        .checkout(shopkeep::Checkout::from_cart(id, common::key("k2")))
+        .unwrap();
+    assert_ne!(second.id(), first.id());
+    assert_eq!(common::on_hand(&s.store, cup), 7);
+}
+
+/// Idempotency with a digest of what the client priced: the key is bound to that cart.
+#[test]
+fn a_checkout_carrying_the_cart_digest_buys_that_cart_or_conflicts() {
+    let s = shop(PriceMode::TaxExclusive);
+    let mug = common::product(
+        &s.store,
+        "MUG-1",
+        common::eur("10.00"),
+        TaxCategory::Standard,
+        9,
+    );
+    let cup = common::product(
+        &s.store,
+        "CUP-1",
+        common::eur("4.00"),
+        TaxCategory::Standard,
+        9,
+    );
+    let ana = common::customer(&s.store, "ana@example.com", "DE");
+    let id = common::fill(&s.store, &ana, &[(mug, 1)]);
+    let carts = s.store.carts(&ana);
+    let shown = carts.get(shopkeep::CartRef::Customer(id)).unwrap().digest();
+    // The digest travels through the client as text.
+    let shown = shopkeep::CartDigest::parse(&shown.to_string()).unwrap();
+    let orders = s.store.orders(&ana);
+    let checkout = |key: &str, digest| {
+        orders.checkout(shopkeep::Checkout::from_cart(id, common::key(key)).cart_digest(digest))
+    };
+    let first = checkout("k1", shown).unwrap();
+    assert_eq!(checkout("k1", shown).unwrap().id(), first.id());
+
+    // The cart changes; the same key with the new cart's digest is a conflict.
+    common::fill(&s.store, &ana, &[(cup, 2)]);
+    let refilled = carts.get(shopkeep::CartRef::Customer(id)).unwrap().digest();
+    assert_ne!(refilled, shown);
+    let err = checkout("k1", refilled).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    // The identical request is still answered with the first order.
+    assert_eq!(checkout("k1", shown).unwrap().id(), first.id());
+    // A new key with a stale digest buys nothing: the cart is not what the customer saw.
+    let err = checkout("k2", shown).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(common::on_hand(&s.store, cup), 9);
+    let second = checkout("k2", refilled).unwrap();
+    assert_eq!(second.lines().len(), 1);
+    assert_eq!(common::on_hand(&s.store, cup), 7);
+    // Lines added in another order digest alike.
+    let mut reordered = vec![(cup, 1), (mug, 3)];
+    common::fill(&s.store, &ana, &reordered);
+    let a = carts.get(shopkeep::CartRef::Customer(id)).unwrap().digest();
+    carts.remove(shopkeep::CartRef::Customer(id), cup).unwrap();
+    carts.remove(shopkeep::CartRef::Customer(id), mug).unwrap();
+    reordered.reverse();
+    common::fill(&s.store, &ana, &reordered);
+    let b = carts.get(shopkeep::CartRef::Customer(id)).unwrap().digest();
+    assert_eq!(a, b);
+}
