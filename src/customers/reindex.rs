@@ -151,4 +151,43 @@ mod tests {
         let again = store.customers(&system).reindex_emails().unwrap();
         assert_eq!((again.reindexed, again.duplicates), (0, vec![jose_nfd]));
     }
+
+    #[test]
+    fn staff_indexed_before_normalisation_log_in_again_after_the_one_off() {
+        let store = Store::options()
+            .password_params(PasswordParams::insecure_for_tests())
+            .open_in_memory(KeyRing::from_master_key([4; 32]))
+            .unwrap();
+        let system = store.system();
+        let email = "Olga@Bücher.example";
+        let new = crate::NewStaff::new(
+            Email::parse(email).unwrap(),
+            "Olga",
+            crate::Role::Manager,
+            Password::new(PW),
+        );
+        let olga = store.staff(&system).create(new.unwrap()).unwrap();
+        let legacy = store
+            .keys()
+            .blind_index("staff_email", &email.to_lowercase());
+        store
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE shopkeep_staff SET email_index = ?2 WHERE id = ?1",
+                    params![olga.id(), legacy.as_slice()],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let login = || {
+            store.login_staff(
+                &Email::parse("olga@xn--bcher-kva.example").unwrap(),
+                &Password::new(PW),
+            )
+        };
+        assert_eq!(login().unwrap_err().kind(), ErrorKind::Unauthenticated);
+        assert_eq!(store.staff(&system).reindex_emails().unwrap(), 1);
+        assert_eq!(store.staff(&system).reindex_emails().unwrap(), 0);
+        assert!(login().is_ok());
+    }
 }
