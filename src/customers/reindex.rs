@@ -74,7 +74,8 @@ impl CustomerRepo<'_> {
     }
 }
 
-#[cfg(all(test, feature = "insecure-test-params"))]
+#[cfg(test)]
+#[cfg(feature = "insecure-test-params")]
 mod tests {
     use super::*;
     use crate::crypto::{Password, PasswordParams};
