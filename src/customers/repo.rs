@@ -283,7 +283,8 @@ impl CustomerRepo<'_> {
         })
     }
 
-    /// Finds a customer by exact email (any letter case), through the blind index. Needs
+    /// Finds a customer by exact email (in any spelling of the mailbox: letter case, Unicode or
+    /// punycode domain, see [`Email::normalized`]), through the blind index. Needs
     /// [`Action::SearchCustomers`].
     ///
     /// Encrypted fields cannot be searched by substring ("all customers named Lim…"): only
