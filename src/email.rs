@@ -253,4 +253,29 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        /// Every spelling of one mailbox (letter case, NFC or NFD, Unicode or punycode domain)
+        /// normalises to one form, and that form normalises to itself.
+        #[test]
+        fn spellings_of_one_mailbox_share_one_normal_form(
+            local in "[a-zA-Z\u{e0}-\u{f6}\u{f8}-\u{fe}]{1,12}",
+            label in "[a-z\u{e0}-\u{f6}\u{f8}-\u{fe}]{1,12}",
+        ) {
+            use unicode_normalization::UnicodeNormalization;
+            let text = format!("{local}@{label}.example");
+            let email = Email::parse(&text).unwrap();
+            let normal = email.normalized();
+            let nfd: String = text.nfd().collect();
+            proptest::prop_assert_eq!(Email::parse(&nfd).unwrap().normalized(), normal.clone());
+            let upper = text.to_uppercase();
+            proptest::prop_assert_eq!(Email::parse(&upper).unwrap().normalized(), normal.clone());
+            proptest::prop_assert_eq!(Email::parse(&normal).unwrap().normalized(), normal.clone());
+            // The domain's punycode form is the same mailbox.
+            let (_, domain) = normal.split_once('@').unwrap();
+            proptest::prop_assert!(domain.is_ascii());
+            let punycode = format!("{local}@{domain}");
+            proptest::prop_assert_eq!(Email::parse(&punycode).unwrap().normalized(), normal);
+        }
+    }
 }
