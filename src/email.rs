@@ -3,6 +3,8 @@
 use std::fmt;
 
 use email_address::{EmailAddress, Options};
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::error::{Error, Result};
 
@@ -17,28 +19,43 @@ const MAX_LEN: usize = 254;
 /// and control characters, a missing top-level domain, more than 254 characters. Surrounding
 /// whitespace is trimmed first.
 ///
+/// One mailbox has many spellings; [`normalized`](Self::normalized) gives all of them one form,
+/// which is what accounts are found by: the domain in its ASCII (punycode) form by the IDNA
+/// rules of UTS 46 (`bücher.example` and `xn--bcher-kva.example` are one domain), the local part
+/// in Unicode normalisation form C (`josé` typed as `e` + U+0301 is the precomposed `é`), all
+/// lower case.
+///
 /// ```
 /// use shopkeep::Email;
 ///
 /// let email = Email::parse("  Ana.Lima@Example.com ")?;
 /// assert_eq!(email.as_str(), "Ana.Lima@Example.com");
 /// assert_eq!(email.normalized(), "ana.lima@example.com");
+/// assert_eq!(Email::parse("Ana@Bücher.example")?.normalized(), "ana@xn--bcher-kva.example");
 /// assert!(Email::parse("Ana <ana@example.com>").is_err());
 /// assert!(Email::parse("ana@localhost").is_err());
 /// Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Email(String);
+pub struct Email {
+    /// As given, trimmed.
+    text: String,
+    /// See [`Email::normalized`].
+    normalized: String,
+}
 
 impl Email {
-    /// Validates an address.
+    /// Validates an address. It is kept trimmed and in Unicode NFC (a canonically equivalent
+    /// spelling: it looks the same).
     ///
     /// # Errors
     ///
     /// A `Validation` error (field `email`) saying what is wrong; the message does not repeat
-    /// the address.
+    /// the address. A domain that has no IDNA (punycode) form is refused too.
     pub fn parse(text: &str) -> Result<Email> {
-        let text = text.trim();
+        // Composed first, so that `e` + U+0301 in a domain label is the letter `é` it shows.
+        let text: String = text.trim().nfc().collect();
+        let text = text.as_str();
         let invalid =
             |why: &str| Error::validation("email", format!("not a valid email address: {why}"));
         if text.is_empty() {
@@ -49,6 +66,14 @@ impl Email {
         }
         if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(invalid("it contains spaces or control characters"));
+        }
+        // Invisible format characters (bidi controls, zero-width joiners and spaces) would let
+        // one mailbox be spelt in ways that look alike and index differently.
+        if text
+            .chars()
+            .any(|c| c.general_category() == GeneralCategory::Format)
+        {
+            return Err(invalid("it contains invisible formatting characters"));
         }
         if text.starts_with('"') || text.contains("\"@") {
             return Err(invalid("quoted local parts are not accepted"));
@@ -61,33 +86,47 @@ impl Email {
         };
         let parsed = EmailAddress::parse_with_options(text, options)
             .map_err(|_| invalid("it is not of the form name@domain.tld"))?;
-        let hostname_labels = parsed.domain().split('.').all(|label| {
+        // UTS 46 maps (lower case, width, compatibility forms, NFC) and encodes each label; what
+        // has no such form (a label that is bad punycode, say) is no deliverable domain. The
+        // host name rules apply to the encoded form, the one DNS sees.
+        let domain = idna::domain_to_ascii(parsed.domain())
+            .map_err(|_| invalid("the domain is not a valid internationalised domain name"))?;
+        let hostname_labels = domain.split('.').all(|label| {
             (1..=63).contains(&label.len())
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         });
         if !hostname_labels {
             return Err(invalid("the domain is not a valid host name"));
         }
-        let tld = parsed.domain().rsplit('.').next().unwrap_or_default();
+        let tld = domain.rsplit('.').next().unwrap_or_default();
         let tld_ok = (tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
             || (tld.len() > 4 && tld.starts_with("xn--"));
         if !tld_ok {
             return Err(invalid("the domain has no real top-level domain"));
         }
-        Ok(Email(text.to_owned()))
+        let local: String = parsed.local_part().to_lowercase().nfc().collect();
+        let normalized = format!("{local}@{domain}");
+        if normalized.len() > MAX_LEN {
+            return Err(invalid("it is longer than 254 characters"));
+        }
+        Ok(Email {
+            text: text.to_owned(),
+            normalized,
+        })
     }
 
-    /// The address as given (trimmed).
+    /// The address as given (trimmed, in NFC).
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
-    /// The form used to find an account: lower case, so `Ana@Example.com` and
-    /// `ana@example.com` are one account.
+    /// The form used to find an account, the same for every spelling of one mailbox: lower
+    /// case, the local part in Unicode NFC, the domain in its ASCII (punycode) form.
+    /// `Ana@Bücher.example` and `ana@xn--bcher-kva.example` are one account.
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        self.normalized.clone()
     }
 }
 
@@ -137,6 +176,9 @@ mod tests {
             "ana(comment)@example.com",
             "ana,lima@example.com",
             "ana@exa_mple.com",
+            "an\u{200D}a@example.com",
+            "ana\u{202E}@example.com",
+            "ana@exa\u{200B}mple.com",
             &format!("{}@example.com", "a".repeat(65)),
             &format!("ana@{}.com", "d".repeat(250)),
         ];
@@ -168,5 +210,72 @@ mod tests {
             format!("{:?}", Email::parse("ana@example.com").unwrap()),
             "Email([REDACTED])"
         );
+    }
+
+    #[test]
+    fn every_spelling_of_one_mailbox_normalises_alike() {
+        let same = |a: &str, b: &str| {
+            let (a, b) = (Email::parse(a).unwrap(), Email::parse(b).unwrap());
+            assert_eq!(
+                a.normalized(),
+                b.normalized(),
+                "{:?} {:?}",
+                a.as_str(),
+                b.as_str()
+            );
+        };
+        same("ana@bücher.example", "ana@xn--bcher-kva.example");
+        same("ana@BÜCHER.example", "Ana@xn--bcher-kva.EXAMPLE");
+        same("jos\u{e9}@example.com", "jose\u{301}@example.com");
+        same("JOS\u{c9}@example.com", "jose\u{301}@example.com");
+        same("ana@ｅｘａｍｐｌｅ.com", "ana@example.com");
+        assert_eq!(
+            Email::parse("JOSE\u{301}@Bücher.Example")
+                .unwrap()
+                .normalized(),
+            "jos\u{e9}@xn--bcher-kva.example"
+        );
+        // Different mailboxes stay different.
+        assert_ne!(
+            Email::parse("ana@bucher.example").unwrap().normalized(),
+            Email::parse("ana@bücher.example").unwrap().normalized()
+        );
+    }
+
+    #[test]
+    fn a_domain_without_a_punycode_form_is_refused() {
+        for text in ["ana@xn--a.example", "ana@xn--bcher-kva-.example"] {
+            let err = Email::parse(text).expect_err(text);
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Validation { field: "email" },
+                "{text}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Every spelling of one mailbox (letter case, NFC or NFD, Unicode or punycode domain)
+        /// normalises to one form, and that form normalises to itself.
+        #[test]
+        fn spellings_of_one_mailbox_share_one_normal_form(
+            local in "[a-zA-Z\u{e0}-\u{f6}\u{f8}-\u{fe}]{1,12}",
+            label in "[a-z\u{e0}-\u{f6}\u{f8}-\u{fe}]{1,12}",
+        ) {
+            use unicode_normalization::UnicodeNormalization;
+            let text = format!("{local}@{label}.example");
+            let email = Email::parse(&text).unwrap();
+            let normal = email.normalized();
+            let nfd: String = text.nfd().collect();
+            proptest::prop_assert_eq!(Email::parse(&nfd).unwrap().normalized(), normal.clone());
+            let upper = text.to_uppercase();
+            proptest::prop_assert_eq!(Email::parse(&upper).unwrap().normalized(), normal.clone());
+            proptest::prop_assert_eq!(Email::parse(&normal).unwrap().normalized(), normal.clone());
+            // The domain's punycode form is the same mailbox.
+            let (_, domain) = normal.split_once('@').unwrap();
+            proptest::prop_assert!(domain.is_ascii());
+            let punycode = format!("{local}@{domain}");
+            proptest::prop_assert_eq!(Email::parse(&punycode).unwrap().normalized(), normal);
+        }
     }
 }

@@ -171,6 +171,7 @@ pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{
     KeyRing, Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy, Verification,
 };
+pub use customers::EmailReindex;
 pub use customers::{
     Address, AddressId, AddressKind, BusinessDetails, Channel, ConsentEvent, ConsentRecord,
     ConsentRepo, ConsentRequest, ConsentState, ConsentStatus, ConsentToken, Country, Customer,
@@ -188,6 +189,7 @@ pub use invoices::{
     to_html, to_text, to_ubl,
 };
 pub use money::{Currency, Money, Rounding, TaxRate};
+pub use orders::CartDigest;
 pub use orders::{
     BuyerSnapshot, Cart, CartId, CartLine, CartPreview, CartRef, CartRepo, CartToken, Charge,
     Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, EXPIRY_BATCH, GuestCart,

@@ -351,26 +351,16 @@ fn the_database_refuses_to_change_or_delete_issued_documents() {
         "REPLACE INTO shopkeep_invoice_lines SELECT * FROM shopkeep_invoice_lines",
     ] {
         let err = db.execute(sql, []).unwrap_err();
+        // A connection that is not shopkeep's lacks the clock the DELETE triggers read, and
+        // fails closed.
         assert!(
             err.to_string().contains("cannot be changed")
                 || err.to_string().contains("retention")
-                || err.to_string().contains("permanent"),
+                || err.to_string().contains("permanent")
+                || err.to_string().contains("no such function: shopkeep_now"),
             "{sql}: {err}"
         );
     }
-    // Opening the purge window by hand still protects documents inside their retention.
-    db.execute(
-        "UPDATE shopkeep_invoice_purge SET open = 1, cutoff = '2030-01-01'",
-        [],
-    )
-    .unwrap();
-    let err = db.execute("DELETE FROM shopkeep_invoices", []).unwrap_err();
-    assert!(err.to_string().contains("retention period"), "{err}");
-    db.execute(
-        "UPDATE shopkeep_invoice_purge SET open = 0, cutoff = ''",
-        [],
-    )
-    .unwrap();
     assert_eq!(
         s.store
             .invoices(&s.store.system())
@@ -378,6 +368,75 @@ fn the_database_refuses_to_change_or_delete_issued_documents() {
             .unwrap(),
         invoice
     );
+}
+
+/// The purge window of old could be opened by hand with any cutoff. Now the triggers compare
+/// each document's own `deletable_from` with the store's clock (`shopkeep_now()`, which a
+/// connection must have to delete at all), and the window row cannot be changed.
+#[test]
+fn retention_cannot_be_shortened_through_sql() {
+    let s = shop(InvoiceIssue::AtCheckout);
+    let ana = customer(&s.store, "ana@example.com", "DE", None);
+    let order = place(&s, &ana, "k1");
+    let invoice = issue(&s, &order);
+    assert_eq!(invoice.deletable_from().to_string(), "2037-01-01");
+    let db = raw(&s.store);
+    let err = db
+        .execute(
+            "UPDATE shopkeep_invoice_purge SET open = 1, cutoff = '9999-12-31'",
+            [],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("retired"), "{err}");
+    // A connection with a clock, as the host's own SQL through shopkeep's would have: the
+    // triggers judge each document by its own retention.
+    let now = Arc::new(std::sync::Mutex::new(
+        "2036-12-31T23:59:59.000000Z".to_owned(),
+    ));
+    let clock = Arc::clone(&now);
+    db.create_scalar_function(
+        "shopkeep_now",
+        0,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        move |_| Ok(clock.lock().unwrap().clone()),
+    )
+    .unwrap();
+    for sql in [
+        "DELETE FROM shopkeep_invoice_lines",
+        "DELETE FROM shopkeep_invoices",
+    ] {
+        let err = db.execute(sql, []).unwrap_err();
+        assert!(err.to_string().contains("retention period"), "{sql}: {err}");
+    }
+    // A copy written by hand with a shorter retention is refused too.
+    let err = db
+        .execute(
+            "INSERT INTO shopkeep_invoices SELECT randomblob(16), kind, number || '-copy', series,
+                 year, seq + 1000, order_id, customer_id, original_id, issue_date, currency,
+                 price_mode, line_net_total, allowance_total, charge_total, net_total, vat_total,
+                 gross_total, seller, buyer, terms, issued_at, '2027-01-01'
+             FROM shopkeep_invoices",
+            [],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("retention period"), "{err}");
+    assert_eq!(
+        s.store
+            .invoices(&s.store.system())
+            .get(invoice.id())
+            .unwrap(),
+        invoice
+    );
+    // 2037-01-01 has begun everywhere at 12:00 UTC (in UTC-12, the last zone to reach it).
+    *now.lock().unwrap() = "2037-01-01T11:59:59.000000Z".to_owned();
+    assert!(
+        db.execute("DELETE FROM shopkeep_invoice_lines", [])
+            .is_err()
+    );
+    *now.lock().unwrap() = "2037-01-01T12:00:00.000000Z".to_owned();
+    db.execute("DELETE FROM shopkeep_invoice_lines", [])
+        .unwrap();
+    db.execute("DELETE FROM shopkeep_invoices", []).unwrap();
 }
 
 #[test]

@@ -375,3 +375,50 @@ fn decrypt_text(key: &DataKey, id: StaffId, column: &'static str, stored: &[u8])
     String::from_utf8(plain.to_vec())
         .map_err(|_| Error::new(ErrorKind::Crypto, "a decrypted field is not text"))
 }
+
+impl StaffRepo<'_> {
+    /// Recomputes every staff account's email blind index from the normalised email
+    /// ([`Email::normalized`]), like
+    /// [`CustomerRepo::reindex_emails`](crate::CustomerRepo::reindex_emails) for customers: run
+    /// once after upgrading a store written before emails were normalised; running it again
+    /// changes nothing. Returns how many accounts it moved. An account whose normalised email
+    /// another account already has keeps its old index, and so cannot log in until the host
+    /// disables one of the two. Needs [`Action::CreateStaff`] (system and owners).
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the permission; `Crypto` if a stored email cannot be decrypted.
+    pub fn reindex_emails(&self) -> Result<usize> {
+        let store = self.store;
+        store.write(|tx| {
+            tx.authorize(
+                self.principal,
+                Action::CreateStaff,
+                &Resource::StaffDirectory,
+            )?;
+            let ids: Vec<StaffId> = tx
+                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut moved = 0;
+            for id in ids {
+                let member = load(tx, store, id)?;
+                let index = store
+                    .keys()
+                    .blind_index(EMAIL_INDEX, &member.email.normalized());
+                let changed = tx
+                    .prepare_cached(
+                        "UPDATE shopkeep_staff SET email_index = ?2
+                         WHERE id = ?1 AND email_index <> ?2
+                           AND NOT EXISTS (SELECT 1 FROM shopkeep_staff WHERE email_index = ?2)",
+                    )?
+                    .execute(rusqlite::params![id, index.as_slice()])?;
+                if changed == 1 {
+                    tx.audit(self.principal, Action::CreateStaff, &Resource::Staff(id))?;
+                    moved += 1;
+                }
+            }
+            Ok(moved)
+        })
+    }
+}

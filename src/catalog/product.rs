@@ -655,6 +655,7 @@ pub(crate) fn description(text: &str) -> Result<String> {
             "a description has no control characters but line breaks and tabs",
         ));
     }
+    crate::text::refuse_invisible("description", text)?;
     Ok(text.to_owned())
 }
 

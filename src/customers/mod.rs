@@ -29,6 +29,7 @@ mod login;
 mod model;
 mod password_repo;
 mod phone;
+mod reindex;
 mod repo;
 mod storage;
 #[cfg(test)]
@@ -46,6 +47,7 @@ pub use country::Country;
 pub use export::CustomerExport;
 pub use model::{Customer, CustomerPage, NewCustomer, ProfileUpdate};
 pub use phone::Phone;
+pub use reindex::EmailReindex;
 pub use repo::CustomerRepo;
 pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;

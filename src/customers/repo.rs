@@ -6,7 +6,11 @@ use super::address_repo::{self, Defaults};
 use super::consent_repo;
 use super::model::{Customer, CustomerPage, NewCustomer, ProfileUpdate};
 use super::storage;
+use crate::access::throttle_repo::{blocked_until, record_failure};
 use crate::access::{Action, CustomerId, Principal, Resource};
+use crate::clock::Timestamp;
+use crate::crypto::PasswordHash;
+use crate::crypto::keys::Mac256;
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::{Store, not_found};
@@ -61,24 +65,64 @@ impl CustomerRepo<'_> {
     /// # Errors
     ///
     /// `Forbidden` without the permission; `Validation` (field `password`) if the password
-    /// fails the policy; `Conflict` if an account with this email (in any letter case) exists.
-    /// The conflict says no more than that: what a host shows a visitor is its choice.
+    /// fails the policy; `Conflict` if an account with this email (in any spelling, see
+    /// [`Email::normalized`]) exists. The conflict says no more than that: what a host shows a
+    /// visitor is its choice (`docs/security.md` says how to hide it).
+    ///
+    /// A conflict counts as a failed login of that email ([`LoginThrottle`](crate::LoginThrottle)),
+    /// so asking again and again whether an email has an account is throttled like guessing
+    /// its password: `TooManyAttempts` while the email must wait, before any password work.
     pub fn register(&self, new: NewCustomer) -> Result<Customer> {
         let store = self.store;
+        let index = storage::email_index(store, &new.email);
         // Authorise before the slow hash, so that a refused caller costs nothing.
-        store.read(|tx| {
+        let blocked = store.read(|tx| {
             tx.authorize(
                 self.principal,
                 Action::RegisterCustomer,
                 &Resource::Customers,
-            )
+            )?;
+            blocked_until(tx, &index)
         })?;
+        let who = self.principal.audit_name();
+        store.refuse_if_blocked(blocked, &who, "customers")?;
         store
             .password_policy()
             .check(&new.password, &[new.email.as_str(), &new.name])?;
         let hash = store.passwords().hash(&new.password)?;
-        let index = storage::email_index(store, &new.email);
-        let (id, now) = store.write(|tx| {
+        let written = self.insert(&new, &index, &hash);
+        if written
+            .as_ref()
+            .is_err_and(|e| e.kind() == ErrorKind::Conflict)
+        {
+            // The refused transaction rolled back; the failure is counted in a new one.
+            store.write(|tx| {
+                record_failure(tx, store, &index, &who, "customers", "register_existing")
+            })?;
+        }
+        let (id, now) = written?;
+        Ok(Customer {
+            id,
+            email: new.email,
+            name: new.name,
+            phone: new.phone,
+            business: new.business,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+            version: 1,
+        })
+    }
+
+    /// Writes a registration: the account, its addresses, the audit entry and the event.
+    fn insert(
+        &self,
+        new: &NewCustomer,
+        index: &Mac256,
+        hash: &PasswordHash,
+    ) -> Result<(CustomerId, Timestamp)> {
+        let store = self.store;
+        store.write(|tx| {
             let now = tx.now();
             let id = CustomerId::generate(now)?;
             let key = store.data_key_or_create(tx, &storage::subject(id))?;
@@ -133,17 +177,6 @@ impl CustomerRepo<'_> {
             )?;
             tx.emit(&super::events::Registered { customer_id: id })?;
             Ok((id, now))
-        })?;
-        Ok(Customer {
-            id,
-            email: new.email,
-            name: new.name,
-            phone: new.phone,
-            business: new.business,
-            created_at: now,
-            updated_at: now,
-            last_login_at: None,
-            version: 1,
         })
     }
 
@@ -250,7 +283,8 @@ impl CustomerRepo<'_> {
         })
     }
 
-    /// Finds a customer by exact email (any letter case), through the blind index. Needs
+    /// Finds a customer by exact email (in any spelling of the mailbox: letter case, Unicode or
+    /// punycode domain, see [`Email::normalized`]), through the blind index. Needs
     /// [`Action::SearchCustomers`].
     ///
     /// Encrypted fields cannot be searched by substring ("all customers named Lim…"): only

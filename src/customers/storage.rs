@@ -22,14 +22,14 @@ pub(super) const CUSTOMERS: &str = "shopkeep_customers";
 pub(super) const ADDRESSES: &str = "shopkeep_customer_addresses";
 pub(super) const UNSUBSCRIBE: &str = "shopkeep_customer_unsubscribe";
 /// Blind-index field label of customers' emails (separate from staff emails).
-const EMAIL_INDEX: &str = "customer_email";
+pub(super) const EMAIL_INDEX: &str = "customer_email";
 
 /// The data subject whose key seals a customer's fields.
 pub(super) fn subject(id: CustomerId) -> Subject {
     Subject::customer(&id.to_string())
 }
 
-/// The blind index of an email: the same for every spelling that differs only in case.
+/// The blind index of an email: the same for every spelling of one mailbox ([`Email::normalized`]).
 pub(super) fn email_index(store: &Store, email: &Email) -> Mac256 {
     store.keys().blind_index(EMAIL_INDEX, &email.normalized())
 }

@@ -70,7 +70,8 @@ impl Invoice {
         self.issued_at
     }
 
-    /// The first day on which the retention purge may delete it.
+    /// The first day on which the retention purge may delete it: from the moment that day has
+    /// begun everywhere on earth (12:00 UTC, midnight in UTC-12), whatever the shop's zone.
     pub fn deletable_from(&self) -> Date {
         self.deletable_from
     }

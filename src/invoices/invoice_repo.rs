@@ -393,13 +393,14 @@ impl Credited {
     }
 }
 
-/// Deletes every document whose retention has passed on `today`, credit notes first, and
-/// keeps an invoice while a credit note that references it is still kept. The triggers let
-/// these deletes through only while the purge window is open, and only for expired rows.
-pub(crate) fn purge(tx: &Tx<'_>, today: Date) -> Result<Vec<(InvoiceId, String)>> {
-    let cutoff = today.to_string();
-    tx.prepare_cached("UPDATE shopkeep_invoice_purge SET open = 1, cutoff = ?1 WHERE id = 1")?
-        .execute([&cutoff])?;
+/// Deletes every document whose retention has passed, credit notes first, and keeps an
+/// invoice while a credit note that references it is still kept. A document's retention has
+/// passed once its `deletable_from` date has begun everywhere on earth, i.e. in UTC-12: the rule
+/// the database's DELETE triggers apply (migration 0012), read here from the same clock.
+pub(crate) fn purge(tx: &Tx<'_>) -> Result<Vec<(InvoiceId, String)>> {
+    let cutoff: String = tx
+        .prepare_cached("SELECT date(shopkeep_now(), '-12 hours')")?
+        .query_row([], |r| r.get(0))?;
     let mut stmt = tx.prepare_cached(
         "SELECT id, number FROM shopkeep_invoices i
          WHERE deletable_from <= ?1
@@ -416,7 +417,5 @@ pub(crate) fn purge(tx: &Tx<'_>, today: Date) -> Result<Vec<(InvoiceId, String)>
         tx.prepare_cached("DELETE FROM shopkeep_invoices WHERE id = ?1")?
             .execute([id])?;
     }
-    tx.prepare_cached("UPDATE shopkeep_invoice_purge SET open = 0, cutoff = '' WHERE id = 1")?
-        .execute([])?;
     Ok(doomed)
 }

@@ -237,12 +237,7 @@ impl InvoiceRepo<'_> {
     pub fn purge_expired(&self) -> Result<usize> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::PurgeInvoices, &Resource::Invoices)?;
-            // Without settings nothing was ever issued.
-            let Some(settings) = current_settings(tx)? else {
-                return Ok(0);
-            };
-            let today = issue_date(tx, &settings)?;
-            let purged = invoice_repo::purge(tx, today)?;
+            let purged = invoice_repo::purge(tx)?;
             for (id, _) in &purged {
                 tx.audit(
                     self.principal,

@@ -110,6 +110,78 @@ impl Cart {
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
+    /// The digest of its lines, for [`Checkout::cart_digest`](super::Checkout::cart_digest):
+    /// the host shows the customer this cart and sends its digest back with the checkout.
+    pub fn digest(&self) -> CartDigest {
+        CartDigest::of(&self.lines)
+    }
+}
+
+/// What a customer saw in their cart: a SHA-256 digest of its lines (variant and quantity,
+/// whatever their order), 64 hexadecimal digits as text. Not a secret: it says nothing that the
+/// cart does not.
+///
+/// A checkout that carries it ([`Checkout::cart_digest`](super::Checkout::cart_digest)) buys
+/// exactly those lines or fails, and its idempotency key stays bound to them: a replay of the
+/// key with another digest is a `Conflict`, not the first order.
+///
+/// ```
+/// use shopkeep::CartDigest;
+///
+/// let text = "0".repeat(64);
+/// assert_eq!(CartDigest::parse(&text)?.to_string(), text);
+/// assert!(CartDigest::parse("not a digest").is_err());
+/// Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CartDigest([u8; 32]);
+
+impl CartDigest {
+    /// The digest of `lines`.
+    pub(crate) fn of(lines: &[CartLine]) -> CartDigest {
+        use sha2::{Digest, Sha256};
+        let mut sorted: Vec<(String, u32)> = lines
+            .iter()
+            .map(|l| (l.variant.to_string(), l.quantity))
+            .collect();
+        sorted.sort();
+        let mut hash = Sha256::new();
+        hash.update(b"shopkeep cart v1\n");
+        for (variant, quantity) in sorted {
+            hash.update(format!("{variant} {quantity}\n").as_bytes());
+        }
+        CartDigest(hash.finalize().into())
+    }
+
+    /// Reads a digest from its text (as [`Display`](fmt::Display) writes it; either case).
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `cart_digest`) for anything but 64 hexadecimal digits.
+    pub fn parse(text: &str) -> Result<CartDigest> {
+        let invalid = || Error::validation("cart_digest", "a cart digest is 64 hexadecimal digits");
+        if text.len() != 64 {
+            return Err(invalid());
+        }
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|_| invalid())?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| invalid())?;
+        }
+        Ok(CartDigest(bytes))
+    }
+}
+
+impl fmt::Display for CartDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for CartDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CartDigest({self})")
+    }
 }
 
 /// A new anonymous cart and its token (shown once: the store keeps only its hash).

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use super::cart::CartId;
+use super::cart::{Cart, CartDigest};
 use super::cart_repo::{self, customer_cart, no_settings};
 use super::coupon::CouponCode;
 use super::coupon_repo;
@@ -125,7 +125,8 @@ impl Shipping {
     }
 }
 
-/// A checkout request: whose cart, with which idempotency key, coupon, currency and shipping.
+/// A checkout request: whose cart, with which idempotency key, coupon, currency and shipping,
+/// and (best) the digest of the cart the customer saw.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Checkout {
@@ -134,6 +135,7 @@ pub struct Checkout {
     coupon: Option<CouponCode>,
     currency: Option<Currency>,
     shipping: Option<Shipping>,
+    digest: Option<CartDigest>,
 }
 
 impl Checkout {
@@ -145,7 +147,18 @@ impl Checkout {
             coupon: None,
             currency: None,
             shipping: None,
+            digest: None,
         }
+    }
+
+    /// Buys exactly the cart the customer saw: `digest` is [`Cart::digest`](super::Cart::digest)
+    /// of the cart the host showed. A cart that has changed since is a `Conflict` (nothing is
+    /// bought), and the digest is part of the request the idempotency key is bound to, so a
+    /// replay of the key with another digest is a `Conflict` too, while an honest retry (same
+    /// key, same digest) returns the first order even though checkout emptied the cart.
+    pub fn cart_digest(mut self, digest: CartDigest) -> Self {
+        self.digest = Some(digest);
+        self
     }
 
     /// Adds a shipping charge, priced in the order's currency.
@@ -175,6 +188,11 @@ impl Checkout {
             self.currency.map_or("-", Currency::code),
             self.coupon.as_ref().map_or("-", CouponCode::as_str),
         );
+        // Only present when given, like shipping below, so that a request without it keeps
+        // the form (and the stored hash) it had before.
+        if let Some(digest) = &self.digest {
+            form.push_str(&format!("\ncart={digest}"));
+        }
         // Only present when there is shipping, so that a request without it keeps the form
         // (and the stored hash) it had before shipping existed. The label is last and holds
         // no line breaks, so no two requests share a form.
@@ -233,11 +251,18 @@ impl OrderRepo<'_> {
     /// (customers for themselves). A replay of the same idempotency key by the same principal
     /// with the same request returns the first order and changes nothing.
     ///
+    /// The request an idempotency key is bound to includes what the client priced: the
+    /// [`Checkout::cart_digest`] it sent. Without a digest, a replay is honoured only while the
+    /// cart is empty, as the first checkout left it: a cart that holds lines again is something
+    /// the first order did not buy, so the key is refused rather than those lines silently left
+    /// unbought.
+    ///
     /// # Errors
     ///
     /// - `NotFound` for an unknown customer, or one the principal may not shop for;
-    /// - `Conflict` if the idempotency key was used with a different request, or if a product
-    ///   has less stock than ordered (nothing is written);
+    /// - `Conflict` if the idempotency key was used with a different request (another cart
+    ///   digest, or no digest and a cart that holds lines again), if the cart no longer matches
+    ///   the request's digest, or if a product has less stock than ordered (nothing is written);
     /// - `Validation` for an empty cart (field `cart`), a currency the shop does not sell in or
     ///   a product without a price in it (field `currency`), a subtotal under the coupon's
     ///   minimum (field `coupon`);
@@ -266,10 +291,24 @@ impl OrderRepo<'_> {
         store.write(|tx| {
             let cart = customer_cart(tx, self.principal, request.customer)?;
             purge_keys(tx)?;
+            let current = cart_repo::load(tx, cart)?;
             if let Some(first) = replay(tx, &scope, &key_hash, &request_hash)? {
+                if request.digest.is_none() && !current.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::Conflict,
+                        "this idempotency key was used for a checkout that emptied the cart; \
+                         the cart holds lines again: check them out under a new key",
+                    ));
+                }
                 return order_repo::load(tx, store, first);
             }
-            let order = self.place(tx, &request, cart, id)?;
+            if request.digest.is_some_and(|d| d != current.digest()) {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    "the cart has changed since the customer saw it",
+                ));
+            }
+            let order = self.place(tx, &request, current, id)?;
             tx.prepare_cached(
                 "INSERT INTO shopkeep_idempotency (principal, key_hash, request_hash, order_id,
                  created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -285,7 +324,7 @@ impl OrderRepo<'_> {
         })
     }
 
-    fn place(&self, tx: &Tx<'_>, request: &Checkout, cart: CartId, id: OrderId) -> Result<Order> {
+    fn place(&self, tx: &Tx<'_>, request: &Checkout, cart: Cart, id: OrderId) -> Result<Order> {
         let store = self.store;
         let customer = request.customer;
         let settings = current_settings(tx)?.ok_or_else(no_settings)?;
@@ -303,7 +342,7 @@ impl OrderRepo<'_> {
             Some(b) => Buyer::Business(b.vat_id()),
             None => Buyer::Consumer,
         };
-        let lines = cart_repo::load(tx, cart)?.lines;
+        let lines = cart.lines;
         let coupon = request.coupon.as_ref().map(|c| (c, Some(customer)));
         let priced = pricing::price(
             tx,
@@ -380,7 +419,7 @@ impl OrderRepo<'_> {
                 customer: Some(customer),
             },
         )?;
-        cart_repo::empty(tx, cart)?;
+        cart_repo::empty(tx, cart.id)?;
         let lines = priced
             .items
             .iter()

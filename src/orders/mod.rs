@@ -28,7 +28,7 @@ mod vat;
 pub(crate) mod vat_rules;
 
 pub use cart::{
-    Cart, CartId, CartLine, CartPreview, CartRef, CartToken, GuestCart, MAX_CART_LINES,
+    Cart, CartDigest, CartId, CartLine, CartPreview, CartRef, CartToken, GuestCart, MAX_CART_LINES,
     MAX_QUANTITY,
 };
 pub use cart_repo::CartRepo;

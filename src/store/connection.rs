@@ -1,10 +1,13 @@
 //! Opening SQLite connections with the settings every shopkeep connection must have.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
 
 /// How hard a commit works to survive a power loss.
@@ -124,6 +127,21 @@ fn configure(conn: &Connection, settings: ConnectionSettings) -> Result<()> {
          PRAGMA synchronous = {};",
         settings.durability.pragma()
     ))?;
+    Ok(())
+}
+
+/// Registers `shopkeep_now()`, the store's clock as RFC 3339 text, for the triggers that keep
+/// invoices for their retention period: SQL's own `date('now')` reads the system clock, which
+/// tests and simulations replace. Innocuous (no side effects, nothing secret), because with
+/// `trusted_schema = OFF` SQLite lets triggers call only such functions. A connection without
+/// it fails those triggers instead of passing them.
+pub(crate) fn register_clock(conn: &Connection, clock: Arc<dyn Clock>) -> Result<()> {
+    conn.create_scalar_function(
+        "shopkeep_now",
+        0,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_INNOCUOUS,
+        move |_| Ok(clock.now().to_rfc3339()),
+    )?;
     Ok(())
 }
 

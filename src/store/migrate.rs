@@ -75,6 +75,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "supply kind",
         sql: include_str!("schema/0011_supply_kind.sql"),
     },
+    Migration {
+        version: 12,
+        name: "invoice retention",
+        sql: include_str!("schema/0012_invoice_retention.sql"),
+    },
 ];
 
 /// The table that records applied migrations.

@@ -241,6 +241,7 @@ impl StoreOptions {
         }
         let settings = self.settings();
         let mut writer = connection::open_file(path, settings)?;
+        connection::register_clock(&writer, Arc::clone(&self.clock))?;
         let state = migrate::inspect(&writer, MIGRATIONS)?;
         let unlocked = match state {
             FileState::Ours(_) => keys::unlock(&writer, &master)?,
@@ -258,6 +259,7 @@ impl StoreOptions {
         let readers = (0..self.readers)
             .map(|_| {
                 let reader = connection::open_file(path, settings)?;
+                connection::register_clock(&reader, Arc::clone(&self.clock))?;
                 connection::make_read_only(&reader)?;
                 Ok(reader)
             })
@@ -282,6 +284,7 @@ impl StoreOptions {
     pub fn open_in_memory(self, master: KeyRing) -> Result<Store> {
         let settings = self.settings();
         let mut conn = connection::open_memory(settings)?;
+        connection::register_clock(&conn, Arc::clone(&self.clock))?;
         migrate::migrate(&mut conn, MIGRATIONS, self.clock.now())?;
         let keys = keys::create_root(&mut conn, &master)?;
         Ok(self.build(conn, None, None, keys))
