@@ -9,8 +9,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
-use shopkeep::{ErrorKind, KeyRing, Store};
+use shopkeep::{Decision, DefaultPolicy, ErrorKind, KeyRing, Policy, ProductQuery, Request, Store};
 
 fn keys() -> KeyRing {
     KeyRing::from_master_key([9; 32])
@@ -217,4 +220,109 @@ fn store_is_send_sync_clone_and_debug_hides_keys() {
     let store = Store::open_in_memory(keys()).unwrap();
     let shown = format!("{store:?}");
     assert!(shown.contains("Store") && !shown.contains("[9"), "{shown}");
+}
+
+/// A host policy with a bug: it panics while `panics` is set, and the first request after
+/// `block` is given a channel waits on that channel (a handler stuck inside a read).
+#[derive(Debug, Default)]
+struct FaultyPolicy {
+    panics: AtomicBool,
+    block: Mutex<Option<(mpsc::Sender<()>, mpsc::Receiver<()>)>>,
+}
+
+impl Policy for FaultyPolicy {
+    fn decide(&self, request: &Request<'_>) -> Decision {
+        assert!(!self.panics.load(Ordering::SeqCst), "a host policy bug");
+        let block = self.block.lock().unwrap().take();
+        if let Some((entered, release)) = block {
+            entered.send(()).unwrap();
+            release.recv().unwrap();
+        }
+        DefaultPolicy::new().decide(request)
+    }
+}
+
+/// Wraps the shared policy so the test keeps a handle on it.
+#[derive(Debug)]
+struct Shared(Arc<FaultyPolicy>);
+
+impl Policy for Shared {
+    fn decide(&self, request: &Request<'_>) -> Decision {
+        self.0.decide(request)
+    }
+}
+
+#[test]
+fn a_panic_inside_a_read_leaves_no_transaction_open() {
+    let (_dir, path) = temp_db();
+    let policy = Arc::new(FaultyPolicy::default());
+    // One reader, so the read after the panic gets the very connection that panicked.
+    let store = Store::options()
+        .readers(1)
+        .policy(Shared(Arc::clone(&policy)))
+        .open(&path, keys())
+        .unwrap();
+    let products = || store.products(&store.system()).list(&ProductQuery::new());
+    products().unwrap();
+
+    policy.panics.store(true, Ordering::SeqCst);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(products));
+    assert!(caught.is_err(), "the policy did not panic");
+    policy.panics.store(false, Ordering::SeqCst);
+
+    // Before the fix: "cannot start a transaction within a transaction".
+    products().unwrap();
+    store.verify_integrity().unwrap();
+    assert!(store.schema_version().unwrap() >= 1);
+    // No stale snapshot pins the WAL: a truncating checkpoint from outside finishes.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let busy: i64 = raw
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(busy, 0, "a reader still holds an old snapshot");
+}
+
+#[test]
+fn a_read_waits_for_a_pooled_reader_only_up_to_the_pool_timeout() {
+    let (_dir, path) = temp_db();
+    let policy = Arc::new(FaultyPolicy::default());
+    let store = Store::options()
+        .readers(1)
+        .pool_timeout(Duration::from_millis(200))
+        .policy(Shared(Arc::clone(&policy)))
+        .open(&path, keys())
+        .unwrap();
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    *policy.block.lock().unwrap() = Some((entered_tx, release_rx));
+    let holder = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store
+                .products(&store.system())
+                .list(&ProductQuery::new())
+                .map(|_| ())
+        })
+    };
+    entered.recv().unwrap(); // the only reader is now in use
+
+    let started = Instant::now();
+    let err = store
+        .products(&store.system())
+        .list(&ProductQuery::new())
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
+    assert!(err.to_string().contains("pool timeout"), "{err}");
+    assert!(
+        waited >= Duration::from_millis(200) && waited < Duration::from_secs(10),
+        "waited {waited:?}"
+    );
+
+    release.send(()).unwrap();
+    holder.join().unwrap().unwrap();
+    store
+        .products(&store.system())
+        .list(&ProductQuery::new())
+        .unwrap();
 }
