@@ -1,5 +1,5 @@
 //! The store's public promises about files: bad files are refused unchanged, schemas only move
-//! forward, backups restore.
+//! forward, backups restore, a panicking read poisons nothing, erasure never stalls writers.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -7,13 +7,18 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use shopkeep::{Decision, DefaultPolicy, ErrorKind, KeyRing, Policy, ProductQuery, Request, Store};
+use shopkeep::{
+    Decision, DefaultPolicy, ErrorKind, KeyRing, Policy, Principal, ProductQuery, Request,
+    StockChange, Store, TaxCategory, WalScrub,
+};
 
 fn keys() -> KeyRing {
     KeyRing::from_master_key([9; 32])
@@ -325,4 +330,156 @@ fn a_read_waits_for_a_pooled_reader_only_up_to_the_pool_timeout() {
         .products(&store.system())
         .list(&ProductQuery::new())
         .unwrap();
+}
+
+#[test]
+fn erasure_never_makes_writers_wait_for_an_old_reader() {
+    let (_dir, path) = temp_db();
+    let clock = common::clock();
+    let store = common::open(&path, &clock);
+    let ana = store
+        .customers(&Principal::anonymous())
+        .register(common::new_customer(
+            "ana@example.com",
+            "Ana Lima",
+            common::address("DE"),
+        ))
+        .unwrap()
+        .id();
+    let variant = common::product(
+        &store,
+        "MUG-1",
+        common::eur("12.90"),
+        TaxCategory::Standard,
+        0,
+    );
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let wrapped: Vec<u8> = raw
+        .query_row(
+            "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
+            [format!("customer:{ana}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        common::contains(&common::raw_bytes(&path), &wrapped),
+        "the scan cannot see the wrapped key"
+    );
+
+    // A reader (a long export, another process) holds a snapshot from before the erasure.
+    let (started_tx, started) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        raw.execute_batch("BEGIN").unwrap();
+        let _: i64 = raw
+            .query_row("SELECT count(*) FROM shopkeep_data_keys", [], |r| r.get(0))
+            .unwrap();
+        started_tx.send(()).unwrap();
+        std::thread::sleep(Duration::from_secs(8));
+        raw.execute_batch("COMMIT").unwrap();
+    });
+    started.recv().unwrap();
+
+    // The shop keeps selling: a write every 50 ms, each timed.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let store = store.clone();
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut slowest = Duration::ZERO;
+            let mut writes = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let started = Instant::now();
+                store
+                    .stock(&store.system())
+                    .adjust(variant, StockChange::receipt(1))
+                    .unwrap();
+                slowest = slowest.max(started.elapsed());
+                writes += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            (slowest, writes)
+        })
+    };
+
+    let started = Instant::now();
+    store.customers(&store.system()).erase(ana).unwrap();
+    let erase_took = started.elapsed();
+    let pending = store.wal_scrub().unwrap();
+    assert!(
+        matches!(pending, WalScrub::Pending { since } if since == store.now()),
+        "{pending:?}"
+    );
+
+    reader.join().unwrap();
+    assert_eq!(store.maintain().unwrap(), WalScrub::Clean);
+    assert_eq!(store.wal_scrub().unwrap(), WalScrub::Clean);
+    stop.store(true, Ordering::SeqCst);
+    let (slowest, writes) = writer.join().unwrap();
+
+    assert!(
+        erase_took < Duration::from_secs(1),
+        "erase took {erase_took:?}"
+    );
+    assert!(writes > 100, "only {writes} writes in 8 s");
+    assert!(
+        slowest < Duration::from_millis(100),
+        "a write waited {slowest:?}"
+    );
+    assert!(
+        !common::contains(&common::raw_bytes(&path), &wrapped),
+        "the erased customer's wrapped key is still in the file or its WAL"
+    );
+}
+
+#[test]
+fn a_pending_scrub_survives_a_restart_and_finishes_at_the_next_write() {
+    let (_dir, path) = temp_db();
+    let clock = common::clock();
+    let store = common::open(&path, &clock);
+    let ana = store
+        .customers(&Principal::anonymous())
+        .register(common::new_customer(
+            "ana@example.com",
+            "Ana Lima",
+            common::address("DE"),
+        ))
+        .unwrap()
+        .id();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let wrapped: Vec<u8> = raw
+        .query_row(
+            "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
+            [format!("customer:{ana}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    raw.execute_batch("BEGIN").unwrap();
+    let _: i64 = raw
+        .query_row("SELECT count(*) FROM shopkeep_data_keys", [], |r| r.get(0))
+        .unwrap();
+    store.customers(&store.system()).erase(ana).unwrap();
+    // The reader is in the way: the scrub stays pending, through a restart.
+    assert!(matches!(
+        store.maintain().unwrap(),
+        WalScrub::Pending { .. }
+    ));
+    drop(store);
+    raw.execute_batch("COMMIT").unwrap();
+    drop(raw);
+
+    let store = common::open(&path, &clock);
+    assert!(matches!(
+        store.wal_scrub().unwrap(),
+        WalScrub::Pending { .. }
+    ));
+    // The next write finishes it on the side.
+    common::product(
+        &store,
+        "MUG-1",
+        common::eur("12.90"),
+        TaxCategory::Standard,
+        0,
+    );
+    assert_eq!(store.wal_scrub().unwrap(), WalScrub::Clean);
+    assert!(!common::contains(&common::raw_bytes(&path), &wrapped));
 }

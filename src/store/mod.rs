@@ -13,6 +13,7 @@ mod keys;
 mod migrate;
 mod pool;
 mod report;
+mod scrub;
 #[cfg(test)]
 mod tests;
 
@@ -26,6 +27,7 @@ use rusqlite::Connection;
 
 pub use connection::Durability;
 pub use report::{ConnectionReport, ConnectionRole};
+pub use scrub::WalScrub;
 
 use crate::access::LoginThrottle;
 use crate::access::audit::Outcome;
@@ -43,6 +45,7 @@ use crate::error::{Error, Result};
 use connection::ConnectionSettings;
 use migrate::{FileState, MIGRATIONS};
 use pool::ReaderPool;
+use scrub::ScrubState;
 
 /// The default number of reader connections of a file store.
 const DEFAULT_READERS: usize = 4;
@@ -93,6 +96,8 @@ struct Inner {
     login_throttle: LoginThrottle,
     path: Option<PathBuf>,
     settings: ConnectionSettings,
+    /// Whether destroyed keys may still have old copies in the WAL (see `scrub.rs`).
+    scrub: ScrubState,
 }
 
 impl std::fmt::Debug for Store {
@@ -268,6 +273,8 @@ impl StoreOptions {
             None => keys::create_root(&mut writer, &master)?,
         };
         drop(master);
+        // A scrub left pending by an earlier run is finished at the next opportunity.
+        let scrub = ScrubState::new(scrub::has_pending(&writer)?);
         let readers = (0..self.readers)
             .map(|_| {
                 let reader = connection::open_file(path, settings)?;
@@ -276,7 +283,7 @@ impl StoreOptions {
             })
             .collect::<Result<Vec<_>>>()?;
         let pool = ReaderPool::new(readers, self.pool_timeout);
-        Ok(self.build(writer, Some(pool), Some(path.to_path_buf()), keys))
+        Ok(self.build(writer, Some(pool), Some(path.to_path_buf()), keys, scrub))
     }
 
     /// Opens a fresh, private in-memory store, for tests and examples.
@@ -295,7 +302,7 @@ impl StoreOptions {
         let mut conn = connection::open_memory(settings)?;
         migrate::migrate(&mut conn, MIGRATIONS, self.clock.now())?;
         let keys = keys::create_root(&mut conn, &master)?;
-        Ok(self.build(conn, None, None, keys))
+        Ok(self.build(conn, None, None, keys, ScrubState::default()))
     }
 
     fn build(
@@ -304,6 +311,7 @@ impl StoreOptions {
         readers: Option<ReaderPool>,
         path: Option<PathBuf>,
         keys: Keys,
+        scrub: ScrubState,
     ) -> Store {
         let settings = self.settings();
         Store {
@@ -321,6 +329,7 @@ impl StoreOptions {
                 login_throttle: self.login_throttle,
                 path,
                 settings,
+                scrub,
             }),
         }
     }
@@ -424,6 +433,7 @@ impl Store {
             let conn = self.lock_writer();
             run_in_transaction(self, &conn, "BEGIN IMMEDIATE", self.now(), f)
         };
+        self.scrub_on_the_side();
         self.audit_denial(outcome)
     }
 
