@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use shopkeep::{
-    Email, ErrorKind, KeyRing, LoginThrottle, Password, PasswordParams, SessionSettings, Store,
-    StoreOptions,
+    Email, ErrorKind, KeyRing, LoginThrottle, OrderQuery, Password, PasswordParams, ProductQuery,
+    SessionSettings, Store, StoreOptions,
 };
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -226,4 +226,58 @@ fn the_longest_sessions_log_in() {
             .kind(),
         ErrorKind::Validation { field: "sessions" }
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Page sizes, cursors and look-backs: in range they work, out of range they are a typed
+    /// error (never a panic, never a `Storage` error from a number SQLite cannot bind).
+    #[test]
+    fn page_sizes_cursors_and_lookbacks_are_checked(
+        limit in prop_oneof![
+            prop::sample::select(vec![0, 1, 100, 101, 500, 501, usize::MAX]),
+            any::<usize>(),
+        ],
+        after in prop_oneof![
+            prop::sample::select(vec![0, 1, u64::MAX / 2, u64::MAX / 2 + 1, u64::MAX]),
+            any::<u64>(),
+        ],
+        older_than in duration(),
+    ) {
+        let store = options()
+            .open_in_memory(KeyRing::from_master_key([3; 32]))
+            .unwrap();
+        let system = store.system();
+        let page_ok = (1..=500).contains(&limit);
+        let checked = |result: shopkeep::Result<()>, ok: bool| {
+            match result {
+                Ok(()) => assert!(ok, "limit {limit} was accepted"),
+                Err(err) => {
+                    assert!(!ok, "limit {limit}: {err:?}");
+                    assert_eq!(err.kind(), ErrorKind::Validation { field: "limit" });
+                }
+            }
+        };
+        checked(
+            store.products(&system).list(&ProductQuery::new().limit(limit)).map(|_| ()),
+            page_ok,
+        );
+        checked(
+            store.orders(&system).list(&OrderQuery::new().limit(limit)).map(|_| ()),
+            page_ok,
+        );
+        checked(store.customers(&system).list(None, limit).map(|_| ()), page_ok);
+        checked(
+            store.products(&system).search("mug", limit).map(|_| ()),
+            (1..=100).contains(&limit),
+        );
+        // The audit log's cursor and size are clamped: any value reads.
+        store.audit_log(&system).list(after, limit).unwrap();
+        // A look-back past the clock's range is refused as documented, and writes nothing.
+        match store.orders(&system).expire_unpaid(older_than) {
+            Ok(expired) => prop_assert_eq!(expired, 0),
+            Err(err) => prop_assert_eq!(err.kind(), ErrorKind::Overflow),
+        }
+    }
 }

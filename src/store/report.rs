@@ -99,7 +99,7 @@ impl ConnectionReport {
 
 impl Store {
     /// Reads back the settings of every connection the store holds: the writer first, then
-    /// each reader. Waits until every reader is free.
+    /// each reader. Waits for every reader to be free, up to the pool timeout.
     ///
     /// ```
     /// use shopkeep::{ConnectionRole, KeyRing, Store};
@@ -116,7 +116,8 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// A `Storage` error if a connection cannot be queried.
+    /// A `Storage` error if a connection cannot be queried, or a reader stayed in use for the
+    /// whole [pool timeout](crate::StoreOptions::pool_timeout).
     pub fn connection_report(&self) -> Result<Vec<ConnectionReport>> {
         let mut report = vec![ConnectionReport::read(
             &self.lock_writer(),
