@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
 use super::{Store, Tx};
 use crate::clock::Timestamp;
@@ -223,8 +223,13 @@ impl Store {
         });
         // Restored before anything else can fail, so the writer never keeps a zero timeout.
         conn.busy_timeout(self.inner.settings.busy_timeout)?;
-        if checkpoint? != 0 {
-            return Ok(false);
+        match checkpoint {
+            Ok(0) => {}
+            // A reader still uses old frames (1), or another connection holds a lock we did not
+            // wait for (BUSY): not an error, the scrub stays pending.
+            Ok(_) => return Ok(false),
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => return Ok(false),
+            Err(e) => return Err(e.into()),
         }
         // Clear the record only if no other connection committed since before the checkpoint:
         // another process may have shredded a key whose old page the truncation did not cover.
