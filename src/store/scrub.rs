@@ -217,13 +217,7 @@ impl Store {
     /// record cleared.
     fn try_truncate(&self, conn: &Connection) -> Result<bool> {
         let before: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        conn.busy_timeout(Duration::ZERO)?;
-        let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            r.get::<_, i64>(0)
-        });
-        // Restored before anything else can fail, so the writer never keeps a zero timeout.
-        conn.busy_timeout(self.inner.settings.busy_timeout)?;
-        match checkpoint {
+        match self.truncate_without_waiting(conn)? {
             Ok(0) => {}
             // A reader still uses old frames (1), or another connection holds a lock we did not
             // wait for (BUSY): not an error, the scrub stays pending.
@@ -249,6 +243,23 @@ impl Store {
         };
         super::rollback_if_open(conn);
         finish?;
-        cleared
+        if cleared? {
+            // Clearing the record wrote a page to the WAL; truncate it again so that a scrub
+            // leaves the WAL empty. Best effort: that page holds nothing erased.
+            let _ = self.truncate_without_waiting(conn)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)` with the busy timeout at zero, so that it gives up at
+    /// once instead of waiting for readers while holding the write lock. The outer error is
+    /// the timeout's; the inner result is the checkpoint's (its busy flag, 0 when done).
+    fn truncate_without_waiting(&self, conn: &Connection) -> Result<rusqlite::Result<i64>> {
+        conn.busy_timeout(Duration::ZERO)?;
+        let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
+        // Restored whatever the checkpoint did, so the writer never keeps a zero timeout.
+        conn.busy_timeout(self.inner.settings.busy_timeout)?;
+        Ok(checkpoint)
     }
 }
