@@ -79,6 +79,8 @@ fn every_pooled_connection_has_the_promised_pragmas() {
         assert!(conn.secure_delete(), "{conn:?}");
         assert!(!conn.trusted_schema(), "{conn:?}");
         assert_eq!(conn.busy_timeout(), DEFAULT_BUSY_TIMEOUT, "{conn:?}");
+        assert_eq!(conn.wal_autocheckpoint(), 256, "{conn:?}");
+        assert_eq!(conn.journal_size_limit(), Some(2 << 20), "{conn:?}");
         assert_eq!(
             conn.query_only(),
             conn.role() == ConnectionRole::Reader,
