@@ -173,7 +173,8 @@ impl ManualClock {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = to;
     }
 
-    /// Moves the time forward by `by`; saturates at the end of the representable range.
+    /// Moves the time forward by `by`; a move past the end of the representable range (about
+    /// 262,000 years) leaves the time where it is.
     pub fn advance(&self, by: Duration) {
         let mut now = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Ok(later) = now.checked_add(by) {

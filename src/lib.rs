@@ -198,4 +198,4 @@ pub use orders::{
     OrderVat, Payment, PaymentRecord, PriceMode, PricedLine, Refund, RefundId, RefundRecord,
     RefundedLine, Shipment, Shipping, Templates, Totals, VatCategory, VatGroup, VatTreatment,
 };
-pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions};
+pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions, WalScrub};

@@ -36,14 +36,16 @@ impl SessionSettings {
     ///
     /// # Errors
     ///
-    /// A `Validation` error (field `sessions`) if either is under a minute or `idle` exceeds
-    /// `absolute`.
+    /// A `Validation` error (field `sessions`) unless a minute ≤ `idle` ≤ `absolute` ≤ 365
+    /// days. (A longer session is a standing credential; the bound also keeps every expiry
+    /// inside the clock's range, so that no login fails later on an accepted setting.)
     pub fn new(idle: Duration, absolute: Duration) -> Result<Self> {
         let minute = Duration::from_secs(60);
-        if idle < minute || absolute < minute || idle > absolute {
+        let year = Duration::from_secs(365 * 24 * 3600);
+        if idle < minute || idle > absolute || absolute > year {
             return Err(Error::validation(
                 "sessions",
-                "session lifetimes are at least a minute, and idle is at most absolute",
+                "session lifetimes are at least a minute and at most 365 days, and idle is at most absolute",
             ));
         }
         Ok(SessionSettings { idle, absolute })

@@ -79,18 +79,23 @@ impl CustomerRepo<'_> {
     /// count are deleted; every session ends. The email is free to register again. A tombstone
     /// of the id, `created_at` and `erased_at` stays, so that orders and invoices can still name
     /// the id (they keep the buyer snapshot the law requires under the shop's legal-archive
-    /// key). After the commit the WAL is checkpointed and truncated, so that no older copy of
-    /// the key or the data is left in it (see `docs/security.md` for what remains out of reach:
-    /// older backups, the storage below SQLite). Audited by id only.
+    /// key). Audited by id only.
     ///
-    /// Erasing an erased customer succeeds again and repeats the WAL purge, so a host can
+    /// The erasure is complete in the database when this returns; it never waits for readers.
+    /// Older copies of the key's page may remain in the write-ahead log until no reader that
+    /// started before the erasure is left: one non-blocking attempt to truncate the WAL runs
+    /// right after the commit, and if a reader is in the way the scrub stays pending, visible
+    /// in [`Store::wal_scrub`](crate::Store::wal_scrub), and later writes or
+    /// [`Store::maintain`](crate::Store::maintain) finish it (see `docs/security.md`).
+    ///
+    /// Erasing an erased customer succeeds again (and retries a pending scrub), so a host can
     /// retry after a `Storage` error.
     ///
     /// # Errors
     ///
     /// `NotFound` for an unknown or hidden customer; `Forbidden` if the principal may read the
-    /// customer but not erase them; `Storage` if the WAL could not be purged because readers
-    /// held old pages for too long (the erasure itself has committed; call again).
+    /// customer but not erase them; `Storage` if the database could not be written (or, after
+    /// the commit, the WAL could not be checkpointed: the erasure has committed then).
     pub fn erase(&self, id: CustomerId) -> Result<()> {
         let store = self.store;
         store.write(|tx| {
@@ -130,6 +135,8 @@ impl CustomerRepo<'_> {
             }
             tx.audit(self.principal, Action::EraseCustomer, &Resource::Customer(id))
         })?;
-        store.purge_wal()
+        // A reader in the way leaves the scrub pending, not the erasure failed.
+        store.scrub_now()?;
+        Ok(())
     }
 }

@@ -23,8 +23,9 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// A `Storage` error if the copy cannot be written or synced; `NotADatabase` if the copy
-    /// fails its integrity check (nothing is left at `path` then).
+    /// A `Storage` error if the copy cannot be written or synced, or every reader stayed in
+    /// use for the pool timeout; `NotADatabase` if the copy fails its integrity check (nothing
+    /// is left at `path` then).
     pub fn backup_to(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let partial = partial_path(path)?;

@@ -54,6 +54,14 @@ pub(crate) struct ConnectionSettings {
 
 /// How many prepared statements each connection keeps compiled.
 const STATEMENT_CACHE: usize = 128;
+/// The WAL is checkpointed into the database file once it holds this many pages (1 MiB of
+/// 4 KiB pages; SQLite's default is 1000), so that a small volume never holds megabytes of
+/// pages that only a checkpoint would move into the file.
+pub(crate) const WAL_CHECKPOINT_PAGES: u32 = 256;
+/// After a checkpoint resets the WAL, its file is truncated to at most this many bytes (by
+/// default SQLite keeps it at its largest size for good): one large transaction does not keep
+/// its space on the disk.
+pub(crate) const WAL_SIZE_LIMIT: u64 = 2 * 1024 * 1024;
 
 /// Opens a connection to a database file, creating the file if it is missing.
 pub(crate) fn open_file(path: &Path, settings: ConnectionSettings) -> Result<Connection> {
@@ -124,6 +132,8 @@ fn configure(conn: &Connection, settings: ConnectionSettings) -> Result<()> {
          PRAGMA secure_delete = ON;
          PRAGMA trusted_schema = OFF;
          PRAGMA temp_store = MEMORY;
+         PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES};
+         PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};
          PRAGMA synchronous = {};",
         settings.durability.pragma()
     ))?;

@@ -5,7 +5,6 @@
 //! wrapped form from the database first.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
@@ -19,8 +18,6 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// The `shopkeep_meta` key of the wrapped root key.
 const ROOT_KEY: &str = "root_key";
-/// How often a WAL purge is retried while readers still use old pages.
-const PURGE_ATTEMPTS: u32 = 20;
 
 /// Unwraps the root key of an existing store without writing anything. `None` if the store has
 /// no root key yet.
@@ -146,42 +143,19 @@ impl Store {
         Ok(Arc::new(key))
     }
 
-    /// Deletes the wrapped data key of `subject` inside `tx` (crypto-shredding). Returns whether
-    /// there was one. Destruction is complete only after the commit and [`Store::purge_wal`].
+    /// Deletes the wrapped data key of `subject` inside `tx` (crypto-shredding) and records
+    /// that the WAL must be scrubbed of its older copies. Returns whether there was one. The
+    /// key is unusable from the commit on; it is gone from the disk once the scrub has run
+    /// (see [`Store::wal_scrub`]).
     pub(crate) fn destroy_data_key(&self, tx: &Tx<'_>, subject: &Subject) -> Result<bool> {
         let deleted = tx
             .prepare_cached("DELETE FROM shopkeep_data_keys WHERE subject = ?1")?
             .execute([subject.as_str()])?;
         self.inner.data_keys.remove(subject);
+        if deleted == 1 {
+            self.record_pending_scrub(tx)?;
+        }
         Ok(deleted == 1)
-    }
-
-    /// Copies every committed page from the WAL into the database file and truncates the WAL
-    /// to zero bytes, so that deleted content (with `secure_delete`, zeroed in the file) has no
-    /// older copy left in the WAL. Retries while readers still use old pages.
-    ///
-    /// # Errors
-    ///
-    /// `Storage` if readers kept old pages in use through every retry; the call can be repeated.
-    pub(crate) fn purge_wal(&self) -> Result<()> {
-        if self.inner.readers.is_none() {
-            return Ok(()); // an in-memory store has no WAL
-        }
-        for attempt in 0..PURGE_ATTEMPTS {
-            let (busy, _, _): (i64, i64, i64) =
-                self.lock_writer()
-                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })?;
-            if busy == 0 {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(5 << attempt.min(6)));
-        }
-        Err(Error::new(
-            ErrorKind::Storage,
-            "the WAL could not be truncated: readers kept old pages in use",
-        ))
     }
 }
 

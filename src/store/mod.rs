@@ -13,6 +13,7 @@ mod keys;
 mod migrate;
 mod pool;
 mod report;
+mod scrub;
 #[cfg(test)]
 mod tests;
 
@@ -26,6 +27,7 @@ use rusqlite::Connection;
 
 pub use connection::Durability;
 pub use report::{ConnectionReport, ConnectionRole};
+pub use scrub::WalScrub;
 
 use crate::access::LoginThrottle;
 use crate::access::audit::Outcome;
@@ -43,6 +45,7 @@ use crate::error::{Error, Result};
 use connection::ConnectionSettings;
 use migrate::{FileState, MIGRATIONS};
 use pool::ReaderPool;
+use scrub::ScrubState;
 
 /// The default number of reader connections of a file store.
 const DEFAULT_READERS: usize = 4;
@@ -50,6 +53,11 @@ const DEFAULT_READERS: usize = 4;
 const MAX_READERS: usize = 64;
 /// How long a connection waits for another process's lock before giving up.
 const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a read waits for a pooled reader connection before giving up.
+const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest busy or pool timeout: beyond it a stuck lock is a fault to report, not to wait out
+/// (and SQLite counts its timeout in milliseconds in a C `int`).
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// A shop's database: the entry point of shopkeep.
 ///
@@ -88,6 +96,8 @@ struct Inner {
     login_throttle: LoginThrottle,
     path: Option<PathBuf>,
     settings: ConnectionSettings,
+    /// Whether destroyed keys may still have old copies in the WAL (see `scrub.rs`).
+    scrub: ScrubState,
 }
 
 impl std::fmt::Debug for Store {
@@ -127,6 +137,7 @@ pub struct StoreOptions {
     durability: Durability,
     readers: usize,
     busy_timeout: Duration,
+    pool_timeout: Duration,
     clock: Arc<dyn Clock>,
     policy: Arc<dyn Policy>,
     password_params: PasswordParams,
@@ -141,6 +152,7 @@ impl Default for StoreOptions {
             durability: Durability::default(),
             readers: DEFAULT_READERS,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            pool_timeout: DEFAULT_POOL_TIMEOUT,
             clock: Arc::new(SystemClock),
             policy: Arc::new(DefaultPolicy::new()),
             password_params: PasswordParams::default(),
@@ -152,7 +164,8 @@ impl Default for StoreOptions {
 }
 
 impl StoreOptions {
-    /// The defaults: [`Durability::Full`], 4 readers, a 5 s busy timeout, the system clock.
+    /// The defaults: [`Durability::Full`], 4 readers, a 5 s busy timeout, a 30 s pool timeout,
+    /// the system clock.
     pub fn new() -> Self {
         Self::default()
     }
@@ -164,16 +177,28 @@ impl StoreOptions {
     }
 
     /// The number of reader connections (1 to 64) of a file store. Reads beyond this many at
-    /// once wait for a reader to come back.
+    /// once wait for a reader to come back, up to the [pool timeout](Self::pool_timeout).
+    /// Checked by [`open`](Self::open).
     pub fn readers(mut self, readers: usize) -> Self {
         self.readers = readers;
         self
     }
 
     /// How long a write waits for another process's lock before it fails with a `Storage`
-    /// error. Writers of the same `Store` queue on an in-process lock and never see it.
+    /// error: 0 (fail at once) to 1 hour, checked by [`open`](Self::open). Writers of the same
+    /// `Store` queue on an in-process lock and never see it. SQLite counts it in whole
+    /// milliseconds.
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// How long a read waits for one of the store's reader connections when all are in use
+    /// before it fails with a `Storage` error: 0 (fail at once) to 1 hour, checked by
+    /// [`open`](Self::open). Default 30 s. A read never waits forever, so a host whose readers
+    /// are all stuck (a slow export, a hung handler) gets errors it can see instead of a hang.
+    pub fn pool_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_timeout = timeout;
         self
     }
 
@@ -223,22 +248,15 @@ impl StoreOptions {
     ///
     /// # Errors
     ///
-    /// - `Validation` (field `readers`) for a pool size outside 1 to 64;
+    /// - `Validation` (field `readers`) for a pool size outside 1 to 64, (field `busy_timeout`
+    ///   or `pool_timeout`) for a timeout over 1 hour; nothing is created then;
     /// - `NotADatabase` if the file is not SQLite, is corrupted, or belongs to another application;
     /// - `SchemaTooNew` if a newer shopkeep wrote it;
     /// - `Crypto` if `master` is not the store's master key;
     /// - `Storage` if the file cannot be opened or written (a missing directory, a read-only path).
     pub fn open(self, path: impl AsRef<Path>, master: KeyRing) -> Result<Store> {
         let path = path.as_ref();
-        if !(1..=MAX_READERS).contains(&self.readers) {
-            return Err(Error::validation(
-                "readers",
-                format!(
-                    "a store has 1 to {MAX_READERS} readers, not {}",
-                    self.readers
-                ),
-            ));
-        }
+        self.validate()?;
         let settings = self.settings();
         let mut writer = connection::open_file(path, settings)?;
         connection::register_clock(&writer, Arc::clone(&self.clock))?;
@@ -256,6 +274,8 @@ impl StoreOptions {
             None => keys::create_root(&mut writer, &master)?,
         };
         drop(master);
+        // A scrub left pending by an earlier run is finished at the next opportunity.
+        let scrub = ScrubState::new(scrub::has_pending(&writer)?);
         let readers = (0..self.readers)
             .map(|_| {
                 let reader = connection::open_file(path, settings)?;
@@ -264,12 +284,8 @@ impl StoreOptions {
                 Ok(reader)
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(self.build(
-            writer,
-            Some(ReaderPool::new(readers)),
-            Some(path.to_path_buf()),
-            keys,
-        ))
+        let pool = ReaderPool::new(readers, self.pool_timeout);
+        Ok(self.build(writer, Some(pool), Some(path.to_path_buf()), keys, scrub))
     }
 
     /// Opens a fresh, private in-memory store, for tests and examples.
@@ -279,15 +295,17 @@ impl StoreOptions {
     ///
     /// # Errors
     ///
-    /// `Storage` if SQLite cannot allocate the database; `Crypto` if the operating system's
-    /// random number generator fails.
+    /// `Validation` for options out of range, as [`open`](Self::open); `Storage` if SQLite
+    /// cannot allocate the database; `Crypto` if the operating system's random number generator
+    /// fails.
     pub fn open_in_memory(self, master: KeyRing) -> Result<Store> {
+        self.validate()?;
         let settings = self.settings();
         let mut conn = connection::open_memory(settings)?;
         connection::register_clock(&conn, Arc::clone(&self.clock))?;
         migrate::migrate(&mut conn, MIGRATIONS, self.clock.now())?;
         let keys = keys::create_root(&mut conn, &master)?;
-        Ok(self.build(conn, None, None, keys))
+        Ok(self.build(conn, None, None, keys, ScrubState::default()))
     }
 
     fn build(
@@ -296,6 +314,7 @@ impl StoreOptions {
         readers: Option<ReaderPool>,
         path: Option<PathBuf>,
         keys: Keys,
+        scrub: ScrubState,
     ) -> Store {
         let settings = self.settings();
         Store {
@@ -313,8 +332,34 @@ impl StoreOptions {
                 login_throttle: self.login_throttle,
                 path,
                 settings,
+                scrub,
             }),
         }
+    }
+
+    /// Checks every numeric option against its documented range.
+    fn validate(&self) -> Result<()> {
+        if !(1..=MAX_READERS).contains(&self.readers) {
+            return Err(Error::validation(
+                "readers",
+                format!(
+                    "a store has 1 to {MAX_READERS} readers, not {}",
+                    self.readers
+                ),
+            ));
+        }
+        for (field, timeout) in [
+            ("busy_timeout", self.busy_timeout),
+            ("pool_timeout", self.pool_timeout),
+        ] {
+            if timeout > MAX_TIMEOUT {
+                return Err(Error::validation(
+                    field,
+                    format!("a {field} is at most 1 hour, not {} s", timeout.as_secs()),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn settings(&self) -> ConnectionSettings {
@@ -391,6 +436,7 @@ impl Store {
             let conn = self.lock_writer();
             run_in_transaction(self, &conn, "BEGIN IMMEDIATE", self.now(), f)
         };
+        self.scrub_on_the_side();
         self.audit_denial(outcome)
     }
 
@@ -460,11 +506,9 @@ impl Store {
             .writer
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        // A panic inside a transaction poisons the lock and may leave the transaction open;
-        // roll it back so the next writer starts clean.
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
+        // `run_in_transaction` rolls back on panic; this is the backstop for anything else
+        // that could leave a transaction open, so the next writer starts clean.
+        rollback_if_open(&conn);
         conn
     }
 }
@@ -477,18 +521,35 @@ fn run_in_transaction<T>(
     f: impl FnOnce(&Tx<'_>) -> Result<T>,
 ) -> Result<T> {
     conn.execute_batch(begin)?;
+    // Rolls back if `f` panics (a host policy, a host clock) or the commit fails, so that the
+    // connection never goes back to the pool, or to the next writer, inside a transaction: an
+    // open read transaction pins its snapshot and keeps every checkpoint from finishing.
+    let guard = RollbackOnDrop(conn);
     let outcome = f(&Tx { store, conn, now });
     let finish = match &outcome {
         Ok(_) => conn.execute_batch("COMMIT"),
         Err(_) => conn.execute_batch("ROLLBACK"),
     };
-    if let Err(err) = finish {
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        return Err(err.into());
-    }
+    drop(guard);
+    finish?;
     outcome
+}
+
+/// Rolls back the connection's open transaction, if any, when dropped.
+struct RollbackOnDrop<'c>(&'c Connection);
+
+impl Drop for RollbackOnDrop<'_> {
+    fn drop(&mut self) {
+        rollback_if_open(self.0);
+    }
+}
+
+/// Ends an open transaction. A failed ROLLBACK leaves nothing better to do: SQLite has then
+/// already rolled back by itself (it does so on I/O errors and a full disk).
+pub(crate) fn rollback_if_open(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
 }
 
 /// A connection inside a transaction, with the one "now" the whole operation uses.

@@ -1,25 +1,29 @@
 //! A small pool of reader connections.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use super::rollback_if_open;
 use crate::error::{Error, ErrorKind, Result};
 
-/// Reader connections waiting to be borrowed. Borrowers block while all are out.
+/// Reader connections waiting to be borrowed. Borrowers wait while all are out, up to `timeout`.
 pub(crate) struct ReaderPool {
     idle: Mutex<Vec<Connection>>,
     returned: Condvar,
     size: usize,
+    timeout: Duration,
 }
 
 impl ReaderPool {
-    pub(crate) fn new(connections: Vec<Connection>) -> Self {
+    pub(crate) fn new(connections: Vec<Connection>, timeout: Duration) -> Self {
         let size = connections.len();
         ReaderPool {
             idle: Mutex::new(connections),
             returned: Condvar::new(),
             size,
+            timeout,
         }
     }
 
@@ -29,8 +33,12 @@ impl ReaderPool {
     }
 
     /// Runs `f` on a borrowed connection, waiting for one to come back if all are out.
+    ///
+    /// # Errors
+    ///
+    /// `Storage` if no connection came back within the pool timeout; `f`'s errors.
     pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let borrowed = self.take();
+        let borrowed = self.take()?;
         f(borrowed.connection()?)
     }
 
@@ -40,23 +48,42 @@ impl ReaderPool {
         mut f: impl FnMut(&Connection) -> Result<T>,
     ) -> Result<Vec<T>> {
         // Hold all of them at once, so that each connection is visited exactly once.
-        let borrowed: Vec<Borrowed<'_>> = (0..self.size).map(|_| self.take()).collect();
+        let borrowed = (0..self.size)
+            .map(|_| self.take())
+            .collect::<Result<Vec<Borrowed<'_>>>>()?;
         borrowed.iter().map(|b| f(b.connection()?)).collect()
     }
 
-    fn take(&self) -> Borrowed<'_> {
+    fn take(&self) -> Result<Borrowed<'_>> {
+        // A timeout too large for `Instant` (it is bounded by `StoreOptions`) waits forever.
+        let deadline = Instant::now().checked_add(self.timeout);
         let mut idle = self.lock();
         loop {
             if let Some(conn) = idle.pop() {
-                return Borrowed {
+                return Ok(Borrowed {
                     pool: self,
                     conn: Some(conn),
-                };
+                });
+            }
+            let left = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => self.timeout,
+            };
+            if left.is_zero() {
+                return Err(Error::new(
+                    ErrorKind::Storage,
+                    format!(
+                        "all {} reader connections stayed in use for the pool timeout ({} ms)",
+                        self.size,
+                        self.timeout.as_millis()
+                    ),
+                ));
             }
             idle = self
                 .returned
-                .wait(idle)
-                .unwrap_or_else(PoisonError::into_inner);
+                .wait_timeout(idle, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 
@@ -84,6 +111,9 @@ impl Borrowed<'_> {
 impl Drop for Borrowed<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
+            // The transaction helper rolls back on panic already; a connection must never go
+            // back with a transaction open whoever used it (a stale snapshot blocks checkpoints).
+            rollback_if_open(&conn);
             self.pool.lock().push(conn);
             self.pool.returned.notify_one();
         }

@@ -31,6 +31,8 @@ pub struct ConnectionReport {
     trusted_schema: bool,
     query_only: bool,
     busy_timeout: Duration,
+    wal_autocheckpoint: u32,
+    journal_size_limit: Option<u64>,
 }
 
 impl ConnectionReport {
@@ -74,6 +76,17 @@ impl ConnectionReport {
         self.busy_timeout
     }
 
+    /// `PRAGMA wal_autocheckpoint`: the WAL is checkpointed once it holds this many pages.
+    pub fn wal_autocheckpoint(&self) -> u32 {
+        self.wal_autocheckpoint
+    }
+
+    /// `PRAGMA journal_size_limit` in bytes: the most a WAL file keeps after a checkpoint
+    /// resets it, or `None` for no limit.
+    pub fn journal_size_limit(&self) -> Option<u64> {
+        self.journal_size_limit
+    }
+
     fn read(conn: &Connection, role: ConnectionRole) -> Result<Self> {
         let pragma = |name: &str| -> rusqlite::Result<i64> {
             conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
@@ -93,13 +106,16 @@ impl ConnectionReport {
             trusted_schema: pragma("trusted_schema")? == 1,
             query_only: pragma("query_only")? == 1,
             busy_timeout: Duration::from_millis(pragma("busy_timeout")?.try_into().unwrap_or(0)),
+            wal_autocheckpoint: pragma("wal_autocheckpoint")?.try_into().unwrap_or(0),
+            // SQLite reports a negative limit for "none".
+            journal_size_limit: pragma("journal_size_limit")?.try_into().ok(),
         })
     }
 }
 
 impl Store {
     /// Reads back the settings of every connection the store holds: the writer first, then
-    /// each reader. Waits until every reader is free.
+    /// each reader. Waits for every reader to be free, up to the pool timeout.
     ///
     /// ```
     /// use shopkeep::{ConnectionRole, KeyRing, Store};
@@ -116,7 +132,8 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// A `Storage` error if a connection cannot be queried.
+    /// A `Storage` error if a connection cannot be queried, or a reader stayed in use for the
+    /// whole [pool timeout](crate::StoreOptions::pool_timeout).
     pub fn connection_report(&self) -> Result<Vec<ConnectionReport>> {
         let mut report = vec![ConnectionReport::read(
             &self.lock_writer(),

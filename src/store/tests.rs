@@ -79,6 +79,8 @@ fn every_pooled_connection_has_the_promised_pragmas() {
         assert!(conn.secure_delete(), "{conn:?}");
         assert!(!conn.trusted_schema(), "{conn:?}");
         assert_eq!(conn.busy_timeout(), DEFAULT_BUSY_TIMEOUT, "{conn:?}");
+        assert_eq!(conn.wal_autocheckpoint(), 256, "{conn:?}");
+        assert_eq!(conn.journal_size_limit(), Some(2 << 20), "{conn:?}");
         assert_eq!(
             conn.query_only(),
             conn.role() == ConnectionRole::Reader,
@@ -347,4 +349,61 @@ fn an_in_memory_store_backs_up_to_a_file() {
     store.backup_to(&backup).unwrap();
     let restored = Store::open(&backup, keys()).unwrap();
     assert_eq!(counts(&restored), (1, 1, 1));
+}
+
+#[test]
+fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path, keys()).unwrap();
+    store
+        .write(|tx| {
+            tx.execute_batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")?;
+            Ok(())
+        })
+        .unwrap();
+    let wal = || {
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        std::fs::metadata(wal).map_or(0, |m| m.len())
+    };
+    // 8 MiB in 16 KiB transactions: twice SQLite's default checkpoint budget.
+    let mut largest = 0;
+    for i in 0..512 {
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO blobs (data) VALUES (?1)",
+                    [vec![i as u8; 16 * 1024]],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        largest = largest.max(wal());
+    }
+    // The budget's pages, their frame headers, and the one transaction that crossed it.
+    let budget = u64::from(connection::WAL_CHECKPOINT_PAGES) * (4096 + 24) + 64 * 1024;
+    assert!(largest <= budget, "the WAL grew to {largest} bytes");
+
+    // One large transaction may outgrow the budget, but does not keep its space.
+    store
+        .write(|tx| {
+            tx.execute("INSERT INTO blobs (data) VALUES (?1)", [vec![7u8; 4 << 20]])?;
+            Ok(())
+        })
+        .unwrap();
+    assert!(wal() > connection::WAL_SIZE_LIMIT);
+    for _ in 0..300 {
+        store
+            .write(|tx| {
+                tx.execute("INSERT INTO blobs (data) VALUES (?1)", [vec![1u8; 4096]])?;
+                Ok(())
+            })
+            .unwrap();
+    }
+    assert!(
+        wal() <= connection::WAL_SIZE_LIMIT,
+        "the WAL kept {} bytes",
+        wal()
+    );
+    store.verify_integrity().unwrap();
 }

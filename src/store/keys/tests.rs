@@ -117,7 +117,7 @@ fn plaintext_never_reaches_the_disk_and_shredding_removes_the_wrapped_key() {
             Ok(())
         })
         .unwrap();
-    store.purge_wal().unwrap();
+    assert_eq!(store.scrub_now().unwrap(), crate::WalScrub::Clean);
 
     let raw = disk_bytes(&path);
     assert!(
