@@ -75,22 +75,38 @@ impl Store {
     ///
     /// `Validation` (field `token`) if the token is unknown, expired (after 72 hours), already
     /// used, replaced by a newer request, or void because the consent was withdrawn meanwhile
-    /// (all alike).
+    /// (all alike); `Crypto` if the token was moved to another customer outside shopkeep.
     pub fn confirm_consent(&self, token: &ConsentToken) -> Result<()> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         self.write(|tx| {
-            let pending: Option<(CustomerId, String, String, String, Timestamp)> = tx
+            type Pending = (
+                CustomerId,
+                String,
+                String,
+                String,
+                Timestamp,
+                Option<Vec<u8>>,
+            );
+            let pending: Option<Pending> = tx
                 .prepare_cached(
                     "DELETE FROM shopkeep_customer_tokens WHERE token_hash = ?1 AND purpose = ?2
-                     RETURNING customer_id, channel, source, text_version, expires_at",
+                     RETURNING customer_id, channel, source, text_version, expires_at, auth_mac",
                 )?
                 .query_row(params![hash.as_slice(), PURPOSE], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
                 })
                 .optional()?;
-            let Some((id, channel, source, version, expires_at)) = pending else {
+            let Some((id, channel, source, version, expires_at, mac)) = pending else {
                 return Err(invalid_token());
             };
+            storage::verify_token(self, &hash, id, PURPOSE, mac.as_deref())?;
             if tx.now() >= expires_at {
                 return Err(invalid_token());
             }
@@ -171,14 +187,16 @@ impl ConsentRepo<'_> {
             let token = if channel.needs_confirmation() && !granted {
                 delete_confirmations(tx, id, channel)?;
                 let token = ConsentToken::generate()?;
+                let token_hash = store.keys().token_hash(token.as_str().as_bytes());
                 let now = tx.now();
                 tx.prepare_cached(
                     "INSERT INTO shopkeep_customer_tokens
-                         (token_hash, customer_id, purpose, channel, source, text_version, created_at, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         (token_hash, customer_id, purpose, channel, source, text_version, created_at,
+                          expires_at, auth_mac)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?
                 .execute(params![
-                    store.keys().token_hash(token.as_str().as_bytes()).as_slice(),
+                    token_hash.as_slice(),
                     id,
                     PURPOSE,
                     channel.as_str(),
@@ -186,6 +204,7 @@ impl ConsentRepo<'_> {
                     request.text_version,
                     now,
                     now.checked_add(CONFIRMATION_LIFETIME)?,
+                    storage::token_mac(store, &token_hash, id, PURPOSE).as_slice(),
                 ])?;
                 let version = Some(request.text_version.as_str());
                 append(tx, id, channel, ConsentEvent::Requested, &request.source, version, &by)?;

@@ -7,6 +7,7 @@
 //! turns concurrent SQLite writers into `SQLITE_BUSY` errors). Readers run in WAL mode beside
 //! the writer without blocking it. See `docs/architecture.md` for the whole model.
 
+mod auth_macs;
 mod backup;
 mod connection;
 mod keys;
@@ -248,7 +249,7 @@ impl StoreOptions {
         };
         connection::enable_wal(&writer)?;
         if state != FileState::Ours(latest_version()) {
-            migrate::migrate(&mut writer, MIGRATIONS, self.clock.now())?;
+            migrate::migrate(&mut writer, MIGRATIONS, self.clock.now(), unlocked.as_ref())?;
         }
         let keys = match unlocked {
             Some(keys) => keys,
@@ -282,7 +283,7 @@ impl StoreOptions {
     pub fn open_in_memory(self, master: KeyRing) -> Result<Store> {
         let settings = self.settings();
         let mut conn = connection::open_memory(settings)?;
-        migrate::migrate(&mut conn, MIGRATIONS, self.clock.now())?;
+        migrate::migrate(&mut conn, MIGRATIONS, self.clock.now(), None)?;
         let keys = keys::create_root(&mut conn, &master)?;
         Ok(self.build(conn, None, None, keys))
     }
@@ -499,6 +500,11 @@ impl Tx<'_> {
     /// The time the operation started, read once from the store's clock.
     pub(crate) fn now(&self) -> Timestamp {
         self.now
+    }
+
+    /// The store's working keys (to write and verify auth MACs inside the transaction).
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.store.inner.keys
     }
 
     /// Asks the policy whether `principal` may perform `action` on `resource`.

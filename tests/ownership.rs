@@ -1,0 +1,417 @@
+//! Authenticated authority: someone who can write the database file, but has not the master
+//! key, edits the columns that say who owns a row or what it lets someone do. Every such edit
+//! must turn the next read into a `Crypto` error, never into access (docs/security.md).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{
+    PASSWORD, Shop, address, eur, new_customer, open, place, product, raw, register, seller,
+    settings, shop_with, uuid_bytes,
+};
+use shopkeep::{
+    Email, ErrorKind, InvoiceIssue, NewApiKey, NewStaff, Password, PriceMode, Principal, Role,
+    StaffMember, Store, TaxCategory, VariantId,
+};
+
+/// A shop that invoices, with a mug in stock.
+fn shop() -> (Shop, VariantId) {
+    let settings = settings(seller(Some("DE123456788")), PriceMode::TaxInclusive)
+        .invoice_issue(InvoiceIssue::AtCheckout)
+        .build()
+        .unwrap();
+    let shop = shop_with(settings);
+    let mug = product(
+        &shop.store,
+        "MUG",
+        eur("12.90"),
+        TaxCategory::Standard,
+        1000,
+    );
+    (shop, mug)
+}
+
+fn email(text: &str) -> Email {
+    Email::parse(text).unwrap()
+}
+
+fn customer(store: &Store, email: &str) -> Principal {
+    register(store, new_customer(email, "Ana Example", address("DE")))
+}
+
+fn id_bytes(id: impl std::fmt::Display) -> Vec<u8> {
+    uuid_bytes(&id.to_string())
+}
+
+/// Runs `sql` on a raw connection to the store's file, as the attacker would.
+fn tamper(store: &Store, sql: &str, params: impl rusqlite::Params) {
+    let changed = raw(store).execute(sql, params).unwrap();
+    assert_eq!(changed, 1, "{sql}");
+}
+
+fn assert_crypto<T: std::fmt::Debug>(result: shopkeep::Result<T>) {
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Crypto, "{err}");
+}
+
+fn staff_member(store: &Store, email_text: &str, role: Role) -> StaffMember {
+    let new = NewStaff::new(email(email_text), "Staff", role, Password::new(PASSWORD)).unwrap();
+    store.staff(&store.system()).create(new).unwrap()
+}
+
+#[test]
+fn an_order_moved_to_another_customer_is_refused() {
+    let (shop, mug) = shop();
+    let store = &shop.store;
+    let ana = customer(store, "ana@example.com");
+    let mallory = customer(store, "mallory@example.com");
+    let order = place(store, &ana, &[(mug, 1)], None);
+
+    tamper(
+        store,
+        "UPDATE shopkeep_orders SET customer_id = ?1 WHERE id = ?2",
+        (
+            id_bytes(mallory.customer_id().unwrap()),
+            id_bytes(order.id()),
+        ),
+    );
+
+    assert_crypto(store.orders(&mallory).get(order.id()));
+    assert_crypto(store.orders(&store.system()).get(order.id()));
+    assert_crypto(
+        store
+            .orders(&mallory)
+            .list_for(mallory.customer_id().unwrap(), None, 50),
+    );
+}
+
+#[test]
+fn an_invoice_moved_to_another_customer_or_order_is_refused() {
+    let (shop, mug) = shop();
+    let store = &shop.store;
+    let ana = customer(store, "ana@example.com");
+    let mallory = customer(store, "mallory@example.com");
+    let order = place(store, &ana, &[(mug, 1)], None);
+    let own = place(store, &mallory, &[(mug, 1)], None);
+    let system = store.system();
+    let invoice = store.invoices(&system).issue(order.id()).unwrap();
+
+    // The immutability trigger stops SQL misuse, not someone who can drop it.
+    raw(store)
+        .execute_batch("DROP TRIGGER shopkeep_invoices_no_update")
+        .unwrap();
+    tamper(
+        store,
+        "UPDATE shopkeep_invoices SET customer_id = ?1 WHERE id = ?2",
+        (
+            id_bytes(mallory.customer_id().unwrap()),
+            id_bytes(invoice.id()),
+        ),
+    );
+    assert_crypto(store.invoices(&mallory).get(invoice.id()));
+    assert_crypto(store.invoices(&system).get(invoice.id()));
+
+    // Put the customer back and point the invoice at Mallory's own order instead.
+    tamper(
+        store,
+        "UPDATE shopkeep_invoices SET customer_id = ?1, order_id = ?2 WHERE id = ?3",
+        (
+            id_bytes(ana.customer_id().unwrap()),
+            id_bytes(own.id()),
+            id_bytes(invoice.id()),
+        ),
+    );
+    assert_crypto(store.invoices(&system).get(invoice.id()));
+}
+
+#[test]
+fn a_customer_password_hash_copied_from_another_account_is_refused() {
+    let (shop, _) = shop();
+    let store = &shop.store;
+    customer(store, "ana@example.com");
+    let mallory_password = "mallory's own long passphrase";
+    let mallory = store
+        .customers(&Principal::anonymous())
+        .register(
+            shopkeep::NewCustomer::new(
+                email("mallory@example.com"),
+                Password::new(mallory_password),
+                "Mallory",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+
+    // Mallory's hash is a valid argon2id hash of a password she knows.
+    tamper(
+        store,
+        "UPDATE shopkeep_customers
+         SET password_hash = (SELECT password_hash FROM shopkeep_customers WHERE id = ?1)
+         WHERE id != ?1",
+        [id_bytes(mallory.id())],
+    );
+    assert_crypto(store.login(&email("ana@example.com"), &Password::new(mallory_password)));
+    // Her own account is untouched.
+    store
+        .login(
+            &email("mallory@example.com"),
+            &Password::new(mallory_password),
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_reset_token_moved_to_another_customer_is_refused() {
+    let (shop, _) = shop();
+    let store = &shop.store;
+    let ana = customer(store, "ana@example.com");
+    customer(store, "mallory@example.com");
+    let token = store
+        .request_password_reset(&email("mallory@example.com"))
+        .unwrap()
+        .unwrap();
+
+    tamper(
+        store,
+        "UPDATE shopkeep_customer_tokens SET customer_id = ?1",
+        [id_bytes(ana.customer_id().unwrap())],
+    );
+    assert_crypto(store.reset_password(&token, &Password::new("a new password for ana's account")));
+    // Ana's password still works.
+    store
+        .login(&email("ana@example.com"), &Password::new(PASSWORD))
+        .unwrap();
+}
+
+#[test]
+fn a_staff_role_raised_by_hand_is_refused() {
+    let (shop, _) = shop();
+    let store = &shop.store;
+    staff_member(store, "owner@example.com", Role::Owner);
+    let clerk = staff_member(store, "clerk@example.com", Role::Warehouse);
+    let login = store
+        .login_staff(&email("clerk@example.com"), &Password::new(PASSWORD))
+        .unwrap();
+
+    tamper(
+        store,
+        "UPDATE shopkeep_staff SET role = 'owner' WHERE id = ?1",
+        [id_bytes(clerk.id())],
+    );
+    assert_crypto(store.principal_from_session(login.token()));
+    assert_crypto(store.login_staff(&email("clerk@example.com"), &Password::new(PASSWORD)));
+    assert_crypto(store.staff(&store.system()).get(clerk.id()));
+    assert_crypto(store.staff(&store.system()).list());
+}
+
+#[test]
+fn a_staff_password_hash_or_disabled_account_edited_by_hand_is_refused() {
+    let (shop, _) = shop();
+    let store = &shop.store;
+    let owner = staff_member(store, "owner@example.com", Role::Owner);
+    let clerk = staff_member(store, "clerk@example.com", Role::Warehouse);
+    let system = store.system();
+
+    // The clerk's hash on the owner's account: the clerk's password would log in as the owner.
+    tamper(
+        store,
+        "UPDATE shopkeep_staff
+         SET password_hash = (SELECT password_hash FROM shopkeep_staff WHERE id = ?1)
+         WHERE id = ?2",
+        [id_bytes(clerk.id()), id_bytes(owner.id())],
+    );
+    assert_crypto(store.login_staff(&email("owner@example.com"), &Password::new(PASSWORD)));
+
+    // A disabled account enabled again by clearing `disabled_at`.
+    store.staff(&system).disable(clerk.id()).unwrap();
+    tamper(
+        store,
+        "UPDATE shopkeep_staff SET disabled_at = NULL WHERE id = ?1",
+        [id_bytes(clerk.id())],
+    );
+    assert_crypto(store.login_staff(&email("clerk@example.com"), &Password::new(PASSWORD)));
+}
+
+#[test]
+fn a_session_handed_to_another_holder_or_extended_is_refused() {
+    let (shop, _) = shop();
+    let store = &shop.store;
+    let owner = staff_member(store, "owner@example.com", Role::Owner);
+    let ana = customer(store, "ana@example.com");
+    // Registered without a login, so that the one login below is her only session.
+    let mallory = store
+        .customers(&Principal::anonymous())
+        .register(new_customer(
+            "mallory@example.com",
+            "Mallory",
+            address("DE"),
+        ))
+        .unwrap();
+    let login = store
+        .login(&email("mallory@example.com"), &Password::new(PASSWORD))
+        .unwrap();
+    store.principal_from_session(login.token()).unwrap();
+    let hash: Vec<u8> = raw(store)
+        .query_row(
+            "SELECT token_hash FROM shopkeep_sessions WHERE holder_id = ?1",
+            [id_bytes(mallory.id())],
+            |r| r.get(0),
+        )
+        .unwrap();
+
+    tamper(
+        store,
+        "UPDATE shopkeep_sessions SET holder_id = ?1 WHERE token_hash = ?2",
+        (id_bytes(ana.customer_id().unwrap()), hash.clone()),
+    );
+    assert_crypto(store.principal_from_session(login.token()));
+
+    tamper(
+        store,
+        "UPDATE shopkeep_sessions SET holder_kind = 'staff', holder_id = ?1 WHERE token_hash = ?2",
+        (id_bytes(owner.id()), hash.clone()),
+    );
+    assert_crypto(store.principal_from_session(login.token()));
+
+    // Back to Mallory, but with an expiry pushed into the future.
+    tamper(
+        store,
+        "UPDATE shopkeep_sessions SET holder_kind = 'customer', holder_id = ?1,
+             expires_at = '2099-01-01T00:00:00.000000Z' WHERE token_hash = ?2",
+        (id_bytes(mallory.id()), hash),
+    );
+    assert_crypto(store.principal_from_session(login.token()));
+}
+
+#[test]
+fn an_api_key_role_raised_by_hand_is_refused() {
+    let (shop, _) = shop();
+    let store = &shop.store;
+    let system = store.system();
+    let created = store
+        .api_keys(&system)
+        .create(NewApiKey::new("stock sync", Role::Warehouse).unwrap())
+        .unwrap();
+    assert_eq!(
+        store
+            .principal_from_api_key(created.secret())
+            .unwrap()
+            .role(),
+        Some(Role::Warehouse)
+    );
+
+    tamper(
+        store,
+        "UPDATE shopkeep_api_keys SET role = 'owner' WHERE id = ?1",
+        [id_bytes(created.info().id())],
+    );
+    assert_crypto(store.principal_from_api_key(created.secret()));
+    assert_crypto(store.api_keys(&system).list());
+    assert_crypto(store.api_keys(&system).get(created.info().id()));
+}
+
+#[test]
+fn a_deleted_mac_is_refused_like_a_wrong_one() {
+    let (shop, mug) = shop();
+    let store = &shop.store;
+    let ana = customer(store, "ana@example.com");
+    let order = place(store, &ana, &[(mug, 1)], None);
+    tamper(
+        store,
+        "UPDATE shopkeep_orders SET auth_mac = NULL WHERE id = ?1",
+        [id_bytes(order.id())],
+    );
+    assert_crypto(store.orders(&ana).get(order.id()));
+}
+
+/// A store written before auth MACs existed (schema version 10) gets a MAC on every row when
+/// it is opened, in the migration's own transaction; it keeps working, and is protected from
+/// then on.
+#[test]
+fn an_older_store_is_upgraded_with_a_mac_on_every_row() {
+    let (shop, mug) = shop();
+    let store = &shop.store;
+    let ana = customer(store, "ana@example.com");
+    let order = place(store, &ana, &[(mug, 1)], None);
+    let invoice = store.invoices(&store.system()).issue(order.id()).unwrap();
+    let clerk = staff_member(store, "clerk@example.com", Role::Warehouse);
+    let key = store
+        .api_keys(&store.system())
+        .create(NewApiKey::new("stock sync", Role::Warehouse).unwrap())
+        .unwrap();
+    let token = store
+        .request_password_reset(&email("ana@example.com"))
+        .unwrap()
+        .unwrap();
+    let path = store.path().unwrap().to_path_buf();
+    let version = store.schema_version().unwrap();
+    drop(shop.store);
+
+    // Take the file back to the schema before the auth MACs.
+    const TABLES: [&str; 7] = [
+        "shopkeep_customers",
+        "shopkeep_customer_tokens",
+        "shopkeep_staff",
+        "shopkeep_sessions",
+        "shopkeep_api_keys",
+        "shopkeep_orders",
+        "shopkeep_invoices",
+    ];
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TRIGGER shopkeep_invoices_no_update")
+            .unwrap();
+        for table in TABLES {
+            conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN auth_mac"))
+                .unwrap();
+        }
+        conn.execute_batch(
+            "CREATE TRIGGER shopkeep_invoices_no_update BEFORE UPDATE ON shopkeep_invoices
+             BEGIN SELECT RAISE(ABORT, 'issued invoices cannot be changed; issue a credit note'); END;",
+        )
+        .unwrap();
+        conn.execute("DELETE FROM shopkeep_schema WHERE version = ?1", [version])
+            .unwrap();
+    }
+
+    let store = open(&path, &shop.clock);
+    assert_eq!(store.schema_version().unwrap(), version);
+    let conn = raw(&store);
+    for table in TABLES {
+        let (rows, missing): (i64, i64) = conn
+            .query_row(
+                &format!("SELECT count(*), count(*) - count(auth_mac) FROM {table}"),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(rows > 0, "{table} has rows to upgrade");
+        assert_eq!(missing, 0, "{table}");
+    }
+
+    // Everything still works through the upgraded rows...
+    let login = store
+        .login(&email("ana@example.com"), &Password::new(PASSWORD))
+        .unwrap();
+    let ana = store.principal_from_session(login.token()).unwrap();
+    store.orders(&ana).get(order.id()).unwrap();
+    store.invoices(&ana).get(invoice.id()).unwrap();
+    store.staff(&store.system()).get(clerk.id()).unwrap();
+    store.principal_from_api_key(key.secret()).unwrap();
+    store
+        .reset_password(&token, &Password::new("a brand new long passphrase"))
+        .unwrap();
+
+    // ...and the upgraded rows are protected like new ones.
+    tamper(
+        &store,
+        "UPDATE shopkeep_staff SET role = 'owner' WHERE id = ?1",
+        [id_bytes(clerk.id())],
+    );
+    assert_crypto(store.staff(&store.system()).get(clerk.id()));
+}
