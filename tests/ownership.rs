@@ -15,8 +15,8 @@ use common::{
     settings, shop_with, uuid_bytes,
 };
 use shopkeep::{
-    Email, ErrorKind, InvoiceIssue, NewApiKey, NewStaff, Password, PriceMode, Principal, Role,
-    StaffMember, Store, TaxCategory, VariantId,
+    Channel, ConsentRequest, Email, ErrorKind, InvoiceIssue, NewApiKey, NewStaff, Password,
+    PriceMode, Principal, Role, StaffMember, Store, TaxCategory, VariantId,
 };
 
 /// A shop that invoices, with a mug in stock.
@@ -186,6 +186,33 @@ fn a_reset_token_moved_to_another_customer_is_refused() {
     store
         .login(&email("ana@example.com"), &Password::new(PASSWORD))
         .unwrap();
+}
+
+#[test]
+fn an_unsubscribe_link_moved_to_another_customer_is_refused() {
+    let (shop, _) = shop();
+    let store = &shop.store;
+    let system = store.system();
+    let consents = store.consents(&system);
+    let ana = customer(store, "ana@example.com").customer_id().unwrap();
+    let mallory = customer(store, "mallory@example.com")
+        .customer_id()
+        .unwrap();
+    let sms = || ConsentRequest::new(Channel::Sms, "checkout", "sms-v1").unwrap();
+    consents.grant(ana, sms()).unwrap();
+    let link = consents.unsubscribe_token(mallory, Channel::Sms).unwrap();
+
+    tamper(
+        store,
+        "UPDATE shopkeep_customer_unsubscribe SET customer_id = ?1 WHERE customer_id = ?2",
+        (id_bytes(ana), id_bytes(mallory)),
+    );
+    assert_crypto(store.unsubscribe(&link));
+    let granted = consents.state(ana).unwrap();
+    assert!(
+        granted.iter().any(|s| s.is_granted()),
+        "Ana's consent stands"
+    );
 }
 
 #[test]

@@ -14,7 +14,8 @@ use super::token::{ConsentToken, UnsubscribeToken};
 use crate::access::audit::Outcome;
 use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::clock::Timestamp;
-use crate::error::Result;
+use crate::crypto::secret::constant_time_eq;
+use crate::error::{Error, ErrorKind, Result};
 use crate::store::{Store, Tx};
 
 /// How long a double opt-in confirmation token is valid.
@@ -137,20 +138,33 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// `Validation` (field `token`) if the token is unknown (or its customer was erased).
+    /// `Validation` (field `token`) if the token is unknown (or its customer was erased);
+    /// `Crypto` if its row was moved to another customer or channel outside shopkeep.
     pub fn unsubscribe(&self, token: &UnsubscribeToken) -> Result<()> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         self.write(|tx| {
-            let found: Option<(CustomerId, String)> = tx
+            let found: Option<(CustomerId, String, Vec<u8>)> = tx
                 .prepare_cached(
-                    "SELECT customer_id, channel FROM shopkeep_customer_unsubscribe WHERE token_hash = ?1",
+                    "SELECT customer_id, channel, token FROM shopkeep_customer_unsubscribe WHERE token_hash = ?1",
                 )?
-                .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            let Some((id, channel)) = found else {
+            let Some((id, channel, sealed)) = found else {
                 return Err(invalid_token());
             };
             let channel = Channel::from_stored(&channel)?;
+            // The token is sealed under its customer's key and bound to customer and channel:
+            // a row moved to another customer or channel does not open (Crypto), and one
+            // whose hash was copied from another row holds another token.
+            let key = storage::key(tx, self, id)?;
+            let row = format!("{id}/{channel}");
+            let stored = storage::open_text(&key, UNSUBSCRIBE, "token", row.as_bytes(), &sealed)?;
+            if !constant_time_eq(stored.as_bytes(), token.as_str().as_bytes()) {
+                return Err(Error::new(
+                    ErrorKind::Crypto,
+                    "an unsubscribe token was altered outside shopkeep",
+                ));
+            }
             if withdraw_in(tx, id, channel, "unsubscribe_link", LINK_HOLDER)? {
                 tx.audit_event(
                     LINK_HOLDER,
