@@ -356,9 +356,56 @@ fn a_deleted_mac_is_refused_like_a_wrong_one() {
     assert_crypto(store.orders(&ana).get(order.id()));
 }
 
-/// A store written before auth MACs existed (schema version 10) gets a MAC on every row when
-/// it is opened, in the migration's own transaction; it keeps working, and is protected from
-/// then on.
+/// The tables whose rows carry an auth MAC.
+const BOUND_TABLES: [&str; 7] = [
+    "shopkeep_customers",
+    "shopkeep_customer_tokens",
+    "shopkeep_staff",
+    "shopkeep_sessions",
+    "shopkeep_api_keys",
+    "shopkeep_orders",
+    "shopkeep_invoices",
+];
+
+/// Takes the file at `path` back to the schema before the auth MACs (`version` - 1), keeping
+/// its rows: what a store written by an older shopkeep looks like.
+fn downgrade(path: &std::path::Path, version: u32) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch("DROP TRIGGER shopkeep_invoices_no_update")
+        .unwrap();
+    for table in BOUND_TABLES {
+        conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN auth_mac"))
+            .unwrap();
+    }
+    conn.execute_batch(
+        "CREATE TRIGGER shopkeep_invoices_no_update BEFORE UPDATE ON shopkeep_invoices
+         BEGIN SELECT RAISE(ABORT, 'issued invoices cannot be changed; issue a credit note'); END;",
+    )
+    .unwrap();
+    conn.execute("DELETE FROM shopkeep_schema WHERE version = ?1", [version])
+        .unwrap();
+}
+
+/// The number of rows of each bound table and how many of them lack a MAC.
+fn macs(store: &Store) -> Vec<(&'static str, i64, i64)> {
+    let conn = raw(store);
+    BOUND_TABLES
+        .iter()
+        .map(|table| {
+            let (rows, missing) = conn
+                .query_row(
+                    &format!("SELECT count(*), count(*) - count(auth_mac) FROM {table}"),
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            (*table, rows, missing)
+        })
+        .collect()
+}
+
+/// A store written before auth MACs existed gets a MAC on every row when it is opened, in the
+/// migration's own transaction; it keeps working, and is protected from then on.
 #[test]
 fn an_older_store_is_upgraded_with_a_mac_on_every_row() {
     let (shop, mug) = shop();
@@ -378,45 +425,11 @@ fn an_older_store_is_upgraded_with_a_mac_on_every_row() {
     let path = store.path().unwrap().to_path_buf();
     let version = store.schema_version().unwrap();
     drop(shop.store);
-
-    // Take the file back to the schema before the auth MACs.
-    const TABLES: [&str; 7] = [
-        "shopkeep_customers",
-        "shopkeep_customer_tokens",
-        "shopkeep_staff",
-        "shopkeep_sessions",
-        "shopkeep_api_keys",
-        "shopkeep_orders",
-        "shopkeep_invoices",
-    ];
-    {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TRIGGER shopkeep_invoices_no_update")
-            .unwrap();
-        for table in TABLES {
-            conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN auth_mac"))
-                .unwrap();
-        }
-        conn.execute_batch(
-            "CREATE TRIGGER shopkeep_invoices_no_update BEFORE UPDATE ON shopkeep_invoices
-             BEGIN SELECT RAISE(ABORT, 'issued invoices cannot be changed; issue a credit note'); END;",
-        )
-        .unwrap();
-        conn.execute("DELETE FROM shopkeep_schema WHERE version = ?1", [version])
-            .unwrap();
-    }
+    downgrade(&path, version);
 
     let store = open(&path, &shop.clock);
     assert_eq!(store.schema_version().unwrap(), version);
-    let conn = raw(&store);
-    for table in TABLES {
-        let (rows, missing): (i64, i64) = conn
-            .query_row(
-                &format!("SELECT count(*), count(*) - count(auth_mac) FROM {table}"),
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
+    for (table, rows, missing) in macs(&store) {
         assert!(rows > 0, "{table} has rows to upgrade");
         assert_eq!(missing, 0, "{table}");
     }
@@ -441,4 +454,54 @@ fn an_older_store_is_upgraded_with_a_mac_on_every_row() {
         [id_bytes(clerk.id())],
     );
     assert_crypto(store.staff(&store.system()).get(clerk.id()));
+}
+
+/// An upgrade that fails half-way (here: a row it cannot write) leaves the file exactly at the
+/// older version, with no MAC column at all; the next open does the whole upgrade.
+#[test]
+fn an_upgrade_that_fails_half_way_leaves_the_older_schema_whole() {
+    let (shop, mug) = shop();
+    let store = &shop.store;
+    let ana = customer(store, "ana@example.com");
+    place(store, &ana, &[(mug, 1)], None);
+    let path = store.path().unwrap().to_path_buf();
+    let version = store.schema_version().unwrap();
+    drop(shop.store);
+    downgrade(&path, version);
+    // Orders are MACed after customers, tokens, staff, sessions and API keys.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER block BEFORE UPDATE ON shopkeep_orders
+             BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+
+    let err = Store::options()
+        .password_params(shopkeep::PasswordParams::insecure_for_tests())
+        .clock(shop.clock.clone())
+        .open(&path, shopkeep::KeyRing::from_master_key([8; 32]))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let recorded: u32 = conn
+        .query_row("SELECT max(version) FROM shopkeep_schema", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(recorded, version - 1);
+    for table in BOUND_TABLES {
+        let has_mac: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = 'auth_mac')",
+                [table],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!has_mac, "{table} kept half an upgrade");
+    }
+
+    conn.execute_batch("DROP TRIGGER block").unwrap();
+    drop(conn);
+    let store = open(&path, &shop.clock);
+    assert_eq!(store.schema_version().unwrap(), version);
+    assert!(macs(&store).iter().all(|(_, _, missing)| *missing == 0));
 }

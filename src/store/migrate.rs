@@ -168,7 +168,7 @@ pub(crate) fn migrate(
         if applied_version(&tx)? >= migration.version {
             continue;
         }
-        tx.execute_batch(migration.sql).map_err(|e| {
+        let failed = || {
             Error::new(
                 ErrorKind::Storage,
                 format!(
@@ -178,14 +178,15 @@ pub(crate) fn migrate(
                     migration.version.saturating_sub(1)
                 ),
             )
-            .with_source(e)
-        })?;
-        let keyed = KEYED_STEPS
-            .iter()
-            .filter(|(name, _)| *name == migration.name);
+        };
+        tx.execute_batch(migration.sql)
+            .map_err(|e| failed().with_source(e))?;
         if let Some(keys) = keys {
+            let keyed = KEYED_STEPS
+                .iter()
+                .filter(|(name, _)| *name == migration.name);
             for (_, step) in keyed {
-                step(&tx, keys)?;
+                step(&tx, keys).map_err(|e| failed().with_source(e))?;
             }
         }
         tx.execute(
