@@ -10,6 +10,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{
     PASSWORD, Shop, address, eur, new_customer, open, place, product, raw, register, seller,
     settings, shop_with, uuid_bytes,
@@ -87,6 +89,29 @@ fn an_order_moved_to_another_customer_is_refused() {
         store
             .orders(&mallory)
             .list_for(mallory.customer_id().unwrap(), None, 50),
+    );
+}
+
+#[test]
+fn the_expiry_job_does_not_name_the_customer_of_a_moved_order() {
+    let (shop, mug) = shop();
+    let store = &shop.store;
+    let ana = customer(store, "ana@example.com");
+    let mallory = customer(store, "mallory@example.com");
+    let order = place(store, &ana, &[(mug, 1)], None);
+    tamper(
+        store,
+        "UPDATE shopkeep_orders SET customer_id = ?1 WHERE id = ?2",
+        (
+            id_bytes(mallory.customer_id().unwrap()),
+            id_bytes(order.id()),
+        ),
+    );
+    shop.clock.advance(Duration::from_secs(3 * 24 * 3600));
+    assert_crypto(
+        store
+            .orders(&store.system())
+            .expire_unpaid(Duration::from_secs(24 * 3600)),
     );
 }
 
@@ -234,6 +259,30 @@ fn a_staff_role_raised_by_hand_is_refused() {
     assert_crypto(store.login_staff(&email("clerk@example.com"), &Password::new(PASSWORD)));
     assert_crypto(store.staff(&store.system()).get(clerk.id()));
     assert_crypto(store.staff(&store.system()).list());
+}
+
+#[test]
+fn an_owner_made_by_hand_does_not_count_as_another_owner() {
+    let (shop, _) = shop();
+    let store = &shop.store;
+    let owner = staff_member(store, "owner@example.com", Role::Owner);
+    let clerk = staff_member(store, "clerk@example.com", Role::Warehouse);
+    tamper(
+        store,
+        "UPDATE shopkeep_staff SET role = 'owner' WHERE id = ?1",
+        [id_bytes(clerk.id())],
+    );
+    // Demoting or disabling the one real owner would leave the shop to the forged one.
+    assert_crypto(
+        store
+            .staff(&store.system())
+            .change_role(owner.id(), Role::Manager),
+    );
+    assert_crypto(store.staff(&store.system()).disable(owner.id()));
+    assert_eq!(
+        store.staff(&store.system()).get(owner.id()).unwrap().role(),
+        Role::Owner
+    );
 }
 
 #[test]

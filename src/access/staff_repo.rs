@@ -360,12 +360,18 @@ impl StaffRepo<'_> {
 }
 
 fn ensure_another_owner(tx: &Tx<'_>, id: StaffId) -> Result<()> {
-    let others: i64 = tx
+    let others: Vec<StaffId> = tx
         .prepare_cached(
-            "SELECT count(*) FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
+            "SELECT id FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
         )?
-        .query_row([id], |r| r.get(0))?;
-    if others == 0 {
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    // An owner counts only with a valid MAC: a role raised by hand must not let the last real
+    // owner be demoted or disabled.
+    for other in &others {
+        verified_authority(tx, *other)?;
+    }
+    if others.is_empty() {
         return Err(Error::new(
             ErrorKind::InvalidState,
             "this is the last active owner: make another owner first",

@@ -242,7 +242,16 @@ fn owner_mac(tx: &Tx<'_>, id: OrderId, customer: CustomerId) -> Mac256 {
 }
 
 /// Checks that order `id` still belongs to the customer its MAC was made for.
-fn verify_owner(tx: &Tx<'_>, id: OrderId, customer: CustomerId, mac: Option<&[u8]>) -> Result<()> {
+///
+/// # Errors
+///
+/// `Crypto` if the order's customer or MAC was altered outside shopkeep.
+pub(crate) fn verify_owner(
+    tx: &Tx<'_>,
+    id: OrderId,
+    customer: CustomerId,
+    mac: Option<&[u8]>,
+) -> Result<()> {
     tx.keys().verify_auth_mac(
         &auth_mac::ORDERS,
         &[
