@@ -190,6 +190,33 @@ fn a_customer_password_hash_copied_from_another_account_is_refused() {
         .unwrap();
 }
 
+/// Addresses carry no auth MAC: each is sealed under its own customer's data key, which already
+/// binds it (docs/security.md). This holds that line.
+#[test]
+fn an_address_moved_to_another_customer_does_not_open() {
+    let (shop, _) = shop();
+    let store = &shop.store;
+    customer(store, "ana@example.com");
+    let mallory = store
+        .customers(&Principal::anonymous())
+        .register(
+            shopkeep::NewCustomer::new(
+                email("mallory@example.com"),
+                Password::new(PASSWORD),
+                "Mallory",
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .id();
+    tamper(
+        store,
+        "UPDATE shopkeep_customer_addresses SET customer_id = ?1",
+        [id_bytes(mallory)],
+    );
+    assert_crypto(store.customers(&store.system()).addresses(mallory));
+}
+
 #[test]
 fn a_reset_token_moved_to_another_customer_is_refused() {
     let (shop, _) = shop();
