@@ -8,6 +8,8 @@ use super::principal::{ApiKeyId, Principal};
 use super::resource::Resource;
 use super::role::Role;
 use crate::clock::Timestamp;
+use crate::crypto::auth_mac;
+use crate::crypto::keys::Mac256;
 use crate::crypto::secret::constant_time_eq;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::{Store, Tx, not_found};
@@ -47,7 +49,9 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// `Unauthenticated` for a malformed, unknown or revoked key; all answer alike.
+    /// `Unauthenticated` for a malformed, unknown or revoked key; all answer alike. `Crypto`
+    /// if the key's row (its role, prefix or hash) was altered outside shopkeep (see the auth
+    /// MACs of `docs/security.md`).
     pub fn principal_from_api_key(&self, key: &ApiKeySecret) -> Result<Principal> {
         let refused = || Error::new(ErrorKind::Unauthenticated, "the API key is not valid");
         let prefix = key.public_prefix().map_err(|_| refused())?;
@@ -55,7 +59,7 @@ impl Store {
         let row: Option<KeyRow> = self.read(|tx| {
             Ok(tx
                 .prepare_cached(
-                    "SELECT id, key_hash, role, revoked_at IS NOT NULL, last_used_at FROM shopkeep_api_keys WHERE prefix = ?1",
+                    "SELECT id, key_hash, role, revoked_at IS NOT NULL, last_used_at, auth_mac FROM shopkeep_api_keys WHERE prefix = ?1",
                 )?
                 .query_row([prefix], |r| {
                     Ok(KeyRow {
@@ -64,6 +68,7 @@ impl Store {
                         role: r.get(2)?,
                         revoked: r.get(3)?,
                         last_used: r.get(4)?,
+                        mac: r.get(5)?,
                     })
                 })
                 .optional()?)
@@ -74,10 +79,13 @@ impl Store {
             role,
             revoked,
             last_used,
+            mac,
         }) = row
         else {
             return Err(refused());
         };
+        // The role a key grants is trusted only with its MAC.
+        verify(self, id, prefix, &stored, role, mac.as_deref())?;
         if !constant_time_eq(&hash, &stored) || revoked {
             return Err(refused());
         }
@@ -118,9 +126,10 @@ impl ApiKeyRepo<'_> {
                 last_used_at: None,
                 revoked_at: None,
             };
+            let mac = key_mac(self.store, id, &info.prefix, &hash, info.role);
             tx.prepare_cached(
-                "INSERT INTO shopkeep_api_keys (id, prefix, key_hash, label, role, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO shopkeep_api_keys (id, prefix, key_hash, label, role, created_by, created_at, auth_mac)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(rusqlite::params![
                 id,
@@ -130,6 +139,7 @@ impl ApiKeyRepo<'_> {
                 info.role,
                 info.created_by,
                 info.created_at,
+                mac.as_slice(),
             ])?;
             tx.audit(self.principal, Action::CreateApiKey, &Resource::ApiKey(id))?;
             Ok(CreatedApiKey { info, secret })
@@ -140,13 +150,18 @@ impl ApiKeyRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `Forbidden` without the permission.
+    /// `Forbidden` without the permission; `Crypto` if a key's row was altered outside
+    /// shopkeep.
     pub fn list(&self) -> Result<Vec<ApiKeyInfo>> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadApiKey, &Resource::ApiKeys)?;
             let mut stmt = tx.prepare_cached(&format!("{SELECT_INFO} ORDER BY id"))?;
-            let rows = stmt.query_map([], info_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            let rows = stmt
+                .query_map([], info_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|row| verified_info(self.store, row))
+                .collect()
         })
     }
 
@@ -154,11 +169,12 @@ impl ApiKeyRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `NotFound` for an unknown key or one the principal may not read.
+    /// `NotFound` for an unknown key or one the principal may not read; `Crypto` if its row
+    /// was altered outside shopkeep.
     pub fn get(&self, id: ApiKeyId) -> Result<ApiKeyInfo> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadApiKey, &Resource::ApiKey(id))?;
-            load(tx, id)
+            load(tx, self.store, id)
         })
     }
 
@@ -170,7 +186,7 @@ impl ApiKeyRepo<'_> {
     pub fn revoke(&self, id: ApiKeyId) -> Result<()> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::RevokeApiKey, &Resource::ApiKey(id))?;
-            if load(tx, id)?.revoked_at.is_some() {
+            if load(tx, self.store, id)?.revoked_at.is_some() {
                 return Err(Error::new(
                     ErrorKind::InvalidState,
                     "the API key is already revoked",
@@ -191,12 +207,55 @@ struct KeyRow {
     role: Role,
     revoked: bool,
     last_used: Option<Timestamp>,
+    mac: Option<Vec<u8>>,
 }
 
-const SELECT_INFO: &str = "SELECT id, prefix, label, role, created_by, created_at, last_used_at, revoked_at FROM shopkeep_api_keys";
+/// The auth MAC of an API key row: binds the prefix that finds it, the hash that proves it
+/// and the role it grants to its id.
+fn key_mac(store: &Store, id: ApiKeyId, prefix: &str, hash: &[u8], role: Role) -> Mac256 {
+    store.keys().auth_mac(
+        &auth_mac::API_KEYS,
+        &[
+            Some(id.as_bytes().as_slice()),
+            Some(prefix.as_bytes()),
+            Some(hash),
+            Some(role.as_str().as_bytes()),
+        ],
+    )
+}
 
-fn info_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
-    Ok(ApiKeyInfo {
+/// Checks an API key row's auth MAC.
+///
+/// # Errors
+///
+/// `Crypto` if the prefix, hash, role or MAC was altered outside shopkeep.
+fn verify(
+    store: &Store,
+    id: ApiKeyId,
+    prefix: &str,
+    hash: &[u8],
+    role: Role,
+    mac: Option<&[u8]>,
+) -> Result<()> {
+    store.keys().verify_auth_mac(
+        &auth_mac::API_KEYS,
+        &[
+            Some(id.as_bytes().as_slice()),
+            Some(prefix.as_bytes()),
+            Some(hash),
+            Some(role.as_str().as_bytes()),
+        ],
+        mac,
+    )
+}
+
+const SELECT_INFO: &str = "SELECT id, prefix, label, role, created_by, created_at, last_used_at, revoked_at, key_hash, auth_mac FROM shopkeep_api_keys";
+
+/// A key's metadata with the hash and MAC it is verified with.
+type InfoRow = (ApiKeyInfo, Vec<u8>, Option<Vec<u8>>);
+
+fn info_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InfoRow> {
+    let info = ApiKeyInfo {
         id: r.get(0)?,
         prefix: r.get(1)?,
         label: r.get(2)?,
@@ -205,12 +264,27 @@ fn info_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
         created_at: r.get(5)?,
         last_used_at: r.get(6)?,
         revoked_at: r.get(7)?,
-    })
+    };
+    Ok((info, r.get(8)?, r.get(9)?))
 }
 
-fn load(tx: &Tx<'_>, id: ApiKeyId) -> Result<ApiKeyInfo> {
-    tx.prepare_cached(&format!("{SELECT_INFO} WHERE id = ?1"))?
+fn verified_info(store: &Store, (info, hash, mac): InfoRow) -> Result<ApiKeyInfo> {
+    verify(
+        store,
+        info.id,
+        &info.prefix,
+        &hash,
+        info.role,
+        mac.as_deref(),
+    )?;
+    Ok(info)
+}
+
+fn load(tx: &Tx<'_>, store: &Store, id: ApiKeyId) -> Result<ApiKeyInfo> {
+    let row = tx
+        .prepare_cached(&format!("{SELECT_INFO} WHERE id = ?1"))?
         .query_row([id], info_from_row)
         .optional()?
-        .ok_or_else(|| not_found(&Resource::ApiKey(id)))
+        .ok_or_else(|| not_found(&Resource::ApiKey(id)))?;
+    verified_info(store, row)
 }

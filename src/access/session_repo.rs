@@ -6,7 +6,9 @@ use super::audit::Outcome;
 use super::principal::{CustomerId, Principal, StaffId};
 use super::role::Role;
 use super::session::SessionToken;
+use super::staff_repo::Authority;
 use crate::clock::Timestamp;
+use crate::crypto::auth_mac;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::{Store, Tx};
 
@@ -42,16 +44,29 @@ pub(crate) fn open(
     let token = SessionToken::generate()?;
     let now = tx.now();
     let expires_at = now.checked_add(store.session_settings().absolute())?;
+    let hash = store.keys().token_hash(token.as_str().as_bytes());
+    // The text bound into the MAC is exactly the text stored.
+    let expires_text = expires_at.to_rfc3339();
+    let mac = store.keys().auth_mac(
+        &auth_mac::SESSIONS,
+        &[
+            Some(hash.as_slice()),
+            Some(holder.kind().as_bytes()),
+            Some(holder.id_bytes().as_slice()),
+            Some(expires_text.as_bytes()),
+        ],
+    );
     tx.prepare_cached(
-        "INSERT INTO shopkeep_sessions (token_hash, holder_kind, holder_id, created_at, last_seen_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+        "INSERT INTO shopkeep_sessions (token_hash, holder_kind, holder_id, created_at, last_seen_at, expires_at, auth_mac)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
     )?
     .execute(rusqlite::params![
-        store.keys().token_hash(token.as_str().as_bytes()).as_slice(),
+        hash.as_slice(),
         holder.kind(),
         holder.id_bytes().as_slice(),
         now,
-        expires_at,
+        expires_text,
+        mac.as_slice(),
     ])?;
     Ok((token, expires_at))
 }
@@ -82,10 +97,11 @@ struct Row {
     holder_kind: String,
     holder_id: Vec<u8>,
     last_seen_at: Timestamp,
-    expires_at: Timestamp,
+    expires_at: String,
     revoked: bool,
-    staff_role: Option<Role>,
-    staff_disabled: bool,
+    mac: Option<Vec<u8>>,
+    /// The holder's authority and its MAC, if the holder is a staff account that exists.
+    staff: Option<(Authority, Option<Vec<u8>>)>,
     /// Whether the holder is a customer who exists and is not erased.
     customer_active: bool,
 }
@@ -97,13 +113,17 @@ impl Store {
     ///
     /// `Unauthenticated` if the token is unknown, expired (absolute or idle), revoked by logout
     /// or a password change, or its account is disabled or erased. All of these answer alike.
+    /// `Crypto` if the session's holder or expiry, or its staff account's role, password hash
+    /// or disabled time, was altered outside shopkeep (see the auth MACs of
+    /// `docs/security.md`).
     pub fn principal_from_session(&self, token: &SessionToken) -> Result<Principal> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         let row: Option<Row> = self.read(|tx| {
             Ok(tx
                 .prepare_cached(
                     "SELECT s.holder_kind, s.holder_id, s.last_seen_at, s.expires_at,
-                            s.revoked_at IS NOT NULL, st.role, st.disabled_at IS NOT NULL,
+                            s.revoked_at IS NOT NULL, s.auth_mac,
+                            st.role, st.password_hash, st.disabled_at, st.auth_mac,
                             c.id IS NOT NULL AND c.erased_at IS NULL
                      FROM shopkeep_sessions s
                      LEFT JOIN shopkeep_staff st ON s.holder_kind = 'staff' AND st.id = s.holder_id
@@ -111,30 +131,59 @@ impl Store {
                      WHERE s.token_hash = ?1",
                 )?
                 .query_row([hash.as_slice()], |r| {
+                    let staff = match (r.get::<_, Option<Role>>(6)?, r.get(7)?) {
+                        (Some(role), Some(password_hash)) => Some((
+                            Authority {
+                                role,
+                                password_hash,
+                                disabled_at: r.get(8)?,
+                            },
+                            r.get(9)?,
+                        )),
+                        _ => None,
+                    };
                     Ok(Row {
                         holder_kind: r.get(0)?,
                         holder_id: r.get(1)?,
                         last_seen_at: r.get(2)?,
                         expires_at: r.get(3)?,
                         revoked: r.get(4)?,
-                        staff_role: r.get(5)?,
-                        staff_disabled: r.get::<_, Option<bool>>(6)?.unwrap_or(true),
-                        customer_active: r.get(7)?,
+                        mac: r.get(5)?,
+                        staff,
+                        customer_active: r.get(10)?,
                     })
                 })
                 .optional()?)
         })?;
         let row = row.ok_or_else(invalid)?;
+        // Who the session belongs to and until when are trusted only with their MAC: otherwise
+        // anyone who can write the file could hand their session to the owner's account.
+        self.keys().verify_auth_mac(
+            &auth_mac::SESSIONS,
+            &[
+                Some(hash.as_slice()),
+                Some(row.holder_kind.as_bytes()),
+                Some(row.holder_id.as_slice()),
+                Some(row.expires_at.as_bytes()),
+            ],
+            row.mac.as_deref(),
+        )?;
+        let expires_at = Timestamp::parse_rfc3339(&row.expires_at).map_err(|_| invalid())?;
         let now = self.now();
         let settings = self.session_settings();
         let idle_end = row.last_seen_at.checked_add(settings.idle())?;
-        if row.revoked || now >= row.expires_at || now >= idle_end {
+        if row.revoked || now >= expires_at || now >= idle_end {
             return Err(invalid());
         }
         let id: [u8; 16] = row.holder_id.as_slice().try_into().map_err(|_| invalid())?;
-        let principal = match (row.holder_kind.as_str(), row.staff_role) {
-            ("staff", Some(role)) if !row.staff_disabled => {
-                Principal::staff(StaffId::from_bytes(id), role)
+        let principal = match (row.holder_kind.as_str(), row.staff) {
+            ("staff", Some((authority, mac))) => {
+                let staff = StaffId::from_bytes(id);
+                authority.verify(self.keys(), staff, mac.as_deref())?;
+                if authority.disabled_at.is_some() {
+                    return Err(invalid());
+                }
+                Principal::staff(staff, authority.role)
             }
             ("customer", _) if row.customer_active => {
                 Principal::customer(CustomerId::from_bytes(id))

@@ -11,8 +11,10 @@ use super::session::Login;
 use super::session_repo::{self, Holder};
 use super::staff::{NewStaff, StaffMember};
 use super::throttle_repo::{blocked_until, clear_failures, record_failure};
+use crate::crypto::auth_mac;
 use crate::crypto::data_keys::{DataKey, Subject};
 use crate::crypto::field::{self, Place};
+use crate::crypto::keys::{Keys, Mac256};
 use crate::crypto::{Password, PasswordHash};
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
@@ -65,16 +67,23 @@ impl Store {
     /// # Errors
     ///
     /// `Unauthenticated` for an unknown email, a wrong password or a disabled account (alike);
-    /// `TooManyAttempts` while the email must wait after repeated failures.
+    /// `TooManyAttempts` while the email must wait after repeated failures; `Crypto` if the
+    /// account's role, password hash or disabled time was altered outside shopkeep (see the
+    /// auth MACs of `docs/security.md`).
     pub fn login_staff(&self, email: &Email, password: &Password) -> Result<Login> {
         let index = self.keys().blind_index(EMAIL_INDEX, &email.normalized());
         let (found, blocked): (Option<(StaffId, String, Role, bool)>, _) = self.read(|tx| {
-            let found = tx
-                .prepare_cached(
-                    "SELECT id, password_hash, role, disabled_at IS NOT NULL FROM shopkeep_staff WHERE email_index = ?1",
-                )?
-                .query_row([index.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            let id: Option<StaffId> = tx
+                .prepare_cached("SELECT id FROM shopkeep_staff WHERE email_index = ?1")?
+                .query_row([index.as_slice()], |r| r.get(0))
                 .optional()?;
+            let found = match id {
+                Some(id) => {
+                    let a = authority(tx, id)?.ok_or_else(|| not_found(&Resource::Staff(id)))?;
+                    Some((id, a.password_hash, a.role, a.disabled_at.is_some()))
+                }
+                None => None,
+            };
             Ok((found, blocked_until(tx, &index)?))
         })?;
         // Audited by id, never by email.
@@ -101,10 +110,22 @@ impl Store {
                 };
                 self.write(|tx| {
                     if let Some(hash) = &rehash {
+                        // Only if the row is still what was verified: the MAC binds the role.
+                        let authority = Authority {
+                            role,
+                            password_hash: hash.as_str().to_owned(),
+                            disabled_at: None,
+                        };
                         tx.prepare_cached(
-                            "UPDATE shopkeep_staff SET password_hash = ?2 WHERE id = ?1",
+                            "UPDATE shopkeep_staff SET password_hash = ?2, auth_mac = ?3
+                             WHERE id = ?1 AND role = ?4 AND disabled_at IS NULL",
                         )?
-                        .execute(rusqlite::params![id, hash.as_str()])?;
+                        .execute(rusqlite::params![
+                            id,
+                            hash.as_str(),
+                            authority.mac(tx.keys(), id).as_slice(),
+                            role
+                        ])?;
                     }
                     clear_failures(tx, &index)?;
                     let (token, expires_at) = session_repo::open(tx, self, Holder::Staff(id))?;
@@ -156,8 +177,8 @@ impl StaffRepo<'_> {
             let key = store.data_key_or_create(tx, &subject(id))?;
             let inserted = tx
                 .prepare_cached(
-                    "INSERT INTO shopkeep_staff (id, email_index, email, name, role, password_hash, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (email_index) DO NOTHING",
+                    "INSERT INTO shopkeep_staff (id, email_index, email, name, role, password_hash, created_at, updated_at, auth_mac)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) ON CONFLICT (email_index) DO NOTHING",
                 )?
                 .execute(rusqlite::params![
                     id,
@@ -167,6 +188,13 @@ impl StaffRepo<'_> {
                     new.role,
                     hash.as_str(),
                     tx.now(),
+                    Authority {
+                        role: new.role,
+                        password_hash: hash.as_str().to_owned(),
+                        disabled_at: None,
+                    }
+                    .mac(tx.keys(), id)
+                    .as_slice(),
                 ])?;
             if inserted == 0 {
                 return Err(Error::new(ErrorKind::Conflict, "a staff account with this email already exists"));
@@ -187,7 +215,8 @@ impl StaffRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `NotFound` if there is no such account or the principal may not read it.
+    /// `NotFound` if there is no such account or the principal may not read it; `Crypto` if
+    /// its role, password hash or disabled time was altered outside shopkeep.
     pub fn get(&self, id: StaffId) -> Result<StaffMember> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadStaff, &Resource::Staff(id))?;
@@ -199,7 +228,8 @@ impl StaffRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `Forbidden` without the permission.
+    /// `Forbidden` without the permission; `Crypto` if an account's role, password hash or
+    /// disabled time was altered outside shopkeep.
     pub fn list(&self) -> Result<Vec<StaffMember>> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadStaff, &Resource::StaffDirectory)?;
@@ -225,10 +255,20 @@ impl StaffRepo<'_> {
             if member.role == Role::Owner && role != Role::Owner && !member.disabled {
                 ensure_another_owner(tx, id)?;
             }
+            let authority = Authority {
+                role,
+                ..verified_authority(tx, id)?
+            };
             tx.prepare_cached(
-                "UPDATE shopkeep_staff SET role = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1",
+                "UPDATE shopkeep_staff SET role = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
+                 WHERE id = ?1",
             )?
-            .execute(rusqlite::params![id, role, tx.now()])?;
+            .execute(rusqlite::params![
+                id,
+                role,
+                tx.now(),
+                authority.mac(tx.keys(), id).as_slice()
+            ])?;
             tx.audit(self.principal, Action::ChangeStaffRole, &Resource::Staff(id))?;
             Ok(StaffMember { role, ..member })
         })
@@ -251,10 +291,17 @@ impl StaffRepo<'_> {
             if member.role == Role::Owner {
                 ensure_another_owner(tx, id)?;
             }
+            // The text bound into the MAC is exactly the text stored.
+            let now = tx.now().to_rfc3339();
+            let authority = Authority {
+                disabled_at: Some(now.clone()),
+                ..verified_authority(tx, id)?
+            };
             tx.prepare_cached(
-                "UPDATE shopkeep_staff SET disabled_at = ?2, updated_at = ?2, version = version + 1 WHERE id = ?1",
+                "UPDATE shopkeep_staff SET disabled_at = ?2, updated_at = ?2, version = version + 1, auth_mac = ?3
+                 WHERE id = ?1",
             )?
-            .execute(rusqlite::params![id, tx.now()])?;
+            .execute(rusqlite::params![id, now, authority.mac(tx.keys(), id).as_slice()])?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::DisableStaff, &Resource::Staff(id))?;
             Ok(())
@@ -277,9 +324,7 @@ impl StaffRepo<'_> {
                 &Resource::Staff(id),
             )?;
             let member = load(tx, store, id)?;
-            let hash: String = tx
-                .prepare_cached("SELECT password_hash FROM shopkeep_staff WHERE id = ?1")?
-                .query_row([id], |r| r.get(0))?;
+            let hash = verified_authority(tx, id)?.password_hash;
             Ok((member, PasswordHash::parse(&hash)?))
         })?;
         if !store.passwords().verify(current, &hash)?.is_match() {
@@ -293,10 +338,20 @@ impl StaffRepo<'_> {
             .check(new, &[member.email.as_str(), &member.name])?;
         let new_hash = store.passwords().hash(new)?;
         store.write(|tx| {
+            let authority = Authority {
+                password_hash: new_hash.as_str().to_owned(),
+                ..verified_authority(tx, id)?
+            };
             tx.prepare_cached(
-                "UPDATE shopkeep_staff SET password_hash = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1",
+                "UPDATE shopkeep_staff SET password_hash = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
+                 WHERE id = ?1",
             )?
-            .execute(rusqlite::params![id, new_hash.as_str(), tx.now()])?;
+            .execute(rusqlite::params![
+                id,
+                new_hash.as_str(),
+                tx.now(),
+                authority.mac(tx.keys(), id).as_slice()
+            ])?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::ChangeStaffPassword, &Resource::Staff(id))?;
             Ok(())
@@ -305,12 +360,18 @@ impl StaffRepo<'_> {
 }
 
 fn ensure_another_owner(tx: &Tx<'_>, id: StaffId) -> Result<()> {
-    let others: i64 = tx
+    let others: Vec<StaffId> = tx
         .prepare_cached(
-            "SELECT count(*) FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
+            "SELECT id FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
         )?
-        .query_row([id], |r| r.get(0))?;
-    if others == 0 {
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    // An owner counts only with a valid MAC: a role raised by hand must not let the last real
+    // owner be demoted or disabled.
+    for other in &others {
+        verified_authority(tx, *other)?;
+    }
+    if others.is_empty() {
         return Err(Error::new(
             ErrorKind::InvalidState,
             "this is the last active owner: make another owner first",
@@ -332,27 +393,87 @@ fn place<'a>(id: &'a StaffId, column: &'static str) -> Place<'a> {
     }
 }
 
+/// The columns of a staff row that grant authority, bound to the row by its auth MAC.
+pub(super) struct Authority {
+    pub(super) role: Role,
+    pub(super) password_hash: String,
+    /// As stored: the text of the time the account was disabled.
+    pub(super) disabled_at: Option<String>,
+}
+
+impl Authority {
+    /// The auth MAC of staff account `id` with this authority.
+    pub(super) fn mac(&self, keys: &Keys, id: StaffId) -> Mac256 {
+        keys.auth_mac(&auth_mac::STAFF, &self.bound(&id))
+    }
+
+    /// Checks `stored` against this authority of account `id`.
+    ///
+    /// # Errors
+    ///
+    /// `Crypto` if the role, password hash, disabled time or MAC was altered outside shopkeep.
+    pub(super) fn verify(&self, keys: &Keys, id: StaffId, stored: Option<&[u8]>) -> Result<()> {
+        keys.verify_auth_mac(&auth_mac::STAFF, &self.bound(&id), stored)
+    }
+
+    fn bound<'a>(&'a self, id: &'a StaffId) -> [Option<&'a [u8]>; 4] {
+        [
+            Some(id.as_bytes().as_slice()),
+            Some(self.role.as_str().as_bytes()),
+            Some(self.password_hash.as_bytes()),
+            self.disabled_at.as_deref().map(str::as_bytes),
+        ]
+    }
+}
+
+/// The verified authority of account `id`, `None` if there is no such account.
+///
+/// # Errors
+///
+/// `Crypto` if the row was altered outside shopkeep.
+fn authority(tx: &Tx<'_>, id: StaffId) -> Result<Option<Authority>> {
+    let row: Option<(Authority, Option<Vec<u8>>)> = tx
+        .prepare_cached(
+            "SELECT role, password_hash, disabled_at, auth_mac FROM shopkeep_staff WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                Authority {
+                    role: r.get(0)?,
+                    password_hash: r.get(1)?,
+                    disabled_at: r.get(2)?,
+                },
+                r.get(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((authority, mac)) = row else {
+        return Ok(None);
+    };
+    authority.verify(tx.keys(), id, mac.as_deref())?;
+    Ok(Some(authority))
+}
+
+fn verified_authority(tx: &Tx<'_>, id: StaffId) -> Result<Authority> {
+    authority(tx, id)?.ok_or_else(|| not_found(&Resource::Staff(id)))
+}
+
 /// A staff row as stored, fields still encrypted.
 struct StaffRow {
     email: Vec<u8>,
     name: Vec<u8>,
-    role: Role,
-    disabled: bool,
     created_at: crate::clock::Timestamp,
 }
 
 fn load(tx: &Tx<'_>, store: &Store, id: StaffId) -> Result<StaffMember> {
+    let authority = verified_authority(tx, id)?;
     let row = tx
-        .prepare_cached(
-            "SELECT email, name, role, disabled_at IS NOT NULL, created_at FROM shopkeep_staff WHERE id = ?1",
-        )?
+        .prepare_cached("SELECT email, name, created_at FROM shopkeep_staff WHERE id = ?1")?
         .query_row([id], |r| {
             Ok(StaffRow {
                 email: r.get(0)?,
                 name: r.get(1)?,
-                role: r.get(2)?,
-                disabled: r.get(3)?,
-                created_at: r.get(4)?,
+                created_at: r.get(2)?,
             })
         })
         .optional()?
@@ -364,8 +485,8 @@ fn load(tx: &Tx<'_>, store: &Store, id: StaffId) -> Result<StaffMember> {
         id,
         email: Email::parse(&decrypt_text(&key, id, "email", &row.email)?)?,
         name: decrypt_text(&key, id, "name", &row.name)?,
-        role: row.role,
-        disabled: row.disabled,
+        role: authority.role,
+        disabled: authority.disabled_at.is_some(),
         created_at: row.created_at,
     })
 }

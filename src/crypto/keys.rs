@@ -5,10 +5,12 @@
 //!                                 │ HKDF-SHA256, one `info` label per purpose
 //!        ┌────────────────┬───────┴────────┬─────────────────┬──────────────────┐
 //!  data-key wrapping   blind index      audit MAC        token hashing      request MAC
+//!                                                                             auth MAC
 //! ```
 //!
 //! The request MAC keys checkout's idempotency records: the hash of an idempotency key and of
-//! the canonical form of the request it was first used with.
+//! the canonical form of the request it was first used with. The auth MAC binds the columns
+//! that carry authority (ownership, credentials, roles) to their row (see `auth_mac`).
 //!
 //! A key is never used for two purposes. Because every purpose key comes from the root and not
 //! from the master key, rotating the master key changes none of them.
@@ -18,9 +20,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::aead::NONCE_LEN;
+use super::auth_mac::{self, BoundTable};
 use super::data_keys::DataKey;
 use super::sealed::{self, Purpose, Sealed};
-use super::secret::{KEY_LEN, SecretKey, random_array};
+use super::secret::{KEY_LEN, SecretKey, constant_time_eq, random_array};
 use crate::error::{Error, ErrorKind, Result};
 
 /// HKDF `info` labels, one per purpose. Part of the stored format: never change one.
@@ -29,6 +32,7 @@ const INFO_BLIND_INDEX: &[u8] = b"shopkeep v1 blind index";
 const INFO_AUDIT_MAC: &[u8] = b"shopkeep v1 audit mac";
 const INFO_TOKEN_HASH: &[u8] = b"shopkeep v1 token hash";
 const INFO_REQUEST_MAC: &[u8] = b"shopkeep v1 request mac";
+const INFO_AUTH_MAC: &[u8] = b"shopkeep v1 auth mac";
 
 /// Output of the blind index and of the token and audit MACs.
 pub(crate) type Mac256 = [u8; 32];
@@ -41,6 +45,7 @@ pub(crate) struct Keys {
     audit_mac: SecretKey,
     token_hash: SecretKey,
     request_mac: SecretKey,
+    auth_mac: SecretKey,
 }
 
 impl Keys {
@@ -61,6 +66,7 @@ impl Keys {
             audit_mac: expand(INFO_AUDIT_MAC)?,
             token_hash: expand(INFO_TOKEN_HASH)?,
             request_mac: expand(INFO_REQUEST_MAC)?,
+            auth_mac: expand(INFO_AUTH_MAC)?,
             root,
         })
     }
@@ -131,6 +137,50 @@ impl Keys {
     pub(crate) fn audit_mac(&self, parts: &[&[u8]]) -> Mac256 {
         mac(&self.audit_mac, parts)
     }
+
+    /// The auth MAC of a row of `table`: `values` are its bound columns, in the order
+    /// `table.columns` lists them (`None` for NULL).
+    pub(crate) fn auth_mac(&self, table: &BoundTable, values: &[Option<&[u8]>]) -> Mac256 {
+        let encoded: Vec<Vec<u8>> = values.iter().map(|v| auth_mac::encode_value(*v)).collect();
+        let mut parts: Vec<&[u8]> = vec![auth_mac::FORMAT, table.name.as_bytes()];
+        for (column, value) in table.columns.iter().zip(&encoded) {
+            parts.push(column.as_bytes());
+            parts.push(value);
+        }
+        mac(&self.auth_mac, &parts)
+    }
+
+    /// The auth-MAC key itself, for the published test vectors.
+    #[cfg(test)]
+    pub(crate) fn auth_mac_key(&self) -> &SecretKey {
+        &self.auth_mac
+    }
+
+    /// Checks the stored auth MAC of a row of `table` against its bound columns.
+    ///
+    /// # Errors
+    ///
+    /// `Crypto` if the MAC is missing or does not match: the row was edited outside shopkeep
+    /// (an order moved to another customer, a password hash or a role replaced).
+    pub(crate) fn verify_auth_mac(
+        &self,
+        table: &BoundTable,
+        values: &[Option<&[u8]>],
+        stored: Option<&[u8]>,
+    ) -> Result<()> {
+        let expected = self.auth_mac(table, values);
+        match stored {
+            Some(stored) if constant_time_eq(&expected, stored) => Ok(()),
+            _ => Err(Error::new(
+                ErrorKind::Crypto,
+                format!(
+                    "a row of {} was altered outside shopkeep: its owner, credentials or role \
+                     do not match the row's MAC",
+                    table.name
+                ),
+            )),
+        }
+    }
 }
 
 /// HMAC-SHA256 over length-prefixed parts.
@@ -164,6 +214,7 @@ mod tests {
             a.audit_mac.bytes(),
             a.token_hash.bytes(),
             a.request_mac.bytes(),
+            a.auth_mac.bytes(),
         ];
         for (i, x) in all.iter().enumerate() {
             for y in all.iter().skip(i + 1) {
@@ -190,6 +241,33 @@ mod tests {
             k.blind_index("email", "a@b.de ")
         );
         assert_ne!(k.blind_index("email", "a"), k.token_hash(b"a"));
+    }
+
+    #[test]
+    fn an_auth_mac_binds_table_columns_and_null() {
+        use super::auth_mac::{CUSTOMERS, ORDERS};
+        let k = Keys::derive(SecretKey::from_bytes([5; 32])).unwrap();
+        let mac = k.auth_mac(&ORDERS, &[Some(b"o1"), Some(b"c1")]);
+        k.verify_auth_mac(&ORDERS, &[Some(b"o1"), Some(b"c1")], Some(&mac))
+            .unwrap();
+        for (table, values) in [
+            (ORDERS, [Some(b"o1" as &[u8]), Some(b"c2")]),
+            (ORDERS, [Some(b"o2"), Some(b"c1")]),
+            (CUSTOMERS, [Some(b"o1"), Some(b"c1")]),
+            (ORDERS, [Some(b"o1"), None]),
+            (ORDERS, [Some(b"o1"), Some(b"")]),
+        ] {
+            let err = k.verify_auth_mac(&table, &values, Some(&mac)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Crypto);
+        }
+        assert_ne!(
+            k.auth_mac(&ORDERS, &[Some(b"o1"), None]),
+            k.auth_mac(&ORDERS, &[Some(b"o1"), Some(b"")])
+        );
+        let err = k
+            .verify_auth_mac(&ORDERS, &[Some(b"o1"), Some(b"c1")], None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Crypto);
     }
 
     #[test]

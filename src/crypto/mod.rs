@@ -5,6 +5,7 @@
 //! `docs/security.md` describes the design and the byte layouts.
 
 mod aead;
+pub(crate) mod auth_mac;
 pub(crate) mod data_keys;
 pub(crate) mod field;
 pub(crate) mod keyring;

@@ -14,7 +14,8 @@ use super::token::{ConsentToken, UnsubscribeToken};
 use crate::access::audit::Outcome;
 use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::clock::Timestamp;
-use crate::error::Result;
+use crate::crypto::secret::constant_time_eq;
+use crate::error::{Error, ErrorKind, Result};
 use crate::store::{Store, Tx};
 
 /// How long a double opt-in confirmation token is valid.
@@ -75,22 +76,38 @@ impl Store {
     ///
     /// `Validation` (field `token`) if the token is unknown, expired (after 72 hours), already
     /// used, replaced by a newer request, or void because the consent was withdrawn meanwhile
-    /// (all alike).
+    /// (all alike); `Crypto` if the token was moved to another customer outside shopkeep.
     pub fn confirm_consent(&self, token: &ConsentToken) -> Result<()> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         self.write(|tx| {
-            let pending: Option<(CustomerId, String, String, String, Timestamp)> = tx
+            type Pending = (
+                CustomerId,
+                String,
+                String,
+                String,
+                Timestamp,
+                Option<Vec<u8>>,
+            );
+            let pending: Option<Pending> = tx
                 .prepare_cached(
                     "DELETE FROM shopkeep_customer_tokens WHERE token_hash = ?1 AND purpose = ?2
-                     RETURNING customer_id, channel, source, text_version, expires_at",
+                     RETURNING customer_id, channel, source, text_version, expires_at, auth_mac",
                 )?
                 .query_row(params![hash.as_slice(), PURPOSE], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
                 })
                 .optional()?;
-            let Some((id, channel, source, version, expires_at)) = pending else {
+            let Some((id, channel, source, version, expires_at, mac)) = pending else {
                 return Err(invalid_token());
             };
+            storage::verify_token(self, &hash, id, PURPOSE, mac.as_deref())?;
             if tx.now() >= expires_at {
                 return Err(invalid_token());
             }
@@ -121,20 +138,33 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// `Validation` (field `token`) if the token is unknown (or its customer was erased).
+    /// `Validation` (field `token`) if the token is unknown (or its customer was erased);
+    /// `Crypto` if its row was moved to another customer or channel outside shopkeep.
     pub fn unsubscribe(&self, token: &UnsubscribeToken) -> Result<()> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         self.write(|tx| {
-            let found: Option<(CustomerId, String)> = tx
+            let found: Option<(CustomerId, String, Vec<u8>)> = tx
                 .prepare_cached(
-                    "SELECT customer_id, channel FROM shopkeep_customer_unsubscribe WHERE token_hash = ?1",
+                    "SELECT customer_id, channel, token FROM shopkeep_customer_unsubscribe WHERE token_hash = ?1",
                 )?
-                .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            let Some((id, channel)) = found else {
+            let Some((id, channel, sealed)) = found else {
                 return Err(invalid_token());
             };
             let channel = Channel::from_stored(&channel)?;
+            // The token is sealed under its customer's key and bound to customer and channel:
+            // a row moved to another customer or channel does not open (Crypto), and one
+            // whose hash was copied from another row holds another token.
+            let key = storage::key(tx, self, id)?;
+            let row = format!("{id}/{channel}");
+            let stored = storage::open_text(&key, UNSUBSCRIBE, "token", row.as_bytes(), &sealed)?;
+            if !constant_time_eq(stored.as_bytes(), token.as_str().as_bytes()) {
+                return Err(Error::new(
+                    ErrorKind::Crypto,
+                    "an unsubscribe token was altered outside shopkeep",
+                ));
+            }
             if withdraw_in(tx, id, channel, "unsubscribe_link", LINK_HOLDER)? {
                 tx.audit_event(
                     LINK_HOLDER,
@@ -171,14 +201,16 @@ impl ConsentRepo<'_> {
             let token = if channel.needs_confirmation() && !granted {
                 delete_confirmations(tx, id, channel)?;
                 let token = ConsentToken::generate()?;
+                let token_hash = store.keys().token_hash(token.as_str().as_bytes());
                 let now = tx.now();
                 tx.prepare_cached(
                     "INSERT INTO shopkeep_customer_tokens
-                         (token_hash, customer_id, purpose, channel, source, text_version, created_at, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         (token_hash, customer_id, purpose, channel, source, text_version, created_at,
+                          expires_at, auth_mac)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?
                 .execute(params![
-                    store.keys().token_hash(token.as_str().as_bytes()).as_slice(),
+                    token_hash.as_slice(),
                     id,
                     PURPOSE,
                     channel.as_str(),
@@ -186,6 +218,7 @@ impl ConsentRepo<'_> {
                     request.text_version,
                     now,
                     now.checked_add(CONFIRMATION_LIFETIME)?,
+                    storage::token_mac(store, &token_hash, id, PURPOSE).as_slice(),
                 ])?;
                 let version = Some(request.text_version.as_str());
                 append(tx, id, channel, ConsentEvent::Requested, &request.source, version, &by)?;

@@ -125,10 +125,14 @@ impl CustomerRepo<'_> {
                     "UPDATE shopkeep_customers
                      SET email_index = NULL, email = NULL, name = NULL, phone = NULL, business = NULL,
                          password_hash = NULL, last_login_at = NULL, erased_at = ?2, updated_at = ?2,
-                         version = version + 1
+                         version = version + 1, auth_mac = ?3
                      WHERE id = ?1",
                 )?
-                .execute(params![id, tx.now()])?;
+                .execute(params![
+                    id,
+                    tx.now(),
+                    storage::account_mac(store, id, None).as_slice()
+                ])?;
                 session_repo::revoke_all(tx, Holder::Customer(id))?;
                 // A CRM or email tool forgets the customer too.
                 tx.emit(&super::events::Erased { customer_id: id })?;

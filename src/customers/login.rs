@@ -56,22 +56,35 @@ impl Store {
     ///
     /// `Unauthenticated` for an unknown email, a wrong password or an erased account (alike);
     /// `TooManyAttempts` while the email must wait after repeated failures (the message says
-    /// how long).
+    /// how long); `Crypto` if the account's password hash was altered outside shopkeep (see
+    /// the auth MACs of `docs/security.md`).
     pub fn login(&self, email: &Email, password: &Password) -> Result<Login> {
         let index = storage::email_index(self, email);
         let (blocked_until, account) = self.read(|tx| {
             let account = tx
                 .prepare_cached(
-                    "SELECT id, password_hash FROM shopkeep_customers
+                    "SELECT id, password_hash, auth_mac FROM shopkeep_customers
                      WHERE email_index = ?1 AND erased_at IS NULL",
                 )?
                 .query_row([index.as_slice()], |r| {
-                    Ok(Account {
-                        id: r.get(0)?,
-                        hash: r.get(1)?,
-                    })
+                    Ok((
+                        Account {
+                            id: r.get(0)?,
+                            hash: r.get(1)?,
+                        },
+                        r.get::<_, Option<Vec<u8>>>(2)?,
+                    ))
                 })
                 .optional()?;
+            // A hash is trusted only with its MAC: otherwise anyone who can write the file
+            // could set a hash of their own password on any account.
+            let account = match account {
+                Some((account, mac)) => {
+                    storage::verify_account(self, account.id, Some(&account.hash), mac.as_deref())?;
+                    Some(account)
+                }
+                None => None,
+            };
             Ok((blocked_until(tx, &index)?, account))
         })?;
         let (who, what) = match &account {
@@ -105,14 +118,21 @@ impl Store {
             let current = tx
                 .prepare_cached(
                     "UPDATE shopkeep_customers
-                     SET password_hash = coalesce(?3, password_hash), last_login_at = ?4
+                     SET password_hash = coalesce(?3, password_hash), last_login_at = ?4,
+                         auth_mac = coalesce(?5, auth_mac)
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
                 )?
                 .execute(params![
                     account.id,
                     account.hash,
                     rehash.as_ref().map(PasswordHash::as_str),
-                    tx.now()
+                    tx.now(),
+                    rehash.as_ref().map(|h| storage::account_mac(
+                        self,
+                        account.id,
+                        Some(h.as_str())
+                    )
+                    .to_vec()),
                 ])?;
             if current != 1 {
                 return Err(wrong_credentials());

@@ -36,7 +36,8 @@ impl CustomerRepo<'_> {
     ///
     /// `NotFound` for an unknown or hidden customer; `Validation` (field `password`) if `new`
     /// fails the password policy; `TooManyAttempts` while the email must wait after failures;
-    /// `Unauthenticated` if `current` is wrong; `Conflict` if the password changed meanwhile.
+    /// `Unauthenticated` if `current` is wrong; `Conflict` if the password changed meanwhile;
+    /// `Crypto` if the stored password hash was altered outside shopkeep.
     pub fn change_password(
         &self,
         id: CustomerId,
@@ -51,9 +52,12 @@ impl CustomerRepo<'_> {
                 &Resource::Customer(id),
             )?;
             let customer = storage::load(tx, store, id)?;
-            let hash: String = tx
-                .prepare_cached("SELECT password_hash FROM shopkeep_customers WHERE id = ?1")?
-                .query_row([id], |r| r.get(0))?;
+            let (hash, mac): (String, Option<Vec<u8>>) = tx
+                .prepare_cached(
+                    "SELECT password_hash, auth_mac FROM shopkeep_customers WHERE id = ?1",
+                )?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            storage::verify_account(store, id, Some(&hash), mac.as_deref())?;
             let index = storage::email_index(store, &customer.email);
             let blocked_until = blocked_until(tx, &index)?;
             Ok((customer, hash, blocked_until))
@@ -82,10 +86,16 @@ impl CustomerRepo<'_> {
         store.write(|tx| {
             let changed = tx
                 .prepare_cached(
-                    "UPDATE shopkeep_customers SET password_hash = ?3, updated_at = ?4
+                    "UPDATE shopkeep_customers SET password_hash = ?3, updated_at = ?4, auth_mac = ?5
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
                 )?
-                .execute(params![id, old_hash, new_hash.as_str(), tx.now()])?;
+                .execute(params![
+                    id,
+                    old_hash,
+                    new_hash.as_str(),
+                    tx.now(),
+                    storage::account_mac(store, id, Some(new_hash.as_str())).as_slice(),
+                ])?;
             if changed != 1 {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -145,17 +155,19 @@ impl Store {
             )?
             .execute(params![id, PURPOSE])?;
             let token = ResetToken::generate()?;
+            let token_hash = self.keys().token_hash(token.as_str().as_bytes());
             let now = tx.now();
             tx.prepare_cached(
-                "INSERT INTO shopkeep_customer_tokens (token_hash, customer_id, purpose, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO shopkeep_customer_tokens (token_hash, customer_id, purpose, created_at, expires_at, auth_mac)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
-                self.keys().token_hash(token.as_str().as_bytes()).as_slice(),
+                token_hash.as_slice(),
                 id,
                 PURPOSE,
                 now,
                 now.checked_add(RESET_TOKEN_LIFETIME)?,
+                storage::token_mac(self, &token_hash, id, PURPOSE).as_slice(),
             ])?;
             tx.audit_event(
                 "anonymous",
@@ -175,21 +187,24 @@ impl Store {
     ///
     /// `Validation` (field `token`) if the token is unknown, expired, already used or replaced
     /// by a newer one (all alike); `Validation` (field `password`) if the new password fails
-    /// the policy (the token stays valid, so the customer can try another).
+    /// the policy (the token stays valid, so the customer can try another); `Crypto` if the
+    /// token was moved to another customer outside shopkeep (see the auth MACs of
+    /// `docs/security.md`).
     pub fn reset_password(&self, token: &ResetToken, new: &Password) -> Result<()> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         let customer = self.read(|tx| {
-            let found: Option<(CustomerId, Timestamp)> = tx
+            let found: Option<(CustomerId, Timestamp, Option<Vec<u8>>)> = tx
                 .prepare_cached(
-                    "SELECT customer_id, expires_at FROM shopkeep_customer_tokens
+                    "SELECT customer_id, expires_at, auth_mac FROM shopkeep_customer_tokens
                      WHERE token_hash = ?1 AND purpose = ?2",
                 )?
                 .query_row(params![hash.as_slice(), PURPOSE], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })
                 .optional()?;
             match found {
-                Some((id, expires_at)) if tx.now() < expires_at => {
+                Some((id, expires_at, mac)) if tx.now() < expires_at => {
+                    storage::verify_token(self, &hash, id, PURPOSE, mac.as_deref())?;
                     storage::load(tx, self, id).map_err(|_| invalid_token())
                 }
                 _ => Err(invalid_token()),
@@ -213,10 +228,15 @@ impl Store {
             }
             let changed = tx
                 .prepare_cached(
-                    "UPDATE shopkeep_customers SET password_hash = ?2, updated_at = ?3
+                    "UPDATE shopkeep_customers SET password_hash = ?2, updated_at = ?3, auth_mac = ?4
                      WHERE id = ?1 AND erased_at IS NULL",
                 )?
-                .execute(params![customer.id, new_hash.as_str(), tx.now()])?;
+                .execute(params![
+                    customer.id,
+                    new_hash.as_str(),
+                    tx.now(),
+                    storage::account_mac(self, customer.id, Some(new_hash.as_str())).as_slice(),
+                ])?;
             if changed != 1 {
                 return Err(invalid_token());
             }

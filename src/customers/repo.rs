@@ -137,8 +137,9 @@ impl CustomerRepo<'_> {
             let inserted = tx
                 .prepare_cached(
                     "INSERT INTO shopkeep_customers
-                         (id, email_index, email, name, phone, business, password_hash, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                         (id, email_index, email, name, phone, business, password_hash, created_at, updated_at,
+                          auth_mac)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
                      ON CONFLICT (email_index) DO NOTHING",
                 )?
                 .execute(params![
@@ -150,6 +151,7 @@ impl CustomerRepo<'_> {
                     sealed.business,
                     hash.as_str(),
                     now,
+                    storage::account_mac(store, id, Some(hash.as_str())).as_slice(),
                 ])?;
             if inserted == 0 {
                 return Err(Error::new(

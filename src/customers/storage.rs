@@ -11,6 +11,7 @@ use super::model::Customer;
 use super::phone::Phone;
 use crate::access::{CustomerId, Resource};
 use crate::clock::Timestamp;
+use crate::crypto::auth_mac;
 use crate::crypto::data_keys::{DataKey, Subject};
 use crate::crypto::field::{self, Place};
 use crate::crypto::keys::Mac256;
@@ -32,6 +33,74 @@ pub(super) fn subject(id: CustomerId) -> Subject {
 /// The blind index of an email: the same for every spelling of one mailbox ([`Email::normalized`]).
 pub(super) fn email_index(store: &Store, email: &Email) -> Mac256 {
     store.keys().blind_index(EMAIL_INDEX, &email.normalized())
+}
+
+/// The auth MAC of a customer row: binds the password hash (`None` once erased) to the id, so
+/// that a hash written or swapped in by someone with the file but not the key is refused.
+pub(super) fn account_mac(store: &Store, id: CustomerId, password_hash: Option<&str>) -> Mac256 {
+    store.keys().auth_mac(
+        &auth_mac::CUSTOMERS,
+        &[
+            Some(id.as_bytes().as_slice()),
+            password_hash.map(str::as_bytes),
+        ],
+    )
+}
+
+/// Checks a customer row's auth MAC before its password hash is trusted.
+///
+/// # Errors
+///
+/// `Crypto` if the hash or the MAC was altered outside shopkeep.
+pub(super) fn verify_account(
+    store: &Store,
+    id: CustomerId,
+    password_hash: Option<&str>,
+    stored_mac: Option<&[u8]>,
+) -> Result<()> {
+    store.keys().verify_auth_mac(
+        &auth_mac::CUSTOMERS,
+        &[
+            Some(id.as_bytes().as_slice()),
+            password_hash.map(str::as_bytes),
+        ],
+        stored_mac,
+    )
+}
+
+/// The auth MAC of a one-time token row: binds the customer it acts for and its purpose.
+pub(super) fn token_mac(store: &Store, token_hash: &[u8], id: CustomerId, purpose: &str) -> Mac256 {
+    store.keys().auth_mac(
+        &auth_mac::CUSTOMER_TOKENS,
+        &[
+            Some(token_hash),
+            Some(id.as_bytes().as_slice()),
+            Some(purpose.as_bytes()),
+        ],
+    )
+}
+
+/// Checks a one-time token row's auth MAC before it acts for its customer.
+///
+/// # Errors
+///
+/// `Crypto` if the token was moved to another customer or purpose outside shopkeep.
+pub(super) fn verify_token(
+    store: &Store,
+    token_hash: &[u8],
+    id: CustomerId,
+    purpose: &str,
+    stored_mac: Option<&[u8]>,
+) -> Result<()> {
+    store.keys().verify_auth_mac(
+        &auth_mac::CUSTOMER_TOKENS,
+        &[
+            Some(token_hash),
+            Some(id.as_bytes().as_slice()),
+            Some(purpose.as_bytes()),
+        ],
+        stored_mac,
+    )
 }
 
 /// Encrypts `plain` for `table`/`column` of the row whose key is `row`.

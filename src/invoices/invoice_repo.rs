@@ -8,7 +8,9 @@ use super::spec::{Spec, SpecLine, Terms, parse_date};
 use crate::access::CustomerId;
 use crate::catalog::{InvoiceSeries, seller_from_json, seller_to_json};
 use crate::clock::Timestamp;
+use crate::crypto::auth_mac;
 use crate::crypto::field::Place;
+use crate::crypto::keys::Mac256;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
 use crate::orders::{OrderId, PriceMode, open_snapshot_at, seal_snapshot_at, stored_treatment};
@@ -87,9 +89,9 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
         "INSERT INTO shopkeep_invoices (id, kind, number, series, year, seq, order_id,
          customer_id, original_id, issue_date, currency, price_mode, line_net_total,
          allowance_total, charge_total, net_total, vat_total, gross_total, seller, buyer, terms,
-         issued_at, deletable_from)
+         issued_at, deletable_from, auth_mac)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-         ?18, ?19, ?20, ?21, ?22, ?23)",
+         ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     )?
     .execute(rusqlite::params![
         n.id,
@@ -119,6 +121,7 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
         terms,
         tx.now(),
         n.deletable_from.to_string(),
+        owner_mac(tx, n.id, n.order, n.customer).as_slice(),
     ])?;
     let mut stmt = tx.prepare_cached(
         "INSERT INTO shopkeep_invoice_lines (invoice_id, position, order_position, sku, name,
@@ -181,11 +184,53 @@ pub(crate) fn of_customer(tx: &Tx<'_>, customer: CustomerId) -> Result<Vec<Invoi
 }
 
 /// The customer a document was issued to, if it exists.
+///
+/// # Errors
+///
+/// `Crypto` if the document was moved to another order or customer outside shopkeep.
 pub(crate) fn owner(tx: &Tx<'_>, id: InvoiceId) -> Result<Option<CustomerId>> {
-    Ok(tx
-        .prepare_cached("SELECT customer_id FROM shopkeep_invoices WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?)
+    let row: Option<(OrderId, CustomerId, Option<Vec<u8>>)> = tx
+        .prepare_cached(
+            "SELECT order_id, customer_id, auth_mac FROM shopkeep_invoices WHERE id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    row.map(|(order, customer, mac)| {
+        verify_owner(tx, id, order, customer, mac.as_deref())?;
+        Ok(customer)
+    })
+    .transpose()
+}
+
+/// The auth MAC that binds document `id` to the order and customer it was issued for.
+fn owner_mac(tx: &Tx<'_>, id: InvoiceId, order: OrderId, customer: CustomerId) -> Mac256 {
+    tx.keys().auth_mac(
+        &auth_mac::INVOICES,
+        &[
+            Some(id.as_bytes().as_slice()),
+            Some(order.as_bytes().as_slice()),
+            Some(customer.as_bytes().as_slice()),
+        ],
+    )
+}
+
+/// Checks that document `id` still names the order and customer its MAC was made for.
+fn verify_owner(
+    tx: &Tx<'_>,
+    id: InvoiceId,
+    order: OrderId,
+    customer: CustomerId,
+    mac: Option<&[u8]>,
+) -> Result<()> {
+    tx.keys().verify_auth_mac(
+        &auth_mac::INVOICES,
+        &[
+            Some(id.as_bytes().as_slice()),
+            Some(order.as_bytes().as_slice()),
+            Some(customer.as_bytes().as_slice()),
+        ],
+        mac,
+    )
 }
 
 /// The id of the document numbered `number`, if any.
@@ -222,12 +267,13 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
         terms: String,
         issued_at: Timestamp,
         deletable_from: String,
+        mac: Option<Vec<u8>>,
     }
     let head = tx
         .prepare_cached(
             "SELECT number, order_id, customer_id, original_id, issue_date, currency, price_mode,
              line_net_total, allowance_total, charge_total, net_total, vat_total, gross_total,
-             seller, buyer, terms, issued_at, deletable_from
+             seller, buyer, terms, issued_at, deletable_from, auth_mac
              FROM shopkeep_invoices WHERE id = ?1",
         )?
         .query_row([id], |r| {
@@ -252,10 +298,12 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
                 terms: r.get(15)?,
                 issued_at: r.get(16)?,
                 deletable_from: r.get(17)?,
+                mac: r.get(18)?,
             })
         })
         .optional()?
         .ok_or_else(|| Error::new(ErrorKind::NotFound, "no such invoice"))?;
+    verify_owner(tx, id, head.order, head.customer, head.mac.as_deref())?;
     let currency = Currency::from_code(&head.currency)?;
     let mut stmt = tx.prepare_cached(
         "SELECT order_position, sku, name, quantity, unit_price, vat_category, vat_rate_bp,

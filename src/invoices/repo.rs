@@ -162,7 +162,9 @@ impl InvoiceRepo<'_> {
     /// # Errors
     ///
     /// `NotFound` if there is no such document or the principal may not read it; `Storage`
-    /// if the stored document no longer adds up to the totals it was issued with.
+    /// if the stored document no longer adds up to the totals it was issued with; `Crypto` if
+    /// it was moved to another order or customer outside shopkeep (see the auth MACs of
+    /// `docs/security.md`).
     pub fn get(&self, id: InvoiceId) -> Result<Invoice> {
         self.store.read(|tx| {
             let customer = invoice_repo::owner(tx, id)?;

@@ -494,7 +494,9 @@ impl OrderRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `NotFound` if there is no such order or the principal may not read it.
+    /// `NotFound` if there is no such order or the principal may not read it; `Crypto` if
+    /// the order was moved to another customer outside shopkeep (see the auth MACs of
+    /// `docs/security.md`).
     pub fn get(&self, id: OrderId) -> Result<Order> {
         self.store.read(|tx| {
             let customer = order_repo::owner(tx, id)?;

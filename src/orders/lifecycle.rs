@@ -610,7 +610,8 @@ impl OrderRepo<'_> {
     /// # Errors
     ///
     /// `Forbidden` without the right; `Overflow` if `older_than` reaches before the clock's
-    /// range. Nothing is written on error.
+    /// range; `Crypto` if an order due to expire was moved to another customer outside
+    /// shopkeep. Nothing is written on error.
     pub fn expire_unpaid(&self, older_than: Duration) -> Result<usize> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::ExpireOrders, &Resource::Orders)?;

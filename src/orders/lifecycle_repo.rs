@@ -4,6 +4,7 @@ use rusqlite::OptionalExtension;
 
 use super::lifecycle::{PaymentRecord, Shipment};
 use super::order::{OrderId, OrderStatus};
+use super::order_repo;
 use crate::access::CustomerId;
 use crate::catalog::VariantId;
 use crate::clock::Timestamp;
@@ -154,22 +155,30 @@ pub(crate) struct Unpaid {
 
 /// Up to `limit` orders still `placed` that were placed before `cutoff`, oldest first.
 pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Result<Vec<Unpaid>> {
-    Ok(tx
+    let rows = tx
         .prepare_cached(
-            "SELECT id, number, customer_id FROM shopkeep_orders
+            "SELECT id, number, customer_id, auth_mac FROM shopkeep_orders
              WHERE status = 'placed' AND placed_at < ?1 ORDER BY id LIMIT ?2",
         )?
         .query_map(
             rusqlite::params![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)],
             |r| {
-                Ok(Unpaid {
+                let unpaid = Unpaid {
                     id: r.get(0)?,
                     number: r.get(1)?,
                     customer: r.get(2)?,
-                })
+                };
+                Ok((unpaid, r.get::<_, Option<Vec<u8>>>(3)?))
             },
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    // The expiry event names the customer: only the one the order's MAC was made for.
+    rows.into_iter()
+        .map(|(unpaid, mac)| {
+            order_repo::verify_owner(tx, unpaid.id, unpaid.customer, mac.as_deref())?;
+            Ok(unpaid)
+        })
+        .collect()
 }
 
 /// An order's lines as stock sees them: position, variant, quantity.

@@ -11,8 +11,10 @@ use super::totals::PriceMode;
 use super::vat::{VatCategory, VatTreatment};
 use crate::access::CustomerId;
 use crate::clock::Timestamp;
+use crate::crypto::auth_mac;
 use crate::crypto::data_keys::Subject;
 use crate::crypto::field::{self, Place};
+use crate::crypto::keys::Mac256;
 use crate::customers::Country;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money, TaxRate};
@@ -118,8 +120,8 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO shopkeep_orders (id, number, customer_id, status, currency, price_mode,
          line_net_total, allowance_total, charge_total, net_total, vat_total, gross_total,
-         coupon_code, destination, buyer, placed_at, updated_at)
-         VALUES (?1, ?2, ?3, 'placed', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+         coupon_code, destination, buyer, placed_at, updated_at, auth_mac)
+         VALUES (?1, ?2, ?3, 'placed', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
     )?
     .execute(rusqlite::params![
         o.id,
@@ -137,6 +139,7 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
         o.destination.as_str(),
         o.buyer,
         tx.now(),
+        owner_mac(tx, o.id, o.customer).as_slice(),
     ])?;
     let mut line_stmt = tx.prepare_cached(
         "INSERT INTO shopkeep_order_lines (order_id, position, variant_id, sku, name, quantity,
@@ -211,11 +214,52 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
 }
 
 /// The customer who placed order `id`, if it exists.
+///
+/// # Errors
+///
+/// `Crypto` if the order was moved to another customer outside shopkeep.
 pub(crate) fn owner(tx: &Tx<'_>, id: OrderId) -> Result<Option<CustomerId>> {
-    Ok(tx
-        .prepare_cached("SELECT customer_id FROM shopkeep_orders WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?)
+    let row: Option<(CustomerId, Option<Vec<u8>>)> = tx
+        .prepare_cached("SELECT customer_id, auth_mac FROM shopkeep_orders WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(customer, mac)| {
+        verify_owner(tx, id, customer, mac.as_deref())?;
+        Ok(customer)
+    })
+    .transpose()
+}
+
+/// The auth MAC that binds order `id` to the customer who placed it.
+fn owner_mac(tx: &Tx<'_>, id: OrderId, customer: CustomerId) -> Mac256 {
+    tx.keys().auth_mac(
+        &auth_mac::ORDERS,
+        &[
+            Some(id.as_bytes().as_slice()),
+            Some(customer.as_bytes().as_slice()),
+        ],
+    )
+}
+
+/// Checks that order `id` still belongs to the customer its MAC was made for.
+///
+/// # Errors
+///
+/// `Crypto` if the order's customer or MAC was altered outside shopkeep.
+pub(crate) fn verify_owner(
+    tx: &Tx<'_>,
+    id: OrderId,
+    customer: CustomerId,
+    mac: Option<&[u8]>,
+) -> Result<()> {
+    tx.keys().verify_auth_mac(
+        &auth_mac::ORDERS,
+        &[
+            Some(id.as_bytes().as_slice()),
+            Some(customer.as_bytes().as_slice()),
+        ],
+        mac,
+    )
 }
 
 pub(crate) fn treatment(category: &str, bp: u32, reason: Option<String>) -> Result<VatTreatment> {
@@ -244,12 +288,13 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
         Vec<u8>,
         Timestamp,
         i64,
+        Option<Vec<u8>>,
     );
     let head: Option<Head> = tx
         .prepare_cached(
             "SELECT number, customer_id, status, currency, price_mode, line_net_total,
              allowance_total, charge_total, net_total, vat_total, gross_total, coupon_code,
-             destination, buyer, placed_at, version FROM shopkeep_orders WHERE id = ?1",
+             destination, buyer, placed_at, version, auth_mac FROM shopkeep_orders WHERE id = ?1",
         )?
         .query_row([id], |r| {
             Ok((
@@ -271,14 +316,28 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
                 r.get(13)?,
                 r.get(14)?,
                 r.get(15)?,
+                r.get(16)?,
             ))
         })
         .optional()?;
-    let Some((number, customer, status, currency, mode, amounts, coupon, dest, buyer, at, ver)) =
-        head
+    let Some((
+        number,
+        customer,
+        status,
+        currency,
+        mode,
+        amounts,
+        coupon,
+        dest,
+        buyer,
+        at,
+        ver,
+        mac,
+    )) = head
     else {
         return Err(Error::new(ErrorKind::NotFound, "no such order"));
     };
+    verify_owner(tx, id, customer, mac.as_deref())?;
     let currency = Currency::from_code(&currency)?;
     let m = |minor: i64| Money::new(minor, currency);
     let [line_net, allowance, charge, net, vat, gross] = amounts;

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::connection::not_a_database;
 use crate::clock::Timestamp;
+use crate::crypto::keys::Keys;
 use crate::error::{Error, ErrorKind, Result};
 
 /// One schema step. Versions start at 1 and have no gaps.
@@ -80,7 +81,19 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "invoice retention",
         sql: include_str!("schema/0012_invoice_retention.sql"),
     },
+    Migration {
+        version: 13,
+        name: "auth macs",
+        sql: include_str!("schema/0013_auth_macs.sql"),
+    },
 ];
+
+/// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).
+type KeyedStep = fn(&Connection, &Keys) -> Result<()>;
+
+/// The keyed steps, by the name of the migration they complete. Each runs in that migration's
+/// transaction, right after its SQL, so the version is recorded only with the step done.
+const KEYED_STEPS: &[(&str, KeyedStep)] = &[("auth macs", super::auth_macs::backfill)];
 
 /// The table that records applied migrations.
 pub(crate) const SCHEMA_TABLE: &str = "shopkeep_schema";
@@ -144,10 +157,14 @@ pub(crate) fn inspect(conn: &Connection, migrations: &[Migration]) -> Result<Fil
 ///
 /// Safe against another process migrating the same file at the same time: the version is read
 /// again inside each write transaction.
+///
+/// `keys` are the store's keys, for the keyed steps; `None` only for a file that was empty,
+/// whose tables have no rows for a keyed step to work on.
 pub(crate) fn migrate(
     conn: &mut Connection,
     migrations: &[Migration],
     now: Timestamp,
+    keys: Option<&Keys>,
 ) -> Result<()> {
     for migration in migrations {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -161,7 +178,7 @@ pub(crate) fn migrate(
         if applied_version(&tx)? >= migration.version {
             continue;
         }
-        tx.execute_batch(migration.sql).map_err(|e| {
+        let failed = || {
             Error::new(
                 ErrorKind::Storage,
                 format!(
@@ -171,8 +188,17 @@ pub(crate) fn migrate(
                     migration.version.saturating_sub(1)
                 ),
             )
-            .with_source(e)
-        })?;
+        };
+        tx.execute_batch(migration.sql)
+            .map_err(|e| failed().with_source(e))?;
+        if let Some(keys) = keys {
+            let keyed = KEYED_STEPS
+                .iter()
+                .filter(|(name, _)| *name == migration.name);
+            for (_, step) in keyed {
+                step(&tx, keys).map_err(|e| failed().with_source(e))?;
+            }
+        }
         tx.execute(
             &format!("INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (?1, ?2, ?3)"),
             rusqlite::params![migration.version, migration.name, now],
@@ -249,12 +275,12 @@ mod tests {
     #[test]
     fn an_older_schema_is_migrated_forward_keeping_its_data() {
         let mut conn = Connection::open_in_memory().unwrap();
-        migrate(&mut conn, &STEPS[..2], now()).unwrap();
+        migrate(&mut conn, &STEPS[..2], now(), None).unwrap();
         conn.execute("INSERT INTO widgets (id) VALUES (7)", [])
             .unwrap();
         assert_eq!(inspect(&conn, STEPS).unwrap(), FileState::Ours(2));
 
-        migrate(&mut conn, STEPS, now()).unwrap();
+        migrate(&mut conn, STEPS, now(), None).unwrap();
         assert_eq!(inspect(&conn, STEPS).unwrap(), FileState::Ours(3));
         let (id, name): (i64, Option<String>) = conn
             .query_row("SELECT id, name FROM widgets", [], |r| {
@@ -275,7 +301,7 @@ mod tests {
     #[test]
     fn a_newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
-        migrate(&mut conn, STEPS, now()).unwrap();
+        migrate(&mut conn, STEPS, now(), None).unwrap();
         let err = inspect(&conn, &STEPS[..2]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::SchemaTooNew);
         assert!(err.to_string().contains("version 3"), "{err}");
@@ -293,7 +319,7 @@ mod tests {
             },
         ];
         let mut conn = Connection::open_in_memory().unwrap();
-        let err = migrate(&mut conn, &broken, now()).unwrap_err();
+        let err = migrate(&mut conn, &broken, now(), None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Storage);
         assert_eq!(applied_version(&conn).unwrap(), 2);
         let half: bool = conn
@@ -312,7 +338,7 @@ mod tests {
     #[test]
     fn a_foreign_lineage_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
-        migrate(&mut conn, &STEPS[..1], now()).unwrap();
+        migrate(&mut conn, &STEPS[..1], now(), None).unwrap();
         conn.execute("UPDATE shopkeep_schema SET name = 'renamed'", [])
             .unwrap();
         assert_eq!(

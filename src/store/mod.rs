@@ -7,6 +7,7 @@
 //! turns concurrent SQLite writers into `SQLITE_BUSY` errors). Readers run in WAL mode beside
 //! the writer without blocking it. See `docs/architecture.md` for the whole model.
 
+mod auth_macs;
 mod backup;
 mod connection;
 mod keys;
@@ -267,7 +268,7 @@ impl StoreOptions {
         };
         connection::enable_wal(&writer)?;
         if state != FileState::Ours(latest_version()) {
-            migrate::migrate(&mut writer, MIGRATIONS, self.clock.now())?;
+            migrate::migrate(&mut writer, MIGRATIONS, self.clock.now(), unlocked.as_ref())?;
         }
         let keys = match unlocked {
             Some(keys) => keys,
@@ -303,7 +304,7 @@ impl StoreOptions {
         let settings = self.settings();
         let mut conn = connection::open_memory(settings)?;
         connection::register_clock(&conn, Arc::clone(&self.clock))?;
-        migrate::migrate(&mut conn, MIGRATIONS, self.clock.now())?;
+        migrate::migrate(&mut conn, MIGRATIONS, self.clock.now(), None)?;
         let keys = keys::create_root(&mut conn, &master)?;
         Ok(self.build(conn, None, None, keys, ScrubState::default()))
     }
@@ -563,6 +564,11 @@ impl Tx<'_> {
     /// The time the operation started, read once from the store's clock.
     pub(crate) fn now(&self) -> Timestamp {
         self.now
+    }
+
+    /// The store's working keys (to write and verify auth MACs inside the transaction).
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.store.inner.keys
     }
 
     /// Asks the policy whether `principal` may perform `action` on `resource`.

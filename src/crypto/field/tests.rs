@@ -13,15 +13,20 @@ use crate::crypto::secret::SecretKey;
 mod vectors {
     pub const ROOT: &str = "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
     pub const BLIND_EMAIL: &str =
-        "9a6012a4684312a9c3747bc6a5589866256dc50ce2b304c9b12ddd1004276ee0";
+        "55a115fddee329137318457668a166d0ca878ab6f03e91ad87df65f74cbe91d2";
+    pub const AUTH_MAC_KEY: &str =
+        "f5c831a92455e15128e7ecf381f75065063d9e77cbd271b0a9262668c3a190fa";
     pub const SUBJECT: &str = "customer:0190e6a4-7c1a-7000-8000-000000000001";
     pub const DATA_KEY: &str = "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f";
     pub const WRAP_NONCE: &str = "606162636465666768696a6b";
     pub const WRAPPED_DATA_KEY: &str = "0100000001606162636465666768696a6b320bb05ba482dd17d72c3750dbcad1ceb5dcaf4322b806dc2bdcb751fe360747506a9e2c2a23a87526c69360c9cafac4";
-    pub const ROW: &str = "0190e6a4-7c1a-7000-8000-000000000001";
+    /// The customer id of `SUBJECT` as stored and bound: its 16 raw bytes.
+    pub const ROW: &str = "0190e6a47c1a70008000000000000001";
     pub const FIELD_NONCE: &str = "707172737475767778797a7b";
-    pub const FIELD_AAD: &str = "0000000e73686f706b6565702f6669656c64010000000100000009637573746f6d65727300000005656d61696c0000002430313930653661342d376331612d373030302d383030302d303030303030303030303031";
-    pub const FIELD: &str = "0100000001707172737475767778797a7bb28bda58fb208567db33de73dc6b76de850cfbef6f6aa5ecac8890b4be912f";
+    pub const FIELD_AAD: &str = "0000000e73686f706b6565702f6669656c6401000000010000001273686f706b6565705f637573746f6d65727300000005656d61696c000000100190e6a47c1a70008000000000000001";
+    pub const FIELD: &str = "0100000001707172737475767778797a7bb28bda58fb208567db33de73dc6b76ca1fc9611a83ec9e220dd72b80177a96";
+    pub const PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+    pub const AUTH_MAC: &str = "a9941c6f235cda5e17429a078a1a9a38367f8fe6de3bce30cbaf3421b08e5541";
 }
 
 fn unhex(text: &str) -> Vec<u8> {
@@ -45,7 +50,7 @@ fn nonce(text: &str) -> [u8; 12] {
 
 fn place(row: &[u8]) -> Place<'_> {
     Place {
-        table: "customers",
+        table: "shopkeep_customers",
         column: "email",
         row,
     }
@@ -56,7 +61,7 @@ fn published_vectors_match_byte_for_byte() {
     use vectors::*;
     let keys = Keys::derive(key32(ROOT)).unwrap();
     assert_eq!(
-        hex(&keys.blind_index("email", "ana@example.com")),
+        hex(&keys.blind_index("customer_email", "ana@example.com")),
         BLIND_EMAIL
     );
 
@@ -73,24 +78,39 @@ fn published_vectors_match_byte_for_byte() {
 
     // The associated data and the field ciphertext.
     let header = [1, 0, 0, 0, 1];
+    let row = unhex(ROW);
     let aad = associated_data(
         Purpose::Field,
         &header,
-        &[b"customers", b"email", ROW.as_bytes()],
+        &[b"shopkeep_customers", b"email", &row],
     );
     assert_eq!(hex(&aad), FIELD_AAD);
     let sealed = seal_with_nonce(
         data_key.secret(),
         1,
         Purpose::Field,
-        &[b"customers", b"email", ROW.as_bytes()],
+        &[b"shopkeep_customers", b"email", &row],
         b"ana@example.com",
         &nonce(FIELD_NONCE),
     )
     .unwrap();
     assert_eq!(hex(&sealed), FIELD);
-    let plain = decrypt(&unwrapped, place(ROW.as_bytes()), &unhex(FIELD)).unwrap();
+    let plain = decrypt(&unwrapped, place(&row), &unhex(FIELD)).unwrap();
     assert_eq!(plain.as_slice(), b"ana@example.com");
+
+    // The auth MAC of the customer row with that id and a password hash.
+    let mac = keys.auth_mac(
+        &crate::crypto::auth_mac::CUSTOMERS,
+        &[Some(&row), Some(PASSWORD_HASH.as_bytes())],
+    );
+    assert_eq!(hex(&mac), AUTH_MAC);
+}
+
+/// The published auth-MAC key is the HKDF output for its label.
+#[test]
+fn the_auth_mac_key_is_the_published_one() {
+    let keys = Keys::derive(key32(vectors::ROOT)).unwrap();
+    assert_eq!(hex(keys.auth_mac_key().bytes()), vectors::AUTH_MAC_KEY);
 }
 
 #[test]
@@ -103,6 +123,9 @@ fn the_security_guide_publishes_the_same_vectors() {
         vectors::WRAPPED_DATA_KEY,
         vectors::FIELD_AAD,
         vectors::FIELD,
+        vectors::AUTH_MAC_KEY,
+        vectors::PASSWORD_HASH,
+        vectors::AUTH_MAC,
     ] {
         assert!(guide.contains(v), "docs/security.md lacks {v}");
     }
