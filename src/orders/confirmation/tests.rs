@@ -87,10 +87,11 @@ fn the_text_confirmation_is_aligned() {
 fn sample_exclusive() -> Confirmation {
     let mut c = sample();
     c.prices_include_vat = false;
-    for (line, (unit, amount)) in c.lines.iter_mut().zip([
-        ("10.84 EUR", "32.52 EUR"),
-        ("22.43 EUR", "22.43 EUR"),
-    ]) {
+    for (line, (unit, amount)) in c
+        .lines
+        .iter_mut()
+        .zip([("10.84 EUR", "32.52 EUR"), ("22.43 EUR", "22.43 EUR")])
+    {
         line.unit_price = unit.into();
         line.amount = amount.into();
     }
