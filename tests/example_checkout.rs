@@ -3,6 +3,14 @@
 //! The example is compiled into this test as a module, so the test drives the very flow
 //! `cargo run --example checkout -- --db shop.db` runs, without a nested cargo.
 
+// Test helpers outside #[test] functions fail loudly, like the tests themselves.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 // The example's `main` and argument parsing are for the command line; the test calls `run`.
 #[allow(dead_code)]
 #[path = "../examples/checkout.rs"]

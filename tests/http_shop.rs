@@ -3,6 +3,14 @@
 //! The example is compiled into this test as a module; each test opens a database in a temp
 //! dir, serves `app` on a tokio runtime of its own and talks to it with ureq (plain HTTP/1.1).
 
+// Test helpers outside #[test] functions fail loudly, like the tests themselves.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 // The example's `main` and argument parsing are for the command line; the tests use `app`.
 #[allow(dead_code)]
 #[path = "../examples/http_shop.rs"]
