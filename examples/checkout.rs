@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --example checkout                       # a fresh database in a temporary directory
-//! cargo run --example checkout -- --db shop.db       # or a file of your choosing
+//! cargo run --example checkout -- --db shop.db       # or a file of your choosing (run it again:
+//!                                                    # the same shop, another order)
 //! cargo run --example checkout -- --out my-documents # where the documents go (./checkout-out)
 //! ```
 //!
@@ -11,10 +12,11 @@
 //! idempotency key; a retry of the same checkout returns the same order; the gateway's payment
 //! is recorded, the invoice issued and the order shipped. The order confirmation and the
 //! invoice (text, HTML, PDF and the EN 16931 e-invoice) are written to `--out`.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::error::Error;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use shopkeep::{
@@ -25,13 +27,29 @@ use shopkeep::{
     TaxCategory, TaxRate, TaxTable, Templates, TimeZone, VatId, to_html, to_pdf, to_text,
 };
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse()?;
+fn main() -> ExitCode {
+    // Errors print as text (`conflict: ...`), not as the `Debug` a `Result` from `main` would show.
+    match Args::parse().and_then(|args| run(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The whole flow on `args.db`: the first run sets the shop up, every run places a new order.
+pub(crate) fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let store = Store::open(&args.db, master_key()?)?;
     println!(
-        "database  {} (schema version {})",
+        "database  {} (schema version {}){}",
         args.db.display(),
-        store.schema_version()?
+        store.schema_version()?,
+        if args.tempdir.is_some() {
+            "\n          temporary: deleted when the example ends; pass --db shop.db to keep it"
+        } else {
+            ""
+        }
     );
 
     // The shop owner: created once by the host's trusted system principal, then logged in.
@@ -92,6 +110,13 @@ fn main() -> Result<(), Box<dyn Error>> {
             .variants()
             .first()
             .ok_or("a product has a variant")?;
+        // Run after run the same database sells out: the owner receives a delivery in time.
+        if variant.on_hand().is_some_and(|n| n < u64::from(quantity)) {
+            store
+                .stock(&olga)
+                .adjust(variant.id(), StockChange::receipt(10))?;
+            println!("stock     {sku} ran low: 10 received");
+        }
         store
             .carts(&ana)
             .set_quantity(cart, variant.id(), quantity)?;
@@ -115,8 +140,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     print_order(&order);
 
-    // The gateway confirms the payment; the back office invoices and ships.
-    let payment = Payment::new("psp_7Hq2xY", order.total())?;
+    // The gateway confirms the payment; the back office invoices and ships. A gateway's
+    // reference names one payment: a second order paid with the same one would be refused.
+    let reference = format!("psp_demo_{}", order.number());
+    let payment = Payment::new(&reference, order.total())?;
     store.orders(&olga).mark_paid(order.id(), payment)?;
     let invoice = store.invoices(&olga).issue(order.id())?;
     let shipment = Shipment::new()
@@ -124,7 +151,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .tracking("00340434161094042557")?;
     let order = store.orders(&olga).ship(order.id(), shipment)?;
     println!(
-        "paid      psp_7Hq2xY {}; invoice {}; order {}",
+        "paid      {reference} {}; invoice {}; order {}",
         order.total(),
         invoice.number(),
         order.status()
@@ -312,11 +339,11 @@ fn master_key() -> Result<KeyRing, Box<dyn Error>> {
     Ok(KeyRing::from_hex(&hex)?)
 }
 
-struct Args {
-    db: PathBuf,
-    out: PathBuf,
-    // Keeps the default database's temporary directory alive until the end.
-    _tempdir: Option<tempfile::TempDir>,
+pub(crate) struct Args {
+    pub(crate) db: PathBuf,
+    pub(crate) out: PathBuf,
+    /// The default database's temporary directory, kept alive until the end.
+    pub(crate) tempdir: Option<tempfile::TempDir>,
 }
 
 impl Args {
@@ -343,10 +370,6 @@ impl Args {
                 (dir.path().join("shop.db"), Some(dir))
             }
         };
-        Ok(Args {
-            db,
-            out,
-            _tempdir: tempdir,
-        })
+        Ok(Args { db, out, tempdir })
     }
 }

@@ -83,6 +83,81 @@ fn the_text_confirmation_is_aligned() {
     assert!(ends.windows(2).all(|w| w[0] == w[1]), "{ends:?}");
 }
 
+/// The same order in a tax-exclusive shop: lines, discount and shipping are net.
+fn sample_exclusive() -> Confirmation {
+    let mut c = sample();
+    c.prices_include_vat = false;
+    for (line, (unit, amount)) in c
+        .lines
+        .iter_mut()
+        .zip([("10.84 EUR", "32.52 EUR"), ("22.43 EUR", "22.43 EUR")])
+    {
+        line.unit_price = unit.into();
+        line.amount = amount.into();
+    }
+    c.discount = Some("4.39 EUR".into());
+    if let Some(shipping) = c.charges.first_mut() {
+        shipping.amount = "4.12 EUR".into();
+    }
+    c
+}
+
+/// The amount rows of a text confirmation, in order: (label, amount in cents). An amount row
+/// ends in an amount (`-5.00 EUR`) after a run of spaces; the label is what precedes that run.
+fn amount_rows(text: &str) -> Vec<(String, i64)> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim_end().strip_suffix(" EUR")?;
+            let (label, amount) = l.rsplit_once(' ')?;
+            let label = label.trim_end();
+            let label = label.split("  ").next().unwrap_or(label);
+            let cents = amount.replace('.', "").parse::<i64>().ok()?;
+            Some((label.to_owned(), cents))
+        })
+        .collect()
+}
+
+fn sum(rows: &[(String, i64)]) -> i64 {
+    rows.iter().map(|(_, cents)| cents).sum()
+}
+
+fn row(rows: &[(String, i64)], label: &str) -> usize {
+    rows.iter()
+        .position(|(l, _)| l == label)
+        .unwrap_or_else(|| panic!("no row {label:?} in {rows:?}"))
+}
+
+#[test]
+fn tax_inclusive_rows_add_up_as_printed() {
+    let text = sample().render_text(&Templates::builtin()).unwrap();
+    assert!(text.contains("Price incl. VAT") && text.contains("Amount incl. VAT"));
+    let rows = amount_rows(&text);
+    // Gross lines, less the discount, plus shipping: the total directly below them.
+    let total = row(&rows, "Total");
+    assert_eq!(sum(&rows[..total]), rows[total].1, "{text}");
+    // What the total includes: the VAT rows and the amount without VAT, adding up to it again.
+    let net = row(&rows, "Amount without VAT");
+    assert_eq!(net, rows.len() - 1, "{text}");
+    assert_eq!(sum(&rows[total + 1..]), rows[total].1, "{text}");
+    assert_eq!(rows.len(), 2 + 2 + 1 + 2 + 1, "{rows:?}");
+}
+
+#[test]
+fn tax_exclusive_rows_add_up_as_printed() {
+    let text = sample_exclusive()
+        .render_text(&Templates::builtin())
+        .unwrap();
+    insta::assert_snapshot!(text);
+    assert!(text.contains("Price excl. VAT") && text.contains("Amount excl. VAT"));
+    let rows = amount_rows(&text);
+    // Net lines, less the discount, plus shipping: the total without VAT; then VAT on top.
+    let net = row(&rows, "Total without VAT");
+    let total = row(&rows, "Total");
+    assert_eq!(sum(&rows[..net]), rows[net].1, "{text}");
+    assert_eq!(sum(&rows[net..total]), rows[total].1, "{text}");
+    assert_eq!(total, rows.len() - 1, "{text}");
+}
+
 #[test]
 fn the_html_confirmation_escapes_every_value() {
     let html = sample().render_html(&Templates::builtin()).unwrap();
