@@ -1170,12 +1170,22 @@ fn settings_refuse_a_seller_that_e_invoices_cannot_identify() {
     );
     let uid = seller.identifier_code().unwrap();
     assert_eq!((uid.scheme(), uid.value()), ("0183", "CHE116281710"));
+    // A Norwegian VAT id is read and checked (the UBL corpus states one), but the VAT rules do
+    // not cover sellers established in Norway, so settings refuse the seller's country.
     let no = country_of("NO");
-    good.to_builder()
+    let err = good
+        .to_builder()
         .seller(bare("NO").vat_id(VatId::parse("NO923609016MVA").unwrap()))
         .tax_table(TaxTable::new().country(no, CountryTaxes::new(TaxRate::parse("25").unwrap())))
         .build()
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "seller_country"
+        },
+        "{err}"
+    );
 }
 
 fn country_of(code: &str) -> Country {

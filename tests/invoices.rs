@@ -414,7 +414,7 @@ fn retention_cannot_be_shortened_through_sql() {
             "INSERT INTO shopkeep_invoices SELECT randomblob(16), kind, number || '-copy', series,
                  year, seq + 1000, order_id, customer_id, original_id, issue_date, currency,
                  price_mode, line_net_total, allowance_total, charge_total, net_total, vat_total,
-                 gross_total, seller, buyer, terms, issued_at, '2027-01-01'
+                 gross_total, seller, buyer, terms, issued_at, '2027-01-01', auth_mac
              FROM shopkeep_invoices",
             [],
         )

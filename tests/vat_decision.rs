@@ -283,10 +283,11 @@ fn a_swiss_shop_charges_swiss_vat_at_home_and_follows_the_table_abroad() {
     let order = checkout(&s.store, &berlin, &[(course, 1)], Some(Currency::EUR)).unwrap();
     assert_eq!(categories(&order), [VatCategory::Standard]);
     assert_eq!(order.lines()[0].vat().rate(), rate("19"));
+    // German VAT charged in euros: nothing to restate in another currency (Art. 230).
     invoice(
         &s,
         &order,
-        Some("0.94"),
+        None,
         &["S"],
         "issued-vat-swiss-services-eu-consumer",
     );
@@ -361,8 +362,20 @@ fn checkout_refuses_exports_and_intra_community_supplies_without_the_sellers_vat
 #[test]
 fn checkout_refuses_services_outside_the_scope_without_the_sellers_registration() {
     // An O invoice states no VAT id, so BR-CO-26 needs the seller's legal registration id.
+    let seller = Seller::new(
+        "Beispiel GmbH",
+        PostalAddress::new("Hauptstr. 1", "10115", "Berlin", country("DE")).unwrap(),
+        Contact::new(
+            "Olga Owner",
+            Phone::parse("+49 30 1234567").unwrap(),
+            Email::parse("billing@example.com").unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .vat_id(shopkeep::VatId::parse("DE123456788").unwrap());
     let s = shop_with(
-        common::settings(common::seller(Some("DE123456788")), PriceMode::TaxExclusive)
+        common::settings(seller, PriceMode::TaxExclusive)
             .build()
             .unwrap(),
     );
