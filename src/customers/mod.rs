@@ -37,6 +37,8 @@ mod tests;
 mod token;
 mod vat_id;
 
+/// Also at the crate root: staff accounts are keyed by email too.
+pub use crate::email::Email;
 pub use address::{Address, AddressId, AddressKind, CustomerAddress};
 pub use business::{BusinessDetails, ElectronicAddress};
 pub use consent::{

@@ -119,7 +119,9 @@ impl std::fmt::Debug for Store {
 ///
 /// ```
 /// use std::time::Duration;
-/// use shopkeep::{Clock, Durability, KeyRing, ManualClock, Store, Timestamp};
+/// use shopkeep::{KeyRing, Store};
+/// use shopkeep::clock::{Clock, ManualClock, Timestamp};
+/// use shopkeep::store::Durability;
 ///
 /// let clock = ManualClock::new(Timestamp::parse_rfc3339("2026-01-01T00:00:00Z")?);
 /// let dir = tempfile::tempdir()?;
