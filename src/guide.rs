@@ -28,3 +28,25 @@ pub mod compared {}
 
 #[doc = include_str!("../CHANGELOG.md")]
 pub mod changelog {}
+
+#[cfg(test)]
+mod tests {
+    /// A guide added to `docs/` but not here would be missing from docs.rs.
+    #[test]
+    fn every_guide_is_a_page() -> std::io::Result<()> {
+        let this = include_str!("guide.rs");
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        for entry in std::fs::read_dir(docs)? {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".md") {
+                let include = format!("include_str!(\"../docs/{name}\")");
+                assert!(
+                    this.contains(&include),
+                    "docs/{name} is not a page of guide"
+                );
+            }
+        }
+        Ok(())
+    }
+}
