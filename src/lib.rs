@@ -201,11 +201,16 @@ pub mod store;
 mod templates;
 mod text;
 
+// Inlined: the root lists what a first program needs as its own items, not as re-exports.
+#[doc(inline)]
 pub use access::Principal;
+#[doc(inline)]
 pub use crypto::KeyRing;
 pub use email::Email;
 pub use error::{Error, ErrorKind, Result};
+#[doc(inline)]
 pub use money::{Currency, Money};
+#[doc(inline)]
 pub use store::{Store, StoreOptions};
 
 // The crate's own code names types by their old flat paths (`crate::Order`); these aliases keep
