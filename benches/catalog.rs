@@ -25,10 +25,10 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rusqlite::{Connection, params};
-use shopkeep::{
-    Clock, Cursor, Durability, KeyRing, Principal, ProductId, ProductQuery, StockChange, Store,
-    SystemClock, VariantId,
-};
+use shopkeep::catalog::{Cursor, ProductId, ProductQuery, StockChange, VariantId};
+use shopkeep::clock::{Clock, SystemClock};
+use shopkeep::store::Durability;
+use shopkeep::{KeyRing, Principal, Store};
 
 const PRODUCTS: u64 = 100_000;
 const MASTER: [u8; 32] = [42; 32];

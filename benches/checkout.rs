@@ -28,7 +28,10 @@ use std::time::{Duration, Instant};
 use aes_gcm::Aes256Gcm;
 use aes_gcm::KeyInit;
 use rusqlite::{Connection, OptionalExtension, params};
-use shopkeep::{CartRef, Checkout, Clock, Durability, IdempotencyKey, ShopSettings, SystemClock};
+use shopkeep::catalog::ShopSettings;
+use shopkeep::clock::{Clock, SystemClock};
+use shopkeep::orders::{CartRef, Checkout, IdempotencyKey};
+use shopkeep::store::Durability;
 use support::{Shop, audit, baseline_connection, mac, open, seal, shop_settings, uuid7};
 
 /// The shop both sides run: a German seller selling at net prices.

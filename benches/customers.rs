@@ -21,10 +21,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use shopkeep::{
-    Address, BusinessDetails, Country, CustomerId, Durability, Email, ErrorKind, KeyRing,
-    LoginThrottle, ManualClock, NewCustomer, Password, Phone, Principal, Store, Timestamp, VatId,
-};
+use shopkeep::access::{CustomerId, LoginThrottle};
+use shopkeep::clock::{ManualClock, Timestamp};
+use shopkeep::crypto::Password;
+use shopkeep::customers::{Address, BusinessDetails, Country, NewCustomer, Phone, VatId};
+use shopkeep::store::Durability;
+use shopkeep::{Email, ErrorKind, KeyRing, Principal, Store};
 
 const PASSWORD: &str = "correct horse battery staple";
 

@@ -52,10 +52,12 @@ use chrono::Datelike;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use documents::{business, invoice, line, money, s7, s19};
 use rusqlite::{Connection, OptionalExtension, params};
-use shopkeep::{
-    CartRef, Charge, Checkout, Currency, Durability, IdempotencyKey, InvoiceDocument, InvoiceIssue,
-    InvoiceTemplates, OrderId, PriceMode, Profile, TimeZone, VatId, to_html, to_text, to_ubl,
-};
+use shopkeep::Currency;
+use shopkeep::catalog::{InvoiceIssue, TimeZone};
+use shopkeep::customers::VatId;
+use shopkeep::invoices::{InvoiceDocument, InvoiceTemplates, Profile, to_html, to_text, to_ubl};
+use shopkeep::orders::{CartRef, Charge, Checkout, IdempotencyKey, OrderId, PriceMode};
+use shopkeep::store::Durability;
 use support::{audit, baseline_connection, open, seal, shop_settings, uuid7};
 
 /// A B2B invoice in EUR with 10 lines at 19 % and 7 %, a coupon and shipping.
@@ -109,7 +111,7 @@ fn render(c: &mut Criterion) {
     });
     #[cfg(feature = "pdf")]
     group.bench_function("pdf", |b| {
-        b.iter(|| shopkeep::to_pdf(black_box(&document)).unwrap())
+        b.iter(|| shopkeep::invoices::to_pdf(black_box(&document)).unwrap())
     });
     group.bench_function("ubl", |b| {
         b.iter(|| to_ubl(black_box(&document), Profile::En16931).unwrap())

@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use shopkeep::{Password, PasswordHasher, PasswordParams};
+use shopkeep::crypto::{Password, PasswordHasher, PasswordParams};
 
 fn hash(c: &mut Criterion) {
     let hasher = PasswordHasher::new(PasswordParams::owasp());

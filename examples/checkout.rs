@@ -19,13 +19,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use shopkeep::{
-    AuditVerification, CartRef, Checkout, Confirmation, Contact, Country, CountryTaxes, Coupon,
-    CouponCode, Currency, Email, ErrorKind, IdempotencyKey, InvoiceTemplates, KeyRing, Money,
-    NewCustomer, NewProduct, NewStaff, Order, Password, Payment, Phone, PostalAddress, PriceMode,
-    Principal, Profile, Role, Seller, Shipment, Shipping, ShopSettings, Sku, StockChange, Store,
-    TaxCategory, TaxRate, TaxTable, Templates, TimeZone, VatId, to_html, to_pdf, to_text,
+use shopkeep::access::{AuditVerification, NewStaff, Role};
+use shopkeep::catalog::{
+    Contact, CountryTaxes, NewProduct, PostalAddress, Seller, ShopSettings, Sku, StockChange,
+    TaxCategory, TaxTable, TimeZone,
 };
+use shopkeep::crypto::Password;
+use shopkeep::customers::{Country, NewCustomer, Phone, VatId};
+use shopkeep::invoices::{InvoiceTemplates, Profile, to_html, to_pdf, to_text};
+use shopkeep::money::TaxRate;
+use shopkeep::orders::{
+    CartRef, Checkout, Confirmation, Coupon, CouponCode, IdempotencyKey, Order, Payment, PriceMode,
+    Shipment, Shipping, Templates,
+};
+use shopkeep::{Currency, Email, ErrorKind, KeyRing, Money, Principal, Store};
 
 fn main() -> ExitCode {
     // Errors print as text (`conflict: ...`), not as the `Debug` a `Result` from `main` would show.
@@ -80,7 +87,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let email = Email::parse("ana.lima@example.com")?;
     let password = "my cat is called Biscuit";
     let de = Country::parse("DE")?;
-    let home = shopkeep::Address::new("Ana Lima", "Marktplatz 5", "München", de)?
+    let home = shopkeep::customers::Address::new("Ana Lima", "Marktplatz 5", "München", de)?
         .with_postal_code("80331")?;
     let registration = NewCustomer::new(email.clone(), Password::new(password), "Ana Lima")?
         .shipping_address(home);
@@ -232,9 +239,9 @@ fn set_up_shop(store: &Store, olga: &Principal) -> Result<ShopSettings, Box<dyn 
     )?
     .vat_id(VatId::parse("DE123456788")?)
     .tax_number("27/123/45678")?
-    .bank_account(shopkeep::BankAccount::new(shopkeep::Iban::parse(
-        "DE89 3704 0044 0532 0130 00",
-    )?));
+    .bank_account(shopkeep::catalog::BankAccount::new(
+        shopkeep::catalog::Iban::parse("DE89 3704 0044 0532 0130 00")?,
+    ));
     let german = CountryTaxes::new(TaxRate::parse("19")?).reduced(TaxRate::parse("7")?);
     let settings = ShopSettings::builder(seller, PriceMode::TaxInclusive, Currency::EUR)
         .tax_table(TaxTable::new().country(de, german))

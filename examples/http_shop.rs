@@ -41,14 +41,20 @@ use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use shopkeep::{
-    Address, ApiKeySecret, CartRef, Checkout, Contact, Country, CountryTaxes, Coupon, CouponCode,
-    Currency, CustomerId, Email, Error, ErrorKind, IdempotencyKey, Invoice, KeyRing, Money,
-    NewApiKey, NewCustomer, NewProduct, Order, OrderId, OrderQuery, Password, Payment, Phone,
-    PostalAddress, PriceMode, Principal, Product, ProductQuery, Profile, Role, Seller,
-    SessionToken, Shipping, ShopSettings, Sku, StockChange, Store, TaxCategory, TaxRate, TaxTable,
-    TimeZone, VariantId, VatId, to_pdf,
+use shopkeep::access::{ApiKeySecret, CustomerId, NewApiKey, Role, SessionToken};
+use shopkeep::catalog::{
+    Contact, CountryTaxes, NewProduct, PostalAddress, Product, ProductQuery, Seller, ShopSettings,
+    Sku, StockChange, TaxCategory, TaxTable, TimeZone, VariantId,
 };
+use shopkeep::crypto::Password;
+use shopkeep::customers::{Address, Country, NewCustomer, Phone, VatId};
+use shopkeep::invoices::{Invoice, Profile, to_pdf};
+use shopkeep::money::TaxRate;
+use shopkeep::orders::{
+    CartRef, Checkout, Coupon, CouponCode, IdempotencyKey, Order, OrderId, OrderQuery, Payment,
+    PriceMode, Shipping,
+};
+use shopkeep::{Currency, Email, Error, ErrorKind, KeyRing, Money, Principal, Store};
 
 /// The session cookie's name.
 const SESSION: &str = "session";
@@ -575,7 +581,7 @@ fn product_view(product: &Product) -> Value {
     })
 }
 
-fn cart_view(cart: &shopkeep::Cart) -> Value {
+fn cart_view(cart: &shopkeep::orders::Cart) -> Value {
     let lines: Vec<Value> = cart
         .lines()
         .iter()

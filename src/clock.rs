@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use shopkeep::{Clock, ManualClock, Timestamp};
+//! use shopkeep::clock::{Clock, ManualClock, Timestamp};
 //!
 //! let clock = ManualClock::new(Timestamp::parse_rfc3339("2026-01-01T00:00:00Z")?);
 //! clock.advance(Duration::from_secs(90));

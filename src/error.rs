@@ -16,7 +16,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The enum is `#[non_exhaustive]`: new capabilities add kinds, so a `match` needs a wildcard arm.
 ///
 /// ```
-/// use shopkeep::{ErrorKind, Money, Currency};
+/// use shopkeep::{Currency, ErrorKind, Money};
 ///
 /// let err = Money::parse("12.999", Currency::EUR).unwrap_err();
 /// match err.kind() {

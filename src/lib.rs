@@ -3,7 +3,44 @@
 //! rules and the security of that data built in. The host owns transport (HTTP, gRPC, a GUI);
 //! shopkeep owns the data.
 //!
-//! # The shop flow
+//! ```
+//! use shopkeep::catalog::{NewProduct, Sku, TaxCategory};
+//! use shopkeep::{Currency, KeyRing, Money, Store};
+//!
+//! let store = Store::open_in_memory(KeyRing::generate()?)?; // `Store::open(path, key)` for a file
+//! let admin = store.system(); // the trusted principal for setup and background jobs
+//! let mug = NewProduct::new(Sku::parse("MUG-1")?, "Enamel mug", TaxCategory::Standard)?
+//!     .price(Money::parse("12.90", Currency::EUR)?);
+//! let mug = store.products(&admin).create(mug)?;
+//! assert_eq!(mug.name(), "Enamel mug");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # A tour of the crate
+//!
+//! The root holds what every program needs: the [`Store`] (opened with [`StoreOptions`] or
+//! directly), the master [`KeyRing`], the acting [`Principal`], [`Money`] and [`Currency`],
+//! [`Email`], and [`Error`], [`ErrorKind`] and [`Result`]. Everything else lives in the module
+//! of its domain:
+//!
+//! | Module | What it holds | Start with |
+//! |---|---|---|
+//! | [`store`] | the SQLite file: open, migrate, back up, rotate keys, maintain | [`Store`] |
+//! | [`access`] | principals, the policy, staff, sessions, API keys, the audit log | [`access::Role`], [`access::Policy`] |
+//! | [`catalog`] | products and variants, stock, the shop's settings and tax table | [`catalog::NewProduct`], [`catalog::ShopSettings`] |
+//! | [`customers`] | accounts, login, addresses, consent, GDPR access and erasure | [`customers::NewCustomer`] |
+//! | [`orders`] | carts, checkout, coupons, payment, shipping, refunds, totals and VAT | [`orders::Checkout`] |
+//! | [`invoices`] | EN 16931 invoices and credit notes, as UBL, text, HTML or PDF | [`invoices::InvoiceRepo`] |
+//! | [`events`] | the transactional outbox, for email tools, CRMs and webhooks | [`events::Events`] |
+//! | [`money`] | exact money, ISO 4217 currencies, tax rates, explicit rounding | [`Money`] |
+//! | [`clock`] | timestamps and the injectable clock | [`clock::ManualClock`] |
+//! | [`crypto`] | the master key and passwords | [`crypto::Password`] |
+//! | [`guide`] | the guides: architecture, security, access control, each domain | [`guide::architecture`] |
+//!
+//! Each repository comes from a [`Store`] method that takes the acting principal
+//! (`store.products(&principal)`, `store.orders(&principal)`, …).
+//!
+//! # The whole flow
 //!
 //! Open a store, set up the shop's first owner, log in and recognise the session on the next
 //! request, give a back-office integration an API key, create a product with stock, register
@@ -15,11 +52,18 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use shopkeep::{
-//!     Address, AuditVerification, CartRef, Checkout, Contact, Country, CountryTaxes, Currency,
-//!     Email, IdempotencyKey, KeyRing, Money, NewApiKey, NewCustomer, NewProduct, NewStaff,
-//!     Password, Phone, PostalAddress, PriceMode, Principal, Role, Rounding, Seller, ShopSettings,
-//!     Sku, StockChange, Store, TaxCategory, TaxRate, TaxTable, VatId,
+//! use shopkeep::{Currency, Email, KeyRing, Money, Principal, Store};
+//! use shopkeep::access::{AuditVerification, NewApiKey, NewStaff, Role};
+//! use shopkeep::catalog::{
+//!     Contact, CountryTaxes, NewProduct, PostalAddress, Seller, ShopSettings, Sku, StockChange,
+//!     TaxCategory, TaxTable,
+//! };
+//! use shopkeep::crypto::Password;
+//! use shopkeep::customers::{Address, Country, NewCustomer, Phone, VatId};
+//! use shopkeep::money::{Rounding, TaxRate};
+//! use shopkeep::invoices::Profile;
+//! use shopkeep::orders::{
+//!     CartRef, Checkout, IdempotencyKey, OrderStatus, Payment, PriceMode, Shipment,
 //! };
 //!
 //! # let dir = tempfile::tempdir()?;
@@ -76,13 +120,13 @@
 //!
 //! // The payment gateway confirms the payment; the accountant's integration issues the invoice,
 //! // numbered without gaps and unchangeable from now on; the warehouse ships.
-//! store.orders(&system).mark_paid(order.id(), shopkeep::Payment::new("pi_3Nx2", order.total())?)?;
+//! store.orders(&system).mark_paid(order.id(), Payment::new("pi_3Nx2", order.total())?)?;
 //! let invoice = store.invoices(&erp_principal).issue(order.id())?;
 //! assert_eq!(invoice.number(), format!("INV-{}-000001", invoice.document().issue_date().year()));
-//! let e_invoice = invoice.to_ubl(shopkeep::Profile::En16931)?; // EN 16931 UBL 2.1
+//! let e_invoice = invoice.to_ubl(Profile::En16931)?; // EN 16931 UBL 2.1
 //! assert!(e_invoice.contains("<cbc:PrepaidAmount")); // issued after payment: nothing due
-//! let shipped = store.orders(&system).ship(order.id(), shopkeep::Shipment::new().carrier("DHL")?)?;
-//! assert_eq!(shipped.status(), shopkeep::OrderStatus::Shipped);
+//! let shipped = store.orders(&system).ship(order.id(), Shipment::new().carrier("DHL")?)?;
+//! assert_eq!(shipped.status(), OrderStatus::Shipped);
 //!
 //! // Money is integer minor units of a currency: no floats, no silent rounding.
 //! let mug = Money::parse("12.90", Currency::EUR)?;
@@ -112,12 +156,14 @@
 //!
 //! A [`Store`] holds one writer connection and a pool of readers on a WAL-mode SQLite file.
 //! Every write runs in a `BEGIN IMMEDIATE` transaction through one helper; every "now" comes from
-//! the store's [`Clock`]; every failure is one [`Error`] with an [`ErrorKind`] to match on.
-//! Money is [`Money`]: an `i64` of minor units and a [`Currency`], with checked arithmetic.
-//! Every repository method takes the acting [`Principal`] and asks the [`Policy`] first;
-//! personal data is encrypted field by field under per-subject keys ([`KeyRing`]).
-//! The guides in the repository's `docs/` cover the model in full: `architecture.md`,
-//! `security.md`, `access-control.md`, `orders.md`, `invoicing.md`, `catalog.md`.
+//! the store's [clock](clock::Clock); every failure is one [`Error`] with an [`ErrorKind`] to
+//! match on. Money is [`Money`]: an `i64` of minor units and a [`Currency`], with checked
+//! arithmetic. Every repository method takes the acting [`Principal`] and asks the
+//! [policy](access::Policy) first; personal data is encrypted field by field under
+//! per-subject keys ([`KeyRing`]). The [`guide`] covers the model in full:
+//! [architecture](guide::architecture), [security](guide::security),
+//! [access control](guide::access_control), [orders](guide::orders),
+//! [invoicing](guide::invoicing), [catalogue](guide::catalog).
 //!
 //! # Calling from async code
 //!
@@ -131,71 +177,91 @@
 //! - `insecure-test-params`: enables `PasswordParams::insecure_for_tests()`, cheap argon2
 //!   parameters for test suites. Never in production.
 //! - `bench-internals`: hidden, unstable entry points for the crate's own benchmarks.
-//! - `pdf`: `to_pdf`, invoices and credit notes as A4 PDF documents with an embedded font.
+//! - `pdf`: `invoices::to_pdf`, invoices and credit notes as A4 PDF documents with an
+//!   embedded font.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
-mod access;
+pub mod access;
 #[cfg(feature = "bench-internals")]
 pub mod bench_internals;
-mod catalog;
-mod clock;
-mod crypto;
-mod customers;
+pub mod catalog;
+pub mod clock;
+pub mod crypto;
+pub mod customers;
 mod email;
 mod error;
-mod events;
+pub mod events;
+pub mod guide;
 mod ids;
-mod invoices;
+pub mod invoices;
 pub mod money;
-mod orders;
-mod store;
+pub mod orders;
+pub mod store;
 mod templates;
 mod text;
 
-pub use access::{
+// Inlined: the root lists what a first program needs as its own items, not as re-exports.
+#[doc(inline)]
+pub use access::Principal;
+#[doc(inline)]
+pub use crypto::KeyRing;
+pub use email::Email;
+pub use error::{Error, ErrorKind, Result};
+#[doc(inline)]
+pub use money::{Currency, Money};
+#[doc(inline)]
+pub use store::{Store, StoreOptions};
+
+// The crate's own code names types by their old flat paths (`crate::Order`); these aliases keep
+// those paths working inside the crate without putting them back on the public root.
+#[allow(unused_imports)]
+pub(crate) use access::{
     Action, ApiKeyId, ApiKeyInfo, ApiKeyRepo, ApiKeySecret, AuditEntry, AuditHead, AuditLog,
     AuditProblem, AuditVerification, CreatedApiKey, CustomerId, Decision, DefaultPolicy, Login,
-    LoginThrottle, NewApiKey, NewStaff, Outcome, Policy, Principal, PrincipalKind, Request,
-    Resource, Role, Rule, Scope, SessionSettings, SessionToken, StaffId, StaffMember, StaffRepo,
-    Who,
+    LoginThrottle, NewApiKey, NewStaff, Outcome, Policy, PrincipalKind, Request, Resource, Role,
+    Rule, Scope, SessionSettings, SessionToken, StaffId, StaffMember, StaffRepo, Who,
 };
-pub use catalog::SupplyKind;
-pub use catalog::{
+#[allow(unused_imports)]
+pub(crate) use catalog::{
     AppliedTax, BankAccount, Bic, Contact, CountryTaxes, Cursor, Iban, InvoiceIssue, InvoiceSeries,
     NewProduct, NewVariant, Page, PostalAddress, Product, ProductId, ProductOrder, ProductQuery,
     ProductRepo, ProductStatus, ProductUpdate, Seller, SellerIdentifier, SettingsRepo,
     ShopSettings, ShopSettingsBuilder, Sku, StockChange, StockMovement, StockReason, StockRepo,
-    TaxCategory, TaxTable, TimeZone, Variant, VariantId, VariantOption,
+    SupplyKind, TaxCategory, TaxTable, TimeZone, Variant, VariantId, VariantOption,
 };
-pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use crypto::{
-    KeyRing, Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy, Verification,
+#[allow(unused_imports)]
+pub(crate) use clock::{Clock, ManualClock, SystemClock, Timestamp};
+#[allow(unused_imports)]
+pub(crate) use crypto::{
+    Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy, Verification,
 };
-pub use customers::EmailReindex;
-pub use customers::{
+#[allow(unused_imports)]
+pub(crate) use customers::{
     Address, AddressId, AddressKind, BusinessDetails, Channel, ConsentEvent, ConsentRecord,
     ConsentRepo, ConsentRequest, ConsentState, ConsentStatus, ConsentToken, Country, Customer,
-    CustomerAddress, CustomerExport, CustomerPage, CustomerRepo, ElectronicAddress, NewCustomer,
-    Phone, ProfileUpdate, ResetToken, UnsubscribeToken, VatId,
+    CustomerAddress, CustomerExport, CustomerPage, CustomerRepo, ElectronicAddress, EmailReindex,
+    NewCustomer, Phone, ProfileUpdate, ResetToken, UnsubscribeToken, VatId,
 };
-pub use email::Email;
-pub use error::{Error, ErrorKind, Result};
-pub use events::{Event, EventId, Events};
-#[cfg(feature = "pdf")]
-pub use invoices::to_pdf;
-pub use invoices::{
+#[allow(unused_imports)]
+pub(crate) use events::{Event, EventId, Events};
+#[allow(unused_imports)]
+pub(crate) use invoices::{
     Date, DocumentKind, DocumentLine, Invoice, InvoiceBuyer, InvoiceDocument,
     InvoiceDocumentBuilder, InvoiceId, InvoiceRepo, InvoiceTemplates, Profile, VatAccounting,
     to_html, to_text, to_ubl,
 };
-pub use money::{Currency, Money, Rounding, TaxRate};
-pub use orders::CartDigest;
-pub use orders::{
-    BuyerSnapshot, Cart, CartId, CartLine, CartPreview, CartRef, CartRepo, CartToken, Charge,
-    Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, EXPIRY_BATCH, GuestCart,
-    IDEMPOTENCY_RETENTION, IdempotencyKey, LineTotal, MAX_CART_LINES, MAX_QUANTITY, Order,
-    OrderCharge, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery, OrderRepo, OrderStatus,
-    OrderVat, Payment, PaymentRecord, PriceMode, PricedLine, Refund, RefundId, RefundRecord,
-    RefundedLine, Shipment, Shipping, Templates, Totals, VatCategory, VatGroup, VatTreatment,
+#[allow(unused_imports)]
+pub(crate) use money::{Rounding, TaxRate};
+#[allow(unused_imports)]
+pub(crate) use orders::{
+    BuyerSnapshot, Cart, CartDigest, CartId, CartLine, CartPreview, CartRef, CartRepo, CartToken,
+    Charge, Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, EXPIRY_BATCH,
+    GuestCart, IDEMPOTENCY_RETENTION, IdempotencyKey, LineTotal, MAX_CART_LINES, MAX_QUANTITY,
+    Order, OrderCharge, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery, OrderRepo,
+    OrderStatus, OrderVat, Payment, PaymentRecord, PriceMode, PricedLine, Refund, RefundId,
+    RefundRecord, RefundedLine, Shipment, Shipping, Templates, Totals, VatCategory, VatGroup,
+    VatTreatment,
 };
-pub use store::{ConnectionReport, ConnectionRole, Durability, Store, StoreOptions, WalScrub};
+#[allow(unused_imports)]
+pub(crate) use store::{ConnectionReport, ConnectionRole, Durability, WalScrub};

@@ -13,10 +13,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{PASSWORD, clock, contains, raw_bytes};
-use shopkeep::{
-    ApiKeySecret, Clock, Email, ErrorKind, KeyRing, ManualClock, NewApiKey, NewStaff, Password,
-    PasswordParams, Principal, Role, SessionSettings, SessionToken, StaffId, Store,
+use shopkeep::access::{
+    ApiKeySecret, NewApiKey, NewStaff, Role, SessionSettings, SessionToken, StaffId,
 };
+use shopkeep::clock::{Clock, ManualClock};
+use shopkeep::crypto::{Password, PasswordParams};
+use shopkeep::{Email, ErrorKind, KeyRing, Principal, Store};
 
 /// A store on a fresh database file in a temp dir, its clock at [`clock`].
 fn fresh() -> (tempfile::TempDir, ManualClock, Store) {
@@ -371,7 +373,8 @@ fn staff_logins_are_throttled_per_email_whether_or_not_the_account_exists() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let throttle =
-        shopkeep::LoginThrottle::new(2, Duration::from_secs(60), Duration::from_secs(600)).unwrap();
+        shopkeep::access::LoginThrottle::new(2, Duration::from_secs(60), Duration::from_secs(600))
+            .unwrap();
     let store = Store::options()
         .password_params(PasswordParams::insecure_for_tests())
         .login_throttle(throttle)

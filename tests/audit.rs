@@ -14,10 +14,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use shopkeep::{
-    AuditHead, AuditProblem, AuditVerification, Durability, Email, ErrorKind, KeyRing, NewApiKey,
-    NewStaff, Outcome, Password, PasswordParams, Principal, Role, StaffId, Store,
+use shopkeep::access::{
+    AuditHead, AuditProblem, AuditVerification, NewApiKey, NewStaff, Outcome, Role, StaffId,
 };
+use shopkeep::crypto::{Password, PasswordParams};
+use shopkeep::store::Durability;
+use shopkeep::{Email, ErrorKind, KeyRing, Principal, Store};
 
 const MASTER: [u8; 32] = [0x5a; 32];
 const PASSWORD: &str = "a long and unusual passphrase";

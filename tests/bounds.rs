@@ -13,10 +13,11 @@ mod common;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use shopkeep::{
-    Email, ErrorKind, KeyRing, LoginThrottle, OrderQuery, Password, PasswordParams, ProductQuery,
-    SessionSettings, Store, StoreOptions,
-};
+use shopkeep::access::{LoginThrottle, SessionSettings};
+use shopkeep::catalog::ProductQuery;
+use shopkeep::crypto::{Password, PasswordParams};
+use shopkeep::orders::OrderQuery;
+use shopkeep::{Email, ErrorKind, KeyRing, Store, StoreOptions};
 
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);

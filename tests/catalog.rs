@@ -16,13 +16,19 @@ use std::time::Duration;
 
 use common::{clock, eur};
 use proptest::prelude::*;
-use shopkeep::{
-    Action, Bic, Clock, Contact, Country, CountryTaxes, Currency, Email, ErrorKind, Iban,
-    InvoiceIssue, InvoiceSeries, KeyRing, Money, NewApiKey, NewProduct, NewStaff, NewVariant,
-    Password, PasswordParams, Phone, PostalAddress, PriceMode, Principal, Product, ProductOrder,
-    ProductQuery, ProductStatus, ProductUpdate, Role, Seller, SellerIdentifier, ShopSettings, Sku,
-    StockChange, StockReason, Store, TaxCategory, TaxRate, TaxTable, TimeZone, VariantId, VatId,
+use shopkeep::access::{Action, NewApiKey, NewStaff, Role};
+use shopkeep::catalog::{
+    Bic, Contact, CountryTaxes, Iban, InvoiceIssue, InvoiceSeries, NewProduct, NewVariant,
+    PostalAddress, Product, ProductOrder, ProductQuery, ProductStatus, ProductUpdate, Seller,
+    SellerIdentifier, ShopSettings, Sku, StockChange, StockReason, TaxCategory, TaxTable, TimeZone,
+    VariantId,
 };
+use shopkeep::clock::Clock;
+use shopkeep::crypto::{Password, PasswordParams};
+use shopkeep::customers::{Country, Phone, VatId};
+use shopkeep::money::TaxRate;
+use shopkeep::orders::PriceMode;
+use shopkeep::{Currency, Email, ErrorKind, KeyRing, Money, Principal, Store};
 
 fn open(path: &Path) -> Store {
     // A long busy timeout: some tests write from several stores on one file at once.
@@ -114,7 +120,7 @@ fn settings() -> ShopSettings {
     .registration("HRB 12345, Amtsgericht Berlin")
     .unwrap()
     .bank_account(
-        shopkeep::BankAccount::new(Iban::parse("DE89 3704 0044 0532 0130 00").unwrap())
+        shopkeep::catalog::BankAccount::new(Iban::parse("DE89 3704 0044 0532 0130 00").unwrap())
             .bic(Bic::parse("COBADEFFXXX").unwrap()),
     );
     let table = TaxTable::new()
@@ -371,7 +377,7 @@ fn archived_products_are_hidden_from_visitors_exactly_like_missing_ones() {
     let products = store.products(&visitor);
     let hidden = products.get(mug.id()).unwrap_err();
     let missing = products
-        .get(shopkeep::ProductId::parse("0190e6a4-7c1a-7000-8000-000000000001").unwrap())
+        .get(shopkeep::catalog::ProductId::parse("0190e6a4-7c1a-7000-8000-000000000001").unwrap())
         .unwrap_err();
     assert_eq!(hidden.kind(), ErrorKind::NotFound);
     assert_eq!(hidden.to_string(), missing.to_string());
@@ -643,7 +649,7 @@ fn page_through(
         seen.extend(page.items().iter().cloned());
         match page.next_cursor() {
             Some(cursor) => {
-                let cursor = shopkeep::Cursor::parse(cursor.as_str()).unwrap();
+                let cursor = shopkeep::catalog::Cursor::parse(cursor.as_str()).unwrap();
                 query = query.after(cursor);
             }
             None => break,
@@ -703,7 +709,7 @@ fn keyset_pages_visit_every_product_once_in_a_stable_order_even_with_inserts_bet
         ErrorKind::Validation { field: "cursor" }
     );
     assert_eq!(
-        kind(shopkeep::Cursor::parse("not-a-cursor")),
+        kind(shopkeep::catalog::Cursor::parse("not-a-cursor")),
         ErrorKind::Validation { field: "cursor" }
     );
 }
@@ -974,7 +980,7 @@ fn settings_are_versioned_audited_and_changed_only_by_the_owner() {
         "RE-2026-00007"
     );
     assert_eq!(read.time_zone().name(), "Europe/Berlin");
-    let at = shopkeep::Country::parse("AT").unwrap();
+    let at = shopkeep::customers::Country::parse("AT").unwrap();
     assert_eq!(
         read.tax_table()
             .tax_for(at, TaxCategory::Reduced)

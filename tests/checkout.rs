@@ -16,11 +16,15 @@ use common::{
     PASSWORD, business, code, contains, count, count_where, customer, eur, fill, key, new_customer,
     on_hand, place, product, raw, raw_bytes, register, shop,
 };
-use shopkeep::{
-    Address, CartRef, Checkout, Confirmation, Country, Coupon, Currency, Email, ErrorKind, Money,
-    NewCustomer, OrderQuery, OrderStatus, Password, PriceMode, Principal, Shipping, Sku, Store,
-    TaxCategory, TaxRate, Templates, VariantId, VatCategory,
+use shopkeep::catalog::{Sku, TaxCategory, VariantId};
+use shopkeep::crypto::Password;
+use shopkeep::customers::{Address, Country, NewCustomer};
+use shopkeep::money::TaxRate;
+use shopkeep::orders::{
+    CartRef, Checkout, Confirmation, Coupon, OrderQuery, OrderStatus, PriceMode, Shipping,
+    Templates, VatCategory,
 };
+use shopkeep::{Currency, Email, ErrorKind, Money, Principal, Store};
 
 fn order_count(store: &Store) -> usize {
     let mut n = 0;
@@ -90,7 +94,7 @@ fn an_anonymous_cart_merges_into_the_customers_cart_at_login() {
     let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 10);
     let visitor = Principal::anonymous();
     let guest = store.carts(&visitor).open_guest().unwrap();
-    let token = shopkeep::CartToken::new(guest.token().as_str());
+    let token = shopkeep::orders::CartToken::new(guest.token().as_str());
     store
         .carts(&visitor)
         .add(CartRef::Guest(&token), mug, 2)
@@ -324,7 +328,7 @@ fn replays_return_the_first_order_and_a_changed_request_is_a_conflict() {
 
     // After the retention time the key is forgotten.
     s.clock
-        .advance(shopkeep::IDEMPOTENCY_RETENTION + Duration::from_secs(1));
+        .advance(shopkeep::orders::IDEMPOTENCY_RETENTION + Duration::from_secs(1));
     let err = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")))
@@ -388,7 +392,7 @@ fn eight_threads_of_checkouts_never_oversell_nor_overuse_a_coupon() {
         .map(|i| customer(store, &format!("buyer{i}@example.com"), "DE"))
         .collect();
     let placed = Arc::new(AtomicUsize::new(0));
-    let orders: Vec<Vec<shopkeep::OrderId>> = std::thread::scope(|scope| {
+    let orders: Vec<Vec<shopkeep::orders::OrderId>> = std::thread::scope(|scope| {
         let handles: Vec<_> = buyers
             .iter()
             .enumerate()

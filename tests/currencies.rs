@@ -16,11 +16,15 @@ use common::{
     Shop, address, business, count, fill, new_customer, pay, priced_product, register, seller,
     settings, shop_with,
 };
-use shopkeep::{
-    Checkout, Contact, Country, CountryTaxes, Currency, Email, ErrorKind, IdempotencyKey, Invoice,
-    InvoiceIssue, Money, Order, Phone, PostalAddress, PriceMode, Principal, Profile, Refund,
-    Seller, ShopSettings, ShopSettingsBuilder, TaxCategory, TaxRate, TaxTable, VariantId, VatId,
+use shopkeep::catalog::{
+    Contact, CountryTaxes, InvoiceIssue, PostalAddress, Seller, ShopSettings, ShopSettingsBuilder,
+    TaxCategory, TaxTable, VariantId,
 };
+use shopkeep::customers::{Country, Phone, VatId};
+use shopkeep::invoices::{Invoice, Profile};
+use shopkeep::money::TaxRate;
+use shopkeep::orders::{Checkout, IdempotencyKey, Order, PriceMode, Refund};
+use shopkeep::{Currency, Email, ErrorKind, Money, Principal};
 
 /// The German seller's VAT id.
 const VAT_ID: &str = "DE123456788";

@@ -15,12 +15,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{PASSWORD, clock, contains, raw_bytes};
-use shopkeep::{
-    Address, AddressKind, BusinessDetails, Channel, Clock, ConsentEvent, ConsentRequest,
-    ConsentStatus, ConsentToken, Country, CustomerId, ElectronicAddress, Email, ErrorKind, KeyRing,
-    LoginThrottle, ManualClock, NewCustomer, Outcome, Password, PasswordParams, Phone, Principal,
-    ProfileUpdate, ResetToken, SessionToken, Store, UnsubscribeToken, VatId,
+use shopkeep::access::{CustomerId, LoginThrottle, Outcome, SessionToken};
+use shopkeep::clock::{Clock, ManualClock};
+use shopkeep::crypto::{Password, PasswordParams};
+use shopkeep::customers::{
+    Address, AddressKind, BusinessDetails, Channel, ConsentEvent, ConsentRequest, ConsentStatus,
+    ConsentToken, Country, ElectronicAddress, NewCustomer, Phone, ProfileUpdate, ResetToken,
+    UnsubscribeToken, VatId,
 };
+use shopkeep::{Email, ErrorKind, KeyRing, Principal, Store};
 
 const MASTER: [u8; 32] = [9; 32];
 
@@ -911,10 +914,10 @@ fn email_consent_needs_double_opt_in_and_the_ledger_shows_every_step() {
         .store
         .staff(&system)
         .create(
-            shopkeep::NewStaff::new(
+            shopkeep::access::NewStaff::new(
                 email("sam@example.com"),
                 "Sam",
-                shopkeep::Role::Support,
+                shopkeep::access::Role::Support,
                 Password::new(PASSWORD),
             )
             .unwrap(),
@@ -1411,11 +1414,14 @@ fn registration_consent_and_erasure_reach_the_outbox_with_ids_only() {
 }
 
 /// Shop settings and one product with stock, so that customers can check out.
-fn open_for_business(store: &Store) -> shopkeep::VariantId {
-    use shopkeep::{
-        Contact, CountryTaxes, Currency, Money, NewProduct, PostalAddress, PriceMode, Seller,
-        ShopSettings, Sku, StockChange, TaxCategory, TaxRate, TaxTable,
+fn open_for_business(store: &Store) -> shopkeep::catalog::VariantId {
+    use shopkeep::catalog::{
+        Contact, CountryTaxes, NewProduct, PostalAddress, Seller, ShopSettings, Sku, StockChange,
+        TaxCategory, TaxTable,
     };
+    use shopkeep::money::TaxRate;
+    use shopkeep::orders::PriceMode;
+    use shopkeep::{Currency, Money};
     let system = store.system();
     let seller = Seller::new(
         "Beispiel GmbH",
@@ -1455,7 +1461,9 @@ fn open_for_business(store: &Store) -> shopkeep::VariantId {
 
 #[test]
 fn an_export_holds_the_customers_orders_with_their_buyer_snapshots() {
-    use shopkeep::{CartRef, Checkout, Currency, IdempotencyKey, Money, Shipping, TaxCategory};
+    use shopkeep::catalog::TaxCategory;
+    use shopkeep::orders::{CartRef, Checkout, IdempotencyKey, Shipping};
+    use shopkeep::{Currency, Money};
     let s = shop();
     let mug = open_for_business(&s.store);
     let id = register_distinctive(&s.store);

@@ -17,7 +17,8 @@
 mod http_shop;
 
 use serde_json::{Value, json};
-use shopkeep::{ErrorKind, KeyRing, PasswordParams, Store};
+use shopkeep::crypto::PasswordParams;
+use shopkeep::{ErrorKind, KeyRing, Store};
 
 /// A running example server and a client for it.
 struct Shop {

@@ -10,10 +10,11 @@
 mod common;
 
 use common::{PASSWORD, address, shop};
-use shopkeep::{
-    Address, BusinessDetails, Country, Currency, Email, ErrorKind, Money, NewCustomer, NewProduct,
-    Password, PriceMode, Shipment, Shipping, Sku, TaxCategory,
-};
+use shopkeep::catalog::{NewProduct, Sku, TaxCategory};
+use shopkeep::crypto::Password;
+use shopkeep::customers::{Address, BusinessDetails, Country, NewCustomer};
+use shopkeep::orders::{PriceMode, Shipment, Shipping};
+use shopkeep::{Currency, Email, ErrorKind, Money};
 
 /// Display spoofing: bidi overrides, isolates and zero-width characters are refused in every
 /// kind of free text that ends up on an order or an invoice.
@@ -172,27 +173,27 @@ fn a_used_key_with_a_refilled_cart_is_a_conflict_not_the_first_order() {
     let id = common::fill(&s.store, &ana, &[(mug, 1)]);
     let orders = s.store.orders(&ana);
     let first = orders
-        .checkout(shopkeep::Checkout::from_cart(id, common::key("k1")))
+        .checkout(shopkeep::orders::Checkout::from_cart(id, common::key("k1")))
         .unwrap();
     // An honest retry (the response was lost) gets the first order.
     let retry = orders
-        .checkout(shopkeep::Checkout::from_cart(id, common::key("k1")))
+        .checkout(shopkeep::orders::Checkout::from_cart(id, common::key("k1")))
         .unwrap();
     assert_eq!(retry.id(), first.id());
     common::fill(&s.store, &ana, &[(cup, 2)]);
     let err = orders
-        .checkout(shopkeep::Checkout::from_cart(id, common::key("k1")))
+        .checkout(shopkeep::orders::Checkout::from_cart(id, common::key("k1")))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
     assert_eq!(common::on_hand(&s.store, cup), 9);
     let cart = s
         .store
         .carts(&ana)
-        .get(shopkeep::CartRef::Customer(id))
+        .get(shopkeep::orders::CartRef::Customer(id))
         .unwrap();
     assert_eq!(cart.lines().len(), 1);
     let second = orders
-        .checkout(shopkeep::Checkout::from_cart(id, common::key("k2")))
+        .checkout(shopkeep::orders::Checkout::from_cart(id, common::key("k2")))
         .unwrap();
     assert_ne!(second.id(), first.id());
     assert_eq!(common::on_hand(&s.store, cup), 7);
@@ -219,19 +220,27 @@ fn a_checkout_carrying_the_cart_digest_buys_that_cart_or_conflicts() {
     let ana = common::customer(&s.store, "ana@example.com", "DE");
     let id = common::fill(&s.store, &ana, &[(mug, 1)]);
     let carts = s.store.carts(&ana);
-    let shown = carts.get(shopkeep::CartRef::Customer(id)).unwrap().digest();
+    let shown = carts
+        .get(shopkeep::orders::CartRef::Customer(id))
+        .unwrap()
+        .digest();
     // The digest travels through the client as text.
-    let shown = shopkeep::CartDigest::parse(&shown.to_string()).unwrap();
+    let shown = shopkeep::orders::CartDigest::parse(&shown.to_string()).unwrap();
     let orders = s.store.orders(&ana);
     let checkout = |key: &str, digest| {
-        orders.checkout(shopkeep::Checkout::from_cart(id, common::key(key)).cart_digest(digest))
+        orders.checkout(
+            shopkeep::orders::Checkout::from_cart(id, common::key(key)).cart_digest(digest),
+        )
     };
     let first = checkout("k1", shown).unwrap();
     assert_eq!(checkout("k1", shown).unwrap().id(), first.id());
 
     // The cart changes; the same key with the new cart's digest is a conflict.
     common::fill(&s.store, &ana, &[(cup, 2)]);
-    let refilled = carts.get(shopkeep::CartRef::Customer(id)).unwrap().digest();
+    let refilled = carts
+        .get(shopkeep::orders::CartRef::Customer(id))
+        .unwrap()
+        .digest();
     assert_ne!(refilled, shown);
     let err = checkout("k1", refilled).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
@@ -247,11 +256,21 @@ fn a_checkout_carrying_the_cart_digest_buys_that_cart_or_conflicts() {
     // Lines added in another order digest alike.
     let mut reordered = vec![(cup, 1), (mug, 3)];
     common::fill(&s.store, &ana, &reordered);
-    let a = carts.get(shopkeep::CartRef::Customer(id)).unwrap().digest();
-    carts.remove(shopkeep::CartRef::Customer(id), cup).unwrap();
-    carts.remove(shopkeep::CartRef::Customer(id), mug).unwrap();
+    let a = carts
+        .get(shopkeep::orders::CartRef::Customer(id))
+        .unwrap()
+        .digest();
+    carts
+        .remove(shopkeep::orders::CartRef::Customer(id), cup)
+        .unwrap();
+    carts
+        .remove(shopkeep::orders::CartRef::Customer(id), mug)
+        .unwrap();
     reordered.reverse();
     common::fill(&s.store, &ana, &reordered);
-    let b = carts.get(shopkeep::CartRef::Customer(id)).unwrap().digest();
+    let b = carts
+        .get(shopkeep::orders::CartRef::Customer(id))
+        .unwrap()
+        .digest();
     assert_eq!(a, b);
 }

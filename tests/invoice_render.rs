@@ -5,9 +5,9 @@
 mod documents;
 
 use documents::*;
-use shopkeep::{
-    Charge, Currency, ErrorKind, InvoiceDocument, InvoiceTemplates, PriceMode, to_html, to_text,
-};
+use shopkeep::invoices::{InvoiceDocument, InvoiceTemplates, to_html, to_text};
+use shopkeep::orders::{Charge, PriceMode};
+use shopkeep::{Currency, ErrorKind};
 
 /// A consumer in Germany, gross prices at 19 % and 7 %, a coupon and shipping.
 fn b2c_inclusive() -> InvoiceDocument {
@@ -55,8 +55,8 @@ fn credit() -> InvoiceDocument {
 /// Markup in every text a customer or staff member can type.
 fn escaping() -> InvoiceDocument {
     let eur = Currency::EUR;
-    let buyer = shopkeep::InvoiceBuyer::consumer(
-        shopkeep::Address::new(
+    let buyer = shopkeep::invoices::InvoiceBuyer::consumer(
+        shopkeep::customers::Address::new(
             "<script>alert(1)</script>",
             "Main St & 5th",
             "Berlin",
@@ -345,7 +345,7 @@ fn host_templates_replace_the_builtin_ones() -> TestResult {
 #[cfg(feature = "pdf")]
 mod pdf {
     use super::*;
-    use shopkeep::to_pdf;
+    use shopkeep::invoices::to_pdf;
 
     /// The text a reader (or an archive's indexer) gets out of the PDF, whitespace collapsed.
     fn extract(pdf: &[u8]) -> String {
@@ -501,8 +501,8 @@ mod pdf {
                 );
                 line(&id, &name, money("1.00", eur), 1, s19())
             } else {
-                let priced = shopkeep::PricedLine::new(money("1.00", eur), 1, s19())?;
-                shopkeep::DocumentLine::new(&id, &format!("Line {i}"), priced)?
+                let priced = shopkeep::orders::PricedLine::new(money("1.00", eur), 1, s19())?;
+                shopkeep::invoices::DocumentLine::new(&id, &format!("Line {i}"), priced)?
             };
             builder = builder.line(line);
         }
@@ -565,8 +565,9 @@ mod pdf {
     #[test]
     fn characters_the_font_lacks_print_as_question_marks() -> TestResult {
         let eur = Currency::EUR;
-        let buyer = shopkeep::InvoiceBuyer::consumer(
-            shopkeep::Address::new("山田 太郎", "Main St 1", "Tokyo", country("JP")).unwrap(),
+        let buyer = shopkeep::invoices::InvoiceBuyer::consumer(
+            shopkeep::customers::Address::new("山田 太郎", "Main St 1", "Tokyo", country("JP"))
+                .unwrap(),
         );
         let d = invoice("INV-2026-000031", eur, PriceMode::TaxExclusive, buyer)
             .line(line(

@@ -19,12 +19,16 @@ use common::{
     Shop, address, at, business, count, count_where, eur, fill, new_customer, open, pay, pay_as,
     priced_product, raw, register, seller, settings, shop_with, staff,
 };
-use shopkeep::{
-    Address, BankAccount, Checkout, Country, Coupon, CouponCode, Currency, ElectronicAddress,
-    ErrorKind, Iban, IdempotencyKey, Invoice, InvoiceIssue, Money, Order, PriceMode, Principal,
-    Profile, Refund, Role, Seller, Shipping, ShopSettingsBuilder, Store, TaxCategory, TimeZone,
-    VariantId,
+use shopkeep::access::Role;
+use shopkeep::catalog::{
+    BankAccount, Iban, InvoiceIssue, Seller, ShopSettingsBuilder, TaxCategory, TimeZone, VariantId,
 };
+use shopkeep::customers::{Address, Country, ElectronicAddress};
+use shopkeep::invoices::{Invoice, Profile};
+use shopkeep::orders::{
+    Checkout, Coupon, CouponCode, IdempotencyKey, Order, PriceMode, Refund, Shipping,
+};
+use shopkeep::{Currency, ErrorKind, Money, Principal, Store};
 
 /// The seller's VAT id in every shop here but the one that shows what its absence refuses.
 const VAT_ID: &str = "DE123456788";
@@ -537,7 +541,7 @@ fn customers_read_their_own_invoices_only() {
     let missing = s
         .store
         .invoices(&ana)
-        .get(shopkeep::InvoiceId::parse("0190e6a4-7c1a-7000-8000-000000000001").unwrap())
+        .get(shopkeep::invoices::InvoiceId::parse("0190e6a4-7c1a-7000-8000-000000000001").unwrap())
         .unwrap_err();
     assert_eq!(err.to_string(), missing.to_string());
     // By number: someone else's and a number that names nothing answer alike.
@@ -611,7 +615,7 @@ fn concurrent_issuing_with_failures_keeps_the_series_gapless() {
         )
         .unwrap();
     let path = s.store.path().unwrap().to_path_buf();
-    let ids: Arc<Vec<(u64, shopkeep::OrderId)>> =
+    let ids: Arc<Vec<(u64, shopkeep::orders::OrderId)>> =
         Arc::new(orders.iter().map(|o| (o.number().get(), o.id())).collect());
     let threads: Vec<_> = (0..8)
         .map(|t| {

@@ -17,10 +17,9 @@ use common::{
     Shop, customer, dump, eur, ledger_sum, on_hand, pay, place, product, raw, shop, uuid_bytes,
 };
 use proptest::prelude::*;
-use shopkeep::{
-    Coupon, Currency, ErrorKind, Money, Order, OrderId, OrderStatus, Payment, PriceMode, Principal,
-    Refund, Shipment, Store, TaxCategory, VariantId,
-};
+use shopkeep::catalog::{TaxCategory, VariantId};
+use shopkeep::orders::{Coupon, Order, OrderId, OrderStatus, Payment, PriceMode, Refund, Shipment};
+use shopkeep::{Currency, ErrorKind, Money, Principal, Store};
 
 /// Every table a lifecycle call may write to.
 const TABLES: &[&str] = &[
@@ -57,7 +56,7 @@ fn audited(store: &Store, action: &str) -> Vec<(String, String)> {
         .list(0, 10_000)
         .unwrap()
         .iter()
-        .filter(|e| e.action() == action && e.outcome() == shopkeep::Outcome::Allowed)
+        .filter(|e| e.action() == action && e.outcome() == shopkeep::access::Outcome::Allowed)
         .map(|e| (e.principal().to_owned(), e.resource().to_owned()))
         .collect()
 }
@@ -95,7 +94,7 @@ fn placed_paid_shipped_completed_with_events_audit_and_records() {
     let record = store.orders(&ana).payment(order.id()).unwrap().unwrap();
     assert_eq!(record.reference(), "pi_3Nx2");
     assert_eq!(record.amount(), order.total());
-    assert_eq!(record.paid_at(), shopkeep::Clock::now(&s.clock));
+    assert_eq!(record.paid_at(), shopkeep::clock::Clock::now(&s.clock));
 
     let parcel = Shipment::new()
         .carrier("DHL")
@@ -351,7 +350,9 @@ fn customers_and_staff_get_what_the_policy_grants() {
         .list(0, 10_000)
         .unwrap()
         .iter()
-        .filter(|e| e.action() == "cancel_order" && e.outcome() == shopkeep::Outcome::Denied)
+        .filter(|e| {
+            e.action() == "cancel_order" && e.outcome() == shopkeep::access::Outcome::Denied
+        })
         .count();
     assert_eq!(denied, 2, "Bob's attempt and Ana's late one");
     // Unpaid: Ana cancels her own.

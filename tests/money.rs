@@ -7,7 +7,8 @@
 //! Property tests of `shopkeep::money` against independent i128 reference computations.
 
 use proptest::prelude::*;
-use shopkeep::{Currency, ErrorKind, Money, Rounding, TaxRate};
+use shopkeep::money::{Rounding, TaxRate};
+use shopkeep::{Currency, ErrorKind, Money};
 
 /// i64 values with the boundaries and small numbers over-represented, where bugs live.
 fn amount() -> impl Strategy<Value = i64> {

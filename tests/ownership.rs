@@ -16,10 +16,12 @@ use common::{
     PASSWORD, Shop, address, eur, new_customer, open, place, product, raw, register, seller,
     settings, shop_with, uuid_bytes,
 };
-use shopkeep::{
-    Channel, ConsentRequest, Email, ErrorKind, InvoiceIssue, NewApiKey, NewStaff, Password,
-    PriceMode, Principal, Role, StaffMember, Store, TaxCategory, VariantId,
-};
+use shopkeep::access::{NewApiKey, NewStaff, Role, StaffMember};
+use shopkeep::catalog::{InvoiceIssue, TaxCategory, VariantId};
+use shopkeep::crypto::Password;
+use shopkeep::customers::{Channel, ConsentRequest};
+use shopkeep::orders::PriceMode;
+use shopkeep::{Email, ErrorKind, Principal, Store};
 
 /// A shop that invoices, with a mug in stock.
 fn shop() -> (Shop, VariantId) {
@@ -163,7 +165,7 @@ fn a_customer_password_hash_copied_from_another_account_is_refused() {
     let mallory = store
         .customers(&Principal::anonymous())
         .register(
-            shopkeep::NewCustomer::new(
+            shopkeep::customers::NewCustomer::new(
                 email("mallory@example.com"),
                 Password::new(mallory_password),
                 "Mallory",
@@ -200,7 +202,7 @@ fn an_address_moved_to_another_customer_does_not_open() {
     let mallory = store
         .customers(&Principal::anonymous())
         .register(
-            shopkeep::NewCustomer::new(
+            shopkeep::customers::NewCustomer::new(
                 email("mallory@example.com"),
                 Password::new(PASSWORD),
                 "Mallory",
@@ -554,7 +556,7 @@ fn an_upgrade_that_fails_half_way_leaves_the_older_schema_whole() {
         .unwrap();
 
     let err = Store::options()
-        .password_params(shopkeep::PasswordParams::insecure_for_tests())
+        .password_params(shopkeep::crypto::PasswordParams::insecure_for_tests())
         .clock(shop.clock.clone())
         .open(&path, shopkeep::KeyRing::from_master_key([8; 32]))
         .unwrap_err();

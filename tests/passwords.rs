@@ -10,7 +10,8 @@
 //! `insecure-test-params` feature (the suite runs with `--all-features`); the few that check the
 //! production parameters hash with them for real.
 
-use shopkeep::{ErrorKind, Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy};
+use shopkeep::ErrorKind;
+use shopkeep::crypto::{Password, PasswordHash, PasswordHasher, PasswordParams, PasswordPolicy};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 

@@ -15,11 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use shopkeep::{
-    CartRef, Checkout, Decision, DefaultPolicy, Durability, Error, ErrorKind, IdempotencyKey,
-    InvoiceIssue, KeyRing, OrderId, PasswordParams, Payment, Policy, PriceMode, Principal,
-    ProductQuery, Request, StockChange, Store, TaxCategory, VariantId, WalScrub,
-};
+use shopkeep::access::{Decision, DefaultPolicy, Policy, Request};
+use shopkeep::catalog::{InvoiceIssue, ProductQuery, StockChange, TaxCategory, VariantId};
+use shopkeep::crypto::PasswordParams;
+use shopkeep::orders::{CartRef, Checkout, IdempotencyKey, OrderId, Payment, PriceMode};
+use shopkeep::store::{Durability, WalScrub};
+use shopkeep::{Error, ErrorKind, KeyRing, Principal, Store};
 
 fn keys() -> KeyRing {
     KeyRing::from_master_key([9; 32])

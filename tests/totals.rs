@@ -7,10 +7,9 @@
 )]
 
 use proptest::prelude::*;
-use shopkeep::{
-    Charge, Currency, ErrorKind, Money, PriceMode, PricedLine, TaxRate, Totals, VatCategory,
-    VatTreatment,
-};
+use shopkeep::money::TaxRate;
+use shopkeep::orders::{Charge, PriceMode, PricedLine, Totals, VatCategory, VatTreatment};
+use shopkeep::{Currency, ErrorKind, Money};
 
 fn treatment(kind: u8, basis_points: u32) -> VatTreatment {
     match kind % 4 {

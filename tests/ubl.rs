@@ -11,11 +11,13 @@ use std::path::PathBuf;
 mod documents;
 
 use documents::*;
-use shopkeep::{
-    Address, BankAccount, Charge, Contact, Currency, DocumentKind, ElectronicAddress, Email,
-    ErrorKind, Iban, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder, Phone, PostalAddress,
-    PriceMode, Profile, Seller, SellerIdentifier, VatCategory, VatId, to_ubl,
+use shopkeep::catalog::{BankAccount, Contact, Iban, PostalAddress, Seller, SellerIdentifier};
+use shopkeep::customers::{Address, ElectronicAddress, Phone, VatId};
+use shopkeep::invoices::{
+    DocumentKind, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder, Profile, to_ubl,
 };
+use shopkeep::orders::{Charge, PriceMode, VatCategory};
+use shopkeep::{Currency, Email, ErrorKind};
 
 fn corpus_en16931() -> Vec<(&'static str, InvoiceDocument)> {
     let eur = Currency::EUR;

@@ -16,12 +16,15 @@ use common::{
     Shop, address, business, count, eur, fill, new_customer, on_hand, priced_product, register,
     shop_with,
 };
-use shopkeep::{
-    Checkout, Contact, Country, CountryTaxes, Currency, Email, ErrorKind, IdempotencyKey,
-    InvoiceIssue, Money, NewProduct, Order, Phone, PostalAddress, PriceMode, Principal, Profile,
-    Seller, ShopSettings, Sku, Store, SupplyKind, TaxCategory, TaxRate, TaxTable, VariantId,
-    VatCategory,
+use shopkeep::catalog::{
+    Contact, CountryTaxes, InvoiceIssue, NewProduct, PostalAddress, Seller, ShopSettings, Sku,
+    SupplyKind, TaxCategory, TaxTable, VariantId,
 };
+use shopkeep::customers::{Country, Phone};
+use shopkeep::invoices::Profile;
+use shopkeep::money::TaxRate;
+use shopkeep::orders::{Checkout, IdempotencyKey, Order, PriceMode, VatCategory};
+use shopkeep::{Currency, Email, ErrorKind, Money, Principal, Store};
 
 /// Adds an issued invoice to the EN 16931 corpus of `.ci/run`.
 fn write_corpus(name: &str, xml: &str) {
@@ -128,7 +131,7 @@ fn buyer(store: &Store, email: &str, country_code: &str, vat_id: Option<&str>) -
 /// A business buyer without a VAT id (outside the EU, where EU VAT ids do not exist).
 fn foreign_business(store: &Store, email: &str, country_code: &str) -> Principal {
     let address = address(country_code).with_postal_code("8001").unwrap();
-    let details = shopkeep::BusinessDetails::new("Example Inc").unwrap();
+    let details = shopkeep::customers::BusinessDetails::new("Example Inc").unwrap();
     register(
         store,
         new_customer(email, "Ana Example", address).business(details),
@@ -335,7 +338,7 @@ fn settings_refuse_a_seller_the_vat_rules_do_not_cover() {
 fn assert_refused_cleanly(s: &Shop, who: &Principal, variant: VariantId, err: &shopkeep::Error) {
     assert_eq!(count(&s.store, "shopkeep_orders"), 0, "{err}");
     assert_eq!(on_hand(&s.store, variant), 10);
-    let cart = shopkeep::CartRef::Customer(who.customer_id().unwrap());
+    let cart = shopkeep::orders::CartRef::Customer(who.customer_id().unwrap());
     assert_eq!(s.store.carts(who).get(cart).unwrap().lines().len(), 1);
 }
 
@@ -373,7 +376,7 @@ fn checkout_refuses_services_outside_the_scope_without_the_sellers_registration(
         .unwrap(),
     )
     .unwrap()
-    .vat_id(shopkeep::VatId::parse("DE123456788").unwrap());
+    .vat_id(shopkeep::customers::VatId::parse("DE123456788").unwrap());
     let s = shop_with(
         common::settings(seller, PriceMode::TaxExclusive)
             .build()
@@ -384,7 +387,7 @@ fn checkout_refuses_services_outside_the_scope_without_the_sellers_registration(
     let err = checkout(&s.store, &us, &[(support, 1)], None).unwrap_err();
     assert_eq!(field(&err), "seller.registration", "{err}");
     assert_eq!(count(&s.store, "shopkeep_orders"), 0);
-    let cart = shopkeep::CartRef::Customer(us.customer_id().unwrap());
+    let cart = shopkeep::orders::CartRef::Customer(us.customer_id().unwrap());
     assert_eq!(s.store.carts(&us).get(cart).unwrap().lines().len(), 1);
 }
 
@@ -422,7 +425,10 @@ fn credit_notes_of_reverse_charged_and_outside_scope_services_keep_their_treatme
         let service_line = u32::try_from(items.len() - 1).unwrap();
         s.store
             .orders(&system)
-            .refund(order.id(), shopkeep::Refund::lines([(service_line, 1)]))
+            .refund(
+                order.id(),
+                shopkeep::orders::Refund::lines([(service_line, 1)]),
+            )
             .unwrap();
         let docs = s.store.invoices(&system).for_order(order.id()).unwrap();
         assert_eq!(docs.len(), 2);

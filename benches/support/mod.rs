@@ -11,12 +11,17 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Sha256;
-use shopkeep::{
-    Address, Contact, Country, CountryTaxes, Currency, CustomerId, Durability, Email, KeyRing,
-    Money, NewCustomer, NewProduct, Password, PasswordParams, Phone, PostalAddress, PriceMode,
-    Principal, Seller, ShopSettings, ShopSettingsBuilder, Sku, StockChange, Store, TaxCategory,
-    TaxRate, TaxTable, VariantId,
+use shopkeep::access::CustomerId;
+use shopkeep::catalog::{
+    Contact, CountryTaxes, NewProduct, PostalAddress, Seller, ShopSettings, ShopSettingsBuilder,
+    Sku, StockChange, TaxCategory, TaxTable, VariantId,
 };
+use shopkeep::crypto::{Password, PasswordParams};
+use shopkeep::customers::{Address, Country, NewCustomer, Phone};
+use shopkeep::money::TaxRate;
+use shopkeep::orders::PriceMode;
+use shopkeep::store::Durability;
+use shopkeep::{Currency, Email, KeyRing, Money, Principal, Store};
 
 /// `/dev/shm` (tmpfs), or the temp dir where there is none.
 pub fn tmpfs() -> PathBuf {

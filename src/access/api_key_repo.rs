@@ -28,7 +28,8 @@ impl Store {
     /// API keys, for `principal`.
     ///
     /// ```
-    /// use shopkeep::{KeyRing, NewApiKey, Role, Store};
+    /// use shopkeep::{KeyRing, Store};
+    /// use shopkeep::access::{NewApiKey, Role};
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let created = store.api_keys(&store.system()).create(NewApiKey::new("ERP export", Role::Accountant)?)?;

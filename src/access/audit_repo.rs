@@ -61,7 +61,8 @@ fn to_mac(bytes: &[u8]) -> Result<Mac256> {
 /// The audit log, as seen by one principal. From [`Store::audit_log`].
 ///
 /// ```
-/// use shopkeep::{AuditVerification, KeyRing, Store};
+/// use shopkeep::{KeyRing, Store};
+/// use shopkeep::access::AuditVerification;
 ///
 /// let store = Store::open_in_memory(KeyRing::generate()?)?;
 /// let system = store.system();

@@ -1,8 +1,36 @@
-//! Access control: principals, actions, resources, the policy, staff accounts, sessions,
-//! API keys and the tamper-evident audit log.
+//! Access control: who may do what, and the tamper-evident record of what was done.
 //!
-//! Every repository method takes the acting [`Principal`] and asks the [`Policy`] before it
-//! touches data; a refusal is audited. `docs/access-control.md` has the permission matrix.
+//! - [`Principal`]: the acting party of every call (a staff member, a customer, an API key,
+//!   the system, or an anonymous visitor), from
+//!   [`Store::principal_from_session`](crate::Store::principal_from_session),
+//!   [`Store::principal_from_api_key`](crate::Store::principal_from_api_key),
+//!   [`Store::system`](crate::Store::system) or [`Principal::anonymous`].
+//! - [`Policy`] and [`DefaultPolicy`]: the decision every repository method asks for before it
+//!   touches data, in terms of [`Role`], [`Action`], [`Resource`], [`Who`] and [`Scope`]; a
+//!   refusal is audited.
+//! - [`StaffRepo`] ([`Store::staff`](crate::Store::staff)) and [`ApiKeyRepo`]
+//!   ([`Store::api_keys`](crate::Store::api_keys)): staff accounts, their [`Login`] sessions,
+//!   and API keys for integrations.
+//! - [`AuditLog`] ([`Store::audit_log`](crate::Store::audit_log)): every write and every
+//!   refusal, chained by MACs so that [`AuditLog::verify`] finds an edited or deleted entry.
+//!
+//! The [access control guide](crate::guide::access_control) has the permission matrix.
+//!
+//! ```
+//! use shopkeep::access::{NewStaff, Role};
+//! use shopkeep::crypto::Password;
+//! use shopkeep::{Email, KeyRing, Store};
+//!
+//! let store = Store::open_in_memory(KeyRing::generate()?)?;
+//! let email = Email::parse("olga@example.com")?;
+//! let passphrase = "correct horse battery staple";
+//! let owner = NewStaff::new(email.clone(), "Olga Owner", Role::Owner, Password::new(passphrase))?;
+//! store.staff(&store.system()).create(owner)?; // the first owner
+//! let login = store.login_staff(&email, &Password::new(passphrase))?;
+//! let olga = store.principal_from_session(login.token())?; // on the next request
+//! assert_eq!(olga.role(), Some(Role::Owner));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod action;
 mod api_key;

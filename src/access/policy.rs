@@ -141,7 +141,7 @@ impl Rule {
 /// host with extra allow and deny rules.
 ///
 /// ```
-/// use shopkeep::{Action, DefaultPolicy, Role, Scope, Who};
+/// use shopkeep::access::{Action, DefaultPolicy, Role, Scope, Who};
 ///
 /// // Let support staff read the audit log, and never let warehouse API keys or staff read staff.
 /// let policy = DefaultPolicy::new()

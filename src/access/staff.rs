@@ -17,7 +17,9 @@ pub(crate) const MAX_NAME: usize = 200;
 /// and hashed before the account is written.
 ///
 /// ```
-/// use shopkeep::{Email, NewStaff, Password, Role};
+/// use shopkeep::Email;
+/// use shopkeep::access::{NewStaff, Role};
+/// use shopkeep::crypto::Password;
 ///
 /// let new = NewStaff::new(
 ///     Email::parse("owner@example.com")?,

@@ -35,7 +35,9 @@ impl Store {
     /// Staff accounts, for `principal`.
     ///
     /// ```
-    /// use shopkeep::{Email, KeyRing, NewStaff, Password, Role, Store};
+    /// use shopkeep::{Email, KeyRing, Store};
+    /// use shopkeep::access::{NewStaff, Role};
+    /// use shopkeep::crypto::Password;
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let email = Email::parse("owner@example.com")?;

@@ -21,7 +21,8 @@ use crate::error::{Error, Result};
 ///
 /// ```
 /// use std::time::Duration;
-/// use shopkeep::{KeyRing, LoginThrottle, Store};
+/// use shopkeep::{KeyRing, Store};
+/// use shopkeep::access::LoginThrottle;
 ///
 /// let throttle = LoginThrottle::new(3, Duration::from_secs(10), Duration::from_secs(600))?;
 /// let store = Store::options()

@@ -10,6 +10,24 @@
 //! - [`ShopSettings`] with [`Seller`], [`TaxTable`], [`InvoiceSeries`], [`TimeZone`]: the
 //!   shop's one settings record; [`SettingsRepo`] reads and saves it, versioned.
 //! - `sellable`: what checkout reads and takes inside its own transaction.
+//!
+//! The [catalogue guide](crate::guide::catalog) covers variants, prices, stock and search.
+//!
+//! ```
+//! use shopkeep::catalog::{NewProduct, Sku, StockChange, TaxCategory};
+//! use shopkeep::{Currency, KeyRing, Money, Store};
+//!
+//! let store = Store::open_in_memory(KeyRing::generate()?)?;
+//! let admin = store.system();
+//! let mug = NewProduct::new(Sku::parse("MUG-1")?, "Enamel mug", TaxCategory::Standard)?
+//!     .price(Money::parse("12.90", Currency::EUR)?)
+//!     .track_stock(true);
+//! let mug = store.products(&admin).create(mug)?;
+//! let variant = mug.variants().first().ok_or("a product has a variant")?.id();
+//! let movement = store.stock(&admin).adjust(variant, StockChange::receipt(40))?;
+//! assert_eq!(movement.level_after(), 40);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod product;
 mod product_repo;

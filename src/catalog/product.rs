@@ -243,7 +243,8 @@ impl Variant {
 /// A variant to create: its SKU, options, prices and stock settings.
 ///
 /// ```
-/// use shopkeep::{Currency, Money, NewVariant, Sku};
+/// use shopkeep::{Currency, Money};
+/// use shopkeep::catalog::{NewVariant, Sku};
 ///
 /// let medium = NewVariant::new(Sku::parse("TEE-M")?)
 ///     .option("size", "M")
@@ -311,7 +312,8 @@ impl NewVariant {
 /// Stock starts at zero; receive it with [`StockRepo::adjust`](crate::StockRepo::adjust).
 ///
 /// ```
-/// use shopkeep::{Currency, Money, NewProduct, NewVariant, Sku, TaxCategory};
+/// use shopkeep::{Currency, Money};
+/// use shopkeep::catalog::{NewProduct, NewVariant, Sku, TaxCategory};
 ///
 /// let mug = NewProduct::new(Sku::parse("MUG-1")?, "Mug", TaxCategory::Standard)?
 ///     .description("Stoneware, 350 ml")
@@ -437,9 +439,10 @@ impl NewProduct {
 /// Changes to a product: each setter changes one thing, everything else stays.
 ///
 /// ```
-/// use shopkeep::{Currency, Money, ProductUpdate, TaxCategory};
+/// use shopkeep::{Currency, Money};
+/// use shopkeep::catalog::{ProductUpdate, TaxCategory};
 ///
-/// # fn demo(variant: shopkeep::VariantId) -> Result<(), Box<dyn std::error::Error>> {
+/// # fn demo(variant: shopkeep::catalog::VariantId) -> Result<(), Box<dyn std::error::Error>> {
 /// let update = ProductUpdate::new()
 ///     .name("Mug, large")
 ///     .tax_category(TaxCategory::Reduced)

@@ -46,7 +46,8 @@ impl Store {
     /// The catalogue's products, for `principal`.
     ///
     /// ```
-    /// use shopkeep::{Currency, KeyRing, Money, NewProduct, Principal, Sku, Store, TaxCategory};
+    /// use shopkeep::{Currency, KeyRing, Money, Principal, Store};
+    /// use shopkeep::catalog::{NewProduct, Sku, TaxCategory};
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let admin = store.system();
@@ -159,7 +160,8 @@ impl ProductRepo<'_> {
     /// Needs [`Action::ReadProduct`].
     ///
     /// ```
-    /// use shopkeep::{KeyRing, NewProduct, ProductQuery, Sku, Store, TaxCategory};
+    /// use shopkeep::{KeyRing, Store};
+    /// use shopkeep::catalog::{NewProduct, ProductQuery, Sku, TaxCategory};
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let admin = store.system();
@@ -272,7 +274,8 @@ impl ProductRepo<'_> {
     /// searched for like any other. A text without words finds nothing.
     ///
     /// ```
-    /// use shopkeep::{KeyRing, NewProduct, Principal, Sku, Store, TaxCategory};
+    /// use shopkeep::{KeyRing, Principal, Store};
+    /// use shopkeep::catalog::{NewProduct, Sku, TaxCategory};
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let new = NewProduct::new(Sku::parse("MUG-1")?, "Café mug", TaxCategory::Standard)?

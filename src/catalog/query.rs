@@ -122,7 +122,8 @@ impl<T> Page<T> {
 /// Anonymous visitors and customers only ever see active products, whatever the filter says.
 ///
 /// ```
-/// use shopkeep::{Currency, Money, ProductQuery, TaxCategory};
+/// use shopkeep::{Currency, Money};
+/// use shopkeep::catalog::{ProductQuery, TaxCategory};
 ///
 /// let query = ProductQuery::new()
 ///     .in_stock()

@@ -11,7 +11,8 @@ use crate::text;
 /// (Customers' addresses are [`Address`](crate::Address), which are personal data.)
 ///
 /// ```
-/// use shopkeep::{Country, PostalAddress};
+/// use shopkeep::catalog::PostalAddress;
+/// use shopkeep::customers::Country;
 ///
 /// let address = PostalAddress::new("Hauptstr. 1", "10115", "Berlin", Country::parse("DE")?)?
 ///     .line2("Hinterhaus")?;
@@ -130,7 +131,7 @@ impl Contact {
 /// electronic form and `Display` the grouped print form.
 ///
 /// ```
-/// use shopkeep::Iban;
+/// use shopkeep::catalog::Iban;
 ///
 /// let iban = Iban::parse("de89 3704 0044 0532 0130 00")?;
 /// assert_eq!(iban.as_str(), "DE89370400440532013000");
@@ -217,7 +218,7 @@ impl fmt::Debug for Iban {
 /// A Business Identifier Code (SWIFT, ISO 9362): 8 or 11 characters.
 ///
 /// ```
-/// use shopkeep::Bic;
+/// use shopkeep::catalog::Bic;
 ///
 /// assert_eq!(Bic::parse("cobadeffxxx")?.as_str(), "COBADEFFXXX");
 /// assert!(Bic::parse("COBADE").is_err());
@@ -294,7 +295,7 @@ impl BankAccount {
 /// compact; other schemes' values are kept as given.
 ///
 /// ```
-/// use shopkeep::SellerIdentifier;
+/// use shopkeep::catalog::SellerIdentifier;
 ///
 /// let uid = SellerIdentifier::new("0183", "CHE-123.456.788")?;
 /// assert_eq!((uid.scheme(), uid.value()), ("0183", "CHE123456788"));

@@ -50,7 +50,8 @@ impl InvoiceIssue {
 /// documents are the shop's local dates, not UTC ones.
 ///
 /// ```
-/// use shopkeep::{TimeZone, Timestamp};
+/// use shopkeep::catalog::TimeZone;
+/// use shopkeep::clock::Timestamp;
 ///
 /// let berlin = TimeZone::parse("Europe/Berlin")?;
 /// // 00:30 on 1 January in Berlin is still 31 December in UTC.
@@ -120,7 +121,7 @@ const MAX_PAD: usize = 12;
 /// only checks the pattern and renders a number from it.
 ///
 /// ```
-/// use shopkeep::InvoiceSeries;
+/// use shopkeep::catalog::InvoiceSeries;
 ///
 /// let series = InvoiceSeries::parse("INV-{year}-{seq:06}")?;
 /// assert_eq!(series.render(2026, 42)?, "INV-2026-000042");
@@ -286,10 +287,13 @@ impl Default for InvoiceSeries {
 /// silently overwrite each other.
 ///
 /// ```
-/// use shopkeep::{
-///     Contact, Country, CountryTaxes, Currency, Email, Phone, PostalAddress, PriceMode, Seller,
-///     ShopSettings, TaxRate, TaxTable, TimeZone, VatId,
+/// use shopkeep::{Currency, Email};
+/// use shopkeep::catalog::{
+///     Contact, CountryTaxes, PostalAddress, Seller, ShopSettings, TaxTable, TimeZone,
 /// };
+/// use shopkeep::customers::{Country, Phone, VatId};
+/// use shopkeep::money::TaxRate;
+/// use shopkeep::orders::PriceMode;
 ///
 /// let de = Country::parse("DE")?;
 /// let seller = Seller::new(

@@ -29,10 +29,13 @@ impl Store {
     /// The shop's settings, for `principal`.
     ///
     /// ```
-    /// use shopkeep::{
-    ///     Contact, Country, CountryTaxes, Currency, Email, ErrorKind, KeyRing, Phone,
-    ///     PostalAddress, PriceMode, Seller, ShopSettings, Store, TaxRate, TaxTable, TimeZone,
+    /// use shopkeep::{Currency, Email, ErrorKind, KeyRing, Store};
+    /// use shopkeep::catalog::{
+    ///     Contact, CountryTaxes, PostalAddress, Seller, ShopSettings, TaxTable, TimeZone,
     /// };
+    /// use shopkeep::customers::{Country, Phone};
+    /// use shopkeep::money::TaxRate;
+    /// use shopkeep::orders::PriceMode;
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let admin = store.system();

@@ -20,7 +20,7 @@ const MAX_LEN: usize = 64;
 /// `MUG-1` are the same SKU, so a shop cannot end up with two that look alike on a label.
 ///
 /// ```
-/// use shopkeep::Sku;
+/// use shopkeep::catalog::Sku;
 ///
 /// let sku = Sku::parse(" Mug-1 ")?;
 /// assert_eq!(sku.as_str(), "Mug-1");

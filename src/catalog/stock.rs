@@ -58,7 +58,7 @@ const MAX_NOTE: usize = 200;
 /// sales remove, adjustments go either way.
 ///
 /// ```
-/// use shopkeep::StockChange;
+/// use shopkeep::catalog::StockChange;
 ///
 /// let delivery = StockChange::receipt(24).note("delivery note 4711");
 /// let breakage = StockChange::adjustment(-2).note("dropped a box");

@@ -29,7 +29,8 @@ impl Store {
     /// Stock and its ledger, for `principal`.
     ///
     /// ```
-    /// use shopkeep::{ErrorKind, KeyRing, NewProduct, Sku, StockChange, Store, TaxCategory};
+    /// use shopkeep::{ErrorKind, KeyRing, Store};
+    /// use shopkeep::catalog::{NewProduct, Sku, StockChange, TaxCategory};
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let admin = store.system();

@@ -93,7 +93,7 @@ impl rusqlite::types::FromSql for TaxCategory {
 /// passenger transport, restaurants) are not modelled.
 ///
 /// ```
-/// use shopkeep::SupplyKind;
+/// use shopkeep::catalog::SupplyKind;
 ///
 /// assert_eq!(SupplyKind::default(), SupplyKind::Goods);
 /// assert_eq!(SupplyKind::parse("services")?, SupplyKind::Services);
@@ -161,7 +161,8 @@ const MAX_REASON: usize = 200;
 /// printed on documents for exempt products.
 ///
 /// ```
-/// use shopkeep::{CountryTaxes, TaxRate};
+/// use shopkeep::catalog::CountryTaxes;
+/// use shopkeep::money::TaxRate;
 ///
 /// let de = CountryTaxes::new(TaxRate::parse("19")?)
 ///     .reduced(TaxRate::parse("7")?)
@@ -256,7 +257,9 @@ impl AppliedTax {
 /// shop's own country.
 ///
 /// ```
-/// use shopkeep::{Country, CountryTaxes, TaxCategory, TaxRate, TaxTable};
+/// use shopkeep::catalog::{CountryTaxes, TaxCategory, TaxTable};
+/// use shopkeep::customers::Country;
+/// use shopkeep::money::TaxRate;
 ///
 /// let de = Country::parse("DE")?;
 /// let table = TaxTable::new()

@@ -69,7 +69,7 @@ static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// a log or a copy by accident.
 ///
 /// ```
-/// use shopkeep::Password;
+/// use shopkeep::crypto::Password;
 ///
 /// let password = Password::new("correct horse battery staple");
 /// assert_eq!(format!("{password:?}"), "Password([REDACTED])");
@@ -136,7 +136,8 @@ fn check_max_length(password: &Password) -> Result<()> {
 /// stricter policy does not lock out accounts whose passwords predate it.
 ///
 /// ```
-/// use shopkeep::{ErrorKind, Password, PasswordPolicy};
+/// use shopkeep::ErrorKind;
+/// use shopkeep::crypto::{Password, PasswordPolicy};
 ///
 /// let policy = PasswordPolicy::new();
 /// policy.check(&Password::new("correct horse battery staple"), &["ada@example.com"])?;
@@ -282,7 +283,7 @@ impl Default for PasswordPolicy {
 /// the cost with [`new`](Self::new), which refuses anything weaker than OWASP's minimum.
 ///
 /// ```
-/// use shopkeep::PasswordParams;
+/// use shopkeep::crypto::PasswordParams;
 ///
 /// let params = PasswordParams::owasp();
 /// assert_eq!((params.memory_kib(), params.iterations(), params.parallelism()), (19_456, 2, 1));
@@ -351,6 +352,7 @@ impl PasswordParams {
     /// speed. They exist only for test suites, only with the `insecure-test-params` feature,
     /// which nothing enables by default; [`new`](Self::new) would refuse them.
     #[cfg(feature = "insecure-test-params")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "insecure-test-params")))]
     pub const fn insecure_for_tests() -> Self {
         PasswordParams {
             memory_kib: Params::MIN_M_COST,
@@ -514,7 +516,7 @@ impl Verification {
 /// request, since the dummy hash of the unknown-account path is made once per hasher.
 ///
 /// ```
-/// use shopkeep::{Password, PasswordHash, PasswordHasher, PasswordParams};
+/// use shopkeep::crypto::{Password, PasswordHash, PasswordHasher, PasswordParams};
 ///
 /// let hasher = PasswordHasher::new(PasswordParams::owasp());
 /// let stored = hasher.hash(&Password::new("correct horse battery staple"))?;

@@ -41,7 +41,7 @@ pub enum AddressKind {
 /// code. A blank optional part means "none".
 ///
 /// ```
-/// use shopkeep::{Address, Country};
+/// use shopkeep::customers::{Address, Country};
 ///
 /// let home = Address::new("Ana Lima", "Invalidenstraße 117", "Berlin", Country::parse("DE")?)?
 ///     .with_postal_code("10115")?

@@ -21,7 +21,7 @@ const MAX_ADDRESS: usize = 254;
 /// A business customer's invoicing details. Personal data of a sole trader: `Debug` redacts it.
 ///
 /// ```
-/// use shopkeep::{BusinessDetails, ElectronicAddress, VatId};
+/// use shopkeep::customers::{BusinessDetails, ElectronicAddress, VatId};
 ///
 /// let acme = BusinessDetails::new("ACME GmbH")?
 ///     .with_vat_id(VatId::parse("DE123456789")?)

@@ -87,7 +87,7 @@ impl fmt::Display for Channel {
 /// checkout box, a support call) and which version of the consent text they saw.
 ///
 /// ```
-/// use shopkeep::{Channel, ConsentRequest};
+/// use shopkeep::customers::{Channel, ConsentRequest};
 ///
 /// let newsletter = ConsentRequest::new(Channel::Email, "checkout", "newsletter-2026-01")?;
 /// # let _ = newsletter;

@@ -40,7 +40,9 @@ impl Store {
     /// Marketing consents, for `principal`.
     ///
     /// ```
-    /// use shopkeep::{Channel, ConsentRequest, Email, KeyRing, NewCustomer, Password, Principal, Store};
+    /// use shopkeep::{Email, KeyRing, Principal, Store};
+    /// use shopkeep::crypto::Password;
+    /// use shopkeep::customers::{Channel, ConsentRequest, NewCustomer};
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let new = NewCustomer::new(Email::parse("ana@example.com")?, Password::new("correct horse battery staple"), "Ana")?;

@@ -42,7 +42,7 @@ ZA ZM ZW";
 /// in upper case.
 ///
 /// ```
-/// use shopkeep::Country;
+/// use shopkeep::customers::Country;
 ///
 /// assert_eq!(Country::parse(" de ")?.as_str(), "DE");
 /// assert!(Country::parse("UK").is_err()); // the United Kingdom is GB

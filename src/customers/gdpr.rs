@@ -20,7 +20,9 @@ impl CustomerRepo<'_> {
     /// Needs [`Action::ExportCustomer`] (customers may export their own). Audited.
     ///
     /// ```
-    /// use shopkeep::{Email, KeyRing, NewCustomer, Password, Principal, Store};
+    /// use shopkeep::{Email, KeyRing, Principal, Store};
+    /// use shopkeep::crypto::Password;
+    /// use shopkeep::customers::NewCustomer;
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let new = NewCustomer::new(Email::parse("ana@example.com")?, Password::new("correct horse battery staple"), "Ana Lima")?;

@@ -38,7 +38,9 @@ impl Store {
     /// wait are audited, by customer id (or `anonymous`), never by email.
     ///
     /// ```
-    /// use shopkeep::{Email, ErrorKind, KeyRing, NewCustomer, Password, Principal, Store};
+    /// use shopkeep::{Email, ErrorKind, KeyRing, Principal, Store};
+    /// use shopkeep::crypto::Password;
+    /// use shopkeep::customers::NewCustomer;
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let email = Email::parse("ana@example.com")?;

@@ -14,6 +14,28 @@
 //! `throttle`, `export`) are plain validated data; the repositories (`repo`, `address_repo`,
 //! `login`, `password_repo`, `consent_repo`, `gdpr`) hold the SQL, with `storage` for what
 //! they share.
+//!
+//! [`CustomerRepo`] ([`Store::customers`](crate::Store::customers)) registers, reads, updates,
+//! exports and erases customers; [`Store::login`](crate::Store::login) logs one in;
+//! [`ConsentRepo`] ([`Store::consents`](crate::Store::consents)) keeps the consent ledger. The
+//! [security guide](crate::guide::security) describes the encryption byte by byte.
+//!
+//! ```
+//! use shopkeep::customers::NewCustomer;
+//! use shopkeep::crypto::Password;
+//! use shopkeep::{Email, KeyRing, Principal, Store};
+//!
+//! let store = Store::open_in_memory(KeyRing::generate()?)?;
+//! let email = Email::parse("ana@example.com")?;
+//! let passphrase = "my cat is called Biscuit";
+//! let new = NewCustomer::new(email.clone(), Password::new(passphrase), "Ana Lima")?;
+//! store.customers(&Principal::anonymous()).register(new)?;
+//! let login = store.login(&email, &Password::new(passphrase))?;
+//! let ana = store.principal_from_session(login.token())?;
+//! let id = ana.customer_id().ok_or("not a customer")?;
+//! assert_eq!(store.customers(&ana).get(id)?.name(), "Ana Lima");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod address;
 mod address_repo;
@@ -37,6 +59,8 @@ mod tests;
 mod token;
 mod vat_id;
 
+/// Also at the crate root: staff accounts are keyed by email too.
+pub use crate::email::Email;
 pub use address::{Address, AddressId, AddressKind, CustomerAddress};
 pub use business::{BusinessDetails, ElectronicAddress};
 pub use consent::{

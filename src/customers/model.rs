@@ -22,7 +22,9 @@ pub(super) const MAX_NAME: usize = 200;
 /// policy (with the email and name as context) and hashed before anything is written.
 ///
 /// ```
-/// use shopkeep::{Address, Country, Email, NewCustomer, Password, Phone};
+/// use shopkeep::Email;
+/// use shopkeep::crypto::Password;
+/// use shopkeep::customers::{Address, Country, NewCustomer, Phone};
 ///
 /// let new = NewCustomer::new(
 ///     Email::parse("ana@example.com")?,
@@ -182,7 +184,7 @@ impl fmt::Debug for Customer {
 /// set stay as they are.
 ///
 /// ```
-/// use shopkeep::{Phone, ProfileUpdate};
+/// use shopkeep::customers::{Phone, ProfileUpdate};
 ///
 /// # let version = 1;
 /// let change = ProfileUpdate::new(version).name("Ana Lima-Santos")?.phone(Some(Phone::parse("+351 21 1234567")?));

@@ -124,7 +124,9 @@ impl Store {
     /// as `anonymous`, never the email.
     ///
     /// ```
-    /// use shopkeep::{Email, KeyRing, NewCustomer, Password, Principal, Store};
+    /// use shopkeep::{Email, KeyRing, Principal, Store};
+    /// use shopkeep::crypto::Password;
+    /// use shopkeep::customers::NewCustomer;
     ///
     /// let store = Store::open_in_memory(KeyRing::generate()?)?;
     /// let email = Email::parse("ana@example.com")?;

@@ -17,7 +17,7 @@ const MAX_INPUT: usize = 32;
 /// `00` international prefix is refused: only the host knows which country it meant.
 ///
 /// ```
-/// use shopkeep::Phone;
+/// use shopkeep::customers::Phone;
 ///
 /// assert_eq!(Phone::parse("+49 (30) 1234-5678")?.as_str(), "+493012345678");
 /// assert!(Phone::parse("030 1234 5678").is_err());

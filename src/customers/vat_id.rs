@@ -83,7 +83,7 @@ const PATTERNS: &[(&str, &[&str])] = &[
 /// compact.
 ///
 /// ```
-/// use shopkeep::VatId;
+/// use shopkeep::customers::VatId;
 ///
 /// let vat = VatId::parse("de 123 456 789")?;
 /// assert_eq!(vat.as_str(), "DE123456789");

@@ -27,6 +27,9 @@
 //! Events carry ids and figures, **never personal data in clear**: a consumer that needs a
 //! customer's email asks the store for it with its own principal, so the policy and the audit
 //! log see that access.
+//!
+//! [`Events`] ([`Store::events`](crate::Store::events)) polls and acknowledges; each
+//! [`Event`] has a kind, a version and a JSON body.
 
 mod repo;
 

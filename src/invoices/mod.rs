@@ -10,7 +10,23 @@
 //!
 //! Text and HTML go through [`InvoiceTemplates`], which a host may replace; the three human
 //! forms print the same values, formatted once (amounts as `12.90 EUR`). Issuing (numbers,
-//! storage) is the repository's job, not this module's.
+//! storage) is the repository's job, not this module's: [`InvoiceRepo`]
+//! ([`Store::invoices`](crate::Store::invoices)) issues an [`Invoice`] from an order, with a
+//! gapless number, and keeps it unchangeable; refunds and cancellations issue credit notes.
+//! The [invoicing guide](crate::guide::invoicing) covers the VAT rules and the validation.
+//!
+//! ```
+//! use shopkeep::Store;
+//! use shopkeep::invoices::{InvoiceTemplates, Profile, to_text};
+//! use shopkeep::orders::OrderId;
+//!
+//! # fn demo(store: &Store, order: OrderId) -> Result<(), Box<dyn std::error::Error>> {
+//! let invoice = store.invoices(&store.system()).issue(order)?;
+//! let e_invoice = invoice.to_ubl(Profile::En16931)?; // UBL 2.1 XML, for the buyer's system
+//! let email_body = to_text(invoice.document(), &InvoiceTemplates::builtin())?;
+//! # let _ = (e_invoice, email_body);
+//! # Ok(()) }
+//! ```
 
 mod credit;
 mod currencies;

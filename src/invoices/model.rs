@@ -19,7 +19,7 @@ const MAX_TEXT: usize = 1000;
 /// A calendar date (no time, no zone): an issue, supply or due date as printed on a document.
 ///
 /// ```
-/// use shopkeep::Date;
+/// use shopkeep::invoices::Date;
 ///
 /// let d = Date::new(2026, 2, 28)?;
 /// assert_eq!(d.to_string(), "2026-02-28");

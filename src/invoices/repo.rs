@@ -82,7 +82,9 @@ impl InvoiceRepo<'_> {
     /// must also state its VAT in that currency: use [`issue_at_rate`](Self::issue_at_rate).
     ///
     /// ```
-    /// # use shopkeep::*;
+    /// # use shopkeep::Store;
+    /// # use shopkeep::invoices::Profile;
+    /// # use shopkeep::orders::Order;
     /// # fn demo(store: &Store, order: &Order) -> Result<(), Box<dyn std::error::Error>> {
     /// let invoice = store.invoices(&store.system()).issue(order.id())?;
     /// assert_eq!(invoice.document().totals().gross_total(), order.total());

@@ -45,7 +45,8 @@
 //! less than one minor unit.
 //!
 //! ```
-//! use shopkeep::{Currency, Money, Rounding, TaxRate};
+//! use shopkeep::{Currency, Money};
+//! use shopkeep::money::{Rounding, TaxRate};
 //!
 //! let price = Money::parse("19.99", Currency::EUR)?;
 //! let total = price.checked_mul(3)?;
@@ -512,7 +513,8 @@ pub(crate) fn div_round(numerator: i128, denominator: i128, rounding: Rounding) 
 /// and deserializing runs [`TaxRate::parse`].
 ///
 /// ```
-/// use shopkeep::{Currency, Money, Rounding, TaxRate};
+/// use shopkeep::{Currency, Money};
+/// use shopkeep::money::{Rounding, TaxRate};
 ///
 /// let rate = TaxRate::parse("5.5")?;
 /// assert_eq!(rate.basis_points(), 550);
@@ -601,7 +603,8 @@ impl TaxRate {
     /// The tax on a net amount: `net × rate`, rounded to a minor unit with `rounding`.
     ///
     /// ```
-    /// use shopkeep::{Currency, Money, Rounding, TaxRate};
+    /// use shopkeep::{Currency, Money};
+    /// use shopkeep::money::{Rounding, TaxRate};
     ///
     /// let rate = TaxRate::from_basis_points(1900)?;
     /// let net = Money::new(150, Currency::EUR); // 1.50 × 19 % = 0.285 exactly

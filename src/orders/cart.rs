@@ -126,7 +126,7 @@ impl Cart {
 /// key with another digest is a `Conflict`, not the first order.
 ///
 /// ```
-/// use shopkeep::CartDigest;
+/// use shopkeep::orders::CartDigest;
 ///
 /// let text = "0".repeat(64);
 /// assert_eq!(CartDigest::parse(&text)?.to_string(), text);

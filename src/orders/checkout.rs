@@ -73,7 +73,9 @@ const MAX_SHIPPING_LABEL: usize = 100;
 /// category, for the same buyer and destination.
 ///
 /// ```
-/// use shopkeep::{Currency, Money, Shipping, TaxCategory};
+/// use shopkeep::{Currency, Money};
+/// use shopkeep::catalog::TaxCategory;
+/// use shopkeep::orders::Shipping;
 ///
 /// let dhl = Shipping::new("DHL Paket", Money::parse("4.90", Currency::EUR)?, TaxCategory::Standard)?;
 /// assert_eq!(dhl.label(), "DHL Paket");

@@ -25,7 +25,7 @@ const HTML: &str = "confirmation.html";
 /// The templates order confirmations are rendered with.
 ///
 /// ```
-/// use shopkeep::Templates;
+/// use shopkeep::orders::Templates;
 ///
 /// let templates = Templates::builtin()
 ///     .with_text("Order {{ order_number }}: {{ gross_total }}")?;
@@ -144,8 +144,8 @@ impl Confirmation {
     /// [`OrderRepo::get`](crate::OrderRepo::get) or take the one checkout returned.
     ///
     /// ```no_run
-    /// # fn demo(store: &shopkeep::Store, order: &shopkeep::Order) -> shopkeep::Result<()> {
-    /// use shopkeep::{Confirmation, Templates};
+    /// # fn demo(store: &shopkeep::Store, order: &shopkeep::orders::Order) -> shopkeep::Result<()> {
+    /// use shopkeep::orders::{Confirmation, Templates};
     ///
     /// let admin = store.system();
     /// let settings = store.settings(&admin).get()?.expect("the shop is set up");

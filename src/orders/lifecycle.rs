@@ -54,7 +54,8 @@ const MAX_REASON: usize = 500;
 /// A payment the gateway confirmed: its reference and the amount paid.
 ///
 /// ```
-/// use shopkeep::{Currency, Money, Payment};
+/// use shopkeep::{Currency, Money};
+/// use shopkeep::orders::Payment;
 ///
 /// let paid = Payment::new("pi_3Nx2", Money::parse("25.80", Currency::EUR)?)?;
 /// assert_eq!(paid.reference(), "pi_3Nx2");
@@ -119,7 +120,7 @@ impl PaymentRecord {
 /// A shipment: optionally the carrier and a tracking reference.
 ///
 /// ```
-/// use shopkeep::Shipment;
+/// use shopkeep::orders::Shipment;
 ///
 /// let parcel = Shipment::new().carrier("DHL")?.tracking("00340434161094042557")?;
 /// # let _ = parcel;

@@ -7,7 +7,27 @@
 //!   shipping ([`Shipment`]), completion, cancellation, expiry and refunds ([`Refund`]);
 //! - [`CouponRepo`] ([`Store::coupons`](crate::Store::coupons)): coupon codes.
 //!
-//! See `docs/orders.md`.
+//! The [orders guide](crate::guide::orders) covers checkout and the lifecycle; the
+//! [crate-level example](crate#the-whole-flow) goes from a cart to a shipped order.
+//!
+//! ```
+//! use shopkeep::catalog::TaxCategory;
+//! use shopkeep::orders::{CartRef, Checkout, IdempotencyKey, Payment, Shipping};
+//! use shopkeep::{Currency, Money, Principal, Store};
+//!
+//! # fn demo(store: &Store, ana: &Principal, mug: shopkeep::catalog::VariantId)
+//! #     -> Result<(), Box<dyn std::error::Error>> {
+//! let me = ana.customer_id().ok_or("not a customer")?;
+//! store.carts(ana).add(CartRef::Customer(me), mug, 2)?;
+//! let postage = Money::parse("4.90", Currency::EUR)?;
+//! let dhl = Shipping::new("DHL Paket", postage, TaxCategory::Standard)?;
+//! // The key is the client's request id: a retry returns the same order.
+//! let request = Checkout::from_cart(me, IdempotencyKey::new("req-7f3a")?).shipping(dhl);
+//! let order = store.orders(ana).checkout(request)?;
+//! // Later, when the payment gateway confirms it:
+//! store.orders(&store.system()).mark_paid(order.id(), Payment::new("pi_3Nx2", order.total())?)?;
+//! # Ok(()) }
+//! ```
 
 mod cart;
 mod cart_repo;

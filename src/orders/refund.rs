@@ -27,7 +27,7 @@ pub(crate) enum Scope {
 /// charges (shipping, fees) and optionally returning the goods to stock.
 ///
 /// ```
-/// use shopkeep::Refund;
+/// use shopkeep::orders::Refund;
 ///
 /// let everything = Refund::full().restock(true);
 /// let one_mug = Refund::lines([(0, 1)]); // one unit of the order's first line

@@ -234,7 +234,9 @@ impl VatGroup {
 /// Every total of an order or invoice. From [`Totals::compute`].
 ///
 /// ```
-/// use shopkeep::{Currency, Money, PriceMode, PricedLine, TaxRate, Totals, VatCategory, VatTreatment};
+/// use shopkeep::{Currency, Money};
+/// use shopkeep::money::TaxRate;
+/// use shopkeep::orders::{PriceMode, PricedLine, Totals, VatCategory, VatTreatment};
 ///
 /// let full = VatTreatment::new(VatCategory::Standard, TaxRate::parse("19")?, None)?;
 /// let reduced = VatTreatment::new(VatCategory::Standard, TaxRate::parse("7")?, None)?;

@@ -85,7 +85,8 @@ impl fmt::Display for VatCategory {
 /// has a positive rate, every other category a rate of zero, and all but `S` and `Z` a reason.
 ///
 /// ```
-/// use shopkeep::{TaxRate, VatCategory, VatTreatment};
+/// use shopkeep::money::TaxRate;
+/// use shopkeep::orders::{VatCategory, VatTreatment};
 ///
 /// let standard = VatTreatment::new(VatCategory::Standard, TaxRate::parse("19")?, None)?;
 /// let reverse = VatTreatment::new(VatCategory::ReverseCharge, TaxRate::ZERO, Some("Reverse charge"))?;

@@ -5,7 +5,28 @@
 //! entry and its outbox event commit together or not at all, and no repository can forget to
 //! take the write lock up front (a deferred transaction that upgrades to a writer later is what
 //! turns concurrent SQLite writers into `SQLITE_BUSY` errors). Readers run in WAL mode beside
-//! the writer without blocking it. See `docs/architecture.md` for the whole model.
+//! the writer without blocking it. The [architecture guide](crate::guide::architecture) has the
+//! whole model.
+//!
+//! [`Store::open`] (or [`Store::options`] for a [`StoreOptions`] with a clock, a policy,
+//! [`Durability`] and pool sizes) creates or migrates the file; the store's methods hand out
+//! the repositories of every domain for an acting principal (`store.orders(&principal)`), and
+//! run the maintenance: [`Store::backup_to`], [`Store::rotate_master_key`], [`Store::maintain`],
+//! [`Store::connection_report`].
+//!
+//! ```
+//! use shopkeep::store::Durability;
+//! use shopkeep::{KeyRing, Store};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let master = KeyRing::generate()?; // kept by the host, outside the database
+//! let store = Store::options()
+//!     .durability(Durability::Full)
+//!     .open(dir.path().join("shop.db"), master)?;
+//! store.backup_to(dir.path().join("backup.db"))?; // consistent, while writers carry on
+//! store.verify_integrity()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod auth_macs;
 mod backup;
@@ -119,7 +140,9 @@ impl std::fmt::Debug for Store {
 ///
 /// ```
 /// use std::time::Duration;
-/// use shopkeep::{Clock, Durability, KeyRing, ManualClock, Store, Timestamp};
+/// use shopkeep::{KeyRing, Store};
+/// use shopkeep::clock::{Clock, ManualClock, Timestamp};
+/// use shopkeep::store::Durability;
 ///
 /// let clock = ManualClock::new(Timestamp::parse_rfc3339("2026-01-01T00:00:00Z")?);
 /// let dir = tempfile::tempdir()?;

@@ -118,7 +118,8 @@ impl Store {
     /// each reader. Waits for every reader to be free, up to the pool timeout.
     ///
     /// ```
-    /// use shopkeep::{ConnectionRole, KeyRing, Store};
+    /// use shopkeep::{KeyRing, Store};
+    /// use shopkeep::store::ConnectionRole;
     ///
     /// let dir = tempfile::tempdir()?;
     /// let store = Store::open(dir.path().join("shop.db"), KeyRing::from_master_key([7; 32]))?;

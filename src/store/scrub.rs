@@ -116,7 +116,8 @@ impl Store {
     /// Whether erased data may still have an older copy in the WAL. Reads one row.
     ///
     /// ```
-    /// use shopkeep::{KeyRing, Store, WalScrub};
+    /// use shopkeep::{KeyRing, Store};
+    /// use shopkeep::store::WalScrub;
     ///
     /// let dir = tempfile::tempdir()?;
     /// let store = Store::open(dir.path().join("shop.db"), KeyRing::from_master_key([7; 32]))?;
@@ -144,7 +145,8 @@ impl Store {
     /// it returns [`WalScrub::Pending`], and a later call (or a later write) finishes the job.
     ///
     /// ```
-    /// use shopkeep::{KeyRing, Store, WalScrub};
+    /// use shopkeep::{KeyRing, Store};
+    /// use shopkeep::store::WalScrub;
     ///
     /// let dir = tempfile::tempdir()?;
     /// let store = Store::open(dir.path().join("shop.db"), KeyRing::from_master_key([7; 32]))?;

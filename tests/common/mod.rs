@@ -12,13 +12,18 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use shopkeep::{
-    Address, BusinessDetails, CartRef, Checkout, Contact, Country, CountryTaxes, CouponCode,
-    Currency, CustomerId, Durability, Email, IdempotencyKey, KeyRing, ManualClock, Money,
-    NewCustomer, NewProduct, NewStaff, Order, Password, PasswordParams, Payment, Phone,
-    PostalAddress, PriceMode, Principal, Role, Seller, ShopSettings, ShopSettingsBuilder, Sku,
-    StockChange, Store, TaxCategory, TaxRate, TaxTable, Timestamp, VariantId, VatId,
+use shopkeep::access::{CustomerId, NewStaff, Role};
+use shopkeep::catalog::{
+    Contact, CountryTaxes, NewProduct, PostalAddress, Seller, ShopSettings, ShopSettingsBuilder,
+    Sku, StockChange, TaxCategory, TaxTable, VariantId,
 };
+use shopkeep::clock::{ManualClock, Timestamp};
+use shopkeep::crypto::{Password, PasswordParams};
+use shopkeep::customers::{Address, BusinessDetails, Country, NewCustomer, Phone, VatId};
+use shopkeep::money::TaxRate;
+use shopkeep::orders::{CartRef, Checkout, CouponCode, IdempotencyKey, Order, Payment, PriceMode};
+use shopkeep::store::Durability;
+use shopkeep::{Currency, Email, KeyRing, Money, Principal, Store};
 
 pub const PASSWORD: &str = "a perfectly long test passphrase";
 
@@ -156,13 +161,13 @@ pub fn on_hand(store: &Store, variant: VariantId) -> u64 {
     let system = store.system();
     let page = store
         .products(&system)
-        .list(&shopkeep::ProductQuery::new())
+        .list(&shopkeep::catalog::ProductQuery::new())
         .unwrap();
     page.items()
         .iter()
         .flat_map(|p| p.variants())
         .find(|v| v.id() == variant)
-        .and_then(shopkeep::Variant::on_hand)
+        .and_then(shopkeep::catalog::Variant::on_hand)
         .unwrap()
 }
 

@@ -2,12 +2,14 @@
 //! B2B invoice several tests render. Each test crate uses a different part of it.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use shopkeep::{
-    Address, BankAccount, Bic, BusinessDetails, Charge, Contact, Country, Currency, Date,
-    DocumentKind, DocumentLine, ElectronicAddress, Email, Iban, InvoiceBuyer, InvoiceDocument,
-    InvoiceDocumentBuilder, Money, Phone, PostalAddress, PriceMode, PricedLine, Seller, TaxRate,
-    VatCategory, VatId, VatTreatment,
+use shopkeep::catalog::{BankAccount, Bic, Contact, Iban, PostalAddress, Seller};
+use shopkeep::customers::{Address, BusinessDetails, Country, ElectronicAddress, Phone, VatId};
+use shopkeep::invoices::{
+    Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument, InvoiceDocumentBuilder,
 };
+use shopkeep::money::TaxRate;
+use shopkeep::orders::{Charge, PriceMode, PricedLine, VatCategory, VatTreatment};
+use shopkeep::{Currency, Email, Money};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 

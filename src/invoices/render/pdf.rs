@@ -52,11 +52,12 @@ const COL_TOTALS: f32 = 300.0;
 /// continue on further pages, under a repeated table header.
 ///
 /// ```
-/// # use shopkeep::{
-/// #     Address, Contact, Country, Currency, Date, DocumentKind, DocumentLine, Email,
-/// #     InvoiceBuyer, InvoiceDocument, Money, Phone, PostalAddress, PriceMode, PricedLine,
-/// #     Seller, TaxRate, VatCategory, VatId, VatTreatment,
-/// # };
+/// # use shopkeep::{Currency, Email, Money};
+/// # use shopkeep::catalog::{Contact, PostalAddress, Seller};
+/// # use shopkeep::customers::{Address, Country, Phone, VatId};
+/// # use shopkeep::invoices::{Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument};
+/// # use shopkeep::money::TaxRate;
+/// # use shopkeep::orders::{PriceMode, PricedLine, VatCategory, VatTreatment};
 /// # let de = Country::parse("DE")?;
 /// # let seller = Seller::new(
 /// #     "Beispiel GmbH",
@@ -73,9 +74,9 @@ const COL_TOTALS: f32 = 300.0;
 /// # )
 /// # .line(DocumentLine::new("1", "Mug", mug)?)
 /// # .build()?;
-/// let pdf = shopkeep::to_pdf(&document)?;
+/// let pdf = shopkeep::invoices::to_pdf(&document)?;
 /// assert!(pdf.starts_with(b"%PDF-"));
-/// assert_eq!(pdf, shopkeep::to_pdf(&document)?); // same document, same bytes
+/// assert_eq!(pdf, shopkeep::invoices::to_pdf(&document)?); // same document, same bytes
 /// Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -83,6 +84,7 @@ const COL_TOTALS: f32 = 300.0;
 ///
 /// An `InvalidState` error if the embedded font cannot be read or subset, which would be a
 /// defect of the build, not of the document.
+#[cfg_attr(docsrs, doc(cfg(feature = "pdf")))]
 pub fn to_pdf(document: &InvoiceDocument) -> Result<Vec<u8>> {
     let view = InvoiceView::of(document);
     let mut layout = Layout::new()?;

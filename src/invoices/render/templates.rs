@@ -18,7 +18,7 @@ pub(super) const HTML: &str = "invoice.html";
 /// exist fails instead of printing nothing, and HTML output escapes every value.
 ///
 /// ```
-/// use shopkeep::InvoiceTemplates;
+/// use shopkeep::invoices::InvoiceTemplates;
 ///
 /// let templates = InvoiceTemplates::builtin()
 ///     .with_text("{{ title }} {{ number }}: {{ amount_due }}")?;

@@ -8,12 +8,13 @@ use crate::invoices::model::InvoiceDocument;
 /// plain-text email or a log. It states everything the HTML and PDF forms state.
 ///
 /// ```
-/// # use shopkeep::{
-/// #     Address, Contact, Country, Currency, Date, DocumentKind, DocumentLine, Email,
-/// #     InvoiceBuyer, InvoiceDocument, Money, Phone, PostalAddress, PriceMode, PricedLine,
-/// #     Seller, TaxRate, VatCategory, VatId, VatTreatment,
-/// # };
-/// use shopkeep::{InvoiceTemplates, to_text};
+/// # use shopkeep::{Currency, Email, Money};
+/// # use shopkeep::catalog::{Contact, PostalAddress, Seller};
+/// # use shopkeep::customers::{Address, Country, Phone, VatId};
+/// # use shopkeep::invoices::{Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument};
+/// # use shopkeep::money::TaxRate;
+/// # use shopkeep::orders::{PriceMode, PricedLine, VatCategory, VatTreatment};
+/// use shopkeep::invoices::{InvoiceTemplates, to_text};
 /// # let de = Country::parse("DE")?;
 /// # let seller = Seller::new(
 /// #     "Beispiel GmbH",

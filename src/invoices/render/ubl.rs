@@ -31,11 +31,14 @@ pub enum Profile {
 /// Renders `document` as a UBL 2.1 `Invoice` (or `CreditNote`) for `profile`.
 ///
 /// ```
-/// use shopkeep::{
-///     Address, Contact, Country, Currency, Date, DocumentKind, DocumentLine, Email,
-///     InvoiceBuyer, InvoiceDocument, Money, Phone, PostalAddress, PriceMode, PricedLine,
-///     Profile, Seller, TaxRate, VatCategory, VatId, VatTreatment, to_ubl,
+/// use shopkeep::{Currency, Email, Money};
+/// use shopkeep::catalog::{Contact, PostalAddress, Seller};
+/// use shopkeep::customers::{Address, Country, Phone, VatId};
+/// use shopkeep::invoices::{
+///     Date, DocumentKind, DocumentLine, InvoiceBuyer, InvoiceDocument, Profile, to_ubl,
 /// };
+/// use shopkeep::money::TaxRate;
+/// use shopkeep::orders::{PriceMode, PricedLine, VatCategory, VatTreatment};
 ///
 /// let de = Country::parse("DE")?;
 /// let seller = Seller::new(
