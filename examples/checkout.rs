@@ -62,7 +62,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         Role::Owner,
         Password::new(owner_password),
     )?;
-    ignore_conflict(store.staff(&system).create(owner).map(drop))?;
+    ignore_existing(store.staff(&system).create(owner).map(drop))?;
     let login = store.login_staff(&owner_email, &Password::new(owner_password))?;
     let olga = store.principal_from_session(login.token())?;
 
@@ -84,7 +84,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         .with_postal_code("80331")?;
     let registration = NewCustomer::new(email.clone(), Password::new(password), "Ana Lima")?
         .shipping_address(home);
-    ignore_conflict(
+    ignore_existing(
         store
             .customers(&Principal::anonymous())
             .register(registration)
@@ -323,9 +323,9 @@ fn file_safe(number: &str) -> String {
 }
 
 /// A second run on the same `--db` finds the owner and the customer already there.
-fn ignore_conflict(result: shopkeep::Result<()>) -> shopkeep::Result<()> {
+fn ignore_existing(result: shopkeep::Result<()>) -> shopkeep::Result<()> {
     match result {
-        Err(e) if e.kind() == ErrorKind::Conflict => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
         other => other,
     }
 }

@@ -179,7 +179,7 @@ pub use customers::{
     Phone, ProfileUpdate, ResetToken, UnsubscribeToken, VatId,
 };
 pub use email::Email;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Result, StockShortage};
 pub use events::{Event, EventId, Events};
 #[cfg(feature = "pdf")]
 pub use invoices::to_pdf;

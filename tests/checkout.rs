@@ -163,7 +163,7 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
         .archive(old_product.id(), old_product.version())
         .unwrap();
     let err = orders.checkout(checkout("b")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "variant" });
     carts.remove(me, old).unwrap();
     // Mixed currencies: a product without a EUR price.
     carts.add(me, swiss, 1).unwrap();
@@ -173,7 +173,12 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
     // More than on hand.
     carts.set_quantity(me, mug, 6).unwrap();
     let err = orders.checkout(checkout("d")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::OutOfStock);
+    let short = err.out_of_stock().unwrap();
+    assert_eq!(
+        (short.variant(), short.available(), short.requested()),
+        (mug, 5, 6)
+    );
     carts.set_quantity(me, mug, 1).unwrap();
     // Coupons: unknown, expired, not yet valid, too small a subtotal, used up.
     let system = store.system();
@@ -207,9 +212,9 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
     let err = orders.checkout(with("e", "NOPE")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     let err = orders.checkout(with("f", "old10")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "coupon" });
     let err = orders.checkout(with("g", "SOON10")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "coupon" });
     let err = orders.checkout(with("h", "big5")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Validation { field: "coupon" });
     assert_eq!(code("once").as_str(), "ONCE", "codes are case-insensitive");
@@ -239,7 +244,7 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
     assert!(first.allowance_total().minor() > 0);
     carts.add(me, mug, 1).unwrap();
     let err = orders.checkout(with("j", "ONCE")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "coupon" });
     assert_eq!(on_hand(store, mug), 4);
     assert_eq!(
         coupons
@@ -278,7 +283,12 @@ fn a_customer_without_a_shipping_address_cannot_check_out() {
         .orders(&system)
         .checkout(Checkout::from_cart(id, key("x")))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "shipping_address"
+        }
+    );
     assert_eq!(on_hand(store, mug), 5);
 }
 
@@ -312,7 +322,7 @@ fn replays_return_the_first_order_and_a_changed_request_is_a_conflict() {
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")).coupon(code("TEN")))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::IdempotencyMismatch);
 
     // The system's use of the same key is its own: it never sees Ana's order.
     let system = store.system();
@@ -417,7 +427,8 @@ fn eight_threads_of_checkouts_never_oversell_nor_overuse_a_coupon() {
                                 assert!(
                                     matches!(
                                         e.kind(),
-                                        ErrorKind::Conflict | ErrorKind::InvalidState
+                                        ErrorKind::OutOfStock
+                                            | ErrorKind::Validation { field: "coupon" }
                                     ),
                                     "{e}"
                                 );
@@ -693,7 +704,10 @@ fn a_per_customer_limit_holds_across_orders() {
         if i < 2 {
             assert_eq!(result.unwrap().allowance_total(), eur("1.00"));
         } else {
-            assert_eq!(result.unwrap_err().kind(), ErrorKind::InvalidState);
+            assert_eq!(
+                result.unwrap_err().kind(),
+                ErrorKind::Validation { field: "coupon" }
+            );
         }
     }
     // Another customer still may.
@@ -873,7 +887,7 @@ fn the_same_key_with_other_shipping_is_a_conflict() {
             .shipping(Shipping::new("DHL Paket", eur("4.90"), TaxCategory::Reduced).unwrap()),
     ] {
         let err = store.orders(&ana).checkout(other).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert_eq!(err.kind(), ErrorKind::IdempotencyMismatch);
     }
     assert_eq!(order_count(store), 1);
     assert_eq!(on_hand(store, a), 9);

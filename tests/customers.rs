@@ -225,7 +225,7 @@ fn a_duplicate_email_in_any_case_is_a_conflict_that_says_no_more() {
         .customers(&Principal::anonymous())
         .register(again)
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
     assert!(!err.to_string().to_lowercase().contains("ana"));
     assert_eq!(customer_count(&s.store), 1);
 }
@@ -724,7 +724,7 @@ fn profile_updates_are_optimistic_and_an_email_change_moves_the_login() {
         ana,
         ProfileUpdate::new(v1 + 1).email(email("BEN@example.com")),
     );
-    assert_eq!(kind(taken), ErrorKind::Conflict);
+    assert_eq!(kind(taken), ErrorKind::AlreadyExists);
 
     let moved = customers
         .update(
@@ -816,7 +816,7 @@ fn an_address_book_keeps_one_default_of_each_kind() {
         ana,
         Address::new("Ana", "One too many", "Berlin", de()).unwrap(),
     );
-    assert_eq!(kind(full), ErrorKind::InvalidState);
+    assert_eq!(kind(full), ErrorKind::Validation { field: "address" });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ fn one_mailbox_registers_once_whatever_its_spelling() {
     ] {
         let made = register(first).unwrap();
         let err = register(second).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Conflict, "{second:?}");
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{second:?}");
         let login = s
             .store
             .login(&Email::parse(second).unwrap(), &Password::new(PASSWORD))
@@ -122,11 +122,17 @@ fn registering_an_existing_email_again_and_again_is_throttled() {
     let mut conflicts = 0;
     let throttled = loop {
         match register("ANA@example.com") {
-            Err(e) if e.kind() == ErrorKind::Conflict && conflicts < 10 => conflicts += 1,
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && conflicts < 10 => conflicts += 1,
             other => break other.map(drop).unwrap_err(),
         }
     };
     assert_eq!(throttled.kind(), ErrorKind::TooManyAttempts, "{throttled}");
+    // The wait is structured detail, for a host's Retry-After, not only text in the message.
+    let wait = throttled.retry_after().unwrap();
+    assert!(
+        wait > std::time::Duration::ZERO && wait <= std::time::Duration::from_secs(31),
+        "{wait:?}"
+    );
     // The default throttle: 5 free failures.
     assert_eq!(conflicts, 5);
     // The probed email's logins wait too; other emails register as usual.
@@ -143,7 +149,7 @@ fn registering_an_existing_email_again_and_again_is_throttled() {
     s.clock.advance(std::time::Duration::from_secs(31));
     assert_eq!(
         register("ana@example.com").unwrap_err().kind(),
-        ErrorKind::Conflict
+        ErrorKind::AlreadyExists
     );
     assert_eq!(common::count(&s.store, "shopkeep_customers"), 2);
 }
@@ -183,7 +189,7 @@ fn a_used_key_with_a_refilled_cart_is_a_conflict_not_the_first_order() {
     let err = orders
         .checkout(shopkeep::Checkout::from_cart(id, common::key("k1")))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(err.kind(), ErrorKind::IdempotencyMismatch, "{err}");
     assert_eq!(common::on_hand(&s.store, cup), 9);
     let cart = s
         .store
@@ -234,7 +240,7 @@ fn a_checkout_carrying_the_cart_digest_buys_that_cart_or_conflicts() {
     let refilled = carts.get(shopkeep::CartRef::Customer(id)).unwrap().digest();
     assert_ne!(refilled, shown);
     let err = checkout("k1", refilled).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(err.kind(), ErrorKind::IdempotencyMismatch, "{err}");
     // The identical request is still answered with the first order.
     assert_eq!(checkout("k1", shown).unwrap().id(), first.id());
     // A new key with a stale digest buys nothing: the cart is not what the customer saw.

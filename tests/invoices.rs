@@ -178,7 +178,7 @@ fn a_shop_that_issues_on_payment_refuses_unpaid_orders_and_burns_no_number() {
         .invoices(&s.store.system())
         .issue(order.id())
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
+    assert_eq!(err.kind(), ErrorKind::InvalidTransition, "{err}");
     assert!(err.to_string().contains("on payment"), "{err}");
     assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
     assert_eq!(count(&s.store, "shopkeep_invoice_counters"), before);

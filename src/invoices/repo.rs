@@ -135,7 +135,7 @@ impl InvoiceRepo<'_> {
     /// # Errors
     ///
     /// `NotFound` for an unknown order or one the principal may not see; `Forbidden` without
-    /// the right; `InvalidState` if the shop has no settings.
+    /// the right; `NotConfigured` if the shop has no settings.
     pub fn vat_accounting_currency(&self, order: OrderId) -> Result<Option<Currency>> {
         self.store.read(|tx| {
             let order = self.authorized_order(tx, Action::IssueInvoice, order)?;
@@ -328,7 +328,7 @@ pub(crate) fn issue_in(
 pub(crate) fn settings(tx: &Tx<'_>) -> Result<ShopSettings> {
     current_settings(tx)?.ok_or_else(|| {
         Error::new(
-            ErrorKind::InvalidState,
+            ErrorKind::NotConfigured,
             "the shop has no settings yet (seller details are needed to issue invoices)",
         )
     })
@@ -350,7 +350,7 @@ fn check_issuable(order: &Order, settings: &ShopSettings) -> Result<()> {
     match refused {
         None => Ok(()),
         Some(why) => Err(Error::new(
-            ErrorKind::InvalidState,
+            ErrorKind::InvalidTransition,
             format!(
                 "order {} is {status}: no invoice can be issued, {why}",
                 order.number()

@@ -154,7 +154,7 @@ impl Checkout {
     /// Buys exactly the cart the customer saw: `digest` is [`Cart::digest`](super::Cart::digest)
     /// of the cart the host showed. A cart that has changed since is a `Conflict` (nothing is
     /// bought), and the digest is part of the request the idempotency key is bound to, so a
-    /// replay of the key with another digest is a `Conflict` too, while an honest retry (same
+    /// replay of the key with another digest is an `IdempotencyMismatch`, while an honest retry (same
     /// key, same digest) returns the first order even though checkout emptied the cart.
     pub fn cart_digest(mut self, digest: CartDigest) -> Self {
         self.digest = Some(digest);
@@ -260,12 +260,15 @@ impl OrderRepo<'_> {
     /// # Errors
     ///
     /// - `NotFound` for an unknown customer, or one the principal may not shop for;
-    /// - `Conflict` if the idempotency key was used with a different request (another cart
-    ///   digest, or no digest and a cart that holds lines again), if the cart no longer matches
-    ///   the request's digest, or if a product has less stock than ordered (nothing is written);
+    /// - `IdempotencyMismatch` if the idempotency key was used with a different request
+    ///   (another cart digest, or no digest and a cart that holds lines again);
+    /// - `Conflict` if the cart no longer matches the request's digest;
+    /// - `OutOfStock` if a product has less stock than ordered (nothing is written;
+    ///   [`Error::out_of_stock`](crate::Error::out_of_stock) names the variant);
     /// - `Validation` for an empty cart (field `cart`), a currency the shop does not sell in or
-    ///   a product without a price in it (field `currency`), a subtotal under the coupon's
-    ///   minimum (field `coupon`);
+    ///   a product without a price in it (field `currency`), a coupon that is not valid now,
+    ///   used up or for a subtotal under its minimum (field `coupon`), a customer without a
+    ///   shipping address (field `shipping_address`), an archived product (field `variant`);
     /// - `Validation` when the order's invoice could not be issued (nothing is written): the
     ///   seller's VAT id for exports and intra-community supplies (field `seller.vat_id`), its
     ///   legal registration id for services outside the scope of VAT (`seller.registration`),
@@ -273,8 +276,7 @@ impl OrderRepo<'_> {
     ///   the countries the VAT rules cover (`seller_country`);
     /// - `CurrencyMismatch` if the shipping is priced in another currency than the order, or a
     ///   fixed coupon is;
-    /// - `InvalidState` if the shop has no settings, the customer has no shipping address, a
-    ///   product is archived, or the coupon is not valid now or used up;
+    /// - `NotConfigured` if the shop has no settings;
     /// - `NotFound` for an unknown coupon or a variant that no longer exists.
     pub fn checkout(&self, request: Checkout) -> Result<Order> {
         let store = self.store;
@@ -295,7 +297,7 @@ impl OrderRepo<'_> {
             if let Some(first) = replay(tx, &scope, &key_hash, &request_hash)? {
                 if request.digest.is_none() && !current.is_empty() {
                     return Err(Error::new(
-                        ErrorKind::Conflict,
+                        ErrorKind::IdempotencyMismatch,
                         "this idempotency key was used for a checkout that emptied the cart; \
                          the cart holds lines again: check them out under a new key",
                     ));
@@ -331,10 +333,7 @@ impl OrderRepo<'_> {
         let currency = request.currency.unwrap_or(settings.base_currency());
         let profile = load_buyer(tx, store, customer)?;
         let shipping = profile.shipping.ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidState,
-                "the customer has no shipping address",
-            )
+            Error::validation("shipping_address", "the customer has no shipping address")
         })?;
         let destination = shipping.country();
         let business = profile.business.as_ref();
@@ -611,7 +610,7 @@ fn replay(
         None => Ok(None),
         Some((stored, order)) if stored.as_slice() == request_hash.as_slice() => Ok(Some(order)),
         Some(_) => Err(Error::new(
-            ErrorKind::Conflict,
+            ErrorKind::IdempotencyMismatch,
             "this idempotency key was used for a different checkout",
         )),
     }

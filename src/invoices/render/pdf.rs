@@ -81,7 +81,7 @@ const COL_TOTALS: f32 = 300.0;
 ///
 /// # Errors
 ///
-/// An `InvalidState` error if the embedded font cannot be read or subset, which would be a
+/// An `Internal` error if the embedded font cannot be read or subset, which would be a
 /// defect of the build, not of the document.
 pub fn to_pdf(document: &InvoiceDocument) -> Result<Vec<u8>> {
     let view = InvoiceView::of(document);
