@@ -945,3 +945,51 @@ fn a_placed_order_renders_its_confirmation() {
         text
     );
 }
+
+#[test]
+fn orders_are_found_by_number_and_someone_elses_number_answers_like_a_missing_one() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 50);
+    let ana = customer(store, "ana@example.com", "DE");
+    let ben = customer(store, "ben@example.com", "DE");
+    let first = place(store, &ana, &[(mug, 1)], None);
+    let second = place(store, &ben, &[(mug, 2)], None);
+
+    // As printed on the confirmation, leading zeros and all.
+    let printed = first.number().to_string();
+    assert_eq!(printed, "000001");
+    let support = store.system();
+    let found = store
+        .orders(&support)
+        .by_number(printed.parse().unwrap())
+        .unwrap();
+    assert_eq!(found, first);
+    assert_eq!(
+        store.orders(&ben).by_number(second.number()).unwrap(),
+        second
+    );
+
+    // Ana asking for Ben's number gets what a number nobody has gets.
+    let theirs = store.orders(&ana).by_number(second.number()).unwrap_err();
+    let missing = store
+        .orders(&ana)
+        .by_number("999999".parse().unwrap())
+        .unwrap_err();
+    assert_eq!(theirs.kind(), ErrorKind::NotFound);
+    assert_eq!(
+        (theirs.kind(), theirs.to_string()),
+        (missing.kind(), missing.to_string())
+    );
+    let staff_missing = store
+        .orders(&support)
+        .by_number("999999".parse().unwrap())
+        .unwrap_err();
+    assert_eq!(staff_missing.kind(), ErrorKind::NotFound);
+    // The anonymous visitor finds nothing either.
+    let anonymous = store
+        .orders(&Principal::anonymous())
+        .by_number(first.number())
+        .unwrap_err();
+    assert_eq!(anonymous.to_string(), missing.to_string());
+}
