@@ -250,6 +250,19 @@ fn a_polish_seller_invoicing_in_eur_states_the_vat_also_in_pln() {
         "{xml}"
     );
     write_corpus("issued-pl-seller-eur-vat-in-pln", &invoice);
+    // A retry at the same rate gets the same invoice; another rate, or none, is refused: the
+    // issued invoice never changes.
+    assert_eq!(
+        invoices.issue_at_rate(order.id(), "4.2512").unwrap(),
+        invoice
+    );
+    for other in [
+        invoices.issue_at_rate(order.id(), "4.3"),
+        invoices.issue(order.id()),
+    ] {
+        assert_eq!(other.unwrap_err().kind(), ErrorKind::AlreadyExists);
+    }
+    assert_eq!(count(&shop.store, "shopkeep_invoices"), 1);
 
     // The credit note of a cancellation follows its invoice.
     shop.store

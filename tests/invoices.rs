@@ -142,9 +142,18 @@ fn an_issued_invoice_bills_exactly_the_order_and_numbers_count_up() {
         first.total().to_decimal_string()
     )));
 
-    // A second issue for the same order is refused and takes no number.
-    let err = invoices.issue(first.id()).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    // A second issue for the same order (a retry) returns the first invoice and takes no
+    // number; the same order at an exchange rate is another request, refused.
+    let audit = count(&s.store, "shopkeep_audit");
+    assert_eq!(invoices.issue(first.id()).unwrap(), invoice);
+    assert_eq!(
+        count(&s.store, "shopkeep_audit"),
+        audit,
+        "a replay writes nothing"
+    );
+    let err = invoices.issue_at_rate(first.id(), "1.1").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    assert!(err.message().contains("INV-2026-000001"), "{err}");
     let second = place(&s, &ana, "k2");
     assert_eq!(
         invoices.issue(second.id()).unwrap().number(),
