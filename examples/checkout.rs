@@ -130,9 +130,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             Money::parse("4.90", Currency::EUR)?,
             TaxCategory::Standard,
         )?);
-    let order = store.orders(&ana).checkout(request.clone())?;
+    let order = store.orders(&ana).checkout(request.clone())?.into_order();
     // The client timed out and sent the same request again: the same order comes back.
-    let retry = store.orders(&ana).checkout(request)?;
+    let retry = store.orders(&ana).checkout(request)?.into_order();
     println!(
         "order     {} placed; the retry with the same idempotency key returned order {}",
         order.number(),

@@ -428,14 +428,10 @@ async fn checkout(
         if let Some(code) = &input.coupon {
             request = request.coupon(CouponCode::parse(code)?);
         }
-        let started = store.now();
-        let order = store.orders(&who).checkout(request)?;
-        // A replay returns the order the first request placed, before this one began. (Until
-        // checkout says so itself: the same millisecond would pass for a new order.)
-        let status = if order.placed_at() < started {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
+        // A retry of the same request gets the first order back: 200, not a second 201.
+        let (status, order) = match store.orders(&who).checkout(request)? {
+            shopkeep::CheckoutOutcome::Placed(order) => (StatusCode::CREATED, order),
+            shopkeep::CheckoutOutcome::Replayed(order) => (StatusCode::OK, order),
         };
         let location = format!("/orders/{}", order.id());
         let mut response = (status, axum::Json(order_view(&order))).into_response();

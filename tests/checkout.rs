@@ -66,7 +66,8 @@ fn carts_add_change_remove_and_preview_with_the_checkout_figures() {
     let order = store
         .orders(&ana)
         .checkout(Checkout::from_cart(ana.customer_id().unwrap(), key("k1")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(order.total(), preview.totals().gross_total());
     assert_eq!(order.vat_total(), preview.totals().vat_total());
     assert_eq!(order.status(), OrderStatus::Placed);
@@ -239,7 +240,7 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
     assert_eq!(on_hand(store, swiss), 5);
 
     // The one-use coupon works once, then is used up.
-    let first = orders.checkout(with("i", "Once")).unwrap();
+    let first = orders.checkout(with("i", "Once")).unwrap().into_order();
     assert_eq!(first.coupon(), Some("ONCE"));
     assert!(first.allowance_total().minor() > 0);
     carts.add(me, mug, 1).unwrap();
@@ -315,7 +316,10 @@ fn replays_return_the_first_order_and_a_changed_request_is_a_conflict() {
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")))
         .unwrap();
-    assert_eq!(first, again);
+    // The host can tell them apart (201 and 200), and they carry the same order.
+    assert!(!first.is_replay() && again.is_replay());
+    assert!(matches!(first, shopkeep::CheckoutOutcome::Placed(_)));
+    assert_eq!(first.into_order(), again.into_order());
     assert_eq!(on_hand(store, mug), 48, "stock is taken once");
 
     let err = store
@@ -355,17 +359,19 @@ fn concurrent_replays_of_one_key_make_exactly_one_order() {
             .map(|_| {
                 let ana = ana.clone();
                 scope.spawn(move || {
-                    store
+                    let outcome = store
                         .orders(&ana)
                         .checkout(Checkout::from_cart(id, key("retry-me")))
-                        .unwrap()
-                        .id()
+                        .unwrap();
+                    (outcome.order().id(), outcome.is_replay())
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert!(results.iter().all(|r| *r == results[0]));
+    assert!(results.iter().all(|r| r.0 == results[0].0));
+    // Exactly one thread placed it; the seven others were told they replayed it.
+    assert_eq!(results.iter().filter(|r| !r.1).count(), 1);
     assert_eq!(order_count(store), 1);
     assert_eq!(on_hand(store, mug), 97);
 }
@@ -421,7 +427,7 @@ fn eight_threads_of_checkouts_never_oversell_nor_overuse_a_coupon() {
                         match store.orders(buyer).checkout(request) {
                             Ok(order) => {
                                 placed.fetch_add(1, Ordering::Relaxed);
-                                mine.push(order.id());
+                                mine.push(order.order().id());
                             }
                             Err(e) => {
                                 assert!(
@@ -585,7 +591,8 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
     let order = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("k")).shipping(dhl("4.90")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(order.buyer().email(), "zelda.snapshot@example.com");
     assert_eq!(order.buyer().shipping().country().as_str(), "DE");
     assert!(!format!("{order:?}").contains("zelda"));
@@ -702,7 +709,7 @@ fn a_per_customer_limit_holds_across_orders() {
             .orders(&ana)
             .checkout(Checkout::from_cart(id, key(&format!("t{i}"))).coupon(code("twice")));
         if i < 2 {
-            assert_eq!(result.unwrap().allowance_total(), eur("1.00"));
+            assert_eq!(result.unwrap().order().allowance_total(), eur("1.00"));
         } else {
             assert_eq!(
                 result.unwrap_err().kind(),
@@ -716,7 +723,8 @@ fn a_per_customer_limit_holds_across_orders() {
     store
         .orders(&bob)
         .checkout(Checkout::from_cart(bob_id, key("b")).coupon(code("TWICE")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(on_hand(store, mug), 47);
 }
 
@@ -744,7 +752,8 @@ fn shipping_is_a_charge_taxed_like_a_line_and_the_stored_totals_add_up() {
         let order = store
             .orders(&ana)
             .checkout(Checkout::from_cart(id, key("k")).shipping(dhl("4.90")))
-            .unwrap();
+            .unwrap()
+            .into_order();
         assert_eq!(order.total(), preview.totals().gross_total());
 
         let [charge] = order.charges() else {
@@ -808,7 +817,8 @@ fn shipping_to_a_business_in_another_member_state_follows_the_lines_treatment() 
     let order = store
         .orders(&system)
         .checkout(Checkout::from_cart(id, key("b2b")).shipping(dhl("12.00")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     let ics = VatCategory::IntraCommunitySupply;
     assert_eq!(order.lines()[0].vat().category(), ics);
     assert_eq!(order.charges()[0].vat().category(), ics);
@@ -872,11 +882,13 @@ fn the_same_key_with_other_shipping_is_a_conflict() {
     let first = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")).shipping(dhl("4.90")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     let again = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")).shipping(dhl("4.90")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(first, again);
     for other in [
         Checkout::from_cart(id, key("same")),
@@ -915,7 +927,8 @@ fn a_placed_order_renders_its_confirmation() {
                 .coupon(code("FIVE"))
                 .shipping(dhl("4.90")),
         )
-        .unwrap();
+        .unwrap()
+        .into_order();
     let settings = store.settings(&store.system()).get().unwrap().unwrap();
     let confirmation = Confirmation::for_order(&order, &settings).unwrap();
     assert_eq!(confirmation.order_number(), "000001");

@@ -59,7 +59,11 @@ fn place(
 ) -> Order {
     let me = fill(&shop.store, who, &[(items[0], 2), (items[1], 1)]);
     let request = Checkout::from_cart(me, IdempotencyKey::new(key).unwrap()).currency(currency);
-    shop.store.orders(who).checkout(request).unwrap()
+    shop.store
+        .orders(who)
+        .checkout(request)
+        .unwrap()
+        .into_order()
 }
 
 fn country(code: &str) -> Country {

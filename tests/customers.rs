@@ -1483,7 +1483,8 @@ fn an_export_holds_the_customers_orders_with_their_buyer_snapshots() {
                 Checkout::from_cart(who, IdempotencyKey::new(&format!("k-{who}")).unwrap())
                     .shipping(shipping),
             )
-            .unwrap();
+            .unwrap()
+            .into_order();
     }
 
     let (me, _) = login(&s.store, "zephyrine.quillfeather@example.org");

@@ -179,11 +179,13 @@ fn a_used_key_with_a_refilled_cart_is_a_conflict_not_the_first_order() {
     let orders = s.store.orders(&ana);
     let first = orders
         .checkout(shopkeep::Checkout::from_cart(id, common::key("k1")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     // An honest retry (the response was lost) gets the first order.
     let retry = orders
         .checkout(shopkeep::Checkout::from_cart(id, common::key("k1")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(retry.id(), first.id());
     common::fill(&s.store, &ana, &[(cup, 2)]);
     let err = orders
@@ -199,7 +201,8 @@ fn a_used_key_with_a_refilled_cart_is_a_conflict_not_the_first_order() {
     assert_eq!(cart.lines().len(), 1);
     let second = orders
         .checkout(shopkeep::Checkout::from_cart(id, common::key("k2")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_ne!(second.id(), first.id());
     assert_eq!(common::on_hand(&s.store, cup), 7);
 }
@@ -233,7 +236,11 @@ fn a_checkout_carrying_the_cart_digest_buys_that_cart_or_conflicts() {
         orders.checkout(shopkeep::Checkout::from_cart(id, common::key(key)).cart_digest(digest))
     };
     let first = checkout("k1", shown).unwrap();
-    assert_eq!(checkout("k1", shown).unwrap().id(), first.id());
+    assert!(!first.is_replay());
+    let first = first.into_order();
+    let again = checkout("k1", shown).unwrap();
+    assert!(again.is_replay());
+    assert_eq!(again.order().id(), first.id());
 
     // The cart changes; the same key with the new cart's digest is a conflict.
     common::fill(&s.store, &ana, &[(cup, 2)]);
@@ -242,12 +249,12 @@ fn a_checkout_carrying_the_cart_digest_buys_that_cart_or_conflicts() {
     let err = checkout("k1", refilled).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::IdempotencyMismatch, "{err}");
     // The identical request is still answered with the first order.
-    assert_eq!(checkout("k1", shown).unwrap().id(), first.id());
+    assert_eq!(checkout("k1", shown).unwrap().order().id(), first.id());
     // A new key with a stale digest buys nothing: the cart is not what the customer saw.
     let err = checkout("k2", shown).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
     assert_eq!(common::on_hand(&s.store, cup), 9);
-    let second = checkout("k2", refilled).unwrap();
+    let second = checkout("k2", refilled).unwrap().into_order();
     assert_eq!(second.lines().len(), 1);
     assert_eq!(common::on_hand(&s.store, cup), 7);
     // Lines added in another order digest alike.

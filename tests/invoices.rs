@@ -90,7 +90,7 @@ fn place_in(s: &Stocked, who: &Principal, key: &str, currency: Option<Currency>)
     if let Some(c) = currency {
         request = request.currency(c);
     }
-    s.store.orders(who).checkout(request).unwrap()
+    s.store.orders(who).checkout(request).unwrap().into_order()
 }
 
 /// Issues the invoice for `order`, as the system.
@@ -783,7 +783,8 @@ fn shipping_and_a_coupon_are_invoiced_and_credited_as_the_order_charged_them() {
                 .coupon(code)
                 .shipping(shipping),
         )
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert!(!order.charge_total().is_zero());
     assert!(!order.allowance_total().is_zero());
     pay(&s.store, &order);

@@ -146,7 +146,10 @@ fn checkout(
     if let Some(currency) = currency {
         request = request.currency(currency);
     }
-    store.orders(who).checkout(request)
+    store
+        .orders(who)
+        .checkout(request)
+        .map(shopkeep::CheckoutOutcome::into_order)
 }
 
 /// Issues the order's invoice (at `rate` for an order outside the base currency), checks its

@@ -125,6 +125,48 @@ impl Shipping {
     }
 }
 
+/// What [`OrderRepo::checkout`] did: placed a new order, or answered a replay of its
+/// idempotency key with the order the first request placed. An HTTP host answers `201
+/// Created` for the one and `200 OK` for the other.
+///
+/// ```
+/// # use shopkeep::*;
+/// # fn demo(store: &Store, ana: &Principal, request: Checkout) -> Result<(), Box<dyn std::error::Error>> {
+/// let outcome = store.orders(ana).checkout(request)?;
+/// let status = if outcome.is_replay() { 200 } else { 201 };
+/// let order = outcome.into_order();
+/// # let _ = (status, order); Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CheckoutOutcome {
+    /// A new order, placed by this request.
+    Placed(Order),
+    /// The order an earlier request with the same idempotency key placed; nothing was written.
+    Replayed(Order),
+}
+
+impl CheckoutOutcome {
+    /// The order, new or replayed.
+    pub fn order(&self) -> &Order {
+        match self {
+            CheckoutOutcome::Placed(order) | CheckoutOutcome::Replayed(order) => order,
+        }
+    }
+
+    /// The order, new or replayed.
+    pub fn into_order(self) -> Order {
+        match self {
+            CheckoutOutcome::Placed(order) | CheckoutOutcome::Replayed(order) => order,
+        }
+    }
+
+    /// Whether this was a replay: the order was placed by an earlier request.
+    pub fn is_replay(&self) -> bool {
+        matches!(self, CheckoutOutcome::Replayed(_))
+    }
+}
+
 /// A checkout request: whose cart, with which idempotency key, coupon, currency and shipping,
 /// and (best) the digest of the cart the customer saw.
 #[derive(Debug, Clone)]
@@ -249,7 +291,8 @@ const MAX_PAGE: usize = 500;
 impl OrderRepo<'_> {
     /// Places an order from the customer's cart. Needs [`Action::PlaceOrder`] on the customer
     /// (customers for themselves). A replay of the same idempotency key by the same principal
-    /// with the same request returns the first order and changes nothing.
+    /// with the same request returns the first order, as [`CheckoutOutcome::Replayed`], and
+    /// changes nothing.
     ///
     /// The request an idempotency key is bound to includes what the client priced: the
     /// [`Checkout::cart_digest`] it sent. Without a digest, a replay is honoured only while the
@@ -278,7 +321,7 @@ impl OrderRepo<'_> {
     ///   fixed coupon is;
     /// - `NotConfigured` if the shop has no settings;
     /// - `NotFound` for an unknown coupon or a variant that no longer exists.
-    pub fn checkout(&self, request: Checkout) -> Result<Order> {
+    pub fn checkout(&self, request: Checkout) -> Result<CheckoutOutcome> {
         let store = self.store;
         let scope = self.principal.audit_name();
         let key_hash = store.keys().request_mac(&[
@@ -302,7 +345,7 @@ impl OrderRepo<'_> {
                          the cart holds lines again: check them out under a new key",
                     ));
                 }
-                return order_repo::load(tx, store, first);
+                return order_repo::load(tx, store, first).map(CheckoutOutcome::Replayed);
             }
             if request.digest.is_some_and(|d| d != current.digest()) {
                 return Err(Error::new(
@@ -322,7 +365,7 @@ impl OrderRepo<'_> {
                 id,
                 tx.now()
             ])?;
-            Ok(order)
+            Ok(CheckoutOutcome::Placed(order))
         })
     }
 

@@ -105,7 +105,8 @@ fn ordered(mode: PriceMode, quantities: [u32; 3], invoiced: bool) -> (Store, Ord
     let order = store
         .orders(&system)
         .checkout(Checkout::from_cart(customer, key).coupon(code))
-        .unwrap();
+        .unwrap()
+        .into_order();
     if invoiced {
         store.invoices(&system).issue(order.id()).unwrap();
     }
@@ -326,7 +327,7 @@ fn paid_order(
             checkout.shipping(Shipping::new("DHL Paket", price, TaxCategory::Standard).unwrap());
     }
     let orders = store.orders(&system);
-    let order = orders.checkout(checkout).unwrap();
+    let order = orders.checkout(checkout).unwrap().into_order();
     let payment = Payment::new("psp_1", order.total()).unwrap();
     let order = orders.mark_paid(order.id(), payment).unwrap();
     store.invoices(&system).issue(order.id()).unwrap();
