@@ -166,7 +166,8 @@ impl Shop {
             self.placed += 1;
             let order = orders
                 .checkout(Checkout::from_cart(shop.customer, key))
-                .unwrap();
+                .unwrap()
+                .into_order();
             self.pool.push_back(order.id());
         }
     }

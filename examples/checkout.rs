@@ -69,7 +69,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         Role::Owner,
         Password::new(owner_password),
     )?;
-    ignore_conflict(store.staff(&system).create(owner).map(drop))?;
+    ignore_existing(store.staff(&system).create(owner).map(drop))?;
     let login = store.login_staff(&owner_email, &Password::new(owner_password))?;
     let olga = store.principal_from_session(login.token())?;
 
@@ -91,7 +91,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         .with_postal_code("80331")?;
     let registration = NewCustomer::new(email.clone(), Password::new(password), "Ana Lima")?
         .shipping_address(home);
-    ignore_conflict(
+    ignore_existing(
         store
             .customers(&Principal::anonymous())
             .register(registration)
@@ -137,9 +137,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             Money::parse("4.90", Currency::EUR)?,
             TaxCategory::Standard,
         )?);
-    let order = store.orders(&ana).checkout(request.clone())?;
+    let order = store.orders(&ana).checkout(request.clone())?.into_order();
     // The client timed out and sent the same request again: the same order comes back.
-    let retry = store.orders(&ana).checkout(request)?;
+    let retry = store.orders(&ana).checkout(request)?.into_order();
     println!(
         "order     {} placed; the retry with the same idempotency key returned order {}",
         order.number(),
@@ -330,9 +330,9 @@ fn file_safe(number: &str) -> String {
 }
 
 /// A second run on the same `--db` finds the owner and the customer already there.
-fn ignore_conflict(result: shopkeep::Result<()>) -> shopkeep::Result<()> {
+fn ignore_existing(result: shopkeep::Result<()>) -> shopkeep::Result<()> {
     match result {
-        Err(e) if e.kind() == ErrorKind::Conflict => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
         other => other,
     }
 }

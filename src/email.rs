@@ -130,6 +130,33 @@ impl Email {
     }
 }
 
+/// The address as given, like [`as_str`](Email::as_str). It is personal data: unlike `Debug`,
+/// `Display` shows it, for the places that must (a `To:` header, the customer's own profile).
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
+}
+
+/// As [`Email::parse`].
+///
+/// # Errors
+///
+/// As [`Email::parse`]: `Validation` (field `email`).
+impl std::str::FromStr for Email {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Email> {
+        Email::parse(text)
+    }
+}
+
 impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Email([REDACTED])")
@@ -277,5 +304,15 @@ mod tests {
             let punycode = format!("{local}@{domain}");
             proptest::prop_assert_eq!(Email::parse(&punycode).unwrap().normalized(), normal);
         }
+    }
+
+    #[test]
+    fn text_forms_round_trip() {
+        let email: Email = "Ana.Lima@Example.com".parse().unwrap();
+        assert_eq!(email, Email::parse("Ana.Lima@Example.com").unwrap());
+        assert_eq!(email.to_string(), "Ana.Lima@Example.com");
+        assert_eq!(email.as_ref(), email.as_str());
+        let err = "not an email".parse::<Email>().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Validation { field: "email" });
     }
 }

@@ -7,6 +7,9 @@
 //! (rusqlite, chrono, ...) appears in this API: the source is an opaque `dyn Error`.
 
 use std::fmt;
+use std::time::Duration;
+
+use crate::catalog::VariantId;
 
 /// A specialised `Result` whose error is shopkeep's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -30,10 +33,25 @@ pub enum ErrorKind {
     /// The object does not exist, or the acting principal may not see it (the two answer alike,
     /// so that an error never reveals that an object exists).
     NotFound,
-    /// The operation conflicts with the current state: a duplicate unique value, a stale version,
-    /// an idempotency key reused with another request.
+    /// A unique value is taken: an email, a SKU, a coupon code, a payment reference that
+    /// already paid another order. A host that must not reveal who is registered (see
+    /// `docs/security.md`) answers a registration refused this way exactly like a success.
+    AlreadyExists,
+    /// The object changed since the caller read it (a stale version, a cart that changed since
+    /// it was shown), or a concurrent write got there first: read it again and retry.
     Conflict,
-    /// An input failed validation. `field` names the offending input.
+    /// Less stock is on hand than a sale or a stock decrease asks for; nothing was taken.
+    /// [`Error::out_of_stock`] gives the variant and the figures.
+    OutOfStock,
+    /// An idempotency key was used before with a different request: the first request's
+    /// result is not this request's answer, so the caller needs a new key.
+    IdempotencyMismatch,
+    /// The object's current state does not allow the operation: an order that is not paid
+    /// cannot be shipped, an archived product cannot be archived again, the last owner cannot
+    /// be disabled.
+    InvalidTransition,
+    /// An input failed validation. `field` names the offending input (also given by
+    /// [`Error::field`]). The caller can fix the request and send it again.
     Validation {
         /// The name of the field (or argument) that was rejected.
         field: &'static str,
@@ -42,43 +60,85 @@ pub enum ErrorKind {
     Forbidden,
     /// The caller could not be authenticated (wrong credentials, expired or revoked session).
     Unauthenticated,
+    /// Too many failed attempts (logins): the caller must wait before trying again;
+    /// [`Error::retry_after`] says how long.
+    TooManyAttempts,
+    /// The shop is not set up for the operation yet (no settings saved): the operator has to
+    /// act, not the caller.
+    NotConfigured,
     /// A cryptographic operation failed: a wrong key, a tampered or unknown ciphertext.
     Crypto,
     /// An arithmetic result does not fit the representable range (for money: an `i64` of minor units).
     Overflow,
     /// Two amounts in different currencies were combined.
     CurrencyMismatch,
-    /// The requested state transition is not allowed from the object's current state.
-    InvalidState,
     /// The file is not a SQLite database, is corrupted, or is a SQLite database of another application.
     NotADatabase,
     /// The database was written by a newer version of shopkeep than this one.
     SchemaTooNew,
     /// The database could not be read or written (I/O, locking, a full disk, a read-only path).
     Storage,
-    /// Too many failed attempts (logins): the caller must wait before trying again; the
-    /// message says how long.
-    TooManyAttempts,
+    /// A fault inside shopkeep itself, such as an embedded resource (the invoice font) that
+    /// cannot be read: nothing the caller or the operator did.
+    Internal,
 }
 
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErrorKind::NotFound => f.write_str("not found"),
+            ErrorKind::AlreadyExists => f.write_str("already exists"),
             ErrorKind::Conflict => f.write_str("conflict"),
+            ErrorKind::OutOfStock => f.write_str("out of stock"),
+            ErrorKind::IdempotencyMismatch => f.write_str("idempotency key reused"),
+            ErrorKind::InvalidTransition => f.write_str("not allowed in the current state"),
             ErrorKind::Validation { field } => write!(f, "invalid {field}"),
             ErrorKind::Forbidden => f.write_str("forbidden"),
             ErrorKind::Unauthenticated => f.write_str("unauthenticated"),
+            ErrorKind::TooManyAttempts => f.write_str("too many attempts"),
+            ErrorKind::NotConfigured => f.write_str("not configured"),
             ErrorKind::Crypto => f.write_str("cryptographic failure"),
             ErrorKind::Overflow => f.write_str("arithmetic overflow"),
             ErrorKind::CurrencyMismatch => f.write_str("currency mismatch"),
-            ErrorKind::InvalidState => f.write_str("invalid state transition"),
             ErrorKind::NotADatabase => f.write_str("not a shopkeep database"),
             ErrorKind::SchemaTooNew => f.write_str("database schema too new"),
             ErrorKind::Storage => f.write_str("storage failure"),
-            ErrorKind::TooManyAttempts => f.write_str("too many attempts"),
+            ErrorKind::Internal => f.write_str("internal error"),
         }
     }
+}
+
+/// The figures of an [`ErrorKind::OutOfStock`] error: which variant, how many are on hand and
+/// how many were asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StockShortage {
+    variant: VariantId,
+    available: u64,
+    requested: u64,
+}
+
+impl StockShortage {
+    /// The variant that is short.
+    pub fn variant(&self) -> VariantId {
+        self.variant
+    }
+
+    /// How many units were on hand.
+    pub fn available(&self) -> u64 {
+        self.available
+    }
+
+    /// How many units the refused sale or decrease asked for.
+    pub fn requested(&self) -> u64 {
+        self.requested
+    }
+}
+
+/// Structured detail some kinds carry besides the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    RetryAfter(Duration),
+    OutOfStock(StockShortage),
 }
 
 /// The error of every fallible shopkeep operation.
@@ -90,6 +150,7 @@ pub struct Error {
     kind: ErrorKind,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    detail: Option<Detail>,
     /// A policy refusal still to be written to the audit log, in its own transaction, once the
     /// refused operation's transaction has rolled back.
     denial: Option<Box<Denial>>,
@@ -113,8 +174,30 @@ impl Error {
             kind,
             message: message.into(),
             source: None,
+            detail: None,
             denial: None,
         }
+    }
+
+    /// A `TooManyAttempts` error: the caller may try again after `wait`.
+    pub(crate) fn too_many_attempts(wait: Duration, message: impl Into<String>) -> Self {
+        let mut err = Error::new(ErrorKind::TooManyAttempts, message);
+        err.detail = Some(Detail::RetryAfter(wait));
+        err
+    }
+
+    /// An `OutOfStock` error: `requested` units of `variant` asked for, `available` on hand.
+    pub(crate) fn out_of_stock_error(variant: VariantId, available: u64, requested: u64) -> Self {
+        let mut err = Error::new(
+            ErrorKind::OutOfStock,
+            format!("not enough stock: {available} on hand, {requested} asked for"),
+        );
+        err.detail = Some(Detail::OutOfStock(StockShortage {
+            variant,
+            available,
+            requested,
+        }));
+        err
     }
 
     /// Marks the error as a policy refusal for the audit log.
@@ -151,12 +234,43 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The rejected field of a [`Validation`](ErrorKind::Validation) error; `None` for other
+    /// kinds.
+    pub fn field(&self) -> Option<&'static str> {
+        match self.kind {
+            ErrorKind::Validation { field } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// How long to wait before trying again, for a
+    /// [`TooManyAttempts`](ErrorKind::TooManyAttempts) error (a host sends it as
+    /// `Retry-After`, rounded up to whole seconds); `None` for other kinds.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self.detail {
+            Some(Detail::RetryAfter(wait)) => Some(wait),
+            _ => None,
+        }
+    }
+
+    /// The variant and figures of an [`OutOfStock`](ErrorKind::OutOfStock) error; `None` for
+    /// other kinds.
+    pub fn out_of_stock(&self) -> Option<StockShortage> {
+        match self.detail {
+            Some(Detail::OutOfStock(shortage)) => Some(shortage),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
         d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(detail) = &self.detail {
+            d.field("detail", detail);
+        }
         if let Some(source) = &self.source {
             d.field("source", &format_args!("{source}"));
         }
@@ -178,8 +292,9 @@ impl std::error::Error for Error {
     }
 }
 
-/// SQLite failures become `Storage`, `NotADatabase` or `Conflict` errors; the rusqlite error
-/// stays reachable only as an opaque `source()`.
+/// SQLite failures become `Storage`, `NotADatabase` or `Conflict` errors (a constraint that a
+/// concurrent write violated first); the rusqlite error stays reachable only as an opaque
+/// `source()`.
 impl From<rusqlite::Error> for Error {
     fn from(err: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;
@@ -203,6 +318,111 @@ mod tests {
         assert_eq!(err.to_string(), "storage failure: could not write");
         let source = std::error::Error::source(&err).map(ToString::to_string);
         assert_eq!(source.as_deref(), Some("disk on fire"));
+    }
+
+    /// The kind's name as the table in docs/architecture.md writes it, and the status the
+    /// table gives it. The match has no wildcard: a new kind does not compile until it is
+    /// placed here, and the test below then fails until the table has its row.
+    fn documented(kind: ErrorKind) -> (&'static str, u16) {
+        match kind {
+            ErrorKind::NotFound => ("NotFound", 404),
+            ErrorKind::AlreadyExists => ("AlreadyExists", 409),
+            ErrorKind::Conflict => ("Conflict", 409),
+            ErrorKind::OutOfStock => ("OutOfStock", 409),
+            ErrorKind::InvalidTransition => ("InvalidTransition", 409),
+            ErrorKind::IdempotencyMismatch => ("IdempotencyMismatch", 422),
+            ErrorKind::Validation { .. } => ("Validation { field }", 422),
+            ErrorKind::Overflow => ("Overflow", 422),
+            ErrorKind::CurrencyMismatch => ("CurrencyMismatch", 422),
+            ErrorKind::Forbidden => ("Forbidden", 403),
+            ErrorKind::Unauthenticated => ("Unauthenticated", 401),
+            ErrorKind::TooManyAttempts => ("TooManyAttempts", 429),
+            ErrorKind::NotConfigured => ("NotConfigured", 500),
+            ErrorKind::Crypto => ("Crypto", 500),
+            ErrorKind::NotADatabase => ("NotADatabase", 500),
+            ErrorKind::SchemaTooNew => ("SchemaTooNew", 500),
+            ErrorKind::Storage => ("Storage", 500),
+            ErrorKind::Internal => ("Internal", 500),
+        }
+    }
+
+    /// Every kind once, in the table's order.
+    const ALL: [ErrorKind; 18] = [
+        ErrorKind::NotFound,
+        ErrorKind::AlreadyExists,
+        ErrorKind::Conflict,
+        ErrorKind::OutOfStock,
+        ErrorKind::InvalidTransition,
+        ErrorKind::IdempotencyMismatch,
+        ErrorKind::Validation { field: "field" },
+        ErrorKind::Overflow,
+        ErrorKind::CurrencyMismatch,
+        ErrorKind::Forbidden,
+        ErrorKind::Unauthenticated,
+        ErrorKind::TooManyAttempts,
+        ErrorKind::NotConfigured,
+        ErrorKind::Crypto,
+        ErrorKind::NotADatabase,
+        ErrorKind::SchemaTooNew,
+        ErrorKind::Storage,
+        ErrorKind::Internal,
+    ];
+
+    /// The rows `| `Kind` | status | ... |` of the kind-to-HTTP table in docs/architecture.md.
+    fn http_table() -> Vec<(String, u16)> {
+        let doc = include_str!("../docs/architecture.md");
+        let section = doc.split("## Errors").nth(1).unwrap();
+        let section = section.split("\n## ").next().unwrap();
+        section
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((name.to_owned(), cells.get(2)?.parse().unwrap()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_http_table_names_every_kind() {
+        let table = http_table();
+        let documented: Vec<(String, u16)> = ALL
+            .iter()
+            .map(|&kind| {
+                let (name, status) = documented(kind);
+                (name.to_owned(), status)
+            })
+            .collect();
+        // Same rows, same order: no kind missing, none twice, no row for a kind that is gone.
+        assert_eq!(table, documented);
+    }
+
+    #[test]
+    fn details_are_reachable_only_on_their_kind() {
+        let wait = Duration::from_millis(1500);
+        let throttled = Error::too_many_attempts(wait, "wait");
+        assert_eq!(throttled.kind(), ErrorKind::TooManyAttempts);
+        assert_eq!(throttled.retry_after(), Some(wait));
+        assert_eq!(throttled.out_of_stock(), None);
+        assert_eq!(throttled.field(), None);
+
+        let variant = VariantId::from_bytes([7; 16]);
+        let short = Error::out_of_stock_error(variant, 2, 5);
+        assert_eq!(short.kind(), ErrorKind::OutOfStock);
+        let figures = short.out_of_stock().unwrap();
+        assert_eq!(
+            (figures.variant(), figures.available(), figures.requested()),
+            (variant, 2, 5)
+        );
+        assert_eq!(short.retry_after(), None);
+        assert_eq!(
+            short.to_string(),
+            "out of stock: not enough stock: 2 on hand, 5 asked for"
+        );
+
+        let invalid = Error::validation("email", "not an email");
+        assert_eq!(invalid.field(), Some("email"));
+        assert_eq!(invalid.out_of_stock(), None);
     }
 
     #[test]

@@ -112,11 +112,12 @@
 //! store.customers(&ana).add_address(ana_id, Address::new("Ana Lima", "Torstr. 5", "Berlin", de)?)?;
 //! store.carts(&ana).add(CartRef::Customer(ana_id), mug.variants()[0].id(), 2)?;
 //! let request = || Ok::<_, shopkeep::Error>(Checkout::from_cart(ana_id, IdempotencyKey::new("req-7f3a")?));
-//! let order = store.orders(&ana).checkout(request()?)?;
+//! let order = store.orders(&ana).checkout(request()?)?.into_order();
 //! assert_eq!(order.total().to_string(), "25.80 EUR");
 //! assert_eq!(order.vat_total().to_string(), "4.12 EUR"); // included in the price
 //! let retried = store.orders(&ana).checkout(request()?)?; // the client retried: same order
-//! assert_eq!(retried.number(), order.number());
+//! assert!(retried.is_replay()); // an HTTP host answers 200 instead of 201
+//! assert_eq!(retried.order().number(), order.number());
 //!
 //! // The payment gateway confirms the payment; the accountant's integration issues the invoice,
 //! // numbered without gaps and unchangeable from now on; the warehouse ships.
@@ -207,7 +208,7 @@ pub use access::Principal;
 #[doc(inline)]
 pub use crypto::KeyRing;
 pub use email::Email;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Result, StockShortage};
 #[doc(inline)]
 pub use money::{Currency, Money};
 #[doc(inline)]

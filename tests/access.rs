@@ -221,7 +221,7 @@ fn duplicate_emails_weak_passwords_and_the_last_owner_are_refused() {
     .unwrap();
     assert_eq!(
         store.staff(&system).create(duplicate).unwrap_err().kind(),
-        ErrorKind::Conflict
+        ErrorKind::AlreadyExists
     );
 
     for weak in ["short", "aaaaaaaaaaaaaaaaaaaa", "fred@example.com"] {
@@ -251,11 +251,11 @@ fn duplicate_emails_weak_passwords_and_the_last_owner_are_refused() {
             .change_role(owner, Role::Manager)
             .unwrap_err()
             .kind(),
-        ErrorKind::InvalidState
+        ErrorKind::InvalidTransition
     );
     assert_eq!(
         store.staff(&system).disable(owner).unwrap_err().kind(),
-        ErrorKind::InvalidState
+        ErrorKind::InvalidTransition
     );
     staff(&store, "gus@example.com", "Gus", Role::Owner);
     store
@@ -320,7 +320,7 @@ fn api_keys_are_shown_once_refused_when_revoked_and_track_last_use() {
         .api_keys(&system)
         .revoke(created.info().id())
         .unwrap_err();
-    assert_eq!(again.kind(), ErrorKind::InvalidState);
+    assert_eq!(again.kind(), ErrorKind::InvalidTransition);
 }
 
 #[test]

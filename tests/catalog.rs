@@ -197,15 +197,21 @@ fn a_duplicate_sku_is_a_conflict_and_writes_nothing() {
     let products = store.products(&system);
 
     let same = NewProduct::new(sku("tee"), "Other", TaxCategory::Standard).unwrap();
-    assert_eq!(kind(products.create(same)), ErrorKind::Conflict);
+    assert_eq!(kind(products.create(same)), ErrorKind::AlreadyExists);
     // A variant may not take another product's SKU, nor a product a variant's.
     let taken_by_variant = NewProduct::new(sku("TEE-S"), "Other", TaxCategory::Standard).unwrap();
-    assert_eq!(kind(products.create(taken_by_variant)), ErrorKind::Conflict);
+    assert_eq!(
+        kind(products.create(taken_by_variant)),
+        ErrorKind::AlreadyExists
+    );
     let variant_taken = NewProduct::new(sku("CAP"), "Cap", TaxCategory::Standard)
         .unwrap()
         .variant(NewVariant::new(sku("CAP-1")).option("colour", "red"))
         .variant(NewVariant::new(sku("TEE-XL")).option("colour", "blue"));
-    assert_eq!(kind(products.create(variant_taken)), ErrorKind::Conflict);
+    assert_eq!(
+        kind(products.create(variant_taken)),
+        ErrorKind::AlreadyExists
+    );
 
     assert_eq!(all_products(&store, &store.system()).len(), 1);
     assert_eq!(
@@ -370,7 +376,7 @@ fn archived_products_are_hidden_from_visitors_exactly_like_missing_ones() {
     assert_eq!(archived.status(), ProductStatus::Archived);
     assert_eq!(
         kind(store.products(&system).archive(mug.id(), 2)),
-        ErrorKind::InvalidState
+        ErrorKind::InvalidTransition
     );
 
     let visitor = Principal::anonymous();
@@ -436,11 +442,11 @@ fn stock_moves_only_with_its_ledger_row_and_never_below_zero() {
     let before = audit_len(&store);
     assert_eq!(
         kind(stock.adjust(variant, StockChange::sale(3))),
-        ErrorKind::Conflict
+        ErrorKind::OutOfStock
     );
     assert_eq!(
         kind(stock.adjust(variant, StockChange::adjustment(-3))),
-        ErrorKind::Conflict
+        ErrorKind::OutOfStock
     );
     assert_eq!(
         kind(stock.adjust(variant, StockChange::receipt(0))),
@@ -499,7 +505,7 @@ fn stock_moves_only_with_its_ledger_row_and_never_below_zero() {
     let ebook = download.variants()[0].id();
     assert_eq!(
         kind(stock.adjust(ebook, StockChange::receipt(1))),
-        ErrorKind::InvalidState
+        ErrorKind::Validation { field: "variant" }
     );
     let unknown = VariantId::parse("0190e6a4-7c1a-7000-8000-000000000001").unwrap();
     assert_eq!(
@@ -571,7 +577,7 @@ fn eight_threads_adjusting_one_variant_never_oversell_and_the_level_is_the_ledge
                     };
                     match stock.adjust(variant, change) {
                         Ok(_) => done.fetch_add(1, Ordering::Relaxed),
-                        Err(e) if e.kind() == ErrorKind::Conflict => {
+                        Err(e) if e.kind() == ErrorKind::OutOfStock => {
                             refused.fetch_add(1, Ordering::Relaxed)
                         }
                         Err(e) => panic!("thread {t}: {e}"),

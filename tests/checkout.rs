@@ -70,7 +70,8 @@ fn carts_add_change_remove_and_preview_with_the_checkout_figures() {
     let order = store
         .orders(&ana)
         .checkout(Checkout::from_cart(ana.customer_id().unwrap(), key("k1")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(order.total(), preview.totals().gross_total());
     assert_eq!(order.vat_total(), preview.totals().vat_total());
     assert_eq!(order.status(), OrderStatus::Placed);
@@ -167,7 +168,7 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
         .archive(old_product.id(), old_product.version())
         .unwrap();
     let err = orders.checkout(checkout("b")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "variant" });
     carts.remove(me, old).unwrap();
     // Mixed currencies: a product without a EUR price.
     carts.add(me, swiss, 1).unwrap();
@@ -177,7 +178,12 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
     // More than on hand.
     carts.set_quantity(me, mug, 6).unwrap();
     let err = orders.checkout(checkout("d")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::OutOfStock);
+    let short = err.out_of_stock().unwrap();
+    assert_eq!(
+        (short.variant(), short.available(), short.requested()),
+        (mug, 5, 6)
+    );
     carts.set_quantity(me, mug, 1).unwrap();
     // Coupons: unknown, expired, not yet valid, too small a subtotal, used up.
     let system = store.system();
@@ -211,9 +217,9 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
     let err = orders.checkout(with("e", "NOPE")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     let err = orders.checkout(with("f", "old10")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "coupon" });
     let err = orders.checkout(with("g", "SOON10")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "coupon" });
     let err = orders.checkout(with("h", "big5")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Validation { field: "coupon" });
     assert_eq!(code("once").as_str(), "ONCE", "codes are case-insensitive");
@@ -238,12 +244,12 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
     assert_eq!(on_hand(store, swiss), 5);
 
     // The one-use coupon works once, then is used up.
-    let first = orders.checkout(with("i", "Once")).unwrap();
+    let first = orders.checkout(with("i", "Once")).unwrap().into_order();
     assert_eq!(first.coupon(), Some("ONCE"));
     assert!(first.allowance_total().minor() > 0);
     carts.add(me, mug, 1).unwrap();
     let err = orders.checkout(with("j", "ONCE")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "coupon" });
     assert_eq!(on_hand(store, mug), 4);
     assert_eq!(
         coupons
@@ -282,7 +288,12 @@ fn a_customer_without_a_shipping_address_cannot_check_out() {
         .orders(&system)
         .checkout(Checkout::from_cart(id, key("x")))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation {
+            field: "shipping_address"
+        }
+    );
     assert_eq!(on_hand(store, mug), 5);
 }
 
@@ -309,14 +320,20 @@ fn replays_return_the_first_order_and_a_changed_request_is_a_conflict() {
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")))
         .unwrap();
-    assert_eq!(first, again);
+    // The host can tell them apart (201 and 200), and they carry the same order.
+    assert!(!first.is_replay() && again.is_replay());
+    assert!(matches!(
+        first,
+        shopkeep::orders::CheckoutOutcome::Placed(_)
+    ));
+    assert_eq!(first.into_order(), again.into_order());
     assert_eq!(on_hand(store, mug), 48, "stock is taken once");
 
     let err = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")).coupon(code("TEN")))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::IdempotencyMismatch);
 
     // The system's use of the same key is its own: it never sees Ana's order.
     let system = store.system();
@@ -349,17 +366,19 @@ fn concurrent_replays_of_one_key_make_exactly_one_order() {
             .map(|_| {
                 let ana = ana.clone();
                 scope.spawn(move || {
-                    store
+                    let outcome = store
                         .orders(&ana)
                         .checkout(Checkout::from_cart(id, key("retry-me")))
-                        .unwrap()
-                        .id()
+                        .unwrap();
+                    (outcome.order().id(), outcome.is_replay())
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert!(results.iter().all(|r| *r == results[0]));
+    assert!(results.iter().all(|r| r.0 == results[0].0));
+    // Exactly one thread placed it; the seven others were told they replayed it.
+    assert_eq!(results.iter().filter(|r| !r.1).count(), 1);
     assert_eq!(order_count(store), 1);
     assert_eq!(on_hand(store, mug), 97);
 }
@@ -415,13 +434,14 @@ fn eight_threads_of_checkouts_never_oversell_nor_overuse_a_coupon() {
                         match store.orders(buyer).checkout(request) {
                             Ok(order) => {
                                 placed.fetch_add(1, Ordering::Relaxed);
-                                mine.push(order.id());
+                                mine.push(order.order().id());
                             }
                             Err(e) => {
                                 assert!(
                                     matches!(
                                         e.kind(),
-                                        ErrorKind::Conflict | ErrorKind::InvalidState
+                                        ErrorKind::OutOfStock
+                                            | ErrorKind::Validation { field: "coupon" }
                                     ),
                                     "{e}"
                                 );
@@ -578,7 +598,8 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
     let order = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("k")).shipping(dhl("4.90")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(order.buyer().email(), "zelda.snapshot@example.com");
     assert_eq!(order.buyer().shipping().country().as_str(), "DE");
     assert!(!format!("{order:?}").contains("zelda"));
@@ -695,9 +716,12 @@ fn a_per_customer_limit_holds_across_orders() {
             .orders(&ana)
             .checkout(Checkout::from_cart(id, key(&format!("t{i}"))).coupon(code("twice")));
         if i < 2 {
-            assert_eq!(result.unwrap().allowance_total(), eur("1.00"));
+            assert_eq!(result.unwrap().order().allowance_total(), eur("1.00"));
         } else {
-            assert_eq!(result.unwrap_err().kind(), ErrorKind::InvalidState);
+            assert_eq!(
+                result.unwrap_err().kind(),
+                ErrorKind::Validation { field: "coupon" }
+            );
         }
     }
     // Another customer still may.
@@ -706,7 +730,8 @@ fn a_per_customer_limit_holds_across_orders() {
     store
         .orders(&bob)
         .checkout(Checkout::from_cart(bob_id, key("b")).coupon(code("TWICE")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(on_hand(store, mug), 47);
 }
 
@@ -734,7 +759,8 @@ fn shipping_is_a_charge_taxed_like_a_line_and_the_stored_totals_add_up() {
         let order = store
             .orders(&ana)
             .checkout(Checkout::from_cart(id, key("k")).shipping(dhl("4.90")))
-            .unwrap();
+            .unwrap()
+            .into_order();
         assert_eq!(order.total(), preview.totals().gross_total());
 
         let [charge] = order.charges() else {
@@ -798,7 +824,8 @@ fn shipping_to_a_business_in_another_member_state_follows_the_lines_treatment() 
     let order = store
         .orders(&system)
         .checkout(Checkout::from_cart(id, key("b2b")).shipping(dhl("12.00")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     let ics = VatCategory::IntraCommunitySupply;
     assert_eq!(order.lines()[0].vat().category(), ics);
     assert_eq!(order.charges()[0].vat().category(), ics);
@@ -862,11 +889,13 @@ fn the_same_key_with_other_shipping_is_a_conflict() {
     let first = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")).shipping(dhl("4.90")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     let again = store
         .orders(&ana)
         .checkout(Checkout::from_cart(id, key("same")).shipping(dhl("4.90")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(first, again);
     for other in [
         Checkout::from_cart(id, key("same")),
@@ -877,7 +906,7 @@ fn the_same_key_with_other_shipping_is_a_conflict() {
             .shipping(Shipping::new("DHL Paket", eur("4.90"), TaxCategory::Reduced).unwrap()),
     ] {
         let err = store.orders(&ana).checkout(other).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert_eq!(err.kind(), ErrorKind::IdempotencyMismatch);
     }
     assert_eq!(order_count(store), 1);
     assert_eq!(on_hand(store, a), 9);
@@ -905,7 +934,8 @@ fn a_placed_order_renders_its_confirmation() {
                 .coupon(code("FIVE"))
                 .shipping(dhl("4.90")),
         )
-        .unwrap();
+        .unwrap()
+        .into_order();
     let settings = store.settings(&store.system()).get().unwrap().unwrap();
     let confirmation = Confirmation::for_order(&order, &settings).unwrap();
     assert_eq!(confirmation.order_number(), "000001");
@@ -934,4 +964,52 @@ fn a_placed_order_renders_its_confirmation() {
             .unwrap(),
         text
     );
+}
+
+#[test]
+fn orders_are_found_by_number_and_someone_elses_number_answers_like_a_missing_one() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 50);
+    let ana = customer(store, "ana@example.com", "DE");
+    let ben = customer(store, "ben@example.com", "DE");
+    let first = place(store, &ana, &[(mug, 1)], None);
+    let second = place(store, &ben, &[(mug, 2)], None);
+
+    // As printed on the confirmation, leading zeros and all.
+    let printed = first.number().to_string();
+    assert_eq!(printed, "000001");
+    let support = store.system();
+    let found = store
+        .orders(&support)
+        .by_number(printed.parse().unwrap())
+        .unwrap();
+    assert_eq!(found, first);
+    assert_eq!(
+        store.orders(&ben).by_number(second.number()).unwrap(),
+        second
+    );
+
+    // Ana asking for Ben's number gets what a number nobody has gets.
+    let theirs = store.orders(&ana).by_number(second.number()).unwrap_err();
+    let missing = store
+        .orders(&ana)
+        .by_number("999999".parse().unwrap())
+        .unwrap_err();
+    assert_eq!(theirs.kind(), ErrorKind::NotFound);
+    assert_eq!(
+        (theirs.kind(), theirs.to_string()),
+        (missing.kind(), missing.to_string())
+    );
+    let staff_missing = store
+        .orders(&support)
+        .by_number("999999".parse().unwrap())
+        .unwrap_err();
+    assert_eq!(staff_missing.kind(), ErrorKind::NotFound);
+    // The anonymous visitor finds nothing either.
+    let anonymous = store
+        .orders(&Principal::anonymous())
+        .by_number(first.number())
+        .unwrap_err();
+    assert_eq!(anonymous.to_string(), missing.to_string());
 }

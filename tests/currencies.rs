@@ -63,7 +63,11 @@ fn place(
 ) -> Order {
     let me = fill(&shop.store, who, &[(items[0], 2), (items[1], 1)]);
     let request = Checkout::from_cart(me, IdempotencyKey::new(key).unwrap()).currency(currency);
-    shop.store.orders(who).checkout(request).unwrap()
+    shop.store
+        .orders(who)
+        .checkout(request)
+        .unwrap()
+        .into_order()
 }
 
 fn country(code: &str) -> Country {
@@ -254,6 +258,19 @@ fn a_polish_seller_invoicing_in_eur_states_the_vat_also_in_pln() {
         "{xml}"
     );
     write_corpus("issued-pl-seller-eur-vat-in-pln", &invoice);
+    // A retry at the same rate gets the same invoice; another rate, or none, is refused: the
+    // issued invoice never changes.
+    assert_eq!(
+        invoices.issue_at_rate(order.id(), "4.2512").unwrap(),
+        invoice
+    );
+    for other in [
+        invoices.issue_at_rate(order.id(), "4.3"),
+        invoices.issue(order.id()),
+    ] {
+        assert_eq!(other.unwrap_err().kind(), ErrorKind::AlreadyExists);
+    }
+    assert_eq!(count(&shop.store, "shopkeep_invoices"), 1);
 
     // The credit note of a cancellation follows its invoice.
     shop.store

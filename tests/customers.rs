@@ -228,7 +228,7 @@ fn a_duplicate_email_in_any_case_is_a_conflict_that_says_no_more() {
         .customers(&Principal::anonymous())
         .register(again)
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
     assert!(!err.to_string().to_lowercase().contains("ana"));
     assert_eq!(customer_count(&s.store), 1);
 }
@@ -727,7 +727,7 @@ fn profile_updates_are_optimistic_and_an_email_change_moves_the_login() {
         ana,
         ProfileUpdate::new(v1 + 1).email(email("BEN@example.com")),
     );
-    assert_eq!(kind(taken), ErrorKind::Conflict);
+    assert_eq!(kind(taken), ErrorKind::AlreadyExists);
 
     let moved = customers
         .update(
@@ -819,7 +819,7 @@ fn an_address_book_keeps_one_default_of_each_kind() {
         ana,
         Address::new("Ana", "One too many", "Berlin", de()).unwrap(),
     );
-    assert_eq!(kind(full), ErrorKind::InvalidState);
+    assert_eq!(kind(full), ErrorKind::Validation { field: "address" });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1491,7 +1491,8 @@ fn an_export_holds_the_customers_orders_with_their_buyer_snapshots() {
                 Checkout::from_cart(who, IdempotencyKey::new(&format!("k-{who}")).unwrap())
                     .shipping(shipping),
             )
-            .unwrap();
+            .unwrap()
+            .into_order();
     }
 
     let (me, _) = login(&s.store, "zephyrine.quillfeather@example.org");

@@ -285,9 +285,11 @@ fn a_retried_checkout_returns_the_same_order_with_200() {
         .json();
     assert_eq!(mine["orders"].as_array().unwrap().len(), 1, "{mine}");
 
-    // The same key with another request is a conflict, not a second order.
+    // The same key with another request is refused (422, as the IETF Idempotency-Key draft
+    // answers), not a second order.
     let other = shop.checkout(&ana, "attempt-7", Some(json!({ "coupon": "WELCOME10" })));
-    assert_eq!(other.status, 409, "{}", other.json());
+    assert_eq!(other.status, 422, "{}", other.json());
+    assert_eq!(other.json()["error"], "idempotency key reused");
 }
 
 #[test]
@@ -375,21 +377,52 @@ fn bad_input_is_a_422_naming_the_field_and_bad_credentials_a_401() {
     );
 }
 
-#[test]
-fn error_kinds_map_to_statuses_in_one_place() {
-    let table = [
-        (ErrorKind::NotFound, 404),
-        (ErrorKind::Validation { field: "email" }, 422),
-        (ErrorKind::Conflict, 409),
-        (ErrorKind::InvalidState, 409),
-        (ErrorKind::Forbidden, 403),
-        (ErrorKind::Unauthenticated, 401),
-        (ErrorKind::TooManyAttempts, 429),
-        (ErrorKind::Storage, 500),
-        (ErrorKind::Crypto, 500),
-        (ErrorKind::Overflow, 500),
-    ];
-    for (kind, code) in table {
-        assert_eq!(http_shop::status(kind).as_u16(), code, "{kind:?}");
+/// The kind a row of the table in docs/architecture.md names.
+fn kind_named(name: &str) -> ErrorKind {
+    match name {
+        "NotFound" => ErrorKind::NotFound,
+        "AlreadyExists" => ErrorKind::AlreadyExists,
+        "Conflict" => ErrorKind::Conflict,
+        "OutOfStock" => ErrorKind::OutOfStock,
+        "InvalidTransition" => ErrorKind::InvalidTransition,
+        "IdempotencyMismatch" => ErrorKind::IdempotencyMismatch,
+        "Validation { field }" => ErrorKind::Validation { field: "email" },
+        "Overflow" => ErrorKind::Overflow,
+        "CurrencyMismatch" => ErrorKind::CurrencyMismatch,
+        "Forbidden" => ErrorKind::Forbidden,
+        "Unauthenticated" => ErrorKind::Unauthenticated,
+        "TooManyAttempts" => ErrorKind::TooManyAttempts,
+        "NotConfigured" => ErrorKind::NotConfigured,
+        "Crypto" => ErrorKind::Crypto,
+        "NotADatabase" => ErrorKind::NotADatabase,
+        "SchemaTooNew" => ErrorKind::SchemaTooNew,
+        "Storage" => ErrorKind::Storage,
+        "Internal" => ErrorKind::Internal,
+        other => panic!("docs/architecture.md names a kind this test does not know: {other}"),
     }
+}
+
+#[test]
+fn error_kinds_map_to_the_documented_statuses() {
+    // The crate's own test checks that the table names every kind; this one that the example
+    // answers each kind as the table says.
+    let doc = include_str!("../docs/architecture.md");
+    let section = doc.split("## Errors").nth(1).unwrap();
+    let section = section.split("\n## ").next().unwrap();
+    let mut rows = 0;
+    for line in section.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let Some(name) = cells
+            .get(1)
+            .and_then(|c| c.strip_prefix('`'))
+            .and_then(|c| c.strip_suffix('`'))
+        else {
+            continue;
+        };
+        let documented: u16 = cells[2].parse().unwrap();
+        let kind = kind_named(name);
+        assert_eq!(http_shop::status(kind).as_u16(), documented, "{name}");
+        rows += 1;
+    }
+    assert!(rows >= 18, "{rows} rows");
 }

@@ -93,7 +93,7 @@ fn one_mailbox_registers_once_whatever_its_spelling() {
     ] {
         let made = register(first).unwrap();
         let err = register(second).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Conflict, "{second:?}");
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{second:?}");
         let login = s
             .store
             .login(&Email::parse(second).unwrap(), &Password::new(PASSWORD))
@@ -123,11 +123,17 @@ fn registering_an_existing_email_again_and_again_is_throttled() {
     let mut conflicts = 0;
     let throttled = loop {
         match register("ANA@example.com") {
-            Err(e) if e.kind() == ErrorKind::Conflict && conflicts < 10 => conflicts += 1,
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && conflicts < 10 => conflicts += 1,
             other => break other.map(drop).unwrap_err(),
         }
     };
     assert_eq!(throttled.kind(), ErrorKind::TooManyAttempts, "{throttled}");
+    // The wait is structured detail, for a host's Retry-After, not only text in the message.
+    let wait = throttled.retry_after().unwrap();
+    assert!(
+        wait > std::time::Duration::ZERO && wait <= std::time::Duration::from_secs(31),
+        "{wait:?}"
+    );
     // The default throttle: 5 free failures.
     assert_eq!(conflicts, 5);
     // The probed email's logins wait too; other emails register as usual.
@@ -144,7 +150,7 @@ fn registering_an_existing_email_again_and_again_is_throttled() {
     s.clock.advance(std::time::Duration::from_secs(31));
     assert_eq!(
         register("ana@example.com").unwrap_err().kind(),
-        ErrorKind::Conflict
+        ErrorKind::AlreadyExists
     );
     assert_eq!(common::count(&s.store, "shopkeep_customers"), 2);
 }
@@ -174,17 +180,19 @@ fn a_used_key_with_a_refilled_cart_is_a_conflict_not_the_first_order() {
     let orders = s.store.orders(&ana);
     let first = orders
         .checkout(shopkeep::orders::Checkout::from_cart(id, common::key("k1")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     // An honest retry (the response was lost) gets the first order.
     let retry = orders
         .checkout(shopkeep::orders::Checkout::from_cart(id, common::key("k1")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_eq!(retry.id(), first.id());
     common::fill(&s.store, &ana, &[(cup, 2)]);
     let err = orders
         .checkout(shopkeep::orders::Checkout::from_cart(id, common::key("k1")))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(err.kind(), ErrorKind::IdempotencyMismatch, "{err}");
     assert_eq!(common::on_hand(&s.store, cup), 9);
     let cart = s
         .store
@@ -194,7 +202,8 @@ fn a_used_key_with_a_refilled_cart_is_a_conflict_not_the_first_order() {
     assert_eq!(cart.lines().len(), 1);
     let second = orders
         .checkout(shopkeep::orders::Checkout::from_cart(id, common::key("k2")))
-        .unwrap();
+        .unwrap()
+        .into_order();
     assert_ne!(second.id(), first.id());
     assert_eq!(common::on_hand(&s.store, cup), 7);
 }
@@ -233,7 +242,11 @@ fn a_checkout_carrying_the_cart_digest_buys_that_cart_or_conflicts() {
         )
     };
     let first = checkout("k1", shown).unwrap();
-    assert_eq!(checkout("k1", shown).unwrap().id(), first.id());
+    assert!(!first.is_replay());
+    let first = first.into_order();
+    let again = checkout("k1", shown).unwrap();
+    assert!(again.is_replay());
+    assert_eq!(again.order().id(), first.id());
 
     // The cart changes; the same key with the new cart's digest is a conflict.
     common::fill(&s.store, &ana, &[(cup, 2)]);
@@ -243,14 +256,14 @@ fn a_checkout_carrying_the_cart_digest_buys_that_cart_or_conflicts() {
         .digest();
     assert_ne!(refilled, shown);
     let err = checkout("k1", refilled).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(err.kind(), ErrorKind::IdempotencyMismatch, "{err}");
     // The identical request is still answered with the first order.
-    assert_eq!(checkout("k1", shown).unwrap().id(), first.id());
+    assert_eq!(checkout("k1", shown).unwrap().order().id(), first.id());
     // A new key with a stale digest buys nothing: the cart is not what the customer saw.
     let err = checkout("k2", shown).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
     assert_eq!(common::on_hand(&s.store, cup), 9);
-    let second = checkout("k2", refilled).unwrap();
+    let second = checkout("k2", refilled).unwrap().into_order();
     assert_eq!(second.lines().len(), 1);
     assert_eq!(common::on_hand(&s.store, cup), 7);
     // Lines added in another order digest alike.

@@ -243,7 +243,7 @@ fn every_illegal_transition_from_every_state_is_invalid_state_and_changes_nothin
             let err = call().unwrap_err();
             assert_eq!(
                 err.kind(),
-                ErrorKind::InvalidState,
+                ErrorKind::InvalidTransition,
                 "{name} from {status}: {err}"
             );
             assert!(
@@ -308,12 +308,12 @@ fn payments_of_the_wrong_amount_or_currency_are_refused_and_replays_are_idempote
     let err = orders
         .mark_paid(id, Payment::new("psp_2", eur("25.80")).unwrap())
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::InvalidTransition);
     // One gateway reference pays one order.
     let err = orders
         .mark_paid(other.id(), Payment::new("psp_1", other.total()).unwrap())
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
     assert_eq!(dump(store, TABLES), before);
     assert_eq!(events(store, "order.paid").len(), 1);
 }
@@ -502,7 +502,7 @@ fn partial_refunds_then_the_rest_add_up_to_the_order_in_tax_inclusive_mode() {
     let id = order.id();
     assert_eq!(
         kind(orders.refund(id, Refund::full())),
-        ErrorKind::InvalidState
+        ErrorKind::InvalidTransition
     );
     pay(store, &order);
 
@@ -533,7 +533,11 @@ fn partial_refunds_then_the_rest_add_up_to_the_order_in_tax_inclusive_mode() {
     // Over-refund: one book left, two asked for. Nothing written.
     let before = dump(store, TABLES);
     let err = orders.refund(id, Refund::lines([(1, 2)])).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation { field: "quantity" },
+        "{err}"
+    );
     for (bad, field) in [
         (Refund::lines([]), "lines"),
         (Refund::lines([(7, 1)]), "lines"),
@@ -576,7 +580,10 @@ fn partial_refunds_then_the_rest_add_up_to_the_order_in_tax_inclusive_mode() {
             (line.quantity(), line.discount().minor())
         );
     }
-    assert_eq!(kind(orders.refund(id, Refund::full())), ErrorKind::Conflict);
+    assert_eq!(
+        kind(orders.refund(id, Refund::full())),
+        ErrorKind::InvalidTransition
+    );
     let refunded = events(store, "order.refunded");
     assert_eq!(refunded.len(), 3);
     assert_eq!(refunded[1]["refund_number"], 2);
@@ -701,7 +708,7 @@ fn random_partial_refunds_never_exceed_the_order_and_give_back_each_discount_exa
                 let request = Refund::lines([(position, quantity)]).restock(restock);
                 let result = orders.refund(order.id(), request);
                 if refunded[p] + quantity > ordered[p] {
-                    prop_assert_eq!(kind(result), ErrorKind::Conflict);
+                    prop_assert_eq!(kind(result), ErrorKind::Validation { field: "quantity" });
                 } else {
                     prop_assert!(result.is_ok(), "{:?}", result);
                     refunded[p] += quantity;
@@ -712,7 +719,7 @@ fn random_partial_refunds_never_exceed_the_order_and_give_back_each_discount_exa
             }
             prop_assert_eq!(
                 kind(orders.refund(order.id(), Refund::full())),
-                ErrorKind::Conflict
+                ErrorKind::InvalidTransition
             );
             let all = orders.refunds(order.id()).unwrap();
             let mut quantity = BTreeMap::new();
@@ -769,7 +776,11 @@ fn racing_threads_leave_each_order_in_one_consistent_state() {
                     };
                     if let Err(e) = result {
                         assert!(
-                            matches!(e.kind(), ErrorKind::InvalidState | ErrorKind::Conflict),
+                            matches!(
+                                e.kind(),
+                                ErrorKind::InvalidTransition
+                                    | ErrorKind::Validation { field: "quantity" }
+                            ),
                             "thread {t}: {e}"
                         );
                     }

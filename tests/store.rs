@@ -566,7 +566,8 @@ fn step(
             let key = IdempotencyKey::new(&format!("disk-full-{key}")).unwrap();
             let order = store
                 .orders(buyer)
-                .checkout(Checkout::from_cart(cart, key))?;
+                .checkout(Checkout::from_cart(cart, key))?
+                .into_order();
             sale.order = Some(order.id());
         }
         (Some(id), false, _) => {

@@ -149,7 +149,10 @@ fn checkout(
     if let Some(currency) = currency {
         request = request.currency(currency);
     }
-    store.orders(who).checkout(request)
+    store
+        .orders(who)
+        .checkout(request)
+        .map(shopkeep::orders::CheckoutOutcome::into_order)
 }
 
 /// Issues the order's invoice (at `rate` for an order outside the base currency), checks its

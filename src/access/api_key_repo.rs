@@ -183,13 +183,13 @@ impl ApiKeyRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `NotFound` for an unknown key; `InvalidState` if it is already revoked.
+    /// `NotFound` for an unknown key; `InvalidTransition` if it is already revoked.
     pub fn revoke(&self, id: ApiKeyId) -> Result<()> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::RevokeApiKey, &Resource::ApiKey(id))?;
             if load(tx, self.store, id)?.revoked_at.is_some() {
                 return Err(Error::new(
-                    ErrorKind::InvalidState,
+                    ErrorKind::InvalidTransition,
                     "the API key is already revoked",
                 ));
             }

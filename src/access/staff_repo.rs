@@ -156,7 +156,7 @@ impl StaffRepo<'_> {
     /// # Errors
     ///
     /// `Forbidden` without the permission; `Validation` (field `password`) if the password
-    /// fails the store's password policy; `Conflict` if the email is already taken.
+    /// fails the store's password policy; `AlreadyExists` if the email is already taken.
     pub fn create(&self, new: NewStaff) -> Result<StaffMember> {
         let store = self.store;
         // Authorise before the slow hash, so that a refused caller costs nothing.
@@ -199,7 +199,7 @@ impl StaffRepo<'_> {
                     .as_slice(),
                 ])?;
             if inserted == 0 {
-                return Err(Error::new(ErrorKind::Conflict, "a staff account with this email already exists"));
+                return Err(Error::new(ErrorKind::AlreadyExists, "a staff account with this email already exists"));
             }
             tx.audit(self.principal, Action::CreateStaff, &Resource::Staff(id))?;
             Ok(StaffMember {
@@ -248,7 +248,7 @@ impl StaffRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `NotFound` for an unknown account; `Forbidden` without the permission; `InvalidState`
+    /// `NotFound` for an unknown account; `Forbidden` without the permission; `InvalidTransition`
     /// if it would leave the shop without an active owner.
     pub fn change_role(&self, id: StaffId, role: Role) -> Result<StaffMember> {
         self.store.write(|tx| {
@@ -281,14 +281,14 @@ impl StaffRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `NotFound` for an unknown account; `Forbidden` without the permission; `InvalidState`
+    /// `NotFound` for an unknown account; `Forbidden` without the permission; `InvalidTransition`
     /// if it is already disabled, or is the last active owner.
     pub fn disable(&self, id: StaffId) -> Result<()> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::DisableStaff, &Resource::Staff(id))?;
             let member = load(tx, self.store, id)?;
             if member.disabled {
-                return Err(Error::new(ErrorKind::InvalidState, "the staff account is already disabled"));
+                return Err(Error::new(ErrorKind::InvalidTransition, "the staff account is already disabled"));
             }
             if member.role == Role::Owner {
                 ensure_another_owner(tx, id)?;
@@ -375,7 +375,7 @@ fn ensure_another_owner(tx: &Tx<'_>, id: StaffId) -> Result<()> {
     }
     if others.is_empty() {
         return Err(Error::new(
-            ErrorKind::InvalidState,
+            ErrorKind::InvalidTransition,
             "this is the last active owner: make another owner first",
         ));
     }

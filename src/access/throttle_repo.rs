@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use super::audit::Outcome;
 use crate::clock::Timestamp;
 use crate::crypto::keys::Mac256;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
 
 impl Store {
@@ -33,8 +33,8 @@ impl Store {
 fn too_many_attempts(wait: Duration) -> Error {
     // Rounded up, so that a client waiting exactly this long is not refused again.
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    Error::new(
-        ErrorKind::TooManyAttempts,
+    Error::too_many_attempts(
+        wait,
         format!("too many failed attempts: try again in {secs} s"),
     )
 }

@@ -61,6 +61,32 @@ impl ProductStatus {
     }
 }
 
+impl std::fmt::Display for ProductStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AsRef<str> for ProductStatus {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// Parses the name [`as_str`](ProductStatus::as_str) gives (`active`, `archived`).
+///
+/// # Errors
+///
+/// `Validation` (field `status`) for any other text.
+impl std::str::FromStr for ProductStatus {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<ProductStatus> {
+        ProductStatus::parse(text)
+            .ok_or_else(|| Error::validation("status", "a product status is active or archived"))
+    }
+}
+
 /// One option of a variant: its name (`size`) and value (`M`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VariantOption {
@@ -789,5 +815,21 @@ mod tests {
             "low_stock_threshold"
         );
         assert!(NewProduct::new(sku("X"), " ", TaxCategory::Zero).is_err());
+    }
+
+    #[test]
+    fn statuses_parse_what_they_display() {
+        for status in [ProductStatus::Active, ProductStatus::Archived] {
+            assert_eq!(status.to_string().parse::<ProductStatus>().unwrap(), status);
+            assert_eq!(status.as_ref(), status.as_str());
+        }
+        for bad in ["", "Active", "deleted", " active"] {
+            let err = bad.parse::<ProductStatus>().unwrap_err();
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Validation { field: "status" },
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -76,8 +76,8 @@ impl ProductRepo<'_> {
     ///
     /// `Forbidden` without the permission; `Validation` naming the field for a bad
     /// description, option, negative price, two prices in one currency, or (once settings are
-    /// saved) a price in a currency the shop does not accept (`currency`); `Conflict` if a SKU
-    /// is already in use. Nothing is written on error.
+    /// saved) a price in a currency the shop does not accept (`currency`); `AlreadyExists` if a
+    /// SKU is already in use. Nothing is written on error.
     pub fn create(&self, new: NewProduct) -> Result<Product> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::CreateProduct, &Resource::Catalog)?;
@@ -337,7 +337,8 @@ impl ProductRepo<'_> {
     /// # Errors
     ///
     /// `NotFound` for an unknown product; `Forbidden` without the permission; `Conflict` if
-    /// the product changed since `expected_version` or a new variant's SKU is taken;
+    /// the product changed since `expected_version`; `AlreadyExists` if a new variant's SKU is
+    /// taken;
     /// `Validation` naming the field for a bad name, description, price or option, a price in
     /// a currency the shop does not accept (`currency`), or a variant of another product
     /// (`variant_id`). Nothing is written on error.
@@ -451,7 +452,7 @@ impl ProductRepo<'_> {
     /// # Errors
     ///
     /// `NotFound` for an unknown product; `Forbidden` without the permission; `Conflict` for
-    /// a stale version; `InvalidState` if it is already archived.
+    /// a stale version; `InvalidTransition` if it is already archived.
     pub fn archive(&self, id: ProductId, expected_version: u64) -> Result<Product> {
         self.set_status(id, expected_version, ProductStatus::Archived)
     }
@@ -460,7 +461,7 @@ impl ProductRepo<'_> {
     ///
     /// # Errors
     ///
-    /// As [`archive`](ProductRepo::archive); `InvalidState` if it is active.
+    /// As [`archive`](ProductRepo::archive); `InvalidTransition` if it is active.
     pub fn restore(&self, id: ProductId, expected_version: u64) -> Result<Product> {
         self.set_status(id, expected_version, ProductStatus::Active)
     }
@@ -478,7 +479,7 @@ impl ProductRepo<'_> {
             check_version(&current, expected_version)?;
             if current.status == status {
                 return Err(Error::new(
-                    ErrorKind::InvalidState,
+                    ErrorKind::InvalidTransition,
                     format!("the product is already {}", status.as_str()),
                 ));
             }
@@ -560,7 +561,7 @@ fn insert_sku(tx: &Tx<'_>, sku: &Sku, product: ProductId) -> Result<()> {
             .query_row([sku], |r| r.get(0))?;
         if owner != product {
             return Err(Error::new(
-                ErrorKind::Conflict,
+                ErrorKind::AlreadyExists,
                 format!("the SKU {sku} is already in use"),
             ));
         }

@@ -13,7 +13,7 @@ use super::stock::{StockChange, StockMovement};
 use super::stock_repo::move_stock;
 use super::tax::{SupplyKind, TaxCategory};
 use crate::access::{Principal, Resource};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
 use crate::store::{Tx, not_found};
 
@@ -34,7 +34,7 @@ pub(crate) struct Sellable {
 ///
 /// # Errors
 ///
-/// `NotFound` for an unknown variant; `InvalidState` if its product is archived; `Validation`
+/// `NotFound` for an unknown variant; `Validation` (field `variant`) if its product is archived,
 /// (field `currency`) if it has no price in `currency`.
 pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> Result<Sellable> {
     type Row = (
@@ -91,7 +91,7 @@ pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> R
 ///
 /// # Errors
 ///
-/// `NotFound` for an unknown variant; `InvalidState` if its product is archived; `Conflict`
+/// `NotFound` for an unknown variant; `Validation` (field `variant`) if its product is archived; `OutOfStock`
 /// if less than `quantity` is on hand (nothing is taken); `Validation` for a zero quantity or
 /// a bad reference.
 pub(crate) fn take_stock(
@@ -145,8 +145,5 @@ pub(crate) fn return_stock(
 }
 
 fn archived() -> Error {
-    Error::new(
-        ErrorKind::InvalidState,
-        "the product is archived and cannot be bought",
-    )
+    Error::validation("variant", "the product is archived and cannot be bought")
 }

@@ -45,7 +45,8 @@ impl Store {
     /// assert_eq!(moved.level_after(), 7);
     ///
     /// let err = stock.adjust(variant, StockChange::sale(8)).unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::Conflict); // only 7 on hand: nothing written
+    /// assert_eq!(err.kind(), ErrorKind::OutOfStock); // only 7 on hand: nothing written
+    /// assert_eq!(err.out_of_stock().map(|s| (s.available(), s.requested())), Some((7, 8)));
     /// assert_eq!(stock.ledger(variant, 0, 100)?.len(), 2);
     /// Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -64,9 +65,9 @@ impl StockRepo<'_> {
     /// # Errors
     ///
     /// `NotFound` for an unknown variant; `Forbidden` without the permission; `Validation`
-    /// for a zero or over-large quantity (`quantity`) or a bad note (`note`); `Conflict` if a
-    /// decrease is larger than the stock on hand; `InvalidState` if the variant's stock is not
-    /// tracked. Nothing is written on error.
+    /// for a zero or over-large quantity (`quantity`) or a bad note (`note`); `OutOfStock` if a
+    /// decrease is larger than the stock on hand ([`Error::out_of_stock`](crate::Error::out_of_stock)
+    /// has the figures); `Validation` (field `variant`) if the variant's stock is not tracked. Nothing is written on error.
     pub fn adjust(&self, variant: VariantId, change: StockChange) -> Result<StockMovement> {
         let resource = Resource::Stock(variant);
         self.store.write(|tx| {
@@ -229,14 +230,8 @@ fn why_not_moved(tx: &Tx<'_>, variant: VariantId, amount: u64) -> Error {
     match found {
         Err(e) => e.into(),
         Ok(None) => not_found(&Resource::Stock(variant)),
-        Ok(Some((false, _))) => Error::new(
-            ErrorKind::InvalidState,
-            "the variant's stock is not tracked",
-        ),
-        Ok(Some((true, on_hand))) => Error::new(
-            ErrorKind::Conflict,
-            format!("not enough stock: {on_hand} on hand, {amount} asked for"),
-        ),
+        Ok(Some((false, _))) => Error::validation("variant", "the variant's stock is not tracked"),
+        Ok(Some((true, on_hand))) => Error::out_of_stock_error(variant, on_hand, amount),
     }
 }
 

@@ -57,7 +57,7 @@ fn sellable_reads_price_and_tax_category_inside_a_transaction() {
     let err = store
         .read(|tx| sellable(tx, variant, Currency::EUR))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "variant" });
 }
 
 #[test]
@@ -91,14 +91,14 @@ fn take_stock_decrements_in_the_callers_transaction_and_rolls_back_with_it() {
     let err = store
         .write(|tx| take_stock(tx, &system, variant, 2, "ORDER-3"))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::OutOfStock);
     assert_eq!(level(&store), Some(1));
 
     store.products(&system).archive(product.id(), 1).unwrap();
     let err = store
         .write(|tx| take_stock(tx, &system, variant, 1, "ORDER-4"))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "variant" });
     assert_eq!(
         store.stock(&system).ledger(variant, 0, 10).unwrap().len(),
         2
@@ -118,7 +118,7 @@ fn untracked_stock_is_never_taken() {
         .stock(&system)
         .adjust(variant, StockChange::receipt(1))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidState);
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "variant" });
 }
 
 #[test]

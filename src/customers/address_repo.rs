@@ -55,7 +55,8 @@ impl CustomerRepo<'_> {
     /// # Errors
     ///
     /// `NotFound` for an unknown, erased or hidden customer; `Forbidden` if the principal may
-    /// read but not update them; `InvalidState` if the customer already has 50 addresses.
+    /// read but not update them; `Validation` (field `address`) if the customer already has 50
+    /// addresses.
     pub fn add_address(&self, id: CustomerId, address: Address) -> Result<CustomerAddress> {
         let store = self.store;
         store.write(|tx| {
@@ -67,8 +68,8 @@ impl CustomerRepo<'_> {
                 )?
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             if count >= MAX_ADDRESSES {
-                return Err(Error::new(
-                    ErrorKind::InvalidState,
+                return Err(Error::validation(
+                    "address",
                     "a customer keeps at most 50 addresses: remove one first",
                 ));
             }

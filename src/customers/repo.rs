@@ -67,8 +67,8 @@ impl CustomerRepo<'_> {
     /// # Errors
     ///
     /// `Forbidden` without the permission; `Validation` (field `password`) if the password
-    /// fails the policy; `Conflict` if an account with this email (in any spelling, see
-    /// [`Email::normalized`]) exists. The conflict says no more than that: what a host shows a
+    /// fails the policy; `AlreadyExists` if an account with this email (in any spelling,
+    /// see [`Email::normalized`]) exists. The error says no more than that: what a host shows a
     /// visitor is its choice (`docs/security.md` says how to hide it).
     ///
     /// A conflict counts as a failed login of that email ([`LoginThrottle`](crate::LoginThrottle)),
@@ -95,7 +95,7 @@ impl CustomerRepo<'_> {
         let written = self.insert(&new, &index, &hash);
         if written
             .as_ref()
-            .is_err_and(|e| e.kind() == ErrorKind::Conflict)
+            .is_err_and(|e| e.kind() == ErrorKind::AlreadyExists)
         {
             // The refused transaction rolled back; the failure is counted in a new one.
             store.write(|tx| {
@@ -157,7 +157,7 @@ impl CustomerRepo<'_> {
                 ])?;
             if inserted == 0 {
                 return Err(Error::new(
-                    ErrorKind::Conflict,
+                    ErrorKind::AlreadyExists,
                     "a customer account with this email already exists",
                 ));
             }
@@ -230,7 +230,7 @@ impl CustomerRepo<'_> {
             let index = storage::email_index(store, &email);
             if email_changed && storage::find_by_index(tx, &index)?.is_some() {
                 return Err(Error::new(
-                    ErrorKind::Conflict,
+                    ErrorKind::AlreadyExists,
                     "another customer account has this email",
                 ));
             }

@@ -36,8 +36,9 @@ pub(crate) struct CreditRequest<'a> {
 /// # Errors
 ///
 /// `Validation` (field `lines`) for an unknown line, a zero quantity, a line named twice, or
-/// nothing to credit; `Conflict` for more units than were invoiced and not yet credited,
-/// charges already credited, or a total beyond what the invoice billed; the errors of issuing.
+/// nothing to credit, (field `quantity`) for more units than were invoiced and not yet
+/// credited, (field `charges`) for charges already credited, (field `lines`) for a total beyond
+/// what the invoice billed; the errors of issuing.
 pub(crate) fn credit_note(
     tx: &Tx<'_>,
     store: &Store,
@@ -96,8 +97,8 @@ fn credit_against(
     let original_id = *original_id;
     let wanted = credit_lines(order, spec, credited, request.lines)?;
     if request.charges && credited.charges {
-        return Err(Error::new(
-            ErrorKind::Conflict,
+        return Err(Error::validation(
+            "charges",
             format!(
                 "the charges of invoice {} were already credited",
                 original.number()
@@ -205,8 +206,8 @@ fn credit_against(
         .checked_add(document.totals().gross_total().minor())
         .ok_or_else(|| Error::new(ErrorKind::Overflow, "amount out of range"))?;
     if total > billed {
-        return Err(Error::new(
-            ErrorKind::Conflict,
+        return Err(Error::validation(
+            "lines",
             format!(
                 "credit notes would credit more than invoice {} billed",
                 original.number()
@@ -353,8 +354,8 @@ fn credit_lines(
             .checked_add(quantity)
             .is_none_or(|after| after > line.quantity)
         {
-            return Err(Error::new(
-                ErrorKind::Conflict,
+            return Err(Error::validation(
+                "quantity",
                 format!(
                     "line {position} was invoiced {} times and {done} are credited already",
                     line.quantity

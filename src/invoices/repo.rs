@@ -77,6 +77,10 @@ impl InvoiceRepo<'_> {
     /// time zone; the issue date is today there. The seller's details are the shop's settings
     /// now; the buyer is the order's snapshot; the lines, VAT and totals are the order's.
     ///
+    /// Issuing is idempotent: for an order that already has its invoice, the same request
+    /// (here: without an exchange rate) returns that invoice and writes nothing, so a host may
+    /// retry after a lost response.
+    ///
     /// When the order's currency is not the national currency of the state whose VAT it
     /// charges (see [`vat_accounting_currency`](Self::vat_accounting_currency)), the invoice
     /// must also state its VAT in that currency: use [`issue_at_rate`](Self::issue_at_rate).
@@ -97,9 +101,12 @@ impl InvoiceRepo<'_> {
     /// Nothing is written, and no number is taken, on any error:
     /// - `NotFound` for an unknown order, or one the principal may not see;
     /// - `Forbidden` for a principal who may see the order but not issue its invoice;
-    /// - `InvalidState` if the shop has no settings, the order is cancelled or expired, or it
-    ///   is unpaid and the shop issues on payment ([`InvoiceIssue::OnPayment`]);
-    /// - `Conflict` if the order already has an invoice;
+    /// - `NotConfigured` if the shop has no settings;
+    /// - `InvalidTransition` if the order is cancelled or expired, or it is unpaid and the
+    ///   shop issues on payment ([`InvoiceIssue::OnPayment`]);
+    /// - `AlreadyExists` if the order already has an invoice issued at an exchange rate (by
+    ///   [`issue_at_rate`](Self::issue_at_rate)): a repeated request returns the existing
+    ///   invoice only when it is the same request;
     /// - `Validation` naming the field the law requires and the document lacks (e.g.
     ///   `seller.vat_id`); `exchange_rate` for an order whose VAT must also be stated in
     ///   another currency (use [`issue_at_rate`](Self::issue_at_rate)); `currency` for an
@@ -113,11 +120,13 @@ impl InvoiceRepo<'_> {
     /// at `rate`: units of that currency (see
     /// [`vat_accounting_currency`](Self::vat_accounting_currency)) per unit of the order's, a
     /// decimal such as `"0.9412"` with at most 9 decimals, from the host's source of exchange
-    /// rates. Its credit notes restate the VAT at the same rate.
+    /// rates. Its credit notes restate the VAT at the same rate. A repeated request with the
+    /// same rate, as text, returns the invoice the first issued.
     ///
     /// # Errors
     ///
-    /// As [`issue`](Self::issue); `Validation` (field `exchange_rate`) if the invoice states
+    /// As [`issue`](Self::issue) (`AlreadyExists` if the invoice was issued at another rate);
+    /// `Validation` (field `exchange_rate`) if the invoice states
     /// its VAT in the order's currency alone, or (field `vat_accounting`) for a malformed rate.
     pub fn issue_at_rate(&self, order: OrderId, rate: &str) -> Result<Invoice> {
         self.issue_inner(order, Some(rate))
@@ -137,7 +146,7 @@ impl InvoiceRepo<'_> {
     /// # Errors
     ///
     /// `NotFound` for an unknown order or one the principal may not see; `Forbidden` without
-    /// the right; `InvalidState` if the shop has no settings.
+    /// the right; `NotConfigured` if the shop has no settings.
     pub fn vat_accounting_currency(&self, order: OrderId) -> Result<Option<Currency>> {
         self.store.read(|tx| {
             let order = self.authorized_order(tx, Action::IssueInvoice, order)?;
@@ -153,6 +162,11 @@ impl InvoiceRepo<'_> {
         let store = self.store;
         store.write(|tx| {
             let order = self.authorized_order(tx, Action::IssueInvoice, id)?;
+            if let Some(existing) = invoice_repo::invoice_of(tx, order.id())? {
+                // A retry (its response was lost) gets the invoice the first call issued, as a
+                // replayed payment gets its order; nothing is written.
+                return replay(tx, store, &order, existing, rate);
+            }
             let settings = settings(tx)?;
             check_issuable(&order, &settings)?;
             issue_in(tx, store, self.principal, &order, &settings, rate)
@@ -268,12 +282,48 @@ impl InvoiceRepo<'_> {
     }
 }
 
+/// The invoice `existing` that `order` already has, for a repeated issue request with
+/// exchange rate `rate`.
+///
+/// # Errors
+///
+/// `AlreadyExists` if the invoice was issued at another rate, or without one: an issued
+/// invoice never changes, so the repeated request cannot be honoured (a credit note corrects).
+fn replay(
+    tx: &Tx<'_>,
+    store: &Store,
+    order: &Order,
+    existing: InvoiceId,
+    rate: Option<&str>,
+) -> Result<Invoice> {
+    let (invoice, spec) = invoice_repo::load_with_spec(tx, store, existing)?;
+    let issued_at = spec.terms.accounting.as_ref().map(|(_, r)| r.as_str());
+    if issued_at != rate {
+        let how = |rate: Option<&str>| match rate {
+            Some(r) => format!("at exchange rate {r}"),
+            None => "without an exchange rate".to_owned(),
+        };
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!(
+                "order {} already has invoice {}, issued {}, not {}: an issued invoice never \
+                 changes (correct it with a credit note)",
+                order.number(),
+                invoice.number(),
+                how(issued_at),
+                how(rate)
+            ),
+        ));
+    }
+    Ok(invoice)
+}
+
 /// Issues the invoice of `order` inside the caller's transaction (the caller has authorised
 /// the operation and checked the order's state).
 ///
 /// # Errors
 ///
-/// `Conflict` if the order already has an invoice; the document's validation errors.
+/// `AlreadyExists` if the order already has an invoice; the document's validation errors.
 pub(crate) fn issue_in(
     tx: &Tx<'_>,
     store: &Store,
@@ -285,7 +335,7 @@ pub(crate) fn issue_in(
     if let Some(existing) = invoice_repo::invoice_of(tx, order.id())? {
         let existing = invoice_repo::load(tx, store, existing)?;
         return Err(Error::new(
-            ErrorKind::Conflict,
+            ErrorKind::AlreadyExists,
             format!(
                 "order {} already has invoice {}",
                 order.number(),
@@ -330,7 +380,7 @@ pub(crate) fn issue_in(
 pub(crate) fn settings(tx: &Tx<'_>) -> Result<ShopSettings> {
     current_settings(tx)?.ok_or_else(|| {
         Error::new(
-            ErrorKind::InvalidState,
+            ErrorKind::NotConfigured,
             "the shop has no settings yet (seller details are needed to issue invoices)",
         )
     })
@@ -352,7 +402,7 @@ fn check_issuable(order: &Order, settings: &ShopSettings) -> Result<()> {
     match refused {
         None => Ok(()),
         Some(why) => Err(Error::new(
-            ErrorKind::InvalidState,
+            ErrorKind::InvalidTransition,
             format!(
                 "order {} is {status}: no invoice can be issued, {why}",
                 order.number()

@@ -123,7 +123,7 @@ impl Cart {
 ///
 /// A checkout that carries it ([`Checkout::cart_digest`](super::Checkout::cart_digest)) buys
 /// exactly those lines or fails, and its idempotency key stays bound to them: a replay of the
-/// key with another digest is a `Conflict`, not the first order.
+/// key with another digest is an `IdempotencyMismatch`, not the first order.
 ///
 /// ```
 /// use shopkeep::orders::CartDigest;

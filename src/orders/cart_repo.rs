@@ -97,7 +97,7 @@ impl CartRepo<'_> {
     ///
     /// As [`get`](Self::get); `Validation` (field `quantity`) for 0 or a total over 10,000
     /// units, (field `cart`) for a cart of 200 lines; `NotFound` for an unknown variant;
-    /// `InvalidState` for an archived product.
+    /// `Validation` (field `variant`) for an archived product.
     pub fn add(&self, cart: CartRef<'_>, variant: VariantId, quantity: u32) -> Result<Cart> {
         check_quantity(quantity)?;
         let hash = self.hash(cart);
@@ -186,7 +186,7 @@ impl CartRepo<'_> {
     ///
     /// # Errors
     ///
-    /// As [`get`](Self::get); `InvalidState` if the shop has no settings; the checkout's
+    /// As [`get`](Self::get); `NotConfigured` if the shop has no settings; the checkout's
     /// pricing errors (empty cart, archived product, missing price, coupon not applicable).
     pub fn preview(
         &self,
@@ -322,7 +322,7 @@ pub(crate) fn customer_cart(
 
 pub(crate) fn no_settings() -> Error {
     Error::new(
-        ErrorKind::InvalidState,
+        ErrorKind::NotConfigured,
         "the shop has no settings yet: save them first",
     )
 }

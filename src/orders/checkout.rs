@@ -15,8 +15,8 @@ use super::cart_repo::{self, customer_cart, no_settings};
 use super::coupon::CouponCode;
 use super::coupon_repo;
 use super::order::{
-    BuyerSnapshot, Order, OrderCharge, OrderId, OrderLine, OrderPage, OrderQuery, OrderStatus,
-    OrderVat,
+    BuyerSnapshot, Order, OrderCharge, OrderId, OrderLine, OrderNumber, OrderPage, OrderQuery,
+    OrderStatus, OrderVat,
 };
 use super::order_repo::{self, NewOrder};
 use super::pricing;
@@ -127,6 +127,48 @@ impl Shipping {
     }
 }
 
+/// What [`OrderRepo::checkout`] did: placed a new order, or answered a replay of its
+/// idempotency key with the order the first request placed. An HTTP host answers `201
+/// Created` for the one and `200 OK` for the other.
+///
+/// ```
+/// # use shopkeep::*;
+/// # fn demo(store: &Store, ana: &Principal, request: Checkout) -> Result<(), Box<dyn std::error::Error>> {
+/// let outcome = store.orders(ana).checkout(request)?;
+/// let status = if outcome.is_replay() { 200 } else { 201 };
+/// let order = outcome.into_order();
+/// # let _ = (status, order); Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum CheckoutOutcome {
+    /// A new order, placed by this request.
+    Placed(Order),
+    /// The order an earlier request with the same idempotency key placed; nothing was written.
+    Replayed(Order),
+}
+
+impl CheckoutOutcome {
+    /// The order, new or replayed.
+    pub fn order(&self) -> &Order {
+        match self {
+            CheckoutOutcome::Placed(order) | CheckoutOutcome::Replayed(order) => order,
+        }
+    }
+
+    /// The order, new or replayed.
+    pub fn into_order(self) -> Order {
+        match self {
+            CheckoutOutcome::Placed(order) | CheckoutOutcome::Replayed(order) => order,
+        }
+    }
+
+    /// Whether this was a replay: the order was placed by an earlier request.
+    pub fn is_replay(&self) -> bool {
+        matches!(self, CheckoutOutcome::Replayed(_))
+    }
+}
+
 /// A checkout request: whose cart, with which idempotency key, coupon, currency and shipping,
 /// and (best) the digest of the cart the customer saw.
 #[derive(Debug, Clone)]
@@ -156,7 +198,7 @@ impl Checkout {
     /// Buys exactly the cart the customer saw: `digest` is [`Cart::digest`](super::Cart::digest)
     /// of the cart the host showed. A cart that has changed since is a `Conflict` (nothing is
     /// bought), and the digest is part of the request the idempotency key is bound to, so a
-    /// replay of the key with another digest is a `Conflict` too, while an honest retry (same
+    /// replay of the key with another digest is an `IdempotencyMismatch`, while an honest retry (same
     /// key, same digest) returns the first order even though checkout emptied the cart.
     pub fn cart_digest(mut self, digest: CartDigest) -> Self {
         self.digest = Some(digest);
@@ -251,7 +293,8 @@ const MAX_PAGE: usize = 500;
 impl OrderRepo<'_> {
     /// Places an order from the customer's cart. Needs [`Action::PlaceOrder`] on the customer
     /// (customers for themselves). A replay of the same idempotency key by the same principal
-    /// with the same request returns the first order and changes nothing.
+    /// with the same request returns the first order, as [`CheckoutOutcome::Replayed`], and
+    /// changes nothing.
     ///
     /// The request an idempotency key is bound to includes what the client priced: the
     /// [`Checkout::cart_digest`] it sent. Without a digest, a replay is honoured only while the
@@ -262,12 +305,15 @@ impl OrderRepo<'_> {
     /// # Errors
     ///
     /// - `NotFound` for an unknown customer, or one the principal may not shop for;
-    /// - `Conflict` if the idempotency key was used with a different request (another cart
-    ///   digest, or no digest and a cart that holds lines again), if the cart no longer matches
-    ///   the request's digest, or if a product has less stock than ordered (nothing is written);
+    /// - `IdempotencyMismatch` if the idempotency key was used with a different request
+    ///   (another cart digest, or no digest and a cart that holds lines again);
+    /// - `Conflict` if the cart no longer matches the request's digest;
+    /// - `OutOfStock` if a product has less stock than ordered (nothing is written;
+    ///   [`Error::out_of_stock`](crate::Error::out_of_stock) names the variant);
     /// - `Validation` for an empty cart (field `cart`), a currency the shop does not sell in or
-    ///   a product without a price in it (field `currency`), a subtotal under the coupon's
-    ///   minimum (field `coupon`);
+    ///   a product without a price in it (field `currency`), a coupon that is not valid now,
+    ///   used up or for a subtotal under its minimum (field `coupon`), a customer without a
+    ///   shipping address (field `shipping_address`), an archived product (field `variant`);
     /// - `Validation` when the order's invoice could not be issued (nothing is written): the
     ///   seller's VAT id for exports and intra-community supplies (field `seller.vat_id`), its
     ///   legal registration id for services outside the scope of VAT (`seller.registration`),
@@ -275,10 +321,9 @@ impl OrderRepo<'_> {
     ///   the countries the VAT rules cover (`seller_country`);
     /// - `CurrencyMismatch` if the shipping is priced in another currency than the order, or a
     ///   fixed coupon is;
-    /// - `InvalidState` if the shop has no settings, the customer has no shipping address, a
-    ///   product is archived, or the coupon is not valid now or used up;
+    /// - `NotConfigured` if the shop has no settings;
     /// - `NotFound` for an unknown coupon or a variant that no longer exists.
-    pub fn checkout(&self, request: Checkout) -> Result<Order> {
+    pub fn checkout(&self, request: Checkout) -> Result<CheckoutOutcome> {
         let store = self.store;
         let scope = self.principal.audit_name();
         let key_hash = store.keys().request_mac(&[
@@ -297,12 +342,12 @@ impl OrderRepo<'_> {
             if let Some(first) = replay(tx, &scope, &key_hash, &request_hash)? {
                 if request.digest.is_none() && !current.is_empty() {
                     return Err(Error::new(
-                        ErrorKind::Conflict,
+                        ErrorKind::IdempotencyMismatch,
                         "this idempotency key was used for a checkout that emptied the cart; \
                          the cart holds lines again: check them out under a new key",
                     ));
                 }
-                return order_repo::load(tx, store, first);
+                return order_repo::load(tx, store, first).map(CheckoutOutcome::Replayed);
             }
             if request.digest.is_some_and(|d| d != current.digest()) {
                 return Err(Error::new(
@@ -322,7 +367,7 @@ impl OrderRepo<'_> {
                 id,
                 tx.now()
             ])?;
-            Ok(order)
+            Ok(CheckoutOutcome::Placed(order))
         })
     }
 
@@ -333,10 +378,7 @@ impl OrderRepo<'_> {
         let currency = request.currency.unwrap_or(settings.base_currency());
         let profile = load_buyer(tx, store, customer)?;
         let shipping = profile.shipping.ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidState,
-                "the customer has no shipping address",
-            )
+            Error::validation("shipping_address", "the customer has no shipping address")
         })?;
         let destination = shipping.country();
         let business = profile.business.as_ref();
@@ -500,15 +542,35 @@ impl OrderRepo<'_> {
     /// the order was moved to another customer outside shopkeep (see the auth MACs of
     /// `docs/security.md`).
     pub fn get(&self, id: OrderId) -> Result<Order> {
+        self.store.read(|tx| self.read_one(tx, id))
+    }
+
+    /// Reads one order by the number its customer sees on the confirmation (support finds
+    /// "order 000123"; parse it with `"000123".parse::<OrderNumber>()`). Authorised exactly
+    /// like [`get`](Self::get): a customer finds only their own orders.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if no order has this number or the principal may not read it (the two
+    /// answer alike); `Crypto` as for [`get`](Self::get).
+    pub fn by_number(&self, number: OrderNumber) -> Result<Order> {
         self.store.read(|tx| {
-            let customer = order_repo::owner(tx, id)?;
-            let resource = Resource::Order { id, customer };
-            tx.authorize(self.principal, Action::ReadOrder, &resource)?;
-            if customer.is_none() {
-                return Err(not_found(&resource));
-            }
-            order_repo::load(tx, self.store, id)
+            // An unknown number takes the path of an unknown id (the nil id is never
+            // generated), so it is authorised, audited and answered exactly like one.
+            let id = order_repo::id_by_number(tx, number)?
+                .unwrap_or_else(|| OrderId::from_bytes([0; 16]));
+            self.read_one(tx, id)
         })
+    }
+
+    fn read_one(&self, tx: &Tx<'_>, id: OrderId) -> Result<Order> {
+        let customer = order_repo::owner(tx, id)?;
+        let resource = Resource::Order { id, customer };
+        tx.authorize(self.principal, Action::ReadOrder, &resource)?;
+        if customer.is_none() {
+            return Err(not_found(&resource));
+        }
+        order_repo::load(tx, self.store, id)
     }
 
     /// A customer's orders, newest first, `limit` (1 to 500) per page after the cursor
@@ -613,7 +675,7 @@ fn replay(
         None => Ok(None),
         Some((stored, order)) if stored.as_slice() == request_hash.as_slice() => Ok(Some(order)),
         Some(_) => Err(Error::new(
-            ErrorKind::Conflict,
+            ErrorKind::IdempotencyMismatch,
             "this idempotency key was used for a different checkout",
         )),
     }

@@ -189,7 +189,7 @@ impl Coupon {
 
     /// The discount on a lines' total `subtotal` at `now`, or the reason it does not apply.
     pub(crate) fn discount(&self, subtotal: Money, now: Timestamp) -> Result<Money> {
-        let invalid = |msg: &str| Error::new(ErrorKind::InvalidState, msg.to_owned());
+        let invalid = |msg: &str| Error::validation("coupon", msg.to_owned());
         if self.valid_from.is_some_and(|from| now < from) {
             return Err(invalid("the coupon is not valid yet"));
         }

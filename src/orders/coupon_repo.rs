@@ -33,7 +33,7 @@ impl CouponRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `Forbidden` without the right; `Conflict` if the code exists (in any case).
+    /// `Forbidden` without the right; `AlreadyExists` if the code exists (in any case).
     pub fn create(&self, coupon: &Coupon) -> Result<Coupon> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::ManageCoupons, &Resource::Coupons)?;
@@ -64,7 +64,7 @@ impl CouponRepo<'_> {
                 ])?;
             if inserted == 0 {
                 return Err(Error::new(
-                    ErrorKind::Conflict,
+                    ErrorKind::AlreadyExists,
                     "a coupon with this code exists",
                 ));
             }
@@ -170,9 +170,8 @@ fn no_such_coupon() -> Error {
 ///
 /// # Errors
 ///
-/// `NotFound` for an unknown code; `InvalidState` if it is not valid now, is used up, or the
-/// customer used it as often as allowed; `Validation` (field `coupon`) for a subtotal under
-/// its minimum; `CurrencyMismatch` for a fixed coupon of another currency.
+/// `NotFound` for an unknown code; `Validation` (field `coupon`) if it is not valid now, is
+/// used up, the customer used it as often as allowed, or the subtotal is under its minimum; `CurrencyMismatch` for a fixed coupon of another currency.
 pub(crate) fn apply(
     tx: &Tx<'_>,
     code: &CouponCode,
@@ -192,8 +191,8 @@ pub(crate) fn apply(
             )?
             .query_row(rusqlite::params![code.as_str(), customer], |r| r.get(0))?;
         if used >= max {
-            return Err(Error::new(
-                ErrorKind::InvalidState,
+            return Err(Error::validation(
+                "coupon",
                 "the customer has used this coupon as often as allowed",
             ));
         }
@@ -206,7 +205,7 @@ pub(crate) fn apply(
 ///
 /// # Errors
 ///
-/// `InvalidState` if the coupon is used up.
+/// `Validation` (field `coupon`) if the coupon is used up.
 pub(crate) fn record_use(
     tx: &Tx<'_>,
     code: &CouponCode,
@@ -220,10 +219,7 @@ pub(crate) fn record_use(
         )?
         .execute([code.as_str()])?;
     if changed != 1 {
-        return Err(Error::new(
-            ErrorKind::InvalidState,
-            "the coupon has been used up",
-        ));
+        return Err(Error::validation("coupon", "the coupon has been used up"));
     }
     tx.prepare_cached(
         "INSERT INTO shopkeep_coupon_uses (code, customer_id, order_id) VALUES (?1, ?2, ?3)",

@@ -287,10 +287,10 @@ impl OrderRepo<'_> {
     ///
     /// - `NotFound` for an unknown order, or one the principal may not read;
     /// - `Forbidden` without the right;
-    /// - `InvalidState` if the order is not `placed` (and this is not a replay);
+    /// - `InvalidTransition` if the order is not `placed` (and this is not a replay);
     /// - `Validation` (field `currency`) for a payment in another currency, (field `amount`)
     ///   for an amount other than the order's total;
-    /// - `Conflict` if the gateway reference already paid another order.
+    /// - `AlreadyExists` if the gateway reference already paid another order.
     ///
     /// Nothing is written on error.
     pub fn mark_paid(&self, id: OrderId, payment: Payment) -> Result<Order> {
@@ -318,7 +318,7 @@ impl OrderRepo<'_> {
             }
             if lifecycle_repo::paid_by(tx, &payment.reference)?.is_some() {
                 return Err(Error::new(
-                    ErrorKind::Conflict,
+                    ErrorKind::AlreadyExists,
                     "this gateway reference already paid another order",
                 ));
             }
@@ -342,7 +342,7 @@ impl OrderRepo<'_> {
     /// # Errors
     ///
     /// `NotFound` for an unknown order or one the principal may not read; `Forbidden` without
-    /// the right; `InvalidState` if the order is not `paid`. Nothing is written on error.
+    /// the right; `InvalidTransition` if the order is not `paid`. Nothing is written on error.
     pub fn ship(&self, id: OrderId, shipment: Shipment) -> Result<Order> {
         self.write_order(id, Action::FulfilOrder, |tx, order, resource| {
             if order.status != OrderStatus::Paid {
@@ -365,7 +365,7 @@ impl OrderRepo<'_> {
     /// # Errors
     ///
     /// `NotFound` for an unknown order or one the principal may not read; `Forbidden` without
-    /// the right; `InvalidState` if the order is not `shipped`. Nothing is written on error.
+    /// the right; `InvalidTransition` if the order is not `shipped`. Nothing is written on error.
     pub fn complete(&self, id: OrderId) -> Result<Order> {
         self.write_order(id, Action::FulfilOrder, |tx, order, resource| {
             if order.status != OrderStatus::Shipped {
@@ -392,7 +392,7 @@ impl OrderRepo<'_> {
     ///   control-character reason;
     /// - `NotFound` for an unknown order or one the principal may not read;
     /// - `Forbidden` without the right, or for a customer cancelling a paid order (audited);
-    /// - `InvalidState` if the order is neither `placed` nor `paid`.
+    /// - `InvalidTransition` if the order is neither `placed` nor `paid`.
     ///
     /// Nothing is written on error.
     pub fn cancel(&self, id: OrderId, reason: &str) -> Result<Order> {
@@ -466,11 +466,11 @@ impl OrderRepo<'_> {
     ///
     /// - `NotFound` for an unknown order or one the principal may not read;
     /// - `Forbidden` without the right;
-    /// - `InvalidState` if the order is not paid, shipped or completed;
+    /// - `InvalidTransition` if the order is not paid, shipped or completed, or nothing is left
+    ///   to refund;
     /// - `Validation` (field `lines`) for no lines and no charges, a repeated or unknown
-    ///   position; (field `quantity`) for a zero quantity;
-    /// - `Conflict` if a quantity is more than ordered minus already refunded, the charges were
-    ///   already refunded, or nothing is left to refund;
+    ///   position; (field `quantity`) for a zero quantity or more than ordered minus already
+    ///   refunded; (field `charges`) for charges already refunded;
     /// - the errors of issuing the credit note, and of
     ///   [`InvoiceRepo::issue`](crate::InvoiceRepo::issue) when the order has no invoice yet and
     ///   the refund issues it first: among them `Validation` (field `exchange_rate`) for an
@@ -485,7 +485,7 @@ impl OrderRepo<'_> {
                 OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Completed
             ) {
                 return Err(Error::new(
-                    ErrorKind::InvalidState,
+                    ErrorKind::InvalidTransition,
                     format!("the order is {} and cannot be refunded", order.status),
                 ));
             }
@@ -510,8 +510,8 @@ impl OrderRepo<'_> {
                 .checked_add(gross.minor())
                 .ok_or_else(|| Error::new(ErrorKind::Overflow, "refunds overflow"))?;
             if after > order.gross_total.minor() {
-                return Err(Error::new(
-                    ErrorKind::Conflict,
+                return Err(Error::validation(
+                    "lines",
                     format!(
                         "the refunds would total {} {}, more than the order's {}",
                         Money::new(after, order.currency).to_decimal_string(),
@@ -696,8 +696,8 @@ fn plan(
     let charges = match (request.charges, before.charges, &request.scope) {
         (false, _, _) | (true, true, Scope::Full) => Vec::new(),
         (true, true, Scope::Lines(_)) => {
-            return Err(Error::new(
-                ErrorKind::Conflict,
+            return Err(Error::validation(
+                "charges",
                 "the order's charges were already refunded",
             ));
         }
@@ -705,7 +705,7 @@ fn plan(
     };
     if wanted.is_empty() && charges.is_empty() {
         return Err(match request.scope {
-            Scope::Full => Error::new(ErrorKind::Conflict, "nothing is left to refund"),
+            Scope::Full => Error::new(ErrorKind::InvalidTransition, "nothing is left to refund"),
             Scope::Lines(_) => {
                 Error::validation("lines", "a refund needs at least one line or the charges")
             }
@@ -730,8 +730,8 @@ fn plan(
         let refunded = already(position);
         if quantity > line.quantity.saturating_sub(refunded) {
             let ordered = line.quantity;
-            return Err(Error::new(
-                ErrorKind::Conflict,
+            return Err(Error::validation(
+                "quantity",
                 format!(
                     "line {position}: {ordered} ordered, {refunded} refunded, {quantity} asked"
                 ),

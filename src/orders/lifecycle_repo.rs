@@ -15,7 +15,7 @@ use crate::store::Tx;
 /// The error for a transition the order's status does not allow.
 pub(crate) fn invalid(current: OrderStatus, wanted: OrderStatus) -> Error {
     Error::new(
-        ErrorKind::InvalidState,
+        ErrorKind::InvalidTransition,
         format!("the order is {current} and cannot become {wanted}"),
     )
 }

@@ -52,7 +52,9 @@ pub use cart::{
     MAX_QUANTITY,
 };
 pub use cart_repo::CartRepo;
-pub use checkout::{Checkout, IDEMPOTENCY_RETENTION, IdempotencyKey, OrderRepo, Shipping};
+pub use checkout::{
+    Checkout, CheckoutOutcome, IDEMPOTENCY_RETENTION, IdempotencyKey, OrderRepo, Shipping,
+};
 pub use confirmation::{Confirmation, Templates};
 pub use coupon::{Coupon, CouponCode, CouponValue};
 pub use coupon_repo::CouponRepo;

@@ -70,7 +70,8 @@ pub(crate) struct LineCredit {
 ///
 /// # Errors
 ///
-/// `Conflict` for more units than invoiced or charges credited twice; `Storage` if `credits`
+/// `Validation` for more units than invoiced (field `quantity`) or charges credited twice
+/// (field `charges`); `Storage` if `credits`
 /// does not match the invoice's lines; `Overflow` or `CurrencyMismatch` from the arithmetic.
 pub(crate) fn credit_totals(
     invoice: &Invoiced<'_>,
@@ -86,8 +87,8 @@ pub(crate) fn credit_totals(
         ));
     }
     if charges_before && charges_now {
-        return Err(Error::new(
-            ErrorKind::Conflict,
+        return Err(Error::validation(
+            "charges",
             "the invoice's charges were already credited",
         ));
     }
@@ -201,8 +202,8 @@ fn figures(
         };
         let n = units(i);
         if n > priced.quantity() {
-            return Err(Error::new(
-                ErrorKind::Conflict,
+            return Err(Error::validation(
+                "quantity",
                 "more units would be credited than were invoiced",
             ));
         }

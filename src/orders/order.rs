@@ -41,6 +41,27 @@ impl fmt::Display for OrderNumber {
     }
 }
 
+/// Parses an order number as a customer reads it from a confirmation: decimal digits, leading
+/// zeros allowed (`000123` and `123` are one number).
+///
+/// # Errors
+///
+/// `Validation` (field `order_number`) for anything but 1 to 20 digits, or zero.
+impl std::str::FromStr for OrderNumber {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<OrderNumber> {
+        let invalid = || Error::validation("order_number", "an order number is 1 to 20 digits");
+        if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        match text.parse::<u64>() {
+            Ok(0) | Err(_) => Err(invalid()),
+            Ok(n) => Ok(OrderNumber(n)),
+        }
+    }
+}
+
 /// Where an order is in its life. Checkout places orders; [`OrderRepo`](crate::OrderRepo)'s
 /// lifecycle methods move them on (`docs/orders.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,15 +94,22 @@ impl OrderStatus {
         }
     }
 
+    /// A status read from the database: an unknown name there is a damaged row (`Storage`),
+    /// not bad input.
     pub(crate) fn parse(text: &str) -> Result<OrderStatus> {
-        Ok(match text {
+        OrderStatus::from_name(text)
+            .ok_or_else(|| Error::new(ErrorKind::Storage, "unknown order status"))
+    }
+
+    fn from_name(text: &str) -> Option<OrderStatus> {
+        Some(match text {
             "placed" => OrderStatus::Placed,
             "paid" => OrderStatus::Paid,
             "shipped" => OrderStatus::Shipped,
             "completed" => OrderStatus::Completed,
             "cancelled" => OrderStatus::Cancelled,
             "expired" => OrderStatus::Expired,
-            _ => return Err(Error::new(ErrorKind::Storage, "unknown order status")),
+            _ => return None,
         })
     }
 }
@@ -89,6 +117,31 @@ impl OrderStatus {
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl AsRef<str> for OrderStatus {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// Parses the stored name [`as_str`](OrderStatus::as_str) gives (`placed`, `paid`, ...), as
+/// a host reads it from a query string.
+///
+/// # Errors
+///
+/// `Validation` (field `status`) for any other text.
+impl std::str::FromStr for OrderStatus {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<OrderStatus> {
+        OrderStatus::from_name(text).ok_or_else(|| {
+            Error::validation(
+                "status",
+                "an order status is placed, paid, shipped, completed, cancelled or expired",
+            )
+        })
     }
 }
 
@@ -536,5 +589,66 @@ impl OrderQuery {
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = Some(limit);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_parse_what_they_display() {
+        let all = [
+            OrderStatus::Placed,
+            OrderStatus::Paid,
+            OrderStatus::Shipped,
+            OrderStatus::Completed,
+            OrderStatus::Cancelled,
+            OrderStatus::Expired,
+        ];
+        for status in all {
+            assert_eq!(status.to_string().parse::<OrderStatus>().unwrap(), status);
+            assert_eq!(status.as_ref(), status.as_str());
+        }
+        // Input is bad input, not a damaged database.
+        let err = "refunded".parse::<OrderStatus>().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Validation { field: "status" });
+        assert_eq!(
+            OrderStatus::parse("refunded").unwrap_err().kind(),
+            ErrorKind::Storage
+        );
+    }
+
+    #[test]
+    fn order_numbers_parse_as_printed_on_a_confirmation() {
+        assert_eq!("000123".parse::<OrderNumber>().unwrap(), OrderNumber(123));
+        assert_eq!("123".parse::<OrderNumber>().unwrap(), OrderNumber(123));
+        for bad in [
+            "", "0", "000000", "-1", "+1", "12a", " 12", "#123", "1.0", "١٢٣",
+        ] {
+            let err = bad.parse::<OrderNumber>().unwrap_err();
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Validation {
+                    field: "order_number"
+                },
+                "{bad:?}"
+            );
+        }
+        let too_big = "99999999999999999999".parse::<OrderNumber>().unwrap_err();
+        assert_eq!(
+            too_big.kind(),
+            ErrorKind::Validation {
+                field: "order_number"
+            }
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_number_parses_back_from_its_display(n in 1..=u64::MAX) {
+            let number = OrderNumber(n);
+            proptest::prop_assert_eq!(number.to_string().parse::<OrderNumber>().unwrap(), number);
+        }
     }
 }

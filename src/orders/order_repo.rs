@@ -33,6 +33,18 @@ fn mode_name(mode: PriceMode) -> &'static str {
     }
 }
 
+/// The id of the order with this number, if there is one.
+pub(crate) fn id_by_number(tx: &Tx<'_>, number: OrderNumber) -> Result<Option<OrderId>> {
+    // Numbers beyond i64 were never allocated.
+    let Ok(stored) = i64::try_from(number.get()) else {
+        return Ok(None);
+    };
+    Ok(tx
+        .prepare_cached("SELECT id FROM shopkeep_orders WHERE number = ?1")?
+        .query_row([stored], |r| r.get(0))
+        .optional()?)
+}
+
 /// Allocates the next order number, inside the checkout transaction.
 pub(crate) fn next_number(tx: &Tx<'_>) -> Result<OrderNumber> {
     let n: i64 = tx

@@ -31,8 +31,8 @@ pub(crate) struct Priced {
 ///
 /// `Validation` (field `cart`) for an empty cart, (field `currency`) for a currency the shop
 /// does not accept or a variant without a price in it; `CurrencyMismatch` for shipping priced
-/// in another currency; `NotFound` for an unknown variant; `InvalidState` for an archived
-/// product; the coupon's and VAT decision's own errors.
+/// in another currency; `NotFound` for an unknown variant; `Validation` (field `variant`)
+/// for an archived product; the coupon's and VAT decision's own errors.
 #[allow(clippy::too_many_arguments)] // one call each from checkout and the preview
 pub(crate) fn price(
     tx: &Tx<'_>,

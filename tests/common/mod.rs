@@ -261,7 +261,7 @@ pub fn place(
     if let Some(c) = coupon {
         request = request.coupon(code(c));
     }
-    store.orders(buyer).checkout(request).unwrap()
+    store.orders(buyer).checkout(request).unwrap().into_order()
 }
 
 /// Marks `order` paid in full by the system, with gateway reference `psp_<order id>`.

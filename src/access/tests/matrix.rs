@@ -576,6 +576,7 @@ fn place_order(store: &Store, variant: crate::VariantId, customer: CustomerId) -
         .orders(&system)
         .checkout(crate::Checkout::from_cart(customer, key))
         .unwrap()
+        .into_order()
 }
 
 /// The order lifecycle actions of `run`, each through every repository method that
@@ -1258,7 +1259,7 @@ fn every_order_method_asks_for_exactly_its_action() {
     );
     let key = IdempotencyKey::new("k1").unwrap();
     let order = orders.checkout(Checkout::from_cart(id, key).coupon(code));
-    let order_id = order.as_ref().map(crate::Order::id).ok();
+    let order_id = order.as_ref().map(|o| o.order().id()).ok();
     expect("orders.checkout", order.map(drop), place);
     let read = Some(Action::ReadOrder);
     expect("orders.get", orders.get(order_id.unwrap()).map(drop), read);
@@ -1346,7 +1347,11 @@ fn every_order_method_asks_for_exactly_its_action() {
     );
     carts.add(me, variant, 1).unwrap();
     let key = IdempotencyKey::new("k2").unwrap();
-    let second = orders.checkout(Checkout::from_cart(id, key)).unwrap().id();
+    let second = orders
+        .checkout(Checkout::from_cart(id, key))
+        .unwrap()
+        .into_order()
+        .id();
     take();
     expect(
         "orders.cancel",

@@ -105,7 +105,8 @@ fn ordered(mode: PriceMode, quantities: [u32; 3], invoiced: bool) -> (Store, Ord
     let order = store
         .orders(&system)
         .checkout(Checkout::from_cart(customer, key).coupon(code))
-        .unwrap();
+        .unwrap()
+        .into_order();
     if invoiced {
         store.invoices(&system).issue(order.id()).unwrap();
     }
@@ -182,7 +183,11 @@ fn partial_credit_notes_then_the_rest_credit_exactly_the_invoice() {
     // Every line is now fully credited: one more unit is refused and writes nothing.
     let before = documents(&store, &order).len();
     let err = credit(&store, &order, &[(1, 1)]).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Validation { field: "quantity" },
+        "{err}"
+    );
     assert_eq!(documents(&store, &order).len(), before);
 
     // The credit notes are EN 16931 documents; CI validates them with the official rules.
@@ -200,7 +205,7 @@ fn partial_credit_notes_then_the_rest_credit_exactly_the_invoice() {
 fn bad_credit_requests_are_refused_and_take_no_number() {
     let (store, order) = ordered(PriceMode::TaxExclusive, [2, 1, 1], true);
     let cases: [(&[(u32, u32)], ErrorKind); 5] = [
-        (&[(0, 3)], ErrorKind::Conflict),
+        (&[(0, 3)], ErrorKind::Validation { field: "quantity" }),
         (&[(7, 1)], ErrorKind::Validation { field: "lines" }),
         (&[(0, 0)], ErrorKind::Validation { field: "lines" }),
         (&[(0, 1), (0, 1)], ErrorKind::Validation { field: "lines" }),
@@ -254,7 +259,10 @@ proptest! {
                 prop_assert!(result.is_ok(), "{:?}", result);
                 *slot -= quantity;
             } else {
-                prop_assert_eq!(result.unwrap_err().kind(), ErrorKind::Conflict);
+                prop_assert_eq!(
+                    result.unwrap_err().kind(),
+                    ErrorKind::Validation { field: "quantity" }
+                );
             }
         }
         credit_rest(&store, &order).unwrap();
@@ -319,7 +327,7 @@ fn paid_order(
             checkout.shipping(Shipping::new("DHL Paket", price, TaxCategory::Standard).unwrap());
     }
     let orders = store.orders(&system);
-    let order = orders.checkout(checkout).unwrap();
+    let order = orders.checkout(checkout).unwrap().into_order();
     let payment = Payment::new("psp_1", order.total()).unwrap();
     let order = orders.mark_paid(order.id(), payment).unwrap();
     store.invoices(&system).issue(order.id()).unwrap();
@@ -516,7 +524,10 @@ fn shipping_alone_can_be_refunded_once() {
     assert_eq!(refund.net_total(), eur("4.90"));
     assert_eq!(refund.vat_total(), eur("0.93"));
     let again = orders.refund(order.id(), Refund::lines([]).charges(true));
-    assert_eq!(again.unwrap_err().kind(), ErrorKind::Conflict);
+    assert_eq!(
+        again.unwrap_err().kind(),
+        ErrorKind::Validation { field: "charges" }
+    );
     orders.cancel(order.id(), "Changed their mind").unwrap();
     let (_, notes) = assert_nets(&store, &order);
     to_corpus("shipping-alone", &notes);
@@ -564,7 +575,9 @@ proptest! {
             let over = quantity > left[position];
             let twice = charges && charges_refunded && shipping.is_some();
             if over || twice {
-                prop_assert_eq!(result.unwrap_err().kind(), ErrorKind::Conflict);
+                // The charges are checked before the lines.
+                let field = if twice { "charges" } else { "quantity" };
+                prop_assert_eq!(result.unwrap_err().kind(), ErrorKind::Validation { field });
             } else {
                 prop_assert!(result.is_ok(), "{:?}", result);
                 left[position] -= quantity;

@@ -82,7 +82,7 @@ const COL_TOTALS: f32 = 300.0;
 ///
 /// # Errors
 ///
-/// An `InvalidState` error if the embedded font cannot be read or subset, which would be a
+/// An `Internal` error if the embedded font cannot be read or subset, which would be a
 /// defect of the build, not of the document.
 #[cfg_attr(docsrs, doc(cfg(feature = "pdf")))]
 pub fn to_pdf(document: &InvoiceDocument) -> Result<Vec<u8>> {

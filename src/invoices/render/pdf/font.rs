@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 fn font_error(what: &str) -> Error {
     Error::new(
-        ErrorKind::InvalidState,
+        ErrorKind::Internal,
         format!("the embedded invoice font {what}"),
     )
 }
