@@ -132,7 +132,7 @@ impl Shipping {
 /// Created` for the one and `200 OK` for the other.
 ///
 /// ```
-/// # use shopkeep::*;
+/// # use shopkeep::{Principal, Store, orders::Checkout};
 /// # fn demo(store: &Store, ana: &Principal, request: Checkout) -> Result<(), Box<dyn std::error::Error>> {
 /// let outcome = store.orders(ana).checkout(request)?;
 /// let status = if outcome.is_replay() { 200 } else { 201 };

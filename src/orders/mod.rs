@@ -23,7 +23,7 @@
 //! let dhl = Shipping::new("DHL Paket", postage, TaxCategory::Standard)?;
 //! // The key is the client's request id: a retry returns the same order.
 //! let request = Checkout::from_cart(me, IdempotencyKey::new("req-7f3a")?).shipping(dhl);
-//! let order = store.orders(ana).checkout(request)?;
+//! let order = store.orders(ana).checkout(request)?.into_order();
 //! // Later, when the payment gateway confirms it:
 //! store.orders(&store.system()).mark_paid(order.id(), Payment::new("pi_3Nx2", order.total())?)?;
 //! # Ok(()) }
