@@ -146,6 +146,7 @@ mod error;
 mod events;
 mod ids;
 mod invoices;
+pub mod marketing;
 pub mod money;
 mod orders;
 mod store;
