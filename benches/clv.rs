@@ -45,7 +45,7 @@ fn synthetic_customers(n: usize) -> Vec<CustomerSummary> {
             let (mut day, mut last, mut x) = (0.0, 0u64, 0u32);
             loop {
                 day += -random.uniform().ln() / rate_per_day;
-                if !(day < age_days as f64) {
+                if day >= age_days as f64 {
                     break;
                 }
                 x += 1;

@@ -70,10 +70,9 @@
 //! heavy buyers (the untransformed one's grow like n^(r+x−a) before zⁿ wins). Multiplying by c
 //! keeps it defined when a + b ≤ 1 makes c ≤ 0 for a customer without repeat purchases.
 //!
-//! # Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"; Fader & Hardie, "The Gamma-Gamma
-//! Model of Monetary Value", 2013)
+//! # Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV")
 //!
-//! Each purchase's amount is Gamma(p, ν), ν ~ Gamma(q, γ) across customers; spend is assumed
+//! Also Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value". Each purchase's amount is Gamma(p, ν), ν ~ Gamma(q, γ) across customers; spend is assumed
 //! independent of the purchase process. With z̄ the mean of a customer's x repeat purchases:
 //!
 //! ```text
