@@ -98,6 +98,54 @@ fn worked_example_of_the_paper() {
 }
 
 #[test]
+fn euler_transformed_series_agrees_with_eq_10_summed_directly() {
+    // Reference values: eq. 10 with ₂F₁(r + x, b + x; a + b + x − 1; z) summed term by term
+    // as printed (Python, double precision), for a newcomer and a heavy, recent buyer.
+    let model = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let newcomer = CustomerSummary::new(0, 0.0, 38.86, eur(0)).unwrap();
+    let heavy = CustomerSummary::new(10, 35.0, 38.86, eur(2000)).unwrap();
+    for (customer, horizon, expected) in [
+        (newcomer, 39.0, 0.195_098_052_011_254),
+        (heavy, 39.0, 6.163_638_035_016_91),
+        (heavy, 200.0, 19.342_766_782_975_5),
+    ] {
+        let actual = model.expected_purchases(&customer, horizon).unwrap();
+        assert!(
+            (actual - expected).abs() < 1e-9 * expected,
+            "{actual} vs {expected}"
+        );
+    }
+    let alive = model.probability_alive(&heavy).unwrap();
+    assert!((alive - 0.846_941_407_524_253).abs() < 1e-12, "{alive}");
+}
+
+#[test]
+fn a_equal_to_one_and_extreme_buyers_stay_finite() {
+    // At a = 1 eq. 10 is 0/0; the value must sit between its neighbours'.
+    let customer = CustomerSummary::new(2, 30.43, 38.86, eur(100)).unwrap();
+    let at = |a: f64| {
+        BgNbd::new(0.243, 4.414, a, 2.426)
+            .unwrap()
+            .expected_purchases(&customer, 39.0)
+            .unwrap()
+    };
+    let (below, one, above) = (at(0.99), at(1.0), at(1.01));
+    assert!(one.is_finite());
+    assert!(
+        (below.min(above)..=below.max(above)).contains(&one),
+        "{below} {one} {above}"
+    );
+    // A huge number of purchases long ago: the odds of having dropped out overflow a float
+    // unless kept in logs; P(alive) is a tiny number, not NaN.
+    let model = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let gone = CustomerSummary::new(1_000_000, 10.0, 500.0, eur(100)).unwrap();
+    let alive = model.probability_alive(&gone).unwrap();
+    assert!((0.0..1e-300).contains(&alive), "{alive}");
+    let purchases = model.expected_purchases(&gone, 52.0).unwrap();
+    assert!(purchases.is_finite() && purchases >= 0.0, "{purchases}");
+}
+
+#[test]
 fn predictions_on_the_fitted_cdnow_model_are_sane() {
     let customers = cdnow();
     let model = ClvModel::fit(&customers).unwrap();
