@@ -267,6 +267,21 @@ impl ClvModel {
     }
 }
 
+/// How far (in log-parameters) a fit may move from its start: beyond `WALL` the likelihood
+/// counts as −∞, so Nelder–Mead stops at the wall instead of wandering towards a boundary for
+/// thousands of evaluations; a result beyond `DIVERGED` means it went there, and the data do
+/// not identify the model.
+const WALL: f64 = 30.0;
+const DIVERGED: f64 = 25.0;
+
+/// Whether `theta` lies more than `limit` from `start` in some coordinate.
+fn beyond(theta: &[f64], start: &[f64], limit: f64) -> bool {
+    theta
+        .iter()
+        .zip(start.iter())
+        .any(|(theta, start)| (theta - start).abs() > limit)
+}
+
 /// A model parameter: finite and positive.
 fn check_parameter(field: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() && value > 0.0 {

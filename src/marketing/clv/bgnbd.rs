@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::optimise::minimise;
 use super::special::{ln_gamma, scaled_hyp2f1};
-use super::{CustomerSummary, check_parameter, not_identified};
+use super::{CustomerSummary, DIVERGED, WALL, beyond, check_parameter, not_identified};
 use crate::error::{Error, Result};
 
 /// A fitted (or given) BG/NBD model: how often customers buy while alive, and how likely they
@@ -70,20 +70,16 @@ impl BgNbd {
         let start = [0.0, mean_age.max(1.0).ln(), 0.0, 0.0];
         let minimum = minimise(
             |theta: &[f64; 4]| {
+                if beyond(theta, &start, WALL) {
+                    return f64::INFINITY;
+                }
                 let [r, alpha, a, b] = theta.map(f64::exp);
                 -groups.log_likelihood(r, alpha, a, b)
             },
             start,
         )
         .ok_or_else(|| not_identified("BG/NBD"))?;
-        // Parameters running off by more than e^25 from the start mean the likelihood keeps
-        // rising towards a boundary: these data do not identify the model.
-        let diverged = minimum
-            .point
-            .iter()
-            .zip(start.iter())
-            .any(|(theta, start)| (theta - start).abs() > 25.0);
-        if diverged {
+        if beyond(&minimum.point, &start, DIVERGED) {
             return Err(not_identified("BG/NBD"));
         }
         let [r, alpha, a, b] = minimum.point.map(f64::exp);

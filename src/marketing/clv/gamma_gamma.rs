@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use super::optimise::minimise;
 use super::special::ln_gamma;
-use super::{CustomerSummary, check_parameter, not_identified, to_major, to_money};
+use super::{
+    CustomerSummary, DIVERGED, WALL, beyond, check_parameter, not_identified, to_major, to_money,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
 
@@ -77,18 +79,16 @@ impl GammaGamma {
         let start = [0.0, 0.0, mean_spend.ln()];
         let minimum = minimise(
             |theta: &[f64; 3]| {
+                if beyond(theta, &start, WALL) {
+                    return f64::INFINITY;
+                }
                 let [p, q, gamma] = theta.map(f64::exp);
                 -groups.log_likelihood(p, q, gamma)
             },
             start,
         )
         .ok_or_else(|| not_identified("Gamma-Gamma"))?;
-        let diverged = minimum
-            .point
-            .iter()
-            .zip(start.iter())
-            .any(|(theta, start)| (theta - start).abs() > 25.0);
-        if diverged {
+        if beyond(&minimum.point, &start, DIVERGED) {
             return Err(not_identified("Gamma-Gamma"));
         }
         let [p, q, gamma] = minimum.point.map(f64::exp);
