@@ -196,6 +196,7 @@ pub mod events;
 pub mod guide;
 mod ids;
 pub mod invoices;
+pub mod marketing;
 pub mod money;
 pub mod orders;
 pub mod store;
