@@ -146,6 +146,7 @@ mod error;
 mod events;
 mod ids;
 mod invoices;
+pub mod marketing;
 pub mod money;
 mod orders;
 mod store;
@@ -183,6 +184,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventId, Events};
 #[cfg(feature = "pdf")]
 pub use invoices::to_pdf;
+pub use marketing::{Attribution, MarketingRepo};
 pub use invoices::{
     Date, DocumentKind, DocumentLine, Invoice, InvoiceBuyer, InvoiceDocument,
     InvoiceDocumentBuilder, InvoiceId, InvoiceRepo, InvoiceTemplates, Profile, VatAccounting,
