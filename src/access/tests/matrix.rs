@@ -129,6 +129,20 @@ fn is_customer_action(action: Action) -> bool {
     )
 }
 
+/// Whether `action` reads the marketing analytics (all on the shop as a whole).
+fn is_marketing_action(action: Action) -> bool {
+    matches!(
+        action,
+        Action::ReadRfm
+            | Action::RefreshScores
+            | Action::ReadCohorts
+            | Action::ReadAffinity
+            | Action::ReadSales
+            | Action::ReadAbandonedCarts
+            | Action::QueryAudience
+    )
+}
+
 fn cell(action: Action, actor: Actor) -> Cell {
     let [
         system,
@@ -238,6 +252,13 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::ManageCoupons
         | Action::ExpireOrders
         | Action::PurgeInvoices => vec![Target::Collection],
+        Action::ReadRfm
+        | Action::RefreshScores
+        | Action::ReadCohorts
+        | Action::ReadAffinity
+        | Action::ReadSales
+        | Action::ReadAbandonedCarts
+        | Action::QueryAudience => vec![Target::Collection],
         // Orders and invoices of other customers are exercised in tests/invoices.rs, which
         // has a shop to place them in.
         Action::IssueInvoice | Action::ReadInvoice => vec![Target::Missing],
@@ -403,6 +424,9 @@ fn scene(actor: Actor) -> Scene {
 }
 
 fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    if is_marketing_action(action) {
+        return run_marketing(scene, action);
+    }
     if is_order_action(action) || action == Action::ExpireOrders {
         return run_order(scene, action, target);
     }
@@ -538,6 +562,35 @@ fn run_customer(scene: &Scene, action: Action, target: Target) -> Result<(), Err
             .map(drop),
         Action::ReadOrder => store.orders(&scene.actor).list_for(id, None, 10).map(drop),
         other => panic!("{other:?} is not a customer action"),
+    }
+}
+
+/// The marketing actions of `run`, each through the repository method that authorises it, in
+/// a shop with settings (written by the system, so they add no denial).
+fn run_marketing(scene: &Scene, action: Action) -> Result<(), Error> {
+    use crate::marketing::{AudienceQuery, SalesGrouping, SalesQuery};
+    let store = &scene.store;
+    let system = store.system();
+    if store.settings(&system).get().unwrap().is_none() {
+        store.settings(&system).update(0, &shop_settings()).unwrap();
+    }
+    let marketing = store.marketing(&scene.actor);
+    let day = crate::Date::new(2026, 1, 1).unwrap();
+    match action {
+        Action::ReadRfm => marketing.rfm().map(drop),
+        Action::RefreshScores => marketing.refresh_scores().map(drop),
+        Action::ReadCohorts => marketing.cohorts().map(drop),
+        Action::ReadAffinity => marketing.affinity(day, day, 5).map(drop),
+        Action::ReadSales => marketing
+            .sales(&SalesQuery::new(day, day, SalesGrouping::Day)?)
+            .map(drop),
+        Action::ReadAbandonedCarts => marketing
+            .abandoned_carts(std::time::Duration::from_secs(3600), None, 10)
+            .map(drop),
+        Action::QueryAudience => marketing
+            .audience(&AudienceQuery::new(), None, 10)
+            .map(drop),
+        other => panic!("{other:?} is not a marketing action"),
     }
 }
 
