@@ -184,12 +184,12 @@ pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventId, Events};
 #[cfg(feature = "pdf")]
 pub use invoices::to_pdf;
-pub use marketing::{Attribution, MarketingRepo};
 pub use invoices::{
     Date, DocumentKind, DocumentLine, Invoice, InvoiceBuyer, InvoiceDocument,
     InvoiceDocumentBuilder, InvoiceId, InvoiceRepo, InvoiceTemplates, Profile, VatAccounting,
     to_html, to_text, to_ubl,
 };
+pub use marketing::{Attribution, MarketingRepo};
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::CartDigest;
 pub use orders::{

@@ -125,7 +125,10 @@ impl AudienceQuery {
         }
         if let (Some(min), Some(max)) = (self.min_orders, self.max_orders) {
             if min > max {
-                return Err(Error::validation("max_orders", "the order count range is empty"));
+                return Err(Error::validation(
+                    "max_orders",
+                    "the order count range is empty",
+                ));
             }
         }
         Ok(())

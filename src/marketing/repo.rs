@@ -83,7 +83,11 @@ fn settings(tx: &Tx<'_>) -> Result<ShopSettings> {
 
 /// Midnight UTC of `date`.
 fn midnight(date: NaiveDate) -> Result<Timestamp> {
-    Timestamp::from_unix_millis(date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis())
+    Timestamp::from_unix_millis(
+        date.and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis(),
+    )
 }
 
 /// Paid, not cancelled orders in `currency`, oldest first; placed in `[from, until)` if given.
@@ -165,8 +169,18 @@ fn compute_rfm(tx: &Tx<'_>, settings: &ShopSettings, now: Timestamp) -> Result<V
         });
     }
     // Recency scores higher for fewer days: score the negated day counts.
-    let r = quintile_scores(&rows.iter().map(|c| -i64::from(c.recency_days)).collect::<Vec<_>>());
-    let f = quintile_scores(&rows.iter().map(|c| i64::from(c.frequency)).collect::<Vec<_>>());
+    let r = quintile_scores(
+        &rows
+            .iter()
+            .map(|c| -i64::from(c.recency_days))
+            .collect::<Vec<_>>(),
+    );
+    let f = quintile_scores(
+        &rows
+            .iter()
+            .map(|c| i64::from(c.frequency))
+            .collect::<Vec<_>>(),
+    );
     let m = quintile_scores(&rows.iter().map(|c| c.monetary.minor()).collect::<Vec<_>>());
     for (i, row) in rows.iter_mut().enumerate() {
         let scores = [
@@ -238,9 +252,13 @@ impl MarketingRepo<'_> {
             let settings = settings(tx)?;
             let now = tx.now();
             let rows = compute_rfm(tx, &settings, now)?;
-            tx.execute("CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)", [])?;
+            tx.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
+                [],
+            )?;
             tx.execute("DELETE FROM temp.shopkeep_scored", [])?;
-            let mut mark = tx.prepare_cached("INSERT INTO temp.shopkeep_scored (id) VALUES (?1)")?;
+            let mut mark =
+                tx.prepare_cached("INSERT INTO temp.shopkeep_scored (id) VALUES (?1)")?;
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO shopkeep_customer_scores (customer_id, first_order_at, last_order_at,
                      recency_days, frequency, monetary, r_score, f_score, m_score, segment, country,
@@ -390,7 +408,10 @@ impl MarketingRepo<'_> {
     /// shop has no settings.
     pub fn affinity(&self, from: Date, to: Date, top: usize) -> Result<Vec<Affinity>> {
         if !(1..=MAX_TOP).contains(&top) {
-            return Err(Error::validation("top", "top is 1 to 100 pairs per product"));
+            return Err(Error::validation(
+                "top",
+                "top is 1 to 100 pairs per product",
+            ));
         }
         let (from, to) = (from.naive(), to.naive());
         if to < from {
@@ -405,8 +426,9 @@ impl MarketingRepo<'_> {
                 midnight(to + chrono::Days::new(2))?,
             );
             let facts = order_facts(tx, settings.base_currency(), Some(range), false)?;
-            let mut stmt =
-                tx.prepare_cached("SELECT DISTINCT sku FROM shopkeep_order_lines WHERE order_id = ?1")?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT DISTINCT sku FROM shopkeep_order_lines WHERE order_id = ?1",
+            )?;
             let mut orders = 0u64;
             let mut single: HashMap<String, u64> = HashMap::new();
             let mut pairs: HashMap<(String, String), u64> = HashMap::new();
@@ -451,7 +473,11 @@ impl MarketingRepo<'_> {
             return Err(Error::validation("limit", "a page holds 1 to 1,000 carts"));
         }
         self.store.read(|tx| {
-            tx.authorize(self.principal, Action::ReadAbandonedCarts, &Resource::Analytics)?;
+            tx.authorize(
+                self.principal,
+                Action::ReadAbandonedCarts,
+                &Resource::Analytics,
+            )?;
             let settings = settings(tx)?;
             let currency = settings.base_currency();
             let cutoff = tx.now().checked_sub(idle)?;
@@ -467,15 +493,18 @@ impl MarketingRepo<'_> {
             )?;
             let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
             let mut carts = stmt
-                .query_map(rusqlite::params![currency.code(), cutoff, after, fetch], |r| {
-                    Ok(AbandonedCart {
-                        cart: r.get(0)?,
-                        customer: r.get(1)?,
-                        updated_at: r.get(2)?,
-                        items: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
-                        value: Money::new(r.get(4)?, currency),
-                    })
-                })?
+                .query_map(
+                    rusqlite::params![currency.code(), cutoff, after, fetch],
+                    |r| {
+                        Ok(AbandonedCart {
+                            cart: r.get(0)?,
+                            customer: r.get(1)?,
+                            updated_at: r.get(2)?,
+                            items: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
+                            value: Money::new(r.get(4)?, currency),
+                        })
+                    },
+                )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let next = if carts.len() > limit {
                 carts.truncate(limit);
@@ -504,7 +533,10 @@ impl MarketingRepo<'_> {
         limit: usize,
     ) -> Result<AudiencePage> {
         if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(Error::validation("limit", "a page holds 1 to 1,000 customers"));
+            return Err(Error::validation(
+                "limit",
+                "a page holds 1 to 1,000 customers",
+            ));
         }
         query.check()?;
         self.store.read(|tx| {
@@ -532,8 +564,9 @@ fn sales_by_order(
     zone: &TimeZone,
     grouping: SalesGrouping,
 ) -> Result<Vec<SalesRow>> {
-    let mut units_stmt =
-        tx.prepare_cached("SELECT coalesce(sum(quantity), 0) FROM shopkeep_order_lines WHERE order_id = ?1")?;
+    let mut units_stmt = tx.prepare_cached(
+        "SELECT coalesce(sum(quantity), 0) FROM shopkeep_order_lines WHERE order_id = ?1",
+    )?;
     let mut vat_stmt =
         tx.prepare_cached("SELECT vat_rate_bp, tax FROM shopkeep_order_vat WHERE order_id = ?1")?;
     let mut groups: BTreeMap<String, Totals> = BTreeMap::new();
@@ -542,7 +575,8 @@ fn sales_by_order(
         let key = match grouping {
             SalesGrouping::Day => date.to_string(),
             SalesGrouping::Week => {
-                let monday = date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday()));
+                let monday =
+                    date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday()));
                 monday.to_string()
             }
             SalesGrouping::Month => month_key(date),
@@ -554,11 +588,15 @@ fn sales_by_order(
         let totals = groups.entry(key).or_default();
         totals.orders += 1;
         let units: i64 = units_stmt.query_row([fact.id], |r| r.get(0))?;
-        totals.units = totals.units.saturating_add(u64::try_from(units).unwrap_or(0));
+        totals.units = totals
+            .units
+            .saturating_add(u64::try_from(units).unwrap_or(0));
         add(&mut totals.revenue, fact.gross)?;
         add(&mut totals.refunds, fact.refunded)?;
         let vat = vat_stmt
-            .query_map([fact.id], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?)))?
+            .query_map([fact.id], |r| {
+                Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         for (bp, tax) in vat {
             add(totals.vat.entry(bp).or_default(), tax)?;
@@ -593,7 +631,9 @@ fn sales_by_product(tx: &Tx<'_>, facts: &[OrderFact], currency: Currency) -> Res
             if seen.insert(sku) {
                 totals.orders += 1;
             }
-            totals.units = totals.units.saturating_add(u64::try_from(quantity).unwrap_or(0));
+            totals.units = totals
+                .units
+                .saturating_add(u64::try_from(quantity).unwrap_or(0));
             let rate = TaxRate::from_basis_points(bp)?;
             let tax = rate
                 .tax_on(Money::new(net, currency), crate::money::Rounding::HalfUp)?
@@ -696,15 +736,27 @@ fn audience_page(
     };
     use rusqlite::types::Value;
     if !query.segments.is_empty() {
-        let names: Vec<String> = query.segments.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        let names: Vec<String> = query
+            .segments
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
         // Segment names are our own constants, never input.
         sql.push_str(&format!(" AND s.segment IN ({})", names.join(", ")));
     }
     if let Some(min) = query.min_spend {
-        bind(&mut sql, " AND s.monetary >= ?", Value::Integer(min.minor()));
+        bind(
+            &mut sql,
+            " AND s.monetary >= ?",
+            Value::Integer(min.minor()),
+        );
     }
     if let Some(max) = query.max_spend {
-        bind(&mut sql, " AND s.monetary <= ?", Value::Integer(max.minor()));
+        bind(
+            &mut sql,
+            " AND s.monetary <= ?",
+            Value::Integer(max.minor()),
+        );
     }
     if let Some(n) = query.min_orders {
         bind(&mut sql, " AND s.frequency >= ?", Value::Integer(n.into()));
@@ -713,13 +765,25 @@ fn audience_page(
         bind(&mut sql, " AND s.frequency <= ?", Value::Integer(n.into()));
     }
     if let Some(at) = query.last_order_before {
-        bind(&mut sql, " AND s.last_order_at < ?", Value::Text(at.to_rfc3339()));
+        bind(
+            &mut sql,
+            " AND s.last_order_at < ?",
+            Value::Text(at.to_rfc3339()),
+        );
     }
     if let Some(at) = query.last_order_after {
-        bind(&mut sql, " AND s.last_order_at >= ?", Value::Text(at.to_rfc3339()));
+        bind(
+            &mut sql,
+            " AND s.last_order_at >= ?",
+            Value::Text(at.to_rfc3339()),
+        );
     }
     if let Some(country) = query.country {
-        bind(&mut sql, " AND s.country = ?", Value::Text(country.as_str().to_owned()));
+        bind(
+            &mut sql,
+            " AND s.country = ?",
+            Value::Text(country.as_str().to_owned()),
+        );
     }
     if let Some(sku) = &query.bought {
         bind(
@@ -728,7 +792,9 @@ fn audience_page(
                  JOIN shopkeep_order_payments p ON p.order_id = o.id
                  JOIN shopkeep_order_lines l ON l.order_id = o.id
                  WHERE o.customer_id = s.customer_id
-                   AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE NOCASE)",
+                   AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE NOCASE
+                   AND o.gross_total > coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
+                                                 WHERE r.order_id = o.id), 0))",
             Value::Text(sku.as_str().to_owned()),
         );
     }
@@ -750,7 +816,9 @@ fn audience_page(
         for id in batch {
             cursor = Some(id);
             let keep = match query.consent {
-                Some((channel, status)) => crate::customers::consent_status(tx, id, channel)? == status,
+                Some((channel, status)) => {
+                    crate::customers::consent_status(tx, id, channel)? == status
+                }
                 None => true,
             };
             if keep {
@@ -774,13 +842,19 @@ fn audience_page(
 }
 
 /// Stores the attribution of a new order, inside checkout's transaction.
-pub(crate) fn record_attribution(tx: &Tx<'_>, order: OrderId, attribution: &Attribution) -> Result<()> {
+pub(crate) fn record_attribution(
+    tx: &Tx<'_>,
+    order: OrderId,
+    attribution: &Attribution,
+) -> Result<()> {
     let [source, medium, campaign, term, content, message_id] = attribution.parts();
     tx.prepare_cached(
         "INSERT INTO shopkeep_order_attribution (order_id, source, medium, campaign, term,
          content, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(rusqlite::params![order, source, medium, campaign, term, content, message_id])?;
+    .execute(rusqlite::params![
+        order, source, medium, campaign, term, content, message_id
+    ])?;
     Ok(())
 }
 

@@ -49,7 +49,10 @@ impl SalesQuery {
     pub fn new(from: Date, to: Date, grouping: SalesGrouping) -> crate::Result<SalesQuery> {
         let days = (to.naive() - from.naive()).num_days();
         if days < 0 {
-            return Err(crate::Error::validation("to", "the range ends before it starts"));
+            return Err(crate::Error::validation(
+                "to",
+                "the range ends before it starts",
+            ));
         }
         if days > 3660 {
             return Err(crate::Error::validation(
@@ -226,9 +229,8 @@ impl CohortReport {
     /// `data-retention` attribute for the host's CSS).
     pub fn to_html(&self) -> String {
         let width = self.width();
-        let mut out = String::from(
-            "<table class=\"cohorts\">\n<thead><tr><th>cohort</th><th>customers</th>",
-        );
+        let mut out =
+            String::from("<table class=\"cohorts\">\n<thead><tr><th>cohort</th><th>customers</th>");
         for k in 0..width {
             let _ = write!(out, "<th>month {k}</th>");
         }

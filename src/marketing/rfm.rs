@@ -232,10 +232,7 @@ mod tests {
     #[test]
     fn quintiles_split_distinct_values_in_fifths_and_keep_ties_together() {
         let values: Vec<i64> = (1..=10).collect();
-        assert_eq!(
-            quintile_scores(&values),
-            vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
-        );
+        assert_eq!(quintile_scores(&values), vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
         assert_eq!(quintile_scores(&[7, 7, 7]), vec![1, 1, 1]);
         assert_eq!(quintile_scores(&[1, 2, 2, 9]), vec![1, 2, 2, 4]);
         assert_eq!(quintile_scores(&[42]), vec![1]);
@@ -247,8 +244,26 @@ mod tests {
         use Segment::*;
         let grid = [
             // FM:   1             2             3              4          5
-            (5, [New, PotentialLoyalist, PotentialLoyalist, Champions, Champions]),
-            (4, [Promising, PotentialLoyalist, PotentialLoyalist, Loyal, Loyal]),
+            (
+                5,
+                [
+                    New,
+                    PotentialLoyalist,
+                    PotentialLoyalist,
+                    Champions,
+                    Champions,
+                ],
+            ),
+            (
+                4,
+                [
+                    Promising,
+                    PotentialLoyalist,
+                    PotentialLoyalist,
+                    Loyal,
+                    Loyal,
+                ],
+            ),
             (3, [AboutToSleep, AboutToSleep, NeedAttention, Loyal, Loyal]),
             (2, [Hibernating, Hibernating, AtRisk, AtRisk, CannotLose]),
             (1, [Lost, Hibernating, AtRisk, AtRisk, CannotLose]),
