@@ -115,21 +115,21 @@ impl AudienceQuery {
 
     /// Refuses contradictory ranges.
     pub(crate) fn check(&self) -> Result<()> {
-        if let (Some(min), Some(max)) = (self.min_spend, self.max_spend) {
-            if min.currency() != max.currency() || min.minor() > max.minor() {
-                return Err(Error::validation(
-                    "max_spend",
-                    "the spend range is empty or mixes currencies",
-                ));
-            }
+        if let (Some(min), Some(max)) = (self.min_spend, self.max_spend)
+            && (min.currency() != max.currency() || min.minor() > max.minor())
+        {
+            return Err(Error::validation(
+                "max_spend",
+                "the spend range is empty or mixes currencies",
+            ));
         }
-        if let (Some(min), Some(max)) = (self.min_orders, self.max_orders) {
-            if min > max {
-                return Err(Error::validation(
-                    "max_orders",
-                    "the order count range is empty",
-                ));
-            }
+        if let (Some(min), Some(max)) = (self.min_orders, self.max_orders)
+            && min > max
+        {
+            return Err(Error::validation(
+                "max_orders",
+                "the order count range is empty",
+            ));
         }
         Ok(())
     }
