@@ -117,7 +117,9 @@
 //! Every repository method takes the acting [`Principal`] and asks the [`Policy`] first;
 //! personal data is encrypted field by field under per-subject keys ([`KeyRing`]).
 //! The guides in the repository's `docs/` cover the model in full: `architecture.md`,
-//! `security.md`, `access-control.md`, `orders.md`, `invoicing.md`, `catalog.md`.
+//! `security.md`, `access-control.md`, `orders.md`, `invoicing.md`, `catalog.md`, and
+//! `marketing.md` for the analytics of [`marketing`] (RFM, cohorts, affinity, sales reports,
+//! abandoned carts, audiences).
 //!
 //! # Calling from async code
 //!
