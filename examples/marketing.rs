@@ -53,7 +53,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     for (sku, price) in [("MUG", "12.90"), ("TEE", "24.00"), ("CAP", "9.50")] {
         let product = NewProduct::new(Sku::parse(sku)?, sku, TaxCategory::Standard)?
             .price(Money::parse(price, Currency::EUR)?);
-        let variant = store.products(&system).create(product)?.variants()[0].id();
+        let created = store.products(&system).create(product)?;
+        let variant = created
+            .variants()
+            .first()
+            .ok_or("a product has a variant")?
+            .id();
         store
             .stock(&system)
             .adjust(variant, StockChange::receipt(100_000))?;
@@ -83,7 +88,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         let mut day = next(330);
         for n in 0..=next(4) {
             clock.set(start.checked_add(Duration::from_secs(day * 86_400 + next(36_000)))?);
-            let variant = variants[usize::try_from(next(3))?];
+            let variant = *variants
+                .get(usize::try_from(next(3))?)
+                .ok_or("three products")?;
             store.carts(&system).add(
                 CartRef::Customer(id),
                 variant,

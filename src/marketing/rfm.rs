@@ -239,6 +239,41 @@ mod tests {
         assert!(quintile_scores(&[]).is_empty());
     }
 
+    proptest::proptest! {
+        /// Scores are 1 to 5, never fall as the value rises, tie equal values, and give the
+        /// lowest value 1; with distinct values no score holds more than ⌈n/5⌉ customers.
+        #[test]
+        fn quintile_scores_are_monotone_bounded_quintiles(
+            values in proptest::collection::vec(-1000i64..1000, 1..200)
+        ) {
+            let scores = quintile_scores(&values);
+            proptest::prop_assert_eq!(scores.len(), values.len());
+            let min = values.iter().min().copied().unwrap();
+            for (i, (&v, &s)) in values.iter().zip(&scores).enumerate() {
+                proptest::prop_assert!((1..=5).contains(&s));
+                if v == min {
+                    proptest::prop_assert_eq!(s, 1);
+                }
+                for (&w, &t) in values.iter().zip(&scores).skip(i + 1) {
+                    if v < w {
+                        proptest::prop_assert!(s <= t);
+                    }
+                    if v == w {
+                        proptest::prop_assert_eq!(s, t);
+                    }
+                }
+            }
+            let mut distinct = values.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let distinct_scores = quintile_scores(&distinct);
+            for score in 1..=5u8 {
+                let held = distinct_scores.iter().filter(|&&s| s == score).count();
+                proptest::prop_assert!(held <= distinct.len().div_ceil(5));
+            }
+        }
+    }
+
     #[test]
     fn every_score_combination_has_exactly_the_documented_segment() {
         use Segment::*;
