@@ -241,17 +241,23 @@ impl MarketingRepo<'_> {
     /// scores, segment and shipping country, as [`rfm`](Self::rfm) computes them. Customers
     /// without a counted order any more lose their row; the CLV columns of remaining rows are
     /// kept for the CLV model to update. Returns how many customers are scored. Needs
-    /// [`Action::RefreshScores`]; a maintenance job runs it (nightly, say).
+    /// [`Action::RefreshScores`]; a maintenance job runs it (nightly, say). The figures are
+    /// computed on a read snapshot and written in one short write transaction, so checkouts
+    /// wait only for the writing.
     ///
     /// # Errors
     ///
     /// As [`rfm`](Self::rfm).
     pub fn refresh_scores(&self) -> Result<usize> {
-        self.store.write(|tx| {
+        // Computed on a reader snapshot, so that checkouts wait only for the writes below.
+        let (rows, now) = self.store.read(|tx| {
             tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
             let settings = settings(tx)?;
             let now = tx.now();
-            let rows = compute_rfm(tx, &settings, now)?;
+            Ok((compute_rfm(tx, &settings, now)?, now))
+        })?;
+        self.store.write(|tx| {
+            tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
             tx.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
                 [],

@@ -1160,6 +1160,63 @@ fn run_catalog(scene: &Scene, action: Action, target: Target) -> Result<(), Erro
 }
 
 #[test]
+fn every_marketing_method_asks_for_exactly_its_action() {
+    use crate::marketing::{AudienceQuery, SalesGrouping, SalesQuery};
+    let recording = std::sync::Arc::new(Recording::default());
+    let store = test_store(std::sync::Arc::clone(&recording));
+    let system = store.system();
+    store.settings(&system).update(0, &shop_settings()).unwrap();
+    let take = || std::mem::take(&mut *recording.asked.lock().unwrap());
+    take();
+    let expect = |what: &str, result: Result<(), Error>, action: Action| {
+        let asked = take();
+        let distinct: std::collections::BTreeSet<_> = asked.iter().copied().collect();
+        assert_eq!(
+            distinct,
+            [action].into(),
+            "{what} asked for {asked:?} ({result:?})"
+        );
+        result.unwrap();
+    };
+    let marketing = store.marketing(&system);
+    let day = crate::Date::new(2026, 1, 1).unwrap();
+    expect("rfm", marketing.rfm().map(drop), Action::ReadRfm);
+    expect(
+        "refresh_scores",
+        marketing.refresh_scores().map(drop),
+        Action::RefreshScores,
+    );
+    expect(
+        "cohorts",
+        marketing.cohorts().map(drop),
+        Action::ReadCohorts,
+    );
+    expect(
+        "affinity",
+        marketing.affinity(day, day, 3).map(drop),
+        Action::ReadAffinity,
+    );
+    let query = SalesQuery::new(day, day, SalesGrouping::Month).unwrap();
+    expect(
+        "sales",
+        marketing.sales(&query).map(drop),
+        Action::ReadSales,
+    );
+    expect(
+        "abandoned_carts",
+        marketing
+            .abandoned_carts(std::time::Duration::from_secs(60), None, 5)
+            .map(drop),
+        Action::ReadAbandonedCarts,
+    );
+    expect(
+        "audience",
+        marketing.audience(&AudienceQuery::new(), None, 5).map(drop),
+        Action::QueryAudience,
+    );
+}
+
+#[test]
 fn every_catalog_method_asks_for_exactly_its_action() {
     use crate::{NewProduct, ProductQuery, ProductUpdate, Sku, StockChange, TaxCategory};
     let recording = std::sync::Arc::new(Recording::default());
