@@ -267,6 +267,17 @@ fn cohorts_follow_customers_from_their_first_month() {
         text.contains("2026-06     1  100%    0%    0%    0%    0%    0%\n"),
         "{text}"
     );
+    let svg = report.to_svg();
+    assert!(
+        svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{svg}"
+    );
+    // One square per cell: 10 + 6 + 3 + 1 months.
+    assert_eq!(svg.matches("<rect ").count(), 20, "{svg}");
+    assert!(
+        svg.contains("<title>2026-09 month 2: 100%</title>"),
+        "{svg}"
+    );
     let html = report.to_html();
     assert!(
         html.contains("<tr><th>2026-11</th><td>2</td><td data-retention=\"100\">100%</td></tr>"),

@@ -248,6 +248,55 @@ impl CohortReport {
     }
 }
 
+impl CohortReport {
+    /// The retention matrix as an SVG heat map: one row per cohort, one square per month,
+    /// darker for higher retention, with the percentage written in each square. Self-contained
+    /// (no scripts, no external fonts); the host embeds it in a page or an email.
+    pub fn to_svg(&self) -> String {
+        const CELL: usize = 36;
+        const LABEL: usize = 64;
+        let width = LABEL + CELL * self.width();
+        let height = CELL * (self.cohorts.len() + 1);
+        let mut out = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+             font-family=\"sans-serif\" font-size=\"11\">\n"
+        );
+        for k in 0..self.width() {
+            let x = LABEL + CELL * k + CELL / 2;
+            let _ = writeln!(
+                out,
+                "<text x=\"{x}\" y=\"{}\" text-anchor=\"middle\">m{k}</text>",
+                CELL / 2
+            );
+        }
+        for (row, c) in self.cohorts.iter().enumerate() {
+            let y = CELL * (row + 1);
+            let _ = writeln!(
+                out,
+                "<text x=\"0\" y=\"{}\">{}</text>",
+                y + CELL / 2,
+                c.month
+            );
+            for k in 0..c.active.len() {
+                let pct = c.retention_percent(k).unwrap_or(0);
+                let x = LABEL + CELL * k;
+                let _ = writeln!(
+                    out,
+                    "<rect x=\"{x}\" y=\"{y}\" width=\"{CELL}\" height=\"{CELL}\" \
+                     fill=\"#1f6feb\" fill-opacity=\"{:.2}\"><title>{} month {k}: {pct}%</title></rect>\
+                     <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{pct}</text>",
+                    0.1 + 0.9 * (pct as f64) / 100.0,
+                    c.month,
+                    x + CELL / 2,
+                    y + CELL / 2 + 4
+                );
+            }
+        }
+        out.push_str("</svg>\n");
+        out
+    }
+}
+
 /// A pair of products bought in the same order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Affinity {
