@@ -23,6 +23,9 @@ pub mod orders {}
 #[doc = include_str!("../docs/invoicing.md")]
 pub mod invoicing {}
 
+#[doc = include_str!("../docs/marketing.md")]
+pub mod marketing {}
+
 #[doc = include_str!("../docs/clv.md")]
 pub mod clv {}
 

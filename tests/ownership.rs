@@ -445,10 +445,22 @@ const BOUND_TABLES: [&str; 7] = [
     "shopkeep_invoices",
 ];
 
-/// Takes the file at `path` back to the schema before the auth MACs (`version` - 1), keeping
-/// its rows: what a store written by an older shopkeep looks like.
-fn downgrade(path: &std::path::Path, version: u32) {
+/// The schema version that added the auth MACs.
+const AUTH_MACS: u32 = 13;
+
+/// Takes the file at `path` back to the schema before the auth MACs (`AUTH_MACS` - 1), keeping
+/// its rows: what a store written by an older shopkeep looks like. Later migrations are undone
+/// first: marketing (14) added tables of its own and rebuilt the staff and API key tables
+/// with every column, which running it again after the auth MACs does the same way.
+fn downgrade(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE shopkeep_order_attribution;
+         DROP TABLE shopkeep_customer_scores;
+         DROP INDEX shopkeep_orders_by_placed;
+         DELETE FROM shopkeep_schema WHERE version > 13;",
+    )
+    .unwrap();
     conn.execute_batch("DROP TRIGGER shopkeep_invoices_no_update")
         .unwrap();
     for table in BOUND_TABLES {
@@ -460,8 +472,11 @@ fn downgrade(path: &std::path::Path, version: u32) {
          BEGIN SELECT RAISE(ABORT, 'issued invoices cannot be changed; issue a credit note'); END;",
     )
     .unwrap();
-    conn.execute("DELETE FROM shopkeep_schema WHERE version = ?1", [version])
-        .unwrap();
+    conn.execute(
+        "DELETE FROM shopkeep_schema WHERE version = ?1",
+        [AUTH_MACS],
+    )
+    .unwrap();
 }
 
 /// The number of rows of each bound table and how many of them lack a MAC.
@@ -503,7 +518,7 @@ fn an_older_store_is_upgraded_with_a_mac_on_every_row() {
     let path = store.path().unwrap().to_path_buf();
     let version = store.schema_version().unwrap();
     drop(shop.store);
-    downgrade(&path, version);
+    downgrade(&path);
 
     let store = open(&path, &shop.clock);
     assert_eq!(store.schema_version().unwrap(), version);
@@ -545,7 +560,7 @@ fn an_upgrade_that_fails_half_way_leaves_the_older_schema_whole() {
     let path = store.path().unwrap().to_path_buf();
     let version = store.schema_version().unwrap();
     drop(shop.store);
-    downgrade(&path, version);
+    downgrade(&path);
     // Orders are MACed after customers, tokens, staff, sessions and API keys.
     rusqlite::Connection::open(&path)
         .unwrap()
@@ -565,7 +580,7 @@ fn an_upgrade_that_fails_half_way_leaves_the_older_schema_whole() {
     let recorded: u32 = conn
         .query_row("SELECT max(version) FROM shopkeep_schema", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(recorded, version - 1);
+    assert_eq!(recorded, AUTH_MACS - 1);
     for table in BOUND_TABLES {
         let has_mac: bool = conn
             .query_row(

@@ -84,6 +84,20 @@ pub enum Action {
     ReadInvoice,
     /// Delete invoices whose legal retention period has passed.
     PurgeInvoices,
+    /// Read the RFM report (recency, frequency, monetary value and segment per customer).
+    ReadRfm,
+    /// Recompute the stored customer scores that audiences filter on (a maintenance job).
+    RefreshScores,
+    /// Read the cohort report (retention and revenue by first-purchase month).
+    ReadCohorts,
+    /// Read product affinity (products bought together).
+    ReadAffinity,
+    /// Read sales reports (by period, product, coupon, campaign).
+    ReadSales,
+    /// List abandoned carts.
+    ReadAbandonedCarts,
+    /// Evaluate an audience (a segment query) to customer ids.
+    QueryAudience,
 }
 
 impl Action {
@@ -126,6 +140,13 @@ impl Action {
         Action::IssueInvoice,
         Action::ReadInvoice,
         Action::PurgeInvoices,
+        Action::ReadRfm,
+        Action::RefreshScores,
+        Action::ReadCohorts,
+        Action::ReadAffinity,
+        Action::ReadSales,
+        Action::ReadAbandonedCarts,
+        Action::QueryAudience,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -168,6 +189,13 @@ impl Action {
             Action::IssueInvoice => "issue_invoice",
             Action::ReadInvoice => "read_invoice",
             Action::PurgeInvoices => "purge_invoices",
+            Action::ReadRfm => "read_rfm",
+            Action::RefreshScores => "refresh_scores",
+            Action::ReadCohorts => "read_cohorts",
+            Action::ReadAffinity => "read_affinity",
+            Action::ReadSales => "read_sales",
+            Action::ReadAbandonedCarts => "read_abandoned_carts",
+            Action::QueryAudience => "query_audience",
         }
     }
 }

@@ -247,6 +247,13 @@ const SYSTEM_OWNER_MANAGER: &[(Who, Scope)] = &[
     (R(Role::Manager), Any),
 ];
 
+/// The system, the owner and marketing staff, over anything: the grants of analytics.
+const SYSTEM_OWNER_MARKETING: &[(Who, Scope)] = &[
+    (System, Any),
+    (R(Role::Owner), Any),
+    (R(Role::Marketing), Any),
+];
+
 /// The built-in grants of each action. An exhaustive `match`: a new action does not compile
 /// until someone decides who may perform it.
 pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
@@ -259,6 +266,7 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Support), Own),
             (R(Role::Accountant), Own),
             (R(Role::Warehouse), Own),
+            (R(Role::Marketing), Own),
         ],
         Action::ChangeStaffPassword => &[
             (R(Role::Owner), Own),
@@ -266,6 +274,7 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Support), Own),
             (R(Role::Accountant), Own),
             (R(Role::Warehouse), Own),
+            (R(Role::Marketing), Own),
         ],
         Action::CreateApiKey | Action::ReadApiKey | Action::RevokeApiKey => SYSTEM_OWNER,
         Action::ReadAuditLog => &[
@@ -310,6 +319,7 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Support), Any),
             (R(Role::Accountant), Any),
             (R(Role::Warehouse), Any),
+            (R(Role::Marketing), Any),
             (Who::Customer, Any),
             (Who::Anonymous, Any),
         ],
@@ -379,5 +389,14 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
         ],
         // Deleting legal records is the owner's decision alone, never an automated job's.
         Action::PurgeInvoices => &[(R(Role::Owner), Any)],
+        // Analytics read pseudonymous ids and figures, never personal data: marketing staff
+        // and the owner; customers never.
+        Action::ReadRfm
+        | Action::RefreshScores
+        | Action::ReadCohorts
+        | Action::ReadAffinity
+        | Action::ReadSales
+        | Action::ReadAbandonedCarts
+        | Action::QueryAudience => SYSTEM_OWNER_MARKETING,
     }
 }

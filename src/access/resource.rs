@@ -56,6 +56,8 @@ pub enum Resource {
     },
     /// All invoices (to list them, or to purge those past their retention).
     Invoices,
+    /// The shop's marketing analytics: reports, stored scores, audiences.
+    Analytics,
 }
 
 impl Resource {
@@ -101,7 +103,8 @@ impl Resource {
             | Resource::Settings
             | Resource::Orders
             | Resource::Coupons
-            | Resource::Invoices => None,
+            | Resource::Invoices
+            | Resource::Analytics => None,
         }
     }
 }
@@ -127,6 +130,7 @@ impl fmt::Display for Resource {
             Resource::Coupons => f.write_str("coupons"),
             Resource::Invoice { id, .. } => write!(f, "invoice:{id}"),
             Resource::Invoices => f.write_str("invoices"),
+            Resource::Analytics => f.write_str("analytics"),
         }
     }
 }

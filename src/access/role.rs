@@ -19,16 +19,19 @@ pub enum Role {
     Accountant,
     /// Stock and shipping.
     Warehouse,
+    /// Marketing analytics: reports, scores and audiences over pseudonymous customer ids.
+    Marketing,
 }
 
 impl Role {
     /// Every role, in a stable order.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Owner,
         Role::Manager,
         Role::Support,
         Role::Accountant,
         Role::Warehouse,
+        Role::Marketing,
     ];
 
     /// The stable lower-case name, as stored and as written in the docs.
@@ -39,6 +42,7 @@ impl Role {
             Role::Support => "support",
             Role::Accountant => "accountant",
             Role::Warehouse => "warehouse",
+            Role::Marketing => "marketing",
         }
     }
 

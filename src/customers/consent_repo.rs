@@ -425,3 +425,13 @@ pub(super) fn history_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentRecor
         })
         .collect()
 }
+
+/// Where `channel`'s consent of customer `id` stands now, as the ledger says: for marketing
+/// audiences, inside the caller's authorised read.
+pub(crate) fn consent_status(
+    tx: &Tx<'_>,
+    id: CustomerId,
+    channel: Channel,
+) -> Result<ConsentStatus> {
+    Ok(consent::derive_state(channel, &history_in(tx, id)?).status)
+}

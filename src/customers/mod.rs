@@ -77,4 +77,5 @@ pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;
 pub(crate) use vat_id::{norwegian_org_number, swiss_uid};
 
+pub(crate) use consent_repo::consent_status;
 pub(crate) use storage::{ensure_active, load_buyer};

@@ -1,7 +1,29 @@
-//! Marketing analytics computed from the shop's own data.
+//! Marketing analytics, computed inside the shop's own database: RFM scores and segments,
+//! cohorts, product affinity, sales reports, abandoned carts and audiences, customer lifetime
+//! value ([`clv`]: the BG/NBD and Gamma-Gamma models), and the campaign [`Attribution`] that
+//! orders carry from checkout.
 //!
-//! [`clv`]: customer lifetime value with the BG/NBD and Gamma-Gamma models.
+//! Everything is read through [`MarketingRepo`] ([`Store::marketing`](crate::Store::marketing)):
+//! one [`Action`](crate::access::Action) per report, allowed to the `marketing` role and the
+//! owner, never to customers; each report reads one snapshot on the reader pool. Reports name
+//! customers by their pseudonymous [`CustomerId`](crate::access::CustomerId) only. The
+//! [marketing guide](crate::guide::marketing) gives each metric's formula and a worked example.
 
+mod attribution;
+mod audience;
 pub mod clv;
+mod repo;
+mod report;
+mod rfm;
 
+pub use attribution::Attribution;
+pub use audience::{AudiencePage, AudienceQuery};
 pub use clv::{BgNbd, ClvModel, ClvPrediction, CustomerSummary, GammaGamma};
+pub use repo::MarketingRepo;
+pub use report::{
+    AbandonedCart, AbandonedCartPage, Affinity, Cohort, CohortReport, SalesGrouping, SalesQuery,
+    SalesReport, SalesRow,
+};
+pub use rfm::{CustomerRfm, RfmReport, Segment};
+
+pub(crate) use repo::{load_attribution, record_attribution};

@@ -28,6 +28,7 @@ use crate::crypto::keys::Mac256;
 use crate::customers::{ensure_active, load_buyer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::OutboxEvent;
+use crate::marketing::Attribution;
 use crate::money::{Currency, Money};
 use crate::store::{Store, Tx, not_found};
 
@@ -180,6 +181,7 @@ pub struct Checkout {
     currency: Option<Currency>,
     shipping: Option<Shipping>,
     digest: Option<CartDigest>,
+    attribution: Option<Attribution>,
 }
 
 impl Checkout {
@@ -192,6 +194,7 @@ impl Checkout {
             currency: None,
             shipping: None,
             digest: None,
+            attribution: None,
         }
     }
 
@@ -217,6 +220,15 @@ impl Checkout {
         self
     }
 
+    /// Records where the order came from (campaign and UTM parameters, the message clicked).
+    /// It is part of the request the idempotency key is bound to, and stored with the order;
+    /// an attribution that names nothing is refused at checkout (`Validation`, field
+    /// `attribution`).
+    pub fn attribution(mut self, attribution: Attribution) -> Self {
+        self.attribution = Some(attribution);
+        self
+    }
+
     /// Charges in `currency` (default: the shop's base currency).
     pub fn currency(mut self, currency: Currency) -> Self {
         self.currency = Some(currency);
@@ -236,6 +248,11 @@ impl Checkout {
         // the form (and the stored hash) it had before.
         if let Some(digest) = &self.digest {
             form.push_str(&format!("\ncart={digest}"));
+        }
+        // Only present when given, like the digest above.
+        if let Some(attribution) = &self.attribution {
+            form.push('\n');
+            form.push_str(&attribution.canonical());
         }
         // Only present when there is shipping, so that a request without it keeps the form
         // (and the stored hash) it had before shipping existed. The label is last and holds
@@ -324,6 +341,9 @@ impl OrderRepo<'_> {
     /// - `NotConfigured` if the shop has no settings;
     /// - `NotFound` for an unknown coupon or a variant that no longer exists.
     pub fn checkout(&self, request: Checkout) -> Result<CheckoutOutcome> {
+        if let Some(attribution) = &request.attribution {
+            attribution.check_not_empty()?;
+        }
         let store = self.store;
         let scope = self.principal.audit_name();
         let key_hash = store.keys().request_mac(&[
@@ -444,6 +464,9 @@ impl OrderRepo<'_> {
         if let Some(code) = &request.coupon {
             coupon_repo::record_use(tx, code, customer, id)?;
         }
+        if let Some(attribution) = &request.attribution {
+            crate::marketing::record_attribution(tx, id, attribution)?;
+        }
         let totals = &priced.totals;
         tx.emit(&Placed {
             order_id: id,
@@ -526,6 +549,7 @@ impl OrderRepo<'_> {
             coupon: request.coupon.as_ref().map(|c| c.as_str().to_owned()),
             destination,
             buyer: snapshot,
+            attribution: request.attribution.clone(),
             lines,
             charges,
             vat,

@@ -453,6 +453,7 @@ pub struct Order {
     pub(crate) coupon: Option<String>,
     pub(crate) destination: Country,
     pub(crate) buyer: BuyerSnapshot,
+    pub(crate) attribution: Option<crate::marketing::Attribution>,
     pub(crate) lines: Vec<OrderLine>,
     pub(crate) charges: Vec<OrderCharge>,
     pub(crate) vat: Vec<OrderVat>,
@@ -512,6 +513,10 @@ impl Order {
     /// The coupon code applied, upper-cased.
     pub fn coupon(&self) -> Option<&str> {
         self.coupon.as_deref()
+    }
+    /// Where the order came from, as the host passed it at checkout.
+    pub fn attribution(&self) -> Option<&crate::marketing::Attribution> {
+        self.attribution.as_ref()
     }
     /// The destination country the VAT was decided for.
     pub fn destination(&self) -> Country {

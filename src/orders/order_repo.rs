@@ -442,6 +442,7 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
         coupon,
         destination: Country::parse(&dest)?,
         buyer: open_snapshot(tx, store, id, &buyer)?,
+        attribution: crate::marketing::load_attribution(tx, id)?,
         lines,
         charges,
         vat: vat_rows,

@@ -86,6 +86,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "auth macs",
         sql: include_str!("schema/0013_auth_macs.sql"),
     },
+    Migration {
+        version: 14,
+        name: "marketing",
+        sql: include_str!("schema/0014_marketing.sql"),
+    },
 ];
 
 /// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).

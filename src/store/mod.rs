@@ -697,6 +697,7 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::Order { .. } | Resource::Orders => "order",
         Resource::Coupons => "coupon",
         Resource::Invoice { .. } | Resource::Invoices => "invoice",
+        Resource::Analytics => "report",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }

@@ -103,11 +103,11 @@ fn the_rendered_matrix_has_a_row_per_action_and_a_column_per_principal() {
     let lines: Vec<&str> = rendered.lines().collect();
     assert_eq!(lines.len(), Action::ALL.len() + 2);
     for line in &lines {
-        assert_eq!(line.matches('|').count(), 10, "{line}");
+        assert_eq!(line.matches('|').count(), 11, "{line}");
     }
     assert_eq!(
         lines[0],
-        "| action | system | owner | manager | support | accountant | warehouse | customer | anonymous |"
+        "| action | system | owner | manager | support | accountant | warehouse | marketing | customer | anonymous |"
     );
     for (line, action) in lines.iter().skip(2).zip(Action::ALL) {
         assert!(

@@ -38,46 +38,54 @@ enum Actor {
     Anonymous,
 }
 
-/// Columns: system, owner, manager, support, accountant, warehouse, customer, anonymous.
-fn cells(action: Action) -> [Cell; 8] {
+/// Columns: system, owner, manager, support, accountant, warehouse, marketing, customer,
+/// anonymous.
+fn cells(action: Action) -> [Cell; 9] {
     match action {
-        Action::CreateStaff => [Any, Any, No, No, No, No, No, No],
-        Action::ReadStaff => [Any, Any, Any, Own, Own, Own, No, No],
-        Action::ChangeStaffRole => [Any, Any, No, No, No, No, No, No],
-        Action::DisableStaff => [Any, Any, No, No, No, No, No, No],
-        Action::ChangeStaffPassword => [No, Own, Own, Own, Own, Own, No, No],
-        Action::CreateApiKey => [Any, Any, No, No, No, No, No, No],
-        Action::ReadApiKey => [Any, Any, No, No, No, No, No, No],
-        Action::RevokeApiKey => [Any, Any, No, No, No, No, No, No],
-        Action::ReadAuditLog => [Any, Any, No, No, Any, No, No, No],
-        Action::ConsumeEvents => [Any, Any, No, No, No, No, No, No],
-        Action::RegisterCustomer => [Any, Any, Any, Any, No, No, No, Any],
-        Action::ReadCustomer => [Any, Any, Any, Any, No, No, Own, No],
-        Action::UpdateCustomer => [Any, Any, Any, Any, No, No, Own, No],
-        Action::ChangeCustomerPassword => [No, No, No, No, No, No, Own, No],
-        Action::ManageConsent => [Any, No, No, No, No, No, Own, No],
-        Action::ExportCustomer => [Any, Any, No, Any, No, No, Own, No],
-        Action::EraseCustomer => [Any, Any, No, No, No, No, Own, No],
-        Action::SearchCustomers => [Any, Any, Any, Any, No, No, No, No],
-        Action::ReadProduct => [Any, Any, Any, Any, Any, Any, Any, Any],
-        Action::CreateProduct => [Any, Any, Any, No, No, No, No, No],
-        Action::UpdateProduct => [Any, Any, Any, No, No, No, No, No],
-        Action::ArchiveProduct => [Any, Any, Any, No, No, No, No, No],
-        Action::AdjustStock => [Any, Any, Any, No, No, Any, No, No],
-        Action::ReadStockLedger => [Any, Any, Any, No, Any, Any, No, No],
-        Action::ReadSettings => [Any, Any, Any, Any, Any, Any, No, No],
-        Action::UpdateSettings => [Any, Any, No, No, No, No, No, No],
-        Action::PlaceOrder => [Any, No, No, No, No, No, Own, No],
-        Action::ReadOrder => [Any, Any, Any, Any, Any, No, Own, No],
-        Action::ManageCoupons => [Any, Any, Any, No, No, No, No, No],
-        Action::RecordPayment => [Any, Any, Any, No, Any, No, No, No],
-        Action::FulfilOrder => [Any, Any, Any, No, No, Any, No, No],
-        Action::CancelOrder => [Any, Any, Any, Any, No, No, Own, No],
-        Action::RefundOrder => [Any, Any, Any, No, Any, No, No, No],
-        Action::ExpireOrders => [Any, Any, Any, No, No, No, No, No],
-        Action::IssueInvoice => [Any, Any, Any, No, Any, No, No, No],
-        Action::ReadInvoice => [Any, Any, Any, Any, Any, No, Own, No],
-        Action::PurgeInvoices => [No, Any, No, No, No, No, No, No],
+        Action::CreateStaff => [Any, Any, No, No, No, No, No, No, No],
+        Action::ReadStaff => [Any, Any, Any, Own, Own, Own, Own, No, No],
+        Action::ChangeStaffRole => [Any, Any, No, No, No, No, No, No, No],
+        Action::DisableStaff => [Any, Any, No, No, No, No, No, No, No],
+        Action::ChangeStaffPassword => [No, Own, Own, Own, Own, Own, Own, No, No],
+        Action::CreateApiKey => [Any, Any, No, No, No, No, No, No, No],
+        Action::ReadApiKey => [Any, Any, No, No, No, No, No, No, No],
+        Action::RevokeApiKey => [Any, Any, No, No, No, No, No, No, No],
+        Action::ReadAuditLog => [Any, Any, No, No, Any, No, No, No, No],
+        Action::ConsumeEvents => [Any, Any, No, No, No, No, No, No, No],
+        Action::RegisterCustomer => [Any, Any, Any, Any, No, No, No, No, Any],
+        Action::ReadCustomer => [Any, Any, Any, Any, No, No, No, Own, No],
+        Action::UpdateCustomer => [Any, Any, Any, Any, No, No, No, Own, No],
+        Action::ChangeCustomerPassword => [No, No, No, No, No, No, No, Own, No],
+        Action::ManageConsent => [Any, No, No, No, No, No, No, Own, No],
+        Action::ExportCustomer => [Any, Any, No, Any, No, No, No, Own, No],
+        Action::EraseCustomer => [Any, Any, No, No, No, No, No, Own, No],
+        Action::SearchCustomers => [Any, Any, Any, Any, No, No, No, No, No],
+        Action::ReadProduct => [Any, Any, Any, Any, Any, Any, Any, Any, Any],
+        Action::CreateProduct => [Any, Any, Any, No, No, No, No, No, No],
+        Action::UpdateProduct => [Any, Any, Any, No, No, No, No, No, No],
+        Action::ArchiveProduct => [Any, Any, Any, No, No, No, No, No, No],
+        Action::AdjustStock => [Any, Any, Any, No, No, Any, No, No, No],
+        Action::ReadStockLedger => [Any, Any, Any, No, Any, Any, No, No, No],
+        Action::ReadSettings => [Any, Any, Any, Any, Any, Any, No, No, No],
+        Action::UpdateSettings => [Any, Any, No, No, No, No, No, No, No],
+        Action::PlaceOrder => [Any, No, No, No, No, No, No, Own, No],
+        Action::ReadOrder => [Any, Any, Any, Any, Any, No, No, Own, No],
+        Action::ManageCoupons => [Any, Any, Any, No, No, No, No, No, No],
+        Action::RecordPayment => [Any, Any, Any, No, Any, No, No, No, No],
+        Action::FulfilOrder => [Any, Any, Any, No, No, Any, No, No, No],
+        Action::CancelOrder => [Any, Any, Any, Any, No, No, No, Own, No],
+        Action::RefundOrder => [Any, Any, Any, No, Any, No, No, No, No],
+        Action::ExpireOrders => [Any, Any, Any, No, No, No, No, No, No],
+        Action::IssueInvoice => [Any, Any, Any, No, Any, No, No, No, No],
+        Action::ReadInvoice => [Any, Any, Any, Any, Any, No, No, Own, No],
+        Action::PurgeInvoices => [No, Any, No, No, No, No, No, No, No],
+        Action::ReadRfm
+        | Action::RefreshScores
+        | Action::ReadCohorts
+        | Action::ReadAffinity
+        | Action::ReadSales
+        | Action::ReadAbandonedCarts
+        | Action::QueryAudience => [Any, Any, No, No, No, No, Any, No, No],
     }
 }
 
@@ -121,6 +129,20 @@ fn is_customer_action(action: Action) -> bool {
     )
 }
 
+/// Whether `action` reads the marketing analytics (all on the shop as a whole).
+fn is_marketing_action(action: Action) -> bool {
+    matches!(
+        action,
+        Action::ReadRfm
+            | Action::RefreshScores
+            | Action::ReadCohorts
+            | Action::ReadAffinity
+            | Action::ReadSales
+            | Action::ReadAbandonedCarts
+            | Action::QueryAudience
+    )
+}
+
 fn cell(action: Action, actor: Actor) -> Cell {
     let [
         system,
@@ -129,6 +151,7 @@ fn cell(action: Action, actor: Actor) -> Cell {
         support,
         accountant,
         warehouse,
+        marketing,
         customer,
         anonymous,
     ] = cells(action);
@@ -140,6 +163,7 @@ fn cell(action: Action, actor: Actor) -> Cell {
             Role::Support => support,
             Role::Accountant => accountant,
             Role::Warehouse => warehouse,
+            Role::Marketing => marketing,
         },
         Actor::Customer => customer,
         Actor::Anonymous => anonymous,
@@ -228,6 +252,13 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::ManageCoupons
         | Action::ExpireOrders
         | Action::PurgeInvoices => vec![Target::Collection],
+        Action::ReadRfm
+        | Action::RefreshScores
+        | Action::ReadCohorts
+        | Action::ReadAffinity
+        | Action::ReadSales
+        | Action::ReadAbandonedCarts
+        | Action::QueryAudience => vec![Target::Collection],
         // Orders and invoices of other customers are exercised in tests/invoices.rs, which
         // has a shop to place them in.
         Action::IssueInvoice | Action::ReadInvoice => vec![Target::Missing],
@@ -393,6 +424,9 @@ fn scene(actor: Actor) -> Scene {
 }
 
 fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    if is_marketing_action(action) {
+        return run_marketing(scene, action);
+    }
     if is_order_action(action) || action == Action::ExpireOrders {
         return run_order(scene, action, target);
     }
@@ -528,6 +562,35 @@ fn run_customer(scene: &Scene, action: Action, target: Target) -> Result<(), Err
             .map(drop),
         Action::ReadOrder => store.orders(&scene.actor).list_for(id, None, 10).map(drop),
         other => panic!("{other:?} is not a customer action"),
+    }
+}
+
+/// The marketing actions of `run`, each through the repository method that authorises it, in
+/// a shop with settings (written by the system, so they add no denial).
+fn run_marketing(scene: &Scene, action: Action) -> Result<(), Error> {
+    use crate::marketing::{AudienceQuery, SalesGrouping, SalesQuery};
+    let store = &scene.store;
+    let system = store.system();
+    if store.settings(&system).get().unwrap().is_none() {
+        store.settings(&system).update(0, &shop_settings()).unwrap();
+    }
+    let marketing = store.marketing(&scene.actor);
+    let day = crate::Date::new(2026, 1, 1).unwrap();
+    match action {
+        Action::ReadRfm => marketing.rfm().map(drop),
+        Action::RefreshScores => marketing.refresh_scores().map(drop),
+        Action::ReadCohorts => marketing.cohorts().map(drop),
+        Action::ReadAffinity => marketing.affinity(day, day, 5).map(drop),
+        Action::ReadSales => marketing
+            .sales(&SalesQuery::new(day, day, SalesGrouping::Day)?)
+            .map(drop),
+        Action::ReadAbandonedCarts => marketing
+            .abandoned_carts(std::time::Duration::from_secs(3600), None, 10)
+            .map(drop),
+        Action::QueryAudience => marketing
+            .audience(&AudienceQuery::new(), None, 10)
+            .map(drop),
+        other => panic!("{other:?} is not a marketing action"),
     }
 }
 
@@ -1095,6 +1158,63 @@ fn run_catalog(scene: &Scene, action: Action, target: Target) -> Result<(), Erro
         Action::UpdateSettings => settings.update(0, &shop_settings()).map(drop),
         other => panic!("{other:?} is not a catalogue action"),
     }
+}
+
+#[test]
+fn every_marketing_method_asks_for_exactly_its_action() {
+    use crate::marketing::{AudienceQuery, SalesGrouping, SalesQuery};
+    let recording = std::sync::Arc::new(Recording::default());
+    let store = test_store(std::sync::Arc::clone(&recording));
+    let system = store.system();
+    store.settings(&system).update(0, &shop_settings()).unwrap();
+    let take = || std::mem::take(&mut *recording.asked.lock().unwrap());
+    take();
+    let expect = |what: &str, result: Result<(), Error>, action: Action| {
+        let asked = take();
+        let distinct: std::collections::BTreeSet<_> = asked.iter().copied().collect();
+        assert_eq!(
+            distinct,
+            [action].into(),
+            "{what} asked for {asked:?} ({result:?})"
+        );
+        result.unwrap();
+    };
+    let marketing = store.marketing(&system);
+    let day = crate::Date::new(2026, 1, 1).unwrap();
+    expect("rfm", marketing.rfm().map(drop), Action::ReadRfm);
+    expect(
+        "refresh_scores",
+        marketing.refresh_scores().map(drop),
+        Action::RefreshScores,
+    );
+    expect(
+        "cohorts",
+        marketing.cohorts().map(drop),
+        Action::ReadCohorts,
+    );
+    expect(
+        "affinity",
+        marketing.affinity(day, day, 3).map(drop),
+        Action::ReadAffinity,
+    );
+    let query = SalesQuery::new(day, day, SalesGrouping::Month).unwrap();
+    expect(
+        "sales",
+        marketing.sales(&query).map(drop),
+        Action::ReadSales,
+    );
+    expect(
+        "abandoned_carts",
+        marketing
+            .abandoned_carts(std::time::Duration::from_secs(60), None, 5)
+            .map(drop),
+        Action::ReadAbandonedCarts,
+    );
+    expect(
+        "audience",
+        marketing.audience(&AudienceQuery::new(), None, 5).map(drop),
+        Action::QueryAudience,
+    );
 }
 
 #[test]

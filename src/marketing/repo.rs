@@ -1,0 +1,885 @@
+//! The marketing repository's SQL: facts read in one snapshot per report, stored scores,
+//! audiences, attribution rows.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate};
+use rusqlite::OptionalExtension;
+
+use super::attribution::Attribution;
+use super::audience::{AudiencePage, AudienceQuery};
+use super::report::{
+    AbandonedCart, AbandonedCartPage, Affinity, Cohort, CohortReport, SalesGrouping, SalesQuery,
+    SalesReport, SalesRow,
+};
+use super::rfm::{CustomerRfm, RfmReport, Segment, quintile_scores};
+use crate::access::{Action, CustomerId, Principal, Resource};
+use crate::catalog::{ShopSettings, TimeZone, current_settings};
+use crate::clock::Timestamp;
+use crate::error::{Error, ErrorKind, Result};
+use crate::invoices::Date;
+use crate::money::{Currency, Money, TaxRate};
+use crate::orders::{CartId, OrderId};
+use crate::store::{Store, Tx};
+
+/// The largest page of an audience or of abandoned carts.
+const MAX_PAGE: usize = 1000;
+/// The most pairs per product an affinity report returns.
+const MAX_TOP: usize = 100;
+
+/// Marketing analytics, for one acting principal. From [`Store::marketing`].
+///
+/// Every report needs its own [`Action`] (the `marketing` role and the owner have them all;
+/// customers none), reads in one snapshot on the reader pool (so a report never blocks a
+/// checkout), and works in the shop's base currency and time zone: orders in other currencies
+/// are left out, as no exchange rate is stored. `docs/marketing.md` has each metric's formula.
+#[derive(Debug)]
+pub struct MarketingRepo<'s> {
+    store: &'s Store,
+    principal: &'s Principal,
+}
+
+impl Store {
+    /// Marketing analytics, for `principal`.
+    pub fn marketing<'s>(&'s self, principal: &'s Principal) -> MarketingRepo<'s> {
+        MarketingRepo {
+            store: self,
+            principal,
+        }
+    }
+}
+
+/// One paid, not cancelled order in the shop's base currency: the facts every report reads.
+#[derive(Debug, Clone)]
+struct OrderFact {
+    id: OrderId,
+    customer: CustomerId,
+    placed_at: Timestamp,
+    gross: i64,
+    refunded: i64,
+    destination: String,
+    coupon: Option<String>,
+    campaign: Option<String>,
+}
+
+impl OrderFact {
+    /// What the order brought in: its gross total less what was refunded.
+    fn kept(&self) -> i64 {
+        self.gross.saturating_sub(self.refunded)
+    }
+}
+
+fn no_settings() -> Error {
+    Error::new(
+        ErrorKind::NotConfigured,
+        "the shop has no settings yet: its currency and time zone are unknown",
+    )
+}
+
+fn settings(tx: &Tx<'_>) -> Result<ShopSettings> {
+    current_settings(tx)?.ok_or_else(no_settings)
+}
+
+/// Midnight UTC of `date`.
+fn midnight(date: NaiveDate) -> Result<Timestamp> {
+    Timestamp::from_unix_millis(
+        date.and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis(),
+    )
+}
+
+/// Paid, not cancelled orders in `currency`, oldest first; placed in `[from, until)` if given.
+/// Cancelled orders are out even if they were paid first (their payment was returned).
+fn order_facts(
+    tx: &Tx<'_>,
+    currency: Currency,
+    range: Option<(Timestamp, Timestamp)>,
+    only_active_customers: bool,
+) -> Result<Vec<OrderFact>> {
+    let (from, until) = match range {
+        Some((from, until)) => (Some(from), Some(until)),
+        None => (None, None),
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT o.id, o.customer_id, o.placed_at, o.gross_total,
+                coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
+                          WHERE r.order_id = o.id), 0),
+                o.destination, o.coupon_code, a.campaign
+         FROM shopkeep_orders o
+         JOIN shopkeep_order_payments p ON p.order_id = o.id
+         JOIN shopkeep_customers c ON c.id = o.customer_id
+         LEFT JOIN shopkeep_order_attribution a ON a.order_id = o.id
+         WHERE o.status IN ('paid', 'shipped', 'completed') AND o.currency = ?1
+           AND (?2 IS NULL OR o.placed_at >= ?2) AND (?3 IS NULL OR o.placed_at < ?3)
+           AND (?4 = 0 OR c.erased_at IS NULL)
+         ORDER BY o.placed_at, o.id",
+    )?;
+    let rows = stmt.query_map(
+        rusqlite::params![currency.code(), from, until, only_active_customers],
+        |r| {
+            Ok(OrderFact {
+                id: r.get(0)?,
+                customer: r.get(1)?,
+                placed_at: r.get(2)?,
+                gross: r.get(3)?,
+                refunded: r.get(4)?,
+                destination: r.get(5)?,
+                coupon: r.get(6)?,
+                campaign: r.get(7)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The RFM figures of every customer with a counted order (one whose refunds left something
+/// of it), as of `now`.
+fn compute_rfm(tx: &Tx<'_>, settings: &ShopSettings, now: Timestamp) -> Result<Vec<CustomerRfm>> {
+    let currency = settings.base_currency();
+    let zone = settings.time_zone();
+    let today = zone.local_date(now);
+    let mut per_customer: BTreeMap<CustomerId, Vec<OrderFact>> = BTreeMap::new();
+    for fact in order_facts(tx, currency, None, true)? {
+        if fact.kept() > 0 {
+            per_customer.entry(fact.customer).or_default().push(fact);
+        }
+    }
+    let mut rows = Vec::with_capacity(per_customer.len());
+    for (customer, facts) in &per_customer {
+        let (Some(first), Some(last)) = (facts.first(), facts.last()) else {
+            continue;
+        };
+        let days = (today - zone.local_date(last.placed_at)).num_days().max(0);
+        let monetary = facts
+            .iter()
+            .try_fold(0i64, |sum, f| sum.checked_add(f.kept()))
+            .ok_or_else(|| Error::new(ErrorKind::Overflow, "a customer's spend overflows"))?;
+        rows.push(CustomerRfm {
+            customer: *customer,
+            first_order_at: first.placed_at,
+            last_order_at: last.placed_at,
+            recency_days: u32::try_from(days).unwrap_or(u32::MAX),
+            frequency: u32::try_from(facts.len()).unwrap_or(u32::MAX),
+            monetary: Money::new(monetary, currency),
+            scores: [1, 1, 1],
+            segment: Segment::Lost,
+            country: Some(last.destination.clone()),
+        });
+    }
+    // Recency scores higher for fewer days: score the negated day counts.
+    let r = quintile_scores(
+        &rows
+            .iter()
+            .map(|c| -i64::from(c.recency_days))
+            .collect::<Vec<_>>(),
+    );
+    let f = quintile_scores(
+        &rows
+            .iter()
+            .map(|c| i64::from(c.frequency))
+            .collect::<Vec<_>>(),
+    );
+    let m = quintile_scores(&rows.iter().map(|c| c.monetary.minor()).collect::<Vec<_>>());
+    for (i, row) in rows.iter_mut().enumerate() {
+        let scores = [
+            r.get(i).copied().unwrap_or(1),
+            f.get(i).copied().unwrap_or(1),
+            m.get(i).copied().unwrap_or(1),
+        ];
+        row.scores = scores;
+        row.segment = Segment::of(scores[0], scores[1], scores[2]);
+    }
+    Ok(rows)
+}
+
+/// `YYYY-MM` of a date.
+fn month_key(date: NaiveDate) -> String {
+    format!("{:04}-{:02}", date.year(), date.month())
+}
+
+/// Months from `a` to `b` (negative if `b` is earlier).
+fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
+    (i64::from(b.year()) - i64::from(a.year())) * 12 + i64::from(b.month()) - i64::from(a.month())
+}
+
+fn overflow() -> Error {
+    Error::new(ErrorKind::Overflow, "a report total overflows")
+}
+
+fn add(total: &mut i64, amount: i64) -> Result<()> {
+    *total = total.checked_add(amount).ok_or_else(overflow)?;
+    Ok(())
+}
+
+impl MarketingRepo<'_> {
+    /// Recency, frequency and monetary value of every customer with a counted order, scored
+    /// 1–5 by quintiles, with their segment. Needs [`Action::ReadRfm`].
+    ///
+    /// An order counts when it is paid, not cancelled, in the shop's base currency, and not
+    /// wholly refunded; its value is its gross total less refunds. Erased customers are left
+    /// out. Recency is in whole days in the shop's time zone.
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the action; `NotConfigured` if the shop has no settings;
+    /// `Overflow` if a customer's spend does not fit.
+    pub fn rfm(&self) -> Result<RfmReport> {
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadRfm, &Resource::Analytics)?;
+            let settings = settings(tx)?;
+            let now = tx.now();
+            Ok(RfmReport {
+                as_of: now,
+                customers: compute_rfm(tx, &settings, now)?,
+            })
+        })
+    }
+
+    /// Recomputes the stored scores that audiences filter on: every customer's RFM figures,
+    /// scores, segment and shipping country, as [`rfm`](Self::rfm) computes them. Customers
+    /// without a counted order any more lose their row; the CLV columns of remaining rows are
+    /// kept for the CLV model to update. Returns how many customers are scored. Needs
+    /// [`Action::RefreshScores`]; a maintenance job runs it (nightly, say). The figures are
+    /// computed on a read snapshot and written in one short write transaction, so checkouts
+    /// wait only for the writing.
+    ///
+    /// # Errors
+    ///
+    /// As [`rfm`](Self::rfm).
+    pub fn refresh_scores(&self) -> Result<usize> {
+        // Computed on a reader snapshot, so that checkouts wait only for the writes below.
+        let (rows, now) = self.store.read(|tx| {
+            tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
+            let settings = settings(tx)?;
+            let now = tx.now();
+            Ok((compute_rfm(tx, &settings, now)?, now))
+        })?;
+        self.store.write(|tx| {
+            tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
+            tx.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
+                [],
+            )?;
+            tx.execute("DELETE FROM temp.shopkeep_scored", [])?;
+            let mut mark =
+                tx.prepare_cached("INSERT INTO temp.shopkeep_scored (id) VALUES (?1)")?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO shopkeep_customer_scores (customer_id, first_order_at, last_order_at,
+                     recency_days, frequency, monetary, r_score, f_score, m_score, segment, country,
+                     refreshed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (customer_id) DO UPDATE SET first_order_at = excluded.first_order_at,
+                     last_order_at = excluded.last_order_at, recency_days = excluded.recency_days,
+                     frequency = excluded.frequency, monetary = excluded.monetary,
+                     r_score = excluded.r_score, f_score = excluded.f_score,
+                     m_score = excluded.m_score, segment = excluded.segment,
+                     country = excluded.country, refreshed_at = excluded.refreshed_at",
+            )?;
+            for row in &rows {
+                mark.execute([row.customer])?;
+                upsert.execute(rusqlite::params![
+                    row.customer,
+                    row.first_order_at,
+                    row.last_order_at,
+                    row.recency_days,
+                    row.frequency,
+                    row.monetary.minor(),
+                    row.scores[0],
+                    row.scores[1],
+                    row.scores[2],
+                    row.segment.as_str(),
+                    row.country,
+                    now
+                ])?;
+            }
+            tx.execute(
+                "DELETE FROM shopkeep_customer_scores
+                 WHERE customer_id NOT IN (SELECT id FROM temp.shopkeep_scored)",
+                [],
+            )?;
+            tx.execute("DELETE FROM temp.shopkeep_scored", [])?;
+            tx.audit(self.principal, Action::RefreshScores, &Resource::Analytics)?;
+            Ok(rows.len())
+        })
+    }
+
+    /// Sales figures of the orders placed in the query's date range, grouped as it says.
+    /// Needs [`Action::ReadSales`]. See [`SalesRow`] for what each figure counts.
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the action; `NotConfigured` if the shop has no settings;
+    /// `Overflow` if a total does not fit.
+    pub fn sales(&self, query: &SalesQuery) -> Result<SalesReport> {
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadSales, &Resource::Analytics)?;
+            let settings = settings(tx)?;
+            let currency = settings.base_currency();
+            let zone = settings.time_zone();
+            let (from, to) = (query.from.naive(), query.to.naive());
+            // Time zones are within a day of UTC: read a day more on each side, then keep the
+            // orders whose local date is in the range.
+            let range = (
+                midnight(from - chrono::Days::new(1))?,
+                midnight(to + chrono::Days::new(2))?,
+            );
+            let facts: Vec<OrderFact> = order_facts(tx, currency, Some(range), false)?
+                .into_iter()
+                .filter(|f| (from..=to).contains(&zone.local_date(f.placed_at)))
+                .collect();
+            let rows = match query.grouping {
+                SalesGrouping::Product => sales_by_product(tx, &facts, currency)?,
+                grouping => sales_by_order(tx, &facts, currency, &zone, grouping)?,
+            };
+            Ok(SalesReport {
+                grouping: query.grouping,
+                rows,
+            })
+        })
+    }
+
+    /// Retention and revenue by first-purchase month, over the whole history: each customer
+    /// belongs to the month (shop time zone) of their first counted order; month `k` of a
+    /// cohort counts its customers with a counted order `k` months later, and their revenue.
+    /// Needs [`Action::ReadCohorts`].
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` without the action; `NotConfigured` if the shop has no settings;
+    /// `Overflow` if a total does not fit.
+    pub fn cohorts(&self) -> Result<CohortReport> {
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadCohorts, &Resource::Analytics)?;
+            let settings = settings(tx)?;
+            let currency = settings.base_currency();
+            let zone = settings.time_zone();
+            let this_month = zone.local_date(tx.now());
+            let mut first: HashMap<CustomerId, NaiveDate> = HashMap::new();
+            // (cohort month, offset) -> (active customers, revenue)
+            let mut cells: BTreeMap<(String, i64), (BTreeSet<CustomerId>, i64)> = BTreeMap::new();
+            let mut sizes: BTreeMap<String, (NaiveDate, u64)> = BTreeMap::new();
+            for fact in order_facts(tx, currency, None, false)? {
+                if fact.kept() <= 0 {
+                    continue;
+                }
+                let date = zone.local_date(fact.placed_at);
+                // Facts come oldest first, so the first one seen is the first purchase.
+                let start = *first.entry(fact.customer).or_insert_with(|| {
+                    let entry = sizes.entry(month_key(date)).or_insert((date, 0));
+                    entry.1 += 1;
+                    date
+                });
+                let cell = cells
+                    .entry((month_key(start), months_between(start, date)))
+                    .or_default();
+                cell.0.insert(fact.customer);
+                add(&mut cell.1, fact.kept())?;
+            }
+            let cohorts = sizes
+                .into_iter()
+                .map(|(month, (start, customers))| {
+                    let width = months_between(start, this_month).max(0) + 1;
+                    let (active, revenue) = (0..width)
+                        .map(|k| {
+                            let cell = cells.get(&(month.clone(), k));
+                            (
+                                cell.map_or(0, |c| c.0.len() as u64),
+                                Money::new(cell.map_or(0, |c| c.1), currency),
+                            )
+                        })
+                        .unzip();
+                    Cohort {
+                        month,
+                        customers,
+                        active,
+                        revenue,
+                    }
+                })
+                .collect();
+            Ok(CohortReport { cohorts })
+        })
+    }
+
+    /// Products bought together in the orders placed from `from` to `to` (shop dates, both
+    /// included): for each product, up to `top` others with their support, confidence and
+    /// lift, highest lift first (then most orders together, then SKU). Products are named by
+    /// SKU. Needs [`Action::ReadAffinity`].
+    ///
+    /// # Errors
+    ///
+    /// `Validation` (field `top`) for 0 or more than 100; `Validation` (field `to`) for a
+    /// range that ends before it starts; `Forbidden` without the action; `NotConfigured` if the
+    /// shop has no settings.
+    pub fn affinity(&self, from: Date, to: Date, top: usize) -> Result<Vec<Affinity>> {
+        if !(1..=MAX_TOP).contains(&top) {
+            return Err(Error::validation(
+                "top",
+                "top is 1 to 100 pairs per product",
+            ));
+        }
+        let (from, to) = (from.naive(), to.naive());
+        if to < from {
+            return Err(Error::validation("to", "the range ends before it starts"));
+        }
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::ReadAffinity, &Resource::Analytics)?;
+            let settings = settings(tx)?;
+            let zone = settings.time_zone();
+            let range = (
+                midnight(from - chrono::Days::new(1))?,
+                midnight(to + chrono::Days::new(2))?,
+            );
+            let facts = order_facts(tx, settings.base_currency(), Some(range), false)?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT DISTINCT sku FROM shopkeep_order_lines WHERE order_id = ?1",
+            )?;
+            let mut orders = 0u64;
+            let mut single: HashMap<String, u64> = HashMap::new();
+            let mut pairs: HashMap<(String, String), u64> = HashMap::new();
+            for fact in facts {
+                if !(from..=to).contains(&zone.local_date(fact.placed_at)) {
+                    continue;
+                }
+                let skus: BTreeSet<String> = stmt
+                    .query_map([fact.id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                orders += 1;
+                for a in &skus {
+                    *single.entry(a.clone()).or_default() += 1;
+                    for b in &skus {
+                        if a != b {
+                            *pairs.entry((a.clone(), b.clone())).or_default() += 1;
+                        }
+                    }
+                }
+            }
+            Ok(top_pairs(orders, &single, pairs, top))
+        })
+    }
+
+    /// Carts with items, owned by a customer who is not erased, untouched for at least `idle`
+    /// and not checked out (checkout empties a cart), by cart id after `after`, at most `limit`
+    /// (1 to 1,000). Anonymous carts are not listed: nobody could be reminded of them. Needs
+    /// [`Action::ReadAbandonedCarts`].
+    ///
+    /// # Errors
+    ///
+    /// `Validation` (field `limit`) for 0 or more than 1,000; `Forbidden` without the action;
+    /// `NotConfigured` if the shop has no settings; `Overflow` for a cart value that does not
+    /// fit.
+    pub fn abandoned_carts(
+        &self,
+        idle: Duration,
+        after: Option<CartId>,
+        limit: usize,
+    ) -> Result<AbandonedCartPage> {
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::validation("limit", "a page holds 1 to 1,000 carts"));
+        }
+        self.store.read(|tx| {
+            tx.authorize(
+                self.principal,
+                Action::ReadAbandonedCarts,
+                &Resource::Analytics,
+            )?;
+            let settings = settings(tx)?;
+            let currency = settings.base_currency();
+            let cutoff = tx.now().checked_sub(idle)?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT c.id, c.customer_id, c.updated_at, sum(l.quantity),
+                        sum(l.quantity * coalesce(p.amount, 0))
+                 FROM shopkeep_carts c
+                 JOIN shopkeep_cart_lines l ON l.cart_id = c.id
+                 JOIN shopkeep_customers cu ON cu.id = c.customer_id AND cu.erased_at IS NULL
+                 LEFT JOIN shopkeep_prices p ON p.variant_id = l.variant_id AND p.currency = ?1
+                 WHERE c.updated_at <= ?2 AND (?3 IS NULL OR c.id > ?3)
+                 GROUP BY c.id ORDER BY c.id LIMIT ?4",
+            )?;
+            let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+            let mut carts = stmt
+                .query_map(
+                    rusqlite::params![currency.code(), cutoff, after, fetch],
+                    |r| {
+                        Ok(AbandonedCart {
+                            cart: r.get(0)?,
+                            customer: r.get(1)?,
+                            updated_at: r.get(2)?,
+                            items: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
+                            value: Money::new(r.get(4)?, currency),
+                        })
+                    },
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let next = if carts.len() > limit {
+                carts.truncate(limit);
+                carts.last().map(|c| c.cart)
+            } else {
+                None
+            };
+            Ok(AbandonedCartPage { carts, next })
+        })
+    }
+
+    /// The customers of an audience, by customer id after `after`, at most `limit` (1 to
+    /// 1,000). Filters read the stored scores ([`refresh_scores`](Self::refresh_scores)) and
+    /// their indexes; the consent filter reads the consent ledger. Erased customers are never
+    /// in an audience. Needs [`Action::QueryAudience`].
+    ///
+    /// # Errors
+    ///
+    /// `Validation` for an empty range in the query, a spend in another currency than the
+    /// shop's (field `min_spend`), or a `limit` of 0 or more than 1,000; `Forbidden` without
+    /// the action; `NotConfigured` if the shop has no settings.
+    pub fn audience(
+        &self,
+        query: &AudienceQuery,
+        after: Option<CustomerId>,
+        limit: usize,
+    ) -> Result<AudiencePage> {
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::validation(
+                "limit",
+                "a page holds 1 to 1,000 customers",
+            ));
+        }
+        query.check()?;
+        self.store.read(|tx| {
+            tx.authorize(self.principal, Action::QueryAudience, &Resource::Analytics)?;
+            let settings = settings(tx)?;
+            let currency = settings.base_currency();
+            for spend in [query.min_spend, query.max_spend].into_iter().flatten() {
+                if spend.currency() != currency {
+                    return Err(Error::validation(
+                        "min_spend",
+                        format!("spend is in the shop's currency, {}", currency.code()),
+                    ));
+                }
+            }
+            audience_page(tx, query, after, limit)
+        })
+    }
+}
+
+/// Sales grouped by the order's date, coupon or campaign.
+fn sales_by_order(
+    tx: &Tx<'_>,
+    facts: &[OrderFact],
+    currency: Currency,
+    zone: &TimeZone,
+    grouping: SalesGrouping,
+) -> Result<Vec<SalesRow>> {
+    let mut units_stmt = tx.prepare_cached(
+        "SELECT coalesce(sum(quantity), 0) FROM shopkeep_order_lines WHERE order_id = ?1",
+    )?;
+    let mut vat_stmt =
+        tx.prepare_cached("SELECT vat_rate_bp, tax FROM shopkeep_order_vat WHERE order_id = ?1")?;
+    let mut groups: BTreeMap<String, Totals> = BTreeMap::new();
+    for fact in facts {
+        let date = zone.local_date(fact.placed_at);
+        let key = match grouping {
+            SalesGrouping::Day => date.to_string(),
+            SalesGrouping::Week => {
+                let monday =
+                    date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday()));
+                monday.to_string()
+            }
+            SalesGrouping::Month => month_key(date),
+            SalesGrouping::Coupon => fact.coupon.clone().unwrap_or_else(|| "-".to_owned()),
+            SalesGrouping::Campaign | SalesGrouping::Product => {
+                fact.campaign.clone().unwrap_or_else(|| "-".to_owned())
+            }
+        };
+        let totals = groups.entry(key).or_default();
+        totals.orders += 1;
+        let units: i64 = units_stmt.query_row([fact.id], |r| r.get(0))?;
+        totals.units = totals
+            .units
+            .saturating_add(u64::try_from(units).unwrap_or(0));
+        add(&mut totals.revenue, fact.gross)?;
+        add(&mut totals.refunds, fact.refunded)?;
+        let vat = vat_stmt
+            .query_map([fact.id], |r| {
+                Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (bp, tax) in vat {
+            add(totals.vat.entry(bp).or_default(), tax)?;
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, t)| t.into_row(key, currency))
+        .collect()
+}
+
+/// Sales grouped by product (SKU): the lines of the counted orders.
+fn sales_by_product(tx: &Tx<'_>, facts: &[OrderFact], currency: Currency) -> Result<Vec<SalesRow>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT sku, quantity, line_net, vat_rate_bp FROM shopkeep_order_lines WHERE order_id = ?1",
+    )?;
+    let mut groups: BTreeMap<String, Totals> = BTreeMap::new();
+    for fact in facts {
+        let lines = stmt
+            .query_map([fact.id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, u32>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut seen = BTreeSet::new();
+        for (sku, quantity, net, bp) in lines {
+            let totals = groups.entry(sku.clone()).or_default();
+            if seen.insert(sku) {
+                totals.orders += 1;
+            }
+            totals.units = totals
+                .units
+                .saturating_add(u64::try_from(quantity).unwrap_or(0));
+            let rate = TaxRate::from_basis_points(bp)?;
+            let tax = rate
+                .tax_on(Money::new(net, currency), crate::money::Rounding::HalfUp)?
+                .minor();
+            add(&mut totals.revenue, net)?;
+            add(&mut totals.revenue, tax)?;
+            add(totals.vat.entry(bp).or_default(), tax)?;
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, t)| t.into_row(key, currency))
+        .collect()
+}
+
+/// Running totals of one sales group.
+#[derive(Debug, Default)]
+struct Totals {
+    orders: u64,
+    units: u64,
+    revenue: i64,
+    refunds: i64,
+    vat: BTreeMap<u32, i64>,
+}
+
+impl Totals {
+    fn into_row(self, key: String, currency: Currency) -> Result<SalesRow> {
+        let vat = self
+            .vat
+            .into_iter()
+            .map(|(bp, tax)| Ok((TaxRate::from_basis_points(bp)?, Money::new(tax, currency))))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SalesRow {
+            key,
+            orders: self.orders,
+            units: self.units,
+            revenue: Money::new(self.revenue, currency),
+            refunds: Money::new(self.refunds, currency),
+            vat,
+        })
+    }
+}
+
+/// The top `top` pairs of each product by lift, from order counts.
+fn top_pairs(
+    orders: u64,
+    single: &HashMap<String, u64>,
+    pairs: HashMap<(String, String), u64>,
+    top: usize,
+) -> Vec<Affinity> {
+    let n = orders as f64;
+    let mut by_product: BTreeMap<String, Vec<Affinity>> = BTreeMap::new();
+    for ((a, b), together) in pairs {
+        let (Some(&count_a), Some(&count_b)) = (single.get(&a), single.get(&b)) else {
+            continue;
+        };
+        let support = together as f64 / n;
+        let confidence = together as f64 / count_a as f64;
+        let lift = confidence / (count_b as f64 / n);
+        by_product.entry(a.clone()).or_default().push(Affinity {
+            product: a,
+            other: b,
+            together,
+            support,
+            confidence,
+            lift,
+        });
+    }
+    let mut out = Vec::new();
+    for (_, mut list) in by_product {
+        list.sort_by(|x, y| {
+            y.lift
+                .total_cmp(&x.lift)
+                .then(y.together.cmp(&x.together))
+                .then(x.other.cmp(&y.other))
+        });
+        list.truncate(top);
+        out.extend(list);
+    }
+    out
+}
+
+/// One page of an audience: candidates from the scores table in id order, filtered by
+/// consent, until the page is full or the candidates run out.
+fn audience_page(
+    tx: &Tx<'_>,
+    query: &AudienceQuery,
+    after: Option<CustomerId>,
+    limit: usize,
+) -> Result<AudiencePage> {
+    let mut sql = String::from(
+        "SELECT s.customer_id FROM shopkeep_customer_scores s
+         JOIN shopkeep_customers c ON c.id = s.customer_id AND c.erased_at IS NULL
+         WHERE (?1 IS NULL OR s.customer_id > ?1)",
+    );
+    let mut params: Vec<rusqlite::types::Value> = Vec::new();
+    let mut bind = |sql: &mut String, clause: &str, value: rusqlite::types::Value| {
+        params.push(value);
+        sql.push_str(&clause.replace('?', &format!("?{}", params.len() + 1)));
+    };
+    use rusqlite::types::Value;
+    if !query.segments.is_empty() {
+        let names: Vec<String> = query
+            .segments
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        // Segment names are our own constants, never input.
+        sql.push_str(&format!(" AND s.segment IN ({})", names.join(", ")));
+    }
+    if let Some(min) = query.min_spend {
+        bind(
+            &mut sql,
+            " AND s.monetary >= ?",
+            Value::Integer(min.minor()),
+        );
+    }
+    if let Some(max) = query.max_spend {
+        bind(
+            &mut sql,
+            " AND s.monetary <= ?",
+            Value::Integer(max.minor()),
+        );
+    }
+    if let Some(n) = query.min_orders {
+        bind(&mut sql, " AND s.frequency >= ?", Value::Integer(n.into()));
+    }
+    if let Some(n) = query.max_orders {
+        bind(&mut sql, " AND s.frequency <= ?", Value::Integer(n.into()));
+    }
+    if let Some(at) = query.last_order_before {
+        bind(
+            &mut sql,
+            " AND s.last_order_at < ?",
+            Value::Text(at.to_rfc3339()),
+        );
+    }
+    if let Some(at) = query.last_order_after {
+        bind(
+            &mut sql,
+            " AND s.last_order_at >= ?",
+            Value::Text(at.to_rfc3339()),
+        );
+    }
+    if let Some(country) = query.country {
+        bind(
+            &mut sql,
+            " AND s.country = ?",
+            Value::Text(country.as_str().to_owned()),
+        );
+    }
+    if let Some(sku) = &query.bought {
+        bind(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM shopkeep_orders o
+                 JOIN shopkeep_order_payments p ON p.order_id = o.id
+                 JOIN shopkeep_order_lines l ON l.order_id = o.id
+                 WHERE o.customer_id = s.customer_id
+                   AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE NOCASE
+                   AND o.gross_total > coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
+                                                 WHERE r.order_id = o.id), 0))",
+            Value::Text(sku.as_str().to_owned()),
+        );
+    }
+    sql.push_str(" ORDER BY s.customer_id LIMIT ");
+    sql.push_str(&(limit + 1).to_string());
+    let mut stmt = tx.prepare(&sql)?;
+    let mut customers = Vec::new();
+    let mut cursor = after;
+    loop {
+        let mut values = vec![match cursor {
+            Some(id) => Value::Blob(id.as_bytes().to_vec()),
+            None => Value::Null,
+        }];
+        values.extend(params.iter().cloned());
+        let batch: Vec<CustomerId> = stmt
+            .query_map(rusqlite::params_from_iter(values), |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let exhausted = batch.len() <= limit;
+        for id in batch {
+            cursor = Some(id);
+            let keep = match query.consent {
+                Some((channel, status)) => {
+                    crate::customers::consent_status(tx, id, channel)? == status
+                }
+                None => true,
+            };
+            if keep {
+                if customers.len() == limit {
+                    // One more match exists: this page is full and has a successor.
+                    return Ok(AudiencePage {
+                        next: customers.last().copied(),
+                        customers,
+                    });
+                }
+                customers.push(id);
+            }
+        }
+        if exhausted {
+            return Ok(AudiencePage {
+                customers,
+                next: None,
+            });
+        }
+    }
+}
+
+/// Stores the attribution of a new order, inside checkout's transaction.
+pub(crate) fn record_attribution(
+    tx: &Tx<'_>,
+    order: OrderId,
+    attribution: &Attribution,
+) -> Result<()> {
+    let [source, medium, campaign, term, content, message_id] = attribution.parts();
+    tx.prepare_cached(
+        "INSERT INTO shopkeep_order_attribution (order_id, source, medium, campaign, term,
+         content, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(rusqlite::params![
+        order, source, medium, campaign, term, content, message_id
+    ])?;
+    Ok(())
+}
+
+/// The attribution of order `order`, if it has one.
+pub(crate) fn load_attribution(tx: &Tx<'_>, order: OrderId) -> Result<Option<Attribution>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT source, medium, campaign, term, content, message_id
+             FROM shopkeep_order_attribution WHERE order_id = ?1",
+        )?
+        .query_row([order], |r| {
+            Ok(Attribution::from_parts([
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ]))
+        })
+        .optional()?)
+}

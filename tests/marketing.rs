@@ -1,0 +1,664 @@
+//! Marketing analytics on small hand-computed shops: RFM and segments, stored scores and
+//! audiences, sales reports, cohorts, product affinity, abandoned carts, attribution at
+//! checkout, and a report running while customers check out.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use shopkeep::access::{CustomerId, Role};
+use shopkeep::catalog::{Sku, TaxCategory, TimeZone, VariantId};
+use shopkeep::customers::{Channel, ConsentRequest, ConsentStatus, Country};
+use shopkeep::invoices::Date;
+use shopkeep::marketing::Attribution;
+use shopkeep::marketing::{AudienceQuery, SalesGrouping, SalesQuery, Segment};
+use shopkeep::money::TaxRate;
+use shopkeep::orders::{Checkout, Order, PriceMode, Refund};
+use shopkeep::{ErrorKind, Principal, Store};
+
+/// A tax-inclusive German shop keeping Berlin time, with a mug (10.00), a tee (20.00) and a
+/// cap (5.00), all at 19 %.
+fn berlin_shop() -> (Shop, [VariantId; 3]) {
+    let settings = settings(seller(None), PriceMode::TaxInclusive)
+        .time_zone(TimeZone::parse("Europe/Berlin").unwrap())
+        .build()
+        .unwrap();
+    let shop = shop_with(settings);
+    let store = &shop.store;
+    let mug = product(store, "MUG", eur("10.00"), TaxCategory::Standard, 1000);
+    let tee = product(store, "TEE", eur("20.00"), TaxCategory::Standard, 1000);
+    let cap = product(store, "CAP", eur("5.00"), TaxCategory::Standard, 1000);
+    (shop, [mug, tee, cap])
+}
+
+/// Places and pays an order of `items` for `buyer` at `when`.
+fn paid_at(shop: &Shop, buyer: &Principal, when: &str, items: &[(VariantId, u32)]) -> Order {
+    shop.clock.set(at(when));
+    let order = place(&shop.store, buyer, items, None);
+    pay(&shop.store, &order)
+}
+
+/// The RFM shop of docs/marketing.md, "A worked example". Now is 2026-11-28 10:00 in Berlin.
+///
+/// | customer | counted orders (Berlin dates)            | kept   | R days |
+/// |----------|------------------------------------------|--------|--------|
+/// | A        | 11-20 mug 10.00, 11-25 tee 20.00         | 30.00  | 3      |
+/// | B        | 06-01 3 tees 60.00, one refunded         | 40.00  | 180    |
+/// | C (FR)   | 11-27 cap 5.00                           | 5.00   | 1      |
+/// | D        | 09-10, 10-10, 11-01 (23:30 UTC 10-31) mug| 30.00  | 27     |
+/// | E        | 02-01 cap 5.00; 03-01 tee refunded whole | 5.00   | 300    |
+/// | F        | an unpaid order, a cancelled one         | —      | —      |
+struct RfmShop {
+    shop: Shop,
+    ids: [CustomerId; 6],
+    variants: [VariantId; 3],
+}
+
+fn rfm_shop() -> RfmShop {
+    let (shop, variants) = berlin_shop();
+    let [mug, tee, cap] = variants;
+    let store = &shop.store;
+    let system = store.system();
+    let a = customer(store, "a@example.com", "DE");
+    let b = customer(store, "b@example.com", "DE");
+    let c = customer(store, "c@example.com", "FR");
+    let d = customer(store, "d@example.com", "DE");
+    let e = customer(store, "e@example.com", "DE");
+    let f = customer(store, "f@example.com", "DE");
+    paid_at(&shop, &e, "2026-02-01T10:00:00Z", &[(cap, 1)]);
+    let refunded = paid_at(&shop, &e, "2026-03-01T10:00:00Z", &[(tee, 1)]);
+    store
+        .orders(&system)
+        .refund(refunded.id(), Refund::full())
+        .unwrap();
+    let b_order = paid_at(&shop, &b, "2026-06-01T10:00:00Z", &[(tee, 3)]);
+    store
+        .orders(&system)
+        .refund(b_order.id(), Refund::lines([(0, 1)]))
+        .unwrap();
+    paid_at(&shop, &d, "2026-09-10T10:00:00Z", &[(mug, 1)]);
+    paid_at(&shop, &d, "2026-10-10T10:00:00Z", &[(mug, 1)]);
+    // 00:30 on 1 November in Berlin: a November order in the shop's time zone.
+    paid_at(&shop, &d, "2026-10-31T23:30:00Z", &[(mug, 1)]);
+    paid_at(&shop, &a, "2026-11-20T10:00:00Z", &[(mug, 1)]);
+    paid_at(&shop, &a, "2026-11-25T10:00:00Z", &[(tee, 1)]);
+    paid_at(&shop, &c, "2026-11-27T10:00:00Z", &[(cap, 1)]);
+    shop.clock.set(at("2026-11-27T12:00:00Z"));
+    place(store, &f, &[(tee, 1)], None);
+    let cancelled = place(store, &f, &[(mug, 1)], None);
+    store
+        .orders(&system)
+        .cancel(cancelled.id(), "test")
+        .unwrap();
+    shop.clock.set(at("2026-11-28T09:00:00Z"));
+    let ids = [&a, &b, &c, &d, &e, &f].map(|p| p.customer_id().unwrap());
+    RfmShop {
+        shop,
+        ids,
+        variants,
+    }
+}
+
+#[test]
+fn rfm_scores_and_segments_match_the_hand_computed_shop() {
+    let s = rfm_shop();
+    let store = &s.shop.store;
+    let report = store.marketing(&store.system()).rfm().unwrap();
+    let [a, b, c, d, e, f] = s.ids;
+    assert_eq!(report.customers().len(), 5, "F has no counted order");
+    assert!(report.customer(f).is_none());
+    let want = [
+        // id, recency days, frequency, monetary, R, F, M, segment
+        (a, 3, 2, "30.00", [4, 4, 3], Segment::Loyal),
+        (b, 180, 1, "40.00", [2, 1, 5], Segment::AtRisk),
+        (c, 1, 1, "5.00", [5, 1, 1], Segment::New),
+        (d, 27, 3, "30.00", [3, 5, 3], Segment::Loyal),
+        (e, 300, 1, "5.00", [1, 1, 1], Segment::Lost),
+    ];
+    for (id, days, frequency, monetary, scores, segment) in want {
+        let row = report.customer(id).unwrap();
+        assert_eq!(row.recency_days(), days, "{id}");
+        assert_eq!(row.frequency(), frequency, "{id}");
+        assert_eq!(row.monetary(), eur(monetary), "{id}");
+        assert_eq!([row.r(), row.f(), row.m()], scores, "{id}");
+        assert_eq!(row.segment(), segment, "{id}");
+    }
+    let sizes = report.segment_sizes();
+    assert!(sizes.contains(&(Segment::Loyal, 2)));
+    assert!(report.to_text().contains("loyal"));
+}
+
+#[test]
+fn customers_and_other_roles_may_not_read_reports() {
+    let s = rfm_shop();
+    let store = &s.shop.store;
+    let buyer = customer(store, "nosy@example.com", "DE");
+    let err = store.marketing(&buyer).rfm().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+    let support = staff(store, "support@example.com", Role::Support);
+    assert_eq!(
+        store.marketing(&support).cohorts().unwrap_err().kind(),
+        ErrorKind::Forbidden
+    );
+    let marketer = staff(store, "marketer@example.com", Role::Marketing);
+    assert_eq!(
+        store.marketing(&marketer).rfm().unwrap().customers().len(),
+        5
+    );
+    // Marketing staff see figures and pseudonymous ids, not the customers themselves.
+    let [a, ..] = s.ids;
+    assert_eq!(
+        store.customers(&marketer).get(a).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn sales_by_month_day_week_coupon_and_product_add_up_in_shop_time() {
+    let s = rfm_shop();
+    let store = &s.shop.store;
+    let system = store.system();
+    let marketing = store.marketing(&system);
+    let year = SalesQuery::new(
+        Date::new(2026, 1, 1).unwrap(),
+        Date::new(2026, 12, 31).unwrap(),
+        SalesGrouping::Month,
+    )
+    .unwrap();
+    let report = marketing.sales(&year).unwrap();
+    let keys: Vec<&str> = report.rows().iter().map(|r| r.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "2026-02", "2026-03", "2026-06", "2026-09", "2026-10", "2026-11"
+        ]
+    );
+    // November in Berlin: D's 00:30 order, A's two, C's one.
+    let nov = report.row("2026-11").unwrap();
+    assert_eq!((nov.orders(), nov.units()), (4, 4));
+    assert_eq!(nov.revenue(), eur("45.00"));
+    assert_eq!(nov.average_order_value(), eur("11.25"));
+    // German VAT in the prices: 10.00 -> 1.60, 20.00 -> 3.19, 10.00 -> 1.60 at 19 %; C's cap
+    // ships to France, which charges its 20 %: 5.00 -> 0.83 (5.00 / 1.2 = 4.17 net).
+    assert_eq!(
+        nov.vat(),
+        &[
+            (TaxRate::parse("19").unwrap(), eur("6.39")),
+            (TaxRate::parse("20").unwrap(), eur("0.83"))
+        ][..]
+    );
+    let oct = report.row("2026-10").unwrap();
+    assert_eq!(
+        oct.orders(),
+        1,
+        "the 23:30 UTC order is November's in Berlin"
+    );
+    let jun = report.row("2026-06").unwrap();
+    assert_eq!(
+        (jun.revenue(), jun.refunds(), jun.net_revenue(), jun.units()),
+        (eur("60.00"), eur("20.00"), eur("40.00"), 3)
+    );
+    let mar = report.row("2026-03").unwrap();
+    assert_eq!(mar.net_revenue(), eur("0.00"));
+
+    let day = |d| Date::new(2026, 11, d).unwrap();
+    let days = marketing
+        .sales(&SalesQuery::new(day(1), day(30), SalesGrouping::Day).unwrap())
+        .unwrap();
+    let keys: Vec<&str> = days.rows().iter().map(|r| r.key()).collect();
+    assert_eq!(
+        keys,
+        ["2026-11-01", "2026-11-20", "2026-11-25", "2026-11-27"]
+    );
+    let weeks = marketing
+        .sales(&SalesQuery::new(day(1), day(30), SalesGrouping::Week).unwrap())
+        .unwrap();
+    // 1 November 2026 is a Sunday (week of Monday 26 October); 20, 25 and 27 November fall
+    // in the weeks of the 16th and the 23rd.
+    let keys: Vec<&str> = weeks.rows().iter().map(|r| r.key()).collect();
+    assert_eq!(keys, ["2026-10-26", "2026-11-16", "2026-11-23"]);
+    assert_eq!(weeks.row("2026-11-23").unwrap().revenue(), eur("25.00"));
+
+    let products = marketing
+        .sales(&SalesQuery::new(day(1), day(30), SalesGrouping::Product).unwrap())
+        .unwrap();
+    let mug = products.row("MUG").unwrap();
+    assert_eq!(
+        (mug.orders(), mug.units(), mug.revenue()),
+        (2, 2, eur("20.00"))
+    );
+    let coupons = marketing
+        .sales(&SalesQuery::new(day(1), day(30), SalesGrouping::Coupon).unwrap())
+        .unwrap();
+    assert_eq!(coupons.rows().len(), 1);
+    assert_eq!(coupons.row("-").unwrap().orders(), 4);
+
+    let backwards = SalesQuery::new(day(2), day(1), SalesGrouping::Day).unwrap_err();
+    assert!(matches!(backwards.kind(), ErrorKind::Validation { .. }));
+}
+
+#[test]
+fn cohorts_follow_customers_from_their_first_month() {
+    let s = rfm_shop();
+    let store = &s.shop.store;
+    let report = store.marketing(&store.system()).cohorts().unwrap();
+    let months: Vec<&str> = report.cohorts().iter().map(|c| c.month()).collect();
+    // E's first counted order is February's (March's was refunded whole).
+    assert_eq!(months, ["2026-02", "2026-06", "2026-09", "2026-11"]);
+    let sep = &report.cohorts()[2];
+    assert_eq!(sep.customers(), 1);
+    assert_eq!(sep.active(), &[1, 1, 1]);
+    assert_eq!(sep.revenue(), &[eur("10.00"), eur("10.00"), eur("10.00")]);
+    assert_eq!(sep.retention_percent(1), Some(100));
+    let feb = &report.cohorts()[0];
+    assert_eq!(feb.active().len(), 10, "February to November");
+    assert_eq!(feb.active()[0], 1);
+    assert!(feb.active()[1..].iter().all(|&n| n == 0));
+    let nov = &report.cohorts()[3];
+    assert_eq!((nov.customers(), nov.active()), (2, &[2][..]));
+    assert_eq!(nov.revenue(), &[eur("35.00")]);
+    let text = report.to_text();
+    assert!(text.contains("2026-09     1  100%  100%  100%\n"), "{text}");
+    assert!(
+        text.contains("2026-06     1  100%    0%    0%    0%    0%    0%\n"),
+        "{text}"
+    );
+    let svg = report.to_svg();
+    assert!(
+        svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{svg}"
+    );
+    // One square per cell: 10 + 6 + 3 + 1 months.
+    assert_eq!(svg.matches("<rect ").count(), 20, "{svg}");
+    assert!(
+        svg.contains("<title>2026-09 month 2: 100%</title>"),
+        "{svg}"
+    );
+    let html = report.to_html();
+    assert!(
+        html.contains("<tr><th>2026-11</th><td>2</td><td data-retention=\"100\">100%</td></tr>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn refreshed_scores_answer_audiences_with_consent_from_the_ledger() {
+    let s = rfm_shop();
+    let store = &s.shop.store;
+    let system = store.system();
+    let marketing = store.marketing(&system);
+    let [a, b, c, d, e, _f] = s.ids;
+    // Before a refresh nobody is scored.
+    let all = marketing
+        .audience(&AudienceQuery::new(), None, 100)
+        .unwrap();
+    assert!(all.customers().is_empty());
+    assert_eq!(marketing.refresh_scores().unwrap(), 5);
+    let ids = |q: &AudienceQuery| -> Vec<CustomerId> {
+        let mut ids = marketing
+            .audience(q, None, 100)
+            .unwrap()
+            .customers()
+            .to_vec();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<CustomerId>| {
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&AudienceQuery::new()), sorted(vec![a, b, c, d, e]));
+    assert_eq!(
+        ids(&AudienceQuery::new().segments(&[Segment::Loyal])),
+        sorted(vec![a, d])
+    );
+    assert_eq!(
+        ids(&AudienceQuery::new().min_spend(eur("30.00"))),
+        sorted(vec![a, b, d])
+    );
+    assert_eq!(
+        ids(&AudienceQuery::new().max_spend(eur("5.00"))),
+        sorted(vec![c, e])
+    );
+    assert_eq!(ids(&AudienceQuery::new().min_orders(2)), sorted(vec![a, d]));
+    assert_eq!(
+        ids(&AudienceQuery::new().max_orders(1)),
+        sorted(vec![b, c, e])
+    );
+    assert_eq!(
+        ids(&AudienceQuery::new().last_order_before(at("2026-07-01T00:00:00Z"))),
+        sorted(vec![b, e])
+    );
+    assert_eq!(
+        ids(&AudienceQuery::new().last_order_after(at("2026-11-24T00:00:00Z"))),
+        sorted(vec![a, c])
+    );
+    assert_eq!(
+        ids(&AudienceQuery::new().country(Country::parse("FR").unwrap())),
+        vec![c]
+    );
+    // E's tee was refunded whole: buying it back out of the shop is not having bought it.
+    assert_eq!(
+        ids(&AudienceQuery::new().bought(Sku::parse("TEE").unwrap())),
+        sorted(vec![a, b])
+    );
+
+    // Email consent counts once confirmed; D withdraws hers; B's is only pending.
+    let consents = store.consents(&system);
+    let request = || ConsentRequest::new(Channel::Email, "checkout", "v1").unwrap();
+    for id in [a, b, d] {
+        let token = consents.grant(id, request()).unwrap().unwrap();
+        if id != b {
+            store.confirm_consent(&token).unwrap();
+        }
+    }
+    consents
+        .withdraw(d, Channel::Email, "unsubscribe link")
+        .unwrap();
+    let email = AudienceQuery::new().for_marketing(Channel::Email);
+    assert_eq!(ids(&email), vec![a]);
+    assert_eq!(
+        ids(&AudienceQuery::new().consent(Channel::Email, ConsentStatus::Pending)),
+        vec![b]
+    );
+    assert!(ids(&AudienceQuery::new().for_marketing(Channel::Sms)).is_empty());
+
+    // Pages follow one another without gaps or repeats.
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = marketing.audience(&AudienceQuery::new(), after, 2).unwrap();
+        assert!(page.customers().len() <= 2);
+        walked.extend_from_slice(page.customers());
+        match page.next() {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(walked, sorted(vec![a, b, c, d, e]));
+
+    // Bad input is a typed error.
+    let empty = AudienceQuery::new().min_orders(3).max_orders(2);
+    assert!(matches!(
+        marketing.audience(&empty, None, 10).unwrap_err().kind(),
+        ErrorKind::Validation { .. }
+    ));
+    assert!(matches!(
+        marketing
+            .audience(&AudienceQuery::new(), None, 0)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Validation { .. }
+    ));
+    let francs = shopkeep::Money::parse("5", shopkeep::Currency::CHF).unwrap();
+    assert!(matches!(
+        marketing
+            .audience(&AudienceQuery::new().min_spend(francs), None, 10)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Validation { .. }
+    ));
+
+    // A refresh after a new order moves C to loyal territory and keeps the table in step.
+    let c_principal = store
+        .principal_from_session(
+            store
+                .login(
+                    &shopkeep::Email::parse("c@example.com").unwrap(),
+                    &shopkeep::crypto::Password::new(PASSWORD),
+                )
+                .unwrap()
+                .token(),
+        )
+        .unwrap();
+    paid_at(
+        &s.shop,
+        &c_principal,
+        "2026-11-28T09:00:00Z",
+        &[(s.variants[1], 2)],
+    );
+    assert_eq!(marketing.refresh_scores().unwrap(), 5);
+    assert_eq!(ids(&AudienceQuery::new().min_spend(eur("45.00"))), vec![c]);
+}
+
+#[test]
+fn affinity_gives_support_confidence_and_lift_per_pair() {
+    let (shop, [mug, tee, cap]) = berlin_shop();
+    let store = &shop.store;
+    let buyer = customer(store, "pairs@example.com", "DE");
+    paid_at(&shop, &buyer, "2026-11-02T10:00:00Z", &[(mug, 1), (tee, 1)]);
+    paid_at(&shop, &buyer, "2026-11-03T10:00:00Z", &[(mug, 2), (tee, 1)]);
+    paid_at(&shop, &buyer, "2026-11-04T10:00:00Z", &[(mug, 1), (cap, 1)]);
+    paid_at(&shop, &buyer, "2026-11-05T10:00:00Z", &[(cap, 1)]);
+    // Outside the window.
+    paid_at(&shop, &buyer, "2026-10-05T10:00:00Z", &[(tee, 1), (cap, 1)]);
+    let system = store.system();
+    let marketing = store.marketing(&system);
+    let from = Date::new(2026, 11, 1).unwrap();
+    let to = Date::new(2026, 11, 30).unwrap();
+    let pairs = marketing.affinity(from, to, 5).unwrap();
+    let find = |a: &str, b: &str| {
+        pairs
+            .iter()
+            .find(|p| p.product() == a && p.other() == b)
+            .unwrap_or_else(|| panic!("no pair {a} {b}"))
+    };
+    let close = |x: f64, y: f64| (x - y).abs() < 1e-9;
+    // 4 orders: mug in 3, tee in 2, cap in 2; mug+tee together in 2, mug+cap in 1.
+    let mug_tee = find("MUG", "TEE");
+    assert_eq!(mug_tee.together(), 2);
+    assert!(close(mug_tee.support(), 0.5));
+    assert!(close(mug_tee.confidence(), 2.0 / 3.0));
+    assert!(close(mug_tee.lift(), 4.0 / 3.0));
+    let tee_mug = find("TEE", "MUG");
+    assert!(close(tee_mug.confidence(), 1.0));
+    assert!(close(tee_mug.lift(), 4.0 / 3.0));
+    let mug_cap = find("MUG", "CAP");
+    assert!(close(mug_cap.lift(), 2.0 / 3.0));
+    assert!(
+        pairs
+            .iter()
+            .all(|p| !(p.product() == "TEE" && p.other() == "CAP"))
+    );
+    // Top 1 per product keeps the highest lift.
+    let top = marketing.affinity(from, to, 1).unwrap();
+    let mugs: Vec<&str> = top
+        .iter()
+        .filter(|p| p.product() == "MUG")
+        .map(|p| p.other())
+        .collect();
+    assert_eq!(mugs, ["TEE"]);
+    assert!(marketing.affinity(from, to, 0).is_err());
+    assert!(marketing.affinity(to, from, 3).is_err());
+}
+
+#[test]
+fn abandoned_carts_are_idle_customer_carts_with_their_value() {
+    let (shop, [mug, tee, _cap]) = berlin_shop();
+    let store = &shop.store;
+    let x = customer(store, "x@example.com", "DE");
+    let y = customer(store, "y@example.com", "DE");
+    let z = customer(store, "z@example.com", "DE");
+    shop.clock.set(at("2026-11-01T08:00:00Z"));
+    fill(store, &x, &[(mug, 2), (tee, 1)]);
+    fill(store, &z, &[(tee, 1)]);
+    shop.clock.set(at("2026-11-01T20:00:00Z"));
+    fill(store, &y, &[(mug, 1)]);
+    // An anonymous cart is nobody to remind.
+    let anonymous = Principal::anonymous();
+    let guest = store.carts(&anonymous).open_guest().unwrap();
+    let (token, _) = guest.into_parts();
+    store
+        .carts(&anonymous)
+        .add(shopkeep::orders::CartRef::Guest(&token), mug, 1)
+        .unwrap();
+    shop.clock.set(at("2026-11-02T09:00:00Z"));
+    let system = store.system();
+    let marketing = store.marketing(&system);
+    let day = Duration::from_secs(24 * 3600);
+    let page = marketing.abandoned_carts(day, None, 10).unwrap();
+    let mut owners: Vec<CustomerId> = page.carts().iter().map(|c| c.customer()).collect();
+    owners.sort();
+    let mut want = vec![x.customer_id().unwrap(), z.customer_id().unwrap()];
+    want.sort();
+    assert_eq!(owners, want, "y's cart is 13 hours old");
+    let xs = page
+        .carts()
+        .iter()
+        .find(|c| c.customer() == x.customer_id().unwrap())
+        .unwrap();
+    assert_eq!((xs.items(), xs.value()), (3, eur("40.00")));
+    // One per page, in two pages.
+    let first = marketing.abandoned_carts(day, None, 1).unwrap();
+    let second = marketing.abandoned_carts(day, first.next(), 1).unwrap();
+    assert_eq!(first.carts().len() + second.carts().len(), 2);
+    assert!(second.next().is_none());
+    // A checked-out cart is not abandoned.
+    let id = x.customer_id().unwrap();
+    let _ = store
+        .orders(&x)
+        .checkout(Checkout::from_cart(id, key("x-buys")))
+        .unwrap()
+        .into_order();
+    let page = marketing.abandoned_carts(day, None, 10).unwrap();
+    assert_eq!(page.carts().len(), 1);
+    assert!(matches!(
+        marketing.abandoned_carts(day, None, 0).unwrap_err().kind(),
+        ErrorKind::Validation { .. }
+    ));
+}
+
+#[test]
+fn attribution_is_validated_stored_with_the_order_and_bound_to_the_idempotency_key() {
+    let (shop, [mug, ..]) = berlin_shop();
+    let store = &shop.store;
+    let buyer = customer(store, "utm@example.com", "DE");
+    let id = fill(store, &buyer, &[(mug, 1)]);
+    let spring = Attribution::new()
+        .with_source("newsletter")
+        .unwrap()
+        .with_medium("email")
+        .unwrap()
+        .with_campaign("spring-sale")
+        .unwrap()
+        .with_message_id("msg-42")
+        .unwrap();
+    assert!(Attribution::new().with_campaign("").is_err());
+    assert!(Attribution::new().with_campaign("a\u{202E}b").is_err());
+    assert!(Attribution::new().with_term(&"x".repeat(201)).is_err());
+    // An attribution that names nothing is refused, and nothing is bought.
+    let empty = store
+        .orders(&buyer)
+        .checkout(Checkout::from_cart(id, key("utm-0")).attribution(Attribution::new()))
+        .unwrap_err();
+    assert!(matches!(
+        empty.kind(),
+        ErrorKind::Validation {
+            field: "attribution"
+        }
+    ));
+    let request = || Checkout::from_cart(id, key("utm-1")).attribution(spring.clone());
+    let order = store
+        .orders(&buyer)
+        .checkout(request())
+        .unwrap()
+        .into_order();
+    assert_eq!(order.attribution(), Some(&spring));
+    let read = store.orders(&store.system()).get(order.id()).unwrap();
+    assert_eq!(read.attribution().unwrap().campaign(), Some("spring-sale"));
+    assert_eq!(read.attribution().unwrap().message_id(), Some("msg-42"));
+    // The same key with another attribution is another request.
+    let other = Attribution::new().with_campaign("autumn").unwrap();
+    let replay = store
+        .orders(&buyer)
+        .checkout(Checkout::from_cart(id, key("utm-1")).attribution(other))
+        .unwrap_err();
+    assert_eq!(replay.kind(), ErrorKind::IdempotencyMismatch);
+    assert_eq!(
+        store
+            .orders(&buyer)
+            .checkout(request())
+            .unwrap()
+            .order()
+            .id(),
+        order.id()
+    );
+
+    // Sales by campaign.
+    pay(store, &order);
+    let plain = place(store, &buyer, &[(mug, 2)], None);
+    pay(store, &plain);
+    let today = Date::new(2026, 11, 28).unwrap();
+    let report = store
+        .marketing(&store.system())
+        .sales(&SalesQuery::new(today, today, SalesGrouping::Campaign).unwrap())
+        .unwrap();
+    assert_eq!(report.row("spring-sale").unwrap().revenue(), eur("10.00"));
+    assert_eq!(report.row("-").unwrap().revenue(), eur("20.00"));
+}
+
+#[test]
+fn reports_read_a_consistent_snapshot_while_four_threads_check_out() {
+    let (shop, [mug, ..]) = berlin_shop();
+    let store = &shop.store;
+    let buyers: Vec<Principal> = (0..4)
+        .map(|i| customer(store, &format!("t{i}@example.com"), "DE"))
+        .collect();
+    const ORDERS: u32 = 15;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for buyer in &buyers {
+            let store: Store = store.clone();
+            scope.spawn(move || {
+                for _ in 0..ORDERS {
+                    let order = place(&store, buyer, &[(mug, 1)], None);
+                    pay(&store, &order);
+                }
+            });
+        }
+        let marketing_store = store.clone();
+        let done = &done;
+        let reader = scope.spawn(move || {
+            let system = marketing_store.system();
+            let marketing = marketing_store.marketing(&system);
+            let mut last = 0;
+            let mut reports = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) || reports == 0 {
+                let rfm = marketing.rfm().unwrap();
+                let orders: u32 = rfm.customers().iter().map(|c| c.frequency()).sum();
+                let money: i64 = rfm.customers().iter().map(|c| c.monetary().minor()).sum();
+                // One snapshot: every counted order is 10.00, and counts only grow.
+                assert_eq!(money, i64::from(orders) * 1000);
+                assert!(orders >= last);
+                last = orders;
+                reports += 1;
+            }
+            reports
+        });
+        // Tell the reader to stop once every order is in.
+        while store
+            .marketing(&store.system())
+            .rfm()
+            .unwrap()
+            .customers()
+            .iter()
+            .map(|c| c.frequency())
+            .sum::<u32>()
+            < 4 * ORDERS
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(reader.join().unwrap() > 0);
+    });
+    let rfm = store.marketing(&store.system()).rfm().unwrap();
+    assert_eq!(rfm.customers().len(), 4);
+    assert!(rfm.customers().iter().all(|c| c.frequency() == ORDERS));
+}
