@@ -190,6 +190,7 @@ pub use invoices::{
 };
 pub use money::{Currency, Money, Rounding, TaxRate};
 pub use orders::CartDigest;
+pub use orders::PreviewLine;
 pub use orders::{
     BuyerSnapshot, Cart, CartId, CartLine, CartPreview, CartRef, CartRepo, CartToken, Charge,
     Checkout, Confirmation, Coupon, CouponCode, CouponRepo, CouponValue, EXPIRY_BATCH, GuestCart,

@@ -10,18 +10,19 @@ use rusqlite::OptionalExtension;
 
 use super::cart::{
     Cart, CartId, CartLine, CartPreview, CartRef, CartToken, GuestCart, MAX_CART_LINES,
-    MAX_QUANTITY, check_quantity,
+    MAX_QUANTITY, PreviewLine, check_quantity,
 };
 use super::checkout::Shipping;
 use super::coupon::CouponCode;
 use super::pricing;
+use super::totals::Totals;
 use super::vat_rules::Buyer;
 use crate::access::{Action, CustomerId, Principal, Resource};
-use crate::catalog::{VariantId, current_settings};
+use crate::catalog::{ShopSettings, VariantId, current_settings};
 use crate::crypto::keys::Mac256;
 use crate::customers::{ensure_active, load_buyer};
 use crate::error::{Error, ErrorKind, Result};
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use crate::store::{Store, Tx, not_found};
 
 /// Carts, for one acting principal. From [`Store::carts`].
@@ -85,10 +86,21 @@ impl CartRepo<'_> {
     /// principal may not shop for.
     pub fn get(&self, cart: CartRef<'_>) -> Result<Cart> {
         let hash = self.hash(cart);
-        self.store.write(|tx| {
-            let id = self.resolve(tx, cart, hash.as_ref())?;
-            load(tx, id)
-        })
+        // A read on a pooled reader: showing a cart must not queue behind checkouts for the
+        // writer. Only a customer's very first look, which creates their cart, writes.
+        let found = self
+            .store
+            .read(|tx| match self.find(tx, cart, hash.as_ref())? {
+                Some(id) => load(tx, id).map(Some),
+                None => Ok(None),
+            })?;
+        match found {
+            Some(cart) => Ok(cart),
+            None => self.store.write(|tx| {
+                let id = self.resolve(tx, cart, hash.as_ref())?;
+                load(tx, id)
+            }),
+        }
     }
 
     /// Adds `quantity` units of `variant` (to any already in the cart).
@@ -184,10 +196,14 @@ impl CartRepo<'_> {
     /// customer's default shipping address (the shop's own country for an anonymous cart or a
     /// customer without one).
     ///
+    /// An empty cart (or a customer's cart not made yet) previews as zero totals, with no
+    /// lines; its coupon and shipping are not looked at, as there is nothing to apply them to.
+    ///
     /// # Errors
     ///
-    /// As [`get`](Self::get); `InvalidState` if the shop has no settings; the checkout's
-    /// pricing errors (empty cart, archived product, missing price, coupon not applicable).
+    /// As [`get`](Self::get); `InvalidState` if the shop has no settings; `Validation` (field
+    /// `currency`) for a currency the shop does not sell in; the checkout's pricing errors
+    /// (archived product, missing price, coupon not applicable).
     pub fn preview(
         &self,
         cart: CartRef<'_>,
@@ -221,11 +237,17 @@ impl CartRepo<'_> {
         shipping: Option<&Shipping>,
     ) -> Result<CartPreview> {
         let hash = self.hash(cart);
-        self.store.write(|tx| {
-            let id = self.resolve(tx, cart, hash.as_ref())?;
+        self.store.read(|tx| {
+            let found = self.find(tx, cart, hash.as_ref())?;
             let settings = current_settings(tx)?.ok_or_else(no_settings)?;
             let currency = currency.unwrap_or(settings.base_currency());
-            let lines = load(tx, id)?.lines;
+            let lines = match found {
+                Some(id) => load(tx, id)?.lines,
+                None => Vec::new(),
+            };
+            if lines.is_empty() {
+                return empty_preview(&settings, currency);
+            }
             let mut destination = settings.seller().address().country();
             let customer = match cart {
                 CartRef::Customer(c) => Some(c),
@@ -268,12 +290,40 @@ impl CartRepo<'_> {
                     )?
                 }
             };
+            let lines = priced
+                .items
+                .into_iter()
+                .zip(priced.lines)
+                .zip(priced.totals.lines())
+                .map(|(((sellable, _), line), total)| PreviewLine {
+                    variant: sellable.variant,
+                    product: sellable.product,
+                    sku: sellable.sku,
+                    name: sellable.name,
+                    priced: line,
+                    total: *total,
+                })
+                .collect();
             Ok(CartPreview {
-                lines: priced.lines,
+                lines,
                 discount: priced.discount,
                 totals: priced.totals,
             })
         })
+    }
+
+    /// The id of the cart if it exists, authorised, without creating a customer's cart: for
+    /// reads, which run where nothing can be written.
+    fn find(
+        &self,
+        tx: &Tx<'_>,
+        cart: CartRef<'_>,
+        hash: Option<&Mac256>,
+    ) -> Result<Option<CartId>> {
+        match cart {
+            CartRef::Customer(customer) => find_customer_cart(tx, self.principal, customer),
+            CartRef::Guest(_) => self.resolve(tx, cart, hash).map(Some),
+        }
     }
 
     fn hash(&self, cart: CartRef<'_>) -> Option<Mac256> {
@@ -303,13 +353,7 @@ pub(crate) fn customer_cart(
     principal: &Principal,
     customer: CustomerId,
 ) -> Result<CartId> {
-    tx.authorize(principal, Action::PlaceOrder, &Resource::Customer(customer))?;
-    ensure_active(tx, customer)?;
-    let found: Option<CartId> = tx
-        .prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")?
-        .query_row([customer], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = found {
+    if let Some(id) = find_customer_cart(tx, principal, customer)? {
         return Ok(id);
     }
     let id = CartId::generate(tx.now())?;
@@ -318,6 +362,36 @@ pub(crate) fn customer_cart(
     )?
     .execute(rusqlite::params![id, customer, tx.now()])?;
     Ok(id)
+}
+
+/// The customer's cart if they have one, authorised (`PlaceOrder` on the customer).
+fn find_customer_cart(
+    tx: &Tx<'_>,
+    principal: &Principal,
+    customer: CustomerId,
+) -> Result<Option<CartId>> {
+    tx.authorize(principal, Action::PlaceOrder, &Resource::Customer(customer))?;
+    ensure_active(tx, customer)?;
+    Ok(tx
+        .prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")?
+        .query_row([customer], |r| r.get(0))
+        .optional()?)
+}
+
+/// The preview of an empty cart: zero totals in `currency`, if the shop sells in it.
+fn empty_preview(settings: &ShopSettings, currency: Currency) -> Result<CartPreview> {
+    if !settings.accepts(currency) {
+        return Err(Error::validation(
+            "currency",
+            format!("the shop does not sell in {currency}"),
+        ));
+    }
+    let zero = Money::zero(currency);
+    Ok(CartPreview {
+        lines: Vec::new(),
+        discount: zero,
+        totals: Totals::compute(settings.price_mode(), currency, &[], zero, &[])?,
+    })
 }
 
 pub(crate) fn no_settings() -> Error {
