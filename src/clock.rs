@@ -111,6 +111,9 @@ impl TruncMicros for DateTime<Utc> {
     }
 }
 
+// RFC 3339 text in UTC (`"2026-11-28T09:30:00.000000Z"`); any offset is accepted back.
+crate::serde_text::text_serde!(Timestamp, Timestamp::parse_rfc3339);
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())

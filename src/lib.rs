@@ -148,6 +148,7 @@ mod ids;
 mod invoices;
 pub mod money;
 mod orders;
+mod serde_text;
 mod store;
 mod templates;
 mod text;

@@ -61,6 +61,8 @@ impl TaxCategory {
     }
 }
 
+crate::serde_text::text_serde!(TaxCategory, TaxCategory::parse);
+
 impl fmt::Display for TaxCategory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -132,6 +134,8 @@ impl SupplyKind {
             .ok_or_else(|| Error::validation("supply_kind", "a supply kind is goods or services"))
     }
 }
+
+crate::serde_text::text_serde!(SupplyKind, SupplyKind::parse);
 
 impl fmt::Display for SupplyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

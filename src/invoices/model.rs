@@ -43,6 +43,17 @@ impl Date {
             .ok_or_else(|| Error::validation("date", "no such calendar day"))
     }
 
+    /// Reads ISO 8601 `YYYY-MM-DD`, as [`Display`](fmt::Display) writes it.
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `date`) for other text, or as [`Date::new`].
+    pub fn parse(text: &str) -> Result<Date> {
+        let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| Error::validation("date", "a date is written YYYY-MM-DD"))?;
+        Date::from_naive(date)
+    }
+
     /// The year.
     pub fn year(self) -> i32 {
         self.0.year()
@@ -57,6 +68,8 @@ impl Date {
         Date::new(date.year(), date.month(), date.day())
     }
 }
+
+crate::serde_text::text_serde!(Date, Date::parse);
 
 impl fmt::Display for Date {
     /// ISO 8601, `YYYY-MM-DD`, as UBL writes dates.

@@ -70,6 +70,7 @@ pub enum CartRef<'a> {
 
 /// One line of a cart: a variant and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CartLine {
     pub(crate) variant: VariantId,
     pub(crate) quantity: u32,
@@ -88,6 +89,7 @@ impl CartLine {
 
 /// A cart and its lines, in the order they were added.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Cart {
     pub(crate) id: CartId,
     pub(crate) customer: Option<CustomerId>,
@@ -173,6 +175,8 @@ impl CartDigest {
     }
 }
 
+crate::serde_text::text_serde!(CartDigest, CartDigest::parse);
+
 impl fmt::Display for CartDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
@@ -210,9 +214,10 @@ impl GuestCart {
 /// The totals a cart would have if checked out now, computed by the same code as checkout
 /// ([`Totals::compute`], with VAT decided for the customer's default shipping address, or for
 /// the shop's own country for an anonymous cart).
-#[derive(Debug, Clone, PartialEq, Eq)]
 ///
 /// An empty cart previews as zero totals in the requested currency, with no lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CartPreview {
     pub(crate) lines: Vec<PreviewLine>,
     pub(crate) discount: Money,
@@ -238,6 +243,7 @@ impl CartPreview {
 /// will name it), how many, and its price and share of the totals, so that a host renders the
 /// line from itself instead of matching it with the cart's lines by position.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PreviewLine {
     pub(crate) variant: VariantId,
     pub(crate) product: ProductId,
