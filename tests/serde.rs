@@ -106,6 +106,47 @@ fn a_product_and_a_cart_preview_serialise_for_rendering() {
 }
 
 #[test]
+fn an_invoice_and_the_shop_settings_serialise() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 10);
+    let ana = customer(store, "ana@example.com", "DE");
+    let order = common::pay(store, &place(store, &ana, &[(mug, 2)], None));
+    let invoice = store.invoices(&store.system()).issue(order.id()).unwrap();
+    let v = serde_json::to_value(&invoice).unwrap();
+    assert_eq!(v["id"], json!(invoice.id().to_string()));
+    assert_eq!(v["order"], json!(order.id().to_string()));
+    assert_eq!(v["issued_at"], json!("2026-11-28T09:00:00.000000Z"));
+    let doc = &v["document"];
+    assert_eq!(doc["kind"], json!({"type": "invoice"}));
+    assert_eq!(doc["number"], json!(invoice.number()));
+    assert_eq!(doc["issue_date"], json!("2026-11-28"));
+    assert_eq!(doc["seller"]["legal_name"], json!("Beispiel GmbH"));
+    assert_eq!(doc["lines"][0]["name"], json!("MUG"));
+    assert_eq!(
+        doc["totals"]["gross_total"],
+        json!({"amount": "25.80", "currency": "EUR"})
+    );
+    assert_no_floats(&v);
+
+    let settings = store.settings(&store.system()).get().unwrap().unwrap();
+    let v = serde_json::to_value(&settings).unwrap();
+    assert_eq!(v["price_mode"], json!("tax_inclusive"));
+    assert_eq!(v["base_currency"], json!("EUR"));
+    assert_eq!(v["accepted_currencies"], json!(["CHF", "EUR"]));
+    assert_eq!(
+        v["tax_table"]["countries"]["DE"]["standard"],
+        json!("19.00")
+    );
+    assert_eq!(v["time_zone"], json!(settings.time_zone().name()));
+    assert_eq!(v["invoice_issue"], json!("on_payment"));
+    assert_eq!(
+        v["invoice_series"],
+        json!(settings.invoice_series().pattern())
+    );
+}
+
+#[test]
 fn value_types_round_trip_and_deserialise_only_through_validation() {
     fn back<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
         serde_json::from_str(text)

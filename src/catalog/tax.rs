@@ -174,6 +174,7 @@ const MAX_REASON: usize = 200;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CountryTaxes {
     standard: TaxRate,
     reduced: Option<TaxRate>,
@@ -230,6 +231,7 @@ impl CountryTaxes {
 
 /// The tax that applies to one product category in one country.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AppliedTax {
     category: TaxCategory,
     rate: TaxRate,
@@ -271,6 +273,7 @@ impl AppliedTax {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TaxTable {
     countries: BTreeMap<Country, CountryTaxes>,
 }
