@@ -60,7 +60,7 @@ impl Store {
             Ok(tx
                 .prepare_cached(
                     "SELECT id, key_hash, role, revoked_at IS NOT NULL, last_used_at, auth_mac FROM shopkeep_api_keys WHERE prefix = ?1",
-                )?
+                ).map_err(crate::error::sqlite)?
                 .query_row([prefix], |r| {
                     Ok(KeyRow {
                         id: r.get(0)?,
@@ -71,7 +71,7 @@ impl Store {
                         mac: r.get(5)?,
                     })
                 })
-                .optional()?)
+                .optional().map_err(crate::error::sqlite)?)
         })?;
         let Some(KeyRow {
             id,
@@ -94,8 +94,10 @@ impl Store {
             last_used.is_none_or(|t| now.unix_millis() - t.unix_millis() >= TOUCH_SECONDS * 1000);
         if stale {
             self.write(|tx| {
-                tx.prepare_cached("UPDATE shopkeep_api_keys SET last_used_at = ?2 WHERE id = ?1")?
-                    .execute(rusqlite::params![id, tx.now()])?;
+                tx.prepare_cached("UPDATE shopkeep_api_keys SET last_used_at = ?2 WHERE id = ?1")
+                    .map_err(crate::error::sqlite)?
+                    .execute(rusqlite::params![id, tx.now()])
+                    .map_err(crate::error::sqlite)?;
                 Ok(())
             })?;
         }
@@ -130,7 +132,7 @@ impl ApiKeyRepo<'_> {
             tx.prepare_cached(
                 "INSERT INTO shopkeep_api_keys (id, prefix, key_hash, label, role, created_by, created_at, auth_mac)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
+            ).map_err(crate::error::sqlite)?
             .execute(rusqlite::params![
                 id,
                 info.prefix,
@@ -140,7 +142,7 @@ impl ApiKeyRepo<'_> {
                 info.created_by,
                 info.created_at,
                 mac.as_slice(),
-            ])?;
+            ]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::CreateApiKey, &Resource::ApiKey(id))?;
             Ok(CreatedApiKey { info, secret })
         })
@@ -155,10 +157,14 @@ impl ApiKeyRepo<'_> {
     pub fn list(&self) -> Result<Vec<ApiKeyInfo>> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadApiKey, &Resource::ApiKeys)?;
-            let mut stmt = tx.prepare_cached(&format!("{SELECT_INFO} ORDER BY id"))?;
+            let mut stmt = tx
+                .prepare_cached(&format!("{SELECT_INFO} ORDER BY id"))
+                .map_err(crate::error::sqlite)?;
             let rows = stmt
-                .query_map([], info_from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .query_map([], info_from_row)
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(crate::error::sqlite)?;
             rows.into_iter()
                 .map(|row| verified_info(self.store, row))
                 .collect()
@@ -192,8 +198,10 @@ impl ApiKeyRepo<'_> {
                     "the API key is already revoked",
                 ));
             }
-            tx.prepare_cached("UPDATE shopkeep_api_keys SET revoked_at = ?2 WHERE id = ?1")?
-                .execute(rusqlite::params![id, tx.now()])?;
+            tx.prepare_cached("UPDATE shopkeep_api_keys SET revoked_at = ?2 WHERE id = ?1")
+                .map_err(crate::error::sqlite)?
+                .execute(rusqlite::params![id, tx.now()])
+                .map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::RevokeApiKey, &Resource::ApiKey(id))?;
             Ok(())
         })
@@ -282,9 +290,11 @@ fn verified_info(store: &Store, (info, hash, mac): InfoRow) -> Result<ApiKeyInfo
 
 fn load(tx: &Tx<'_>, store: &Store, id: ApiKeyId) -> Result<ApiKeyInfo> {
     let row = tx
-        .prepare_cached(&format!("{SELECT_INFO} WHERE id = ?1"))?
+        .prepare_cached(&format!("{SELECT_INFO} WHERE id = ?1"))
+        .map_err(crate::error::sqlite)?
         .query_row([id], info_from_row)
-        .optional()?
+        .optional()
+        .map_err(crate::error::sqlite)?
         .ok_or_else(|| not_found(&Resource::ApiKey(id)))?;
     verified_info(store, row)
 }

@@ -59,7 +59,7 @@ pub(crate) fn open(
     tx.prepare_cached(
         "INSERT INTO shopkeep_sessions (token_hash, holder_kind, holder_id, created_at, last_seen_at, expires_at, auth_mac)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
-    )?
+    ).map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
         hash.as_slice(),
         holder.kind(),
@@ -67,7 +67,7 @@ pub(crate) fn open(
         now,
         expires_text,
         mac.as_slice(),
-    ])?;
+    ]).map_err(crate::error::sqlite)?;
     Ok((token, expires_at))
 }
 
@@ -76,12 +76,14 @@ pub(crate) fn revoke_all(tx: &Tx<'_>, holder: Holder) -> Result<()> {
     tx.prepare_cached(
         "UPDATE shopkeep_sessions SET revoked_at = ?3
          WHERE holder_kind = ?1 AND holder_id = ?2 AND revoked_at IS NULL",
-    )?
+    )
+    .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
         holder.kind(),
         holder.id_bytes().as_slice(),
         tx.now()
-    ])?;
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -129,7 +131,7 @@ impl Store {
                      LEFT JOIN shopkeep_staff st ON s.holder_kind = 'staff' AND st.id = s.holder_id
                      LEFT JOIN shopkeep_customers c ON s.holder_kind = 'customer' AND c.id = s.holder_id
                      WHERE s.token_hash = ?1",
-                )?
+                ).map_err(crate::error::sqlite)?
                 .query_row([hash.as_slice()], |r| {
                     let staff = match (r.get::<_, Option<Role>>(6)?, r.get(7)?) {
                         (Some(role), Some(password_hash)) => Some((
@@ -153,7 +155,7 @@ impl Store {
                         customer_active: r.get(10)?,
                     })
                 })
-                .optional()?)
+                .optional().map_err(crate::error::sqlite)?)
         })?;
         let row = row.ok_or_else(invalid)?;
         // Who the session belongs to and until when are trusted only with their MAC: otherwise
@@ -197,8 +199,8 @@ impl Store {
             self.write(|tx| {
                 tx.prepare_cached(
                     "UPDATE shopkeep_sessions SET last_seen_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
-                )?
-                .execute(rusqlite::params![hash.as_slice(), tx.now()])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(rusqlite::params![hash.as_slice(), tx.now()]).map_err(crate::error::sqlite)?;
                 Ok(())
             })?;
         }
@@ -219,11 +221,13 @@ impl Store {
                     "UPDATE shopkeep_sessions SET revoked_at = ?2
                      WHERE token_hash = ?1 AND revoked_at IS NULL
                      RETURNING holder_kind, holder_id",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_row(rusqlite::params![hash.as_slice(), tx.now()], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })
-                .optional()?;
+                .optional()
+                .map_err(crate::error::sqlite)?;
             if let Some((kind, id)) = holder {
                 let id = id.as_slice().try_into().map(uuid_text).unwrap_or_default();
                 tx.audit_event(

@@ -74,9 +74,11 @@ impl Store {
         let index = self.keys().blind_index(EMAIL_INDEX, &email.normalized());
         let (found, blocked): (Option<(StaffId, String, Role, bool)>, _) = self.read(|tx| {
             let id: Option<StaffId> = tx
-                .prepare_cached("SELECT id FROM shopkeep_staff WHERE email_index = ?1")?
+                .prepare_cached("SELECT id FROM shopkeep_staff WHERE email_index = ?1")
+                .map_err(crate::error::sqlite)?
                 .query_row([index.as_slice()], |r| r.get(0))
-                .optional()?;
+                .optional()
+                .map_err(crate::error::sqlite)?;
             let found = match id {
                 Some(id) => {
                     let a = authority(tx, id)?.ok_or_else(|| not_found(&Resource::Staff(id)))?;
@@ -119,13 +121,15 @@ impl Store {
                         tx.prepare_cached(
                             "UPDATE shopkeep_staff SET password_hash = ?2, auth_mac = ?3
                              WHERE id = ?1 AND role = ?4 AND disabled_at IS NULL",
-                        )?
+                        )
+                        .map_err(crate::error::sqlite)?
                         .execute(rusqlite::params![
                             id,
                             hash.as_str(),
                             authority.mac(tx.keys(), id).as_slice(),
                             role
-                        ])?;
+                        ])
+                        .map_err(crate::error::sqlite)?;
                     }
                     clear_failures(tx, &index)?;
                     let (token, expires_at) = session_repo::open(tx, self, Holder::Staff(id))?;
@@ -179,7 +183,7 @@ impl StaffRepo<'_> {
                 .prepare_cached(
                     "INSERT INTO shopkeep_staff (id, email_index, email, name, role, password_hash, created_at, updated_at, auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) ON CONFLICT (email_index) DO NOTHING",
-                )?
+                ).map_err(crate::error::sqlite)?
                 .execute(rusqlite::params![
                     id,
                     index.as_slice(),
@@ -195,7 +199,7 @@ impl StaffRepo<'_> {
                     }
                     .mac(tx.keys(), id)
                     .as_slice(),
-                ])?;
+                ]).map_err(crate::error::sqlite)?;
             if inserted == 0 {
                 return Err(Error::new(ErrorKind::Conflict, "a staff account with this email already exists"));
             }
@@ -234,9 +238,12 @@ impl StaffRepo<'_> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadStaff, &Resource::StaffDirectory)?;
             let ids: Vec<StaffId> = tx
-                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")
+                .map_err(crate::error::sqlite)?
+                .query_map([], |r| r.get(0))
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(crate::error::sqlite)?;
             ids.into_iter().map(|id| load(tx, self.store, id)).collect()
         })
     }
@@ -262,13 +269,13 @@ impl StaffRepo<'_> {
             tx.prepare_cached(
                 "UPDATE shopkeep_staff SET role = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
                  WHERE id = ?1",
-            )?
+            ).map_err(crate::error::sqlite)?
             .execute(rusqlite::params![
                 id,
                 role,
                 tx.now(),
                 authority.mac(tx.keys(), id).as_slice()
-            ])?;
+            ]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::ChangeStaffRole, &Resource::Staff(id))?;
             Ok(StaffMember { role, ..member })
         })
@@ -300,8 +307,8 @@ impl StaffRepo<'_> {
             tx.prepare_cached(
                 "UPDATE shopkeep_staff SET disabled_at = ?2, updated_at = ?2, version = version + 1, auth_mac = ?3
                  WHERE id = ?1",
-            )?
-            .execute(rusqlite::params![id, now, authority.mac(tx.keys(), id).as_slice()])?;
+            ).map_err(crate::error::sqlite)?
+            .execute(rusqlite::params![id, now, authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::DisableStaff, &Resource::Staff(id))?;
             Ok(())
@@ -345,13 +352,13 @@ impl StaffRepo<'_> {
             tx.prepare_cached(
                 "UPDATE shopkeep_staff SET password_hash = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
                  WHERE id = ?1",
-            )?
+            ).map_err(crate::error::sqlite)?
             .execute(rusqlite::params![
                 id,
                 new_hash.as_str(),
                 tx.now(),
                 authority.mac(tx.keys(), id).as_slice()
-            ])?;
+            ]).map_err(crate::error::sqlite)?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::ChangeStaffPassword, &Resource::Staff(id))?;
             Ok(())
@@ -363,9 +370,9 @@ fn ensure_another_owner(tx: &Tx<'_>, id: StaffId) -> Result<()> {
     let others: Vec<StaffId> = tx
         .prepare_cached(
             "SELECT id FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
-        )?
-        .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        ).map_err(crate::error::sqlite)?
+        .query_map([id], |r| r.get(0)).map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<_>>().map_err(crate::error::sqlite)?;
     // An owner counts only with a valid MAC: a role raised by hand must not let the last real
     // owner be demoted or disabled.
     for other in &others {
@@ -435,7 +442,8 @@ fn authority(tx: &Tx<'_>, id: StaffId) -> Result<Option<Authority>> {
     let row: Option<(Authority, Option<Vec<u8>>)> = tx
         .prepare_cached(
             "SELECT role, password_hash, disabled_at, auth_mac FROM shopkeep_staff WHERE id = ?1",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_row([id], |r| {
             Ok((
                 Authority {
@@ -446,7 +454,8 @@ fn authority(tx: &Tx<'_>, id: StaffId) -> Result<Option<Authority>> {
                 r.get(3)?,
             ))
         })
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let Some((authority, mac)) = row else {
         return Ok(None);
     };
@@ -468,7 +477,8 @@ struct StaffRow {
 fn load(tx: &Tx<'_>, store: &Store, id: StaffId) -> Result<StaffMember> {
     let authority = verified_authority(tx, id)?;
     let row = tx
-        .prepare_cached("SELECT email, name, created_at FROM shopkeep_staff WHERE id = ?1")?
+        .prepare_cached("SELECT email, name, created_at FROM shopkeep_staff WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
         .query_row([id], |r| {
             Ok(StaffRow {
                 email: r.get(0)?,
@@ -476,7 +486,8 @@ fn load(tx: &Tx<'_>, store: &Store, id: StaffId) -> Result<StaffMember> {
                 created_at: r.get(2)?,
             })
         })
-        .optional()?
+        .optional()
+        .map_err(crate::error::sqlite)?
         .ok_or_else(|| not_found(&Resource::Staff(id)))?;
     let key = store
         .data_key(tx, &subject(id))?
@@ -518,9 +529,12 @@ impl StaffRepo<'_> {
                 &Resource::StaffDirectory,
             )?;
             let ids: Vec<StaffId> = tx
-                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")
+                .map_err(crate::error::sqlite)?
+                .query_map([], |r| r.get(0))
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(crate::error::sqlite)?;
             let mut moved = 0;
             for id in ids {
                 let member = load(tx, store, id)?;
@@ -532,8 +546,10 @@ impl StaffRepo<'_> {
                         "UPDATE shopkeep_staff SET email_index = ?2
                          WHERE id = ?1 AND email_index <> ?2
                            AND NOT EXISTS (SELECT 1 FROM shopkeep_staff WHERE email_index = ?2)",
-                    )?
-                    .execute(rusqlite::params![id, index.as_slice()])?;
+                    )
+                    .map_err(crate::error::sqlite)?
+                    .execute(rusqlite::params![id, index.as_slice()])
+                    .map_err(crate::error::sqlite)?;
                 if changed == 1 {
                     tx.audit(self.principal, Action::CreateStaff, &Resource::Staff(id))?;
                     moved += 1;

@@ -64,8 +64,8 @@ impl CustomerRepo<'_> {
                 .prepare_cached(
                     "SELECT count(*), coalesce(max(default_billing), 0), coalesce(max(default_shipping), 0)
                      FROM shopkeep_customer_addresses WHERE customer_id = ?1",
-                )?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                ).map_err(crate::error::sqlite)?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(crate::error::sqlite)?;
             if count >= MAX_ADDRESSES {
                 return Err(Error::new(
                     ErrorKind::InvalidState,
@@ -107,7 +107,8 @@ impl CustomerRepo<'_> {
                     "UPDATE shopkeep_customer_addresses SET data = ?3, updated_at = ?4
                      WHERE id = ?1 AND customer_id = ?2
                      RETURNING default_billing, default_shipping, created_at",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_row(params![address_id, id, sealed, tx.now()], |r| {
                     Ok(CustomerAddress {
                         id: address_id,
@@ -117,7 +118,8 @@ impl CustomerRepo<'_> {
                         created_at: r.get(2)?,
                     })
                 })
-                .optional()?
+                .optional()
+                .map_err(crate::error::sqlite)?
                 .ok_or_else(no_such_address)?;
             tx.audit(
                 self.principal,
@@ -140,8 +142,10 @@ impl CustomerRepo<'_> {
             let removed = tx
                 .prepare_cached(
                     "DELETE FROM shopkeep_customer_addresses WHERE id = ?1 AND customer_id = ?2",
-                )?
-                .execute(params![address_id, id])?;
+                )
+                .map_err(crate::error::sqlite)?
+                .execute(params![address_id, id])
+                .map_err(crate::error::sqlite)?;
             if removed != 1 {
                 return Err(no_such_address());
             }
@@ -178,8 +182,17 @@ impl CustomerRepo<'_> {
         };
         self.store.write(|tx| {
             storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
-            tx.prepare_cached(clear)?.execute([id])?;
-            if tx.prepare_cached(set)?.execute(params![id, address_id])? != 1 {
+            tx.prepare_cached(clear)
+                .map_err(crate::error::sqlite)?
+                .execute([id])
+                .map_err(crate::error::sqlite)?;
+            if tx
+                .prepare_cached(set)
+                .map_err(crate::error::sqlite)?
+                .execute(params![id, address_id])
+                .map_err(crate::error::sqlite)?
+                != 1
+            {
                 return Err(no_such_address());
             }
             tx.audit(
@@ -209,7 +222,8 @@ pub(super) fn insert(
         "INSERT INTO shopkeep_customer_addresses
              (id, customer_id, data, default_billing, default_shipping, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    )?
+    )
+    .map_err(crate::error::sqlite)?
     .execute(params![
         address_id,
         id,
@@ -217,7 +231,8 @@ pub(super) fn insert(
         defaults.billing,
         defaults.shipping,
         tx.now()
-    ])?;
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(CustomerAddress {
         id: address_id,
         address: address.clone(),
@@ -234,11 +249,14 @@ pub(super) fn list_in(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Vec<
         .prepare_cached(
             "SELECT id, data, default_billing, default_shipping, created_at
              FROM shopkeep_customer_addresses WHERE customer_id = ?1 ORDER BY rowid",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_map([id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+        })
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(crate::error::sqlite)?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }

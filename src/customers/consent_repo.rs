@@ -92,7 +92,8 @@ impl Store {
                 .prepare_cached(
                     "DELETE FROM shopkeep_customer_tokens WHERE token_hash = ?1 AND purpose = ?2
                      RETURNING customer_id, channel, source, text_version, expires_at, auth_mac",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_row(params![hash.as_slice(), PURPOSE], |r| {
                     Ok((
                         r.get(0)?,
@@ -103,7 +104,8 @@ impl Store {
                         r.get(5)?,
                     ))
                 })
-                .optional()?;
+                .optional()
+                .map_err(crate::error::sqlite)?;
             let Some((id, channel, source, version, expires_at, mac)) = pending else {
                 return Err(invalid_token());
             };
@@ -146,9 +148,9 @@ impl Store {
             let found: Option<(CustomerId, String, Vec<u8>)> = tx
                 .prepare_cached(
                     "SELECT customer_id, channel, token FROM shopkeep_customer_unsubscribe WHERE token_hash = ?1",
-                )?
+                ).map_err(crate::error::sqlite)?
                 .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
+                .optional().map_err(crate::error::sqlite)?;
             let Some((id, channel, sealed)) = found else {
                 return Err(invalid_token());
             };
@@ -208,7 +210,7 @@ impl ConsentRepo<'_> {
                          (token_hash, customer_id, purpose, channel, source, text_version, created_at,
                           expires_at, auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?
+                ).map_err(crate::error::sqlite)?
                 .execute(params![
                     token_hash.as_slice(),
                     id,
@@ -219,7 +221,7 @@ impl ConsentRepo<'_> {
                     now,
                     now.checked_add(CONFIRMATION_LIFETIME)?,
                     storage::token_mac(store, &token_hash, id, PURPOSE).as_slice(),
-                ])?;
+                ]).map_err(crate::error::sqlite)?;
                 let version = Some(request.text_version.as_str());
                 append(tx, id, channel, ConsentEvent::Requested, &request.source, version, &by)?;
                 Some(token)
@@ -299,9 +301,9 @@ impl ConsentRepo<'_> {
             let sealed: Option<Vec<u8>> = tx
                 .prepare_cached(
                     "SELECT token FROM shopkeep_customer_unsubscribe WHERE customer_id = ?1 AND channel = ?2",
-                )?
+                ).map_err(crate::error::sqlite)?
                 .query_row(params![id, channel.as_str()], |r| r.get(0))
-                .optional()?;
+                .optional().map_err(crate::error::sqlite)?;
             if let Some(sealed) = sealed {
                 let text = storage::open_text(&key, UNSUBSCRIBE, "token", row.as_bytes(), &sealed)?;
                 return Ok(UnsubscribeToken::new(text));
@@ -310,14 +312,14 @@ impl ConsentRepo<'_> {
             tx.prepare_cached(
                 "INSERT INTO shopkeep_customer_unsubscribe (customer_id, channel, token_hash, token, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
+            ).map_err(crate::error::sqlite)?
             .execute(params![
                 id,
                 channel.as_str(),
                 store.keys().token_hash(token.as_str().as_bytes()).as_slice(),
                 storage::seal(&key, UNSUBSCRIBE, "token", row.as_bytes(), token.as_str().as_bytes())?,
                 tx.now(),
-            ])?;
+            ]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
             Ok(token)
         })
@@ -337,7 +339,7 @@ fn append(
     tx.prepare_cached(
         "INSERT INTO shopkeep_customer_consents (customer_id, channel, event, source, text_version, recorded_by, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
+    ).map_err(crate::error::sqlite)?
     .execute(params![
         id,
         channel.as_str(),
@@ -346,15 +348,15 @@ fn append(
         text_version,
         recorded_by,
         tx.now()
-    ])?;
+    ]).map_err(crate::error::sqlite)?;
     Ok(())
 }
 
 fn delete_confirmations(tx: &Tx<'_>, id: CustomerId, channel: Channel) -> Result<()> {
     tx.prepare_cached(
         "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2 AND channel = ?3",
-    )?
-    .execute(params![id, PURPOSE, channel.as_str()])?;
+    ).map_err(crate::error::sqlite)?
+    .execute(params![id, PURPOSE, channel.as_str()]).map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -398,7 +400,8 @@ pub(super) fn history_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentRecor
         .prepare_cached(
             "SELECT channel, event, source, text_version, recorded_by, at
              FROM shopkeep_customer_consents WHERE customer_id = ?1 ORDER BY seq",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_map([id], |r| {
             Ok((
                 r.get(0)?,
@@ -408,8 +411,10 @@ pub(super) fn history_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentRecor
                 r.get(4)?,
                 r.get(5)?,
             ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+        })
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(crate::error::sqlite)?;
     rows.into_iter()
         .map(|(channel, event, source, text_version, recorded_by, at)| {
             Ok(ConsentRecord {

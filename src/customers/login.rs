@@ -65,7 +65,8 @@ impl Store {
                 .prepare_cached(
                     "SELECT id, password_hash, auth_mac FROM shopkeep_customers
                      WHERE email_index = ?1 AND erased_at IS NULL",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_row([index.as_slice()], |r| {
                     Ok((
                         Account {
@@ -75,7 +76,8 @@ impl Store {
                         r.get::<_, Option<Vec<u8>>>(2)?,
                     ))
                 })
-                .optional()?;
+                .optional()
+                .map_err(crate::error::sqlite)?;
             // A hash is trusted only with its MAC: otherwise anyone who can write the file
             // could set a hash of their own password on any account.
             let account = match account {
@@ -121,7 +123,8 @@ impl Store {
                      SET password_hash = coalesce(?3, password_hash), last_login_at = ?4,
                          auth_mac = coalesce(?5, auth_mac)
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .execute(params![
                     account.id,
                     account.hash,
@@ -133,7 +136,8 @@ impl Store {
                         Some(h.as_str())
                     )
                     .to_vec()),
-                ])?;
+                ])
+                .map_err(crate::error::sqlite)?;
             if current != 1 {
                 return Err(wrong_credentials());
             }

@@ -42,9 +42,12 @@ impl CustomerRepo<'_> {
             let ids = tx
                 .prepare_cached(
                     "SELECT id FROM shopkeep_customers WHERE erased_at IS NULL ORDER BY id",
-                )?
-                .query_map([], |r| r.get::<_, CustomerId>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                )
+                .map_err(crate::error::sqlite)?
+                .query_map([], |r| r.get::<_, CustomerId>(0))
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(crate::error::sqlite)?;
             let mut done = EmailReindex {
                 reindexed: 0,
                 duplicates: Vec::new(),
@@ -58,8 +61,10 @@ impl CustomerRepo<'_> {
                     None => {
                         tx.prepare_cached(
                             "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
-                        )?
-                        .execute(params![id, index.as_slice()])?;
+                        )
+                        .map_err(crate::error::sqlite)?
+                        .execute(params![id, index.as_slice()])
+                        .map_err(crate::error::sqlite)?;
                         tx.audit(
                             self.principal,
                             Action::UpdateCustomer,
@@ -103,7 +108,8 @@ mod tests {
                 tx.execute(
                     "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
                     params![id, legacy.as_slice()],
-                )?;
+                )
+                .map_err(crate::error::sqlite)?;
                 Ok(())
             })
             .unwrap();
@@ -176,7 +182,8 @@ mod tests {
                 tx.execute(
                     "UPDATE shopkeep_staff SET email_index = ?2 WHERE id = ?1",
                     params![olga.id(), legacy.as_slice()],
-                )?;
+                )
+                .map_err(crate::error::sqlite)?;
                 Ok(())
             })
             .unwrap();

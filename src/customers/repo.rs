@@ -141,7 +141,7 @@ impl CustomerRepo<'_> {
                           auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
                      ON CONFLICT (email_index) DO NOTHING",
-                )?
+                ).map_err(crate::error::sqlite)?
                 .execute(params![
                     id,
                     index.as_slice(),
@@ -152,7 +152,7 @@ impl CustomerRepo<'_> {
                     hash.as_str(),
                     now,
                     storage::account_mac(store, id, Some(hash.as_str())).as_slice(),
-                ])?;
+                ]).map_err(crate::error::sqlite)?;
             if inserted == 0 {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -244,7 +244,8 @@ impl CustomerRepo<'_> {
                      SET email_index = ?3, email = ?4, name = ?5, phone = ?6, business = ?7,
                          updated_at = ?8, version = version + 1
                      WHERE id = ?1 AND version = ?2 AND erased_at IS NULL",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .execute(params![
                     id,
                     // A version beyond i64 was never stored, so it matches no row.
@@ -255,7 +256,8 @@ impl CustomerRepo<'_> {
                     sealed.phone,
                     sealed.business,
                     tx.now(),
-                ])?;
+                ])
+                .map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(stale());
             }
@@ -343,12 +345,15 @@ impl CustomerRepo<'_> {
                 .prepare_cached(
                     "SELECT id FROM shopkeep_customers
                      WHERE id > ?1 AND erased_at IS NULL ORDER BY id LIMIT ?2",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_map(
                     params![start, i64::try_from(limit).unwrap_or(0).saturating_add(1)],
                     |r| r.get(0),
-                )?
-                .collect::<rusqlite::Result<_>>()?;
+                )
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(crate::error::sqlite)?;
             let more = ids.len() > limit;
             ids.truncate(limit);
             let next = if more { ids.last().copied() } else { None };

@@ -67,8 +67,10 @@ impl CartRepo<'_> {
             tx.prepare_cached(
                 "INSERT INTO shopkeep_carts (id, token_hash, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?3)",
-            )?
-            .execute(rusqlite::params![id, hash.as_slice(), tx.now()])?;
+            )
+            .map_err(crate::error::sqlite)?
+            .execute(rusqlite::params![id, hash.as_slice(), tx.now()])
+            .map_err(crate::error::sqlite)?;
             Ok(Cart {
                 id,
                 customer: None,
@@ -157,8 +159,10 @@ impl CartRepo<'_> {
             let id = self.resolve(tx, cart, hash.as_ref())?;
             tx.prepare_cached(
                 "DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
-            )?
-            .execute(rusqlite::params![id, variant])?;
+            )
+            .map_err(crate::error::sqlite)?
+            .execute(rusqlite::params![id, variant])
+            .map_err(crate::error::sqlite)?;
             touch(tx, id)?;
             load(tx, id)
         })
@@ -185,8 +189,10 @@ impl CartRepo<'_> {
                     .min(MAX_QUANTITY);
                 set(tx, target, line.variant, total, had.is_none())?;
             }
-            tx.prepare_cached("DELETE FROM shopkeep_carts WHERE id = ?1")?
-                .execute([source])?;
+            tx.prepare_cached("DELETE FROM shopkeep_carts WHERE id = ?1")
+                .map_err(crate::error::sqlite)?
+                .execute([source])
+                .map_err(crate::error::sqlite)?;
             load(tx, target)
         })
     }
@@ -338,9 +344,11 @@ impl CartRepo<'_> {
         match (cart, hash) {
             (CartRef::Customer(customer), _) => customer_cart(tx, self.principal, customer),
             (CartRef::Guest(_), Some(hash)) => tx
-                .prepare_cached("SELECT id FROM shopkeep_carts WHERE token_hash = ?1")?
+                .prepare_cached("SELECT id FROM shopkeep_carts WHERE token_hash = ?1")
+                .map_err(crate::error::sqlite)?
                 .query_row([hash.as_slice()], |r| r.get(0))
-                .optional()?
+                .optional()
+                .map_err(crate::error::sqlite)?
                 .ok_or_else(no_such_cart),
             (CartRef::Guest(_), None) => Err(no_such_cart()),
         }
@@ -359,8 +367,8 @@ pub(crate) fn customer_cart(
     let id = CartId::generate(tx.now())?;
     tx.prepare_cached(
         "INSERT INTO shopkeep_carts (id, customer_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-    )?
-    .execute(rusqlite::params![id, customer, tx.now()])?;
+    ).map_err(crate::error::sqlite)?
+    .execute(rusqlite::params![id, customer, tx.now()]).map_err(crate::error::sqlite)?;
     Ok(id)
 }
 
@@ -373,9 +381,11 @@ fn find_customer_cart(
     tx.authorize(principal, Action::PlaceOrder, &Resource::Customer(customer))?;
     ensure_active(tx, customer)?;
     Ok(tx
-        .prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")?
+        .prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")
+        .map_err(crate::error::sqlite)?
         .query_row([customer], |r| r.get(0))
-        .optional()?)
+        .optional()
+        .map_err(crate::error::sqlite)?)
 }
 
 /// The preview of an empty cart: zero totals in `currency`, if the shop sells in it.
@@ -403,8 +413,10 @@ pub(crate) fn no_settings() -> Error {
 
 fn check_variant(tx: &Tx<'_>, variant: VariantId) -> Result<()> {
     let exists: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")?
-        .query_row([variant], |r| r.get(0))?;
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")
+        .map_err(crate::error::sqlite)?
+        .query_row([variant], |r| r.get(0))
+        .map_err(crate::error::sqlite)?;
     if exists {
         Ok(())
     } else {
@@ -416,16 +428,20 @@ fn current(tx: &Tx<'_>, cart: CartId, variant: VariantId) -> Result<Option<u32>>
     Ok(tx
         .prepare_cached(
             "SELECT quantity FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_row(rusqlite::params![cart, variant], |r| r.get(0))
-        .optional()?)
+        .optional()
+        .map_err(crate::error::sqlite)?)
 }
 
 fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) -> Result<()> {
     if new {
         let count: i64 = tx
-            .prepare_cached("SELECT count(*) FROM shopkeep_cart_lines WHERE cart_id = ?1")?
-            .query_row([cart], |r| r.get(0))?;
+            .prepare_cached("SELECT count(*) FROM shopkeep_cart_lines WHERE cart_id = ?1")
+            .map_err(crate::error::sqlite)?
+            .query_row([cart], |r| r.get(0))
+            .map_err(crate::error::sqlite)?;
         if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_CART_LINES {
             return Err(Error::validation(
                 "cart",
@@ -439,36 +455,46 @@ fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) 
                  (SELECT coalesce(max(seq), 0) + 1 FROM shopkeep_cart_lines WHERE cart_id = ?1),
                  ?4)
          ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity",
-    )?
-    .execute(rusqlite::params![cart, variant, quantity, tx.now()])?;
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(rusqlite::params![cart, variant, quantity, tx.now()])
+    .map_err(crate::error::sqlite)?;
     touch(tx, cart)
 }
 
 fn touch(tx: &Tx<'_>, cart: CartId) -> Result<()> {
-    tx.prepare_cached("UPDATE shopkeep_carts SET updated_at = ?2 WHERE id = ?1")?
-        .execute(rusqlite::params![cart, tx.now()])?;
+    tx.prepare_cached("UPDATE shopkeep_carts SET updated_at = ?2 WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
+        .execute(rusqlite::params![cart, tx.now()])
+        .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
 /// A cart's lines, in the order they were added.
 pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
     let customer: Option<CustomerId> = tx
-        .prepare_cached("SELECT customer_id FROM shopkeep_carts WHERE id = ?1")?
+        .prepare_cached("SELECT customer_id FROM shopkeep_carts WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
         .query_row([id], |r| r.get(0))
-        .optional()?
+        .optional()
+        .map_err(crate::error::sqlite)?
         .ok_or_else(no_such_cart)?;
-    let mut stmt = tx.prepare_cached(
-        "SELECT variant_id, quantity FROM shopkeep_cart_lines WHERE cart_id = ?1
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT variant_id, quantity FROM shopkeep_cart_lines WHERE cart_id = ?1
          ORDER BY seq",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     let lines = stmt
         .query_map([id], |r| {
             Ok(CartLine {
                 variant: r.get(0)?,
                 quantity: r.get(1)?,
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        })
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?;
     Ok(Cart {
         id,
         customer,
@@ -478,7 +504,9 @@ pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
 
 /// Empties a cart (after checkout).
 pub(crate) fn empty(tx: &Tx<'_>, id: CartId) -> Result<()> {
-    tx.prepare_cached("DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1")?
-        .execute([id])?;
+    tx.prepare_cached("DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1")
+        .map_err(crate::error::sqlite)?
+        .execute([id])
+        .map_err(crate::error::sqlite)?;
     touch(tx, id)
 }

@@ -39,7 +39,8 @@ pub(crate) fn set_status(
         .prepare_cached(
             "UPDATE shopkeep_orders SET status = ?2, version = version + 1, updated_at = ?3
              WHERE id = ?1 AND status IN (?4, ?5, ?6)",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .execute(rusqlite::params![
             id,
             to.as_str(),
@@ -47,7 +48,8 @@ pub(crate) fn set_status(
             pick(0),
             pick(1),
             pick(2)
-        ])?;
+        ])
+        .map_err(crate::error::sqlite)?;
     if changed == 1 {
         return Ok(());
     }
@@ -60,9 +62,11 @@ pub(crate) fn set_status(
 /// The status of order `id`, if it exists.
 pub(crate) fn status(tx: &Tx<'_>, id: OrderId) -> Result<Option<OrderStatus>> {
     let text: Option<String> = tx
-        .prepare_cached("SELECT status FROM shopkeep_orders WHERE id = ?1")?
+        .prepare_cached("SELECT status FROM shopkeep_orders WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
         .query_row([id], |r| r.get(0))
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     text.as_deref().map(OrderStatus::parse).transpose()
 }
 
@@ -76,25 +80,27 @@ pub(crate) fn insert_payment(
     tx.prepare_cached(
         "INSERT INTO shopkeep_order_payments (order_id, gateway_reference, amount, currency,
          paid_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
+    )
+    .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
         id,
         reference,
         amount.minor(),
         amount.currency().code(),
         tx.now()
-    ])?;
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
 /// The order a gateway reference paid, if any.
 pub(crate) fn paid_by(tx: &Tx<'_>, reference: &str) -> Result<Option<OrderId>> {
     Ok(tx
-        .prepare_cached(
-            "SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1",
-        )?
+        .prepare_cached("SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1")
+        .map_err(crate::error::sqlite)?
         .query_row([reference], |r| r.get(0))
-        .optional()?)
+        .optional()
+        .map_err(crate::error::sqlite)?)
 }
 
 /// The payment of order `id`, if it was paid.
@@ -103,9 +109,11 @@ pub(crate) fn payment(tx: &Tx<'_>, id: OrderId) -> Result<Option<PaymentRecord>>
         .prepare_cached(
             "SELECT gateway_reference, amount, currency, paid_at FROM shopkeep_order_payments
              WHERE order_id = ?1",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     row.map(|(reference, amount, currency, paid_at)| {
         Ok(PaymentRecord {
             reference,
@@ -121,13 +129,15 @@ pub(crate) fn insert_shipment(tx: &Tx<'_>, id: OrderId, shipment: &Shipment) -> 
     tx.prepare_cached(
         "INSERT INTO shopkeep_order_shipments (order_id, carrier, tracking, shipped_at)
          VALUES (?1, ?2, ?3, ?4)",
-    )?
+    )
+    .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
         id,
         shipment.carrier,
         shipment.tracking,
         tx.now()
-    ])?;
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -141,8 +151,10 @@ pub(crate) fn insert_cancellation(
     tx.prepare_cached(
         "INSERT INTO shopkeep_order_cancellations (order_id, reason, was_paid, cancelled_at)
          VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(rusqlite::params![id, reason, was_paid, tx.now()])?;
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(rusqlite::params![id, reason, was_paid, tx.now()])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -159,7 +171,8 @@ pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Res
         .prepare_cached(
             "SELECT id, number, customer_id, auth_mac FROM shopkeep_orders
              WHERE status = 'placed' AND placed_at < ?1 ORDER BY id LIMIT ?2",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_map(
             rusqlite::params![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)],
             |r| {
@@ -170,8 +183,10 @@ pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Res
                 };
                 Ok((unpaid, r.get::<_, Option<Vec<u8>>>(3)?))
             },
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        )
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?;
     // The expiry event names the customer: only the one the order's MAC was made for.
     rows.into_iter()
         .map(|(unpaid, mac)| {
@@ -187,7 +202,10 @@ pub(crate) fn stock_lines(tx: &Tx<'_>, id: OrderId) -> Result<Vec<(u32, VariantI
         .prepare_cached(
             "SELECT position, variant_id, quantity FROM shopkeep_order_lines
              WHERE order_id = ?1 ORDER BY position",
-        )?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+        )
+        .map_err(crate::error::sqlite)?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?)
 }
