@@ -126,14 +126,14 @@ impl fmt::Debug for Timestamp {
     }
 }
 
-impl rusqlite::types::ToSql for Timestamp {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+impl crate::sql::Param for Timestamp {
+    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         Ok(self.to_rfc3339().into())
     }
 }
 
-impl rusqlite::types::FromSql for Timestamp {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+impl crate::sql::Column for Timestamp {
+    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
         let text = value.as_str()?;
         Timestamp::parse_rfc3339(text)
             .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))

@@ -149,6 +149,7 @@ mod invoices;
 pub mod money;
 mod orders;
 mod serde_text;
+mod sql;
 mod store;
 mod templates;
 mod text;

@@ -5,8 +5,8 @@
 
 use std::marker::PhantomData;
 
-// `<Probe<T>>::FROM_SQLITE` is `true` exactly when `T: From<rusqlite::Error>`: the inherent
-// constant (which needs the bound) shadows the blanket trait's default.
+// Each `<ProbeX<T>>::CONST` is `true` exactly when `T` has the trait: the inherent constant
+// (which needs the bound) shadows the blanket trait's default `false`.
 struct Probe<T: ?Sized>(PhantomData<T>);
 trait Lacks {
     const FROM_SQLITE: bool = false;
@@ -14,6 +14,68 @@ trait Lacks {
 impl<T: ?Sized> Lacks for Probe<T> {}
 impl<T: ?Sized + From<rusqlite::Error>> Probe<T> {
     const FROM_SQLITE: bool = true;
+}
+
+struct ToSqlProbe<T: ?Sized>(PhantomData<T>);
+trait LacksToSql {
+    const TO_SQL: bool = false;
+}
+impl<T: ?Sized> LacksToSql for ToSqlProbe<T> {}
+impl<T: ?Sized + rusqlite::ToSql> ToSqlProbe<T> {
+    const TO_SQL: bool = true;
+}
+
+struct FromSqlProbe<T: ?Sized>(PhantomData<T>);
+trait LacksFromSql {
+    const FROM_SQL: bool = false;
+}
+impl<T: ?Sized> LacksFromSql for FromSqlProbe<T> {}
+impl<T: rusqlite::types::FromSql> FromSqlProbe<T> {
+    const FROM_SQL: bool = true;
+}
+
+/// Whether `$t` implements rusqlite's `ToSql` or `FromSql`.
+macro_rules! sql_traits {
+    ($($t:ty),* $(,)?) => {
+        vec![$((stringify!($t), <ToSqlProbe<$t>>::TO_SQL || <FromSqlProbe<$t>>::FROM_SQL)),*]
+    };
+}
+
+#[test]
+fn no_public_type_implements_rusqlites_traits() {
+    // The probes see the traits where they are.
+    assert_eq!(sql_traits!(i64, String), [("i64", true), ("String", true)]);
+    let leaks: Vec<&str> = sql_traits!(
+        shopkeep::AddressId,
+        shopkeep::ApiKeyId,
+        shopkeep::CartId,
+        shopkeep::CustomerId,
+        shopkeep::EventId,
+        shopkeep::InvoiceId,
+        shopkeep::OrderId,
+        shopkeep::ProductId,
+        shopkeep::RefundId,
+        shopkeep::StaffId,
+        shopkeep::VariantId,
+        shopkeep::Timestamp,
+        shopkeep::Sku,
+        shopkeep::Role,
+        shopkeep::TaxCategory,
+        shopkeep::SupplyKind,
+        shopkeep::Money,
+        shopkeep::Currency,
+        shopkeep::Email,
+        shopkeep::Country,
+        shopkeep::OrderStatus,
+    )
+    .into_iter()
+    .filter(|(_, has)| *has)
+    .map(|(name, _)| name)
+    .collect();
+    assert!(
+        leaks.is_empty(),
+        "rusqlite traits in the public API: {leaks:?}"
+    );
 }
 
 #[test]

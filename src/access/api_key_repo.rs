@@ -63,11 +63,11 @@ impl Store {
                 ).map_err(crate::error::sqlite)?
                 .query_row([prefix], |r| {
                     Ok(KeyRow {
-                        id: r.get(0)?,
+                        id: crate::sql::get(r, 0)?,
                         hash: r.get(1)?,
-                        role: r.get(2)?,
+                        role: crate::sql::get(r, 2)?,
                         revoked: r.get(3)?,
-                        last_used: r.get(4)?,
+                        last_used: crate::sql::get(r, 4)?,
                         mac: r.get(5)?,
                     })
                 })
@@ -96,7 +96,10 @@ impl Store {
             self.write(|tx| {
                 tx.prepare_cached("UPDATE shopkeep_api_keys SET last_used_at = ?2 WHERE id = ?1")
                     .map_err(crate::error::sqlite)?
-                    .execute(rusqlite::params![id, tx.now()])
+                    .execute(rusqlite::params![
+                        crate::sql::p(&id),
+                        crate::sql::p(&tx.now())
+                    ])
                     .map_err(crate::error::sqlite)?;
                 Ok(())
             })?;
@@ -134,15 +137,14 @@ impl ApiKeyRepo<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             ).map_err(crate::error::sqlite)?
             .execute(rusqlite::params![
-                id,
-                info.prefix,
-                hash.as_slice(),
-                info.label,
-                info.role,
-                info.created_by,
-                info.created_at,
-                mac.as_slice(),
-            ]).map_err(crate::error::sqlite)?;
+                crate::sql::p(&id),
+                crate::sql::p(&info.prefix),
+                crate::sql::p(&hash.as_slice()),
+                crate::sql::p(&info.label),
+                crate::sql::p(&info.role),
+                crate::sql::p(&info.created_by),
+                crate::sql::p(&info.created_at),
+                crate::sql::p(&mac.as_slice())]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::CreateApiKey, &Resource::ApiKey(id))?;
             Ok(CreatedApiKey { info, secret })
         })
@@ -200,7 +202,10 @@ impl ApiKeyRepo<'_> {
             }
             tx.prepare_cached("UPDATE shopkeep_api_keys SET revoked_at = ?2 WHERE id = ?1")
                 .map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![id, tx.now()])
+                .execute(rusqlite::params![
+                    crate::sql::p(&id),
+                    crate::sql::p(&tx.now())
+                ])
                 .map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::RevokeApiKey, &Resource::ApiKey(id))?;
             Ok(())
@@ -264,14 +269,14 @@ type InfoRow = (ApiKeyInfo, Vec<u8>, Option<Vec<u8>>);
 
 fn info_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InfoRow> {
     let info = ApiKeyInfo {
-        id: r.get(0)?,
+        id: crate::sql::get(r, 0)?,
         prefix: r.get(1)?,
         label: r.get(2)?,
-        role: r.get(3)?,
+        role: crate::sql::get(r, 3)?,
         created_by: r.get(4)?,
-        created_at: r.get(5)?,
-        last_used_at: r.get(6)?,
-        revoked_at: r.get(7)?,
+        created_at: crate::sql::get(r, 5)?,
+        last_used_at: crate::sql::get(r, 6)?,
+        revoked_at: crate::sql::get(r, 7)?,
     };
     Ok((info, r.get(8)?, r.get(9)?))
 }
@@ -292,7 +297,7 @@ fn load(tx: &Tx<'_>, store: &Store, id: ApiKeyId) -> Result<ApiKeyInfo> {
     let row = tx
         .prepare_cached(&format!("{SELECT_INFO} WHERE id = ?1"))
         .map_err(crate::error::sqlite)?
-        .query_row([id], info_from_row)
+        .query_row([crate::sql::p(&id)], info_from_row)
         .optional()
         .map_err(crate::error::sqlite)?
         .ok_or_else(|| not_found(&Resource::ApiKey(id)))?;

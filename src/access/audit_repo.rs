@@ -44,13 +44,13 @@ pub(crate) fn append(
     )
     .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
-        previous_seq + 1,
-        entry.at,
-        entry.principal,
-        entry.action,
-        entry.resource,
-        outcome.as_str(),
-        mac.as_slice(),
+        crate::sql::p(&(previous_seq + 1)),
+        crate::sql::p(&entry.at),
+        crate::sql::p(&entry.principal),
+        crate::sql::p(&entry.action),
+        crate::sql::p(&entry.resource),
+        crate::sql::p(&outcome.as_str()),
+        crate::sql::p(&mac.as_slice())
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())
@@ -162,7 +162,7 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> Result<AuditEntry> {
     let outcome: String = r.get(5).map_err(crate::error::sqlite)?;
     Ok(AuditEntry {
         seq: u64::try_from(seq).unwrap_or(0),
-        at: r.get(1).map_err(crate::error::sqlite)?,
+        at: crate::sql::get(r, 1).map_err(crate::error::sqlite)?,
         principal: r.get(2).map_err(crate::error::sqlite)?,
         action: r.get(3).map_err(crate::error::sqlite)?,
         resource: r.get(4).map_err(crate::error::sqlite)?,

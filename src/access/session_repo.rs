@@ -61,13 +61,12 @@ pub(crate) fn open(
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
     ).map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
-        hash.as_slice(),
-        holder.kind(),
-        holder.id_bytes().as_slice(),
-        now,
-        expires_text,
-        mac.as_slice(),
-    ]).map_err(crate::error::sqlite)?;
+        crate::sql::p(&hash.as_slice()),
+        crate::sql::p(&holder.kind()),
+        crate::sql::p(&holder.id_bytes().as_slice()),
+        crate::sql::p(&now),
+        crate::sql::p(&expires_text),
+        crate::sql::p(&mac.as_slice())]).map_err(crate::error::sqlite)?;
     Ok((token, expires_at))
 }
 
@@ -79,9 +78,9 @@ pub(crate) fn revoke_all(tx: &Tx<'_>, holder: Holder) -> Result<()> {
     )
     .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
-        holder.kind(),
-        holder.id_bytes().as_slice(),
-        tx.now()
+        crate::sql::p(&holder.kind()),
+        crate::sql::p(&holder.id_bytes().as_slice()),
+        crate::sql::p(&tx.now())
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())
@@ -133,7 +132,7 @@ impl Store {
                      WHERE s.token_hash = ?1",
                 ).map_err(crate::error::sqlite)?
                 .query_row([hash.as_slice()], |r| {
-                    let staff = match (r.get::<_, Option<Role>>(6)?, r.get(7)?) {
+                    let staff = match (crate::sql::get::<Option<Role>>(r, 6)?, r.get(7)?) {
                         (Some(role), Some(password_hash)) => Some((
                             Authority {
                                 role,
@@ -147,7 +146,7 @@ impl Store {
                     Ok(Row {
                         holder_kind: r.get(0)?,
                         holder_id: r.get(1)?,
-                        last_seen_at: r.get(2)?,
+                        last_seen_at: crate::sql::get(r, 2)?,
                         expires_at: r.get(3)?,
                         revoked: r.get(4)?,
                         mac: r.get(5)?,
@@ -200,7 +199,7 @@ impl Store {
                 tx.prepare_cached(
                     "UPDATE shopkeep_sessions SET last_seen_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
                 ).map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![hash.as_slice(), tx.now()]).map_err(crate::error::sqlite)?;
+                .execute(rusqlite::params![crate::sql::p(&hash.as_slice()), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
                 Ok(())
             })?;
         }
@@ -223,9 +222,10 @@ impl Store {
                      RETURNING holder_kind, holder_id",
                 )
                 .map_err(crate::error::sqlite)?
-                .query_row(rusqlite::params![hash.as_slice(), tx.now()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row(
+                    rusqlite::params![crate::sql::p(&hash.as_slice()), crate::sql::p(&tx.now())],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()
                 .map_err(crate::error::sqlite)?;
             if let Some((kind, id)) = holder {

@@ -76,7 +76,7 @@ impl Store {
             let id: Option<StaffId> = tx
                 .prepare_cached("SELECT id FROM shopkeep_staff WHERE email_index = ?1")
                 .map_err(crate::error::sqlite)?
-                .query_row([index.as_slice()], |r| r.get(0))
+                .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
                 .optional()
                 .map_err(crate::error::sqlite)?;
             let found = match id {
@@ -124,10 +124,10 @@ impl Store {
                         )
                         .map_err(crate::error::sqlite)?
                         .execute(rusqlite::params![
-                            id,
-                            hash.as_str(),
-                            authority.mac(tx.keys(), id).as_slice(),
-                            role
+                            crate::sql::p(&id),
+                            crate::sql::p(&hash.as_str()),
+                            crate::sql::p(&authority.mac(tx.keys(), id).as_slice()),
+                            crate::sql::p(&role)
                         ])
                         .map_err(crate::error::sqlite)?;
                     }
@@ -185,21 +185,20 @@ impl StaffRepo<'_> {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) ON CONFLICT (email_index) DO NOTHING",
                 ).map_err(crate::error::sqlite)?
                 .execute(rusqlite::params![
-                    id,
-                    index.as_slice(),
-                    field::encrypt(&key, place(&id, "email"), new.email.as_str().as_bytes())?,
-                    field::encrypt(&key, place(&id, "name"), new.name.as_bytes())?,
-                    new.role,
-                    hash.as_str(),
-                    tx.now(),
-                    Authority {
+                    crate::sql::p(&id),
+                    crate::sql::p(&index.as_slice()),
+                    crate::sql::p(&field::encrypt(&key, place(&id, "email"), new.email.as_str().as_bytes())?),
+                    crate::sql::p(&field::encrypt(&key, place(&id, "name"), new.name.as_bytes())?),
+                    crate::sql::p(&new.role),
+                    crate::sql::p(&hash.as_str()),
+                    crate::sql::p(&tx.now()),
+                    crate::sql::p(&Authority {
                         role: new.role,
                         password_hash: hash.as_str().to_owned(),
                         disabled_at: None,
                     }
                     .mac(tx.keys(), id)
-                    .as_slice(),
-                ]).map_err(crate::error::sqlite)?;
+                    .as_slice())]).map_err(crate::error::sqlite)?;
             if inserted == 0 {
                 return Err(Error::new(ErrorKind::Conflict, "a staff account with this email already exists"));
             }
@@ -240,7 +239,7 @@ impl StaffRepo<'_> {
             let ids: Vec<StaffId> = tx
                 .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")
                 .map_err(crate::error::sqlite)?
-                .query_map([], |r| r.get(0))
+                .query_map([], |r| crate::sql::get(r, 0))
                 .map_err(crate::error::sqlite)?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(crate::error::sqlite)?;
@@ -271,10 +270,10 @@ impl StaffRepo<'_> {
                  WHERE id = ?1",
             ).map_err(crate::error::sqlite)?
             .execute(rusqlite::params![
-                id,
-                role,
-                tx.now(),
-                authority.mac(tx.keys(), id).as_slice()
+                crate::sql::p(&id),
+                crate::sql::p(&role),
+                crate::sql::p(&tx.now()),
+                crate::sql::p(&authority.mac(tx.keys(), id).as_slice())
             ]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::ChangeStaffRole, &Resource::Staff(id))?;
             Ok(StaffMember { role, ..member })
@@ -308,7 +307,7 @@ impl StaffRepo<'_> {
                 "UPDATE shopkeep_staff SET disabled_at = ?2, updated_at = ?2, version = version + 1, auth_mac = ?3
                  WHERE id = ?1",
             ).map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![id, now, authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
+            .execute(rusqlite::params![crate::sql::p(&id), crate::sql::p(&now), crate::sql::p(&authority.mac(tx.keys(), id).as_slice())]).map_err(crate::error::sqlite)?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::DisableStaff, &Resource::Staff(id))?;
             Ok(())
@@ -354,10 +353,10 @@ impl StaffRepo<'_> {
                  WHERE id = ?1",
             ).map_err(crate::error::sqlite)?
             .execute(rusqlite::params![
-                id,
-                new_hash.as_str(),
-                tx.now(),
-                authority.mac(tx.keys(), id).as_slice()
+                crate::sql::p(&id),
+                crate::sql::p(&new_hash.as_str()),
+                crate::sql::p(&tx.now()),
+                crate::sql::p(&authority.mac(tx.keys(), id).as_slice())
             ]).map_err(crate::error::sqlite)?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::ChangeStaffPassword, &Resource::Staff(id))?;
@@ -371,7 +370,7 @@ fn ensure_another_owner(tx: &Tx<'_>, id: StaffId) -> Result<()> {
         .prepare_cached(
             "SELECT id FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
         ).map_err(crate::error::sqlite)?
-        .query_map([id], |r| r.get(0)).map_err(crate::error::sqlite)?
+        .query_map([crate::sql::p(&id)], |r| crate::sql::get(r, 0)).map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<_>>().map_err(crate::error::sqlite)?;
     // An owner counts only with a valid MAC: a role raised by hand must not let the last real
     // owner be demoted or disabled.
@@ -444,10 +443,10 @@ fn authority(tx: &Tx<'_>, id: StaffId) -> Result<Option<Authority>> {
             "SELECT role, password_hash, disabled_at, auth_mac FROM shopkeep_staff WHERE id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| {
+        .query_row([crate::sql::p(&id)], |r| {
             Ok((
                 Authority {
-                    role: r.get(0)?,
+                    role: crate::sql::get(r, 0)?,
                     password_hash: r.get(1)?,
                     disabled_at: r.get(2)?,
                 },
@@ -479,11 +478,11 @@ fn load(tx: &Tx<'_>, store: &Store, id: StaffId) -> Result<StaffMember> {
     let row = tx
         .prepare_cached("SELECT email, name, created_at FROM shopkeep_staff WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| {
+        .query_row([crate::sql::p(&id)], |r| {
             Ok(StaffRow {
                 email: r.get(0)?,
                 name: r.get(1)?,
-                created_at: r.get(2)?,
+                created_at: crate::sql::get(r, 2)?,
             })
         })
         .optional()
@@ -531,7 +530,7 @@ impl StaffRepo<'_> {
             let ids: Vec<StaffId> = tx
                 .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")
                 .map_err(crate::error::sqlite)?
-                .query_map([], |r| r.get(0))
+                .query_map([], |r| crate::sql::get(r, 0))
                 .map_err(crate::error::sqlite)?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(crate::error::sqlite)?;
@@ -548,7 +547,10 @@ impl StaffRepo<'_> {
                            AND NOT EXISTS (SELECT 1 FROM shopkeep_staff WHERE email_index = ?2)",
                     )
                     .map_err(crate::error::sqlite)?
-                    .execute(rusqlite::params![id, index.as_slice()])
+                    .execute(rusqlite::params![
+                        crate::sql::p(&id),
+                        crate::sql::p(&index.as_slice())
+                    ])
                     .map_err(crate::error::sqlite)?;
                 if changed == 1 {
                     tx.audit(self.principal, Action::CreateStaff, &Resource::Staff(id))?;

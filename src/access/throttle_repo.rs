@@ -44,7 +44,7 @@ pub(crate) fn blocked_until(tx: &Tx<'_>, index: &Mac256) -> Result<Option<Timest
     Ok(tx
         .prepare_cached("SELECT blocked_until FROM shopkeep_login_failures WHERE email_index = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([index.as_slice()], |r| r.get(0))
+        .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)?
         .flatten())
@@ -66,7 +66,7 @@ pub(crate) fn record_failure(
     // only recent failures, however many emails an attacker tries.
     tx.prepare_cached("DELETE FROM shopkeep_login_failures WHERE last_failure_at < ?1")
         .map_err(crate::error::sqlite)?
-        .execute([now.checked_sub(throttle.forget_period())?])
+        .execute([crate::sql::p(&now.checked_sub(throttle.forget_period())?)])
         .map_err(crate::error::sqlite)?;
     let previous: Option<u32> = tx
         .prepare_cached("SELECT failures FROM shopkeep_login_failures WHERE email_index = ?1")
@@ -88,7 +88,7 @@ pub(crate) fn record_failure(
          SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
              blocked_until = excluded.blocked_until",
     ).map_err(crate::error::sqlite)?
-    .execute(params![index.as_slice(), failures, now, blocked_until]).map_err(crate::error::sqlite)?;
+    .execute(params![crate::sql::p(&index.as_slice()), crate::sql::p(&failures), crate::sql::p(&now), crate::sql::p(&blocked_until)]).map_err(crate::error::sqlite)?;
     tx.audit_event(who, event, what, Outcome::Denied)?;
     if blocked_until.is_some() {
         tx.audit_event(who, "login_delayed", what, Outcome::Denied)?;

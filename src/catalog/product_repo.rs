@@ -96,13 +96,13 @@ impl ProductRepo<'_> {
                 .map_err(crate::error::sqlite)?
                 .query_row(
                     rusqlite::params![
-                        id,
-                        checked.sku,
-                        checked.name,
-                        checked.description,
-                        checked.tax_category,
-                        checked.supply_kind,
-                        tx.now()
+                        crate::sql::p(&id),
+                        crate::sql::p(&checked.sku),
+                        crate::sql::p(&checked.name),
+                        crate::sql::p(&checked.description),
+                        crate::sql::p(&checked.tax_category),
+                        crate::sql::p(&checked.supply_kind),
+                        crate::sql::p(&tx.now())
                     ],
                     |r| r.get(0),
                 )
@@ -153,9 +153,12 @@ impl ProductRepo<'_> {
                  ORDER BY v.position, pr.currency"
             );
             let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
-            let found = collect(stmt.query([sku]).map_err(crate::error::sqlite)?)?
-                .into_iter()
-                .next();
+            let found = collect(
+                stmt.query([crate::sql::p(&sku)])
+                    .map_err(crate::error::sqlite)?,
+            )?
+            .into_iter()
+            .next();
             self.visible(found, &Resource::Catalog)
         })
     }
@@ -410,13 +413,13 @@ impl ProductRepo<'_> {
                 ).map_err(crate::error::sqlite)?
                 .query_row(
                     rusqlite::params![
-                        id,
-                        int(expected_version),
-                        name,
-                        description,
-                        tax_category,
-                        tx.now(),
-                        supply_kind
+                        crate::sql::p(&id),
+                        crate::sql::p(&int(expected_version)),
+                        crate::sql::p(&name),
+                        crate::sql::p(&description),
+                        crate::sql::p(&tax_category),
+                        crate::sql::p(&tx.now()),
+                        crate::sql::p(&supply_kind)
                     ],
                     |r| r.get(0),
                 )
@@ -435,7 +438,7 @@ impl ProductRepo<'_> {
                         tx.prepare_cached(
                             "DELETE FROM shopkeep_prices WHERE variant_id = ?1 AND currency = ?2",
                         ).map_err(crate::error::sqlite)?
-                        .execute(rusqlite::params![variant, currency.code()]).map_err(crate::error::sqlite)?;
+                        .execute(rusqlite::params![crate::sql::p(&variant), crate::sql::p(&currency.code())]).map_err(crate::error::sqlite)?;
                     }
                 }
             }
@@ -443,7 +446,7 @@ impl ProductRepo<'_> {
                 tx.prepare_cached(
                     "UPDATE shopkeep_variants SET low_stock_threshold = ?2, updated_at = ?3 WHERE id = ?1",
                 ).map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![variant, threshold, tx.now()]).map_err(crate::error::sqlite)?;
+                .execute(rusqlite::params![crate::sql::p(&variant), crate::sql::p(&threshold), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
             }
             for (i, variant) in added.iter().enumerate() {
                 insert_variant(tx, id, current.variants.len() + i, variant)?;
@@ -496,7 +499,7 @@ impl ProductRepo<'_> {
                     "UPDATE shopkeep_products SET status = ?3, updated_at = ?4, version = version + 1
                      WHERE id = ?1 AND version = ?2",
                 ).map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![id, int(expected_version), status.as_str(), tx.now()]).map_err(crate::error::sqlite)?;
+                .execute(rusqlite::params![crate::sql::p(&id), crate::sql::p(&int(expected_version)), crate::sql::p(&status.as_str()), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(stale(expected_version));
             }
@@ -562,12 +565,12 @@ fn insert_sku(tx: &Tx<'_>, sku: &Sku, product: ProductId) -> Result<()> {
         .prepare_cached(
             "INSERT INTO shopkeep_skus (sku, product_id) VALUES (?1, ?2) ON CONFLICT (sku) DO NOTHING",
         ).map_err(crate::error::sqlite)?
-        .execute(rusqlite::params![sku, product]).map_err(crate::error::sqlite)?;
+        .execute(rusqlite::params![crate::sql::p(&sku), crate::sql::p(&product)]).map_err(crate::error::sqlite)?;
     if inserted == 0 {
         let owner: ProductId = tx
             .prepare_cached("SELECT product_id FROM shopkeep_skus WHERE sku = ?1")
             .map_err(crate::error::sqlite)?
-            .query_row([sku], |r| r.get(0))
+            .query_row([crate::sql::p(&sku)], |r| crate::sql::get(r, 0))
             .map_err(crate::error::sqlite)?;
         if owner != product {
             return Err(Error::new(
@@ -601,14 +604,14 @@ fn insert_variant(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
     ).map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
-        id,
-        product,
-        variant.sku,
-        int(position),
-        options,
-        variant.tracked,
-        variant.low_stock_threshold,
-        tx.now()
+        crate::sql::p(&id),
+        crate::sql::p(&product),
+        crate::sql::p(&variant.sku),
+        crate::sql::p(&int(position)),
+        crate::sql::p(&options),
+        crate::sql::p(&variant.tracked),
+        crate::sql::p(&variant.low_stock_threshold),
+        crate::sql::p(&tx.now())
     ]).map_err(crate::error::sqlite)?;
     for price in variant.prices.values() {
         set_price(tx, id, *price)?;
@@ -623,9 +626,9 @@ fn set_price(tx: &Tx<'_>, variant: VariantId, price: Money) -> Result<()> {
     )
     .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
-        variant,
-        price.currency().code(),
-        price.minor()
+        crate::sql::p(&variant),
+        crate::sql::p(&price.currency().code()),
+        crate::sql::p(&price.minor())
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())
@@ -638,9 +641,12 @@ pub(crate) fn load(tx: &Tx<'_>, id: ProductId) -> Result<Option<Product>> {
          WHERE p.id = ?1 ORDER BY v.position, pr.currency"
     );
     let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
-    Ok(collect(stmt.query([id]).map_err(crate::error::sqlite)?)?
-        .into_iter()
-        .next())
+    Ok(collect(
+        stmt.query([crate::sql::p(&id)])
+            .map_err(crate::error::sqlite)?,
+    )?
+    .into_iter()
+    .next())
 }
 
 /// Folds rows of [`COLUMNS`], ordered by product, variant position and currency, into
@@ -648,7 +654,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: ProductId) -> Result<Option<Product>> {
 fn collect(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Product>> {
     let mut products: Vec<Product> = Vec::new();
     while let Some(row) = rows.next().map_err(crate::error::sqlite)? {
-        let id: ProductId = row.get(0).map_err(crate::error::sqlite)?;
+        let id: ProductId = crate::sql::get(row, 0).map_err(crate::error::sqlite)?;
         let product = match products.last_mut() {
             Some(p) if p.id == id => p,
             _ => {
@@ -658,7 +664,7 @@ fn collect(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Product>> {
                     .ok_or_else(|| Error::new(ErrorKind::Storage, "a product vanished"))?
             }
         };
-        let variant_id: VariantId = row.get(9).map_err(crate::error::sqlite)?;
+        let variant_id: VariantId = crate::sql::get(row, 9).map_err(crate::error::sqlite)?;
         let variant = match product.variants.last_mut() {
             Some(v) if v.id == variant_id => v,
             _ => {
@@ -687,7 +693,7 @@ fn product_from_row(id: ProductId, row: &Row<'_>) -> Result<Product> {
     let supply_kind: String = row.get(17).map_err(crate::error::sqlite)?;
     Ok(Product {
         id,
-        sku: row.get(1).map_err(crate::error::sqlite)?,
+        sku: crate::sql::get(row, 1).map_err(crate::error::sqlite)?,
         name: row.get(2).map_err(crate::error::sqlite)?,
         description: row.get(3).map_err(crate::error::sqlite)?,
         tax_category: super::tax::TaxCategory::parse(&category).map_err(corrupt)?,
@@ -695,8 +701,8 @@ fn product_from_row(id: ProductId, row: &Row<'_>) -> Result<Product> {
         status: ProductStatus::parse(&status)
             .ok_or_else(|| Error::new(ErrorKind::Storage, "a product has an unknown status"))?,
         variants: Vec::new(),
-        created_at: row.get(6).map_err(crate::error::sqlite)?,
-        updated_at: row.get(7).map_err(crate::error::sqlite)?,
+        created_at: crate::sql::get(row, 6).map_err(crate::error::sqlite)?,
+        updated_at: crate::sql::get(row, 7).map_err(crate::error::sqlite)?,
         version: uint(row.get(8).map_err(crate::error::sqlite)?),
     })
 }
@@ -708,7 +714,7 @@ fn variant_from_row(id: VariantId, row: &Row<'_>) -> Result<Variant> {
     })?;
     Ok(Variant {
         id,
-        sku: row.get(10).map_err(crate::error::sqlite)?,
+        sku: crate::sql::get(row, 10).map_err(crate::error::sqlite)?,
         options: options
             .into_iter()
             .map(|(name, value)| VariantOption { name, value })

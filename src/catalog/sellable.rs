@@ -55,17 +55,20 @@ pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> R
              WHERE v.id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row(rusqlite::params![variant, currency.code()], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })
+        .query_row(
+            rusqlite::params![crate::sql::p(&variant), crate::sql::p(&currency.code())],
+            |r| {
+                Ok((
+                    crate::sql::get(r, 0)?,
+                    r.get(1)?,
+                    crate::sql::get(r, 2)?,
+                    crate::sql::get(r, 3)?,
+                    r.get(4)?,
+                    crate::sql::get(r, 5)?,
+                    r.get(6)?,
+                ))
+            },
+        )
         .optional()
         .map_err(crate::error::sqlite)?;
     let Some((product, name, tax_category, supply_kind, status, sku, amount)) = row else {
@@ -109,7 +112,7 @@ pub(crate) fn take_stock(
              JOIN shopkeep_products p ON p.id = v.product_id WHERE v.id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([variant], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([crate::sql::p(&variant)], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(crate::error::sqlite)?;
     let Some((status, tracked)) = found else {
@@ -140,7 +143,7 @@ pub(crate) fn return_stock(
     let tracked: Option<bool> = tx
         .prepare_cached("SELECT tracked FROM shopkeep_variants WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([variant], |r| r.get(0))
+        .query_row([crate::sql::p(&variant)], |r| r.get(0))
         .optional()
         .map_err(crate::error::sqlite)?;
     match tracked {

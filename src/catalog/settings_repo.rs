@@ -117,10 +117,10 @@ impl SettingsRepo<'_> {
                      updated_by = excluded.updated_by",
             ).map_err(crate::error::sqlite)?
             .execute(rusqlite::params![
-                int(version),
-                document,
-                tx.now(),
-                self.principal.audit_name()
+                crate::sql::p(&int(version)),
+                crate::sql::p(&document),
+                crate::sql::p(&tx.now()),
+                crate::sql::p(&self.principal.audit_name())
             ]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::UpdateSettings, &Resource::Settings)?;
             let mut saved = settings.clone();
@@ -137,7 +137,7 @@ pub(crate) fn current(tx: &Tx<'_>) -> Result<Option<ShopSettings>> {
     let row: Option<(i64, String, crate::clock::Timestamp)> = tx
         .prepare_cached("SELECT version, document, updated_at FROM shopkeep_settings WHERE id = 1")
         .map_err(crate::error::sqlite)?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, crate::sql::get(r, 2)?)))
         .optional()
         .map_err(crate::error::sqlite)?;
     let Some((version, document, updated_at)) = row else {

@@ -69,16 +69,14 @@ impl fmt::Display for TaxCategory {
     }
 }
 
-impl rusqlite::types::ToSql for TaxCategory {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+impl crate::sql::Param for TaxCategory {
+    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
     }
 }
 
-impl rusqlite::types::FromSql for TaxCategory {
-    fn column_result(
-        value: rusqlite::types::ValueRef<'_>,
-    ) -> rusqlite::types::FromSqlResult<TaxCategory> {
+impl crate::sql::Column for TaxCategory {
+    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<TaxCategory> {
         TaxCategory::parse(value.as_str()?)
             .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
     }
@@ -143,16 +141,14 @@ impl fmt::Display for SupplyKind {
     }
 }
 
-impl rusqlite::types::ToSql for SupplyKind {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+impl crate::sql::Param for SupplyKind {
+    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
     }
 }
 
-impl rusqlite::types::FromSql for SupplyKind {
-    fn column_result(
-        value: rusqlite::types::ValueRef<'_>,
-    ) -> rusqlite::types::FromSqlResult<SupplyKind> {
+impl crate::sql::Column for SupplyKind {
+    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<SupplyKind> {
         SupplyKind::parse(value.as_str()?)
             .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
     }

@@ -65,7 +65,7 @@ impl CustomerRepo<'_> {
                     "SELECT count(*), coalesce(max(default_billing), 0), coalesce(max(default_shipping), 0)
                      FROM shopkeep_customer_addresses WHERE customer_id = ?1",
                 ).map_err(crate::error::sqlite)?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(crate::error::sqlite)?;
+                .query_row([crate::sql::p(&id)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(crate::error::sqlite)?;
             if count >= MAX_ADDRESSES {
                 return Err(Error::new(
                     ErrorKind::InvalidState,
@@ -109,15 +109,23 @@ impl CustomerRepo<'_> {
                      RETURNING default_billing, default_shipping, created_at",
                 )
                 .map_err(crate::error::sqlite)?
-                .query_row(params![address_id, id, sealed, tx.now()], |r| {
-                    Ok(CustomerAddress {
-                        id: address_id,
-                        address: address.clone(),
-                        default_billing: r.get(0)?,
-                        default_shipping: r.get(1)?,
-                        created_at: r.get(2)?,
-                    })
-                })
+                .query_row(
+                    params![
+                        crate::sql::p(&address_id),
+                        crate::sql::p(&id),
+                        crate::sql::p(&sealed),
+                        crate::sql::p(&tx.now())
+                    ],
+                    |r| {
+                        Ok(CustomerAddress {
+                            id: address_id,
+                            address: address.clone(),
+                            default_billing: r.get(0)?,
+                            default_shipping: r.get(1)?,
+                            created_at: crate::sql::get(r, 2)?,
+                        })
+                    },
+                )
                 .optional()
                 .map_err(crate::error::sqlite)?
                 .ok_or_else(no_such_address)?;
@@ -144,7 +152,7 @@ impl CustomerRepo<'_> {
                     "DELETE FROM shopkeep_customer_addresses WHERE id = ?1 AND customer_id = ?2",
                 )
                 .map_err(crate::error::sqlite)?
-                .execute(params![address_id, id])
+                .execute(params![crate::sql::p(&address_id), crate::sql::p(&id)])
                 .map_err(crate::error::sqlite)?;
             if removed != 1 {
                 return Err(no_such_address());
@@ -184,12 +192,12 @@ impl CustomerRepo<'_> {
             storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
             tx.prepare_cached(clear)
                 .map_err(crate::error::sqlite)?
-                .execute([id])
+                .execute([crate::sql::p(&id)])
                 .map_err(crate::error::sqlite)?;
             if tx
                 .prepare_cached(set)
                 .map_err(crate::error::sqlite)?
-                .execute(params![id, address_id])
+                .execute(params![crate::sql::p(&id), crate::sql::p(&address_id)])
                 .map_err(crate::error::sqlite)?
                 != 1
             {
@@ -225,12 +233,12 @@ pub(super) fn insert(
     )
     .map_err(crate::error::sqlite)?
     .execute(params![
-        address_id,
-        id,
-        sealed,
-        defaults.billing,
-        defaults.shipping,
-        tx.now()
+        crate::sql::p(&address_id),
+        crate::sql::p(&id),
+        crate::sql::p(&sealed),
+        crate::sql::p(&defaults.billing),
+        crate::sql::p(&defaults.shipping),
+        crate::sql::p(&tx.now())
     ])
     .map_err(crate::error::sqlite)?;
     Ok(CustomerAddress {
@@ -251,8 +259,14 @@ pub(super) fn list_in(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Vec<
              FROM shopkeep_customer_addresses WHERE customer_id = ?1 ORDER BY rowid",
         )
         .map_err(crate::error::sqlite)?
-        .query_map([id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        .query_map([crate::sql::p(&id)], |r| {
+            Ok((
+                crate::sql::get(r, 0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                crate::sql::get(r, 4)?,
+            ))
         })
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<_>>()

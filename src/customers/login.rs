@@ -70,7 +70,7 @@ impl Store {
                 .query_row([index.as_slice()], |r| {
                     Ok((
                         Account {
-                            id: r.get(0)?,
+                            id: crate::sql::get(r, 0)?,
                             hash: r.get(1)?,
                         },
                         r.get::<_, Option<Vec<u8>>>(2)?,
@@ -126,16 +126,13 @@ impl Store {
                 )
                 .map_err(crate::error::sqlite)?
                 .execute(params![
-                    account.id,
-                    account.hash,
-                    rehash.as_ref().map(PasswordHash::as_str),
-                    tx.now(),
-                    rehash.as_ref().map(|h| storage::account_mac(
-                        self,
-                        account.id,
-                        Some(h.as_str())
-                    )
-                    .to_vec()),
+                    crate::sql::p(&account.id),
+                    crate::sql::p(&account.hash),
+                    crate::sql::p(&rehash.as_ref().map(PasswordHash::as_str)),
+                    crate::sql::p(&tx.now()),
+                    crate::sql::p(&rehash.as_ref().map(|h| {
+                        storage::account_mac(self, account.id, Some(h.as_str())).to_vec()
+                    }))
                 ])
                 .map_err(crate::error::sqlite)?;
             if current != 1 {

@@ -57,7 +57,7 @@ impl CustomerRepo<'_> {
                     "SELECT password_hash, auth_mac FROM shopkeep_customers WHERE id = ?1",
                 )
                 .map_err(crate::error::sqlite)?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row([crate::sql::p(&id)], |r| Ok((r.get(0)?, r.get(1)?)))
                 .map_err(crate::error::sqlite)?;
             storage::verify_account(store, id, Some(&hash), mac.as_deref())?;
             let index = storage::email_index(store, &customer.email);
@@ -92,12 +92,11 @@ impl CustomerRepo<'_> {
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
                 ).map_err(crate::error::sqlite)?
                 .execute(params![
-                    id,
-                    old_hash,
-                    new_hash.as_str(),
-                    tx.now(),
-                    storage::account_mac(store, id, Some(new_hash.as_str())).as_slice(),
-                ]).map_err(crate::error::sqlite)?;
+                    crate::sql::p(&id),
+                    crate::sql::p(&old_hash),
+                    crate::sql::p(&new_hash.as_str()),
+                    crate::sql::p(&tx.now()),
+                    crate::sql::p(&storage::account_mac(store, id, Some(new_hash.as_str())).as_slice())]).map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -155,7 +154,7 @@ impl Store {
             tx.prepare_cached(
                 "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2",
             ).map_err(crate::error::sqlite)?
-            .execute(params![id, PURPOSE]).map_err(crate::error::sqlite)?;
+            .execute(params![crate::sql::p(&id), crate::sql::p(&PURPOSE)]).map_err(crate::error::sqlite)?;
             let token = ResetToken::generate()?;
             let token_hash = self.keys().token_hash(token.as_str().as_bytes());
             let now = tx.now();
@@ -164,13 +163,12 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             ).map_err(crate::error::sqlite)?
             .execute(params![
-                token_hash.as_slice(),
-                id,
-                PURPOSE,
-                now,
-                now.checked_add(RESET_TOKEN_LIFETIME)?,
-                storage::token_mac(self, &token_hash, id, PURPOSE).as_slice(),
-            ]).map_err(crate::error::sqlite)?;
+                crate::sql::p(&token_hash.as_slice()),
+                crate::sql::p(&id),
+                crate::sql::p(&PURPOSE),
+                crate::sql::p(&now),
+                crate::sql::p(&now.checked_add(RESET_TOKEN_LIFETIME)?),
+                crate::sql::p(&storage::token_mac(self, &token_hash, id, PURPOSE).as_slice())]).map_err(crate::error::sqlite)?;
             tx.audit_event(
                 "anonymous",
                 "request_password_reset",
@@ -202,7 +200,7 @@ impl Store {
                 )
                 .map_err(crate::error::sqlite)?
                 .query_row(params![hash.as_slice(), PURPOSE], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    Ok((crate::sql::get(r, 0)?, crate::sql::get(r, 1)?, r.get(2)?))
                 })
                 .optional()
                 .map_err(crate::error::sqlite)?;
@@ -225,7 +223,7 @@ impl Store {
                      WHERE token_hash = ?1 AND purpose = ?2 AND expires_at > ?3
                      RETURNING customer_id",
                 ).map_err(crate::error::sqlite)?
-                .query_row(params![hash.as_slice(), PURPOSE, tx.now()], |r| r.get(0))
+                .query_row(params![crate::sql::p(&hash.as_slice()), crate::sql::p(&PURPOSE), crate::sql::p(&tx.now())], |r| crate::sql::get(r, 0))
                 .optional().map_err(crate::error::sqlite)?;
             if redeemed != Some(customer.id) {
                 return Err(invalid_token());
@@ -236,11 +234,10 @@ impl Store {
                      WHERE id = ?1 AND erased_at IS NULL",
                 ).map_err(crate::error::sqlite)?
                 .execute(params![
-                    customer.id,
-                    new_hash.as_str(),
-                    tx.now(),
-                    storage::account_mac(self, customer.id, Some(new_hash.as_str())).as_slice(),
-                ]).map_err(crate::error::sqlite)?;
+                    crate::sql::p(&customer.id),
+                    crate::sql::p(&new_hash.as_str()),
+                    crate::sql::p(&tx.now()),
+                    crate::sql::p(&storage::account_mac(self, customer.id, Some(new_hash.as_str())).as_slice())]).map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(invalid_token());
             }
@@ -266,7 +263,7 @@ fn after_password_change(
         "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2",
     )
     .map_err(crate::error::sqlite)?
-    .execute(params![id, PURPOSE])
+    .execute(params![crate::sql::p(&id), crate::sql::p(&PURPOSE)])
     .map_err(crate::error::sqlite)?;
     session_repo::revoke_all(tx, Holder::Customer(id))?;
     clear_failures(tx, index)

@@ -44,7 +44,7 @@ impl CustomerRepo<'_> {
                     "SELECT id FROM shopkeep_customers WHERE erased_at IS NULL ORDER BY id",
                 )
                 .map_err(crate::error::sqlite)?
-                .query_map([], |r| r.get::<_, CustomerId>(0))
+                .query_map([], |r| crate::sql::get::<CustomerId>(r, 0))
                 .map_err(crate::error::sqlite)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(crate::error::sqlite)?;
@@ -63,7 +63,10 @@ impl CustomerRepo<'_> {
                             "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
                         )
                         .map_err(crate::error::sqlite)?
-                        .execute(params![id, index.as_slice()])
+                        .execute(params![
+                            crate::sql::p(&id),
+                            crate::sql::p(&index.as_slice())
+                        ])
                         .map_err(crate::error::sqlite)?;
                         tx.audit(
                             self.principal,
@@ -107,7 +110,7 @@ mod tests {
             .write(|tx| {
                 tx.execute(
                     "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
-                    params![id, legacy.as_slice()],
+                    params![crate::sql::p(&id), crate::sql::p(&legacy.as_slice())],
                 )
                 .map_err(crate::error::sqlite)?;
                 Ok(())
@@ -181,7 +184,7 @@ mod tests {
             .write(|tx| {
                 tx.execute(
                     "UPDATE shopkeep_staff SET email_index = ?2 WHERE id = ?1",
-                    params![olga.id(), legacy.as_slice()],
+                    params![crate::sql::p(&olga.id()), crate::sql::p(&legacy.as_slice())],
                 )
                 .map_err(crate::error::sqlite)?;
                 Ok(())

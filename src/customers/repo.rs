@@ -143,16 +143,15 @@ impl CustomerRepo<'_> {
                      ON CONFLICT (email_index) DO NOTHING",
                 ).map_err(crate::error::sqlite)?
                 .execute(params![
-                    id,
-                    index.as_slice(),
-                    sealed.email,
-                    sealed.name,
-                    sealed.phone,
-                    sealed.business,
-                    hash.as_str(),
-                    now,
-                    storage::account_mac(store, id, Some(hash.as_str())).as_slice(),
-                ]).map_err(crate::error::sqlite)?;
+                    crate::sql::p(&id),
+                    crate::sql::p(&index.as_slice()),
+                    crate::sql::p(&sealed.email),
+                    crate::sql::p(&sealed.name),
+                    crate::sql::p(&sealed.phone),
+                    crate::sql::p(&sealed.business),
+                    crate::sql::p(&hash.as_str()),
+                    crate::sql::p(&now),
+                    crate::sql::p(&storage::account_mac(store, id, Some(hash.as_str())).as_slice())]).map_err(crate::error::sqlite)?;
             if inserted == 0 {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -247,15 +246,17 @@ impl CustomerRepo<'_> {
                 )
                 .map_err(crate::error::sqlite)?
                 .execute(params![
-                    id,
-                    // A version beyond i64 was never stored, so it matches no row.
-                    i64::try_from(change.expected_version).unwrap_or(-1),
-                    index.as_slice(),
-                    sealed.email,
-                    sealed.name,
-                    sealed.phone,
-                    sealed.business,
-                    tx.now(),
+                    crate::sql::p(&id),
+                    crate::sql::p(
+                        &// A version beyond i64 was never stored), crate::sql::p(&so it matches no row.
+                    i64::try_from(change.expected_version).unwrap_or(-1)
+                    ),
+                    crate::sql::p(&index.as_slice()),
+                    crate::sql::p(&sealed.email),
+                    crate::sql::p(&sealed.name),
+                    crate::sql::p(&sealed.phone),
+                    crate::sql::p(&sealed.business),
+                    crate::sql::p(&tx.now())
                 ])
                 .map_err(crate::error::sqlite)?;
             if changed != 1 {
@@ -348,8 +349,11 @@ impl CustomerRepo<'_> {
                 )
                 .map_err(crate::error::sqlite)?
                 .query_map(
-                    params![start, i64::try_from(limit).unwrap_or(0).saturating_add(1)],
-                    |r| r.get(0),
+                    params![
+                        crate::sql::p(&start),
+                        crate::sql::p(&i64::try_from(limit).unwrap_or(0).saturating_add(1))
+                    ],
+                    |r| crate::sql::get(r, 0),
                 )
                 .map_err(crate::error::sqlite)?
                 .collect::<rusqlite::Result<_>>()

@@ -220,15 +220,15 @@ pub(super) fn load(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Custome
              FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| {
+        .query_row([crate::sql::p(&id)], |r| {
             Ok(Row {
                 email: r.get(0)?,
                 name: r.get(1)?,
                 phone: r.get(2)?,
                 business: r.get(3)?,
-                created_at: r.get(4)?,
-                updated_at: r.get(5)?,
-                last_login_at: r.get(6)?,
+                created_at: crate::sql::get(r, 4)?,
+                updated_at: crate::sql::get(r, 5)?,
+                last_login_at: crate::sql::get(r, 6)?,
                 version: r.get(7)?,
             })
         })
@@ -285,7 +285,7 @@ pub(crate) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
             "SELECT EXISTS (SELECT 1 FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL)",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| r.get(0))
+        .query_row([crate::sql::p(&id)], |r| r.get(0))
         .map_err(crate::error::sqlite)?;
     if active {
         Ok(())
@@ -301,7 +301,7 @@ pub(super) fn find_by_index(tx: &Tx<'_>, index: &Mac256) -> Result<Option<Custom
             "SELECT id FROM shopkeep_customers WHERE email_index = ?1 AND erased_at IS NULL",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([index.as_slice()], |r| r.get(0))
+        .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)?)
 }
@@ -334,7 +334,9 @@ pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<O
              WHERE id = ?1 AND erased_at IS NULL",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([crate::sql::p(&id)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()
         .map_err(crate::error::sqlite)?
         .ok_or_else(|| not_found(&Resource::Customer(id)))?;
@@ -356,9 +358,12 @@ pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<O
          WHERE customer_id = ?1 AND (default_billing OR default_shipping)",
         )
         .map_err(crate::error::sqlite)?;
-    let mut rows = stmt.query([id]).map_err(crate::error::sqlite)?;
+    let mut rows = stmt
+        .query([crate::sql::p(&id)])
+        .map_err(crate::error::sqlite)?;
     while let Some(r) = rows.next().map_err(crate::error::sqlite)? {
-        let address_id: super::address::AddressId = r.get(0).map_err(crate::error::sqlite)?;
+        let address_id: super::address::AddressId =
+            crate::sql::get(r, 0).map_err(crate::error::sqlite)?;
         let data: Vec<u8> = r.get(1).map_err(crate::error::sqlite)?;
         let stored: super::address::StoredAddress =
             open_json(&key, ADDRESSES, "data", address_id.as_bytes(), &data)?;

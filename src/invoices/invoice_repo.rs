@@ -97,34 +97,34 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
     )
     .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
-        n.id,
-        if n.original.is_some() {
+        crate::sql::p(&n.id),
+        crate::sql::p(&if n.original.is_some() {
             "credit_note"
         } else {
             "invoice"
-        },
-        n.number.text,
-        n.number.series,
-        n.number.year,
-        i64::try_from(n.number.seq).map_err(storage)?,
-        n.order,
-        n.customer,
-        n.original,
-        spec.issue_date.to_string(),
-        spec.currency.code(),
-        mode_name(spec.mode),
-        t.line_net_total().minor(),
-        t.allowance_total().minor(),
-        t.charge_total().minor(),
-        t.net_total().minor(),
-        t.vat_total().minor(),
-        t.gross_total().minor(),
-        seller_to_json(&spec.seller)?,
-        buyer,
-        terms,
-        tx.now(),
-        n.deletable_from.to_string(),
-        owner_mac(tx, n.id, n.order, n.customer).as_slice(),
+        }),
+        crate::sql::p(&n.number.text),
+        crate::sql::p(&n.number.series),
+        crate::sql::p(&n.number.year),
+        crate::sql::p(&i64::try_from(n.number.seq).map_err(storage)?),
+        crate::sql::p(&n.order),
+        crate::sql::p(&n.customer),
+        crate::sql::p(&n.original),
+        crate::sql::p(&spec.issue_date.to_string()),
+        crate::sql::p(&spec.currency.code()),
+        crate::sql::p(&mode_name(spec.mode)),
+        crate::sql::p(&t.line_net_total().minor()),
+        crate::sql::p(&t.allowance_total().minor()),
+        crate::sql::p(&t.charge_total().minor()),
+        crate::sql::p(&t.net_total().minor()),
+        crate::sql::p(&t.vat_total().minor()),
+        crate::sql::p(&t.gross_total().minor()),
+        crate::sql::p(&seller_to_json(&spec.seller)?),
+        crate::sql::p(&buyer),
+        crate::sql::p(&terms),
+        crate::sql::p(&tx.now()),
+        crate::sql::p(&n.deletable_from.to_string()),
+        crate::sql::p(&owner_mac(tx, n.id, n.order, n.customer).as_slice())
     ])
     .map_err(crate::error::sqlite)?;
     let mut stmt = tx
@@ -136,18 +136,18 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
         .map_err(crate::error::sqlite)?;
     for (position, (line, total)) in spec.lines.iter().zip(t.lines()).enumerate() {
         stmt.execute(rusqlite::params![
-            n.id,
-            i64::try_from(position).map_err(storage)?,
-            line.order_position,
-            line.sku,
-            line.name,
-            line.quantity,
-            line.unit_price.minor(),
-            total.net().minor(),
-            total.discount().minor(),
-            line.vat.category().code(),
-            line.vat.rate().basis_points(),
-            line.vat.exemption_reason(),
+            crate::sql::p(&n.id),
+            crate::sql::p(&i64::try_from(position).map_err(storage)?),
+            crate::sql::p(&line.order_position),
+            crate::sql::p(&line.sku),
+            crate::sql::p(&line.name),
+            crate::sql::p(&line.quantity),
+            crate::sql::p(&line.unit_price.minor()),
+            crate::sql::p(&total.net().minor()),
+            crate::sql::p(&total.discount().minor()),
+            crate::sql::p(&line.vat.category().code()),
+            crate::sql::p(&line.vat.rate().basis_points()),
+            crate::sql::p(&line.vat.exemption_reason())
         ])
         .map_err(crate::error::sqlite)?;
     }
@@ -159,7 +159,7 @@ pub(crate) fn invoice_of(tx: &Tx<'_>, order: OrderId) -> Result<Option<InvoiceId
     Ok(tx
         .prepare_cached("SELECT id FROM shopkeep_invoices WHERE order_id = ?1 AND kind = 'invoice'")
         .map_err(crate::error::sqlite)?
-        .query_row([order], |r| r.get(0))
+        .query_row([crate::sql::p(&order)], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)?)
 }
@@ -177,7 +177,7 @@ pub(crate) fn of_order(tx: &Tx<'_>, order: OrderId) -> Result<Vec<InvoiceId>> {
         )
         .map_err(crate::error::sqlite)?;
     let ids = stmt
-        .query_map([order], |r| r.get(0))
+        .query_map([crate::sql::p(&order)], |r| crate::sql::get(r, 0))
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(crate::error::sqlite)?;
@@ -190,7 +190,7 @@ pub(crate) fn of_customer(tx: &Tx<'_>, customer: CustomerId) -> Result<Vec<Invoi
         .prepare_cached("SELECT id FROM shopkeep_invoices WHERE customer_id = ?1 ORDER BY id")
         .map_err(crate::error::sqlite)?;
     let ids = stmt
-        .query_map([customer], |r| r.get(0))
+        .query_map([crate::sql::p(&customer)], |r| crate::sql::get(r, 0))
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(crate::error::sqlite)?;
@@ -208,7 +208,9 @@ pub(crate) fn owner(tx: &Tx<'_>, id: InvoiceId) -> Result<Option<CustomerId>> {
             "SELECT order_id, customer_id, auth_mac FROM shopkeep_invoices WHERE id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([crate::sql::p(&id)], |r| {
+            Ok((crate::sql::get(r, 0)?, crate::sql::get(r, 1)?, r.get(2)?))
+        })
         .optional()
         .map_err(crate::error::sqlite)?;
     row.map(|(order, customer, mac)| {
@@ -254,7 +256,7 @@ pub(crate) fn by_number(tx: &Tx<'_>, number: &str) -> Result<Option<InvoiceId>> 
     Ok(tx
         .prepare_cached("SELECT id FROM shopkeep_invoices WHERE number = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([number], |r| r.get(0))
+        .query_row([number], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)?)
 }
@@ -295,12 +297,12 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
              FROM shopkeep_invoices WHERE id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| {
+        .query_row([crate::sql::p(&id)], |r| {
             Ok(Head {
                 number: r.get(0)?,
-                order: r.get(1)?,
-                customer: r.get(2)?,
-                original: r.get(3)?,
+                order: crate::sql::get(r, 1)?,
+                customer: crate::sql::get(r, 2)?,
+                original: crate::sql::get(r, 3)?,
                 issue_date: r.get(4)?,
                 currency: r.get(5)?,
                 mode: r.get(6)?,
@@ -315,7 +317,7 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
                 seller: r.get(13)?,
                 buyer: r.get(14)?,
                 terms: r.get(15)?,
-                issued_at: r.get(16)?,
+                issued_at: crate::sql::get(r, 16)?,
                 deletable_from: r.get(17)?,
                 mac: r.get(18)?,
             })
@@ -332,7 +334,7 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
         )
         .map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map([id], |r| {
+        .query_map([crate::sql::p(&id)], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, String>(1)?,
@@ -413,7 +415,7 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
     let mut quantities = Vec::new();
     let mut nets = Vec::new();
     let rows = stmt
-        .query_map([original], |r| {
+        .query_map([crate::sql::p(&original)], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, i64>(1)?,
@@ -432,7 +434,7 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
              FROM shopkeep_invoices WHERE original_id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([original], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([crate::sql::p(&original)], |r| Ok((r.get(0)?, r.get(1)?)))
         .map_err(crate::error::sqlite)?;
     Ok(Credited {
         quantities,
@@ -489,18 +491,20 @@ pub(crate) fn purge(tx: &Tx<'_>) -> Result<Vec<(InvoiceId, String)>> {
         )
         .map_err(crate::error::sqlite)?;
     let doomed = stmt
-        .query_map([&cutoff], |r| Ok((r.get::<_, InvoiceId>(0)?, r.get(1)?)))
+        .query_map([&cutoff], |r| {
+            Ok((crate::sql::get::<InvoiceId>(r, 0)?, r.get(1)?))
+        })
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(crate::error::sqlite)?;
     for (id, _) in &doomed {
         tx.prepare_cached("DELETE FROM shopkeep_invoice_lines WHERE invoice_id = ?1")
             .map_err(crate::error::sqlite)?
-            .execute([id])
+            .execute([crate::sql::p(&id)])
             .map_err(crate::error::sqlite)?;
         tx.prepare_cached("DELETE FROM shopkeep_invoices WHERE id = ?1")
             .map_err(crate::error::sqlite)?
-            .execute([id])
+            .execute([crate::sql::p(&id)])
             .map_err(crate::error::sqlite)?;
     }
     Ok(doomed)

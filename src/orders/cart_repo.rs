@@ -69,7 +69,11 @@ impl CartRepo<'_> {
                  VALUES (?1, ?2, ?3, ?3)",
             )
             .map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![id, hash.as_slice(), tx.now()])
+            .execute(rusqlite::params![
+                crate::sql::p(&id),
+                crate::sql::p(&hash.as_slice()),
+                crate::sql::p(&tx.now())
+            ])
             .map_err(crate::error::sqlite)?;
             Ok(Cart {
                 id,
@@ -161,7 +165,10 @@ impl CartRepo<'_> {
                 "DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
             )
             .map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![id, variant])
+            .execute(rusqlite::params![
+                crate::sql::p(&id),
+                crate::sql::p(&variant)
+            ])
             .map_err(crate::error::sqlite)?;
             touch(tx, id)?;
             load(tx, id)
@@ -191,7 +198,7 @@ impl CartRepo<'_> {
             }
             tx.prepare_cached("DELETE FROM shopkeep_carts WHERE id = ?1")
                 .map_err(crate::error::sqlite)?
-                .execute([source])
+                .execute([crate::sql::p(&source)])
                 .map_err(crate::error::sqlite)?;
             load(tx, target)
         })
@@ -346,7 +353,7 @@ impl CartRepo<'_> {
             (CartRef::Guest(_), Some(hash)) => tx
                 .prepare_cached("SELECT id FROM shopkeep_carts WHERE token_hash = ?1")
                 .map_err(crate::error::sqlite)?
-                .query_row([hash.as_slice()], |r| r.get(0))
+                .query_row([hash.as_slice()], |r| crate::sql::get(r, 0))
                 .optional()
                 .map_err(crate::error::sqlite)?
                 .ok_or_else(no_such_cart),
@@ -368,7 +375,7 @@ pub(crate) fn customer_cart(
     tx.prepare_cached(
         "INSERT INTO shopkeep_carts (id, customer_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
     ).map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![id, customer, tx.now()]).map_err(crate::error::sqlite)?;
+    .execute(rusqlite::params![crate::sql::p(&id), crate::sql::p(&customer), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
     Ok(id)
 }
 
@@ -383,7 +390,7 @@ fn find_customer_cart(
     Ok(tx
         .prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([customer], |r| r.get(0))
+        .query_row([crate::sql::p(&customer)], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)?)
 }
@@ -415,7 +422,7 @@ fn check_variant(tx: &Tx<'_>, variant: VariantId) -> Result<()> {
     let exists: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")
         .map_err(crate::error::sqlite)?
-        .query_row([variant], |r| r.get(0))
+        .query_row([crate::sql::p(&variant)], |r| r.get(0))
         .map_err(crate::error::sqlite)?;
     if exists {
         Ok(())
@@ -430,7 +437,10 @@ fn current(tx: &Tx<'_>, cart: CartId, variant: VariantId) -> Result<Option<u32>>
             "SELECT quantity FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
         )
         .map_err(crate::error::sqlite)?
-        .query_row(rusqlite::params![cart, variant], |r| r.get(0))
+        .query_row(
+            rusqlite::params![crate::sql::p(&cart), crate::sql::p(&variant)],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(crate::error::sqlite)?)
 }
@@ -440,7 +450,7 @@ fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) 
         let count: i64 = tx
             .prepare_cached("SELECT count(*) FROM shopkeep_cart_lines WHERE cart_id = ?1")
             .map_err(crate::error::sqlite)?
-            .query_row([cart], |r| r.get(0))
+            .query_row([crate::sql::p(&cart)], |r| r.get(0))
             .map_err(crate::error::sqlite)?;
         if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_CART_LINES {
             return Err(Error::validation(
@@ -457,7 +467,12 @@ fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) 
          ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![cart, variant, quantity, tx.now()])
+    .execute(rusqlite::params![
+        crate::sql::p(&cart),
+        crate::sql::p(&variant),
+        crate::sql::p(&quantity),
+        crate::sql::p(&tx.now())
+    ])
     .map_err(crate::error::sqlite)?;
     touch(tx, cart)
 }
@@ -465,7 +480,10 @@ fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) 
 fn touch(tx: &Tx<'_>, cart: CartId) -> Result<()> {
     tx.prepare_cached("UPDATE shopkeep_carts SET updated_at = ?2 WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .execute(rusqlite::params![cart, tx.now()])
+        .execute(rusqlite::params![
+            crate::sql::p(&cart),
+            crate::sql::p(&tx.now())
+        ])
         .map_err(crate::error::sqlite)?;
     Ok(())
 }
@@ -475,7 +493,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
     let customer: Option<CustomerId> = tx
         .prepare_cached("SELECT customer_id FROM shopkeep_carts WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| r.get(0))
+        .query_row([crate::sql::p(&id)], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)?
         .ok_or_else(no_such_cart)?;
@@ -486,9 +504,9 @@ pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
         )
         .map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map([id], |r| {
+        .query_map([crate::sql::p(&id)], |r| {
             Ok(CartLine {
-                variant: r.get(0)?,
+                variant: crate::sql::get(r, 0)?,
                 quantity: r.get(1)?,
             })
         })
@@ -506,7 +524,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
 pub(crate) fn empty(tx: &Tx<'_>, id: CartId) -> Result<()> {
     tx.prepare_cached("DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1")
         .map_err(crate::error::sqlite)?
-        .execute([id])
+        .execute([crate::sql::p(&id)])
         .map_err(crate::error::sqlite)?;
     touch(tx, id)
 }

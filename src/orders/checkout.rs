@@ -315,11 +315,11 @@ impl OrderRepo<'_> {
             )
             .map_err(crate::error::sqlite)?
             .execute(rusqlite::params![
-                scope,
-                key_hash.as_slice(),
-                request_hash.as_slice(),
-                id,
-                tx.now()
+                crate::sql::p(&scope),
+                crate::sql::p(&key_hash.as_slice()),
+                crate::sql::p(&request_hash.as_slice()),
+                crate::sql::p(&id),
+                crate::sql::p(&tx.now())
             ])
             .map_err(crate::error::sqlite)?;
             Ok(order)
@@ -589,7 +589,7 @@ fn purge_keys(tx: &Tx<'_>) -> Result<()> {
     let cutoff = tx.now().checked_sub(IDEMPOTENCY_RETENTION)?;
     tx.prepare_cached("DELETE FROM shopkeep_idempotency WHERE created_at < ?1")
         .map_err(crate::error::sqlite)?
-        .execute([cutoff])
+        .execute([crate::sql::p(&cutoff)])
         .map_err(crate::error::sqlite)?;
     Ok(())
 }
@@ -609,7 +609,7 @@ fn replay(
         )
         .map_err(crate::error::sqlite)?
         .query_row(rusqlite::params![scope, key_hash.as_slice()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, crate::sql::get(r, 1)?))
         })
         .optional()
         .map_err(crate::error::sqlite)?;

@@ -42,12 +42,12 @@ pub(crate) fn set_status(
         )
         .map_err(crate::error::sqlite)?
         .execute(rusqlite::params![
-            id,
-            to.as_str(),
-            tx.now(),
-            pick(0),
-            pick(1),
-            pick(2)
+            crate::sql::p(&id),
+            crate::sql::p(&to.as_str()),
+            crate::sql::p(&tx.now()),
+            crate::sql::p(&pick(0)),
+            crate::sql::p(&pick(1)),
+            crate::sql::p(&pick(2))
         ])
         .map_err(crate::error::sqlite)?;
     if changed == 1 {
@@ -64,7 +64,7 @@ pub(crate) fn status(tx: &Tx<'_>, id: OrderId) -> Result<Option<OrderStatus>> {
     let text: Option<String> = tx
         .prepare_cached("SELECT status FROM shopkeep_orders WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| r.get(0))
+        .query_row([crate::sql::p(&id)], |r| r.get(0))
         .optional()
         .map_err(crate::error::sqlite)?;
     text.as_deref().map(OrderStatus::parse).transpose()
@@ -83,11 +83,11 @@ pub(crate) fn insert_payment(
     )
     .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
-        id,
-        reference,
-        amount.minor(),
-        amount.currency().code(),
-        tx.now()
+        crate::sql::p(&id),
+        crate::sql::p(&reference),
+        crate::sql::p(&amount.minor()),
+        crate::sql::p(&amount.currency().code()),
+        crate::sql::p(&tx.now())
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())
@@ -98,7 +98,7 @@ pub(crate) fn paid_by(tx: &Tx<'_>, reference: &str) -> Result<Option<OrderId>> {
     Ok(tx
         .prepare_cached("SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([reference], |r| r.get(0))
+        .query_row([reference], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)?)
 }
@@ -111,7 +111,9 @@ pub(crate) fn payment(tx: &Tx<'_>, id: OrderId) -> Result<Option<PaymentRecord>>
              WHERE order_id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([crate::sql::p(&id)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, crate::sql::get(r, 3)?))
+        })
         .optional()
         .map_err(crate::error::sqlite)?;
     row.map(|(reference, amount, currency, paid_at)| {
@@ -132,10 +134,10 @@ pub(crate) fn insert_shipment(tx: &Tx<'_>, id: OrderId, shipment: &Shipment) -> 
     )
     .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
-        id,
-        shipment.carrier,
-        shipment.tracking,
-        tx.now()
+        crate::sql::p(&id),
+        crate::sql::p(&shipment.carrier),
+        crate::sql::p(&shipment.tracking),
+        crate::sql::p(&tx.now())
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())
@@ -153,7 +155,12 @@ pub(crate) fn insert_cancellation(
          VALUES (?1, ?2, ?3, ?4)",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![id, reason, was_paid, tx.now()])
+    .execute(rusqlite::params![
+        crate::sql::p(&id),
+        crate::sql::p(&reason),
+        crate::sql::p(&was_paid),
+        crate::sql::p(&tx.now())
+    ])
     .map_err(crate::error::sqlite)?;
     Ok(())
 }
@@ -174,12 +181,15 @@ pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Res
         )
         .map_err(crate::error::sqlite)?
         .query_map(
-            rusqlite::params![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)],
+            rusqlite::params![
+                crate::sql::p(&cutoff),
+                crate::sql::p(&i64::try_from(limit).unwrap_or(i64::MAX))
+            ],
             |r| {
                 let unpaid = Unpaid {
-                    id: r.get(0)?,
+                    id: crate::sql::get(r, 0)?,
                     number: r.get(1)?,
-                    customer: r.get(2)?,
+                    customer: crate::sql::get(r, 2)?,
                 };
                 Ok((unpaid, r.get::<_, Option<Vec<u8>>>(3)?))
             },
@@ -204,7 +214,9 @@ pub(crate) fn stock_lines(tx: &Tx<'_>, id: OrderId) -> Result<Vec<(u32, VariantI
              WHERE order_id = ?1 ORDER BY position",
         )
         .map_err(crate::error::sqlite)?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([crate::sql::p(&id)], |r| {
+            Ok((r.get(0)?, crate::sql::get(r, 1)?, r.get(2)?))
+        })
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(crate::error::sqlite)?)
