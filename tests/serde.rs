@@ -6,7 +6,9 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    // The secrets test asserts constants: compile-time facts about the API.
+    clippy::assertions_on_constants
 )]
 
 mod common;

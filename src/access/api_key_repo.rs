@@ -57,7 +57,7 @@ impl Store {
         let prefix = key.public_prefix().map_err(|_| refused())?;
         let hash = self.keys().token_hash(key.as_str().as_bytes());
         let row: Option<KeyRow> = self.read(|tx| {
-            Ok(tx
+            tx
                 .prepare_cached(
                     "SELECT id, key_hash, role, revoked_at IS NOT NULL, last_used_at, auth_mac FROM shopkeep_api_keys WHERE prefix = ?1",
                 ).map_err(crate::error::sqlite)?
@@ -71,7 +71,7 @@ impl Store {
                         mac: r.get(5)?,
                     })
                 })
-                .optional().map_err(crate::error::sqlite)?)
+                .optional().map_err(crate::error::sqlite)
         })?;
         let Some(KeyRow {
             id,

@@ -120,7 +120,7 @@ impl Store {
     pub fn principal_from_session(&self, token: &SessionToken) -> Result<Principal> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         let row: Option<Row> = self.read(|tx| {
-            Ok(tx
+            tx
                 .prepare_cached(
                     "SELECT s.holder_kind, s.holder_id, s.last_seen_at, s.expires_at,
                             s.revoked_at IS NOT NULL, s.auth_mac,
@@ -154,7 +154,7 @@ impl Store {
                         customer_active: r.get(10)?,
                     })
                 })
-                .optional().map_err(crate::error::sqlite)?)
+                .optional().map_err(crate::error::sqlite)
         })?;
         let row = row.ok_or_else(invalid)?;
         // Who the session belongs to and until when are trusted only with their MAC: otherwise

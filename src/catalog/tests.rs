@@ -165,9 +165,8 @@ fn fts5_is_compiled_in_and_the_index_follows_renames() {
             let rows = stmt
                 .query_map([], |r| r.get(0))
                 .map_err(crate::error::sqlite)?;
-            Ok(rows
-                .collect::<rusqlite::Result<_>>()
-                .map_err(crate::error::sqlite)?)
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
@@ -180,11 +179,10 @@ fn fts5_is_compiled_in_and_the_index_follows_renames() {
     assert_eq!(products.search("teapot", 10).unwrap().len(), 1);
     let indexed: i64 = store
         .read(|tx| {
-            Ok(tx
-                .query_row("SELECT count(*) FROM shopkeep_products_fts", [], |r| {
-                    r.get(0)
-                })
-                .map_err(crate::error::sqlite)?)
+            tx.query_row("SELECT count(*) FROM shopkeep_products_fts", [], |r| {
+                r.get(0)
+            })
+            .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert_eq!(indexed, 1);
@@ -341,13 +339,12 @@ fn the_supply_kind_is_stored_read_changed_and_sold_and_defaults_to_goods() {
                 [[7u8; 16]],
             )
             .map_err(crate::error::sqlite)?;
-            Ok(tx
-                .query_row(
-                    "SELECT supply_kind FROM shopkeep_products WHERE sku = 'OLD'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(crate::error::sqlite)?)
+            tx.query_row(
+                "SELECT supply_kind FROM shopkeep_products WHERE sku = 'OLD'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert_eq!(kind, "goods");

@@ -296,14 +296,13 @@ pub(crate) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
 
 /// The active customer with this email's blind index, if any.
 pub(super) fn find_by_index(tx: &Tx<'_>, index: &Mac256) -> Result<Option<CustomerId>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT id FROM shopkeep_customers WHERE email_index = ?1 AND erased_at IS NULL",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
-        .optional()
-        .map_err(crate::error::sqlite)?)
+    tx.prepare_cached(
+        "SELECT id FROM shopkeep_customers WHERE email_index = ?1 AND erased_at IS NULL",
+    )
+    .map_err(crate::error::sqlite)?
+    .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
+    .optional()
+    .map_err(crate::error::sqlite)
 }
 
 /// What an order needs of its buyer: the name, email, business details and default addresses.

@@ -146,13 +146,12 @@ impl Events<'_> {
     pub fn purge_acknowledged(&self, before: Timestamp) -> Result<usize> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::ConsumeEvents, &Resource::Outbox)?;
-            Ok(tx
-                .prepare_cached(
-                    "DELETE FROM shopkeep_outbox WHERE acked_at IS NOT NULL AND acked_at < ?1",
-                )
-                .map_err(crate::error::sqlite)?
-                .execute([crate::sql::p(&before)])
-                .map_err(crate::error::sqlite)?)
+            tx.prepare_cached(
+                "DELETE FROM shopkeep_outbox WHERE acked_at IS NOT NULL AND acked_at < ?1",
+            )
+            .map_err(crate::error::sqlite)?
+            .execute([crate::sql::p(&before)])
+            .map_err(crate::error::sqlite)
         })
     }
 

@@ -156,12 +156,11 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
 
 /// The invoice (not credit note) of `order`, if one was issued.
 pub(crate) fn invoice_of(tx: &Tx<'_>, order: OrderId) -> Result<Option<InvoiceId>> {
-    Ok(tx
-        .prepare_cached("SELECT id FROM shopkeep_invoices WHERE order_id = ?1 AND kind = 'invoice'")
+    tx.prepare_cached("SELECT id FROM shopkeep_invoices WHERE order_id = ?1 AND kind = 'invoice'")
         .map_err(crate::error::sqlite)?
         .query_row([crate::sql::p(&order)], |r| crate::sql::get(r, 0))
         .optional()
-        .map_err(crate::error::sqlite)?)
+        .map_err(crate::error::sqlite)
 }
 
 /// Whether `order` has an invoice.
@@ -253,12 +252,11 @@ fn verify_owner(
 
 /// The id of the document numbered `number`, if any.
 pub(crate) fn by_number(tx: &Tx<'_>, number: &str) -> Result<Option<InvoiceId>> {
-    Ok(tx
-        .prepare_cached("SELECT id FROM shopkeep_invoices WHERE number = ?1")
+    tx.prepare_cached("SELECT id FROM shopkeep_invoices WHERE number = ?1")
         .map_err(crate::error::sqlite)?
         .query_row([number], |r| crate::sql::get(r, 0))
         .optional()
-        .map_err(crate::error::sqlite)?)
+        .map_err(crate::error::sqlite)
 }
 
 /// Reads document `id`, rebuilds it from its stored parts and checks that it adds up to the

@@ -387,12 +387,11 @@ fn find_customer_cart(
 ) -> Result<Option<CartId>> {
     tx.authorize(principal, Action::PlaceOrder, &Resource::Customer(customer))?;
     ensure_active(tx, customer)?;
-    Ok(tx
-        .prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")
+    tx.prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")
         .map_err(crate::error::sqlite)?
         .query_row([crate::sql::p(&customer)], |r| crate::sql::get(r, 0))
         .optional()
-        .map_err(crate::error::sqlite)?)
+        .map_err(crate::error::sqlite)
 }
 
 /// The preview of an empty cart: zero totals in `currency`, if the shop sells in it.
@@ -432,17 +431,16 @@ fn check_variant(tx: &Tx<'_>, variant: VariantId) -> Result<()> {
 }
 
 fn current(tx: &Tx<'_>, cart: CartId, variant: VariantId) -> Result<Option<u32>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT quantity FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(
-            rusqlite::params![crate::sql::p(&cart), crate::sql::p(&variant)],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(crate::error::sqlite)?)
+    tx.prepare_cached(
+        "SELECT quantity FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
+    )
+    .map_err(crate::error::sqlite)?
+    .query_row(
+        rusqlite::params![crate::sql::p(&cart), crate::sql::p(&variant)],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(crate::error::sqlite)
 }
 
 fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) -> Result<()> {

@@ -95,12 +95,11 @@ pub(crate) fn insert_payment(
 
 /// The order a gateway reference paid, if any.
 pub(crate) fn paid_by(tx: &Tx<'_>, reference: &str) -> Result<Option<OrderId>> {
-    Ok(tx
-        .prepare_cached("SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1")
+    tx.prepare_cached("SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1")
         .map_err(crate::error::sqlite)?
         .query_row([reference], |r| crate::sql::get(r, 0))
         .optional()
-        .map_err(crate::error::sqlite)?)
+        .map_err(crate::error::sqlite)
 }
 
 /// The payment of order `id`, if it was paid.
@@ -208,16 +207,15 @@ pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Res
 
 /// An order's lines as stock sees them: position, variant, quantity.
 pub(crate) fn stock_lines(tx: &Tx<'_>, id: OrderId) -> Result<Vec<(u32, VariantId, u32)>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT position, variant_id, quantity FROM shopkeep_order_lines
+    tx.prepare_cached(
+        "SELECT position, variant_id, quantity FROM shopkeep_order_lines
              WHERE order_id = ?1 ORDER BY position",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_map([crate::sql::p(&id)], |r| {
-            Ok((r.get(0)?, crate::sql::get(r, 1)?, r.get(2)?))
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?)
+    )
+    .map_err(crate::error::sqlite)?
+    .query_map([crate::sql::p(&id)], |r| {
+        Ok((r.get(0)?, crate::sql::get(r, 1)?, r.get(2)?))
+    })
+    .map_err(crate::error::sqlite)?
+    .collect::<rusqlite::Result<Vec<_>>>()
+    .map_err(crate::error::sqlite)
 }

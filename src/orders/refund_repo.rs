@@ -174,13 +174,12 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
 
 /// The ids of an order's refunds, in their order.
 pub(crate) fn ids(tx: &Tx<'_>, order: OrderId) -> Result<Vec<RefundId>> {
-    Ok(tx
-        .prepare_cached("SELECT id FROM shopkeep_refunds WHERE order_id = ?1 ORDER BY number")
+    tx.prepare_cached("SELECT id FROM shopkeep_refunds WHERE order_id = ?1 ORDER BY number")
         .map_err(crate::error::sqlite)?
         .query_map([crate::sql::p(&order)], |r| crate::sql::get(r, 0))
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?)
+        .map_err(crate::error::sqlite)
 }
 
 /// What earlier refunds of an order add up to.

@@ -49,11 +49,11 @@ fn write_pair(store: &Store, writer: &str) -> Result<()> {
 fn counts(store: &Store) -> (i64, i64, i64) {
     store
         .read(|tx| {
-            Ok(tx.query_row(
+            tx.query_row(
                 "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT n FROM counter)",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            ).map_err(crate::error::sqlite)?)
+            ).map_err(crate::error::sqlite)
         })
         .unwrap()
 }
@@ -124,9 +124,8 @@ fn readers_refuse_to_write() {
     create_scratch(&store);
     let err = store
         .read(|tx| {
-            Ok(tx
-                .execute("INSERT INTO a (writer) VALUES ('reader')", [])
-                .map_err(crate::error::sqlite)?)
+            tx.execute("INSERT INTO a (writer) VALUES ('reader')", [])
+                .map_err(crate::error::sqlite)
         })
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Storage);
@@ -262,11 +261,10 @@ fn a_second_process_writes_the_same_file() {
     assert_eq!(counts(&store), (total, total, total));
     let by_child: i64 = store
         .read(|tx| {
-            Ok(tx
-                .query_row("SELECT count(*) FROM a WHERE writer = 'child'", [], |r| {
-                    r.get(0)
-                })
-                .map_err(crate::error::sqlite)?)
+            tx.query_row("SELECT count(*) FROM a WHERE writer = 'child'", [], |r| {
+                r.get(0)
+            })
+            .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert_eq!(by_child, child_rows);

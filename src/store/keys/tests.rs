@@ -56,14 +56,13 @@ fn get(store: &Store, subject: &Subject, row: &str) -> Result<String> {
 fn wrapped_key(store: &Store, subject: &Subject) -> Option<Vec<u8>> {
     store
         .read(|tx| {
-            Ok(tx
-                .query_row(
-                    "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
-                    [subject.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(crate::error::sqlite)?)
+            tx.query_row(
+                "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
+                [subject.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(crate::error::sqlite)
         })
         .unwrap()
 }
