@@ -102,3 +102,13 @@ pub(crate) fn get<T: Column>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
         err => Error::FromSqlConversionFailure(idx, value.data_type(), Box::new(err)),
     })
 }
+
+/// `rusqlite::params!` for values of shopkeep's own types as well as plain ones: each value is
+/// bound through [`Param`].
+macro_rules! params {
+    ($($value:expr),* $(,)?) => {
+        rusqlite::params![$($crate::sql::p(&$value)),*]
+    };
+}
+
+pub(crate) use params;

@@ -96,10 +96,7 @@ impl Store {
             self.write(|tx| {
                 tx.prepare_cached("UPDATE shopkeep_api_keys SET last_used_at = ?2 WHERE id = ?1")
                     .map_err(crate::error::sqlite)?
-                    .execute(rusqlite::params![
-                        crate::sql::p(&id),
-                        crate::sql::p(&tx.now())
-                    ])
+                    .execute(crate::sql::params![id, tx.now()])
                     .map_err(crate::error::sqlite)?;
                 Ok(())
             })?;
@@ -136,15 +133,7 @@ impl ApiKeyRepo<'_> {
                 "INSERT INTO shopkeep_api_keys (id, prefix, key_hash, label, role, created_by, created_at, auth_mac)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             ).map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![
-                crate::sql::p(&id),
-                crate::sql::p(&info.prefix),
-                crate::sql::p(&hash.as_slice()),
-                crate::sql::p(&info.label),
-                crate::sql::p(&info.role),
-                crate::sql::p(&info.created_by),
-                crate::sql::p(&info.created_at),
-                crate::sql::p(&mac.as_slice())]).map_err(crate::error::sqlite)?;
+            .execute(crate::sql::params![id, info.prefix, hash.as_slice(), info.label, info.role, info.created_by, info.created_at, mac.as_slice()]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::CreateApiKey, &Resource::ApiKey(id))?;
             Ok(CreatedApiKey { info, secret })
         })
@@ -202,10 +191,7 @@ impl ApiKeyRepo<'_> {
             }
             tx.prepare_cached("UPDATE shopkeep_api_keys SET revoked_at = ?2 WHERE id = ?1")
                 .map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![
-                    crate::sql::p(&id),
-                    crate::sql::p(&tx.now())
-                ])
+                .execute(crate::sql::params![id, tx.now()])
                 .map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::RevokeApiKey, &Resource::ApiKey(id))?;
             Ok(())
@@ -297,7 +283,7 @@ fn load(tx: &Tx<'_>, store: &Store, id: ApiKeyId) -> Result<ApiKeyInfo> {
     let row = tx
         .prepare_cached(&format!("{SELECT_INFO} WHERE id = ?1"))
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], info_from_row)
+        .query_row(crate::sql::params![id], info_from_row)
         .optional()
         .map_err(crate::error::sqlite)?
         .ok_or_else(|| not_found(&Resource::ApiKey(id)))?;

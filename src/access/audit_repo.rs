@@ -43,14 +43,14 @@ pub(crate) fn append(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&(previous_seq + 1)),
-        crate::sql::p(&entry.at),
-        crate::sql::p(&entry.principal),
-        crate::sql::p(&entry.action),
-        crate::sql::p(&entry.resource),
-        crate::sql::p(&outcome.as_str()),
-        crate::sql::p(&mac.as_slice())
+    .execute(crate::sql::params![
+        (previous_seq + 1),
+        entry.at,
+        entry.principal,
+        entry.action,
+        entry.resource,
+        outcome.as_str(),
+        mac.as_slice()
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())

@@ -60,13 +60,7 @@ pub(crate) fn open(
         "INSERT INTO shopkeep_sessions (token_hash, holder_kind, holder_id, created_at, last_seen_at, expires_at, auth_mac)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
     ).map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&hash.as_slice()),
-        crate::sql::p(&holder.kind()),
-        crate::sql::p(&holder.id_bytes().as_slice()),
-        crate::sql::p(&now),
-        crate::sql::p(&expires_text),
-        crate::sql::p(&mac.as_slice())]).map_err(crate::error::sqlite)?;
+    .execute(crate::sql::params![hash.as_slice(), holder.kind(), holder.id_bytes().as_slice(), now, expires_text, mac.as_slice()]).map_err(crate::error::sqlite)?;
     Ok((token, expires_at))
 }
 
@@ -77,10 +71,10 @@ pub(crate) fn revoke_all(tx: &Tx<'_>, holder: Holder) -> Result<()> {
          WHERE holder_kind = ?1 AND holder_id = ?2 AND revoked_at IS NULL",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&holder.kind()),
-        crate::sql::p(&holder.id_bytes().as_slice()),
-        crate::sql::p(&tx.now())
+    .execute(crate::sql::params![
+        holder.kind(),
+        holder.id_bytes().as_slice(),
+        tx.now()
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())
@@ -199,7 +193,7 @@ impl Store {
                 tx.prepare_cached(
                     "UPDATE shopkeep_sessions SET last_seen_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
                 ).map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![crate::sql::p(&hash.as_slice()), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
+                .execute(crate::sql::params![hash.as_slice(), tx.now()]).map_err(crate::error::sqlite)?;
                 Ok(())
             })?;
         }
@@ -222,10 +216,9 @@ impl Store {
                      RETURNING holder_kind, holder_id",
                 )
                 .map_err(crate::error::sqlite)?
-                .query_row(
-                    rusqlite::params![crate::sql::p(&hash.as_slice()), crate::sql::p(&tx.now())],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .query_row(crate::sql::params![hash.as_slice(), tx.now()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()
                 .map_err(crate::error::sqlite)?;
             if let Some((kind, id)) = holder {

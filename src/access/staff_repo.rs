@@ -123,11 +123,11 @@ impl Store {
                              WHERE id = ?1 AND role = ?4 AND disabled_at IS NULL",
                         )
                         .map_err(crate::error::sqlite)?
-                        .execute(rusqlite::params![
-                            crate::sql::p(&id),
-                            crate::sql::p(&hash.as_str()),
-                            crate::sql::p(&authority.mac(tx.keys(), id).as_slice()),
-                            crate::sql::p(&role)
+                        .execute(crate::sql::params![
+                            id,
+                            hash.as_str(),
+                            authority.mac(tx.keys(), id).as_slice(),
+                            role
                         ])
                         .map_err(crate::error::sqlite)?;
                     }
@@ -184,21 +184,13 @@ impl StaffRepo<'_> {
                     "INSERT INTO shopkeep_staff (id, email_index, email, name, role, password_hash, created_at, updated_at, auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) ON CONFLICT (email_index) DO NOTHING",
                 ).map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![
-                    crate::sql::p(&id),
-                    crate::sql::p(&index.as_slice()),
-                    crate::sql::p(&field::encrypt(&key, place(&id, "email"), new.email.as_str().as_bytes())?),
-                    crate::sql::p(&field::encrypt(&key, place(&id, "name"), new.name.as_bytes())?),
-                    crate::sql::p(&new.role),
-                    crate::sql::p(&hash.as_str()),
-                    crate::sql::p(&tx.now()),
-                    crate::sql::p(&Authority {
+                .execute(crate::sql::params![id, index.as_slice(), field::encrypt(&key, place(&id, "email"), new.email.as_str().as_bytes())?, field::encrypt(&key, place(&id, "name"), new.name.as_bytes())?, new.role, hash.as_str(), tx.now(), Authority {
                         role: new.role,
                         password_hash: hash.as_str().to_owned(),
                         disabled_at: None,
                     }
                     .mac(tx.keys(), id)
-                    .as_slice())]).map_err(crate::error::sqlite)?;
+                    .as_slice()]).map_err(crate::error::sqlite)?;
             if inserted == 0 {
                 return Err(Error::new(ErrorKind::Conflict, "a staff account with this email already exists"));
             }
@@ -269,12 +261,7 @@ impl StaffRepo<'_> {
                 "UPDATE shopkeep_staff SET role = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
                  WHERE id = ?1",
             ).map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![
-                crate::sql::p(&id),
-                crate::sql::p(&role),
-                crate::sql::p(&tx.now()),
-                crate::sql::p(&authority.mac(tx.keys(), id).as_slice())
-            ]).map_err(crate::error::sqlite)?;
+            .execute(crate::sql::params![id, role, tx.now(), authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::ChangeStaffRole, &Resource::Staff(id))?;
             Ok(StaffMember { role, ..member })
         })
@@ -307,7 +294,7 @@ impl StaffRepo<'_> {
                 "UPDATE shopkeep_staff SET disabled_at = ?2, updated_at = ?2, version = version + 1, auth_mac = ?3
                  WHERE id = ?1",
             ).map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![crate::sql::p(&id), crate::sql::p(&now), crate::sql::p(&authority.mac(tx.keys(), id).as_slice())]).map_err(crate::error::sqlite)?;
+            .execute(crate::sql::params![id, now, authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::DisableStaff, &Resource::Staff(id))?;
             Ok(())
@@ -352,12 +339,7 @@ impl StaffRepo<'_> {
                 "UPDATE shopkeep_staff SET password_hash = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
                  WHERE id = ?1",
             ).map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![
-                crate::sql::p(&id),
-                crate::sql::p(&new_hash.as_str()),
-                crate::sql::p(&tx.now()),
-                crate::sql::p(&authority.mac(tx.keys(), id).as_slice())
-            ]).map_err(crate::error::sqlite)?;
+            .execute(crate::sql::params![id, new_hash.as_str(), tx.now(), authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::ChangeStaffPassword, &Resource::Staff(id))?;
             Ok(())
@@ -370,7 +352,7 @@ fn ensure_another_owner(tx: &Tx<'_>, id: StaffId) -> Result<()> {
         .prepare_cached(
             "SELECT id FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
         ).map_err(crate::error::sqlite)?
-        .query_map([crate::sql::p(&id)], |r| crate::sql::get(r, 0)).map_err(crate::error::sqlite)?
+        .query_map(crate::sql::params![id], |r| crate::sql::get(r, 0)).map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<_>>().map_err(crate::error::sqlite)?;
     // An owner counts only with a valid MAC: a role raised by hand must not let the last real
     // owner be demoted or disabled.
@@ -443,7 +425,7 @@ fn authority(tx: &Tx<'_>, id: StaffId) -> Result<Option<Authority>> {
             "SELECT role, password_hash, disabled_at, auth_mac FROM shopkeep_staff WHERE id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok((
                 Authority {
                     role: crate::sql::get(r, 0)?,
@@ -478,7 +460,7 @@ fn load(tx: &Tx<'_>, store: &Store, id: StaffId) -> Result<StaffMember> {
     let row = tx
         .prepare_cached("SELECT email, name, created_at FROM shopkeep_staff WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok(StaffRow {
                 email: r.get(0)?,
                 name: r.get(1)?,
@@ -547,10 +529,7 @@ impl StaffRepo<'_> {
                            AND NOT EXISTS (SELECT 1 FROM shopkeep_staff WHERE email_index = ?2)",
                     )
                     .map_err(crate::error::sqlite)?
-                    .execute(rusqlite::params![
-                        crate::sql::p(&id),
-                        crate::sql::p(&index.as_slice())
-                    ])
+                    .execute(crate::sql::params![id, index.as_slice()])
                     .map_err(crate::error::sqlite)?;
                 if changed == 1 {
                     tx.audit(self.principal, Action::CreateStaff, &Resource::Staff(id))?;

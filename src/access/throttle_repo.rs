@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::audit::Outcome;
 use crate::clock::Timestamp;
@@ -66,7 +66,9 @@ pub(crate) fn record_failure(
     // only recent failures, however many emails an attacker tries.
     tx.prepare_cached("DELETE FROM shopkeep_login_failures WHERE last_failure_at < ?1")
         .map_err(crate::error::sqlite)?
-        .execute([crate::sql::p(&now.checked_sub(throttle.forget_period())?)])
+        .execute(crate::sql::params![
+            now.checked_sub(throttle.forget_period())?
+        ])
         .map_err(crate::error::sqlite)?;
     let previous: Option<u32> = tx
         .prepare_cached("SELECT failures FROM shopkeep_login_failures WHERE email_index = ?1")
@@ -88,7 +90,7 @@ pub(crate) fn record_failure(
          SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
              blocked_until = excluded.blocked_until",
     ).map_err(crate::error::sqlite)?
-    .execute(params![crate::sql::p(&index.as_slice()), crate::sql::p(&failures), crate::sql::p(&now), crate::sql::p(&blocked_until)]).map_err(crate::error::sqlite)?;
+    .execute(crate::sql::params![index.as_slice(), failures, now, blocked_until]).map_err(crate::error::sqlite)?;
     tx.audit_event(who, event, what, Outcome::Denied)?;
     if blocked_until.is_some() {
         tx.audit_event(who, "login_delayed", what, Outcome::Denied)?;

@@ -95,14 +95,14 @@ impl ProductRepo<'_> {
                 )
                 .map_err(crate::error::sqlite)?
                 .query_row(
-                    rusqlite::params![
-                        crate::sql::p(&id),
-                        crate::sql::p(&checked.sku),
-                        crate::sql::p(&checked.name),
-                        crate::sql::p(&checked.description),
-                        crate::sql::p(&checked.tax_category),
-                        crate::sql::p(&checked.supply_kind),
-                        crate::sql::p(&tx.now())
+                    crate::sql::params![
+                        id,
+                        checked.sku,
+                        checked.name,
+                        checked.description,
+                        checked.tax_category,
+                        checked.supply_kind,
+                        tx.now()
                     ],
                     |r| r.get(0),
                 )
@@ -154,7 +154,7 @@ impl ProductRepo<'_> {
             );
             let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
             let found = collect(
-                stmt.query([crate::sql::p(&sku)])
+                stmt.query(crate::sql::params![sku])
                     .map_err(crate::error::sqlite)?,
             )?
             .into_iter()
@@ -412,15 +412,7 @@ impl ProductRepo<'_> {
                      WHERE id = ?1 AND version = ?2 RETURNING seq",
                 ).map_err(crate::error::sqlite)?
                 .query_row(
-                    rusqlite::params![
-                        crate::sql::p(&id),
-                        crate::sql::p(&int(expected_version)),
-                        crate::sql::p(&name),
-                        crate::sql::p(&description),
-                        crate::sql::p(&tax_category),
-                        crate::sql::p(&tx.now()),
-                        crate::sql::p(&supply_kind)
-                    ],
+                    crate::sql::params![id, int(expected_version), name, description, tax_category, tx.now(), supply_kind],
                     |r| r.get(0),
                 )
                 .optional().map_err(crate::error::sqlite)?;
@@ -438,7 +430,7 @@ impl ProductRepo<'_> {
                         tx.prepare_cached(
                             "DELETE FROM shopkeep_prices WHERE variant_id = ?1 AND currency = ?2",
                         ).map_err(crate::error::sqlite)?
-                        .execute(rusqlite::params![crate::sql::p(&variant), crate::sql::p(&currency.code())]).map_err(crate::error::sqlite)?;
+                        .execute(crate::sql::params![variant, currency.code()]).map_err(crate::error::sqlite)?;
                     }
                 }
             }
@@ -446,7 +438,7 @@ impl ProductRepo<'_> {
                 tx.prepare_cached(
                     "UPDATE shopkeep_variants SET low_stock_threshold = ?2, updated_at = ?3 WHERE id = ?1",
                 ).map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![crate::sql::p(&variant), crate::sql::p(&threshold), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
+                .execute(crate::sql::params![variant, threshold, tx.now()]).map_err(crate::error::sqlite)?;
             }
             for (i, variant) in added.iter().enumerate() {
                 insert_variant(tx, id, current.variants.len() + i, variant)?;
@@ -499,7 +491,7 @@ impl ProductRepo<'_> {
                     "UPDATE shopkeep_products SET status = ?3, updated_at = ?4, version = version + 1
                      WHERE id = ?1 AND version = ?2",
                 ).map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![crate::sql::p(&id), crate::sql::p(&int(expected_version)), crate::sql::p(&status.as_str()), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
+                .execute(crate::sql::params![id, int(expected_version), status.as_str(), tx.now()]).map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(stale(expected_version));
             }
@@ -565,12 +557,12 @@ fn insert_sku(tx: &Tx<'_>, sku: &Sku, product: ProductId) -> Result<()> {
         .prepare_cached(
             "INSERT INTO shopkeep_skus (sku, product_id) VALUES (?1, ?2) ON CONFLICT (sku) DO NOTHING",
         ).map_err(crate::error::sqlite)?
-        .execute(rusqlite::params![crate::sql::p(&sku), crate::sql::p(&product)]).map_err(crate::error::sqlite)?;
+        .execute(crate::sql::params![sku, product]).map_err(crate::error::sqlite)?;
     if inserted == 0 {
         let owner: ProductId = tx
             .prepare_cached("SELECT product_id FROM shopkeep_skus WHERE sku = ?1")
             .map_err(crate::error::sqlite)?
-            .query_row([crate::sql::p(&sku)], |r| crate::sql::get(r, 0))
+            .query_row(crate::sql::params![sku], |r| crate::sql::get(r, 0))
             .map_err(crate::error::sqlite)?;
         if owner != product {
             return Err(Error::new(
@@ -603,16 +595,7 @@ fn insert_variant(
              (id, product_id, sku, position, options, tracked, low_stock_threshold, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
     ).map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&id),
-        crate::sql::p(&product),
-        crate::sql::p(&variant.sku),
-        crate::sql::p(&int(position)),
-        crate::sql::p(&options),
-        crate::sql::p(&variant.tracked),
-        crate::sql::p(&variant.low_stock_threshold),
-        crate::sql::p(&tx.now())
-    ]).map_err(crate::error::sqlite)?;
+    .execute(crate::sql::params![id, product, variant.sku, int(position), options, variant.tracked, variant.low_stock_threshold, tx.now()]).map_err(crate::error::sqlite)?;
     for price in variant.prices.values() {
         set_price(tx, id, *price)?;
     }
@@ -625,10 +608,10 @@ fn set_price(tx: &Tx<'_>, variant: VariantId, price: Money) -> Result<()> {
          ON CONFLICT (variant_id, currency) DO UPDATE SET amount = excluded.amount",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&variant),
-        crate::sql::p(&price.currency().code()),
-        crate::sql::p(&price.minor())
+    .execute(crate::sql::params![
+        variant,
+        price.currency().code(),
+        price.minor()
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())
@@ -642,7 +625,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: ProductId) -> Result<Option<Product>> {
     );
     let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
     Ok(collect(
-        stmt.query([crate::sql::p(&id)])
+        stmt.query(crate::sql::params![id])
             .map_err(crate::error::sqlite)?,
     )?
     .into_iter()

@@ -55,20 +55,17 @@ pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> R
              WHERE v.id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row(
-            rusqlite::params![crate::sql::p(&variant), crate::sql::p(&currency.code())],
-            |r| {
-                Ok((
-                    crate::sql::get(r, 0)?,
-                    r.get(1)?,
-                    crate::sql::get(r, 2)?,
-                    crate::sql::get(r, 3)?,
-                    r.get(4)?,
-                    crate::sql::get(r, 5)?,
-                    r.get(6)?,
-                ))
-            },
-        )
+        .query_row(crate::sql::params![variant, currency.code()], |r| {
+            Ok((
+                crate::sql::get(r, 0)?,
+                r.get(1)?,
+                crate::sql::get(r, 2)?,
+                crate::sql::get(r, 3)?,
+                r.get(4)?,
+                crate::sql::get(r, 5)?,
+                r.get(6)?,
+            ))
+        })
         .optional()
         .map_err(crate::error::sqlite)?;
     let Some((product, name, tax_category, supply_kind, status, sku, amount)) = row else {
@@ -112,7 +109,7 @@ pub(crate) fn take_stock(
              JOIN shopkeep_products p ON p.id = v.product_id WHERE v.id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&variant)], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(crate::sql::params![variant], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(crate::error::sqlite)?;
     let Some((status, tracked)) = found else {
@@ -143,7 +140,7 @@ pub(crate) fn return_stock(
     let tracked: Option<bool> = tx
         .prepare_cached("SELECT tracked FROM shopkeep_variants WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&variant)], |r| r.get(0))
+        .query_row(crate::sql::params![variant], |r| r.get(0))
         .optional()
         .map_err(crate::error::sqlite)?;
     match tracked {

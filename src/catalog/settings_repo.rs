@@ -116,12 +116,7 @@ impl SettingsRepo<'_> {
                      document = excluded.document, updated_at = excluded.updated_at,
                      updated_by = excluded.updated_by",
             ).map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![
-                crate::sql::p(&int(version)),
-                crate::sql::p(&document),
-                crate::sql::p(&tx.now()),
-                crate::sql::p(&self.principal.audit_name())
-            ]).map_err(crate::error::sqlite)?;
+            .execute(crate::sql::params![int(version), document, tx.now(), self.principal.audit_name()]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::UpdateSettings, &Resource::Settings)?;
             let mut saved = settings.clone();
             saved.version = version;

@@ -101,7 +101,7 @@ impl StockRepo<'_> {
             let exists: bool = tx
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")
                 .map_err(crate::error::sqlite)?
-                .query_row([crate::sql::p(&variant)], |r| r.get(0))
+                .query_row(crate::sql::params![variant], |r| r.get(0))
                 .map_err(crate::error::sqlite)?;
             if !exists {
                 return Err(not_found(&resource));
@@ -114,24 +114,17 @@ impl StockRepo<'_> {
                 )
                 .map_err(crate::error::sqlite)?;
             let rows = stmt
-                .query_map(
-                    rusqlite::params![
-                        crate::sql::p(&variant),
-                        crate::sql::p(&int(after)),
-                        crate::sql::p(&int(limit))
-                    ],
-                    |r| {
-                        Ok((
-                            uint(r.get(0)?),
-                            r.get::<_, String>(1)?,
-                            r.get(2)?,
-                            uint(r.get(3)?),
-                            r.get(4)?,
-                            r.get(5)?,
-                            crate::sql::get(r, 6)?,
-                        ))
-                    },
-                )
+                .query_map(crate::sql::params![variant, int(after), int(limit)], |r| {
+                    Ok((
+                        uint(r.get(0)?),
+                        r.get::<_, String>(1)?,
+                        r.get(2)?,
+                        uint(r.get(3)?),
+                        r.get(4)?,
+                        r.get(5)?,
+                        crate::sql::get(r, 6)?,
+                    ))
+                })
                 .map_err(crate::error::sqlite)?;
             rows.map(|row| {
                 let (seq, reason, delta, level_after, note, principal, at) =
@@ -180,17 +173,14 @@ pub(crate) fn move_stock(
     let moved: Option<(u64, Option<u32>, ProductId, String)> = tx
         .prepare_cached(sql)
         .map_err(crate::error::sqlite)?
-        .query_row(
-            rusqlite::params![crate::sql::p(&int(amount)), crate::sql::p(&variant)],
-            |r| {
-                Ok((
-                    uint(r.get(0)?),
-                    r.get(1)?,
-                    crate::sql::get(r, 2)?,
-                    r.get(3)?,
-                ))
-            },
-        )
+        .query_row(crate::sql::params![int(amount), variant], |r| {
+            Ok((
+                uint(r.get(0)?),
+                r.get(1)?,
+                crate::sql::get(r, 2)?,
+                r.get(3)?,
+            ))
+        })
         .optional()
         .map_err(crate::error::sqlite)?;
     let Some((level_after, threshold, product, sku)) = moved else {
@@ -204,14 +194,14 @@ pub(crate) fn move_stock(
         )
         .map_err(crate::error::sqlite)?
         .query_row(
-            rusqlite::params![
-                crate::sql::p(&variant),
-                crate::sql::p(&change.reason.as_str()),
-                crate::sql::p(&change.delta),
-                crate::sql::p(&int(level_after)),
-                crate::sql::p(&change.note),
-                crate::sql::p(&principal.audit_name()),
-                crate::sql::p(&tx.now())
+            crate::sql::params![
+                variant,
+                change.reason.as_str(),
+                change.delta,
+                int(level_after),
+                change.note,
+                principal.audit_name(),
+                tx.now()
             ],
             |r| r.get(0).map(uint),
         )
@@ -248,7 +238,7 @@ fn why_not_moved(tx: &Tx<'_>, variant: VariantId, amount: u64) -> Error {
     let found: rusqlite::Result<Option<(bool, u64)>> = tx
         .prepare_cached("SELECT tracked, stock FROM shopkeep_variants WHERE id = ?1")
         .and_then(|mut s| {
-            s.query_row([crate::sql::p(&variant)], |r| {
+            s.query_row(crate::sql::params![variant], |r| {
                 Ok((r.get(0)?, uint(r.get(1)?)))
             })
             .optional()

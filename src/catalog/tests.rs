@@ -134,7 +134,7 @@ fn the_schema_refuses_negative_stock_and_ledger_edits() {
         .write(|tx| {
             tx.execute(
                 "UPDATE shopkeep_variants SET stock = stock - 2 WHERE id = ?1",
-                [crate::sql::p(&variant)],
+                crate::sql::params![variant],
             )
             .map_err(crate::error::sqlite)?;
             Ok(())

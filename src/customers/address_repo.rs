@@ -1,6 +1,6 @@
 //! Customers' address books' SQL: list, add, change, remove, choose the defaults.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::address::{Address, AddressId, AddressKind, CustomerAddress, StoredAddress};
 use super::repo::CustomerRepo;
@@ -65,7 +65,7 @@ impl CustomerRepo<'_> {
                     "SELECT count(*), coalesce(max(default_billing), 0), coalesce(max(default_shipping), 0)
                      FROM shopkeep_customer_addresses WHERE customer_id = ?1",
                 ).map_err(crate::error::sqlite)?
-                .query_row([crate::sql::p(&id)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(crate::error::sqlite)?;
+                .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(crate::error::sqlite)?;
             if count >= MAX_ADDRESSES {
                 return Err(Error::new(
                     ErrorKind::InvalidState,
@@ -109,23 +109,15 @@ impl CustomerRepo<'_> {
                      RETURNING default_billing, default_shipping, created_at",
                 )
                 .map_err(crate::error::sqlite)?
-                .query_row(
-                    params![
-                        crate::sql::p(&address_id),
-                        crate::sql::p(&id),
-                        crate::sql::p(&sealed),
-                        crate::sql::p(&tx.now())
-                    ],
-                    |r| {
-                        Ok(CustomerAddress {
-                            id: address_id,
-                            address: address.clone(),
-                            default_billing: r.get(0)?,
-                            default_shipping: r.get(1)?,
-                            created_at: crate::sql::get(r, 2)?,
-                        })
-                    },
-                )
+                .query_row(crate::sql::params![address_id, id, sealed, tx.now()], |r| {
+                    Ok(CustomerAddress {
+                        id: address_id,
+                        address: address.clone(),
+                        default_billing: r.get(0)?,
+                        default_shipping: r.get(1)?,
+                        created_at: crate::sql::get(r, 2)?,
+                    })
+                })
                 .optional()
                 .map_err(crate::error::sqlite)?
                 .ok_or_else(no_such_address)?;
@@ -152,7 +144,7 @@ impl CustomerRepo<'_> {
                     "DELETE FROM shopkeep_customer_addresses WHERE id = ?1 AND customer_id = ?2",
                 )
                 .map_err(crate::error::sqlite)?
-                .execute(params![crate::sql::p(&address_id), crate::sql::p(&id)])
+                .execute(crate::sql::params![address_id, id])
                 .map_err(crate::error::sqlite)?;
             if removed != 1 {
                 return Err(no_such_address());
@@ -192,12 +184,12 @@ impl CustomerRepo<'_> {
             storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
             tx.prepare_cached(clear)
                 .map_err(crate::error::sqlite)?
-                .execute([crate::sql::p(&id)])
+                .execute(crate::sql::params![id])
                 .map_err(crate::error::sqlite)?;
             if tx
                 .prepare_cached(set)
                 .map_err(crate::error::sqlite)?
-                .execute(params![crate::sql::p(&id), crate::sql::p(&address_id)])
+                .execute(crate::sql::params![id, address_id])
                 .map_err(crate::error::sqlite)?
                 != 1
             {
@@ -232,13 +224,13 @@ pub(super) fn insert(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
     )
     .map_err(crate::error::sqlite)?
-    .execute(params![
-        crate::sql::p(&address_id),
-        crate::sql::p(&id),
-        crate::sql::p(&sealed),
-        crate::sql::p(&defaults.billing),
-        crate::sql::p(&defaults.shipping),
-        crate::sql::p(&tx.now())
+    .execute(crate::sql::params![
+        address_id,
+        id,
+        sealed,
+        defaults.billing,
+        defaults.shipping,
+        tx.now()
     ])
     .map_err(crate::error::sqlite)?;
     Ok(CustomerAddress {
@@ -259,7 +251,7 @@ pub(super) fn list_in(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Vec<
              FROM shopkeep_customer_addresses WHERE customer_id = ?1 ORDER BY rowid",
         )
         .map_err(crate::error::sqlite)?
-        .query_map([crate::sql::p(&id)], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 crate::sql::get(r, 0)?,
                 r.get(1)?,

@@ -211,16 +211,7 @@ impl ConsentRepo<'_> {
                           expires_at, auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 ).map_err(crate::error::sqlite)?
-                .execute(params![
-                    crate::sql::p(&token_hash.as_slice()),
-                    crate::sql::p(&id),
-                    crate::sql::p(&PURPOSE),
-                    crate::sql::p(&channel.as_str()),
-                    crate::sql::p(&request.source),
-                    crate::sql::p(&request.text_version),
-                    crate::sql::p(&now),
-                    crate::sql::p(&now.checked_add(CONFIRMATION_LIFETIME)?),
-                    crate::sql::p(&storage::token_mac(store, &token_hash, id, PURPOSE).as_slice())]).map_err(crate::error::sqlite)?;
+                .execute(crate::sql::params![token_hash.as_slice(), id, PURPOSE, channel.as_str(), request.source, request.text_version, now, now.checked_add(CONFIRMATION_LIFETIME)?, storage::token_mac(store, &token_hash, id, PURPOSE).as_slice()]).map_err(crate::error::sqlite)?;
                 let version = Some(request.text_version.as_str());
                 append(tx, id, channel, ConsentEvent::Requested, &request.source, version, &by)?;
                 Some(token)
@@ -301,7 +292,7 @@ impl ConsentRepo<'_> {
                 .prepare_cached(
                     "SELECT token FROM shopkeep_customer_unsubscribe WHERE customer_id = ?1 AND channel = ?2",
                 ).map_err(crate::error::sqlite)?
-                .query_row(params![crate::sql::p(&id), crate::sql::p(&channel.as_str())], |r| r.get(0))
+                .query_row(crate::sql::params![id, channel.as_str()], |r| r.get(0))
                 .optional().map_err(crate::error::sqlite)?;
             if let Some(sealed) = sealed {
                 let text = storage::open_text(&key, UNSUBSCRIBE, "token", row.as_bytes(), &sealed)?;
@@ -312,12 +303,7 @@ impl ConsentRepo<'_> {
                 "INSERT INTO shopkeep_customer_unsubscribe (customer_id, channel, token_hash, token, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             ).map_err(crate::error::sqlite)?
-            .execute(params![
-                crate::sql::p(&id),
-                crate::sql::p(&channel.as_str()),
-                crate::sql::p(&store.keys().token_hash(token.as_str().as_bytes()).as_slice()),
-                crate::sql::p(&storage::seal(&key, UNSUBSCRIBE, "token", row.as_bytes(), token.as_str().as_bytes())?),
-                crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
+            .execute(crate::sql::params![id, channel.as_str(), store.keys().token_hash(token.as_str().as_bytes()).as_slice(), storage::seal(&key, UNSUBSCRIBE, "token", row.as_bytes(), token.as_str().as_bytes())?, tx.now()]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
             Ok(token)
         })
@@ -338,15 +324,7 @@ fn append(
         "INSERT INTO shopkeep_customer_consents (customer_id, channel, event, source, text_version, recorded_by, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     ).map_err(crate::error::sqlite)?
-    .execute(params![
-        crate::sql::p(&id),
-        crate::sql::p(&channel.as_str()),
-        crate::sql::p(&event.as_str()),
-        crate::sql::p(&source),
-        crate::sql::p(&text_version),
-        crate::sql::p(&recorded_by),
-        crate::sql::p(&tx.now())
-    ]).map_err(crate::error::sqlite)?;
+    .execute(crate::sql::params![id, channel.as_str(), event.as_str(), source, text_version, recorded_by, tx.now()]).map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -354,7 +332,7 @@ fn delete_confirmations(tx: &Tx<'_>, id: CustomerId, channel: Channel) -> Result
     tx.prepare_cached(
         "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2 AND channel = ?3",
     ).map_err(crate::error::sqlite)?
-    .execute(params![crate::sql::p(&id), crate::sql::p(&PURPOSE), crate::sql::p(&channel.as_str())]).map_err(crate::error::sqlite)?;
+    .execute(crate::sql::params![id, PURPOSE, channel.as_str()]).map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -400,7 +378,7 @@ pub(super) fn history_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentRecor
              FROM shopkeep_customer_consents WHERE customer_id = ?1 ORDER BY seq",
         )
         .map_err(crate::error::sqlite)?
-        .query_map([crate::sql::p(&id)], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,

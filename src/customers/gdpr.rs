@@ -1,6 +1,6 @@
 //! GDPR rights' SQL: export (access and portability, Art. 15 and 20) and erasure (Art. 17).
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::address_repo;
 use super::consent::{self, Channel};
@@ -102,7 +102,7 @@ impl CustomerRepo<'_> {
             tx.authorize(self.principal, Action::EraseCustomer, &Resource::Customer(id))?;
             let row: Option<(Option<Vec<u8>>, Option<Timestamp>)> = tx
                 .prepare_cached("SELECT email_index, erased_at FROM shopkeep_customers WHERE id = ?1").map_err(crate::error::sqlite)?
-                .query_row([crate::sql::p(&id)], |r| Ok((r.get(0)?, crate::sql::get(r, 1)?)))
+                .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, crate::sql::get(r, 1)?)))
                 .optional().map_err(crate::error::sqlite)?;
             let Some((index, erased_at)) = row else {
                 return Err(not_found(&Resource::Customer(id)));
@@ -119,7 +119,7 @@ impl CustomerRepo<'_> {
                     "shopkeep_customer_addresses",
                 ] {
                     tx.prepare_cached(&format!("DELETE FROM {table} WHERE customer_id = ?1")).map_err(crate::error::sqlite)?
-                        .execute([crate::sql::p(&id)]).map_err(crate::error::sqlite)?;
+                        .execute(crate::sql::params![id]).map_err(crate::error::sqlite)?;
                 }
                 tx.prepare_cached(
                     "UPDATE shopkeep_customers
@@ -128,11 +128,7 @@ impl CustomerRepo<'_> {
                          version = version + 1, auth_mac = ?3
                      WHERE id = ?1",
                 ).map_err(crate::error::sqlite)?
-                .execute(params![
-                    crate::sql::p(&id),
-                    crate::sql::p(&tx.now()),
-                    crate::sql::p(&storage::account_mac(store, id, None).as_slice())
-                ]).map_err(crate::error::sqlite)?;
+                .execute(crate::sql::params![id, tx.now(), storage::account_mac(store, id, None).as_slice()]).map_err(crate::error::sqlite)?;
                 session_repo::revoke_all(tx, Holder::Customer(id))?;
                 // A CRM or email tool forgets the customer too.
                 tx.emit(&super::events::Erased { customer_id: id })?;

@@ -8,7 +8,7 @@
 //! 4. one write: the failure is counted (per email blind index, account or not), or the
 //!    session is opened; either way the audit log records it, by id, never by email.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::storage;
 use crate::access::audit::Outcome;
@@ -125,14 +125,14 @@ impl Store {
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
                 )
                 .map_err(crate::error::sqlite)?
-                .execute(params![
-                    crate::sql::p(&account.id),
-                    crate::sql::p(&account.hash),
-                    crate::sql::p(&rehash.as_ref().map(PasswordHash::as_str)),
-                    crate::sql::p(&tx.now()),
-                    crate::sql::p(&rehash.as_ref().map(|h| {
+                .execute(crate::sql::params![
+                    account.id,
+                    account.hash,
+                    rehash.as_ref().map(PasswordHash::as_str),
+                    tx.now(),
+                    rehash.as_ref().map(|h| {
                         storage::account_mac(self, account.id, Some(h.as_str())).to_vec()
-                    }))
+                    })
                 ])
                 .map_err(crate::error::sqlite)?;
             if current != 1 {

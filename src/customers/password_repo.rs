@@ -57,7 +57,7 @@ impl CustomerRepo<'_> {
                     "SELECT password_hash, auth_mac FROM shopkeep_customers WHERE id = ?1",
                 )
                 .map_err(crate::error::sqlite)?
-                .query_row([crate::sql::p(&id)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .map_err(crate::error::sqlite)?;
             storage::verify_account(store, id, Some(&hash), mac.as_deref())?;
             let index = storage::email_index(store, &customer.email);
@@ -91,12 +91,7 @@ impl CustomerRepo<'_> {
                     "UPDATE shopkeep_customers SET password_hash = ?3, updated_at = ?4, auth_mac = ?5
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
                 ).map_err(crate::error::sqlite)?
-                .execute(params![
-                    crate::sql::p(&id),
-                    crate::sql::p(&old_hash),
-                    crate::sql::p(&new_hash.as_str()),
-                    crate::sql::p(&tx.now()),
-                    crate::sql::p(&storage::account_mac(store, id, Some(new_hash.as_str())).as_slice())]).map_err(crate::error::sqlite)?;
+                .execute(crate::sql::params![id, old_hash, new_hash.as_str(), tx.now(), storage::account_mac(store, id, Some(new_hash.as_str())).as_slice()]).map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -154,7 +149,7 @@ impl Store {
             tx.prepare_cached(
                 "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2",
             ).map_err(crate::error::sqlite)?
-            .execute(params![crate::sql::p(&id), crate::sql::p(&PURPOSE)]).map_err(crate::error::sqlite)?;
+            .execute(crate::sql::params![id, PURPOSE]).map_err(crate::error::sqlite)?;
             let token = ResetToken::generate()?;
             let token_hash = self.keys().token_hash(token.as_str().as_bytes());
             let now = tx.now();
@@ -162,13 +157,7 @@ impl Store {
                 "INSERT INTO shopkeep_customer_tokens (token_hash, customer_id, purpose, created_at, expires_at, auth_mac)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             ).map_err(crate::error::sqlite)?
-            .execute(params![
-                crate::sql::p(&token_hash.as_slice()),
-                crate::sql::p(&id),
-                crate::sql::p(&PURPOSE),
-                crate::sql::p(&now),
-                crate::sql::p(&now.checked_add(RESET_TOKEN_LIFETIME)?),
-                crate::sql::p(&storage::token_mac(self, &token_hash, id, PURPOSE).as_slice())]).map_err(crate::error::sqlite)?;
+            .execute(crate::sql::params![token_hash.as_slice(), id, PURPOSE, now, now.checked_add(RESET_TOKEN_LIFETIME)?, storage::token_mac(self, &token_hash, id, PURPOSE).as_slice()]).map_err(crate::error::sqlite)?;
             tx.audit_event(
                 "anonymous",
                 "request_password_reset",
@@ -223,7 +212,7 @@ impl Store {
                      WHERE token_hash = ?1 AND purpose = ?2 AND expires_at > ?3
                      RETURNING customer_id",
                 ).map_err(crate::error::sqlite)?
-                .query_row(params![crate::sql::p(&hash.as_slice()), crate::sql::p(&PURPOSE), crate::sql::p(&tx.now())], |r| crate::sql::get(r, 0))
+                .query_row(crate::sql::params![hash.as_slice(), PURPOSE, tx.now()], |r| crate::sql::get(r, 0))
                 .optional().map_err(crate::error::sqlite)?;
             if redeemed != Some(customer.id) {
                 return Err(invalid_token());
@@ -233,11 +222,7 @@ impl Store {
                     "UPDATE shopkeep_customers SET password_hash = ?2, updated_at = ?3, auth_mac = ?4
                      WHERE id = ?1 AND erased_at IS NULL",
                 ).map_err(crate::error::sqlite)?
-                .execute(params![
-                    crate::sql::p(&customer.id),
-                    crate::sql::p(&new_hash.as_str()),
-                    crate::sql::p(&tx.now()),
-                    crate::sql::p(&storage::account_mac(self, customer.id, Some(new_hash.as_str())).as_slice())]).map_err(crate::error::sqlite)?;
+                .execute(crate::sql::params![customer.id, new_hash.as_str(), tx.now(), storage::account_mac(self, customer.id, Some(new_hash.as_str())).as_slice()]).map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(invalid_token());
             }
@@ -263,7 +248,7 @@ fn after_password_change(
         "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2",
     )
     .map_err(crate::error::sqlite)?
-    .execute(params![crate::sql::p(&id), crate::sql::p(&PURPOSE)])
+    .execute(crate::sql::params![id, PURPOSE])
     .map_err(crate::error::sqlite)?;
     session_repo::revoke_all(tx, Holder::Customer(id))?;
     clear_failures(tx, index)

@@ -1,8 +1,6 @@
 //! The one-off that moves accounts registered before emails were normalised to the blind index
 //! of their normalised email.
 
-use rusqlite::params;
-
 use super::repo::CustomerRepo;
 use super::storage;
 use crate::access::{Action, CustomerId, Resource};
@@ -63,10 +61,7 @@ impl CustomerRepo<'_> {
                             "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
                         )
                         .map_err(crate::error::sqlite)?
-                        .execute(params![
-                            crate::sql::p(&id),
-                            crate::sql::p(&index.as_slice())
-                        ])
+                        .execute(crate::sql::params![id, index.as_slice()])
                         .map_err(crate::error::sqlite)?;
                         tx.audit(
                             self.principal,
@@ -110,7 +105,7 @@ mod tests {
             .write(|tx| {
                 tx.execute(
                     "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
-                    params![crate::sql::p(&id), crate::sql::p(&legacy.as_slice())],
+                    crate::sql::params![id, legacy.as_slice()],
                 )
                 .map_err(crate::error::sqlite)?;
                 Ok(())
@@ -184,7 +179,7 @@ mod tests {
             .write(|tx| {
                 tx.execute(
                     "UPDATE shopkeep_staff SET email_index = ?2 WHERE id = ?1",
-                    params![crate::sql::p(&olga.id()), crate::sql::p(&legacy.as_slice())],
+                    crate::sql::params![olga.id(), legacy.as_slice()],
                 )
                 .map_err(crate::error::sqlite)?;
                 Ok(())

@@ -1,7 +1,5 @@
 //! Customer accounts' SQL: register, read, update, find, list.
 
-use rusqlite::params;
-
 use super::address_repo::{self, Defaults};
 use super::consent_repo;
 use super::model::{Customer, CustomerPage, NewCustomer, ProfileUpdate};
@@ -142,16 +140,7 @@ impl CustomerRepo<'_> {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
                      ON CONFLICT (email_index) DO NOTHING",
                 ).map_err(crate::error::sqlite)?
-                .execute(params![
-                    crate::sql::p(&id),
-                    crate::sql::p(&index.as_slice()),
-                    crate::sql::p(&sealed.email),
-                    crate::sql::p(&sealed.name),
-                    crate::sql::p(&sealed.phone),
-                    crate::sql::p(&sealed.business),
-                    crate::sql::p(&hash.as_str()),
-                    crate::sql::p(&now),
-                    crate::sql::p(&storage::account_mac(store, id, Some(hash.as_str())).as_slice())]).map_err(crate::error::sqlite)?;
+                .execute(crate::sql::params![id, index.as_slice(), sealed.email, sealed.name, sealed.phone, sealed.business, hash.as_str(), now, storage::account_mac(store, id, Some(hash.as_str())).as_slice()]).map_err(crate::error::sqlite)?;
             if inserted == 0 {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -245,18 +234,16 @@ impl CustomerRepo<'_> {
                      WHERE id = ?1 AND version = ?2 AND erased_at IS NULL",
                 )
                 .map_err(crate::error::sqlite)?
-                .execute(params![
-                    crate::sql::p(&id),
-                    crate::sql::p(
-                        &// A version beyond i64 was never stored), crate::sql::p(&so it matches no row.
-                    i64::try_from(change.expected_version).unwrap_or(-1)
-                    ),
-                    crate::sql::p(&index.as_slice()),
-                    crate::sql::p(&sealed.email),
-                    crate::sql::p(&sealed.name),
-                    crate::sql::p(&sealed.phone),
-                    crate::sql::p(&sealed.business),
-                    crate::sql::p(&tx.now())
+                .execute(crate::sql::params![
+                    id,
+                    // A version beyond i64 was never stored, so it matches no row.
+                    i64::try_from(change.expected_version).unwrap_or(-1),
+                    index.as_slice(),
+                    sealed.email,
+                    sealed.name,
+                    sealed.phone,
+                    sealed.business,
+                    tx.now(),
                 ])
                 .map_err(crate::error::sqlite)?;
             if changed != 1 {
@@ -349,10 +336,7 @@ impl CustomerRepo<'_> {
                 )
                 .map_err(crate::error::sqlite)?
                 .query_map(
-                    params![
-                        crate::sql::p(&start),
-                        crate::sql::p(&i64::try_from(limit).unwrap_or(0).saturating_add(1))
-                    ],
+                    crate::sql::params![start, i64::try_from(limit).unwrap_or(0).saturating_add(1)],
                     |r| crate::sql::get(r, 0),
                 )
                 .map_err(crate::error::sqlite)?

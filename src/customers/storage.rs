@@ -220,7 +220,7 @@ pub(super) fn load(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Custome
              FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok(Row {
                 email: r.get(0)?,
                 name: r.get(1)?,
@@ -285,7 +285,7 @@ pub(crate) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
             "SELECT EXISTS (SELECT 1 FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL)",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| r.get(0))
+        .query_row(crate::sql::params![id], |r| r.get(0))
         .map_err(crate::error::sqlite)?;
     if active {
         Ok(())
@@ -333,7 +333,7 @@ pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<O
              WHERE id = ?1 AND erased_at IS NULL",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()
@@ -358,7 +358,7 @@ pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<O
         )
         .map_err(crate::error::sqlite)?;
     let mut rows = stmt
-        .query([crate::sql::p(&id)])
+        .query(crate::sql::params![id])
         .map_err(crate::error::sqlite)?;
     while let Some(r) = rows.next().map_err(crate::error::sqlite)? {
         let address_id: super::address::AddressId =

@@ -22,13 +22,7 @@ impl Tx<'_> {
         self.prepare_cached(
             "INSERT INTO shopkeep_outbox (id, type, version, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         ).map_err(crate::error::sqlite)?
-        .execute(rusqlite::params![
-            crate::sql::p(&EventId::generate(self.now())?),
-            crate::sql::p(&E::KIND),
-            crate::sql::p(&E::VERSION),
-            crate::sql::p(&data),
-            crate::sql::p(&self.now())
-        ]).map_err(crate::error::sqlite)?;
+        .execute(crate::sql::params![EventId::generate(self.now())?, E::KIND, E::VERSION, data, self.now()]).map_err(crate::error::sqlite)?;
         Ok(())
     }
 }
@@ -88,24 +82,17 @@ impl Events<'_> {
                 .map_err(crate::error::sqlite)?;
             let limit = i64::try_from(limit).unwrap_or(1);
             let rows = stmt
-                .query_map(
-                    rusqlite::params![
-                        crate::sql::p(&until),
-                        crate::sql::p(&now),
-                        crate::sql::p(&limit)
-                    ],
-                    |r| {
-                        Ok(Event {
-                            seq: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
-                            id: crate::sql::get(r, 1)?,
-                            kind: r.get(2)?,
-                            version: r.get(3)?,
-                            data: r.get(4)?,
-                            created_at: crate::sql::get(r, 5)?,
-                            attempts: r.get(6)?,
-                        })
-                    },
-                )
+                .query_map(crate::sql::params![until, now, limit], |r| {
+                    Ok(Event {
+                        seq: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
+                        id: crate::sql::get(r, 1)?,
+                        kind: r.get(2)?,
+                        version: r.get(3)?,
+                        data: r.get(4)?,
+                        created_at: crate::sql::get(r, 5)?,
+                        attempts: r.get(6)?,
+                    })
+                })
                 .map_err(crate::error::sqlite)?;
             let mut events = rows
                 .collect::<rusqlite::Result<Vec<_>>>()
@@ -129,7 +116,7 @@ impl Events<'_> {
                 "UPDATE shopkeep_outbox SET acked_at = coalesce(acked_at, ?2), leased_until = NULL WHERE id = ?1",
             ).map_err(crate::error::sqlite)?;
             for id in ids {
-                if stmt.execute(rusqlite::params![crate::sql::p(&id), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)? == 0 {
+                if stmt.execute(crate::sql::params![id, tx.now()]).map_err(crate::error::sqlite)? == 0 {
                     return Err(Error::new(ErrorKind::NotFound, format!("no event {id} in the outbox")));
                 }
             }
@@ -150,7 +137,7 @@ impl Events<'_> {
                 "DELETE FROM shopkeep_outbox WHERE acked_at IS NOT NULL AND acked_at < ?1",
             )
             .map_err(crate::error::sqlite)?
-            .execute([crate::sql::p(&before)])
+            .execute(crate::sql::params![before])
             .map_err(crate::error::sqlite)
         })
     }

@@ -96,35 +96,35 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
          ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&n.id),
-        crate::sql::p(&if n.original.is_some() {
+    .execute(crate::sql::params![
+        n.id,
+        if n.original.is_some() {
             "credit_note"
         } else {
             "invoice"
-        }),
-        crate::sql::p(&n.number.text),
-        crate::sql::p(&n.number.series),
-        crate::sql::p(&n.number.year),
-        crate::sql::p(&i64::try_from(n.number.seq).map_err(storage)?),
-        crate::sql::p(&n.order),
-        crate::sql::p(&n.customer),
-        crate::sql::p(&n.original),
-        crate::sql::p(&spec.issue_date.to_string()),
-        crate::sql::p(&spec.currency.code()),
-        crate::sql::p(&mode_name(spec.mode)),
-        crate::sql::p(&t.line_net_total().minor()),
-        crate::sql::p(&t.allowance_total().minor()),
-        crate::sql::p(&t.charge_total().minor()),
-        crate::sql::p(&t.net_total().minor()),
-        crate::sql::p(&t.vat_total().minor()),
-        crate::sql::p(&t.gross_total().minor()),
-        crate::sql::p(&seller_to_json(&spec.seller)?),
-        crate::sql::p(&buyer),
-        crate::sql::p(&terms),
-        crate::sql::p(&tx.now()),
-        crate::sql::p(&n.deletable_from.to_string()),
-        crate::sql::p(&owner_mac(tx, n.id, n.order, n.customer).as_slice())
+        },
+        n.number.text,
+        n.number.series,
+        n.number.year,
+        i64::try_from(n.number.seq).map_err(storage)?,
+        n.order,
+        n.customer,
+        n.original,
+        spec.issue_date.to_string(),
+        spec.currency.code(),
+        mode_name(spec.mode),
+        t.line_net_total().minor(),
+        t.allowance_total().minor(),
+        t.charge_total().minor(),
+        t.net_total().minor(),
+        t.vat_total().minor(),
+        t.gross_total().minor(),
+        seller_to_json(&spec.seller)?,
+        buyer,
+        terms,
+        tx.now(),
+        n.deletable_from.to_string(),
+        owner_mac(tx, n.id, n.order, n.customer).as_slice()
     ])
     .map_err(crate::error::sqlite)?;
     let mut stmt = tx
@@ -135,19 +135,19 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
         )
         .map_err(crate::error::sqlite)?;
     for (position, (line, total)) in spec.lines.iter().zip(t.lines()).enumerate() {
-        stmt.execute(rusqlite::params![
-            crate::sql::p(&n.id),
-            crate::sql::p(&i64::try_from(position).map_err(storage)?),
-            crate::sql::p(&line.order_position),
-            crate::sql::p(&line.sku),
-            crate::sql::p(&line.name),
-            crate::sql::p(&line.quantity),
-            crate::sql::p(&line.unit_price.minor()),
-            crate::sql::p(&total.net().minor()),
-            crate::sql::p(&total.discount().minor()),
-            crate::sql::p(&line.vat.category().code()),
-            crate::sql::p(&line.vat.rate().basis_points()),
-            crate::sql::p(&line.vat.exemption_reason())
+        stmt.execute(crate::sql::params![
+            n.id,
+            i64::try_from(position).map_err(storage)?,
+            line.order_position,
+            line.sku,
+            line.name,
+            line.quantity,
+            line.unit_price.minor(),
+            total.net().minor(),
+            total.discount().minor(),
+            line.vat.category().code(),
+            line.vat.rate().basis_points(),
+            line.vat.exemption_reason()
         ])
         .map_err(crate::error::sqlite)?;
     }
@@ -158,7 +158,7 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
 pub(crate) fn invoice_of(tx: &Tx<'_>, order: OrderId) -> Result<Option<InvoiceId>> {
     tx.prepare_cached("SELECT id FROM shopkeep_invoices WHERE order_id = ?1 AND kind = 'invoice'")
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&order)], |r| crate::sql::get(r, 0))
+        .query_row(crate::sql::params![order], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)
 }
@@ -176,7 +176,7 @@ pub(crate) fn of_order(tx: &Tx<'_>, order: OrderId) -> Result<Vec<InvoiceId>> {
         )
         .map_err(crate::error::sqlite)?;
     let ids = stmt
-        .query_map([crate::sql::p(&order)], |r| crate::sql::get(r, 0))
+        .query_map(crate::sql::params![order], |r| crate::sql::get(r, 0))
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(crate::error::sqlite)?;
@@ -189,7 +189,7 @@ pub(crate) fn of_customer(tx: &Tx<'_>, customer: CustomerId) -> Result<Vec<Invoi
         .prepare_cached("SELECT id FROM shopkeep_invoices WHERE customer_id = ?1 ORDER BY id")
         .map_err(crate::error::sqlite)?;
     let ids = stmt
-        .query_map([crate::sql::p(&customer)], |r| crate::sql::get(r, 0))
+        .query_map(crate::sql::params![customer], |r| crate::sql::get(r, 0))
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(crate::error::sqlite)?;
@@ -207,7 +207,7 @@ pub(crate) fn owner(tx: &Tx<'_>, id: InvoiceId) -> Result<Option<CustomerId>> {
             "SELECT order_id, customer_id, auth_mac FROM shopkeep_invoices WHERE id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok((crate::sql::get(r, 0)?, crate::sql::get(r, 1)?, r.get(2)?))
         })
         .optional()
@@ -295,7 +295,7 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
              FROM shopkeep_invoices WHERE id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok(Head {
                 number: r.get(0)?,
                 order: crate::sql::get(r, 1)?,
@@ -332,7 +332,7 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
         )
         .map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map([crate::sql::p(&id)], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, String>(1)?,
@@ -413,7 +413,7 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
     let mut quantities = Vec::new();
     let mut nets = Vec::new();
     let rows = stmt
-        .query_map([crate::sql::p(&original)], |r| {
+        .query_map(crate::sql::params![original], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, i64>(1)?,
@@ -432,7 +432,9 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
              FROM shopkeep_invoices WHERE original_id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&original)], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(crate::sql::params![original], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .map_err(crate::error::sqlite)?;
     Ok(Credited {
         quantities,
@@ -498,11 +500,11 @@ pub(crate) fn purge(tx: &Tx<'_>) -> Result<Vec<(InvoiceId, String)>> {
     for (id, _) in &doomed {
         tx.prepare_cached("DELETE FROM shopkeep_invoice_lines WHERE invoice_id = ?1")
             .map_err(crate::error::sqlite)?
-            .execute([crate::sql::p(&id)])
+            .execute(crate::sql::params![id])
             .map_err(crate::error::sqlite)?;
         tx.prepare_cached("DELETE FROM shopkeep_invoices WHERE id = ?1")
             .map_err(crate::error::sqlite)?
-            .execute([crate::sql::p(&id)])
+            .execute(crate::sql::params![id])
             .map_err(crate::error::sqlite)?;
     }
     Ok(doomed)

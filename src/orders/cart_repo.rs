@@ -69,11 +69,7 @@ impl CartRepo<'_> {
                  VALUES (?1, ?2, ?3, ?3)",
             )
             .map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![
-                crate::sql::p(&id),
-                crate::sql::p(&hash.as_slice()),
-                crate::sql::p(&tx.now())
-            ])
+            .execute(crate::sql::params![id, hash.as_slice(), tx.now()])
             .map_err(crate::error::sqlite)?;
             Ok(Cart {
                 id,
@@ -165,10 +161,7 @@ impl CartRepo<'_> {
                 "DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
             )
             .map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![
-                crate::sql::p(&id),
-                crate::sql::p(&variant)
-            ])
+            .execute(crate::sql::params![id, variant])
             .map_err(crate::error::sqlite)?;
             touch(tx, id)?;
             load(tx, id)
@@ -198,7 +191,7 @@ impl CartRepo<'_> {
             }
             tx.prepare_cached("DELETE FROM shopkeep_carts WHERE id = ?1")
                 .map_err(crate::error::sqlite)?
-                .execute([crate::sql::p(&source)])
+                .execute(crate::sql::params![source])
                 .map_err(crate::error::sqlite)?;
             load(tx, target)
         })
@@ -375,7 +368,7 @@ pub(crate) fn customer_cart(
     tx.prepare_cached(
         "INSERT INTO shopkeep_carts (id, customer_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
     ).map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![crate::sql::p(&id), crate::sql::p(&customer), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
+    .execute(crate::sql::params![id, customer, tx.now()]).map_err(crate::error::sqlite)?;
     Ok(id)
 }
 
@@ -389,7 +382,7 @@ fn find_customer_cart(
     ensure_active(tx, customer)?;
     tx.prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&customer)], |r| crate::sql::get(r, 0))
+        .query_row(crate::sql::params![customer], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)
 }
@@ -421,7 +414,7 @@ fn check_variant(tx: &Tx<'_>, variant: VariantId) -> Result<()> {
     let exists: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&variant)], |r| r.get(0))
+        .query_row(crate::sql::params![variant], |r| r.get(0))
         .map_err(crate::error::sqlite)?;
     if exists {
         Ok(())
@@ -435,10 +428,7 @@ fn current(tx: &Tx<'_>, cart: CartId, variant: VariantId) -> Result<Option<u32>>
         "SELECT quantity FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
     )
     .map_err(crate::error::sqlite)?
-    .query_row(
-        rusqlite::params![crate::sql::p(&cart), crate::sql::p(&variant)],
-        |r| r.get(0),
-    )
+    .query_row(crate::sql::params![cart, variant], |r| r.get(0))
     .optional()
     .map_err(crate::error::sqlite)
 }
@@ -448,7 +438,7 @@ fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) 
         let count: i64 = tx
             .prepare_cached("SELECT count(*) FROM shopkeep_cart_lines WHERE cart_id = ?1")
             .map_err(crate::error::sqlite)?
-            .query_row([crate::sql::p(&cart)], |r| r.get(0))
+            .query_row(crate::sql::params![cart], |r| r.get(0))
             .map_err(crate::error::sqlite)?;
         if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_CART_LINES {
             return Err(Error::validation(
@@ -465,12 +455,7 @@ fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) 
          ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&cart),
-        crate::sql::p(&variant),
-        crate::sql::p(&quantity),
-        crate::sql::p(&tx.now())
-    ])
+    .execute(crate::sql::params![cart, variant, quantity, tx.now()])
     .map_err(crate::error::sqlite)?;
     touch(tx, cart)
 }
@@ -478,10 +463,7 @@ fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) 
 fn touch(tx: &Tx<'_>, cart: CartId) -> Result<()> {
     tx.prepare_cached("UPDATE shopkeep_carts SET updated_at = ?2 WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .execute(rusqlite::params![
-            crate::sql::p(&cart),
-            crate::sql::p(&tx.now())
-        ])
+        .execute(crate::sql::params![cart, tx.now()])
         .map_err(crate::error::sqlite)?;
     Ok(())
 }
@@ -491,7 +473,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
     let customer: Option<CustomerId> = tx
         .prepare_cached("SELECT customer_id FROM shopkeep_carts WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| crate::sql::get(r, 0))
+        .query_row(crate::sql::params![id], |r| crate::sql::get(r, 0))
         .optional()
         .map_err(crate::error::sqlite)?
         .ok_or_else(no_such_cart)?;
@@ -502,7 +484,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
         )
         .map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map([crate::sql::p(&id)], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok(CartLine {
                 variant: crate::sql::get(r, 0)?,
                 quantity: r.get(1)?,
@@ -522,7 +504,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
 pub(crate) fn empty(tx: &Tx<'_>, id: CartId) -> Result<()> {
     tx.prepare_cached("DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1")
         .map_err(crate::error::sqlite)?
-        .execute([crate::sql::p(&id)])
+        .execute(crate::sql::params![id])
         .map_err(crate::error::sqlite)?;
     touch(tx, id)
 }

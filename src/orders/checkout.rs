@@ -314,12 +314,12 @@ impl OrderRepo<'_> {
                  created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![
-                crate::sql::p(&scope),
-                crate::sql::p(&key_hash.as_slice()),
-                crate::sql::p(&request_hash.as_slice()),
-                crate::sql::p(&id),
-                crate::sql::p(&tx.now())
+            .execute(crate::sql::params![
+                scope,
+                key_hash.as_slice(),
+                request_hash.as_slice(),
+                id,
+                tx.now()
             ])
             .map_err(crate::error::sqlite)?;
             Ok(order)
@@ -589,7 +589,7 @@ fn purge_keys(tx: &Tx<'_>) -> Result<()> {
     let cutoff = tx.now().checked_sub(IDEMPOTENCY_RETENTION)?;
     tx.prepare_cached("DELETE FROM shopkeep_idempotency WHERE created_at < ?1")
         .map_err(crate::error::sqlite)?
-        .execute([crate::sql::p(&cutoff)])
+        .execute(crate::sql::params![cutoff])
         .map_err(crate::error::sqlite)?;
     Ok(())
 }

@@ -50,18 +50,18 @@ impl CouponRepo<'_> {
                      ON CONFLICT (code) DO NOTHING",
                 )
                 .map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![
-                    crate::sql::p(&coupon.code.as_str()),
-                    crate::sql::p(&kind),
-                    crate::sql::p(&bp),
-                    crate::sql::p(&amount),
-                    crate::sql::p(&currency),
-                    crate::sql::p(&coupon.min_subtotal.map_or(0, Money::minor)),
-                    crate::sql::p(&coupon.valid_from),
-                    crate::sql::p(&coupon.valid_until),
-                    crate::sql::p(&coupon.max_uses),
-                    crate::sql::p(&coupon.max_per_customer),
-                    crate::sql::p(&tx.now())
+                .execute(crate::sql::params![
+                    coupon.code.as_str(),
+                    kind,
+                    bp,
+                    amount,
+                    currency,
+                    coupon.min_subtotal.map_or(0, Money::minor),
+                    coupon.valid_from,
+                    coupon.valid_until,
+                    coupon.max_uses,
+                    coupon.max_per_customer,
+                    tx.now()
                 ])
                 .map_err(crate::error::sqlite)?;
             if inserted == 0 {
@@ -197,10 +197,7 @@ pub(crate) fn apply(
                 "SELECT count(*) FROM shopkeep_coupon_uses WHERE code = ?1 AND customer_id = ?2",
             )
             .map_err(crate::error::sqlite)?
-            .query_row(
-                rusqlite::params![crate::sql::p(&code.as_str()), crate::sql::p(&customer)],
-                |r| r.get(0),
-            )
+            .query_row(crate::sql::params![code.as_str(), customer], |r| r.get(0))
             .map_err(crate::error::sqlite)?;
         if used >= max {
             return Err(Error::new(
@@ -242,11 +239,7 @@ pub(crate) fn record_use(
         "INSERT INTO shopkeep_coupon_uses (code, customer_id, order_id) VALUES (?1, ?2, ?3)",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&code.as_str()),
-        crate::sql::p(&customer),
-        crate::sql::p(&order)
-    ])
+    .execute(crate::sql::params![code.as_str(), customer, order])
     .map_err(crate::error::sqlite)?;
     Ok(())
 }

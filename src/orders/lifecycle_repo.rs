@@ -41,13 +41,13 @@ pub(crate) fn set_status(
              WHERE id = ?1 AND status IN (?4, ?5, ?6)",
         )
         .map_err(crate::error::sqlite)?
-        .execute(rusqlite::params![
-            crate::sql::p(&id),
-            crate::sql::p(&to.as_str()),
-            crate::sql::p(&tx.now()),
-            crate::sql::p(&pick(0)),
-            crate::sql::p(&pick(1)),
-            crate::sql::p(&pick(2))
+        .execute(crate::sql::params![
+            id,
+            to.as_str(),
+            tx.now(),
+            pick(0),
+            pick(1),
+            pick(2)
         ])
         .map_err(crate::error::sqlite)?;
     if changed == 1 {
@@ -64,7 +64,7 @@ pub(crate) fn status(tx: &Tx<'_>, id: OrderId) -> Result<Option<OrderStatus>> {
     let text: Option<String> = tx
         .prepare_cached("SELECT status FROM shopkeep_orders WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| r.get(0))
+        .query_row(crate::sql::params![id], |r| r.get(0))
         .optional()
         .map_err(crate::error::sqlite)?;
     text.as_deref().map(OrderStatus::parse).transpose()
@@ -82,12 +82,12 @@ pub(crate) fn insert_payment(
          paid_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&id),
-        crate::sql::p(&reference),
-        crate::sql::p(&amount.minor()),
-        crate::sql::p(&amount.currency().code()),
-        crate::sql::p(&tx.now())
+    .execute(crate::sql::params![
+        id,
+        reference,
+        amount.minor(),
+        amount.currency().code(),
+        tx.now()
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())
@@ -110,7 +110,7 @@ pub(crate) fn payment(tx: &Tx<'_>, id: OrderId) -> Result<Option<PaymentRecord>>
              WHERE order_id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, crate::sql::get(r, 3)?))
         })
         .optional()
@@ -132,11 +132,11 @@ pub(crate) fn insert_shipment(tx: &Tx<'_>, id: OrderId, shipment: &Shipment) -> 
          VALUES (?1, ?2, ?3, ?4)",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&id),
-        crate::sql::p(&shipment.carrier),
-        crate::sql::p(&shipment.tracking),
-        crate::sql::p(&tx.now())
+    .execute(crate::sql::params![
+        id,
+        shipment.carrier,
+        shipment.tracking,
+        tx.now()
     ])
     .map_err(crate::error::sqlite)?;
     Ok(())
@@ -154,12 +154,7 @@ pub(crate) fn insert_cancellation(
          VALUES (?1, ?2, ?3, ?4)",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&id),
-        crate::sql::p(&reason),
-        crate::sql::p(&was_paid),
-        crate::sql::p(&tx.now())
-    ])
+    .execute(crate::sql::params![id, reason, was_paid, tx.now()])
     .map_err(crate::error::sqlite)?;
     Ok(())
 }
@@ -180,10 +175,7 @@ pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Res
         )
         .map_err(crate::error::sqlite)?
         .query_map(
-            rusqlite::params![
-                crate::sql::p(&cutoff),
-                crate::sql::p(&i64::try_from(limit).unwrap_or(i64::MAX))
-            ],
+            crate::sql::params![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)],
             |r| {
                 let unpaid = Unpaid {
                     id: crate::sql::get(r, 0)?,
@@ -212,7 +204,7 @@ pub(crate) fn stock_lines(tx: &Tx<'_>, id: OrderId) -> Result<Vec<(u32, VariantI
              WHERE order_id = ?1 ORDER BY position",
     )
     .map_err(crate::error::sqlite)?
-    .query_map([crate::sql::p(&id)], |r| {
+    .query_map(crate::sql::params![id], |r| {
         Ok((r.get(0)?, crate::sql::get(r, 1)?, r.get(2)?))
     })
     .map_err(crate::error::sqlite)?

@@ -125,23 +125,7 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
          coupon_code, destination, buyer, placed_at, updated_at, auth_mac)
          VALUES (?1, ?2, ?3, 'placed', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
     ).map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&o.id),
-        crate::sql::p(&i64::try_from(o.number.get()).unwrap_or(i64::MAX)),
-        crate::sql::p(&o.customer),
-        crate::sql::p(&o.currency.code()),
-        crate::sql::p(&mode_name(o.mode)),
-        crate::sql::p(&t.line_net_total().minor()),
-        crate::sql::p(&t.allowance_total().minor()),
-        crate::sql::p(&t.charge_total().minor()),
-        crate::sql::p(&t.net_total().minor()),
-        crate::sql::p(&t.vat_total().minor()),
-        crate::sql::p(&t.gross_total().minor()),
-        crate::sql::p(&o.coupon),
-        crate::sql::p(&o.destination.as_str()),
-        crate::sql::p(&o.buyer),
-        crate::sql::p(&tx.now()),
-        crate::sql::p(&owner_mac(tx, o.id, o.customer).as_slice())]).map_err(crate::error::sqlite)?;
+    .execute(crate::sql::params![o.id, i64::try_from(o.number.get()).unwrap_or(i64::MAX), o.customer, o.currency.code(), mode_name(o.mode), t.line_net_total().minor(), t.allowance_total().minor(), t.charge_total().minor(), t.net_total().minor(), t.vat_total().minor(), t.gross_total().minor(), o.coupon, o.destination.as_str(), o.buyer, tx.now(), owner_mac(tx, o.id, o.customer).as_slice()]).map_err(crate::error::sqlite)?;
     let mut line_stmt = tx
         .prepare_cached(
             "INSERT INTO shopkeep_order_lines (order_id, position, variant_id, sku, name, quantity,
@@ -159,20 +143,20 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
     {
         let (sellable, quantity) = item;
         line_stmt
-            .execute(rusqlite::params![
-                crate::sql::p(&o.id),
-                crate::sql::p(&i64::try_from(position).unwrap_or(i64::MAX)),
-                crate::sql::p(&sellable.variant),
-                crate::sql::p(&sellable.sku),
-                crate::sql::p(&sellable.name),
-                crate::sql::p(&quantity),
-                crate::sql::p(&sellable.unit_price.minor()),
-                crate::sql::p(&total.shown().minor()),
-                crate::sql::p(&total.net().minor()),
-                crate::sql::p(&total.discount().minor()),
-                crate::sql::p(&line.vat().category().code()),
-                crate::sql::p(&line.vat().rate().basis_points()),
-                crate::sql::p(&line.vat().exemption_reason())
+            .execute(crate::sql::params![
+                o.id,
+                i64::try_from(position).unwrap_or(i64::MAX),
+                sellable.variant,
+                sellable.sku,
+                sellable.name,
+                quantity,
+                sellable.unit_price.minor(),
+                total.shown().minor(),
+                total.net().minor(),
+                total.discount().minor(),
+                line.vat().category().code(),
+                line.vat().rate().basis_points(),
+                line.vat().exemption_reason()
             ])
             .map_err(crate::error::sqlite)?;
     }
@@ -188,15 +172,15 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
             o.priced.charges.iter().zip(t.charges_net()).enumerate()
         {
             charge_stmt
-                .execute(rusqlite::params![
-                    crate::sql::p(&o.id),
-                    crate::sql::p(&i64::try_from(position).unwrap_or(i64::MAX)),
-                    crate::sql::p(&reason),
-                    crate::sql::p(&charge.amount().minor()),
-                    crate::sql::p(&net.minor()),
-                    crate::sql::p(&charge.vat().category().code()),
-                    crate::sql::p(&charge.vat().rate().basis_points()),
-                    crate::sql::p(&charge.vat().exemption_reason())
+                .execute(crate::sql::params![
+                    o.id,
+                    i64::try_from(position).unwrap_or(i64::MAX),
+                    reason,
+                    charge.amount().minor(),
+                    net.minor(),
+                    charge.vat().category().code(),
+                    charge.vat().rate().basis_points(),
+                    charge.vat().exemption_reason()
                 ])
                 .map_err(crate::error::sqlite)?;
         }
@@ -210,16 +194,16 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
         .map_err(crate::error::sqlite)?;
     for g in t.vat_groups() {
         vat_stmt
-            .execute(rusqlite::params![
-                crate::sql::p(&o.id),
-                crate::sql::p(&g.vat().category().code()),
-                crate::sql::p(&g.vat().rate().basis_points()),
-                crate::sql::p(&g.vat().exemption_reason()),
-                crate::sql::p(&g.lines_net().minor()),
-                crate::sql::p(&g.allowance_net().minor()),
-                crate::sql::p(&g.charges_net().minor()),
-                crate::sql::p(&g.taxable().minor()),
-                crate::sql::p(&g.tax().minor())
+            .execute(crate::sql::params![
+                o.id,
+                g.vat().category().code(),
+                g.vat().rate().basis_points(),
+                g.vat().exemption_reason(),
+                g.lines_net().minor(),
+                g.allowance_net().minor(),
+                g.charges_net().minor(),
+                g.taxable().minor(),
+                g.tax().minor()
             ])
             .map_err(crate::error::sqlite)?;
     }
@@ -235,7 +219,7 @@ pub(crate) fn owner(tx: &Tx<'_>, id: OrderId) -> Result<Option<CustomerId>> {
     let row: Option<(CustomerId, Option<Vec<u8>>)> = tx
         .prepare_cached("SELECT customer_id, auth_mac FROM shopkeep_orders WHERE id = ?1")
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok((crate::sql::get(r, 0)?, r.get(1)?))
         })
         .optional()
@@ -314,7 +298,7 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
              destination, buyer, placed_at, version, auth_mac FROM shopkeep_orders WHERE id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok((
                 r.get(0)?,
                 crate::sql::get(r, 1)?,
@@ -366,7 +350,7 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
          WHERE order_id = ?1 ORDER BY position",
     ).map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map([crate::sql::p(&id)], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 crate::sql::get(r, 1)?,
@@ -405,7 +389,7 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
         )
         .map_err(crate::error::sqlite)?;
     let vat_rows = stmt
-        .query_map([crate::sql::p(&id)], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, u32>(1)?,
@@ -469,7 +453,7 @@ fn load_charges(tx: &Tx<'_>, id: OrderId, currency: Currency) -> Result<Vec<Orde
          FROM shopkeep_order_charges WHERE order_id = ?1 ORDER BY position",
         )
         .map_err(crate::error::sqlite)?;
-    stmt.query_map([crate::sql::p(&id)], |r| {
+    stmt.query_map(crate::sql::params![id], |r| {
         Ok((
             r.get::<_, u32>(0)?,
             r.get::<_, String>(1)?,
@@ -503,7 +487,7 @@ pub(crate) fn for_customer(tx: &Tx<'_>, store: &Store, customer: CustomerId) -> 
     let ids = tx
         .prepare_cached("SELECT id FROM shopkeep_orders WHERE customer_id = ?1 ORDER BY id")
         .map_err(crate::error::sqlite)?
-        .query_map([crate::sql::p(&customer)], |r| {
+        .query_map(crate::sql::params![customer], |r| {
             crate::sql::get::<OrderId>(r, 0)
         })
         .map_err(crate::error::sqlite)?
@@ -531,12 +515,7 @@ pub(crate) fn page(
     let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
     let mut ids = stmt
         .query_map(
-            rusqlite::params![
-                crate::sql::p(&customer),
-                crate::sql::p(&status.map(OrderStatus::as_str)),
-                crate::sql::p(&after),
-                crate::sql::p(&fetch)
-            ],
+            crate::sql::params![customer, status.map(OrderStatus::as_str), after, fetch],
             |r| crate::sql::get::<OrderId>(r, 0),
         )
         .map_err(crate::error::sqlite)?

@@ -24,15 +24,15 @@ pub(crate) fn insert(tx: &Tx<'_>, r: &RefundRecord) -> Result<()> {
          gross_total, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&r.id),
-        crate::sql::p(&r.order),
-        crate::sql::p(&int(r.number)),
-        crate::sql::p(&r.restock),
-        crate::sql::p(&r.net_total.minor()),
-        crate::sql::p(&r.vat_total.minor()),
-        crate::sql::p(&r.gross_total.minor()),
-        crate::sql::p(&r.created_at)
+    .execute(crate::sql::params![
+        r.id,
+        r.order,
+        int(r.number),
+        r.restock,
+        r.net_total.minor(),
+        r.vat_total.minor(),
+        r.gross_total.minor(),
+        r.created_at
     ])
     .map_err(crate::error::sqlite)?;
     let mut lines = tx
@@ -43,11 +43,11 @@ pub(crate) fn insert(tx: &Tx<'_>, r: &RefundRecord) -> Result<()> {
         .map_err(crate::error::sqlite)?;
     for l in &r.lines {
         lines
-            .execute(rusqlite::params![
-                crate::sql::p(&r.id),
-                crate::sql::p(&int(l.position)),
-                crate::sql::p(&int(l.quantity)),
-                crate::sql::p(&l.discount.minor())
+            .execute(crate::sql::params![
+                r.id,
+                int(l.position),
+                int(l.quantity),
+                l.discount.minor()
             ])
             .map_err(crate::error::sqlite)?;
     }
@@ -57,13 +57,13 @@ pub(crate) fn insert(tx: &Tx<'_>, r: &RefundRecord) -> Result<()> {
     ).map_err(crate::error::sqlite)?;
     for (seq, c) in r.charges.iter().enumerate() {
         charges
-            .execute(rusqlite::params![
-                crate::sql::p(&r.id),
-                crate::sql::p(&i64::try_from(seq).unwrap_or(i64::MAX)),
-                crate::sql::p(&c.amount().minor()),
-                crate::sql::p(&c.vat().category().code()),
-                crate::sql::p(&c.vat().rate().basis_points()),
-                crate::sql::p(&c.vat().exemption_reason())
+            .execute(crate::sql::params![
+                r.id,
+                i64::try_from(seq).unwrap_or(i64::MAX),
+                c.amount().minor(),
+                c.vat().category().code(),
+                c.vat().rate().basis_points(),
+                c.vat().exemption_reason()
             ])
             .map_err(crate::error::sqlite)?;
     }
@@ -86,7 +86,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
              JOIN shopkeep_orders o ON o.id = r.order_id WHERE r.id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&id)], |r| {
+        .query_row(crate::sql::params![id], |r| {
             Ok((
                 crate::sql::get(r, 0)?,
                 r.get(1)?,
@@ -112,20 +112,17 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
         )
         .map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map(
-            rusqlite::params![crate::sql::p(&id), crate::sql::p(&order)],
-            |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, u32>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, u32>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                ))
-            },
-        )
+        .query_map(crate::sql::params![id, order], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, u32>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })
         .map_err(crate::error::sqlite)?
         .map(|row| {
             let (position, quantity, discount, unit, c, bp, why) =
@@ -144,7 +141,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
          WHERE refund_id = ?1 ORDER BY seq",
     ).map_err(crate::error::sqlite)?;
     let charges = stmt
-        .query_map([crate::sql::p(&id)], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -176,7 +173,7 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
 pub(crate) fn ids(tx: &Tx<'_>, order: OrderId) -> Result<Vec<RefundId>> {
     tx.prepare_cached("SELECT id FROM shopkeep_refunds WHERE order_id = ?1 ORDER BY number")
         .map_err(crate::error::sqlite)?
-        .query_map([crate::sql::p(&order)], |r| crate::sql::get(r, 0))
+        .query_map(crate::sql::params![order], |r| crate::sql::get(r, 0))
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(crate::error::sqlite)
@@ -207,7 +204,7 @@ pub(crate) fn refunded(tx: &Tx<'_>, order: OrderId) -> Result<Refunded> {
              FROM shopkeep_refunds WHERE order_id = ?1",
         )
         .map_err(crate::error::sqlite)?
-        .query_row([crate::sql::p(&order)], |r| {
+        .query_row(crate::sql::params![order], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .map_err(crate::error::sqlite)?;
@@ -219,7 +216,7 @@ pub(crate) fn refunded(tx: &Tx<'_>, order: OrderId) -> Result<Refunded> {
          WHERE r.order_id = ?1 GROUP BY l.position",
     ).map_err(crate::error::sqlite)?;
     let rows = stmt
-        .query_map([crate::sql::p(&order)], |r| {
+        .query_map(crate::sql::params![order], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, u32>(1)?,

@@ -146,7 +146,7 @@ impl Store {
         tx.prepare_cached(
             "INSERT INTO shopkeep_data_keys (subject, key_id, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
         ).map_err(crate::error::sqlite)?
-        .execute(rusqlite::params![crate::sql::p(&subject.as_str()), crate::sql::p(&key.id()), crate::sql::p(&wrapped), crate::sql::p(&tx.now())]).map_err(crate::error::sqlite)?;
+        .execute(crate::sql::params![subject.as_str(), key.id(), wrapped, tx.now()]).map_err(crate::error::sqlite)?;
         // Not cached here: if `tx` rolls back, the key must not outlive it.
         Ok(Arc::new(key))
     }

@@ -204,11 +204,7 @@ pub(crate) fn migrate(
         }
         tx.execute(
             &format!("INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (?1, ?2, ?3)"),
-            rusqlite::params![
-                crate::sql::p(&migration.version),
-                crate::sql::p(&migration.name),
-                crate::sql::p(&now)
-            ],
+            crate::sql::params![migration.version, migration.name, now],
         )
         .map_err(crate::error::sqlite)?;
         tx.commit().map_err(crate::error::sqlite)?;
