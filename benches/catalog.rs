@@ -336,12 +336,15 @@ fn catalog(c: &mut Criterion) {
     group.finish();
 
     // Page positions: the last product of 100 consecutive pages of 50, from shopkeep itself.
-    let mut positions: Vec<(Option<Cursor>, Option<ProductId>)> = vec![(None, None)];
+    let mut positions: Vec<(Option<Cursor>, Option<[u8; 16]>)> = vec![(None, None)];
     let mut query = ProductQuery::new().limit(50);
     for _ in 0..100 {
         let page = products.list(&query).unwrap();
         let cursor = page.next_cursor().unwrap().clone();
-        positions.push((Some(cursor.clone()), page.items().last().map(|p| p.id())));
+        positions.push((
+            Some(cursor.clone()),
+            page.items().last().map(|p| support::id_bytes(p.id())),
+        ));
         query = ProductQuery::new().limit(50).after(cursor);
     }
     let mut group = c.benchmark_group("catalog page of 50 by keyset");
@@ -471,11 +474,13 @@ fn catalog(c: &mut Criterion) {
     });
     // The baseline chains its audit rows like shopkeep, with a key of its own.
     let audit_key = [7u8; 32];
+    let raw_variants: Vec<[u8; 16]> = variants.iter().map(support::id_bytes).collect();
     let mut n = 0;
     group.bench_function("rusqlite baseline", |b| {
         b.iter(|| {
             n += 1;
             let variant = &variants[n % variants.len()];
+            let raw_variant = &raw_variants[n % variants.len()];
             // Each write reads the clock, as shopkeep stamps its ledger and audit rows.
             let now = SystemClock.now().to_rfc3339();
             in_tx(&baseline, "BEGIN IMMEDIATE", |conn| {
@@ -486,7 +491,7 @@ fn catalog(c: &mut Criterion) {
                          RETURNING stock, low_stock_threshold, product_id, sku",
                     )
                     .unwrap()
-                    .query_row(params![1, variant], |r| r.get(0))
+                    .query_row(params![1, raw_variant], |r| r.get(0))
                     .unwrap();
                 let seq: i64 = conn
                     .prepare_cached(
@@ -496,7 +501,15 @@ fn catalog(c: &mut Criterion) {
                     )
                     .unwrap()
                     .query_row(
-                        params![variant, "receipt", 1, level, None::<String>, "system", now],
+                        params![
+                            raw_variant,
+                            "receipt",
+                            1,
+                            level,
+                            None::<String>,
+                            "system",
+                            now
+                        ],
                         |r| r.get(0),
                     )
                     .unwrap();

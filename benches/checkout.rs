@@ -81,13 +81,13 @@ fn baseline(path: &Path, durability: Durability) -> Baseline {
         "INSERT INTO shopkeep_carts (id, customer_id, created_at, updated_at)
          VALUES (?1, ?2, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')
          ON CONFLICT (customer_id) DO NOTHING",
-        params![cart, shop.customer],
+        params![cart, support::id_bytes(shop.customer)],
     )
     .unwrap();
     let cart: Vec<u8> = conn
         .query_row(
             "SELECT id FROM shopkeep_carts WHERE customer_id = ?1",
-            [shop.customer],
+            [support::id_bytes(shop.customer)],
             |r| r.get(0),
         )
         .unwrap();
@@ -120,7 +120,12 @@ fn baseline_run(b: &Baseline, from: usize, n: usize) -> Duration {
                  VALUES (?1, ?2, ?3, ?4, '2026-01-01T00:00:00Z')",
             )
             .unwrap()
-            .execute(params![b.cart, v, 1 + j as i64, j as i64 + 1])
+            .execute(params![
+                b.cart,
+                support::id_bytes(v),
+                1 + j as i64,
+                j as i64 + 1
+            ])
             .unwrap();
         }
         let start = Instant::now();
@@ -132,7 +137,7 @@ fn baseline_run(b: &Baseline, from: usize, n: usize) -> Duration {
 
 fn baseline_checkout(b: &Baseline, i: usize) {
     let c = &b.conn;
-    let customer = b.shop.customer;
+    let customer = support::id_bytes(b.shop.customer);
     let now = SystemClock.now().to_rfc3339();
     let principal = "system";
     let key_hash = mac(

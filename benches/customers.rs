@@ -189,6 +189,7 @@ fn read(c: &mut Criterion) {
         .id();
     let system = store.system();
     let raw = support::baseline_connection(&path, Durability::Full);
+    let raw_id = support::id_bytes(id);
 
     let mut group = c.benchmark_group("customer_read");
     group.bench_function("profile, decrypted", |b| {
@@ -208,7 +209,7 @@ fn read(c: &mut Criterion) {
                 )
                 .unwrap();
             let row = stmt
-                .query_row([black_box(id)], |r| {
+                .query_row([black_box(raw_id)], |r| {
                     Ok(RawRow {
                         email: r.get(0)?,
                         name: r.get(1)?,

@@ -283,6 +283,7 @@ type Line = (
 );
 
 fn baseline_issue_one(b: &Baseline, order: &OrderId) {
+    let order = support::id_bytes(order);
     let c = &b.conn;
     let principal = "system";
     let now = chrono::Utc::now();
@@ -496,7 +497,7 @@ fn baseline_issue_one(b: &Baseline, order: &OrderId) {
     let invoice_id = uuid::Uuid::from_bytes(id);
     let data = format!(
         r#"{{"invoice_id":"{invoice_id}","number":"{number}","order_id":"{}","customer_id":"{}","original_id":null,"currency":"{currency}","net_total":{net},"vat_total":{vat_total},"gross_total":{gross}}}"#,
-        order,
+        uuid::Uuid::from_bytes(order),
         uuid::Uuid::from_slice(&customer).unwrap(),
     );
     c.prepare_cached(

@@ -111,6 +111,9 @@ impl TruncMicros for DateTime<Utc> {
     }
 }
 
+// RFC 3339 text in UTC (`"2026-11-28T09:30:00.000000Z"`); any offset is accepted back.
+crate::serde_text::text_serde!(Timestamp, Timestamp::parse_rfc3339);
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())
@@ -123,14 +126,14 @@ impl fmt::Debug for Timestamp {
     }
 }
 
-impl rusqlite::types::ToSql for Timestamp {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+impl crate::sql::Param for Timestamp {
+    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         Ok(self.to_rfc3339().into())
     }
 }
 
-impl rusqlite::types::FromSql for Timestamp {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+impl crate::sql::Column for Timestamp {
+    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
         let text = value.as_str()?;
         Timestamp::parse_rfc3339(text)
             .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))

@@ -292,19 +292,20 @@ impl std::error::Error for Error {
     }
 }
 
-/// SQLite failures become `Storage`, `NotADatabase` or `Conflict` errors (a constraint that a
-/// concurrent write violated first); the rusqlite error stays reachable only as an opaque
-/// `source()`.
-impl From<rusqlite::Error> for Error {
-    fn from(err: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode;
-        let kind = match err.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => ErrorKind::NotADatabase,
-            Some(ErrorCode::ConstraintViolation) => ErrorKind::Conflict,
-            _ => ErrorKind::Storage,
-        };
-        Error::new(kind, err.to_string()).with_source(err)
-    }
+/// A SQLite failure as a `Storage`, `NotADatabase` or `Conflict` error; the rusqlite error stays
+/// reachable only as an opaque `source()`.
+///
+/// A crate-private function rather than `From<rusqlite::Error> for Error`: a trait impl would be
+/// public API, and a rusqlite major version would then break the hosts (`.map_err(sqlite)?`
+/// where a repository runs SQL).
+pub(crate) fn sqlite(err: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode;
+    let kind = match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => ErrorKind::NotADatabase,
+        Some(ErrorCode::ConstraintViolation) => ErrorKind::Conflict,
+        _ => ErrorKind::Storage,
+    };
+    Error::new(kind, err.to_string()).with_source(err)
 }
 
 #[cfg(test)]
@@ -430,12 +431,9 @@ mod tests {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (x INTEGER UNIQUE); INSERT INTO t VALUES (1);")
             .unwrap();
-        let err: Error = conn
-            .execute("INSERT INTO t VALUES (1)", [])
-            .unwrap_err()
-            .into();
+        let err = sqlite(conn.execute("INSERT INTO t VALUES (1)", []).unwrap_err());
         assert_eq!(err.kind(), ErrorKind::Conflict);
-        let err: Error = conn.execute("SELECT nope", []).unwrap_err().into();
+        let err = sqlite(conn.execute("SELECT nope", []).unwrap_err());
         assert_eq!(err.kind(), ErrorKind::Storage);
     }
 }

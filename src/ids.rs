@@ -95,14 +95,16 @@ macro_rules! define_id {
             }
         }
 
-        impl rusqlite::types::ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        // Bound and read through the crate-private `sql` traits: rusqlite's own would be
+        // public API.
+        impl $crate::sql::Param for $name {
+            fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
                 Ok(rusqlite::types::ToSqlOutput::from(self.as_bytes().as_slice()))
             }
         }
 
-        impl rusqlite::types::FromSql for $name {
-            fn column_result(
+        impl $crate::sql::Column for $name {
+            fn column(
                 value: rusqlite::types::ValueRef<'_>,
             ) -> rusqlite::types::FromSqlResult<Self> {
                 let blob = value.as_blob()?;

@@ -199,6 +199,8 @@ pub mod invoices;
 pub mod marketing;
 pub mod money;
 pub mod orders;
+mod serde_text;
+mod sql;
 pub mod store;
 mod templates;
 mod text;

@@ -120,6 +120,127 @@ fn an_anonymous_cart_merges_into_the_customers_cart_at_login() {
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
 
+#[test]
+fn a_preview_names_its_lines_and_an_empty_cart_previews_as_zero() {
+    let s = shop(PriceMode::TaxInclusive);
+    let store = &s.store;
+    let mug = product(store, "MUG", eur("12.90"), TaxCategory::Standard, 10);
+    let book = product(store, "BOOK", eur("20.00"), TaxCategory::Reduced, 10);
+    let ana = customer(store, "ana@example.com", "DE");
+    let me = CartRef::Customer(ana.customer_id().unwrap());
+    let carts = store.carts(&ana);
+
+    // Before the first look (no cart yet) and once emptied: zero totals, not an error.
+    let empty = carts.preview(me, None, None).unwrap();
+    assert!(empty.lines().is_empty());
+    assert_eq!(empty.totals().gross_total(), eur("0.00"));
+    assert_eq!(empty.totals().vat_total(), eur("0.00"));
+    assert_eq!(empty.discount(), eur("0.00"));
+    let chf = carts.preview(me, Some(Currency::CHF), None).unwrap();
+    assert_eq!(chf.totals().gross_total().to_string(), "0.00 CHF");
+    let err = carts.preview(me, Some(Currency::USD), None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "currency" });
+
+    // Lines carry what a host renders, whatever order they were added in.
+    carts.add(me, book, 1).unwrap();
+    carts.add(me, mug, 2).unwrap();
+    let preview = carts.preview(me, None, None).unwrap();
+    let shown: Vec<_> = preview
+        .lines()
+        .iter()
+        .map(|l| {
+            (
+                l.variant(),
+                l.sku().as_str().to_owned(),
+                l.name().to_owned(),
+                l.quantity(),
+                l.unit_price(),
+                l.total().shown(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            (
+                book,
+                "BOOK".into(),
+                "BOOK".into(),
+                1,
+                eur("20.00"),
+                eur("20.00")
+            ),
+            (
+                mug,
+                "MUG".into(),
+                "MUG".into(),
+                2,
+                eur("12.90"),
+                eur("25.80")
+            ),
+        ]
+    );
+    assert_eq!(
+        preview.lines()[0].vat().rate(),
+        TaxRate::parse("7").unwrap()
+    );
+    let order = store
+        .orders(&ana)
+        .checkout(Checkout::from_cart(ana.customer_id().unwrap(), key("k1")))
+        .unwrap()
+        .into_order();
+    for (line, previewed) in order.lines().iter().zip(preview.lines()) {
+        assert_eq!(line.variant(), previewed.variant());
+        assert_eq!(line.name(), previewed.name());
+        assert_eq!(line.net(), previewed.total().net());
+    }
+    let after = carts.preview(me, None, None).unwrap();
+    assert!(after.lines().is_empty());
+    assert!(after.totals().gross_total().is_zero());
+}
+
+#[test]
+fn reading_a_cart_does_not_wait_for_the_writer() {
+    let s = shop(PriceMode::TaxInclusive);
+    let mug = product(&s.store, "MUG", eur("12.90"), TaxCategory::Standard, 10);
+    let ana = customer(&s.store, "ana@example.com", "DE");
+    let me = CartRef::Customer(ana.customer_id().unwrap());
+    s.store.carts(&ana).add(me, mug, 2).unwrap();
+    let guest = s.store.carts(&Principal::anonymous()).open_guest().unwrap();
+    let token = shopkeep::orders::CartToken::new(guest.token().as_str());
+    // A second store on the file that gives up on the write lock after 50 ms.
+    let impatient = Store::options()
+        .password_params(shopkeep::crypto::PasswordParams::insecure_for_tests())
+        .busy_timeout(Duration::from_millis(50))
+        .clock(s.clock.clone())
+        .open(
+            s.store.path().unwrap(),
+            shopkeep::KeyRing::from_master_key([8; 32]),
+        )
+        .unwrap();
+
+    // Another process holds the write lock (a long checkout, a backup).
+    let other = raw(&s.store);
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let carts = impatient.carts(&ana);
+    assert_eq!(carts.get(me).unwrap().lines().len(), 1);
+    let preview = carts.preview(me, None, None).unwrap();
+    assert_eq!(preview.totals().gross_total(), eur("25.80"));
+    let visitor = Principal::anonymous();
+    assert!(
+        impatient
+            .carts(&visitor)
+            .get(CartRef::Guest(&token))
+            .unwrap()
+            .is_empty()
+    );
+    // A write still needs the lock: the check is able to fail.
+    let err = carts.add(me, mug, 1).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Storage);
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(carts.add(me, mug, 1).unwrap().lines()[0].quantity(), 3);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bad input: typed errors, nothing written, stock untouched
 

@@ -246,3 +246,8 @@ pub fn audit(
     ])
     .unwrap();
 }
+
+/// The 16 bytes an id is stored as (shopkeep binds its ids itself; raw SQL binds these).
+pub fn id_bytes(id: impl std::fmt::Display) -> [u8; 16] {
+    uuid::Uuid::parse_str(&id.to_string()).unwrap().into_bytes()
+}

@@ -20,9 +20,11 @@ pub(crate) fn append(
     outcome: Outcome,
 ) -> Result<()> {
     let previous: Option<(i64, Vec<u8>)> = tx
-        .prepare_cached("SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1")?
+        .prepare_cached("SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1")
+        .map_err(crate::error::sqlite)?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let (previous_seq, previous_mac) = match previous {
         Some((seq, mac)) => (seq, to_mac(&mac)?),
         None => (0, [0; 32]),
@@ -39,16 +41,18 @@ pub(crate) fn append(
     tx.prepare_cached(
         "INSERT INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(rusqlite::params![
-        previous_seq + 1,
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![
+        (previous_seq + 1),
         entry.at,
         entry.principal,
         entry.action,
         entry.resource,
         outcome.as_str(),
-        mac.as_slice(),
-    ])?;
+        mac.as_slice()
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -100,13 +104,16 @@ impl AuditLog<'_> {
             tx.authorize(self.principal, Action::ReadAuditLog, &Resource::AuditLog)?;
             let after = i64::try_from(after).unwrap_or(i64::MAX);
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let mut stmt = tx.prepare_cached(
-                "SELECT seq, at, principal, action, resource, outcome FROM shopkeep_audit
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT seq, at, principal, action, resource, outcome FROM shopkeep_audit
                  WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )?;
-            let rows =
-                stmt.query_map(rusqlite::params![after, limit], |r| Ok(entry_from_row(r)))?;
-            rows.map(|row| row?).collect()
+                )
+                .map_err(crate::error::sqlite)?;
+            let rows = stmt
+                .query_map(rusqlite::params![after, limit], |r| Ok(entry_from_row(r)))
+                .map_err(crate::error::sqlite)?;
+            rows.map(|row| row.map_err(crate::error::sqlite)?).collect()
         })
     }
 
@@ -124,7 +131,8 @@ impl AuditLog<'_> {
                     [],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
-                .optional()?;
+                .optional()
+                .map_err(crate::error::sqlite)?;
             head.map(|(seq, mac)| {
                 Ok(AuditHead {
                     seq: u64::try_from(seq).unwrap_or(0),
@@ -151,14 +159,14 @@ impl AuditLog<'_> {
 }
 
 fn entry_from_row(r: &rusqlite::Row<'_>) -> Result<AuditEntry> {
-    let seq: i64 = r.get(0)?;
-    let outcome: String = r.get(5)?;
+    let seq: i64 = r.get(0).map_err(crate::error::sqlite)?;
+    let outcome: String = r.get(5).map_err(crate::error::sqlite)?;
     Ok(AuditEntry {
         seq: u64::try_from(seq).unwrap_or(0),
-        at: r.get(1)?,
-        principal: r.get(2)?,
-        action: r.get(3)?,
-        resource: r.get(4)?,
+        at: crate::sql::get(r, 1).map_err(crate::error::sqlite)?,
+        principal: r.get(2).map_err(crate::error::sqlite)?,
+        action: r.get(3).map_err(crate::error::sqlite)?,
+        resource: r.get(4).map_err(crate::error::sqlite)?,
         outcome: Outcome::parse(&outcome).ok_or_else(|| {
             Error::new(ErrorKind::Storage, "an audit entry has an unknown outcome")
         })?,
@@ -172,13 +180,13 @@ fn verify_chain(
 ) -> Result<AuditVerification> {
     let mut stmt = conn.prepare(
         "SELECT seq, at, principal, action, resource, outcome, mac FROM shopkeep_audit ORDER BY seq",
-    )?;
-    let mut rows = stmt.query([])?;
+    ).map_err(crate::error::sqlite)?;
+    let mut rows = stmt.query([]).map_err(crate::error::sqlite)?;
     let mut previous: Mac256 = [0; 32];
     let mut expected: u64 = 1;
     let mut newest: Option<AuditHead> = None;
     let broken = |seq, problem| Ok(AuditVerification::Broken { seq, problem });
-    while let Some(row) = rows.next()? {
+    while let Some(row) = rows.next().map_err(crate::error::sqlite)? {
         // A row that does not even parse (a forged outcome, a garbled time) is a broken MAC.
         let Ok(entry) = entry_from_row(row) else {
             return broken(expected, AuditProblem::MacMismatch);
@@ -186,7 +194,7 @@ fn verify_chain(
         if entry.seq != expected {
             return broken(expected, AuditProblem::Missing);
         }
-        let stored: Vec<u8> = row.get(6)?;
+        let stored: Vec<u8> = row.get(6).map_err(crate::error::sqlite)?;
         let mac = entry.mac(keys, &previous);
         if !crate::crypto::secret::constant_time_eq(&mac, &stored) {
             return broken(entry.seq, AuditProblem::MacMismatch);
@@ -207,7 +215,8 @@ fn verify_chain(
                         [i64::try_from(kept.seq).unwrap_or(i64::MAX)],
                         |r| r.get(0),
                     )
-                    .optional()?;
+                    .optional()
+                    .map_err(crate::error::sqlite)?;
                 if at_kept.as_deref() != Some(kept.mac.as_slice()) {
                     return broken(kept.seq, AuditProblem::HeadMismatch);
                 }

@@ -59,15 +59,8 @@ pub(crate) fn open(
     tx.prepare_cached(
         "INSERT INTO shopkeep_sessions (token_hash, holder_kind, holder_id, created_at, last_seen_at, expires_at, auth_mac)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
-    )?
-    .execute(rusqlite::params![
-        hash.as_slice(),
-        holder.kind(),
-        holder.id_bytes().as_slice(),
-        now,
-        expires_text,
-        mac.as_slice(),
-    ])?;
+    ).map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![hash.as_slice(), holder.kind(), holder.id_bytes().as_slice(), now, expires_text, mac.as_slice()]).map_err(crate::error::sqlite)?;
     Ok((token, expires_at))
 }
 
@@ -76,12 +69,14 @@ pub(crate) fn revoke_all(tx: &Tx<'_>, holder: Holder) -> Result<()> {
     tx.prepare_cached(
         "UPDATE shopkeep_sessions SET revoked_at = ?3
          WHERE holder_kind = ?1 AND holder_id = ?2 AND revoked_at IS NULL",
-    )?
-    .execute(rusqlite::params![
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![
         holder.kind(),
         holder.id_bytes().as_slice(),
         tx.now()
-    ])?;
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -119,7 +114,7 @@ impl Store {
     pub fn principal_from_session(&self, token: &SessionToken) -> Result<Principal> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         let row: Option<Row> = self.read(|tx| {
-            Ok(tx
+            tx
                 .prepare_cached(
                     "SELECT s.holder_kind, s.holder_id, s.last_seen_at, s.expires_at,
                             s.revoked_at IS NOT NULL, s.auth_mac,
@@ -129,9 +124,9 @@ impl Store {
                      LEFT JOIN shopkeep_staff st ON s.holder_kind = 'staff' AND st.id = s.holder_id
                      LEFT JOIN shopkeep_customers c ON s.holder_kind = 'customer' AND c.id = s.holder_id
                      WHERE s.token_hash = ?1",
-                )?
+                ).map_err(crate::error::sqlite)?
                 .query_row([hash.as_slice()], |r| {
-                    let staff = match (r.get::<_, Option<Role>>(6)?, r.get(7)?) {
+                    let staff = match (crate::sql::get::<Option<Role>>(r, 6)?, r.get(7)?) {
                         (Some(role), Some(password_hash)) => Some((
                             Authority {
                                 role,
@@ -145,7 +140,7 @@ impl Store {
                     Ok(Row {
                         holder_kind: r.get(0)?,
                         holder_id: r.get(1)?,
-                        last_seen_at: r.get(2)?,
+                        last_seen_at: crate::sql::get(r, 2)?,
                         expires_at: r.get(3)?,
                         revoked: r.get(4)?,
                         mac: r.get(5)?,
@@ -153,7 +148,7 @@ impl Store {
                         customer_active: r.get(10)?,
                     })
                 })
-                .optional()?)
+                .optional().map_err(crate::error::sqlite)
         })?;
         let row = row.ok_or_else(invalid)?;
         // Who the session belongs to and until when are trusted only with their MAC: otherwise
@@ -197,8 +192,8 @@ impl Store {
             self.write(|tx| {
                 tx.prepare_cached(
                     "UPDATE shopkeep_sessions SET last_seen_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
-                )?
-                .execute(rusqlite::params![hash.as_slice(), tx.now()])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![hash.as_slice(), tx.now()]).map_err(crate::error::sqlite)?;
                 Ok(())
             })?;
         }
@@ -219,11 +214,13 @@ impl Store {
                     "UPDATE shopkeep_sessions SET revoked_at = ?2
                      WHERE token_hash = ?1 AND revoked_at IS NULL
                      RETURNING holder_kind, holder_id",
-                )?
-                .query_row(rusqlite::params![hash.as_slice(), tx.now()], |r| {
+                )
+                .map_err(crate::error::sqlite)?
+                .query_row(crate::sql::params![hash.as_slice(), tx.now()], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })
-                .optional()?;
+                .optional()
+                .map_err(crate::error::sqlite)?;
             if let Some((kind, id)) = holder {
                 let id = id.as_slice().try_into().map(uuid_text).unwrap_or_default();
                 tx.audit_event(

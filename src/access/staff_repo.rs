@@ -76,9 +76,11 @@ impl Store {
         let index = self.keys().blind_index(EMAIL_INDEX, &email.normalized());
         let (found, blocked): (Option<(StaffId, String, Role, bool)>, _) = self.read(|tx| {
             let id: Option<StaffId> = tx
-                .prepare_cached("SELECT id FROM shopkeep_staff WHERE email_index = ?1")?
-                .query_row([index.as_slice()], |r| r.get(0))
-                .optional()?;
+                .prepare_cached("SELECT id FROM shopkeep_staff WHERE email_index = ?1")
+                .map_err(crate::error::sqlite)?
+                .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
+                .optional()
+                .map_err(crate::error::sqlite)?;
             let found = match id {
                 Some(id) => {
                     let a = authority(tx, id)?.ok_or_else(|| not_found(&Resource::Staff(id)))?;
@@ -121,13 +123,15 @@ impl Store {
                         tx.prepare_cached(
                             "UPDATE shopkeep_staff SET password_hash = ?2, auth_mac = ?3
                              WHERE id = ?1 AND role = ?4 AND disabled_at IS NULL",
-                        )?
-                        .execute(rusqlite::params![
+                        )
+                        .map_err(crate::error::sqlite)?
+                        .execute(crate::sql::params![
                             id,
                             hash.as_str(),
                             authority.mac(tx.keys(), id).as_slice(),
                             role
-                        ])?;
+                        ])
+                        .map_err(crate::error::sqlite)?;
                     }
                     clear_failures(tx, &index)?;
                     let (token, expires_at) = session_repo::open(tx, self, Holder::Staff(id))?;
@@ -181,23 +185,14 @@ impl StaffRepo<'_> {
                 .prepare_cached(
                     "INSERT INTO shopkeep_staff (id, email_index, email, name, role, password_hash, created_at, updated_at, auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) ON CONFLICT (email_index) DO NOTHING",
-                )?
-                .execute(rusqlite::params![
-                    id,
-                    index.as_slice(),
-                    field::encrypt(&key, place(&id, "email"), new.email.as_str().as_bytes())?,
-                    field::encrypt(&key, place(&id, "name"), new.name.as_bytes())?,
-                    new.role,
-                    hash.as_str(),
-                    tx.now(),
-                    Authority {
+                ).map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![id, index.as_slice(), field::encrypt(&key, place(&id, "email"), new.email.as_str().as_bytes())?, field::encrypt(&key, place(&id, "name"), new.name.as_bytes())?, new.role, hash.as_str(), tx.now(), Authority {
                         role: new.role,
                         password_hash: hash.as_str().to_owned(),
                         disabled_at: None,
                     }
                     .mac(tx.keys(), id)
-                    .as_slice(),
-                ])?;
+                    .as_slice()]).map_err(crate::error::sqlite)?;
             if inserted == 0 {
                 return Err(Error::new(ErrorKind::AlreadyExists, "a staff account with this email already exists"));
             }
@@ -236,9 +231,12 @@ impl StaffRepo<'_> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadStaff, &Resource::StaffDirectory)?;
             let ids: Vec<StaffId> = tx
-                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")
+                .map_err(crate::error::sqlite)?
+                .query_map([], |r| crate::sql::get(r, 0))
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(crate::error::sqlite)?;
             ids.into_iter().map(|id| load(tx, self.store, id)).collect()
         })
     }
@@ -264,13 +262,8 @@ impl StaffRepo<'_> {
             tx.prepare_cached(
                 "UPDATE shopkeep_staff SET role = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
                  WHERE id = ?1",
-            )?
-            .execute(rusqlite::params![
-                id,
-                role,
-                tx.now(),
-                authority.mac(tx.keys(), id).as_slice()
-            ])?;
+            ).map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![id, role, tx.now(), authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::ChangeStaffRole, &Resource::Staff(id))?;
             Ok(StaffMember { role, ..member })
         })
@@ -302,8 +295,8 @@ impl StaffRepo<'_> {
             tx.prepare_cached(
                 "UPDATE shopkeep_staff SET disabled_at = ?2, updated_at = ?2, version = version + 1, auth_mac = ?3
                  WHERE id = ?1",
-            )?
-            .execute(rusqlite::params![id, now, authority.mac(tx.keys(), id).as_slice()])?;
+            ).map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![id, now, authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::DisableStaff, &Resource::Staff(id))?;
             Ok(())
@@ -347,13 +340,8 @@ impl StaffRepo<'_> {
             tx.prepare_cached(
                 "UPDATE shopkeep_staff SET password_hash = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
                  WHERE id = ?1",
-            )?
-            .execute(rusqlite::params![
-                id,
-                new_hash.as_str(),
-                tx.now(),
-                authority.mac(tx.keys(), id).as_slice()
-            ])?;
+            ).map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![id, new_hash.as_str(), tx.now(), authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::ChangeStaffPassword, &Resource::Staff(id))?;
             Ok(())
@@ -365,9 +353,9 @@ fn ensure_another_owner(tx: &Tx<'_>, id: StaffId) -> Result<()> {
     let others: Vec<StaffId> = tx
         .prepare_cached(
             "SELECT id FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
-        )?
-        .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        ).map_err(crate::error::sqlite)?
+        .query_map(crate::sql::params![id], |r| crate::sql::get(r, 0)).map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<_>>().map_err(crate::error::sqlite)?;
     // An owner counts only with a valid MAC: a role raised by hand must not let the last real
     // owner be demoted or disabled.
     for other in &others {
@@ -437,18 +425,20 @@ fn authority(tx: &Tx<'_>, id: StaffId) -> Result<Option<Authority>> {
     let row: Option<(Authority, Option<Vec<u8>>)> = tx
         .prepare_cached(
             "SELECT role, password_hash, disabled_at, auth_mac FROM shopkeep_staff WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
             Ok((
                 Authority {
-                    role: r.get(0)?,
+                    role: crate::sql::get(r, 0)?,
                     password_hash: r.get(1)?,
                     disabled_at: r.get(2)?,
                 },
                 r.get(3)?,
             ))
         })
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let Some((authority, mac)) = row else {
         return Ok(None);
     };
@@ -470,15 +460,17 @@ struct StaffRow {
 fn load(tx: &Tx<'_>, store: &Store, id: StaffId) -> Result<StaffMember> {
     let authority = verified_authority(tx, id)?;
     let row = tx
-        .prepare_cached("SELECT email, name, created_at FROM shopkeep_staff WHERE id = ?1")?
-        .query_row([id], |r| {
+        .prepare_cached("SELECT email, name, created_at FROM shopkeep_staff WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
             Ok(StaffRow {
                 email: r.get(0)?,
                 name: r.get(1)?,
-                created_at: r.get(2)?,
+                created_at: crate::sql::get(r, 2)?,
             })
         })
-        .optional()?
+        .optional()
+        .map_err(crate::error::sqlite)?
         .ok_or_else(|| not_found(&Resource::Staff(id)))?;
     let key = store
         .data_key(tx, &subject(id))?
@@ -520,9 +512,12 @@ impl StaffRepo<'_> {
                 &Resource::StaffDirectory,
             )?;
             let ids: Vec<StaffId> = tx
-                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")
+                .map_err(crate::error::sqlite)?
+                .query_map([], |r| crate::sql::get(r, 0))
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(crate::error::sqlite)?;
             let mut moved = 0;
             for id in ids {
                 let member = load(tx, store, id)?;
@@ -534,8 +529,10 @@ impl StaffRepo<'_> {
                         "UPDATE shopkeep_staff SET email_index = ?2
                          WHERE id = ?1 AND email_index <> ?2
                            AND NOT EXISTS (SELECT 1 FROM shopkeep_staff WHERE email_index = ?2)",
-                    )?
-                    .execute(rusqlite::params![id, index.as_slice()])?;
+                    )
+                    .map_err(crate::error::sqlite)?
+                    .execute(crate::sql::params![id, index.as_slice()])
+                    .map_err(crate::error::sqlite)?;
                 if changed == 1 {
                     tx.audit(self.principal, Action::CreateStaff, &Resource::Staff(id))?;
                     moved += 1;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::audit::Outcome;
 use crate::clock::Timestamp;
@@ -42,9 +42,11 @@ fn too_many_attempts(wait: Duration) -> Error {
 /// Until when the email of `index` must wait, if it has a wait on record.
 pub(crate) fn blocked_until(tx: &Tx<'_>, index: &Mac256) -> Result<Option<Timestamp>> {
     Ok(tx
-        .prepare_cached("SELECT blocked_until FROM shopkeep_login_failures WHERE email_index = ?1")?
-        .query_row([index.as_slice()], |r| r.get(0))
-        .optional()?
+        .prepare_cached("SELECT blocked_until FROM shopkeep_login_failures WHERE email_index = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
+        .optional()
+        .map_err(crate::error::sqlite)?
         .flatten())
 }
 
@@ -62,12 +64,18 @@ pub(crate) fn record_failure(
     let now = tx.now();
     // Failures older than the quiet period are forgotten, everyone's at once: the table holds
     // only recent failures, however many emails an attacker tries.
-    tx.prepare_cached("DELETE FROM shopkeep_login_failures WHERE last_failure_at < ?1")?
-        .execute([now.checked_sub(throttle.forget_period())?])?;
+    tx.prepare_cached("DELETE FROM shopkeep_login_failures WHERE last_failure_at < ?1")
+        .map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![
+            now.checked_sub(throttle.forget_period())?
+        ])
+        .map_err(crate::error::sqlite)?;
     let previous: Option<u32> = tx
-        .prepare_cached("SELECT failures FROM shopkeep_login_failures WHERE email_index = ?1")?
+        .prepare_cached("SELECT failures FROM shopkeep_login_failures WHERE email_index = ?1")
+        .map_err(crate::error::sqlite)?
         .query_row([index.as_slice()], |r| r.get(0))
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let failures = previous.unwrap_or(0).saturating_add(1);
     let delay = throttle.delay_after(failures);
     let blocked_until = if delay.is_zero() {
@@ -81,8 +89,8 @@ pub(crate) fn record_failure(
          ON CONFLICT (email_index) DO UPDATE
          SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
              blocked_until = excluded.blocked_until",
-    )?
-    .execute(params![index.as_slice(), failures, now, blocked_until])?;
+    ).map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![index.as_slice(), failures, now, blocked_until]).map_err(crate::error::sqlite)?;
     tx.audit_event(who, event, what, Outcome::Denied)?;
     if blocked_until.is_some() {
         tx.audit_event(who, "login_delayed", what, Outcome::Denied)?;
@@ -92,7 +100,9 @@ pub(crate) fn record_failure(
 
 /// Forgets the failures of the email of `index` (after a login or a password reset).
 pub(crate) fn clear_failures(tx: &Tx<'_>, index: &Mac256) -> Result<()> {
-    tx.prepare_cached("DELETE FROM shopkeep_login_failures WHERE email_index = ?1")?
-        .execute([index.as_slice()])?;
+    tx.prepare_cached("DELETE FROM shopkeep_login_failures WHERE email_index = ?1")
+        .map_err(crate::error::sqlite)?
+        .execute([index.as_slice()])
+        .map_err(crate::error::sqlite)?;
     Ok(())
 }

@@ -36,6 +36,11 @@ pub(crate) const MAX_QUANTITY: u32 = 1_000_000_000;
 
 /// Whether a product can be bought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum ProductStatus {
     /// On sale (if it has a price and, when tracked, stock).
     Active,
@@ -89,6 +94,7 @@ impl std::str::FromStr for ProductStatus {
 
 /// One option of a variant: its name (`size`) and value (`M`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct VariantOption {
     pub(crate) name: String,
     pub(crate) value: String,
@@ -108,6 +114,7 @@ impl VariantOption {
 
 /// A product as stored: its data and its variants.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Product {
     pub(crate) id: ProductId,
     pub(crate) sku: Sku,
@@ -196,6 +203,7 @@ impl Product {
 
 /// A sellable unit of a product: its SKU, options, prices and stock.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Variant {
     pub(crate) id: VariantId,
     pub(crate) sku: Sku,

@@ -93,9 +93,10 @@ impl ProductRepo<'_> {
                          (id, sku, name, description, tax_category, supply_kind, status,
                           created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7) RETURNING seq",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_row(
-                    rusqlite::params![
+                    crate::sql::params![
                         id,
                         checked.sku,
                         checked.name,
@@ -105,11 +106,14 @@ impl ProductRepo<'_> {
                         tx.now()
                     ],
                     |r| r.get(0),
-                )?;
+                )
+                .map_err(crate::error::sqlite)?;
             tx.prepare_cached(
                 "INSERT INTO shopkeep_products_fts (rowid, name, description) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(rusqlite::params![seq, checked.name, checked.description])?;
+            )
+            .map_err(crate::error::sqlite)?
+            .execute(rusqlite::params![seq, checked.name, checked.description])
+            .map_err(crate::error::sqlite)?;
             for (position, variant) in checked.variants.iter().enumerate() {
                 insert_variant(tx, id, position, variant)?;
             }
@@ -149,8 +153,13 @@ impl ProductRepo<'_> {
                  WHERE p.id = (SELECT product_id FROM shopkeep_skus WHERE sku = ?1)
                  ORDER BY v.position, pr.currency"
             );
-            let mut stmt = tx.prepare_cached(&sql)?;
-            let found = collect(stmt.query([sku])?)?.into_iter().next();
+            let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
+            let found = collect(
+                stmt.query(crate::sql::params![sku])
+                    .map_err(crate::error::sqlite)?,
+            )?
+            .into_iter()
+            .next();
             self.visible(found, &Resource::Catalog)
         })
     }
@@ -192,8 +201,11 @@ impl ProductRepo<'_> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadProduct, &Resource::Catalog)?;
             let (sql, params, limit) = self.list_statement(query)?;
-            let mut stmt = tx.prepare_cached(&sql)?;
-            let mut items = collect(stmt.query(rusqlite::params_from_iter(params.iter()))?)?;
+            let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
+            let mut items = collect(
+                stmt.query(rusqlite::params_from_iter(params.iter()))
+                    .map_err(crate::error::sqlite)?,
+            )?;
             let next = if items.len() > limit {
                 items.truncate(limit);
                 items.last().map(|p| Cursor::new(query.order, p.id))
@@ -326,8 +338,11 @@ impl ProductRepo<'_> {
              ORDER BY hits.rank, p.id, v.position, pr.currency"
         );
         let limit = int(limit);
-        let mut stmt = tx.prepare_cached(&sql)?;
-        collect(stmt.query(rusqlite::params![query, limit])?)
+        let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
+        collect(
+            stmt.query(rusqlite::params![query, limit])
+                .map_err(crate::error::sqlite)?,
+        )
     }
 
     /// Changes a product that is still at `expected_version`, and returns it at its new
@@ -399,26 +414,18 @@ impl ProductRepo<'_> {
                      SET name = ?3, description = ?4, tax_category = ?5, supply_kind = ?7,
                          updated_at = ?6, version = version + 1
                      WHERE id = ?1 AND version = ?2 RETURNING seq",
-                )?
+                ).map_err(crate::error::sqlite)?
                 .query_row(
-                    rusqlite::params![
-                        id,
-                        int(expected_version),
-                        name,
-                        description,
-                        tax_category,
-                        tx.now(),
-                        supply_kind
-                    ],
+                    crate::sql::params![id, int(expected_version), name, description, tax_category, tx.now(), supply_kind],
                     |r| r.get(0),
                 )
-                .optional()?;
+                .optional().map_err(crate::error::sqlite)?;
             let seq = seq.ok_or_else(|| stale(expected_version))?;
             if name != current.name || description != current.description {
                 tx.prepare_cached(
                     "UPDATE shopkeep_products_fts SET name = ?2, description = ?3 WHERE rowid = ?1",
-                )?
-                .execute(rusqlite::params![seq, name, description])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(rusqlite::params![seq, name, description]).map_err(crate::error::sqlite)?;
             }
             for (variant, change) in &update.prices {
                 match change {
@@ -426,16 +433,16 @@ impl ProductRepo<'_> {
                     PriceChange::Remove(currency) => {
                         tx.prepare_cached(
                             "DELETE FROM shopkeep_prices WHERE variant_id = ?1 AND currency = ?2",
-                        )?
-                        .execute(rusqlite::params![variant, currency.code()])?;
+                        ).map_err(crate::error::sqlite)?
+                        .execute(crate::sql::params![variant, currency.code()]).map_err(crate::error::sqlite)?;
                     }
                 }
             }
             for (variant, threshold) in &update.thresholds {
                 tx.prepare_cached(
                     "UPDATE shopkeep_variants SET low_stock_threshold = ?2, updated_at = ?3 WHERE id = ?1",
-                )?
-                .execute(rusqlite::params![variant, threshold, tx.now()])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![variant, threshold, tx.now()]).map_err(crate::error::sqlite)?;
             }
             for (i, variant) in added.iter().enumerate() {
                 insert_variant(tx, id, current.variants.len() + i, variant)?;
@@ -487,8 +494,8 @@ impl ProductRepo<'_> {
                 .prepare_cached(
                     "UPDATE shopkeep_products SET status = ?3, updated_at = ?4, version = version + 1
                      WHERE id = ?1 AND version = ?2",
-                )?
-                .execute(rusqlite::params![id, int(expected_version), status.as_str(), tx.now()])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![id, int(expected_version), status.as_str(), tx.now()]).map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(stale(expected_version));
             }
@@ -553,12 +560,14 @@ fn insert_sku(tx: &Tx<'_>, sku: &Sku, product: ProductId) -> Result<()> {
     let inserted = tx
         .prepare_cached(
             "INSERT INTO shopkeep_skus (sku, product_id) VALUES (?1, ?2) ON CONFLICT (sku) DO NOTHING",
-        )?
-        .execute(rusqlite::params![sku, product])?;
+        ).map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![sku, product]).map_err(crate::error::sqlite)?;
     if inserted == 0 {
         let owner: ProductId = tx
-            .prepare_cached("SELECT product_id FROM shopkeep_skus WHERE sku = ?1")?
-            .query_row([sku], |r| r.get(0))?;
+            .prepare_cached("SELECT product_id FROM shopkeep_skus WHERE sku = ?1")
+            .map_err(crate::error::sqlite)?
+            .query_row(crate::sql::params![sku], |r| crate::sql::get(r, 0))
+            .map_err(crate::error::sqlite)?;
         if owner != product {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
@@ -589,17 +598,8 @@ fn insert_variant(
         "INSERT INTO shopkeep_variants
              (id, product_id, sku, position, options, tracked, low_stock_threshold, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-    )?
-    .execute(rusqlite::params![
-        id,
-        product,
-        variant.sku,
-        int(position),
-        options,
-        variant.tracked,
-        variant.low_stock_threshold,
-        tx.now()
-    ])?;
+    ).map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![id, product, variant.sku, int(position), options, variant.tracked, variant.low_stock_threshold, tx.now()]).map_err(crate::error::sqlite)?;
     for price in variant.prices.values() {
         set_price(tx, id, *price)?;
     }
@@ -610,12 +610,14 @@ fn set_price(tx: &Tx<'_>, variant: VariantId, price: Money) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO shopkeep_prices (variant_id, currency, amount) VALUES (?1, ?2, ?3)
          ON CONFLICT (variant_id, currency) DO UPDATE SET amount = excluded.amount",
-    )?
-    .execute(rusqlite::params![
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![
         variant,
         price.currency().code(),
         price.minor()
-    ])?;
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -625,16 +627,21 @@ pub(crate) fn load(tx: &Tx<'_>, id: ProductId) -> Result<Option<Product>> {
         "SELECT {COLUMNS} FROM shopkeep_products p {JOINS}
          WHERE p.id = ?1 ORDER BY v.position, pr.currency"
     );
-    let mut stmt = tx.prepare_cached(&sql)?;
-    Ok(collect(stmt.query([id])?)?.into_iter().next())
+    let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
+    Ok(collect(
+        stmt.query(crate::sql::params![id])
+            .map_err(crate::error::sqlite)?,
+    )?
+    .into_iter()
+    .next())
 }
 
 /// Folds rows of [`COLUMNS`], ordered by product, variant position and currency, into
 /// products.
 fn collect(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Product>> {
     let mut products: Vec<Product> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let id: ProductId = row.get(0)?;
+    while let Some(row) = rows.next().map_err(crate::error::sqlite)? {
+        let id: ProductId = crate::sql::get(row, 0).map_err(crate::error::sqlite)?;
         let product = match products.last_mut() {
             Some(p) if p.id == id => p,
             _ => {
@@ -644,7 +651,7 @@ fn collect(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Product>> {
                     .ok_or_else(|| Error::new(ErrorKind::Storage, "a product vanished"))?
             }
         };
-        let variant_id: VariantId = row.get(9)?;
+        let variant_id: VariantId = crate::sql::get(row, 9).map_err(crate::error::sqlite)?;
         let variant = match product.variants.last_mut() {
             Some(v) if v.id == variant_id => v,
             _ => {
@@ -655,51 +662,54 @@ fn collect(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Product>> {
                     .ok_or_else(|| Error::new(ErrorKind::Storage, "a variant vanished"))?
             }
         };
-        let currency: Option<String> = row.get(15)?;
+        let currency: Option<String> = row.get(15).map_err(crate::error::sqlite)?;
         if let Some(code) = currency {
             let currency = Currency::from_code(&code).map_err(corrupt)?;
-            variant.prices.push(Money::new(row.get(16)?, currency));
+            variant.prices.push(Money::new(
+                row.get(16).map_err(crate::error::sqlite)?,
+                currency,
+            ));
         }
     }
     Ok(products)
 }
 
 fn product_from_row(id: ProductId, row: &Row<'_>) -> Result<Product> {
-    let category: String = row.get(4)?;
-    let status: String = row.get(5)?;
-    let supply_kind: String = row.get(17)?;
+    let category: String = row.get(4).map_err(crate::error::sqlite)?;
+    let status: String = row.get(5).map_err(crate::error::sqlite)?;
+    let supply_kind: String = row.get(17).map_err(crate::error::sqlite)?;
     Ok(Product {
         id,
-        sku: row.get(1)?,
-        name: row.get(2)?,
-        description: row.get(3)?,
+        sku: crate::sql::get(row, 1).map_err(crate::error::sqlite)?,
+        name: row.get(2).map_err(crate::error::sqlite)?,
+        description: row.get(3).map_err(crate::error::sqlite)?,
         tax_category: super::tax::TaxCategory::parse(&category).map_err(corrupt)?,
         supply_kind: SupplyKind::parse(&supply_kind).map_err(corrupt)?,
         status: ProductStatus::parse(&status)
             .ok_or_else(|| Error::new(ErrorKind::Storage, "a product has an unknown status"))?,
         variants: Vec::new(),
-        created_at: row.get(6)?,
-        updated_at: row.get(7)?,
-        version: uint(row.get(8)?),
+        created_at: crate::sql::get(row, 6).map_err(crate::error::sqlite)?,
+        updated_at: crate::sql::get(row, 7).map_err(crate::error::sqlite)?,
+        version: uint(row.get(8).map_err(crate::error::sqlite)?),
     })
 }
 
 fn variant_from_row(id: VariantId, row: &Row<'_>) -> Result<Variant> {
-    let options: String = row.get(11)?;
+    let options: String = row.get(11).map_err(crate::error::sqlite)?;
     let options: Vec<(String, String)> = serde_json::from_str(&options).map_err(|e| {
         Error::new(ErrorKind::Storage, "a variant's options are not readable").with_source(e)
     })?;
     Ok(Variant {
         id,
-        sku: row.get(10)?,
+        sku: crate::sql::get(row, 10).map_err(crate::error::sqlite)?,
         options: options
             .into_iter()
             .map(|(name, value)| VariantOption { name, value })
             .collect(),
         prices: Vec::new(),
-        tracked: row.get(12)?,
-        on_hand: uint(row.get(13)?),
-        low_stock_threshold: row.get(14)?,
+        tracked: row.get(12).map_err(crate::error::sqlite)?,
+        on_hand: uint(row.get(13).map_err(crate::error::sqlite)?),
+        low_stock_threshold: row.get(14).map_err(crate::error::sqlite)?,
     })
 }
 

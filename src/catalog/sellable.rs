@@ -53,19 +53,21 @@ pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> R
              JOIN shopkeep_products p ON p.id = v.product_id
              LEFT JOIN shopkeep_prices pr ON pr.variant_id = v.id AND pr.currency = ?2
              WHERE v.id = ?1",
-        )?
-        .query_row(rusqlite::params![variant, currency.code()], |r| {
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![variant, currency.code()], |r| {
             Ok((
-                r.get(0)?,
+                crate::sql::get(r, 0)?,
                 r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
+                crate::sql::get(r, 2)?,
+                crate::sql::get(r, 3)?,
                 r.get(4)?,
-                r.get(5)?,
+                crate::sql::get(r, 5)?,
                 r.get(6)?,
             ))
         })
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let Some((product, name, tax_category, supply_kind, status, sku, amount)) = row else {
         return Err(not_found(&Resource::Stock(variant)));
     };
@@ -105,9 +107,11 @@ pub(crate) fn take_stock(
         .prepare_cached(
             "SELECT p.status, v.tracked FROM shopkeep_variants v
              JOIN shopkeep_products p ON p.id = v.product_id WHERE v.id = ?1",
-        )?
-        .query_row([variant], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![variant], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let Some((status, tracked)) = found else {
         return Err(not_found(&Resource::Stock(variant)));
     };
@@ -134,9 +138,11 @@ pub(crate) fn return_stock(
     change: &StockChange,
 ) -> Result<Option<StockMovement>> {
     let tracked: Option<bool> = tx
-        .prepare_cached("SELECT tracked FROM shopkeep_variants WHERE id = ?1")?
-        .query_row([variant], |r| r.get(0))
-        .optional()?;
+        .prepare_cached("SELECT tracked FROM shopkeep_variants WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![variant], |r| r.get(0))
+        .optional()
+        .map_err(crate::error::sqlite)?;
     match tracked {
         None => Err(not_found(&Resource::Stock(variant))),
         Some(false) => change.check().map(|_| None),

@@ -20,6 +20,7 @@ use crate::text;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PostalAddress {
     line1: String,
     line2: Option<String>,
@@ -88,6 +89,7 @@ impl PostalAddress {
 
 /// The seller's contact person, as XRechnung requires (BR-DE-5, -6, -7).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Contact {
     name: String,
     phone: Phone,
@@ -141,6 +143,13 @@ impl Contact {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Iban(String);
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Iban {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 impl Iban {
     /// Parses and checks an IBAN.
@@ -227,6 +236,13 @@ impl fmt::Debug for Iban {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Bic(String);
 
+#[cfg(feature = "serde")]
+impl serde::Serialize for Bic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl Bic {
     /// Parses a BIC; letters are upper-cased.
     ///
@@ -257,6 +273,7 @@ impl Bic {
 
 /// The bank account customers pay into.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BankAccount {
     iban: Iban,
     bic: Option<Bic>,
@@ -306,6 +323,7 @@ impl BankAccount {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SellerIdentifier {
     scheme: String,
     value: String,
@@ -412,6 +430,7 @@ const NOT_IDENTIFIED: &str = "the seller needs a VAT id, a legal registration id
 ///
 /// [`ShopSettings`]: crate::ShopSettings
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Seller {
     legal_name: String,
     address: PostalAddress,

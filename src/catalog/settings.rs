@@ -21,6 +21,11 @@ use crate::orders::PriceMode;
 /// fail because an invoice cannot be issued yet (a seller detail missing, an exchange rate the
 /// host has not supplied), and the host decides when its accounting integration runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum InvoiceIssue {
     /// Once the order is paid (the default: no invoice, and no number, for unpaid orders).
     OnPayment,
@@ -98,6 +103,14 @@ impl TimeZone {
 impl fmt::Debug for TimeZone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TimeZone({})", self.name())
+    }
+}
+
+// As its IANA name (`"Europe/Berlin"`).
+#[cfg(feature = "serde")]
+impl serde::Serialize for TimeZone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -265,6 +278,14 @@ impl InvoiceSeries {
     }
 }
 
+// As its pattern (`"INV-{year}-{seq:5}"`).
+#[cfg(feature = "serde")]
+impl serde::Serialize for InvoiceSeries {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.pattern())
+    }
+}
+
 impl Default for InvoiceSeries {
     fn default() -> InvoiceSeries {
         InvoiceSeries {
@@ -312,6 +333,7 @@ impl Default for InvoiceSeries {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ShopSettings {
     pub(crate) seller: Seller,
     pub(crate) price_mode: PriceMode,

@@ -98,9 +98,9 @@ impl SettingsRepo<'_> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::UpdateSettings, &Resource::Settings)?;
             let stored: i64 = tx
-                .prepare_cached("SELECT version FROM shopkeep_settings WHERE id = 1")?
+                .prepare_cached("SELECT version FROM shopkeep_settings WHERE id = 1").map_err(crate::error::sqlite)?
                 .query_row([], |r| r.get(0))
-                .optional()?
+                .optional().map_err(crate::error::sqlite)?
                 .unwrap_or(0);
             let stored = uint(stored);
             if stored != expected_version {
@@ -118,13 +118,8 @@ impl SettingsRepo<'_> {
                  ON CONFLICT (id) DO UPDATE SET version = excluded.version,
                      document = excluded.document, updated_at = excluded.updated_at,
                      updated_by = excluded.updated_by",
-            )?
-            .execute(rusqlite::params![
-                int(version),
-                document,
-                tx.now(),
-                self.principal.audit_name()
-            ])?;
+            ).map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![int(version), document, tx.now(), self.principal.audit_name()]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::UpdateSettings, &Resource::Settings)?;
             let mut saved = settings.clone();
             saved.version = version;
@@ -138,9 +133,11 @@ impl SettingsRepo<'_> {
 /// the caller has authorised its own action).
 pub(crate) fn current(tx: &Tx<'_>) -> Result<Option<ShopSettings>> {
     let row: Option<(i64, String, crate::clock::Timestamp)> = tx
-        .prepare_cached("SELECT version, document, updated_at FROM shopkeep_settings WHERE id = 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+        .prepare_cached("SELECT version, document, updated_at FROM shopkeep_settings WHERE id = 1")
+        .map_err(crate::error::sqlite)?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, crate::sql::get(r, 2)?)))
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let Some((version, document, updated_at)) = row else {
         return Ok(None);
     };

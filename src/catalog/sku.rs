@@ -126,14 +126,14 @@ impl<'de> Deserialize<'de> for Sku {
     }
 }
 
-impl rusqlite::types::ToSql for Sku {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+impl crate::sql::Param for Sku {
+    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         Ok(rusqlite::types::ToSqlOutput::from(self.0.as_str()))
     }
 }
 
-impl rusqlite::types::FromSql for Sku {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Sku> {
+impl crate::sql::Column for Sku {
+    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Sku> {
         Sku::parse(value.as_str()?).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
     }
 }

@@ -101,29 +101,36 @@ impl StockRepo<'_> {
                 ));
             }
             let exists: bool = tx
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")?
-                .query_row([variant], |r| r.get(0))?;
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")
+                .map_err(crate::error::sqlite)?
+                .query_row(crate::sql::params![variant], |r| r.get(0))
+                .map_err(crate::error::sqlite)?;
             if !exists {
                 return Err(not_found(&resource));
             }
-            let mut stmt = tx.prepare_cached(
-                "SELECT seq, reason, delta, level_after, note, principal, at
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT seq, reason, delta, level_after, note, principal, at
                  FROM shopkeep_stock_ledger WHERE variant_id = ?1 AND seq > ?2
                  ORDER BY seq LIMIT ?3",
-            )?;
-            let rows = stmt.query_map(rusqlite::params![variant, int(after), int(limit)], |r| {
-                Ok((
-                    uint(r.get(0)?),
-                    r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    uint(r.get(3)?),
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })?;
+                )
+                .map_err(crate::error::sqlite)?;
+            let rows = stmt
+                .query_map(crate::sql::params![variant, int(after), int(limit)], |r| {
+                    Ok((
+                        uint(r.get(0)?),
+                        r.get::<_, String>(1)?,
+                        r.get(2)?,
+                        uint(r.get(3)?),
+                        r.get(4)?,
+                        r.get(5)?,
+                        crate::sql::get(r, 6)?,
+                    ))
+                })
+                .map_err(crate::error::sqlite)?;
             rows.map(|row| {
-                let (seq, reason, delta, level_after, note, principal, at) = row?;
+                let (seq, reason, delta, level_after, note, principal, at) =
+                    row.map_err(crate::error::sqlite)?;
                 Ok(StockMovement {
                     seq,
                     variant,
@@ -166,11 +173,18 @@ pub(crate) fn move_stock(
          RETURNING stock, low_stock_threshold, product_id, sku"
     };
     let moved: Option<(u64, Option<u32>, ProductId, String)> = tx
-        .prepare_cached(sql)?
-        .query_row(rusqlite::params![int(amount), variant], |r| {
-            Ok((uint(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
+        .prepare_cached(sql)
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![int(amount), variant], |r| {
+            Ok((
+                uint(r.get(0)?),
+                r.get(1)?,
+                crate::sql::get(r, 2)?,
+                r.get(3)?,
+            ))
         })
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let Some((level_after, threshold, product, sku)) = moved else {
         return Err(why_not_moved(tx, variant, amount));
     };
@@ -179,9 +193,10 @@ pub(crate) fn move_stock(
             "INSERT INTO shopkeep_stock_ledger
                  (variant_id, reason, delta, level_after, note, principal, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING seq",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_row(
-            rusqlite::params![
+            crate::sql::params![
                 variant,
                 change.reason.as_str(),
                 change.delta,
@@ -191,7 +206,8 @@ pub(crate) fn move_stock(
                 tx.now()
             ],
             |r| r.get(0).map(uint),
-        )?;
+        )
+        .map_err(crate::error::sqlite)?;
     if let Some(threshold) = threshold {
         let before = level_after.saturating_add_signed(-change.delta);
         let threshold = u64::from(threshold);
@@ -224,11 +240,13 @@ fn why_not_moved(tx: &Tx<'_>, variant: VariantId, amount: u64) -> Error {
     let found: rusqlite::Result<Option<(bool, u64)>> = tx
         .prepare_cached("SELECT tracked, stock FROM shopkeep_variants WHERE id = ?1")
         .and_then(|mut s| {
-            s.query_row([variant], |r| Ok((r.get(0)?, uint(r.get(1)?))))
-                .optional()
+            s.query_row(crate::sql::params![variant], |r| {
+                Ok((r.get(0)?, uint(r.get(1)?)))
+            })
+            .optional()
         });
     match found {
-        Err(e) => e.into(),
+        Err(e) => crate::error::sqlite(e),
         Ok(None) => not_found(&Resource::Stock(variant)),
         Ok(Some((false, _))) => Error::validation("variant", "the variant's stock is not tracked"),
         Ok(Some((true, on_hand))) => Error::out_of_stock_error(variant, on_hand, amount),

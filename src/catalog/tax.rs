@@ -61,22 +61,22 @@ impl TaxCategory {
     }
 }
 
+crate::serde_text::text_serde!(TaxCategory, TaxCategory::parse);
+
 impl fmt::Display for TaxCategory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl rusqlite::types::ToSql for TaxCategory {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+impl crate::sql::Param for TaxCategory {
+    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
     }
 }
 
-impl rusqlite::types::FromSql for TaxCategory {
-    fn column_result(
-        value: rusqlite::types::ValueRef<'_>,
-    ) -> rusqlite::types::FromSqlResult<TaxCategory> {
+impl crate::sql::Column for TaxCategory {
+    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<TaxCategory> {
         TaxCategory::parse(value.as_str()?)
             .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
     }
@@ -133,22 +133,22 @@ impl SupplyKind {
     }
 }
 
+crate::serde_text::text_serde!(SupplyKind, SupplyKind::parse);
+
 impl fmt::Display for SupplyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl rusqlite::types::ToSql for SupplyKind {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+impl crate::sql::Param for SupplyKind {
+    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
     }
 }
 
-impl rusqlite::types::FromSql for SupplyKind {
-    fn column_result(
-        value: rusqlite::types::ValueRef<'_>,
-    ) -> rusqlite::types::FromSqlResult<SupplyKind> {
+impl crate::sql::Column for SupplyKind {
+    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<SupplyKind> {
         SupplyKind::parse(value.as_str()?)
             .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
     }
@@ -171,6 +171,7 @@ const MAX_REASON: usize = 200;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CountryTaxes {
     standard: TaxRate,
     reduced: Option<TaxRate>,
@@ -227,6 +228,7 @@ impl CountryTaxes {
 
 /// The tax that applies to one product category in one country.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AppliedTax {
     category: TaxCategory,
     rate: TaxRate,
@@ -270,6 +272,7 @@ impl AppliedTax {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TaxTable {
     countries: BTreeMap<Country, CountryTaxes>,
 }

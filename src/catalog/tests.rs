@@ -134,8 +134,9 @@ fn the_schema_refuses_negative_stock_and_ledger_edits() {
         .write(|tx| {
             tx.execute(
                 "UPDATE shopkeep_variants SET stock = stock - 2 WHERE id = ?1",
-                [variant],
-            )?;
+                crate::sql::params![variant],
+            )
+            .map_err(crate::error::sqlite)?;
             Ok(())
         })
         .unwrap_err();
@@ -145,7 +146,7 @@ fn the_schema_refuses_negative_stock_and_ledger_edits() {
         "DELETE FROM shopkeep_stock_ledger",
     ] {
         let err = store
-            .write(|tx| tx.execute(sql, []).map(drop).map_err(Into::into))
+            .write(|tx| tx.execute(sql, []).map(drop).map_err(crate::error::sqlite))
             .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
@@ -158,9 +159,14 @@ fn fts5_is_compiled_in_and_the_index_follows_renames() {
     let (product, _) = mug(&store, true);
     let options: Vec<String> = store
         .read(|tx| {
-            let mut stmt = tx.prepare("PRAGMA compile_options")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            let mut stmt = tx
+                .prepare("PRAGMA compile_options")
+                .map_err(crate::error::sqlite)?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))
+                .map_err(crate::error::sqlite)?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
@@ -173,11 +179,10 @@ fn fts5_is_compiled_in_and_the_index_follows_renames() {
     assert_eq!(products.search("teapot", 10).unwrap().len(), 1);
     let indexed: i64 = store
         .read(|tx| {
-            Ok(
-                tx.query_row("SELECT count(*) FROM shopkeep_products_fts", [], |r| {
-                    r.get(0)
-                })?,
-            )
+            tx.query_row("SELECT count(*) FROM shopkeep_products_fts", [], |r| {
+                r.get(0)
+            })
+            .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert_eq!(indexed, 1);
@@ -265,7 +270,8 @@ fn each_store_reads_its_own_settings_and_sees_edits_made_outside_shopkeep() {
             "UPDATE shopkeep_settings SET document =
                  replace(document, '\"payment_terms_days\":14', '\"payment_terms_days\":21')",
             [],
-        )?;
+        )
+        .map_err(crate::error::sqlite)?;
         Ok(())
     })
     .unwrap();
@@ -324,18 +330,21 @@ fn the_supply_kind_is_stored_read_changed_and_sold_and_defaults_to_goods() {
             tx.execute(
                 "INSERT INTO shopkeep_skus (sku, product_id) VALUES ('OLD', ?1)",
                 [[7u8; 16]],
-            )?;
+            )
+            .map_err(crate::error::sqlite)?;
             tx.execute(
                 "INSERT INTO shopkeep_products
                      (id, sku, name, description, tax_category, status, created_at, updated_at)
                  VALUES (?1, 'OLD', 'Old', '', 'standard', 'active', 'now', 'now')",
                 [[7u8; 16]],
-            )?;
-            Ok(tx.query_row(
+            )
+            .map_err(crate::error::sqlite)?;
+            tx.query_row(
                 "SELECT supply_kind FROM shopkeep_products WHERE sku = 'OLD'",
                 [],
                 |r| r.get(0),
-            )?)
+            )
+            .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert_eq!(kind, "goods");
@@ -346,7 +355,7 @@ fn the_supply_kind_is_stored_read_changed_and_sold_and_defaults_to_goods() {
                 [],
             )
             .map(drop)
-            .map_err(Into::into)
+            .map_err(crate::error::sqlite)
         })
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");

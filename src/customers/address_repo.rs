@@ -1,6 +1,6 @@
 //! Customers' address books' SQL: list, add, change, remove, choose the defaults.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::address::{Address, AddressId, AddressKind, CustomerAddress, StoredAddress};
 use super::repo::CustomerRepo;
@@ -65,8 +65,8 @@ impl CustomerRepo<'_> {
                 .prepare_cached(
                     "SELECT count(*), coalesce(max(default_billing), 0), coalesce(max(default_shipping), 0)
                      FROM shopkeep_customer_addresses WHERE customer_id = ?1",
-                )?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                ).map_err(crate::error::sqlite)?
+                .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(crate::error::sqlite)?;
             if count >= MAX_ADDRESSES {
                 return Err(Error::validation(
                     "address",
@@ -108,17 +108,19 @@ impl CustomerRepo<'_> {
                     "UPDATE shopkeep_customer_addresses SET data = ?3, updated_at = ?4
                      WHERE id = ?1 AND customer_id = ?2
                      RETURNING default_billing, default_shipping, created_at",
-                )?
-                .query_row(params![address_id, id, sealed, tx.now()], |r| {
+                )
+                .map_err(crate::error::sqlite)?
+                .query_row(crate::sql::params![address_id, id, sealed, tx.now()], |r| {
                     Ok(CustomerAddress {
                         id: address_id,
                         address: address.clone(),
                         default_billing: r.get(0)?,
                         default_shipping: r.get(1)?,
-                        created_at: r.get(2)?,
+                        created_at: crate::sql::get(r, 2)?,
                     })
                 })
-                .optional()?
+                .optional()
+                .map_err(crate::error::sqlite)?
                 .ok_or_else(no_such_address)?;
             tx.audit(
                 self.principal,
@@ -141,8 +143,10 @@ impl CustomerRepo<'_> {
             let removed = tx
                 .prepare_cached(
                     "DELETE FROM shopkeep_customer_addresses WHERE id = ?1 AND customer_id = ?2",
-                )?
-                .execute(params![address_id, id])?;
+                )
+                .map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![address_id, id])
+                .map_err(crate::error::sqlite)?;
             if removed != 1 {
                 return Err(no_such_address());
             }
@@ -179,8 +183,17 @@ impl CustomerRepo<'_> {
         };
         self.store.write(|tx| {
             storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
-            tx.prepare_cached(clear)?.execute([id])?;
-            if tx.prepare_cached(set)?.execute(params![id, address_id])? != 1 {
+            tx.prepare_cached(clear)
+                .map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![id])
+                .map_err(crate::error::sqlite)?;
+            if tx
+                .prepare_cached(set)
+                .map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![id, address_id])
+                .map_err(crate::error::sqlite)?
+                != 1
+            {
                 return Err(no_such_address());
             }
             tx.audit(
@@ -210,15 +223,17 @@ pub(super) fn insert(
         "INSERT INTO shopkeep_customer_addresses
              (id, customer_id, data, default_billing, default_shipping, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    )?
-    .execute(params![
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![
         address_id,
         id,
         sealed,
         defaults.billing,
         defaults.shipping,
         tx.now()
-    ])?;
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(CustomerAddress {
         id: address_id,
         address: address.clone(),
@@ -235,11 +250,20 @@ pub(super) fn list_in(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Vec<
         .prepare_cached(
             "SELECT id, data, default_billing, default_shipping, created_at
              FROM shopkeep_customer_addresses WHERE customer_id = ?1 ORDER BY rowid",
-        )?
-        .query_map([id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+        )
+        .map_err(crate::error::sqlite)?
+        .query_map(crate::sql::params![id], |r| {
+            Ok((
+                crate::sql::get(r, 0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                crate::sql::get(r, 4)?,
+            ))
+        })
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(crate::error::sqlite)?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }

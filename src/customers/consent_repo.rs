@@ -94,18 +94,20 @@ impl Store {
                 .prepare_cached(
                     "DELETE FROM shopkeep_customer_tokens WHERE token_hash = ?1 AND purpose = ?2
                      RETURNING customer_id, channel, source, text_version, expires_at, auth_mac",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_row(params![hash.as_slice(), PURPOSE], |r| {
                     Ok((
-                        r.get(0)?,
+                        crate::sql::get(r, 0)?,
                         r.get(1)?,
                         r.get(2)?,
                         r.get(3)?,
-                        r.get(4)?,
+                        crate::sql::get(r, 4)?,
                         r.get(5)?,
                     ))
                 })
-                .optional()?;
+                .optional()
+                .map_err(crate::error::sqlite)?;
             let Some((id, channel, source, version, expires_at, mac)) = pending else {
                 return Err(invalid_token());
             };
@@ -148,9 +150,9 @@ impl Store {
             let found: Option<(CustomerId, String, Vec<u8>)> = tx
                 .prepare_cached(
                     "SELECT customer_id, channel, token FROM shopkeep_customer_unsubscribe WHERE token_hash = ?1",
-                )?
-                .query_row([hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
+                ).map_err(crate::error::sqlite)?
+                .query_row([hash.as_slice()], |r| Ok((crate::sql::get(r, 0)?, r.get(1)?, r.get(2)?)))
+                .optional().map_err(crate::error::sqlite)?;
             let Some((id, channel, sealed)) = found else {
                 return Err(invalid_token());
             };
@@ -210,18 +212,8 @@ impl ConsentRepo<'_> {
                          (token_hash, customer_id, purpose, channel, source, text_version, created_at,
                           expires_at, auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?
-                .execute(params![
-                    token_hash.as_slice(),
-                    id,
-                    PURPOSE,
-                    channel.as_str(),
-                    request.source,
-                    request.text_version,
-                    now,
-                    now.checked_add(CONFIRMATION_LIFETIME)?,
-                    storage::token_mac(store, &token_hash, id, PURPOSE).as_slice(),
-                ])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![token_hash.as_slice(), id, PURPOSE, channel.as_str(), request.source, request.text_version, now, now.checked_add(CONFIRMATION_LIFETIME)?, storage::token_mac(store, &token_hash, id, PURPOSE).as_slice()]).map_err(crate::error::sqlite)?;
                 let version = Some(request.text_version.as_str());
                 append(tx, id, channel, ConsentEvent::Requested, &request.source, version, &by)?;
                 Some(token)
@@ -301,9 +293,9 @@ impl ConsentRepo<'_> {
             let sealed: Option<Vec<u8>> = tx
                 .prepare_cached(
                     "SELECT token FROM shopkeep_customer_unsubscribe WHERE customer_id = ?1 AND channel = ?2",
-                )?
-                .query_row(params![id, channel.as_str()], |r| r.get(0))
-                .optional()?;
+                ).map_err(crate::error::sqlite)?
+                .query_row(crate::sql::params![id, channel.as_str()], |r| r.get(0))
+                .optional().map_err(crate::error::sqlite)?;
             if let Some(sealed) = sealed {
                 let text = storage::open_text(&key, UNSUBSCRIBE, "token", row.as_bytes(), &sealed)?;
                 return Ok(UnsubscribeToken::new(text));
@@ -312,14 +304,8 @@ impl ConsentRepo<'_> {
             tx.prepare_cached(
                 "INSERT INTO shopkeep_customer_unsubscribe (customer_id, channel, token_hash, token, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                id,
-                channel.as_str(),
-                store.keys().token_hash(token.as_str().as_bytes()).as_slice(),
-                storage::seal(&key, UNSUBSCRIBE, "token", row.as_bytes(), token.as_str().as_bytes())?,
-                tx.now(),
-            ])?;
+            ).map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![id, channel.as_str(), store.keys().token_hash(token.as_str().as_bytes()).as_slice(), storage::seal(&key, UNSUBSCRIBE, "token", row.as_bytes(), token.as_str().as_bytes())?, tx.now()]).map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
             Ok(token)
         })
@@ -339,24 +325,16 @@ fn append(
     tx.prepare_cached(
         "INSERT INTO shopkeep_customer_consents (customer_id, channel, event, source, text_version, recorded_by, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        id,
-        channel.as_str(),
-        event.as_str(),
-        source,
-        text_version,
-        recorded_by,
-        tx.now()
-    ])?;
+    ).map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![id, channel.as_str(), event.as_str(), source, text_version, recorded_by, tx.now()]).map_err(crate::error::sqlite)?;
     Ok(())
 }
 
 fn delete_confirmations(tx: &Tx<'_>, id: CustomerId, channel: Channel) -> Result<()> {
     tx.prepare_cached(
         "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2 AND channel = ?3",
-    )?
-    .execute(params![id, PURPOSE, channel.as_str()])?;
+    ).map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![id, PURPOSE, channel.as_str()]).map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -400,18 +378,21 @@ pub(super) fn history_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentRecor
         .prepare_cached(
             "SELECT channel, event, source, text_version, recorded_by, at
              FROM shopkeep_customer_consents WHERE customer_id = ?1 ORDER BY seq",
-        )?
-        .query_map([id], |r| {
+        )
+        .map_err(crate::error::sqlite)?
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
                 r.get(2)?,
                 r.get(3)?,
                 r.get(4)?,
-                r.get(5)?,
+                crate::sql::get(r, 5)?,
             ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+        })
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(crate::error::sqlite)?;
     rows.into_iter()
         .map(|(channel, event, source, text_version, recorded_by, at)| {
             Ok(ConsentRecord {

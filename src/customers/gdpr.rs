@@ -1,6 +1,6 @@
 //! GDPR rights' SQL: export (access and portability, Art. 15 and 20) and erasure (Art. 17).
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::address_repo;
 use super::consent::{self, Channel};
@@ -103,9 +103,9 @@ impl CustomerRepo<'_> {
         store.write(|tx| {
             tx.authorize(self.principal, Action::EraseCustomer, &Resource::Customer(id))?;
             let row: Option<(Option<Vec<u8>>, Option<Timestamp>)> = tx
-                .prepare_cached("SELECT email_index, erased_at FROM shopkeep_customers WHERE id = ?1")?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
+                .prepare_cached("SELECT email_index, erased_at FROM shopkeep_customers WHERE id = ?1").map_err(crate::error::sqlite)?
+                .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, crate::sql::get(r, 1)?)))
+                .optional().map_err(crate::error::sqlite)?;
             let Some((index, erased_at)) = row else {
                 return Err(not_found(&Resource::Customer(id)));
             };
@@ -120,8 +120,8 @@ impl CustomerRepo<'_> {
                     "shopkeep_customer_consents",
                     "shopkeep_customer_addresses",
                 ] {
-                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE customer_id = ?1"))?
-                        .execute([id])?;
+                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE customer_id = ?1")).map_err(crate::error::sqlite)?
+                        .execute(crate::sql::params![id]).map_err(crate::error::sqlite)?;
                 }
                 tx.prepare_cached(
                     "UPDATE shopkeep_customers
@@ -129,12 +129,8 @@ impl CustomerRepo<'_> {
                          password_hash = NULL, last_login_at = NULL, erased_at = ?2, updated_at = ?2,
                          version = version + 1, auth_mac = ?3
                      WHERE id = ?1",
-                )?
-                .execute(params![
-                    id,
-                    tx.now(),
-                    storage::account_mac(store, id, None).as_slice()
-                ])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![id, tx.now(), storage::account_mac(store, id, None).as_slice()]).map_err(crate::error::sqlite)?;
                 session_repo::revoke_all(tx, Holder::Customer(id))?;
                 // A CRM or email tool forgets the customer too.
                 tx.emit(&super::events::Erased { customer_id: id })?;

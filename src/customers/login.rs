@@ -8,7 +8,7 @@
 //! 4. one write: the failure is counted (per email blind index, account or not), or the
 //!    session is opened; either way the audit log records it, by id, never by email.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::storage;
 use crate::access::audit::Outcome;
@@ -67,17 +67,19 @@ impl Store {
                 .prepare_cached(
                     "SELECT id, password_hash, auth_mac FROM shopkeep_customers
                      WHERE email_index = ?1 AND erased_at IS NULL",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_row([index.as_slice()], |r| {
                     Ok((
                         Account {
-                            id: r.get(0)?,
+                            id: crate::sql::get(r, 0)?,
                             hash: r.get(1)?,
                         },
                         r.get::<_, Option<Vec<u8>>>(2)?,
                     ))
                 })
-                .optional()?;
+                .optional()
+                .map_err(crate::error::sqlite)?;
             // A hash is trusted only with its MAC: otherwise anyone who can write the file
             // could set a hash of their own password on any account.
             let account = match account {
@@ -123,19 +125,18 @@ impl Store {
                      SET password_hash = coalesce(?3, password_hash), last_login_at = ?4,
                          auth_mac = coalesce(?5, auth_mac)
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
-                )?
-                .execute(params![
+                )
+                .map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![
                     account.id,
                     account.hash,
                     rehash.as_ref().map(PasswordHash::as_str),
                     tx.now(),
-                    rehash.as_ref().map(|h| storage::account_mac(
-                        self,
-                        account.id,
-                        Some(h.as_str())
-                    )
-                    .to_vec()),
-                ])?;
+                    rehash.as_ref().map(|h| {
+                        storage::account_mac(self, account.id, Some(h.as_str())).to_vec()
+                    })
+                ])
+                .map_err(crate::error::sqlite)?;
             if current != 1 {
                 return Err(wrong_credentials());
             }

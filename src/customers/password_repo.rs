@@ -55,8 +55,10 @@ impl CustomerRepo<'_> {
             let (hash, mac): (String, Option<Vec<u8>>) = tx
                 .prepare_cached(
                     "SELECT password_hash, auth_mac FROM shopkeep_customers WHERE id = ?1",
-                )?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                )
+                .map_err(crate::error::sqlite)?
+                .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(crate::error::sqlite)?;
             storage::verify_account(store, id, Some(&hash), mac.as_deref())?;
             let index = storage::email_index(store, &customer.email);
             let blocked_until = blocked_until(tx, &index)?;
@@ -88,14 +90,8 @@ impl CustomerRepo<'_> {
                 .prepare_cached(
                     "UPDATE shopkeep_customers SET password_hash = ?3, updated_at = ?4, auth_mac = ?5
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
-                )?
-                .execute(params![
-                    id,
-                    old_hash,
-                    new_hash.as_str(),
-                    tx.now(),
-                    storage::account_mac(store, id, Some(new_hash.as_str())).as_slice(),
-                ])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![id, old_hash, new_hash.as_str(), tx.now(), storage::account_mac(store, id, Some(new_hash.as_str())).as_slice()]).map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -154,23 +150,16 @@ impl Store {
             };
             tx.prepare_cached(
                 "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2",
-            )?
-            .execute(params![id, PURPOSE])?;
+            ).map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![id, PURPOSE]).map_err(crate::error::sqlite)?;
             let token = ResetToken::generate()?;
             let token_hash = self.keys().token_hash(token.as_str().as_bytes());
             let now = tx.now();
             tx.prepare_cached(
                 "INSERT INTO shopkeep_customer_tokens (token_hash, customer_id, purpose, created_at, expires_at, auth_mac)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                token_hash.as_slice(),
-                id,
-                PURPOSE,
-                now,
-                now.checked_add(RESET_TOKEN_LIFETIME)?,
-                storage::token_mac(self, &token_hash, id, PURPOSE).as_slice(),
-            ])?;
+            ).map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![token_hash.as_slice(), id, PURPOSE, now, now.checked_add(RESET_TOKEN_LIFETIME)?, storage::token_mac(self, &token_hash, id, PURPOSE).as_slice()]).map_err(crate::error::sqlite)?;
             tx.audit_event(
                 "anonymous",
                 "request_password_reset",
@@ -199,11 +188,13 @@ impl Store {
                 .prepare_cached(
                     "SELECT customer_id, expires_at, auth_mac FROM shopkeep_customer_tokens
                      WHERE token_hash = ?1 AND purpose = ?2",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_row(params![hash.as_slice(), PURPOSE], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    Ok((crate::sql::get(r, 0)?, crate::sql::get(r, 1)?, r.get(2)?))
                 })
-                .optional()?;
+                .optional()
+                .map_err(crate::error::sqlite)?;
             match found {
                 Some((id, expires_at, mac)) if tx.now() < expires_at => {
                     storage::verify_token(self, &hash, id, PURPOSE, mac.as_deref())?;
@@ -222,9 +213,9 @@ impl Store {
                     "DELETE FROM shopkeep_customer_tokens
                      WHERE token_hash = ?1 AND purpose = ?2 AND expires_at > ?3
                      RETURNING customer_id",
-                )?
-                .query_row(params![hash.as_slice(), PURPOSE, tx.now()], |r| r.get(0))
-                .optional()?;
+                ).map_err(crate::error::sqlite)?
+                .query_row(crate::sql::params![hash.as_slice(), PURPOSE, tx.now()], |r| crate::sql::get(r, 0))
+                .optional().map_err(crate::error::sqlite)?;
             if redeemed != Some(customer.id) {
                 return Err(invalid_token());
             }
@@ -232,13 +223,8 @@ impl Store {
                 .prepare_cached(
                     "UPDATE shopkeep_customers SET password_hash = ?2, updated_at = ?3, auth_mac = ?4
                      WHERE id = ?1 AND erased_at IS NULL",
-                )?
-                .execute(params![
-                    customer.id,
-                    new_hash.as_str(),
-                    tx.now(),
-                    storage::account_mac(self, customer.id, Some(new_hash.as_str())).as_slice(),
-                ])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![customer.id, new_hash.as_str(), tx.now(), storage::account_mac(self, customer.id, Some(new_hash.as_str())).as_slice()]).map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(invalid_token());
             }
@@ -262,8 +248,10 @@ fn after_password_change(
 ) -> Result<()> {
     tx.prepare_cached(
         "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2",
-    )?
-    .execute(params![id, PURPOSE])?;
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![id, PURPOSE])
+    .map_err(crate::error::sqlite)?;
     session_repo::revoke_all(tx, Holder::Customer(id))?;
     clear_failures(tx, index)
 }

@@ -1,8 +1,6 @@
 //! The one-off that moves accounts registered before emails were normalised to the blind index
 //! of their normalised email.
 
-use rusqlite::params;
-
 use super::repo::CustomerRepo;
 use super::storage;
 use crate::access::{Action, CustomerId, Resource};
@@ -42,9 +40,12 @@ impl CustomerRepo<'_> {
             let ids = tx
                 .prepare_cached(
                     "SELECT id FROM shopkeep_customers WHERE erased_at IS NULL ORDER BY id",
-                )?
-                .query_map([], |r| r.get::<_, CustomerId>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                )
+                .map_err(crate::error::sqlite)?
+                .query_map([], |r| crate::sql::get::<CustomerId>(r, 0))
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(crate::error::sqlite)?;
             let mut done = EmailReindex {
                 reindexed: 0,
                 duplicates: Vec::new(),
@@ -58,8 +59,10 @@ impl CustomerRepo<'_> {
                     None => {
                         tx.prepare_cached(
                             "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
-                        )?
-                        .execute(params![id, index.as_slice()])?;
+                        )
+                        .map_err(crate::error::sqlite)?
+                        .execute(crate::sql::params![id, index.as_slice()])
+                        .map_err(crate::error::sqlite)?;
                         tx.audit(
                             self.principal,
                             Action::UpdateCustomer,
@@ -102,8 +105,9 @@ mod tests {
             .write(|tx| {
                 tx.execute(
                     "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
-                    params![id, legacy.as_slice()],
-                )?;
+                    crate::sql::params![id, legacy.as_slice()],
+                )
+                .map_err(crate::error::sqlite)?;
                 Ok(())
             })
             .unwrap();
@@ -175,8 +179,9 @@ mod tests {
             .write(|tx| {
                 tx.execute(
                     "UPDATE shopkeep_staff SET email_index = ?2 WHERE id = ?1",
-                    params![olga.id(), legacy.as_slice()],
-                )?;
+                    crate::sql::params![olga.id(), legacy.as_slice()],
+                )
+                .map_err(crate::error::sqlite)?;
                 Ok(())
             })
             .unwrap();

@@ -1,7 +1,5 @@
 //! Customer accounts' SQL: register, read, update, find, list.
 
-use rusqlite::params;
-
 use super::address_repo::{self, Defaults};
 use super::consent_repo;
 use super::model::{Customer, CustomerPage, NewCustomer, ProfileUpdate};
@@ -143,18 +141,8 @@ impl CustomerRepo<'_> {
                           auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
                      ON CONFLICT (email_index) DO NOTHING",
-                )?
-                .execute(params![
-                    id,
-                    index.as_slice(),
-                    sealed.email,
-                    sealed.name,
-                    sealed.phone,
-                    sealed.business,
-                    hash.as_str(),
-                    now,
-                    storage::account_mac(store, id, Some(hash.as_str())).as_slice(),
-                ])?;
+                ).map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![id, index.as_slice(), sealed.email, sealed.name, sealed.phone, sealed.business, hash.as_str(), now, storage::account_mac(store, id, Some(hash.as_str())).as_slice()]).map_err(crate::error::sqlite)?;
             if inserted == 0 {
                 return Err(Error::new(
                     ErrorKind::AlreadyExists,
@@ -246,8 +234,9 @@ impl CustomerRepo<'_> {
                      SET email_index = ?3, email = ?4, name = ?5, phone = ?6, business = ?7,
                          updated_at = ?8, version = version + 1
                      WHERE id = ?1 AND version = ?2 AND erased_at IS NULL",
-                )?
-                .execute(params![
+                )
+                .map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![
                     id,
                     // A version beyond i64 was never stored, so it matches no row.
                     i64::try_from(change.expected_version).unwrap_or(-1),
@@ -257,7 +246,8 @@ impl CustomerRepo<'_> {
                     sealed.phone,
                     sealed.business,
                     tx.now(),
-                ])?;
+                ])
+                .map_err(crate::error::sqlite)?;
             if changed != 1 {
                 return Err(stale());
             }
@@ -345,12 +335,15 @@ impl CustomerRepo<'_> {
                 .prepare_cached(
                     "SELECT id FROM shopkeep_customers
                      WHERE id > ?1 AND erased_at IS NULL ORDER BY id LIMIT ?2",
-                )?
+                )
+                .map_err(crate::error::sqlite)?
                 .query_map(
-                    params![start, i64::try_from(limit).unwrap_or(0).saturating_add(1)],
-                    |r| r.get(0),
-                )?
-                .collect::<rusqlite::Result<_>>()?;
+                    crate::sql::params![start, i64::try_from(limit).unwrap_or(0).saturating_add(1)],
+                    |r| crate::sql::get(r, 0),
+                )
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(crate::error::sqlite)?;
             let more = ids.len() > limit;
             ids.truncate(limit);
             let next = if more { ids.last().copied() } else { None };

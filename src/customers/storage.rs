@@ -218,20 +218,22 @@ pub(super) fn load(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Custome
         .prepare_cached(
             "SELECT email, name, phone, business, created_at, updated_at, last_login_at, version
              FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL",
-        )?
-        .query_row([id], |r| {
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
             Ok(Row {
                 email: r.get(0)?,
                 name: r.get(1)?,
                 phone: r.get(2)?,
                 business: r.get(3)?,
-                created_at: r.get(4)?,
-                updated_at: r.get(5)?,
-                last_login_at: r.get(6)?,
+                created_at: crate::sql::get(r, 4)?,
+                updated_at: crate::sql::get(r, 5)?,
+                last_login_at: crate::sql::get(r, 6)?,
                 version: r.get(7)?,
             })
         })
-        .optional()?
+        .optional()
+        .map_err(crate::error::sqlite)?
         .ok_or_else(|| not_found(&Resource::Customer(id)))?;
     let key = key(tx, store, id)?;
     let at = id.as_bytes().as_slice();
@@ -281,8 +283,10 @@ pub(crate) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
     let active: bool = tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL)",
-        )?
-        .query_row([id], |r| r.get(0))?;
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| r.get(0))
+        .map_err(crate::error::sqlite)?;
     if active {
         Ok(())
     } else {
@@ -292,12 +296,13 @@ pub(crate) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
 
 /// The active customer with this email's blind index, if any.
 pub(super) fn find_by_index(tx: &Tx<'_>, index: &Mac256) -> Result<Option<CustomerId>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT id FROM shopkeep_customers WHERE email_index = ?1 AND erased_at IS NULL",
-        )?
-        .query_row([index.as_slice()], |r| r.get(0))
-        .optional()?)
+    tx.prepare_cached(
+        "SELECT id FROM shopkeep_customers WHERE email_index = ?1 AND erased_at IS NULL",
+    )
+    .map_err(crate::error::sqlite)?
+    .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
+    .optional()
+    .map_err(crate::error::sqlite)
 }
 
 /// What an order needs of its buyer: the name, email, business details and default addresses.
@@ -326,9 +331,13 @@ pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<O
         .prepare_cached(
             "SELECT email, name, business FROM shopkeep_customers
              WHERE id = ?1 AND erased_at IS NULL",
-        )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+        .map_err(crate::error::sqlite)?
         .ok_or_else(|| not_found(&Resource::Customer(id)))?;
     let key = key(tx, store, id)?;
     let at = id.as_bytes().as_slice();
@@ -342,18 +351,26 @@ pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<O
         shipping: None,
         billing: None,
     };
-    let mut stmt = tx.prepare_cached(
-        "SELECT id, data, default_billing, default_shipping FROM shopkeep_customer_addresses
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id, data, default_billing, default_shipping FROM shopkeep_customer_addresses
          WHERE customer_id = ?1 AND (default_billing OR default_shipping)",
-    )?;
-    let mut rows = stmt.query([id])?;
-    while let Some(r) = rows.next()? {
-        let address_id: super::address::AddressId = r.get(0)?;
-        let data: Vec<u8> = r.get(1)?;
+        )
+        .map_err(crate::error::sqlite)?;
+    let mut rows = stmt
+        .query(crate::sql::params![id])
+        .map_err(crate::error::sqlite)?;
+    while let Some(r) = rows.next().map_err(crate::error::sqlite)? {
+        let address_id: super::address::AddressId =
+            crate::sql::get(r, 0).map_err(crate::error::sqlite)?;
+        let data: Vec<u8> = r.get(1).map_err(crate::error::sqlite)?;
         let stored: super::address::StoredAddress =
             open_json(&key, ADDRESSES, "data", address_id.as_bytes(), &data)?;
         let address = stored.into_address()?;
-        let (billing, shipping): (bool, bool) = (r.get(2)?, r.get(3)?);
+        let (billing, shipping): (bool, bool) = (
+            r.get(2).map_err(crate::error::sqlite)?,
+            r.get(3).map_err(crate::error::sqlite)?,
+        );
         if billing {
             buyer.billing = Some(address.clone());
         }

@@ -21,14 +21,8 @@ impl Tx<'_> {
         })?;
         self.prepare_cached(
             "INSERT INTO shopkeep_outbox (id, type, version, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(rusqlite::params![
-            EventId::generate(self.now())?,
-            E::KIND,
-            E::VERSION,
-            data,
-            self.now()
-        ])?;
+        ).map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![EventId::generate(self.now())?, E::KIND, E::VERSION, data, self.now()]).map_err(crate::error::sqlite)?;
         Ok(())
     }
 }
@@ -76,27 +70,33 @@ impl Events<'_> {
             tx.authorize(self.principal, Action::ConsumeEvents, &Resource::Outbox)?;
             let now = tx.now();
             let until = now.checked_add(lease)?;
-            let mut stmt = tx.prepare_cached(
-                "UPDATE shopkeep_outbox SET leased_until = ?1, attempts = attempts + 1
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE shopkeep_outbox SET leased_until = ?1, attempts = attempts + 1
                  WHERE seq IN (
                      SELECT seq FROM shopkeep_outbox
                      WHERE acked_at IS NULL AND (leased_until IS NULL OR leased_until <= ?2)
                      ORDER BY seq LIMIT ?3)
                  RETURNING seq, id, type, version, data, created_at, attempts",
-            )?;
+                )
+                .map_err(crate::error::sqlite)?;
             let limit = i64::try_from(limit).unwrap_or(1);
-            let rows = stmt.query_map(rusqlite::params![until, now, limit], |r| {
-                Ok(Event {
-                    seq: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
-                    id: r.get(1)?,
-                    kind: r.get(2)?,
-                    version: r.get(3)?,
-                    data: r.get(4)?,
-                    created_at: r.get(5)?,
-                    attempts: r.get(6)?,
+            let rows = stmt
+                .query_map(crate::sql::params![until, now, limit], |r| {
+                    Ok(Event {
+                        seq: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
+                        id: crate::sql::get(r, 1)?,
+                        kind: r.get(2)?,
+                        version: r.get(3)?,
+                        data: r.get(4)?,
+                        created_at: crate::sql::get(r, 5)?,
+                        attempts: r.get(6)?,
+                    })
                 })
-            })?;
-            let mut events = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+                .map_err(crate::error::sqlite)?;
+            let mut events = rows
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(crate::error::sqlite)?;
             // RETURNING gives no order guarantee.
             events.sort_by_key(|e| e.seq);
             Ok(events)
@@ -114,9 +114,9 @@ impl Events<'_> {
             tx.authorize(self.principal, Action::ConsumeEvents, &Resource::Outbox)?;
             let mut stmt = tx.prepare_cached(
                 "UPDATE shopkeep_outbox SET acked_at = coalesce(acked_at, ?2), leased_until = NULL WHERE id = ?1",
-            )?;
+            ).map_err(crate::error::sqlite)?;
             for id in ids {
-                if stmt.execute(rusqlite::params![id, tx.now()])? == 0 {
+                if stmt.execute(crate::sql::params![id, tx.now()]).map_err(crate::error::sqlite)? == 0 {
                     return Err(Error::new(ErrorKind::NotFound, format!("no event {id} in the outbox")));
                 }
             }
@@ -133,11 +133,12 @@ impl Events<'_> {
     pub fn purge_acknowledged(&self, before: Timestamp) -> Result<usize> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::ConsumeEvents, &Resource::Outbox)?;
-            Ok(tx
-                .prepare_cached(
-                    "DELETE FROM shopkeep_outbox WHERE acked_at IS NOT NULL AND acked_at < ?1",
-                )?
-                .execute([before])?)
+            tx.prepare_cached(
+                "DELETE FROM shopkeep_outbox WHERE acked_at IS NOT NULL AND acked_at < ?1",
+            )
+            .map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![before])
+            .map_err(crate::error::sqlite)
         })
     }
 
@@ -150,8 +151,10 @@ impl Events<'_> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ConsumeEvents, &Resource::Outbox)?;
             let n: i64 = tx
-                .prepare_cached("SELECT count(*) FROM shopkeep_outbox WHERE acked_at IS NULL")?
-                .query_row([], |r| r.get(0))?;
+                .prepare_cached("SELECT count(*) FROM shopkeep_outbox WHERE acked_at IS NULL")
+                .map_err(crate::error::sqlite)?
+                .query_row([], |r| r.get(0))
+                .map_err(crate::error::sqlite)?;
             Ok(u64::try_from(n).unwrap_or(0))
         })
     }

@@ -19,6 +19,7 @@ define_id!(
 ///
 /// The document holds the buyer's name and address (personal data): `Debug` redacts the buyer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Invoice {
     pub(crate) id: InvoiceId,
     pub(crate) order: OrderId,

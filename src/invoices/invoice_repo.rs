@@ -47,10 +47,12 @@ pub(crate) fn take_number(tx: &Tx<'_>, series: &InvoiceSeries, year: i32) -> Res
             "INSERT INTO shopkeep_invoice_counters (series, year, next) VALUES (?1, ?2, 2)
              ON CONFLICT (series, year) DO UPDATE SET next = next + 1
              RETURNING next - 1",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_row(rusqlite::params![series.pattern(), counted_year], |r| {
             r.get(0)
-        })?;
+        })
+        .map_err(crate::error::sqlite)?;
     let seq = u64::try_from(seq).map_err(storage)?;
     Ok(Number {
         text: series.render(year, seq)?,
@@ -92,8 +94,9 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
          issued_at, deletable_from, auth_mac)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
          ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
-    )?
-    .execute(rusqlite::params![
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![
         n.id,
         if n.original.is_some() {
             "credit_note"
@@ -121,15 +124,18 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
         terms,
         tx.now(),
         n.deletable_from.to_string(),
-        owner_mac(tx, n.id, n.order, n.customer).as_slice(),
-    ])?;
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO shopkeep_invoice_lines (invoice_id, position, order_position, sku, name,
+        owner_mac(tx, n.id, n.order, n.customer).as_slice()
+    ])
+    .map_err(crate::error::sqlite)?;
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO shopkeep_invoice_lines (invoice_id, position, order_position, sku, name,
          quantity, unit_price, line_net, discount, vat_category, vat_rate_bp, exemption_reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     for (position, (line, total)) in spec.lines.iter().zip(t.lines()).enumerate() {
-        stmt.execute(rusqlite::params![
+        stmt.execute(crate::sql::params![
             n.id,
             i64::try_from(position).map_err(storage)?,
             line.order_position,
@@ -141,20 +147,20 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
             total.discount().minor(),
             line.vat.category().code(),
             line.vat.rate().basis_points(),
-            line.vat.exemption_reason(),
-        ])?;
+            line.vat.exemption_reason()
+        ])
+        .map_err(crate::error::sqlite)?;
     }
     Ok(())
 }
 
 /// The invoice (not credit note) of `order`, if one was issued.
 pub(crate) fn invoice_of(tx: &Tx<'_>, order: OrderId) -> Result<Option<InvoiceId>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT id FROM shopkeep_invoices WHERE order_id = ?1 AND kind = 'invoice'",
-        )?
-        .query_row([order], |r| r.get(0))
-        .optional()?)
+    tx.prepare_cached("SELECT id FROM shopkeep_invoices WHERE order_id = ?1 AND kind = 'invoice'")
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![order], |r| crate::sql::get(r, 0))
+        .optional()
+        .map_err(crate::error::sqlite)
 }
 
 /// Whether `order` has an invoice.
@@ -164,22 +170,29 @@ pub(crate) fn is_invoiced(tx: &Tx<'_>, order: OrderId) -> Result<bool> {
 
 /// Every document of `order`: its invoice, then its credit notes, in issue order.
 pub(crate) fn of_order(tx: &Tx<'_>, order: OrderId) -> Result<Vec<InvoiceId>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT id FROM shopkeep_invoices WHERE order_id = ?1 ORDER BY kind DESC, id",
-    )?;
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id FROM shopkeep_invoices WHERE order_id = ?1 ORDER BY kind DESC, id",
+        )
+        .map_err(crate::error::sqlite)?;
     let ids = stmt
-        .query_map([order], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map(crate::sql::params![order], |r| crate::sql::get(r, 0))
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?;
     Ok(ids)
 }
 
 /// Every document issued to `customer`, oldest first.
 pub(crate) fn of_customer(tx: &Tx<'_>, customer: CustomerId) -> Result<Vec<InvoiceId>> {
-    let mut stmt =
-        tx.prepare_cached("SELECT id FROM shopkeep_invoices WHERE customer_id = ?1 ORDER BY id")?;
+    let mut stmt = tx
+        .prepare_cached("SELECT id FROM shopkeep_invoices WHERE customer_id = ?1 ORDER BY id")
+        .map_err(crate::error::sqlite)?;
     let ids = stmt
-        .query_map([customer], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map(crate::sql::params![customer], |r| crate::sql::get(r, 0))
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?;
     Ok(ids)
 }
 
@@ -192,9 +205,13 @@ pub(crate) fn owner(tx: &Tx<'_>, id: InvoiceId) -> Result<Option<CustomerId>> {
     let row: Option<(OrderId, CustomerId, Option<Vec<u8>>)> = tx
         .prepare_cached(
             "SELECT order_id, customer_id, auth_mac FROM shopkeep_invoices WHERE id = ?1",
-        )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
+            Ok((crate::sql::get(r, 0)?, crate::sql::get(r, 1)?, r.get(2)?))
+        })
+        .optional()
+        .map_err(crate::error::sqlite)?;
     row.map(|(order, customer, mac)| {
         verify_owner(tx, id, order, customer, mac.as_deref())?;
         Ok(customer)
@@ -235,10 +252,11 @@ fn verify_owner(
 
 /// The id of the document numbered `number`, if any.
 pub(crate) fn by_number(tx: &Tx<'_>, number: &str) -> Result<Option<InvoiceId>> {
-    Ok(tx
-        .prepare_cached("SELECT id FROM shopkeep_invoices WHERE number = ?1")?
-        .query_row([number], |r| r.get(0))
-        .optional()?)
+    tx.prepare_cached("SELECT id FROM shopkeep_invoices WHERE number = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row([number], |r| crate::sql::get(r, 0))
+        .optional()
+        .map_err(crate::error::sqlite)
 }
 
 /// Reads document `id`, rebuilds it from its stored parts and checks that it adds up to the
@@ -275,13 +293,14 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
              line_net_total, allowance_total, charge_total, net_total, vat_total, gross_total,
              seller, buyer, terms, issued_at, deletable_from, auth_mac
              FROM shopkeep_invoices WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
             Ok(Head {
                 number: r.get(0)?,
-                order: r.get(1)?,
-                customer: r.get(2)?,
-                original: r.get(3)?,
+                order: crate::sql::get(r, 1)?,
+                customer: crate::sql::get(r, 2)?,
+                original: crate::sql::get(r, 3)?,
                 issue_date: r.get(4)?,
                 currency: r.get(5)?,
                 mode: r.get(6)?,
@@ -296,21 +315,24 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
                 seller: r.get(13)?,
                 buyer: r.get(14)?,
                 terms: r.get(15)?,
-                issued_at: r.get(16)?,
+                issued_at: crate::sql::get(r, 16)?,
                 deletable_from: r.get(17)?,
                 mac: r.get(18)?,
             })
         })
-        .optional()?
+        .optional()
+        .map_err(crate::error::sqlite)?
         .ok_or_else(|| Error::new(ErrorKind::NotFound, "no such invoice"))?;
     verify_owner(tx, id, head.order, head.customer, head.mac.as_deref())?;
     let currency = Currency::from_code(&head.currency)?;
-    let mut stmt = tx.prepare_cached(
-        "SELECT order_position, sku, name, quantity, unit_price, vat_category, vat_rate_bp,
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT order_position, sku, name, quantity, unit_price, vat_category, vat_rate_bp,
          exemption_reason FROM shopkeep_invoice_lines WHERE invoice_id = ?1 ORDER BY position",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map([id], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, String>(1)?,
@@ -321,9 +343,11 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
                 r.get::<_, u32>(6)?,
                 r.get::<_, Option<String>>(7)?,
             ))
-        })?
+        })
+        .map_err(crate::error::sqlite)?
         .map(|row| {
-            let (order_position, sku, name, quantity, unit, category, bp, reason) = row?;
+            let (order_position, sku, name, quantity, unit, category, bp, reason) =
+                row.map_err(crate::error::sqlite)?;
             Ok(SpecLine {
                 order_position,
                 sku,
@@ -385,18 +409,20 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
         "SELECT l.order_position, sum(l.quantity), sum(l.line_net) FROM shopkeep_invoice_lines l
          JOIN shopkeep_invoices i ON i.id = l.invoice_id
          WHERE i.original_id = ?1 GROUP BY l.order_position",
-    )?;
+    ).map_err(crate::error::sqlite)?;
     let mut quantities = Vec::new();
     let mut nets = Vec::new();
-    let rows = stmt.query_map([original], |r| {
-        Ok((
-            r.get::<_, u32>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
+    let rows = stmt
+        .query_map(crate::sql::params![original], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .map_err(crate::error::sqlite)?;
     for row in rows {
-        let (position, quantity, net) = row?;
+        let (position, quantity, net) = row.map_err(crate::error::sqlite)?;
         quantities.push((position, quantity));
         nets.push((position, net));
     }
@@ -404,8 +430,12 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
         .prepare_cached(
             "SELECT coalesce(sum(gross_total), 0), coalesce(max(charge_total <> 0), 0)
              FROM shopkeep_invoices WHERE original_id = ?1",
-        )?
-        .query_row([original], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![original], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(crate::error::sqlite)?;
     Ok(Credited {
         quantities,
         nets,
@@ -447,23 +477,35 @@ impl Credited {
 /// the database's DELETE triggers apply (migration 0012), read here from the same clock.
 pub(crate) fn purge(tx: &Tx<'_>) -> Result<Vec<(InvoiceId, String)>> {
     let cutoff: String = tx
-        .prepare_cached("SELECT date(shopkeep_now(), '-12 hours')")?
-        .query_row([], |r| r.get(0))?;
-    let mut stmt = tx.prepare_cached(
-        "SELECT id, number FROM shopkeep_invoices i
+        .prepare_cached("SELECT date(shopkeep_now(), '-12 hours')")
+        .map_err(crate::error::sqlite)?
+        .query_row([], |r| r.get(0))
+        .map_err(crate::error::sqlite)?;
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id, number FROM shopkeep_invoices i
          WHERE deletable_from <= ?1
            AND NOT EXISTS (SELECT 1 FROM shopkeep_invoices c
                            WHERE c.original_id = i.id AND c.deletable_from > ?1)
          ORDER BY kind, id",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     let doomed = stmt
-        .query_map([&cutoff], |r| Ok((r.get::<_, InvoiceId>(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map([&cutoff], |r| {
+            Ok((crate::sql::get::<InvoiceId>(r, 0)?, r.get(1)?))
+        })
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?;
     for (id, _) in &doomed {
-        tx.prepare_cached("DELETE FROM shopkeep_invoice_lines WHERE invoice_id = ?1")?
-            .execute([id])?;
-        tx.prepare_cached("DELETE FROM shopkeep_invoices WHERE id = ?1")?
-            .execute([id])?;
+        tx.prepare_cached("DELETE FROM shopkeep_invoice_lines WHERE invoice_id = ?1")
+            .map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![id])
+            .map_err(crate::error::sqlite)?;
+        tx.prepare_cached("DELETE FROM shopkeep_invoices WHERE id = ?1")
+            .map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![id])
+            .map_err(crate::error::sqlite)?;
     }
     Ok(doomed)
 }

@@ -43,6 +43,17 @@ impl Date {
             .ok_or_else(|| Error::validation("date", "no such calendar day"))
     }
 
+    /// Reads ISO 8601 `YYYY-MM-DD`, as [`Display`](fmt::Display) writes it.
+    ///
+    /// # Errors
+    ///
+    /// A `Validation` error (field `date`) for other text, or as [`Date::new`].
+    pub fn parse(text: &str) -> Result<Date> {
+        let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| Error::validation("date", "a date is written YYYY-MM-DD"))?;
+        Date::from_naive(date)
+    }
+
     /// The year.
     pub fn year(self) -> i32 {
         self.0.year()
@@ -58,6 +69,8 @@ impl Date {
     }
 }
 
+crate::serde_text::text_serde!(Date, Date::parse);
+
 impl fmt::Display for Date {
     /// ISO 8601, `YYYY-MM-DD`, as UBL writes dates.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -67,6 +80,11 @@ impl fmt::Display for Date {
 
 /// Whether the document is an invoice or a credit note.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "type", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum DocumentKind {
     /// A commercial invoice (UNTDID 1001 code 380).
@@ -104,6 +122,7 @@ impl DocumentKind {
 
 /// The buyer as the document states it: a snapshot, not a reference to the customer record.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct InvoiceBuyer {
     pub(crate) name: String,
     pub(crate) address: Address,
@@ -153,6 +172,7 @@ impl fmt::Debug for InvoiceBuyer {
 /// One invoice line: an identifier, the item's name and SKU, the unit of measure and the priced
 /// line (unit price, quantity, VAT treatment) that [`Totals::compute`] totals.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DocumentLine {
     pub(crate) id: String,
     pub(crate) name: String,
@@ -211,6 +231,7 @@ impl DocumentLine {
 
 /// The VAT total restated in the seller's VAT accounting currency (BT-6, BT-111).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct VatAccounting {
     pub(crate) vat_total: Money,
 }
@@ -224,6 +245,7 @@ impl VatAccounting {
 
 /// A validated invoice or credit note, ready to render. Built with [`InvoiceDocument::builder`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct InvoiceDocument {
     pub(crate) kind: DocumentKind,
     pub(crate) number: String,

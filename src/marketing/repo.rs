@@ -102,8 +102,9 @@ fn order_facts(
         Some((from, until)) => (Some(from), Some(until)),
         None => (None, None),
     };
-    let mut stmt = tx.prepare_cached(
-        "SELECT o.id, o.customer_id, o.placed_at, o.gross_total,
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT o.id, o.customer_id, o.placed_at, o.gross_total,
                 coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
                           WHERE r.order_id = o.id), 0),
                 o.destination, o.coupon_code, a.campaign
@@ -115,23 +116,32 @@ fn order_facts(
            AND (?2 IS NULL OR o.placed_at >= ?2) AND (?3 IS NULL OR o.placed_at < ?3)
            AND (?4 = 0 OR c.erased_at IS NULL)
          ORDER BY o.placed_at, o.id",
-    )?;
-    let rows = stmt.query_map(
-        rusqlite::params![currency.code(), from, until, only_active_customers],
-        |r| {
-            Ok(OrderFact {
-                id: r.get(0)?,
-                customer: r.get(1)?,
-                placed_at: r.get(2)?,
-                gross: r.get(3)?,
-                refunded: r.get(4)?,
-                destination: r.get(5)?,
-                coupon: r.get(6)?,
-                campaign: r.get(7)?,
-            })
-        },
-    )?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        )
+        .map_err(crate::error::sqlite)?;
+    let rows = stmt
+        .query_map(
+            rusqlite::params![
+                crate::sql::p(&currency.code()),
+                crate::sql::p(&from),
+                crate::sql::p(&until),
+                crate::sql::p(&only_active_customers)
+            ],
+            |r| {
+                Ok(OrderFact {
+                    id: crate::sql::get(r, 0)?,
+                    customer: crate::sql::get(r, 1)?,
+                    placed_at: crate::sql::get(r, 2)?,
+                    gross: r.get(3)?,
+                    refunded: r.get(4)?,
+                    destination: r.get(5)?,
+                    coupon: r.get(6)?,
+                    campaign: r.get(7)?,
+                })
+            },
+        )
+        .map_err(crate::error::sqlite)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)
 }
 
 /// The RFM figures of every customer with a counted order (one whose refunds left something
@@ -261,10 +271,13 @@ impl MarketingRepo<'_> {
             tx.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
                 [],
-            )?;
-            tx.execute("DELETE FROM temp.shopkeep_scored", [])?;
-            let mut mark =
-                tx.prepare_cached("INSERT INTO temp.shopkeep_scored (id) VALUES (?1)")?;
+            )
+            .map_err(crate::error::sqlite)?;
+            tx.execute("DELETE FROM temp.shopkeep_scored", [])
+                .map_err(crate::error::sqlite)?;
+            let mut mark = tx
+                .prepare_cached("INSERT INTO temp.shopkeep_scored (id) VALUES (?1)")
+                .map_err(crate::error::sqlite)?;
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO shopkeep_customer_scores (customer_id, first_order_at, last_order_at,
                      recency_days, frequency, monetary, r_score, f_score, m_score, segment, country,
@@ -276,30 +289,35 @@ impl MarketingRepo<'_> {
                      r_score = excluded.r_score, f_score = excluded.f_score,
                      m_score = excluded.m_score, segment = excluded.segment,
                      country = excluded.country, refreshed_at = excluded.refreshed_at",
-            )?;
+            ).map_err(crate::error::sqlite)?;
             for row in &rows {
-                mark.execute([row.customer])?;
-                upsert.execute(rusqlite::params![
-                    row.customer,
-                    row.first_order_at,
-                    row.last_order_at,
-                    row.recency_days,
-                    row.frequency,
-                    row.monetary.minor(),
-                    row.scores[0],
-                    row.scores[1],
-                    row.scores[2],
-                    row.segment.as_str(),
-                    row.country,
-                    now
-                ])?;
+                mark.execute([crate::sql::p(&row.customer)])
+                    .map_err(crate::error::sqlite)?;
+                upsert
+                    .execute(rusqlite::params![
+                        crate::sql::p(&row.customer),
+                        crate::sql::p(&row.first_order_at),
+                        crate::sql::p(&row.last_order_at),
+                        crate::sql::p(&row.recency_days),
+                        crate::sql::p(&row.frequency),
+                        crate::sql::p(&row.monetary.minor()),
+                        crate::sql::p(&row.scores[0]),
+                        crate::sql::p(&row.scores[1]),
+                        crate::sql::p(&row.scores[2]),
+                        crate::sql::p(&row.segment.as_str()),
+                        crate::sql::p(&row.country),
+                        crate::sql::p(&now)
+                    ])
+                    .map_err(crate::error::sqlite)?;
             }
             tx.execute(
                 "DELETE FROM shopkeep_customer_scores
                  WHERE customer_id NOT IN (SELECT id FROM temp.shopkeep_scored)",
                 [],
-            )?;
-            tx.execute("DELETE FROM temp.shopkeep_scored", [])?;
+            )
+            .map_err(crate::error::sqlite)?;
+            tx.execute("DELETE FROM temp.shopkeep_scored", [])
+                .map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::RefreshScores, &Resource::Analytics)?;
             Ok(rows.len())
         })
@@ -432,9 +450,9 @@ impl MarketingRepo<'_> {
                 midnight(to + chrono::Days::new(2))?,
             );
             let facts = order_facts(tx, settings.base_currency(), Some(range), false)?;
-            let mut stmt = tx.prepare_cached(
-                "SELECT DISTINCT sku FROM shopkeep_order_lines WHERE order_id = ?1",
-            )?;
+            let mut stmt = tx
+                .prepare_cached("SELECT DISTINCT sku FROM shopkeep_order_lines WHERE order_id = ?1")
+                .map_err(crate::error::sqlite)?;
             let mut orders = 0u64;
             let mut single: HashMap<String, u64> = HashMap::new();
             let mut pairs: HashMap<(String, String), u64> = HashMap::new();
@@ -443,8 +461,10 @@ impl MarketingRepo<'_> {
                     continue;
                 }
                 let skus: BTreeSet<String> = stmt
-                    .query_map([fact.id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .query_map([crate::sql::p(&fact.id)], |r| r.get(0))
+                    .map_err(crate::error::sqlite)?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(crate::error::sqlite)?;
                 orders += 1;
                 for a in &skus {
                     *single.entry(a.clone()).or_default() += 1;
@@ -487,8 +507,9 @@ impl MarketingRepo<'_> {
             let settings = settings(tx)?;
             let currency = settings.base_currency();
             let cutoff = tx.now().checked_sub(idle)?;
-            let mut stmt = tx.prepare_cached(
-                "SELECT c.id, c.customer_id, c.updated_at, sum(l.quantity),
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT c.id, c.customer_id, c.updated_at, sum(l.quantity),
                         sum(l.quantity * coalesce(p.amount, 0))
                  FROM shopkeep_carts c
                  JOIN shopkeep_cart_lines l ON l.cart_id = c.id
@@ -496,22 +517,30 @@ impl MarketingRepo<'_> {
                  LEFT JOIN shopkeep_prices p ON p.variant_id = l.variant_id AND p.currency = ?1
                  WHERE c.updated_at <= ?2 AND (?3 IS NULL OR c.id > ?3)
                  GROUP BY c.id ORDER BY c.id LIMIT ?4",
-            )?;
+                )
+                .map_err(crate::error::sqlite)?;
             let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
             let mut carts = stmt
                 .query_map(
-                    rusqlite::params![currency.code(), cutoff, after, fetch],
+                    rusqlite::params![
+                        crate::sql::p(&currency.code()),
+                        crate::sql::p(&cutoff),
+                        crate::sql::p(&after),
+                        crate::sql::p(&fetch)
+                    ],
                     |r| {
                         Ok(AbandonedCart {
-                            cart: r.get(0)?,
-                            customer: r.get(1)?,
-                            updated_at: r.get(2)?,
+                            cart: crate::sql::get(r, 0)?,
+                            customer: crate::sql::get(r, 1)?,
+                            updated_at: crate::sql::get(r, 2)?,
                             items: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
                             value: Money::new(r.get(4)?, currency),
                         })
                     },
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                )
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(crate::error::sqlite)?;
             let next = if carts.len() > limit {
                 carts.truncate(limit);
                 carts.last().map(|c| c.cart)
@@ -570,11 +599,14 @@ fn sales_by_order(
     zone: &TimeZone,
     grouping: SalesGrouping,
 ) -> Result<Vec<SalesRow>> {
-    let mut units_stmt = tx.prepare_cached(
-        "SELECT coalesce(sum(quantity), 0) FROM shopkeep_order_lines WHERE order_id = ?1",
-    )?;
-    let mut vat_stmt =
-        tx.prepare_cached("SELECT vat_rate_bp, tax FROM shopkeep_order_vat WHERE order_id = ?1")?;
+    let mut units_stmt = tx
+        .prepare_cached(
+            "SELECT coalesce(sum(quantity), 0) FROM shopkeep_order_lines WHERE order_id = ?1",
+        )
+        .map_err(crate::error::sqlite)?;
+    let mut vat_stmt = tx
+        .prepare_cached("SELECT vat_rate_bp, tax FROM shopkeep_order_vat WHERE order_id = ?1")
+        .map_err(crate::error::sqlite)?;
     let mut groups: BTreeMap<String, Totals> = BTreeMap::new();
     for fact in facts {
         let date = zone.local_date(fact.placed_at);
@@ -593,17 +625,21 @@ fn sales_by_order(
         };
         let totals = groups.entry(key).or_default();
         totals.orders += 1;
-        let units: i64 = units_stmt.query_row([fact.id], |r| r.get(0))?;
+        let units: i64 = units_stmt
+            .query_row([crate::sql::p(&fact.id)], |r| r.get(0))
+            .map_err(crate::error::sqlite)?;
         totals.units = totals
             .units
             .saturating_add(u64::try_from(units).unwrap_or(0));
         add(&mut totals.revenue, fact.gross)?;
         add(&mut totals.refunds, fact.refunded)?;
         let vat = vat_stmt
-            .query_map([fact.id], |r| {
+            .query_map([crate::sql::p(&fact.id)], |r| {
                 Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            })
+            .map_err(crate::error::sqlite)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(crate::error::sqlite)?;
         for (bp, tax) in vat {
             add(totals.vat.entry(bp).or_default(), tax)?;
         }
@@ -618,19 +654,21 @@ fn sales_by_order(
 fn sales_by_product(tx: &Tx<'_>, facts: &[OrderFact], currency: Currency) -> Result<Vec<SalesRow>> {
     let mut stmt = tx.prepare_cached(
         "SELECT sku, quantity, line_net, vat_rate_bp FROM shopkeep_order_lines WHERE order_id = ?1",
-    )?;
+    ).map_err(crate::error::sqlite)?;
     let mut groups: BTreeMap<String, Totals> = BTreeMap::new();
     for fact in facts {
         let lines = stmt
-            .query_map([fact.id], |r| {
+            .query_map([crate::sql::p(&fact.id)], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, u32>(3)?,
                 ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            })
+            .map_err(crate::error::sqlite)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(crate::error::sqlite)?;
         let mut seen = BTreeSet::new();
         for (sku, quantity, net, bp) in lines {
             let totals = groups.entry(sku.clone()).or_default();
@@ -806,7 +844,7 @@ fn audience_page(
     }
     sql.push_str(" ORDER BY s.customer_id LIMIT ");
     sql.push_str(&(limit + 1).to_string());
-    let mut stmt = tx.prepare(&sql)?;
+    let mut stmt = tx.prepare(&sql).map_err(crate::error::sqlite)?;
     let mut customers = Vec::new();
     let mut cursor = after;
     loop {
@@ -816,8 +854,12 @@ fn audience_page(
         }];
         values.extend(params.iter().cloned());
         let batch: Vec<CustomerId> = stmt
-            .query_map(rusqlite::params_from_iter(values), |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map(rusqlite::params_from_iter(values), |r| {
+                crate::sql::get(r, 0)
+            })
+            .map_err(crate::error::sqlite)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(crate::error::sqlite)?;
         let exhausted = batch.len() <= limit;
         for id in batch {
             cursor = Some(id);
@@ -857,29 +899,38 @@ pub(crate) fn record_attribution(
     tx.prepare_cached(
         "INSERT INTO shopkeep_order_attribution (order_id, source, medium, campaign, term,
          content, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
+    )
+    .map_err(crate::error::sqlite)?
     .execute(rusqlite::params![
-        order, source, medium, campaign, term, content, message_id
-    ])?;
+        crate::sql::p(&order),
+        crate::sql::p(&source),
+        crate::sql::p(&medium),
+        crate::sql::p(&campaign),
+        crate::sql::p(&term),
+        crate::sql::p(&content),
+        crate::sql::p(&message_id)
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
 /// The attribution of order `order`, if it has one.
 pub(crate) fn load_attribution(tx: &Tx<'_>, order: OrderId) -> Result<Option<Attribution>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT source, medium, campaign, term, content, message_id
+    tx.prepare_cached(
+        "SELECT source, medium, campaign, term, content, message_id
              FROM shopkeep_order_attribution WHERE order_id = ?1",
-        )?
-        .query_row([order], |r| {
-            Ok(Attribution::from_parts([
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ]))
-        })
-        .optional()?)
+    )
+    .map_err(crate::error::sqlite)?
+    .query_row([crate::sql::p(&order)], |r| {
+        Ok(Attribution::from_parts([
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ]))
+    })
+    .optional()
+    .map_err(crate::error::sqlite)
 }

@@ -5,9 +5,10 @@ use std::fmt;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use zeroize::Zeroizing;
 
-use super::totals::{PricedLine, Totals};
+use super::totals::{LineTotal, PricedLine, Totals};
+use super::vat::VatTreatment;
 use crate::access::CustomerId;
-use crate::catalog::VariantId;
+use crate::catalog::{ProductId, Sku, VariantId};
 use crate::crypto::secret::random_array;
 use crate::error::{Error, Result};
 use crate::ids::define_id;
@@ -69,6 +70,7 @@ pub enum CartRef<'a> {
 
 /// One line of a cart: a variant and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CartLine {
     pub(crate) variant: VariantId,
     pub(crate) quantity: u32,
@@ -87,6 +89,7 @@ impl CartLine {
 
 /// A cart and its lines, in the order they were added.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Cart {
     pub(crate) id: CartId,
     pub(crate) customer: Option<CustomerId>,
@@ -172,6 +175,8 @@ impl CartDigest {
     }
 }
 
+crate::serde_text::text_serde!(CartDigest, CartDigest::parse);
+
 impl fmt::Display for CartDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
@@ -209,16 +214,19 @@ impl GuestCart {
 /// The totals a cart would have if checked out now, computed by the same code as checkout
 /// ([`Totals::compute`], with VAT decided for the customer's default shipping address, or for
 /// the shop's own country for an anonymous cart).
+///
+/// An empty cart previews as zero totals in the requested currency, with no lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CartPreview {
-    pub(crate) lines: Vec<PricedLine>,
+    pub(crate) lines: Vec<PreviewLine>,
     pub(crate) discount: Money,
     pub(crate) totals: Totals,
 }
 
 impl CartPreview {
-    /// The lines as priced now, in cart order.
-    pub fn lines(&self) -> &[PricedLine] {
+    /// The lines as priced now, in cart order, each with what a host shows of it.
+    pub fn lines(&self) -> &[PreviewLine] {
         &self.lines
     }
     /// The coupon discount applied (zero without a coupon).
@@ -228,6 +236,55 @@ impl CartPreview {
     /// The totals.
     pub fn totals(&self) -> &Totals {
         &self.totals
+    }
+}
+
+/// One line of a [`CartPreview`]: what it is (variant, SKU, product name, as the order line
+/// will name it), how many, and its price and share of the totals, so that a host renders the
+/// line from itself instead of matching it with the cart's lines by position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PreviewLine {
+    pub(crate) variant: VariantId,
+    pub(crate) product: ProductId,
+    pub(crate) sku: Sku,
+    pub(crate) name: String,
+    pub(crate) priced: PricedLine,
+    pub(crate) total: LineTotal,
+}
+
+impl PreviewLine {
+    /// The variant.
+    pub fn variant(&self) -> VariantId {
+        self.variant
+    }
+    /// The variant's product.
+    pub fn product(&self) -> ProductId {
+        self.product
+    }
+    /// The variant's SKU.
+    pub fn sku(&self) -> &Sku {
+        &self.sku
+    }
+    /// The product's name, as the order line will carry it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// How many.
+    pub fn quantity(&self) -> u32 {
+        self.priced.quantity()
+    }
+    /// The unit price now (net or gross, per the shop's price mode).
+    pub fn unit_price(&self) -> Money {
+        self.priced.unit_price()
+    }
+    /// The VAT the line would be charged.
+    pub fn vat(&self) -> &VatTreatment {
+        self.priced.vat()
+    }
+    /// The line's share of the totals (its net, shown amount and discount share).
+    pub fn total(&self) -> &LineTotal {
+        &self.total
     }
 }
 

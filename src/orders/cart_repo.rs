@@ -10,18 +10,19 @@ use rusqlite::OptionalExtension;
 
 use super::cart::{
     Cart, CartId, CartLine, CartPreview, CartRef, CartToken, GuestCart, MAX_CART_LINES,
-    MAX_QUANTITY, check_quantity,
+    MAX_QUANTITY, PreviewLine, check_quantity,
 };
 use super::checkout::Shipping;
 use super::coupon::CouponCode;
 use super::pricing;
+use super::totals::Totals;
 use super::vat_rules::Buyer;
 use crate::access::{Action, CustomerId, Principal, Resource};
-use crate::catalog::{VariantId, current_settings};
+use crate::catalog::{ShopSettings, VariantId, current_settings};
 use crate::crypto::keys::Mac256;
 use crate::customers::{ensure_active, load_buyer};
 use crate::error::{Error, ErrorKind, Result};
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 use crate::store::{Store, Tx, not_found};
 
 /// Carts, for one acting principal. From [`Store::carts`].
@@ -66,8 +67,10 @@ impl CartRepo<'_> {
             tx.prepare_cached(
                 "INSERT INTO shopkeep_carts (id, token_hash, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?3)",
-            )?
-            .execute(rusqlite::params![id, hash.as_slice(), tx.now()])?;
+            )
+            .map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![id, hash.as_slice(), tx.now()])
+            .map_err(crate::error::sqlite)?;
             Ok(Cart {
                 id,
                 customer: None,
@@ -85,10 +88,21 @@ impl CartRepo<'_> {
     /// principal may not shop for.
     pub fn get(&self, cart: CartRef<'_>) -> Result<Cart> {
         let hash = self.hash(cart);
-        self.store.write(|tx| {
-            let id = self.resolve(tx, cart, hash.as_ref())?;
-            load(tx, id)
-        })
+        // A read on a pooled reader: showing a cart must not queue behind checkouts for the
+        // writer. Only a customer's very first look, which creates their cart, writes.
+        let found = self
+            .store
+            .read(|tx| match self.find(tx, cart, hash.as_ref())? {
+                Some(id) => load(tx, id).map(Some),
+                None => Ok(None),
+            })?;
+        match found {
+            Some(cart) => Ok(cart),
+            None => self.store.write(|tx| {
+                let id = self.resolve(tx, cart, hash.as_ref())?;
+                load(tx, id)
+            }),
+        }
     }
 
     /// Adds `quantity` units of `variant` (to any already in the cart).
@@ -145,8 +159,10 @@ impl CartRepo<'_> {
             let id = self.resolve(tx, cart, hash.as_ref())?;
             tx.prepare_cached(
                 "DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
-            )?
-            .execute(rusqlite::params![id, variant])?;
+            )
+            .map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![id, variant])
+            .map_err(crate::error::sqlite)?;
             touch(tx, id)?;
             load(tx, id)
         })
@@ -173,8 +189,10 @@ impl CartRepo<'_> {
                     .min(MAX_QUANTITY);
                 set(tx, target, line.variant, total, had.is_none())?;
             }
-            tx.prepare_cached("DELETE FROM shopkeep_carts WHERE id = ?1")?
-                .execute([source])?;
+            tx.prepare_cached("DELETE FROM shopkeep_carts WHERE id = ?1")
+                .map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![source])
+                .map_err(crate::error::sqlite)?;
             load(tx, target)
         })
     }
@@ -184,10 +202,14 @@ impl CartRepo<'_> {
     /// customer's default shipping address (the shop's own country for an anonymous cart or a
     /// customer without one).
     ///
+    /// An empty cart (or a customer's cart not made yet) previews as zero totals, with no
+    /// lines; its coupon and shipping are not looked at, as there is nothing to apply them to.
+    ///
     /// # Errors
     ///
-    /// As [`get`](Self::get); `NotConfigured` if the shop has no settings; the checkout's
-    /// pricing errors (empty cart, archived product, missing price, coupon not applicable).
+    /// As [`get`](Self::get); `NotConfigured` if the shop has no settings; `Validation` (field
+    /// `currency`) for a currency the shop does not sell in; the checkout's pricing errors
+    /// (archived product, missing price, coupon not applicable).
     pub fn preview(
         &self,
         cart: CartRef<'_>,
@@ -221,11 +243,17 @@ impl CartRepo<'_> {
         shipping: Option<&Shipping>,
     ) -> Result<CartPreview> {
         let hash = self.hash(cart);
-        self.store.write(|tx| {
-            let id = self.resolve(tx, cart, hash.as_ref())?;
+        self.store.read(|tx| {
+            let found = self.find(tx, cart, hash.as_ref())?;
             let settings = current_settings(tx)?.ok_or_else(no_settings)?;
             let currency = currency.unwrap_or(settings.base_currency());
-            let lines = load(tx, id)?.lines;
+            let lines = match found {
+                Some(id) => load(tx, id)?.lines,
+                None => Vec::new(),
+            };
+            if lines.is_empty() {
+                return empty_preview(&settings, currency);
+            }
             let mut destination = settings.seller().address().country();
             let customer = match cart {
                 CartRef::Customer(c) => Some(c),
@@ -268,12 +296,40 @@ impl CartRepo<'_> {
                     )?
                 }
             };
+            let lines = priced
+                .items
+                .into_iter()
+                .zip(priced.lines)
+                .zip(priced.totals.lines())
+                .map(|(((sellable, _), line), total)| PreviewLine {
+                    variant: sellable.variant,
+                    product: sellable.product,
+                    sku: sellable.sku,
+                    name: sellable.name,
+                    priced: line,
+                    total: *total,
+                })
+                .collect();
             Ok(CartPreview {
-                lines: priced.lines,
+                lines,
                 discount: priced.discount,
                 totals: priced.totals,
             })
         })
+    }
+
+    /// The id of the cart if it exists, authorised, without creating a customer's cart: for
+    /// reads, which run where nothing can be written.
+    fn find(
+        &self,
+        tx: &Tx<'_>,
+        cart: CartRef<'_>,
+        hash: Option<&Mac256>,
+    ) -> Result<Option<CartId>> {
+        match cart {
+            CartRef::Customer(customer) => find_customer_cart(tx, self.principal, customer),
+            CartRef::Guest(_) => self.resolve(tx, cart, hash).map(Some),
+        }
     }
 
     fn hash(&self, cart: CartRef<'_>) -> Option<Mac256> {
@@ -288,9 +344,11 @@ impl CartRepo<'_> {
         match (cart, hash) {
             (CartRef::Customer(customer), _) => customer_cart(tx, self.principal, customer),
             (CartRef::Guest(_), Some(hash)) => tx
-                .prepare_cached("SELECT id FROM shopkeep_carts WHERE token_hash = ?1")?
-                .query_row([hash.as_slice()], |r| r.get(0))
-                .optional()?
+                .prepare_cached("SELECT id FROM shopkeep_carts WHERE token_hash = ?1")
+                .map_err(crate::error::sqlite)?
+                .query_row([hash.as_slice()], |r| crate::sql::get(r, 0))
+                .optional()
+                .map_err(crate::error::sqlite)?
                 .ok_or_else(no_such_cart),
             (CartRef::Guest(_), None) => Err(no_such_cart()),
         }
@@ -303,21 +361,46 @@ pub(crate) fn customer_cart(
     principal: &Principal,
     customer: CustomerId,
 ) -> Result<CartId> {
-    tx.authorize(principal, Action::PlaceOrder, &Resource::Customer(customer))?;
-    ensure_active(tx, customer)?;
-    let found: Option<CartId> = tx
-        .prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")?
-        .query_row([customer], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = found {
+    if let Some(id) = find_customer_cart(tx, principal, customer)? {
         return Ok(id);
     }
     let id = CartId::generate(tx.now())?;
     tx.prepare_cached(
         "INSERT INTO shopkeep_carts (id, customer_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-    )?
-    .execute(rusqlite::params![id, customer, tx.now()])?;
+    ).map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![id, customer, tx.now()]).map_err(crate::error::sqlite)?;
     Ok(id)
+}
+
+/// The customer's cart if they have one, authorised (`PlaceOrder` on the customer).
+fn find_customer_cart(
+    tx: &Tx<'_>,
+    principal: &Principal,
+    customer: CustomerId,
+) -> Result<Option<CartId>> {
+    tx.authorize(principal, Action::PlaceOrder, &Resource::Customer(customer))?;
+    ensure_active(tx, customer)?;
+    tx.prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![customer], |r| crate::sql::get(r, 0))
+        .optional()
+        .map_err(crate::error::sqlite)
+}
+
+/// The preview of an empty cart: zero totals in `currency`, if the shop sells in it.
+fn empty_preview(settings: &ShopSettings, currency: Currency) -> Result<CartPreview> {
+    if !settings.accepts(currency) {
+        return Err(Error::validation(
+            "currency",
+            format!("the shop does not sell in {currency}"),
+        ));
+    }
+    let zero = Money::zero(currency);
+    Ok(CartPreview {
+        lines: Vec::new(),
+        discount: zero,
+        totals: Totals::compute(settings.price_mode(), currency, &[], zero, &[])?,
+    })
 }
 
 pub(crate) fn no_settings() -> Error {
@@ -329,8 +412,10 @@ pub(crate) fn no_settings() -> Error {
 
 fn check_variant(tx: &Tx<'_>, variant: VariantId) -> Result<()> {
     let exists: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")?
-        .query_row([variant], |r| r.get(0))?;
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![variant], |r| r.get(0))
+        .map_err(crate::error::sqlite)?;
     if exists {
         Ok(())
     } else {
@@ -339,19 +424,22 @@ fn check_variant(tx: &Tx<'_>, variant: VariantId) -> Result<()> {
 }
 
 fn current(tx: &Tx<'_>, cart: CartId, variant: VariantId) -> Result<Option<u32>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT quantity FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
-        )?
-        .query_row(rusqlite::params![cart, variant], |r| r.get(0))
-        .optional()?)
+    tx.prepare_cached(
+        "SELECT quantity FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
+    )
+    .map_err(crate::error::sqlite)?
+    .query_row(crate::sql::params![cart, variant], |r| r.get(0))
+    .optional()
+    .map_err(crate::error::sqlite)
 }
 
 fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) -> Result<()> {
     if new {
         let count: i64 = tx
-            .prepare_cached("SELECT count(*) FROM shopkeep_cart_lines WHERE cart_id = ?1")?
-            .query_row([cart], |r| r.get(0))?;
+            .prepare_cached("SELECT count(*) FROM shopkeep_cart_lines WHERE cart_id = ?1")
+            .map_err(crate::error::sqlite)?
+            .query_row(crate::sql::params![cart], |r| r.get(0))
+            .map_err(crate::error::sqlite)?;
         if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_CART_LINES {
             return Err(Error::validation(
                 "cart",
@@ -365,36 +453,46 @@ fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) 
                  (SELECT coalesce(max(seq), 0) + 1 FROM shopkeep_cart_lines WHERE cart_id = ?1),
                  ?4)
          ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity",
-    )?
-    .execute(rusqlite::params![cart, variant, quantity, tx.now()])?;
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![cart, variant, quantity, tx.now()])
+    .map_err(crate::error::sqlite)?;
     touch(tx, cart)
 }
 
 fn touch(tx: &Tx<'_>, cart: CartId) -> Result<()> {
-    tx.prepare_cached("UPDATE shopkeep_carts SET updated_at = ?2 WHERE id = ?1")?
-        .execute(rusqlite::params![cart, tx.now()])?;
+    tx.prepare_cached("UPDATE shopkeep_carts SET updated_at = ?2 WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![cart, tx.now()])
+        .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
 /// A cart's lines, in the order they were added.
 pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
     let customer: Option<CustomerId> = tx
-        .prepare_cached("SELECT customer_id FROM shopkeep_carts WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?
+        .prepare_cached("SELECT customer_id FROM shopkeep_carts WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| crate::sql::get(r, 0))
+        .optional()
+        .map_err(crate::error::sqlite)?
         .ok_or_else(no_such_cart)?;
-    let mut stmt = tx.prepare_cached(
-        "SELECT variant_id, quantity FROM shopkeep_cart_lines WHERE cart_id = ?1
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT variant_id, quantity FROM shopkeep_cart_lines WHERE cart_id = ?1
          ORDER BY seq",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map([id], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok(CartLine {
-                variant: r.get(0)?,
+                variant: crate::sql::get(r, 0)?,
                 quantity: r.get(1)?,
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        })
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?;
     Ok(Cart {
         id,
         customer,
@@ -404,7 +502,9 @@ pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
 
 /// Empties a cart (after checkout).
 pub(crate) fn empty(tx: &Tx<'_>, id: CartId) -> Result<()> {
-    tx.prepare_cached("DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1")?
-        .execute([id])?;
+    tx.prepare_cached("DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1")
+        .map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![id])
+        .map_err(crate::error::sqlite)?;
     touch(tx, id)
 }

@@ -379,14 +379,16 @@ impl OrderRepo<'_> {
             tx.prepare_cached(
                 "INSERT INTO shopkeep_idempotency (principal, key_hash, request_hash, order_id,
                  created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(rusqlite::params![
+            )
+            .map_err(crate::error::sqlite)?
+            .execute(crate::sql::params![
                 scope,
                 key_hash.as_slice(),
                 request_hash.as_slice(),
                 id,
                 tx.now()
-            ])?;
+            ])
+            .map_err(crate::error::sqlite)?;
             Ok(CheckoutOutcome::Placed(order))
         })
     }
@@ -673,8 +675,10 @@ fn take(
 /// Forgets idempotency keys older than the retention time.
 fn purge_keys(tx: &Tx<'_>) -> Result<()> {
     let cutoff = tx.now().checked_sub(IDEMPOTENCY_RETENTION)?;
-    tx.prepare_cached("DELETE FROM shopkeep_idempotency WHERE created_at < ?1")?
-        .execute([cutoff])?;
+    tx.prepare_cached("DELETE FROM shopkeep_idempotency WHERE created_at < ?1")
+        .map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![cutoff])
+        .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -690,11 +694,13 @@ fn replay(
         .prepare_cached(
             "SELECT request_hash, order_id FROM shopkeep_idempotency
              WHERE principal = ?1 AND key_hash = ?2",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_row(rusqlite::params![scope, key_hash.as_slice()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, crate::sql::get(r, 1)?))
         })
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     match found {
         None => Ok(None),
         Some((stored, order)) if stored.as_slice() == request_hash.as_slice() => Ok(Some(order)),

@@ -48,8 +48,9 @@ impl CouponRepo<'_> {
                      min_subtotal, valid_from, valid_until, max_uses, max_per_customer,
                      created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                      ON CONFLICT (code) DO NOTHING",
-                )?
-                .execute(rusqlite::params![
+                )
+                .map_err(crate::error::sqlite)?
+                .execute(crate::sql::params![
                     coupon.code.as_str(),
                     kind,
                     bp,
@@ -60,8 +61,9 @@ impl CouponRepo<'_> {
                     coupon.valid_until,
                     coupon.max_uses,
                     coupon.max_per_customer,
-                    tx.now(),
-                ])?;
+                    tx.now()
+                ])
+                .map_err(crate::error::sqlite)?;
             if inserted == 0 {
                 return Err(Error::new(
                     ErrorKind::AlreadyExists,
@@ -81,9 +83,11 @@ impl CouponRepo<'_> {
     pub fn list(&self) -> Result<Vec<Coupon>> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ManageCoupons, &Resource::Coupons)?;
-            let mut stmt = tx.prepare_cached(&format!("{SELECT} ORDER BY code"))?;
-            let rows = stmt.query_map([], row)?;
-            rows.map(|r| r?).collect()
+            let mut stmt = tx
+                .prepare_cached(&format!("{SELECT} ORDER BY code"))
+                .map_err(crate::error::sqlite)?;
+            let rows = stmt.query_map([], row).map_err(crate::error::sqlite)?;
+            rows.map(|r| r.map_err(crate::error::sqlite)?).collect()
         })
     }
 }
@@ -113,8 +117,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Coupon>> {
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
+        crate::sql::get(r, 6)?,
+        crate::sql::get(r, 7)?,
         r.get(8)?,
         r.get(9)?,
         r.get(10)?,
@@ -155,9 +159,11 @@ fn decode(raw: Raw) -> Result<Coupon> {
 }
 
 fn find(tx: &Tx<'_>, code: &CouponCode) -> Result<Option<Coupon>> {
-    tx.prepare_cached(&format!("{SELECT} WHERE code = ?1"))?
+    tx.prepare_cached(&format!("{SELECT} WHERE code = ?1"))
+        .map_err(crate::error::sqlite)?
         .query_row([code.as_str()], row)
-        .optional()?
+        .optional()
+        .map_err(crate::error::sqlite)?
         .transpose()
 }
 
@@ -188,8 +194,10 @@ pub(crate) fn apply(
         let used: u32 = tx
             .prepare_cached(
                 "SELECT count(*) FROM shopkeep_coupon_uses WHERE code = ?1 AND customer_id = ?2",
-            )?
-            .query_row(rusqlite::params![code.as_str(), customer], |r| r.get(0))?;
+            )
+            .map_err(crate::error::sqlite)?
+            .query_row(crate::sql::params![code.as_str(), customer], |r| r.get(0))
+            .map_err(crate::error::sqlite)?;
         if used >= max {
             return Err(Error::validation(
                 "coupon",
@@ -216,14 +224,18 @@ pub(crate) fn record_use(
         .prepare_cached(
             "UPDATE shopkeep_coupons SET uses = uses + 1
              WHERE code = ?1 AND (max_uses IS NULL OR uses < max_uses)",
-        )?
-        .execute([code.as_str()])?;
+        )
+        .map_err(crate::error::sqlite)?
+        .execute([code.as_str()])
+        .map_err(crate::error::sqlite)?;
     if changed != 1 {
         return Err(Error::validation("coupon", "the coupon has been used up"));
     }
     tx.prepare_cached(
         "INSERT INTO shopkeep_coupon_uses (code, customer_id, order_id) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(rusqlite::params![code.as_str(), customer, order])?;
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![code.as_str(), customer, order])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }

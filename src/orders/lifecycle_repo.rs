@@ -39,15 +39,17 @@ pub(crate) fn set_status(
         .prepare_cached(
             "UPDATE shopkeep_orders SET status = ?2, version = version + 1, updated_at = ?3
              WHERE id = ?1 AND status IN (?4, ?5, ?6)",
-        )?
-        .execute(rusqlite::params![
+        )
+        .map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![
             id,
             to.as_str(),
             tx.now(),
             pick(0),
             pick(1),
             pick(2)
-        ])?;
+        ])
+        .map_err(crate::error::sqlite)?;
     if changed == 1 {
         return Ok(());
     }
@@ -60,9 +62,11 @@ pub(crate) fn set_status(
 /// The status of order `id`, if it exists.
 pub(crate) fn status(tx: &Tx<'_>, id: OrderId) -> Result<Option<OrderStatus>> {
     let text: Option<String> = tx
-        .prepare_cached("SELECT status FROM shopkeep_orders WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
+        .prepare_cached("SELECT status FROM shopkeep_orders WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| r.get(0))
+        .optional()
+        .map_err(crate::error::sqlite)?;
     text.as_deref().map(OrderStatus::parse).transpose()
 }
 
@@ -76,25 +80,26 @@ pub(crate) fn insert_payment(
     tx.prepare_cached(
         "INSERT INTO shopkeep_order_payments (order_id, gateway_reference, amount, currency,
          paid_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(rusqlite::params![
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![
         id,
         reference,
         amount.minor(),
         amount.currency().code(),
         tx.now()
-    ])?;
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
 /// The order a gateway reference paid, if any.
 pub(crate) fn paid_by(tx: &Tx<'_>, reference: &str) -> Result<Option<OrderId>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1",
-        )?
-        .query_row([reference], |r| r.get(0))
-        .optional()?)
+    tx.prepare_cached("SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row([reference], |r| crate::sql::get(r, 0))
+        .optional()
+        .map_err(crate::error::sqlite)
 }
 
 /// The payment of order `id`, if it was paid.
@@ -103,9 +108,13 @@ pub(crate) fn payment(tx: &Tx<'_>, id: OrderId) -> Result<Option<PaymentRecord>>
         .prepare_cached(
             "SELECT gateway_reference, amount, currency, paid_at FROM shopkeep_order_payments
              WHERE order_id = ?1",
-        )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .optional()?;
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, crate::sql::get(r, 3)?))
+        })
+        .optional()
+        .map_err(crate::error::sqlite)?;
     row.map(|(reference, amount, currency, paid_at)| {
         Ok(PaymentRecord {
             reference,
@@ -121,13 +130,15 @@ pub(crate) fn insert_shipment(tx: &Tx<'_>, id: OrderId, shipment: &Shipment) -> 
     tx.prepare_cached(
         "INSERT INTO shopkeep_order_shipments (order_id, carrier, tracking, shipped_at)
          VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(rusqlite::params![
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![
         id,
         shipment.carrier,
         shipment.tracking,
         tx.now()
-    ])?;
+    ])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -141,8 +152,10 @@ pub(crate) fn insert_cancellation(
     tx.prepare_cached(
         "INSERT INTO shopkeep_order_cancellations (order_id, reason, was_paid, cancelled_at)
          VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(rusqlite::params![id, reason, was_paid, tx.now()])?;
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![id, reason, was_paid, tx.now()])
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -159,19 +172,22 @@ pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Res
         .prepare_cached(
             "SELECT id, number, customer_id, auth_mac FROM shopkeep_orders
              WHERE status = 'placed' AND placed_at < ?1 ORDER BY id LIMIT ?2",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .query_map(
-            rusqlite::params![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)],
+            crate::sql::params![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)],
             |r| {
                 let unpaid = Unpaid {
-                    id: r.get(0)?,
+                    id: crate::sql::get(r, 0)?,
                     number: r.get(1)?,
-                    customer: r.get(2)?,
+                    customer: crate::sql::get(r, 2)?,
                 };
                 Ok((unpaid, r.get::<_, Option<Vec<u8>>>(3)?))
             },
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        )
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?;
     // The expiry event names the customer: only the one the order's MAC was made for.
     rows.into_iter()
         .map(|(unpaid, mac)| {
@@ -183,11 +199,15 @@ pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Res
 
 /// An order's lines as stock sees them: position, variant, quantity.
 pub(crate) fn stock_lines(tx: &Tx<'_>, id: OrderId) -> Result<Vec<(u32, VariantId, u32)>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT position, variant_id, quantity FROM shopkeep_order_lines
+    tx.prepare_cached(
+        "SELECT position, variant_id, quantity FROM shopkeep_order_lines
              WHERE order_id = ?1 ORDER BY position",
-        )?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+    )
+    .map_err(crate::error::sqlite)?
+    .query_map(crate::sql::params![id], |r| {
+        Ok((r.get(0)?, crate::sql::get(r, 1)?, r.get(2)?))
+    })
+    .map_err(crate::error::sqlite)?
+    .collect::<rusqlite::Result<Vec<_>>>()
+    .map_err(crate::error::sqlite)
 }

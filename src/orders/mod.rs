@@ -49,7 +49,7 @@ pub(crate) mod vat_rules;
 
 pub use cart::{
     Cart, CartDigest, CartId, CartLine, CartPreview, CartRef, CartToken, GuestCart, MAX_CART_LINES,
-    MAX_QUANTITY,
+    MAX_QUANTITY, PreviewLine,
 };
 pub use cart_repo::CartRepo;
 pub use checkout::{

@@ -24,6 +24,9 @@ define_id!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OrderNumber(u64);
 
+// As text (`"000123"`), the way the confirmation prints it.
+crate::serde_text::text_serde!(OrderNumber);
+
 impl OrderNumber {
     /// The number.
     pub fn get(self) -> u64 {
@@ -65,6 +68,11 @@ impl std::str::FromStr for OrderNumber {
 /// Where an order is in its life. Checkout places orders; [`OrderRepo`](crate::OrderRepo)'s
 /// lifecycle methods move them on (`docs/orders.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum OrderStatus {
     /// Placed, awaiting payment.
@@ -148,6 +156,7 @@ impl std::str::FromStr for OrderStatus {
 /// Who bought, as they were at checkout: kept encrypted under the shop's legal-archive key, so
 /// it outlives the customer's erasure. Personal data: `Debug` redacts it.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BuyerSnapshot {
     pub(crate) name: String,
     pub(crate) email: String,
@@ -307,6 +316,7 @@ impl StoredSnapshot {
 
 /// One line of a placed order: the price and VAT treatment as they were at checkout.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct OrderLine {
     pub(crate) position: u32,
     pub(crate) variant: VariantId,
@@ -366,6 +376,7 @@ impl OrderLine {
 /// A document-level charge of a placed order (EN 16931 BG-21), such as shipping: its amount
 /// and VAT treatment as they were at checkout.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct OrderCharge {
     pub(crate) position: u32,
     pub(crate) reason: String,
@@ -399,6 +410,7 @@ impl OrderCharge {
 
 /// One row of an order's VAT breakdown (EN 16931 BG-23).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct OrderVat {
     pub(crate) vat: VatTreatment,
     pub(crate) lines_net: Money,
@@ -437,6 +449,7 @@ impl OrderVat {
 
 /// A placed order, as stored. Its buyer snapshot is personal data (redacted in `Debug`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Order {
     pub(crate) id: OrderId,
     pub(crate) number: OrderNumber,

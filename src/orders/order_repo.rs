@@ -39,10 +39,11 @@ pub(crate) fn id_by_number(tx: &Tx<'_>, number: OrderNumber) -> Result<Option<Or
     let Ok(stored) = i64::try_from(number.get()) else {
         return Ok(None);
     };
-    Ok(tx
-        .prepare_cached("SELECT id FROM shopkeep_orders WHERE number = ?1")?
-        .query_row([stored], |r| r.get(0))
-        .optional()?)
+    tx.prepare_cached("SELECT id FROM shopkeep_orders WHERE number = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row([stored], |r| crate::sql::get(r, 0))
+        .optional()
+        .map_err(crate::error::sqlite)
 }
 
 /// Allocates the next order number, inside the checkout transaction.
@@ -50,8 +51,10 @@ pub(crate) fn next_number(tx: &Tx<'_>) -> Result<OrderNumber> {
     let n: i64 = tx
         .prepare_cached(
             "UPDATE shopkeep_order_counter SET next = next + 1 WHERE id = 1 RETURNING next - 1",
-        )?
-        .query_row([], |r| r.get(0))?;
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row([], |r| r.get(0))
+        .map_err(crate::error::sqlite)?;
     Ok(OrderNumber::from_stored(n))
 }
 
@@ -134,30 +137,15 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
          line_net_total, allowance_total, charge_total, net_total, vat_total, gross_total,
          coupon_code, destination, buyer, placed_at, updated_at, auth_mac)
          VALUES (?1, ?2, ?3, 'placed', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
-    )?
-    .execute(rusqlite::params![
-        o.id,
-        i64::try_from(o.number.get()).unwrap_or(i64::MAX),
-        o.customer,
-        o.currency.code(),
-        mode_name(o.mode),
-        t.line_net_total().minor(),
-        t.allowance_total().minor(),
-        t.charge_total().minor(),
-        t.net_total().minor(),
-        t.vat_total().minor(),
-        t.gross_total().minor(),
-        o.coupon,
-        o.destination.as_str(),
-        o.buyer,
-        tx.now(),
-        owner_mac(tx, o.id, o.customer).as_slice(),
-    ])?;
-    let mut line_stmt = tx.prepare_cached(
-        "INSERT INTO shopkeep_order_lines (order_id, position, variant_id, sku, name, quantity,
+    ).map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![o.id, i64::try_from(o.number.get()).unwrap_or(i64::MAX), o.customer, o.currency.code(), mode_name(o.mode), t.line_net_total().minor(), t.allowance_total().minor(), t.charge_total().minor(), t.net_total().minor(), t.vat_total().minor(), t.gross_total().minor(), o.coupon, o.destination.as_str(), o.buyer, tx.now(), owner_mac(tx, o.id, o.customer).as_slice()]).map_err(crate::error::sqlite)?;
+    let mut line_stmt = tx
+        .prepare_cached(
+            "INSERT INTO shopkeep_order_lines (order_id, position, variant_id, sku, name, quantity,
          unit_price, amount, line_net, discount, vat_category, vat_rate_bp, exemption_reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     for (position, ((item, line), total)) in o
         .priced
         .items
@@ -167,60 +155,70 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
         .enumerate()
     {
         let (sellable, quantity) = item;
-        line_stmt.execute(rusqlite::params![
-            o.id,
-            i64::try_from(position).unwrap_or(i64::MAX),
-            sellable.variant,
-            sellable.sku,
-            sellable.name,
-            quantity,
-            sellable.unit_price.minor(),
-            total.shown().minor(),
-            total.net().minor(),
-            total.discount().minor(),
-            line.vat().category().code(),
-            line.vat().rate().basis_points(),
-            line.vat().exemption_reason(),
-        ])?;
+        line_stmt
+            .execute(crate::sql::params![
+                o.id,
+                i64::try_from(position).unwrap_or(i64::MAX),
+                sellable.variant,
+                sellable.sku,
+                sellable.name,
+                quantity,
+                sellable.unit_price.minor(),
+                total.shown().minor(),
+                total.net().minor(),
+                total.discount().minor(),
+                line.vat().category().code(),
+                line.vat().rate().basis_points(),
+                line.vat().exemption_reason()
+            ])
+            .map_err(crate::error::sqlite)?;
     }
     if !o.priced.charges.is_empty() {
-        let mut charge_stmt = tx.prepare_cached(
-            "INSERT INTO shopkeep_order_charges (order_id, position, reason, amount, net,
+        let mut charge_stmt = tx
+            .prepare_cached(
+                "INSERT INTO shopkeep_order_charges (order_id, position, reason, amount, net,
              vat_category, vat_rate_bp, exemption_reason)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
+            )
+            .map_err(crate::error::sqlite)?;
         for (position, ((reason, charge), net)) in
             o.priced.charges.iter().zip(t.charges_net()).enumerate()
         {
-            charge_stmt.execute(rusqlite::params![
-                o.id,
-                i64::try_from(position).unwrap_or(i64::MAX),
-                reason,
-                charge.amount().minor(),
-                net.minor(),
-                charge.vat().category().code(),
-                charge.vat().rate().basis_points(),
-                charge.vat().exemption_reason(),
-            ])?;
+            charge_stmt
+                .execute(crate::sql::params![
+                    o.id,
+                    i64::try_from(position).unwrap_or(i64::MAX),
+                    reason,
+                    charge.amount().minor(),
+                    net.minor(),
+                    charge.vat().category().code(),
+                    charge.vat().rate().basis_points(),
+                    charge.vat().exemption_reason()
+                ])
+                .map_err(crate::error::sqlite)?;
         }
     }
-    let mut vat_stmt = tx.prepare_cached(
-        "INSERT INTO shopkeep_order_vat (order_id, vat_category, vat_rate_bp, exemption_reason,
+    let mut vat_stmt = tx
+        .prepare_cached(
+            "INSERT INTO shopkeep_order_vat (order_id, vat_category, vat_rate_bp, exemption_reason,
          lines_net, allowance_net, charges_net, taxable, tax)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     for g in t.vat_groups() {
-        vat_stmt.execute(rusqlite::params![
-            o.id,
-            g.vat().category().code(),
-            g.vat().rate().basis_points(),
-            g.vat().exemption_reason(),
-            g.lines_net().minor(),
-            g.allowance_net().minor(),
-            g.charges_net().minor(),
-            g.taxable().minor(),
-            g.tax().minor(),
-        ])?;
+        vat_stmt
+            .execute(crate::sql::params![
+                o.id,
+                g.vat().category().code(),
+                g.vat().rate().basis_points(),
+                g.vat().exemption_reason(),
+                g.lines_net().minor(),
+                g.allowance_net().minor(),
+                g.charges_net().minor(),
+                g.taxable().minor(),
+                g.tax().minor()
+            ])
+            .map_err(crate::error::sqlite)?;
     }
     Ok(())
 }
@@ -232,9 +230,13 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
 /// `Crypto` if the order was moved to another customer outside shopkeep.
 pub(crate) fn owner(tx: &Tx<'_>, id: OrderId) -> Result<Option<CustomerId>> {
     let row: Option<(CustomerId, Option<Vec<u8>>)> = tx
-        .prepare_cached("SELECT customer_id, auth_mac FROM shopkeep_orders WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+        .prepare_cached("SELECT customer_id, auth_mac FROM shopkeep_orders WHERE id = ?1")
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
+            Ok((crate::sql::get(r, 0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(crate::error::sqlite)?;
     row.map(|(customer, mac)| {
         verify_owner(tx, id, customer, mac.as_deref())?;
         Ok(customer)
@@ -307,11 +309,12 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
             "SELECT number, customer_id, status, currency, price_mode, line_net_total,
              allowance_total, charge_total, net_total, vat_total, gross_total, coupon_code,
              destination, buyer, placed_at, version, auth_mac FROM shopkeep_orders WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
             Ok((
                 r.get(0)?,
-                r.get(1)?,
+                crate::sql::get(r, 1)?,
                 r.get(2)?,
                 r.get(3)?,
                 r.get(4)?,
@@ -326,12 +329,13 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
                 r.get(11)?,
                 r.get(12)?,
                 r.get(13)?,
-                r.get(14)?,
+                crate::sql::get(r, 14)?,
                 r.get(15)?,
                 r.get(16)?,
             ))
         })
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let Some((
         number,
         customer,
@@ -357,13 +361,13 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
         "SELECT position, variant_id, sku, name, quantity, unit_price, amount, line_net, discount,
          vat_category, vat_rate_bp, exemption_reason FROM shopkeep_order_lines
          WHERE order_id = ?1 ORDER BY position",
-    )?;
+    ).map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map([id], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
-                r.get(1)?,
-                r.get(2)?,
+                crate::sql::get(r, 1)?,
+                crate::sql::get(r, 2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, u32>(4)?,
                 [r.get::<_, i64>(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
@@ -371,10 +375,10 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
                 r.get::<_, u32>(10)?,
                 r.get::<_, Option<String>>(11)?,
             ))
-        })?
+        }).map_err(crate::error::sqlite)?
         .map(|row| {
             let (position, variant, sku, name, quantity, [unit, amount, net, discount], c, bp, why) =
-                row?;
+                row.map_err(crate::error::sqlite)?;
             Ok(OrderLine {
                 position,
                 variant,
@@ -390,13 +394,15 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
         })
         .collect::<Result<Vec<_>>>()?;
     let charges = load_charges(tx, id, currency)?;
-    let mut stmt = tx.prepare_cached(
-        "SELECT vat_category, vat_rate_bp, exemption_reason, lines_net, allowance_net,
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT vat_category, vat_rate_bp, exemption_reason, lines_net, allowance_net,
          charges_net, taxable, tax FROM shopkeep_order_vat WHERE order_id = ?1
          ORDER BY vat_category, vat_rate_bp",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     let vat_rows = stmt
-        .query_map([id], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, u32>(1)?,
@@ -409,9 +415,11 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
                     r.get(7)?,
                 ],
             ))
-        })?
+        })
+        .map_err(crate::error::sqlite)?
         .map(|row| {
-            let (c, bp, why, [lines_net, allowance_net, charges_net, taxable, tax]) = row?;
+            let (c, bp, why, [lines_net, allowance_net, charges_net, taxable, tax]) =
+                row.map_err(crate::error::sqlite)?;
             Ok(OrderVat {
                 vat: treatment(&c, bp, why)?,
                 lines_net: m(lines_net),
@@ -453,11 +461,13 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
 
 /// The charges of order `id`, in their order.
 fn load_charges(tx: &Tx<'_>, id: OrderId, currency: Currency) -> Result<Vec<OrderCharge>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT position, reason, amount, net, vat_category, vat_rate_bp, exemption_reason
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT position, reason, amount, net, vat_category, vat_rate_bp, exemption_reason
          FROM shopkeep_order_charges WHERE order_id = ?1 ORDER BY position",
-    )?;
-    stmt.query_map([id], |r| {
+        )
+        .map_err(crate::error::sqlite)?;
+    stmt.query_map(crate::sql::params![id], |r| {
         Ok((
             r.get::<_, u32>(0)?,
             r.get::<_, String>(1)?,
@@ -466,9 +476,10 @@ fn load_charges(tx: &Tx<'_>, id: OrderId, currency: Currency) -> Result<Vec<Orde
             r.get::<_, u32>(5)?,
             r.get::<_, Option<String>>(6)?,
         ))
-    })?
+    })
+    .map_err(crate::error::sqlite)?
     .map(|row| {
-        let (position, reason, [amount, net], c, bp, why) = row?;
+        let (position, reason, [amount, net], c, bp, why) = row.map_err(crate::error::sqlite)?;
         Ok(OrderCharge {
             position,
             reason,
@@ -488,9 +499,14 @@ fn load_charges(tx: &Tx<'_>, id: OrderId, currency: Currency) -> Result<Vec<Orde
 /// `Crypto` if a snapshot cannot be decrypted; `Storage` for a malformed stored order.
 pub(crate) fn for_customer(tx: &Tx<'_>, store: &Store, customer: CustomerId) -> Result<Vec<Order>> {
     let ids = tx
-        .prepare_cached("SELECT id FROM shopkeep_orders WHERE customer_id = ?1 ORDER BY id")?
-        .query_map([customer], |r| r.get::<_, OrderId>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .prepare_cached("SELECT id FROM shopkeep_orders WHERE customer_id = ?1 ORDER BY id")
+        .map_err(crate::error::sqlite)?
+        .query_map(crate::sql::params![customer], |r| {
+            crate::sql::get::<OrderId>(r, 0)
+        })
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?;
     ids.into_iter().map(|id| load(tx, store, id)).collect()
 }
 
@@ -502,19 +518,23 @@ pub(crate) fn page(
     after: Option<OrderId>,
     limit: usize,
 ) -> Result<(Vec<OrderId>, Option<OrderId>)> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT id FROM shopkeep_orders
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id FROM shopkeep_orders
          WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
            AND (?3 IS NULL OR id < ?3)
          ORDER BY id DESC LIMIT ?4",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
     let mut ids = stmt
         .query_map(
-            rusqlite::params![customer, status.map(OrderStatus::as_str), after, fetch],
-            |r| r.get::<_, OrderId>(0),
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+            crate::sql::params![customer, status.map(OrderStatus::as_str), after, fetch],
+            |r| crate::sql::get::<OrderId>(r, 0),
+        )
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)?;
     let next = if ids.len() > limit {
         ids.truncate(limit);
         ids.last().copied()

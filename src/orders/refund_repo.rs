@@ -22,8 +22,9 @@ pub(crate) fn insert(tx: &Tx<'_>, r: &RefundRecord) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO shopkeep_refunds (id, order_id, number, restock, net_total, vat_total,
          gross_total, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(rusqlite::params![
+    )
+    .map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![
         r.id,
         r.order,
         int(r.number),
@@ -31,33 +32,40 @@ pub(crate) fn insert(tx: &Tx<'_>, r: &RefundRecord) -> Result<()> {
         r.net_total.minor(),
         r.vat_total.minor(),
         r.gross_total.minor(),
-        r.created_at,
-    ])?;
-    let mut lines = tx.prepare_cached(
-        "INSERT INTO shopkeep_refund_lines (refund_id, position, quantity, discount)
+        r.created_at
+    ])
+    .map_err(crate::error::sqlite)?;
+    let mut lines = tx
+        .prepare_cached(
+            "INSERT INTO shopkeep_refund_lines (refund_id, position, quantity, discount)
          VALUES (?1, ?2, ?3, ?4)",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     for l in &r.lines {
-        lines.execute(rusqlite::params![
-            r.id,
-            int(l.position),
-            int(l.quantity),
-            l.discount.minor()
-        ])?;
+        lines
+            .execute(crate::sql::params![
+                r.id,
+                int(l.position),
+                int(l.quantity),
+                l.discount.minor()
+            ])
+            .map_err(crate::error::sqlite)?;
     }
     let mut charges = tx.prepare_cached(
         "INSERT INTO shopkeep_refund_charges (refund_id, seq, amount, vat_category, vat_rate_bp,
          exemption_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+    ).map_err(crate::error::sqlite)?;
     for (seq, c) in r.charges.iter().enumerate() {
-        charges.execute(rusqlite::params![
-            r.id,
-            i64::try_from(seq).unwrap_or(i64::MAX),
-            c.amount().minor(),
-            c.vat().category().code(),
-            c.vat().rate().basis_points(),
-            c.vat().exemption_reason(),
-        ])?;
+        charges
+            .execute(crate::sql::params![
+                r.id,
+                i64::try_from(seq).unwrap_or(i64::MAX),
+                c.amount().minor(),
+                c.vat().category().code(),
+                c.vat().rate().basis_points(),
+                c.vat().exemption_reason()
+            ])
+            .map_err(crate::error::sqlite)?;
     }
     Ok(())
 }
@@ -76,31 +84,35 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
             "SELECT r.order_id, r.number, r.restock, r.net_total, r.vat_total, r.gross_total,
              r.created_at, o.currency FROM shopkeep_refunds r
              JOIN shopkeep_orders o ON o.id = r.order_id WHERE r.id = ?1",
-        )?
-        .query_row([id], |r| {
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![id], |r| {
             Ok((
-                r.get(0)?,
+                crate::sql::get(r, 0)?,
                 r.get(1)?,
                 r.get(2)?,
                 [r.get(3)?, r.get(4)?, r.get(5)?],
-                r.get(6)?,
+                crate::sql::get(r, 6)?,
                 r.get(7)?,
             ))
         })
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     let Some((order, number, restock, [net, vat, gross], created_at, currency)) = head else {
         return Err(Error::new(ErrorKind::NotFound, "no such refund"));
     };
     let currency = Currency::from_code(&currency)?;
     let m = |minor: i64| Money::new(minor, currency);
-    let mut stmt = tx.prepare_cached(
-        "SELECT rl.position, rl.quantity, rl.discount, ol.unit_price, ol.vat_category,
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT rl.position, rl.quantity, rl.discount, ol.unit_price, ol.vat_category,
          ol.vat_rate_bp, ol.exemption_reason FROM shopkeep_refund_lines rl
          JOIN shopkeep_order_lines ol ON ol.order_id = ?2 AND ol.position = rl.position
          WHERE rl.refund_id = ?1 ORDER BY rl.position",
-    )?;
+        )
+        .map_err(crate::error::sqlite)?;
     let lines = stmt
-        .query_map(rusqlite::params![id, order], |r| {
+        .query_map(crate::sql::params![id, order], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, u32>(1)?,
@@ -110,9 +122,11 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
                 r.get::<_, u32>(5)?,
                 r.get::<_, Option<String>>(6)?,
             ))
-        })?
+        })
+        .map_err(crate::error::sqlite)?
         .map(|row| {
-            let (position, quantity, discount, unit, c, bp, why) = row?;
+            let (position, quantity, discount, unit, c, bp, why) =
+                row.map_err(crate::error::sqlite)?;
             Ok(RefundedLine {
                 position,
                 quantity,
@@ -125,18 +139,19 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
     let mut stmt = tx.prepare_cached(
         "SELECT amount, vat_category, vat_rate_bp, exemption_reason FROM shopkeep_refund_charges
          WHERE refund_id = ?1 ORDER BY seq",
-    )?;
+    ).map_err(crate::error::sqlite)?;
     let charges = stmt
-        .query_map([id], |r| {
+        .query_map(crate::sql::params![id], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, u32>(2)?,
                 r.get::<_, Option<String>>(3)?,
             ))
-        })?
+        })
+        .map_err(crate::error::sqlite)?
         .map(|row| {
-            let (amount, c, bp, why) = row?;
+            let (amount, c, bp, why) = row.map_err(crate::error::sqlite)?;
             Charge::new(m(amount), treatment(&c, bp, why)?)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -156,10 +171,12 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
 
 /// The ids of an order's refunds, in their order.
 pub(crate) fn ids(tx: &Tx<'_>, order: OrderId) -> Result<Vec<RefundId>> {
-    Ok(tx
-        .prepare_cached("SELECT id FROM shopkeep_refunds WHERE order_id = ?1 ORDER BY number")?
-        .query_map([order], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+    tx.prepare_cached("SELECT id FROM shopkeep_refunds WHERE order_id = ?1 ORDER BY number")
+        .map_err(crate::error::sqlite)?
+        .query_map(crate::sql::params![order], |r| crate::sql::get(r, 0))
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(crate::error::sqlite)
 }
 
 /// What earlier refunds of an order add up to.
@@ -185,24 +202,30 @@ pub(crate) fn refunded(tx: &Tx<'_>, order: OrderId) -> Result<Refunded> {
              EXISTS (SELECT 1 FROM shopkeep_refund_charges c
                      JOIN shopkeep_refunds r ON r.id = c.refund_id WHERE r.order_id = ?1)
              FROM shopkeep_refunds WHERE order_id = ?1",
-        )?
-        .query_row([order], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        )
+        .map_err(crate::error::sqlite)?
+        .query_row(crate::sql::params![order], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(crate::error::sqlite)?;
     let mut quantities = BTreeMap::new();
     let mut restocked = BTreeMap::new();
     let mut stmt = tx.prepare_cached(
         "SELECT l.position, sum(l.quantity), sum(CASE WHEN r.restock THEN l.quantity ELSE 0 END)
          FROM shopkeep_refund_lines l JOIN shopkeep_refunds r ON r.id = l.refund_id
          WHERE r.order_id = ?1 GROUP BY l.position",
-    )?;
-    let rows = stmt.query_map([order], |r| {
-        Ok((
-            r.get::<_, u32>(0)?,
-            r.get::<_, u32>(1)?,
-            r.get::<_, u32>(2)?,
-        ))
-    })?;
+    ).map_err(crate::error::sqlite)?;
+    let rows = stmt
+        .query_map(crate::sql::params![order], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })
+        .map_err(crate::error::sqlite)?;
     for row in rows {
-        let (position, quantity, returned) = row?;
+        let (position, quantity, returned) = row.map_err(crate::error::sqlite)?;
         quantities.insert(position, quantity);
         restocked.insert(position, returned);
     }

@@ -27,6 +27,11 @@ use crate::money::{Currency, Money, Rounding, TaxRate};
 
 /// Whether the shop's prices include VAT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum PriceMode {
     /// Prices are net; VAT is added on top (usual for B2B shops).
@@ -38,6 +43,7 @@ pub enum PriceMode {
 
 /// A line to total: unit price (net or gross, per the price mode), quantity and VAT treatment.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PricedLine {
     unit_price: Money,
     quantity: u32,
@@ -93,6 +99,7 @@ impl PricedLine {
 /// A document-level charge (shipping, a handling fee) with its own VAT treatment; its amount
 /// is net or gross per the price mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Charge {
     amount: Money,
     vat: VatTreatment,
@@ -124,6 +131,7 @@ impl Charge {
 
 /// A line's share of the totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LineTotal {
     net: Money,
     gross: Money,
@@ -159,6 +167,7 @@ impl LineTotal {
 
 /// The totals of one VAT group (category and rate): one EN 16931 VAT breakdown (BG-23).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct VatGroup {
     vat: VatTreatment,
     lines_net: Money,
@@ -251,6 +260,7 @@ impl VatGroup {
 /// Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Totals {
     mode: PriceMode,
     lines: Vec<LineTotal>,

@@ -74,6 +74,9 @@ impl VatCategory {
     }
 }
 
+// As its UNTDID 5305 code (`"S"`, `"AE"`), as on the e-invoice.
+crate::serde_text::text_serde!(VatCategory, VatCategory::from_code);
+
 impl fmt::Display for VatCategory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -95,6 +98,7 @@ impl fmt::Display for VatCategory {
 /// Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct VatTreatment {
     category: VatCategory,
     rate: TaxRate,

@@ -33,18 +33,21 @@ fn backfill_table(conn: &Connection, keys: &Keys, table: &BoundTable) -> Result<
         table.name, table.key
     );
     let mut rows: Vec<(Vec<u8>, [u8; 32])> = Vec::new();
-    let mut stmt = conn.prepare(&select)?;
-    let mut query = stmt.query([])?;
-    while let Some(row) = query.next()? {
-        let key = bytes(row.get_ref(0)?)?.unwrap_or_default().to_vec();
+    let mut stmt = conn.prepare(&select).map_err(crate::error::sqlite)?;
+    let mut query = stmt.query([]).map_err(crate::error::sqlite)?;
+    while let Some(row) = query.next().map_err(crate::error::sqlite)? {
+        let key = bytes(row.get_ref(0).map_err(crate::error::sqlite)?)?
+            .unwrap_or_default()
+            .to_vec();
         let values = (1..=table.columns.len())
-            .map(|i| bytes(row.get_ref(i)?))
+            .map(|i| bytes(row.get_ref(i).map_err(crate::error::sqlite)?))
             .collect::<Result<Vec<_>>>()?;
         rows.push((key, keys.auth_mac(table, &values)));
     }
-    let mut stmt = conn.prepare(&update)?;
+    let mut stmt = conn.prepare(&update).map_err(crate::error::sqlite)?;
     for (key, mac) in rows {
-        stmt.execute(rusqlite::params![mac.as_slice(), key])?;
+        stmt.execute(rusqlite::params![mac.as_slice(), key])
+            .map_err(crate::error::sqlite)?;
     }
     Ok(())
 }

@@ -54,8 +54,8 @@ impl Store {
         // One step of all pages copies from a single read snapshot, so concurrent commits can
         // neither tear the copy nor force SQLite to restart it.
         let mut copy = |src: &Connection| -> Result<()> {
-            let backup = Backup::new(src, &mut dest)?;
-            backup.step(-1)?;
+            let backup = Backup::new(src, &mut dest).map_err(crate::error::sqlite)?;
+            backup.step(-1).map_err(crate::error::sqlite)?;
             Ok(())
         };
         match &self.inner.readers {
@@ -63,13 +63,15 @@ impl Store {
             None => copy(&self.lock_writer())?,
         }
         check_integrity(&dest)?;
-        dest.close().map_err(|(_, e)| Error::from(e))
+        dest.close().map_err(|(_, e)| crate::error::sqlite(e))
     }
 }
 
 /// `integrity_check` and `foreign_key_check` of a whole database.
 pub(super) fn check_integrity(conn: &Connection) -> Result<()> {
-    let verdict: String = conn.query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))?;
+    let verdict: String = conn
+        .query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))
+        .map_err(crate::error::sqlite)?;
     if verdict != "ok" {
         return Err(Error::new(
             ErrorKind::NotADatabase,
@@ -77,10 +79,13 @@ pub(super) fn check_integrity(conn: &Connection) -> Result<()> {
         ));
     }
     let dangling: Option<String> = conn
-        .prepare("PRAGMA foreign_key_check")?
-        .query_map([], |r| r.get::<_, String>(0))?
+        .prepare("PRAGMA foreign_key_check")
+        .map_err(crate::error::sqlite)?
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(crate::error::sqlite)?
         .next()
-        .transpose()?;
+        .transpose()
+        .map_err(crate::error::sqlite)?;
     if let Some(table) = dangling {
         return Err(Error::new(
             ErrorKind::NotADatabase,

@@ -91,7 +91,7 @@ pub(crate) fn open_file(path: &Path, settings: ConnectionSettings) -> Result<Con
 
 /// A SQLite error, with a clear message if it says the file is not a database or is corrupted.
 pub(crate) fn not_a_database(err: rusqlite::Error) -> Error {
-    let error = Error::from(err);
+    let error = crate::error::sqlite(err);
     match error.kind() {
         ErrorKind::NotADatabase => not_a_database_message(error),
         _ => error,
@@ -108,7 +108,7 @@ fn not_a_database_message(cause: Error) -> Error {
 
 /// Opens a private in-memory database (for tests and examples).
 pub(crate) fn open_memory(settings: ConnectionSettings) -> Result<Connection> {
-    let conn = Connection::open_in_memory()?;
+    let conn = Connection::open_in_memory().map_err(crate::error::sqlite)?;
     configure(&conn, settings)?;
     Ok(conn)
 }
@@ -116,7 +116,8 @@ pub(crate) fn open_memory(settings: ConnectionSettings) -> Result<Connection> {
 /// Applies the settings that do not write to the file, so that they can be set before we know
 /// whether the file is ours.
 fn configure(conn: &Connection, settings: ConnectionSettings) -> Result<()> {
-    conn.busy_timeout(settings.busy_timeout)?;
+    conn.busy_timeout(settings.busy_timeout)
+        .map_err(crate::error::sqlite)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // Without the query planner stability guarantee SQLite may tie a plan to a bound value
     // (`col = ?` filters are costed by whether the value is 0 or 1), and a statement so tied
@@ -126,7 +127,8 @@ fn configure(conn: &Connection, settings: ConnectionSettings) -> Result<()> {
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
-    )?;
+    )
+    .map_err(crate::error::sqlite)?;
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
@@ -136,7 +138,8 @@ fn configure(conn: &Connection, settings: ConnectionSettings) -> Result<()> {
          PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};
          PRAGMA synchronous = {};",
         settings.durability.pragma()
-    ))?;
+    ))
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
@@ -151,13 +154,16 @@ pub(crate) fn register_clock(conn: &Connection, clock: Arc<dyn Clock>) -> Result
         0,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_INNOCUOUS,
         move |_| Ok(clock.now().to_rfc3339()),
-    )?;
+    )
+    .map_err(crate::error::sqlite)?;
     Ok(())
 }
 
 /// Switches the file to write-ahead logging (persistent in the file, so done once, by the writer).
 pub(crate) fn enable_wal(conn: &Connection) -> Result<()> {
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(crate::error::sqlite)?;
     if mode.eq_ignore_ascii_case("wal") {
         Ok(())
     } else {
@@ -170,6 +176,7 @@ pub(crate) fn enable_wal(conn: &Connection) -> Result<()> {
 
 /// Makes a reader connection refuse writes, so that a bug cannot write outside the writer's lock.
 pub(crate) fn make_read_only(conn: &Connection) -> Result<()> {
-    conn.execute_batch("PRAGMA query_only = ON;")?;
+    conn.execute_batch("PRAGMA query_only = ON;")
+        .map_err(crate::error::sqlite)?;
     Ok(())
 }

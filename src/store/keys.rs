@@ -32,7 +32,8 @@ pub(super) fn unlock(conn: &Connection, master: &KeyRing) -> Result<Option<Keys>
             [ROOT_KEY],
             |r| r.get(0),
         )
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     wrapped
         .map(|w| Keys::derive(master.unwrap_root(&w)?))
         .transpose()
@@ -41,19 +42,22 @@ pub(super) fn unlock(conn: &Connection, master: &KeyRing) -> Result<Option<Keys>
 /// Creates the root key of a new store. If another process created one first, that one wins
 /// and is unwrapped instead.
 pub(super) fn create_root(conn: &mut Connection, master: &KeyRing) -> Result<Keys> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(crate::error::sqlite)?;
     let wrapped = master.wrap_root(&SecretKey::random()?)?;
     tx.execute(
         "INSERT INTO shopkeep_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
         rusqlite::params![ROOT_KEY, wrapped],
-    )?;
+    )
+    .map_err(crate::error::sqlite)?;
     let keys = unlock(&tx, master)?.ok_or_else(|| {
         Error::new(
             ErrorKind::Storage,
             "the root key vanished while it was created",
         )
     })?;
-    tx.commit()?;
+    tx.commit().map_err(crate::error::sqlite)?;
     Ok(keys)
 }
 
@@ -86,10 +90,12 @@ impl Store {
     pub fn rotate_master_key(&self, new_master: KeyRing) -> Result<()> {
         let wrapped = new_master.wrap_root(self.inner.keys.root())?;
         self.write(|tx| {
-            let changed = tx.execute(
-                "UPDATE shopkeep_meta SET value = ?2 WHERE key = ?1",
-                rusqlite::params![ROOT_KEY, wrapped],
-            )?;
+            let changed = tx
+                .execute(
+                    "UPDATE shopkeep_meta SET value = ?2 WHERE key = ?1",
+                    rusqlite::params![ROOT_KEY, wrapped],
+                )
+                .map_err(crate::error::sqlite)?;
             if changed == 1 {
                 tx.audit_event("system", "rotate_master_key", "store", Outcome::Allowed)
             } else {
@@ -104,9 +110,11 @@ impl Store {
     /// The data key of `subject`, or `None` if it has none (never had, or was destroyed).
     pub(crate) fn data_key(&self, tx: &Tx<'_>, subject: &Subject) -> Result<Option<Arc<DataKey>>> {
         let wrapped: Option<Vec<u8>> = tx
-            .prepare_cached("SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1")?
+            .prepare_cached("SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1")
+            .map_err(crate::error::sqlite)?
             .query_row([subject.as_str()], |r| r.get(0))
-            .optional()?;
+            .optional()
+            .map_err(crate::error::sqlite)?;
         let Some(wrapped) = wrapped else {
             return Ok(None);
         };
@@ -137,8 +145,8 @@ impl Store {
         let wrapped = self.inner.keys.wrap_data_key(subject.as_str(), &key)?;
         tx.prepare_cached(
             "INSERT INTO shopkeep_data_keys (subject, key_id, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(rusqlite::params![subject.as_str(), key.id(), wrapped, tx.now()])?;
+        ).map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![subject.as_str(), key.id(), wrapped, tx.now()]).map_err(crate::error::sqlite)?;
         // Not cached here: if `tx` rolls back, the key must not outlive it.
         Ok(Arc::new(key))
     }
@@ -149,8 +157,10 @@ impl Store {
     /// (see [`Store::wal_scrub`]).
     pub(crate) fn destroy_data_key(&self, tx: &Tx<'_>, subject: &Subject) -> Result<bool> {
         let deleted = tx
-            .prepare_cached("DELETE FROM shopkeep_data_keys WHERE subject = ?1")?
-            .execute([subject.as_str()])?;
+            .prepare_cached("DELETE FROM shopkeep_data_keys WHERE subject = ?1")
+            .map_err(crate::error::sqlite)?
+            .execute([subject.as_str()])
+            .map_err(crate::error::sqlite)?;
         self.inner.data_keys.remove(subject);
         if deleted == 1 {
             self.record_pending_scrub(tx)?;

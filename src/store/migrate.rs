@@ -172,14 +172,17 @@ pub(crate) fn migrate(
     keys: Option<&Keys>,
 ) -> Result<()> {
     for migration in migrations {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(crate::error::sqlite)?;
         tx.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} (
                  version    INTEGER PRIMARY KEY NOT NULL,
                  name       TEXT NOT NULL,
                  applied_at TEXT NOT NULL
              ) STRICT;"
-        ))?;
+        ))
+        .map_err(crate::error::sqlite)?;
         if applied_version(&tx)? >= migration.version {
             continue;
         }
@@ -206,9 +209,10 @@ pub(crate) fn migrate(
         }
         tx.execute(
             &format!("INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (?1, ?2, ?3)"),
-            rusqlite::params![migration.version, migration.name, now],
-        )?;
-        tx.commit()?;
+            crate::sql::params![migration.version, migration.name, now],
+        )
+        .map_err(crate::error::sqlite)?;
+        tx.commit().map_err(crate::error::sqlite)?;
     }
     Ok(())
 }
@@ -221,7 +225,8 @@ pub(crate) fn applied_version(conn: &Connection) -> Result<u32> {
             [],
             |r| r.get(0),
         )
-        .optional()?
+        .optional()
+        .map_err(crate::error::sqlite)?
         .flatten();
     Ok(version.unwrap_or(0))
 }
@@ -233,14 +238,18 @@ fn latest(migrations: &[Migration]) -> u32 {
 /// A recorded migration whose name differs from ours means the file was written by a
 /// different lineage of the schema: refuse rather than guess.
 fn check_names(conn: &Connection, migrations: &[Migration], version: u32) -> Result<()> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT version, name FROM {SCHEMA_TABLE} WHERE version <= ?1 ORDER BY version"
-    ))?;
-    let rows = stmt.query_map([version], |r| {
-        Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
-    })?;
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT version, name FROM {SCHEMA_TABLE} WHERE version <= ?1 ORDER BY version"
+        ))
+        .map_err(crate::error::sqlite)?;
+    let rows = stmt
+        .query_map([version], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+        })
+        .map_err(crate::error::sqlite)?;
     for row in rows {
-        let (v, name) = row?;
+        let (v, name) = row.map_err(crate::error::sqlite)?;
         let expected = migrations.iter().find(|m| m.version == v).map(|m| m.name);
         if expected != Some(name.as_str()) {
             return Err(Error::new(

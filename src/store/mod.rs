@@ -544,7 +544,7 @@ fn run_in_transaction<T>(
     now: Timestamp,
     f: impl FnOnce(&Tx<'_>) -> Result<T>,
 ) -> Result<T> {
-    conn.execute_batch(begin)?;
+    conn.execute_batch(begin).map_err(crate::error::sqlite)?;
     // Rolls back if `f` panics (a host policy, a host clock) or the commit fails, so that the
     // connection never goes back to the pool, or to the next writer, inside a transaction: an
     // open read transaction pins its snapshot and keeps every checkpoint from finishing.
@@ -555,7 +555,7 @@ fn run_in_transaction<T>(
         Err(_) => conn.execute_batch("ROLLBACK"),
     };
     drop(guard);
-    finish?;
+    finish.map_err(crate::error::sqlite)?;
     outcome
 }
 

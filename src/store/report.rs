@@ -91,24 +91,36 @@ impl ConnectionReport {
         let pragma = |name: &str| -> rusqlite::Result<i64> {
             conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
         };
-        let synchronous = pragma("synchronous")?;
+        let synchronous = pragma("synchronous").map_err(crate::error::sqlite)?;
         let durability = [Durability::Full, Durability::Normal]
             .into_iter()
             .find(|d| d.synchronous_code() == synchronous);
         Ok(ConnectionReport {
             role,
             journal_mode: conn
-                .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?
+                .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
+                .map_err(crate::error::sqlite)?
                 .to_ascii_lowercase(),
             durability,
-            foreign_keys: pragma("foreign_keys")? == 1,
-            secure_delete: pragma("secure_delete")? == 1,
-            trusted_schema: pragma("trusted_schema")? == 1,
-            query_only: pragma("query_only")? == 1,
-            busy_timeout: Duration::from_millis(pragma("busy_timeout")?.try_into().unwrap_or(0)),
-            wal_autocheckpoint: pragma("wal_autocheckpoint")?.try_into().unwrap_or(0),
+            foreign_keys: pragma("foreign_keys").map_err(crate::error::sqlite)? == 1,
+            secure_delete: pragma("secure_delete").map_err(crate::error::sqlite)? == 1,
+            trusted_schema: pragma("trusted_schema").map_err(crate::error::sqlite)? == 1,
+            query_only: pragma("query_only").map_err(crate::error::sqlite)? == 1,
+            busy_timeout: Duration::from_millis(
+                pragma("busy_timeout")
+                    .map_err(crate::error::sqlite)?
+                    .try_into()
+                    .unwrap_or(0),
+            ),
+            wal_autocheckpoint: pragma("wal_autocheckpoint")
+                .map_err(crate::error::sqlite)?
+                .try_into()
+                .unwrap_or(0),
             // SQLite reports a negative limit for "none".
-            journal_size_limit: pragma("journal_size_limit")?.try_into().ok(),
+            journal_size_limit: pragma("journal_size_limit")
+                .map_err(crate::error::sqlite)?
+                .try_into()
+                .ok(),
         })
     }
 }

@@ -81,16 +81,19 @@ pub(super) fn has_pending(conn: &Connection) -> Result<bool> {
             [PENDING],
             |r| r.get(0),
         )
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     Ok(found.is_some())
 }
 
 /// When the pending scrub was recorded, or `unknown` if the record does not parse.
 fn pending_since(conn: &Connection, unknown: Timestamp) -> Result<Option<Timestamp>> {
     let value: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT value FROM shopkeep_meta WHERE key = ?1")?
+        .prepare_cached("SELECT value FROM shopkeep_meta WHERE key = ?1")
+        .map_err(crate::error::sqlite)?
         .query_row([PENDING], |r| r.get(0))
-        .optional()?;
+        .optional()
+        .map_err(crate::error::sqlite)?;
     // A record that does not parse is still a pending scrub.
     Ok(value.map(|v| Timestamp::parse_rfc3339(&String::from_utf8_lossy(&v)).unwrap_or(unknown)))
 }
@@ -103,11 +106,13 @@ impl Store {
         }
         tx.prepare_cached(
             "INSERT INTO shopkeep_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-        )?
+        )
+        .map_err(crate::error::sqlite)?
         .execute(rusqlite::params![
             PENDING,
             tx.now().to_string().into_bytes()
-        ])?;
+        ])
+        .map_err(crate::error::sqlite)?;
         // Set before the commit: if `tx` rolls back, an attempt finds nothing to do.
         self.inner.scrub.pending.store(true, Ordering::SeqCst);
         Ok(())
@@ -218,25 +223,32 @@ impl Store {
     /// the way; on success, clears the record. Returns whether the WAL was truncated and the
     /// record cleared.
     fn try_truncate(&self, conn: &Connection) -> Result<bool> {
-        let before: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let before: i64 = conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(crate::error::sqlite)?;
         match self.truncate_without_waiting(conn)? {
             Ok(0) => {}
             // A reader still uses old frames (1), or another connection holds a lock we did not
             // wait for (BUSY): not an error, the scrub stays pending.
             Ok(_) => return Ok(false),
             Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => return Ok(false),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(crate::error::sqlite(e)),
         }
         // Clear the record only if no other connection committed since before the checkpoint:
         // another process may have shredded a key whose old page the truncation did not cover.
-        conn.execute_batch("BEGIN IMMEDIATE")?;
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(crate::error::sqlite)?;
         let cleared = (|| -> Result<bool> {
-            let after: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+            let after: i64 = conn
+                .query_row("PRAGMA data_version", [], |r| r.get(0))
+                .map_err(crate::error::sqlite)?;
             if after != before {
                 return Ok(false);
             }
-            conn.prepare_cached("DELETE FROM shopkeep_meta WHERE key = ?1")?
-                .execute([PENDING])?;
+            conn.prepare_cached("DELETE FROM shopkeep_meta WHERE key = ?1")
+                .map_err(crate::error::sqlite)?
+                .execute([PENDING])
+                .map_err(crate::error::sqlite)?;
             Ok(true)
         })();
         let finish = match cleared {
@@ -244,7 +256,7 @@ impl Store {
             _ => conn.execute_batch("ROLLBACK"),
         };
         super::rollback_if_open(conn);
-        finish?;
+        finish.map_err(crate::error::sqlite)?;
         if cleared? {
             // Clearing the record wrote a page to the WAL; truncate it again so that a scrub
             // leaves the WAL empty. Best effort: that page holds nothing erased.
@@ -258,10 +270,12 @@ impl Store {
     /// once instead of waiting for readers while holding the write lock. The outer error is
     /// the timeout's; the inner result is the checkpoint's (its busy flag, 0 when done).
     fn truncate_without_waiting(&self, conn: &Connection) -> Result<rusqlite::Result<i64>> {
-        conn.busy_timeout(Duration::ZERO)?;
+        conn.busy_timeout(Duration::ZERO)
+            .map_err(crate::error::sqlite)?;
         let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
         // Restored whatever the checkpoint did, so the writer never keeps a zero timeout.
-        conn.busy_timeout(self.inner.settings.busy_timeout)?;
+        conn.busy_timeout(self.inner.settings.busy_timeout)
+            .map_err(crate::error::sqlite)?;
         Ok(checkpoint)
     }
 }

@@ -24,7 +24,7 @@ fn create_scratch(store: &Store) {
                  CREATE TABLE IF NOT EXISTS b (id INTEGER PRIMARY KEY, writer TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
                  INSERT OR IGNORE INTO counter (id, n) VALUES (1, 0);",
-            )?;
+            ).map_err(crate::error::sqlite)?;
             Ok(())
         })
         .unwrap();
@@ -32,10 +32,15 @@ fn create_scratch(store: &Store) {
 
 fn write_pair(store: &Store, writer: &str) -> Result<()> {
     store.write(|tx| {
-        tx.execute("INSERT INTO a (writer) VALUES (?1)", [writer])?;
-        let n: i64 = tx.query_row("SELECT n FROM counter WHERE id = 1", [], |r| r.get(0))?;
-        tx.execute("INSERT INTO b (writer) VALUES (?1)", [writer])?;
-        tx.execute("UPDATE counter SET n = ?1 WHERE id = 1", [n + 1])?;
+        tx.execute("INSERT INTO a (writer) VALUES (?1)", [writer])
+            .map_err(crate::error::sqlite)?;
+        let n: i64 = tx
+            .query_row("SELECT n FROM counter WHERE id = 1", [], |r| r.get(0))
+            .map_err(crate::error::sqlite)?;
+        tx.execute("INSERT INTO b (writer) VALUES (?1)", [writer])
+            .map_err(crate::error::sqlite)?;
+        tx.execute("UPDATE counter SET n = ?1 WHERE id = 1", [n + 1])
+            .map_err(crate::error::sqlite)?;
         Ok(())
     })
 }
@@ -44,11 +49,11 @@ fn write_pair(store: &Store, writer: &str) -> Result<()> {
 fn counts(store: &Store) -> (i64, i64, i64) {
     store
         .read(|tx| {
-            Ok(tx.query_row(
+            tx.query_row(
                 "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT n FROM counter)",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?)
+            ).map_err(crate::error::sqlite)
         })
         .unwrap()
 }
@@ -118,7 +123,10 @@ fn readers_refuse_to_write() {
     let store = Store::open(&path, keys()).unwrap();
     create_scratch(&store);
     let err = store
-        .read(|tx| Ok(tx.execute("INSERT INTO a (writer) VALUES ('reader')", [])?))
+        .read(|tx| {
+            tx.execute("INSERT INTO a (writer) VALUES ('reader')", [])
+                .map_err(crate::error::sqlite)
+        })
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Storage);
     assert_eq!(counts(&store), (0, 0, 0));
@@ -131,7 +139,8 @@ fn a_failed_write_changes_nothing() {
     create_scratch(&store);
     let err = store
         .write(|tx| {
-            tx.execute("INSERT INTO a (writer) VALUES ('doomed')", [])?;
+            tx.execute("INSERT INTO a (writer) VALUES ('doomed')", [])
+                .map_err(crate::error::sqlite)?;
             Err::<(), _>(Error::validation("quantity", "no"))
         })
         .unwrap_err();
@@ -252,11 +261,10 @@ fn a_second_process_writes_the_same_file() {
     assert_eq!(counts(&store), (total, total, total));
     let by_child: i64 = store
         .read(|tx| {
-            Ok(
-                tx.query_row("SELECT count(*) FROM a WHERE writer = 'child'", [], |r| {
-                    r.get(0)
-                })?,
-            )
+            tx.query_row("SELECT count(*) FROM a WHERE writer = 'child'", [], |r| {
+                r.get(0)
+            })
+            .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert_eq!(by_child, child_rows);
@@ -357,7 +365,8 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     let store = Store::open(&path, keys()).unwrap();
     store
         .write(|tx| {
-            tx.execute_batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")?;
+            tx.execute_batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+                .map_err(crate::error::sqlite)?;
             Ok(())
         })
         .unwrap();
@@ -374,7 +383,8 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
                 tx.execute(
                     "INSERT INTO blobs (data) VALUES (?1)",
                     [vec![i as u8; 16 * 1024]],
-                )?;
+                )
+                .map_err(crate::error::sqlite)?;
                 Ok(())
             })
             .unwrap();
@@ -387,7 +397,8 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     // One large transaction may outgrow the budget, but does not keep its space.
     store
         .write(|tx| {
-            tx.execute("INSERT INTO blobs (data) VALUES (?1)", [vec![7u8; 4 << 20]])?;
+            tx.execute("INSERT INTO blobs (data) VALUES (?1)", [vec![7u8; 4 << 20]])
+                .map_err(crate::error::sqlite)?;
             Ok(())
         })
         .unwrap();
@@ -395,7 +406,8 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     for _ in 0..300 {
         store
             .write(|tx| {
-                tx.execute("INSERT INTO blobs (data) VALUES (?1)", [vec![1u8; 4096]])?;
+                tx.execute("INSERT INTO blobs (data) VALUES (?1)", [vec![1u8; 4096]])
+                    .map_err(crate::error::sqlite)?;
                 Ok(())
             })
             .unwrap();

@@ -16,7 +16,8 @@ const COLUMN: &str = "name";
 fn put(store: &Store, subject: &Subject, row: &str, plaintext: &str) {
     store
         .write(|tx| {
-            tx.execute_batch("CREATE TABLE IF NOT EXISTS people (id TEXT PRIMARY KEY, name BLOB)")?;
+            tx.execute_batch("CREATE TABLE IF NOT EXISTS people (id TEXT PRIMARY KEY, name BLOB)")
+                .map_err(crate::error::sqlite)?;
             let key = store.data_key_or_create(tx, subject)?;
             let place = Place {
                 table: TABLE,
@@ -27,7 +28,8 @@ fn put(store: &Store, subject: &Subject, row: &str, plaintext: &str) {
             tx.execute(
                 "INSERT INTO people (id, name) VALUES (?1, ?2)",
                 rusqlite::params![row, sealed],
-            )?;
+            )
+            .map_err(crate::error::sqlite)?;
             Ok(())
         })
         .unwrap();
@@ -35,8 +37,9 @@ fn put(store: &Store, subject: &Subject, row: &str, plaintext: &str) {
 
 fn get(store: &Store, subject: &Subject, row: &str) -> Result<String> {
     store.read(|tx| {
-        let sealed: Vec<u8> =
-            tx.query_row("SELECT name FROM people WHERE id = ?1", [row], |r| r.get(0))?;
+        let sealed: Vec<u8> = tx
+            .query_row("SELECT name FROM people WHERE id = ?1", [row], |r| r.get(0))
+            .map_err(crate::error::sqlite)?;
         let key = store
             .data_key(tx, subject)?
             .ok_or_else(|| Error::new(ErrorKind::Crypto, "erased"))?;
@@ -53,13 +56,13 @@ fn get(store: &Store, subject: &Subject, row: &str) -> Result<String> {
 fn wrapped_key(store: &Store, subject: &Subject) -> Option<Vec<u8>> {
     store
         .read(|tx| {
-            Ok(tx
-                .query_row(
-                    "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
-                    [subject.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()?)
+            tx.query_row(
+                "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
+                [subject.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(crate::error::sqlite)
         })
         .unwrap()
 }
