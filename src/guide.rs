@@ -29,6 +29,9 @@ pub mod marketing {}
 #[doc = include_str!("../docs/clv.md")]
 pub mod clv {}
 
+#[doc = include_str!("../docs/performance.md")]
+pub mod performance {}
+
 #[doc = include_str!("../docs/compared.md")]
 pub mod compared {}
 

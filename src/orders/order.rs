@@ -21,26 +21,73 @@ define_id!(
 );
 
 /// The human-friendly, sequential order number (`1`, `2`, ...), separate from invoice numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct OrderNumber(u64);
+///
+/// Its text form is at least six digits (`000123`), the way the confirmation prints it; it is
+/// also what [`AsRef<str>`] and `Display` give.
+///
+/// ```
+/// use shopkeep::orders::OrderNumber;
+///
+/// let number: OrderNumber = "123".parse()?;
+/// assert_eq!(number.get(), 123);
+/// assert_eq!(number.as_ref(), "000123");
+/// # Ok::<(), shopkeep::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OrderNumber {
+    // Ordering and equality follow `number`; `text` is a function of it.
+    number: u64,
+    // The text form, kept beside the number so that `as_ref` can lend it: a u64 has at most
+    // 20 digits.
+    text: [u8; 20],
+    len: u8,
+}
 
 // As text (`"000123"`), the way the confirmation prints it.
 crate::serde_text::text_serde!(OrderNumber);
 
 impl OrderNumber {
+    fn new(number: u64) -> OrderNumber {
+        let digits = format!("{number:06}");
+        let mut text = [0u8; 20];
+        let len = digits.len().min(text.len());
+        for (slot, digit) in text.iter_mut().zip(digits.bytes()) {
+            *slot = digit;
+        }
+        OrderNumber {
+            number,
+            text,
+            len: u8::try_from(len).unwrap_or(0),
+        }
+    }
+
     /// The number.
     pub fn get(self) -> u64 {
-        self.0
+        self.number
     }
 
     pub(crate) fn from_stored(n: i64) -> OrderNumber {
-        OrderNumber(u64::try_from(n).unwrap_or(0))
+        OrderNumber::new(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+impl AsRef<str> for OrderNumber {
+    fn as_ref(&self) -> &str {
+        let digits = self.text.get(..usize::from(self.len)).unwrap_or_default();
+        // Only ASCII digits are ever written into `text`.
+        std::str::from_utf8(digits).unwrap_or_default()
     }
 }
 
 impl fmt::Display for OrderNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:06}", self.0)
+        f.write_str(self.as_ref())
+    }
+}
+
+impl fmt::Debug for OrderNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OrderNumber").field(&self.number).finish()
     }
 }
 
@@ -60,7 +107,7 @@ impl std::str::FromStr for OrderNumber {
         }
         match text.parse::<u64>() {
             Ok(0) | Err(_) => Err(invalid()),
-            Ok(n) => Ok(OrderNumber(n)),
+            Ok(n) => Ok(OrderNumber::new(n)),
         }
     }
 }
@@ -639,8 +686,11 @@ mod tests {
 
     #[test]
     fn order_numbers_parse_as_printed_on_a_confirmation() {
-        assert_eq!("000123".parse::<OrderNumber>().unwrap(), OrderNumber(123));
-        assert_eq!("123".parse::<OrderNumber>().unwrap(), OrderNumber(123));
+        assert_eq!(
+            "000123".parse::<OrderNumber>().unwrap(),
+            OrderNumber::new(123)
+        );
+        assert_eq!("123".parse::<OrderNumber>().unwrap(), OrderNumber::new(123));
         for bad in [
             "", "0", "000000", "-1", "+1", "12a", " 12", "#123", "1.0", "١٢٣",
         ] {
@@ -665,8 +715,10 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn every_number_parses_back_from_its_display(n in 1..=u64::MAX) {
-            let number = OrderNumber(n);
+            let number = OrderNumber::new(n);
             proptest::prop_assert_eq!(number.to_string().parse::<OrderNumber>().unwrap(), number);
+            proptest::prop_assert_eq!(number.as_ref(), format!("{n:06}"));
+            proptest::prop_assert_eq!(number.as_ref().parse::<u64>().unwrap(), n);
         }
     }
 }
