@@ -32,6 +32,9 @@ pub mod clv {}
 #[doc = include_str!("../docs/performance.md")]
 pub mod performance {}
 
+#[doc = include_str!("../docs/backends.md")]
+pub mod backends {}
+
 #[doc = include_str!("../docs/compared.md")]
 pub mod compared {}
 
