@@ -31,6 +31,7 @@
 mod auth_macs;
 mod backup;
 mod connection;
+mod group_commit;
 mod keys;
 mod migrate;
 mod pool;
@@ -65,6 +66,7 @@ use crate::crypto::{PasswordHasher, PasswordParams, PasswordPolicy};
 use crate::error::{Denial, ErrorKind};
 use crate::error::{Error, Result};
 use connection::ConnectionSettings;
+use group_commit::{GroupCommit, Writer};
 use migrate::{FileState, MIGRATIONS};
 use pool::ReaderPool;
 use scrub::ScrubState;
@@ -102,7 +104,8 @@ pub struct Store {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    /// The writer connection, behind the group commit that batches concurrent writes.
+    writer: GroupCommit,
     /// `None` for an in-memory store, whose one connection serves reads and writes alike.
     readers: Option<ReaderPool>,
     clock: Arc<dyn Clock>,
@@ -343,7 +346,7 @@ impl StoreOptions {
         let settings = self.settings();
         Store {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
+                writer: GroupCommit::new(writer),
                 readers,
                 clock: self.clock,
                 keys,
@@ -455,11 +458,12 @@ impl Store {
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`): committed if `f` returns `Ok`,
     /// rolled back if it returns `Err`. The only way the crate writes.
+    ///
+    /// Concurrent calls share one transaction, each in its own savepoint, and one commit (see
+    /// `group_commit.rs`); a call returns only after the commit that holds its work. What
+    /// follows the transaction here (the scrub, the audit of a denial) runs after that commit.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let outcome = {
-            let conn = self.lock_writer();
-            run_in_transaction(self, &conn, "BEGIN IMMEDIATE", self.now(), f)
-        };
+        let outcome = self.inner.writer.write(self, self.now(), f);
         self.scrub_on_the_side();
         self.audit_denial(outcome)
     }
@@ -523,17 +527,10 @@ impl Store {
         self.inner.login_throttle
     }
 
-    /// The writer connection, out of any transaction.
-    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
-        let conn = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        // `run_in_transaction` rolls back on panic; this is the backstop for anything else
-        // that could leave a transaction open, so the next writer starts clean.
-        rollback_if_open(&conn);
-        conn
+    /// The writer connection, out of any transaction: a batch of writes still open on it is
+    /// committed first.
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        self.inner.writer.lock()
     }
 }
 

@@ -1,0 +1,245 @@
+//! Batches made on purpose: the first caller's work holds the writer until the others are
+//! queued behind it, so that all of them join its transaction. Real threads, a real file.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::crypto::KeyRing;
+
+/// Callers of each batch.
+const CALLERS: usize = 8;
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        dir.path().join("shop.db"),
+        KeyRing::from_master_key([3; 32]),
+    )
+    .unwrap();
+    store
+        .write(|tx| {
+            tx.execute_batch(
+                "CREATE TABLE rows (caller INTEGER NOT NULL);
+                 CREATE TABLE counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+                 INSERT INTO counter VALUES (1, 0);
+                 CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                 CREATE TABLE child (parent INTEGER NOT NULL
+                     REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
+            )
+            .map_err(crate::error::sqlite)
+        })
+        .unwrap();
+    (dir, store)
+}
+
+/// One caller's work: a row of its own, and the counter bumped by read-modify-write, so that a
+/// caller that saw another's rolled-back writes would leave the counter unequal to the rows.
+fn record(tx: &Tx<'_>, caller: usize) -> Result<()> {
+    tx.execute("INSERT INTO rows (caller) VALUES (?1)", [caller as i64])
+        .map_err(crate::error::sqlite)?;
+    let n: i64 = tx
+        .query_row("SELECT n FROM counter", [], |r| r.get(0))
+        .map_err(crate::error::sqlite)?;
+    tx.execute("UPDATE counter SET n = ?1", [n + 1])
+        .map_err(crate::error::sqlite)?;
+    Ok(())
+}
+
+/// Runs `work` for callers 0..CALLERS in one batch: caller 0's write waits, holding the writer,
+/// until every other caller is queued for it. Returns each caller's result (`None` for a caller
+/// that panicked) and how many commits the store made meanwhile.
+fn batch(
+    store: &Store,
+    work: impl Fn(&Tx<'_>, usize) -> Result<()> + Send + Sync + Clone + 'static,
+) -> (Vec<Option<Result<()>>>, u64) {
+    let before = store.inner.writer.commits();
+    let (inside, first_is_inside) = mpsc::channel();
+    let first = {
+        let store = store.clone();
+        let work = work.clone();
+        thread::spawn(move || {
+            store.write(|tx| {
+                inside.send(()).unwrap();
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while store.inner.writer.queued() < CALLERS - 1 {
+                    assert!(Instant::now() < deadline, "the other callers never queued");
+                    thread::sleep(Duration::from_millis(1));
+                }
+                work(tx, 0)
+            })
+        })
+    };
+    first_is_inside.recv().unwrap();
+    let others: Vec<_> = (1..CALLERS)
+        .map(|caller| {
+            let store = store.clone();
+            let work = work.clone();
+            thread::spawn(move || store.write(|tx| work(tx, caller)))
+        })
+        .collect();
+    let results = std::iter::once(first)
+        .chain(others)
+        .map(|handle| handle.join().ok())
+        .collect();
+    (results, store.inner.writer.commits() - before)
+}
+
+/// (rows, counter, the callers whose rows are there) in one snapshot.
+fn state(store: &Store) -> (i64, i64, Vec<i64>) {
+    store
+        .read(|tx| {
+            let n = tx
+                .query_row("SELECT n FROM counter", [], |r| r.get(0))
+                .map_err(crate::error::sqlite)?;
+            let mut stmt = tx
+                .prepare("SELECT caller FROM rows ORDER BY caller")
+                .map_err(crate::error::sqlite)?;
+            let callers = stmt
+                .query_map([], |r| r.get(0))
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<Vec<i64>>>()
+                .map_err(crate::error::sqlite)?;
+            Ok((callers.len() as i64, n, callers))
+        })
+        .unwrap()
+}
+
+#[test]
+fn callers_queued_behind_a_write_share_one_commit() {
+    let (_dir, store) = open();
+    let (results, commits) = batch(&store, record);
+    assert!(results.iter().all(|r| matches!(r, Some(Ok(())))));
+    assert_eq!(
+        commits, 1,
+        "{CALLERS} queued callers made {commits} commits"
+    );
+    assert_eq!(state(&store), (8, 8, (0..8).collect()));
+}
+
+#[test]
+fn a_lone_caller_commits_at_once() {
+    let (_dir, store) = open();
+    for caller in 0..20 {
+        let before = store.inner.writer.commits();
+        store.write(|tx| record(tx, caller)).unwrap();
+        // Committed before the call returned: on its own, not waiting for company.
+        assert_eq!(store.inner.writer.commits(), before + 1);
+        assert_eq!(state(&store).0, caller as i64 + 1);
+    }
+}
+
+#[test]
+fn a_failing_or_panicking_caller_is_rolled_back_alone() {
+    let (_dir, store) = open();
+    let (results, commits) = batch(&store, |tx, caller| {
+        record(tx, caller)?;
+        match caller {
+            3 => Err(Error::new(ErrorKind::Conflict, "caller 3 changes its mind")),
+            5 => panic!("caller 5 panics after writing"),
+            _ => Ok(()),
+        }
+    });
+    for (caller, result) in results.iter().enumerate() {
+        match caller {
+            3 => assert_eq!(
+                result.as_ref().unwrap().as_ref().unwrap_err().kind(),
+                ErrorKind::Conflict
+            ),
+            5 => assert!(result.is_none(), "the panic reaches the caller's thread"),
+            _ => assert!(
+                matches!(result, Some(Ok(()))),
+                "caller {caller}: {result:?}"
+            ),
+        }
+    }
+    assert_eq!(commits, 1);
+    // The failed callers' rows are gone, and the callers after them did not see them: the
+    // counter equals the rows.
+    assert_eq!(state(&store), (6, 6, vec![0, 1, 2, 4, 6, 7]));
+}
+
+#[test]
+fn a_batch_whose_commit_fails_acknowledges_nobody() {
+    let (_dir, store) = open();
+    // Caller 6 breaks a deferred foreign key: its savepoint is released, and the shared COMMIT
+    // fails for everyone in the batch.
+    let (results, commits) = batch(&store, |tx, caller| {
+        record(tx, caller)?;
+        if caller == 6 {
+            tx.execute("INSERT INTO child (parent) VALUES (999)", [])
+                .map_err(crate::error::sqlite)?;
+        }
+        Ok(())
+    });
+    for (caller, result) in results.iter().enumerate() {
+        let error = result.as_ref().unwrap().as_ref().unwrap_err();
+        assert!(
+            error.message().contains("did not commit"),
+            "caller {caller}: {error}"
+        );
+    }
+    assert_eq!(commits, 0);
+    assert_eq!(state(&store), (0, 0, vec![]));
+    // The writer is clean for the next caller.
+    store.write(|tx| record(tx, 42)).unwrap();
+    assert_eq!(state(&store), (1, 1, vec![42]));
+}
+
+#[test]
+fn a_transaction_lost_under_a_caller_acknowledges_nobody() {
+    let (_dir, store) = open();
+    // Caller 4's transaction is rolled back under it, as SQLite does on a full disk or an I/O
+    // error, and its own work reports success: neither it nor the callers before it, whose
+    // work went with the transaction, may be told their work committed.
+    let (results, commits) = batch(&store, |tx, caller| {
+        record(tx, caller)?;
+        if caller == 4 {
+            tx.execute_batch("ROLLBACK").map_err(crate::error::sqlite)?;
+        }
+        Ok(())
+    });
+    for caller in 0..5 {
+        assert!(
+            matches!(&results[caller], Some(Err(e)) if e.kind() == ErrorKind::Storage),
+            "caller {caller} was acknowledged: {:?}",
+            results[caller]
+        );
+    }
+    // The callers after it began a new transaction, which committed.
+    for caller in 5..CALLERS {
+        assert!(matches!(results[caller], Some(Ok(()))), "caller {caller}");
+    }
+    assert_eq!(commits, 1);
+    assert_eq!(state(&store), (3, 3, vec![5, 6, 7]));
+}
+
+#[test]
+fn work_on_the_writer_outside_the_write_path_commits_the_open_batch_first() {
+    let (_dir, store) = open();
+    // A caller that believes another is queued leaves its batch open and waits for it.
+    store.inner.writer.queued.fetch_add(1, Ordering::SeqCst);
+    let waiting = {
+        let store = store.clone();
+        thread::spawn(move || store.write(|tx| record(tx, 0)))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.inner.writer.lock_raw().open.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the caller never opened its batch"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(state(&store).0, 0, "readers see nothing before the commit");
+    assert!(!waiting.is_finished(), "acknowledged before its commit");
+    // Work that takes the writer for itself (a backup, a checkpoint) finds it out of any
+    // transaction, the batch committed and its caller acknowledged.
+    let writer = store.lock_writer();
+    assert!(writer.is_autocommit());
+    drop(writer);
+    waiting.join().unwrap().unwrap();
+    store.inner.writer.queued.fetch_sub(1, Ordering::SeqCst);
+    assert_eq!(state(&store), (1, 1, vec![0]));
+}
