@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::error::ErrorKind;
 
+mod sales;
+
 fn keys() -> KeyRing {
     KeyRing::from_master_key([42; 32])
 }
@@ -270,6 +272,41 @@ fn a_second_process_writes_the_same_file() {
     assert_eq!(by_child, child_rows);
 }
 
+/// Environment variable that turns `child_seller` from a no-op into a selling process: the
+/// variant and the customers to sell to, as `variant,customer,customer,...`.
+const CHILD_SALES: &str = "SHOPKEEP_TEST_CHILD_SALES";
+
+/// Not a test by itself: the body of the selling process of the kill test. One thread per
+/// customer sells whole sales in a loop, and prints `sale <order id> <invoice number>` once
+/// the last call of a sale has returned, that is once the sale is acknowledged.
+#[test]
+fn child_seller() {
+    let (Ok(path), Ok(ids)) = (std::env::var(CHILD_DB), std::env::var(CHILD_SALES)) else {
+        return;
+    };
+    let mut ids = ids.split(',');
+    let variant = crate::catalog::VariantId::parse(ids.next().unwrap()).unwrap();
+    let store = sales::open(Path::new(&path));
+    let threads: Vec<_> = ids
+        .map(|id| crate::access::CustomerId::parse(id).unwrap())
+        .enumerate()
+        .map(|(t, customer)| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0.. {
+                    let (order, invoice) =
+                        sales::sell(&store, customer, variant, &format!("kill-{t}-{i}")).unwrap();
+                    // One short line is one write(2) to the pipe: a kill cannot tear it.
+                    println!("sale {} {}", order.id(), invoice.number());
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
+
 #[test]
 fn a_process_killed_mid_write_leaves_a_whole_database() {
     let (_dir, path) = temp_db();
@@ -297,6 +334,125 @@ fn a_process_killed_mid_write_leaves_a_whole_database() {
     // And the file still takes writes.
     write_pair(&store, "survivor").unwrap();
     assert_eq!(counts(&store).2, n + 1);
+}
+
+/// The kill test with group commit at work: eight threads of one process sell whole sales on
+/// one store (their writes batched into shared transactions) until the process is killed.
+/// Every sale the process acknowledged is in the file, and the order and invoice numbers run
+/// without a gap.
+#[test]
+fn a_process_killed_amid_batched_sales_loses_no_acknowledged_sale() {
+    use std::io::BufRead;
+
+    let (_dir, path) = temp_db();
+    let (variant, customers) = sales::set_up(&path, 1_000_000, 8);
+    let ids = std::iter::once(variant.to_string())
+        .chain(customers.iter().map(ToString::to_string))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "store::tests::child_seller",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CHILD_DB, &path)
+        .env(CHILD_SALES, ids)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (lines, acknowledged) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let Ok(line) = line else { break };
+            if let Some(sale) = line.strip_prefix("sale ") {
+                let (order, invoice) = sale.split_once(' ').unwrap();
+                if lines.send((order.to_owned(), invoice.to_owned())).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let mut sales = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while sales.len() < 40 {
+        assert!(Instant::now() < deadline, "the child sold too little");
+        if let Ok(sale) = acknowledged.recv_timeout(Duration::from_millis(100)) {
+            sales.push(sale);
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the child died on its own"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    reader.join().unwrap();
+    // Sales acknowledged before the kill whose lines were still in the pipe.
+    sales.extend(acknowledged.try_iter());
+
+    let store = sales::open(&path);
+    store.verify_integrity().unwrap();
+    let found = |sql: &str, order: &str, invoice: &str| -> i64 {
+        let order = crate::orders::OrderId::parse(order).unwrap();
+        store
+            .read(|tx| {
+                tx.query_row(sql, crate::sql::params![order, invoice.to_owned()], |r| {
+                    r.get(0)
+                })
+                .map_err(crate::error::sqlite)
+            })
+            .unwrap()
+    };
+    for (order, invoice) in &sales {
+        assert_eq!(
+            found(
+                "SELECT count(*) FROM shopkeep_invoices i JOIN shopkeep_orders o ON o.id = i.order_id
+                 WHERE o.id = ?1 AND i.number = ?2 AND i.kind = 'invoice'",
+                order,
+                invoice
+            ),
+            1,
+            "acknowledged sale {order} (invoice {invoice}) was lost"
+        );
+    }
+    let numbers = |sql: &str| -> Vec<i64> {
+        store
+            .read(|tx| {
+                let mut stmt = tx.prepare(sql).map_err(crate::error::sqlite)?;
+                let rows = stmt
+                    .query_map([], |r| r.get(0))
+                    .map_err(crate::error::sqlite)?
+                    .collect::<rusqlite::Result<Vec<i64>>>()
+                    .map_err(crate::error::sqlite)?;
+                Ok(rows)
+            })
+            .unwrap()
+    };
+    let invoices = numbers("SELECT seq FROM shopkeep_invoices WHERE kind = 'invoice' ORDER BY seq");
+    assert!(invoices.len() >= sales.len());
+    assert_eq!(
+        invoices,
+        (1..=invoices.len() as i64).collect::<Vec<_>>(),
+        "invoice numbers have a gap"
+    );
+    let orders = numbers("SELECT number FROM shopkeep_orders ORDER BY number");
+    assert_eq!(
+        orders,
+        (1..=orders.len() as i64).collect::<Vec<_>>(),
+        "order numbers have a gap"
+    );
+    // The audit chain is whole, and the shop sells on.
+    let system = store.system();
+    assert!(matches!(
+        store.audit_log(&system).verify(None).unwrap(),
+        crate::access::AuditVerification::Intact { .. }
+    ));
+    sales::sell(&store, customers[0], variant, "after-the-kill").unwrap();
 }
 
 #[test]
