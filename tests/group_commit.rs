@@ -1,6 +1,12 @@
 //! Group commit through the public API: whole sales from many threads on one store, on a real
 //! file, while the store batches their writes into shared transactions. Checkouts that fail for
 //! want of stock are the failing callers of those batches.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
