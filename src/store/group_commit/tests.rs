@@ -24,6 +24,7 @@ fn open() -> (tempfile::TempDir, Store) {
                 "CREATE TABLE rows (caller INTEGER NOT NULL);
                  CREATE TABLE counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
                  INSERT INTO counter VALUES (1, 0);
+                 CREATE TABLE blobs (caller INTEGER NOT NULL, data BLOB NOT NULL);
                  CREATE TABLE parent (id INTEGER PRIMARY KEY);
                  CREATE TABLE child (parent INTEGER NOT NULL
                      REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
@@ -245,4 +246,70 @@ fn work_on_the_writer_outside_the_write_path_commits_the_open_batch_first() {
     waiting.join().unwrap().unwrap();
     store.inner.writer.queued.fetch_sub(1, Ordering::SeqCst);
     assert_eq!(state(&store), (1, 1, vec![0]));
+}
+
+#[test]
+fn a_full_database_acknowledges_exactly_the_work_that_committed() {
+    let (_dir, store) = open();
+    // Cap the file a few dozen pages above its size: among concurrent writes of page-sized
+    // rows, some soon fail with SQLITE_FULL inside batches (SQLite then rolls back the
+    // statement or the whole transaction, as it sees fit).
+    let pages: i64 = store
+        .read(|tx| {
+            tx.query_row("PRAGMA page_count", [], |r| r.get(0))
+                .map_err(crate::error::sqlite)
+        })
+        .unwrap();
+    store
+        .lock_writer()
+        .execute_batch(&format!("PRAGMA max_page_count = {}", pages + 40))
+        .unwrap();
+    let threads: Vec<_> = (0..CALLERS as i64)
+        .map(|t| {
+            let store = store.clone();
+            thread::spawn(move || {
+                (0..20)
+                    .map(|i| {
+                        let id = t * 100 + i;
+                        let written = store.write(|tx| {
+                            tx.execute("INSERT INTO rows (caller) VALUES (?1)", [id])
+                                .map_err(crate::error::sqlite)?;
+                            tx.execute(
+                                "INSERT INTO blobs (caller, data) VALUES (?1, randomblob(3000))",
+                                [id],
+                            )
+                            .map_err(crate::error::sqlite)?;
+                            Ok(())
+                        });
+                        (id, written.is_ok())
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let outcomes: Vec<(i64, bool)> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert!(outcomes.iter().any(|(_, ok)| *ok), "nothing fitted");
+    assert!(
+        outcomes.iter().any(|(_, ok)| !*ok),
+        "the cap was never reached"
+    );
+    let present = state(&store).2;
+    let blobs: i64 = store
+        .read(|tx| {
+            tx.query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
+                .map_err(crate::error::sqlite)
+        })
+        .unwrap();
+    assert_eq!(blobs, present.len() as i64, "half a write committed");
+    for (id, ok) in outcomes {
+        assert_eq!(
+            present.contains(&id),
+            ok,
+            "write {id}: acknowledged {ok}, in the file {}",
+            !ok
+        );
+    }
 }
