@@ -135,6 +135,35 @@ fn rfm_scores_and_segments_match_the_hand_computed_shop() {
     assert!(report.to_text().contains("loyal"));
 }
 
+/// RFM and the stored scores leave an erased customer out (they name people a shop may no
+/// longer profile); cohorts and sales still count the erased customer's orders, which the
+/// shop made. The reports read erasures and refunds once per snapshot, not per order.
+#[test]
+fn erased_customers_leave_rfm_but_their_orders_still_count_in_cohorts() {
+    let s = rfm_shop();
+    let store = &s.shop.store;
+    let system = store.system();
+    let marketing = store.marketing(&system);
+    let [a, b, c, d, e, _] = s.ids;
+    store.customers(&system).erase(b).unwrap();
+    let report = marketing.rfm().unwrap();
+    assert!(report.customer(b).is_none());
+    let mut scored: Vec<CustomerId> = report.customers().iter().map(|r| r.customer()).collect();
+    scored.sort();
+    let mut want = vec![a, c, d, e];
+    want.sort();
+    assert_eq!(scored, want);
+    // B's partly refunded order still counts, at what the refund left: 60.00 - 20.00.
+    let cohorts = marketing.cohorts().unwrap();
+    let jun = cohorts
+        .cohorts()
+        .iter()
+        .find(|c| c.month() == "2026-06")
+        .unwrap();
+    assert_eq!((jun.customers(), jun.revenue()[0]), (1, eur("40.00")));
+    assert_eq!(marketing.refresh_scores().unwrap(), 4);
+}
+
 #[test]
 fn customers_and_other_roles_may_not_read_reports() {
     let s = rfm_shop();

@@ -1,7 +1,7 @@
 //! The marketing repository's SQL: facts read in one snapshot per report, stored scores,
 //! audiences, attribution rows.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
@@ -102,19 +102,24 @@ fn order_facts(
         Some((from, until)) => (Some(from), Some(until)),
         None => (None, None),
     };
+    // Refunds and erasures are few beside the orders: read each once into memory (in the same
+    // snapshot) rather than probing their tables once per order, which over a million orders
+    // costs more than the scan itself.
+    let refunded = refund_totals(tx)?;
+    let erased = if only_active_customers {
+        erased_customers(tx)?
+    } else {
+        HashSet::new()
+    };
     let mut stmt = tx
         .prepare_cached(
-            "SELECT o.id, o.customer_id, o.placed_at, o.gross_total,
-                coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
-                          WHERE r.order_id = o.id), 0),
-                o.destination, o.coupon_code, a.campaign
+            "SELECT o.id, o.customer_id, o.placed_at, o.gross_total, o.destination, o.coupon_code,
+                a.campaign
          FROM shopkeep_orders o
          JOIN shopkeep_order_payments p ON p.order_id = o.id
-         JOIN shopkeep_customers c ON c.id = o.customer_id
          LEFT JOIN shopkeep_order_attribution a ON a.order_id = o.id
          WHERE o.status IN ('paid', 'shipped', 'completed') AND o.currency = ?1
            AND (?2 IS NULL OR o.placed_at >= ?2) AND (?3 IS NULL OR o.placed_at < ?3)
-           AND (?4 = 0 OR c.erased_at IS NULL)
          ORDER BY o.placed_at, o.id",
         )
         .map_err(crate::error::sqlite)?;
@@ -123,24 +128,54 @@ fn order_facts(
             rusqlite::params![
                 crate::sql::p(&currency.code()),
                 crate::sql::p(&from),
-                crate::sql::p(&until),
-                crate::sql::p(&only_active_customers)
+                crate::sql::p(&until)
             ],
             |r| {
+                let id: OrderId = crate::sql::get(r, 0)?;
                 Ok(OrderFact {
-                    id: crate::sql::get(r, 0)?,
+                    id,
                     customer: crate::sql::get(r, 1)?,
                     placed_at: crate::sql::get(r, 2)?,
                     gross: r.get(3)?,
-                    refunded: r.get(4)?,
-                    destination: r.get(5)?,
-                    coupon: r.get(6)?,
-                    campaign: r.get(7)?,
+                    refunded: refunded.get(&id).copied().unwrap_or(0),
+                    destination: r.get(4)?,
+                    coupon: r.get(5)?,
+                    campaign: r.get(6)?,
                 })
             },
         )
         .map_err(crate::error::sqlite)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    let mut facts = Vec::new();
+    for fact in rows {
+        let fact = fact.map_err(crate::error::sqlite)?;
+        if !erased.contains(&fact.customer) {
+            facts.push(fact);
+        }
+    }
+    Ok(facts)
+}
+
+/// What was refunded of each order with a refund.
+fn refund_totals(tx: &Tx<'_>) -> Result<HashMap<OrderId, i64>> {
+    let mut stmt = tx
+        .prepare_cached("SELECT order_id, sum(gross_total) FROM shopkeep_refunds GROUP BY order_id")
+        .map_err(crate::error::sqlite)?;
+    let rows = stmt
+        .query_map([], |r| Ok((crate::sql::get(r, 0)?, r.get(1)?)))
+        .map_err(crate::error::sqlite)?;
+    rows.collect::<rusqlite::Result<HashMap<_, _>>>()
+        .map_err(crate::error::sqlite)
+}
+
+/// The customers whose personal data was erased.
+fn erased_customers(tx: &Tx<'_>) -> Result<HashSet<CustomerId>> {
+    let mut stmt = tx
+        .prepare_cached("SELECT id FROM shopkeep_customers WHERE erased_at IS NOT NULL")
+        .map_err(crate::error::sqlite)?;
+    let rows = stmt
+        .query_map([], |r| crate::sql::get(r, 0))
+        .map_err(crate::error::sqlite)?;
+    rows.collect::<rusqlite::Result<HashSet<_>>>()
         .map_err(crate::error::sqlite)
 }
 
