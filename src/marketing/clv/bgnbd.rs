@@ -179,7 +179,10 @@ impl BgNbd {
                 "the horizon is too long for the hypergeometric series to converge",
             )
         })?;
-        finite("customer", alive * bracket)
+        // The bracket is a difference of two nearly equal terms when the horizon is tiny
+        // beside α + T: rounding can leave it a few ulps below zero, while the expectation it
+        // stands for is never negative.
+        finite("customer", alive * bracket.max(0.0))
     }
 
     /// ln of the odds a/(b + x − 1) · ((α + T)/(α + tₓ))^(r + x) that the customer dropped out
