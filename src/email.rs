@@ -117,6 +117,26 @@ impl Email {
         })
     }
 
+    /// An address read back from the database, where only what [`parse`](Self::parse)
+    /// returned is ever stored (sealed under a data key, so that nothing else can be put
+    /// there). An ASCII address is taken as it is: its normal form is its lower case, which is
+    /// what `parse` makes of every ASCII address it accepts (the IDNA mapping of an ASCII
+    /// domain is its lower case), and re-validating it was most of the time of a customer
+    /// read. Any other address goes through `parse`.
+    ///
+    /// # Errors
+    ///
+    /// As [`parse`](Self::parse), for an address that is not ASCII.
+    pub(crate) fn from_stored(text: &str) -> Result<Email> {
+        if !text.is_ascii() {
+            return Email::parse(text);
+        }
+        Ok(Email {
+            text: text.to_owned(),
+            normalized: text.to_ascii_lowercase(),
+        })
+    }
+
     /// The address as given (trimmed, in NFC).
     pub fn as_str(&self) -> &str {
         &self.text
@@ -321,6 +341,33 @@ mod tests {
             let punycode = format!("{local}@{domain}");
             proptest::prop_assert_eq!(Email::parse(&punycode).unwrap().normalized(), normal);
         }
+    }
+
+    proptest::proptest! {
+        /// An ASCII address read back from the database is exactly what `parse` made of it:
+        /// the same text and the same normal form (mixed case, `xn--` labels, sub-domains).
+        #[test]
+        fn a_stored_ascii_address_reads_back_as_parsed(
+            local in "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,12}(\\.[a-zA-Z0-9_-]{1,8}){0,2}",
+            labels in proptest::collection::vec("[a-zA-Z0-9]([a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?", 1..3),
+            tld in "([a-zA-Z]{2,6}|[xX][nN]--[a-z0-9]{2,8})",
+        ) {
+            let text = format!("{local}@{}.{tld}", labels.join("."));
+            if let Ok(parsed) = Email::parse(&text) {
+                let stored = Email::from_stored(parsed.as_str()).unwrap();
+                proptest::prop_assert_eq!(stored.as_str(), parsed.as_str());
+                proptest::prop_assert_eq!(stored.normalized(), parsed.normalized());
+                proptest::prop_assert_eq!(stored, parsed);
+            }
+        }
+    }
+
+    #[test]
+    fn a_stored_address_that_is_not_ascii_is_parsed() {
+        let parsed = Email::parse("José@Bücher.example").unwrap();
+        let stored = Email::from_stored(parsed.as_str()).unwrap();
+        assert_eq!(stored.normalized(), "josé@xn--bcher-kva.example");
+        assert_eq!(stored, parsed);
     }
 
     #[test]

@@ -829,3 +829,20 @@ fn racing_threads_leave_each_order_in_one_consistent_state() {
     assert_eq!(on_hand(&store, mug) as i64, expected);
     assert_eq!(ledger_sum(&store, mug), expected);
 }
+
+#[test]
+fn the_order_mark_paid_returns_is_the_order_a_read_returns() {
+    // mark_paid answers with the order it loaded, changed as the payment changed it, instead of
+    // loading it again: that answer must be exactly what a read returns afterwards.
+    let (s, mug, book, ana) = setup(PriceMode::TaxExclusive);
+    let store = &s.store;
+    let system = store.system();
+    let orders = store.orders(&system);
+    let order = place(store, &ana, &[(mug, 2), (book, 3)], None);
+    let payment = Payment::new("pi_same", order.total()).unwrap();
+    let paid = orders.mark_paid(order.id(), payment.clone()).unwrap();
+    assert_eq!(paid, orders.get(order.id()).unwrap());
+    // The replay of the same payment answers the same order, and writes nothing.
+    assert_eq!(orders.mark_paid(order.id(), payment).unwrap(), paid);
+    assert_eq!(orders.get(order.id()).unwrap(), paid);
+}

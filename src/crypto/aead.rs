@@ -38,7 +38,18 @@ pub(crate) fn open(
     aad: &[u8],
     sealed: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {
-    cipher(key)?
+    open_with(&cipher(key)?, nonce, aad, sealed)
+}
+
+/// As [`open`], with the cipher of a key already set up (its AES key schedule and GHASH key
+/// cost more than opening a short field).
+pub(crate) fn open_with(
+    cipher: &Aes256Gcm,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    cipher
         .decrypt(&(*nonce).into(), Payload { msg: sealed, aad })
         .map(Zeroizing::new)
         .map_err(|_| {

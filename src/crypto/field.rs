@@ -54,7 +54,7 @@ pub(crate) fn decrypt(
             ),
         ));
     }
-    sealed.open(key.secret(), Purpose::Field, &place.parts())
+    sealed.open_with(key.cipher(), Purpose::Field, &place.parts())
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 //! for one use from being accepted for another; the parts bind it to its place (table, column,
 //! row; or the subject of a data key); the header is bound too, so it cannot be edited.
 
+use aes_gcm::Aes256Gcm;
 use zeroize::Zeroizing;
 
 use super::aead::{self, NONCE_LEN, TAG_LEN};
@@ -152,6 +153,25 @@ impl<'a> Sealed<'a> {
     ) -> Result<Zeroizing<Vec<u8>>> {
         aead::open(
             key,
+            &self.nonce,
+            &associated_data(purpose, &self.header, parts),
+            self.sealed,
+        )
+    }
+
+    /// As [`open`](Self::open), with the set-up cipher of the key.
+    ///
+    /// # Errors
+    ///
+    /// `Crypto` if the key is wrong or anything was altered or moved.
+    pub(crate) fn open_with(
+        &self,
+        cipher: &Aes256Gcm,
+        purpose: Purpose,
+        parts: &[&[u8]],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        aead::open_with(
+            cipher,
             &self.nonce,
             &associated_data(purpose, &self.header, parts),
             self.sealed,

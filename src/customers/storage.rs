@@ -239,7 +239,7 @@ pub(super) fn load(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Custome
     let at = id.as_bytes().as_slice();
     Ok(Customer {
         id,
-        email: Email::parse(&open_text(&key, CUSTOMERS, "email", at, &row.email)?)?,
+        email: Email::from_stored(&open_text(&key, CUSTOMERS, "email", at, &row.email)?)?,
         name: open_text(&key, CUSTOMERS, "name", at, &row.name)?,
         phone: row
             .phone

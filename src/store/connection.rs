@@ -55,9 +55,12 @@ pub(crate) struct ConnectionSettings {
 /// How many prepared statements each connection keeps compiled.
 const STATEMENT_CACHE: usize = 128;
 /// The WAL is checkpointed into the database file once it holds this many pages (1 MiB of
-/// 4 KiB pages; SQLite's default is 1000), so that a small volume never holds megabytes of
-/// pages that only a checkpoint would move into the file.
-pub(crate) const WAL_CHECKPOINT_PAGES: u32 = 256;
+/// the 1 KiB pages of [`PAGE_SIZE`], 4 MiB of a file made with 4 KiB pages; SQLite's default
+/// is 1000), so that a small volume never holds megabytes of pages that only a checkpoint
+/// would move into the file. Counted in pages, the budget had to grow with the smaller
+/// pages: at 256 pages a sale's 80 frames checkpointed every three sales, each checkpoint
+/// an fsync of the database file and a copy of pages that the next sales change again.
+pub(crate) const WAL_CHECKPOINT_PAGES: u32 = 1024;
 /// After a checkpoint resets the WAL, its file is truncated to at most this many bytes (by
 /// default SQLite keeps it at its largest size for good): one large transaction does not keep
 /// its space on the disk.
@@ -157,6 +160,22 @@ pub(crate) fn register_clock(conn: &Connection, clock: Arc<dyn Clock>) -> Result
     )
     .map_err(crate::error::sqlite)?;
     Ok(())
+}
+
+/// The page size of a new database file. SQLite's default is 4 KiB; a write transaction
+/// writes every page it changes to the WAL whole, and a sale's six transactions each change a
+/// few rows in some fifty pages (the newest page of each table and index they append to), so
+/// the bytes written per sale scale with the page size: 1 KiB pages write a third of what 4 KiB
+/// pages do (docs/performance.md, "Bytes written"). Every row shopkeep writes often fits a
+/// 1 KiB page; larger ones (an invoice's seller and terms) spill into an overflow page.
+pub(crate) const PAGE_SIZE: u32 = 1024;
+
+/// Gives a new, empty file [`PAGE_SIZE`] pages. Must run before the file is switched to WAL
+/// (which writes its first page): a WAL file's page size never changes. Files created with
+/// another page size keep it; nothing in shopkeep depends on it.
+pub(crate) fn set_page_size(conn: &Connection) -> Result<()> {
+    conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE};"))
+        .map_err(crate::error::sqlite)
 }
 
 /// Switches the file to write-ahead logging (persistent in the file, so done once, by the writer).

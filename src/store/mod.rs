@@ -292,6 +292,9 @@ impl StoreOptions {
             FileState::Ours(_) => keys::unlock(&writer, &master)?,
             FileState::Empty => None,
         };
+        if state == FileState::Empty {
+            connection::set_page_size(&writer)?;
+        }
         connection::enable_wal(&writer)?;
         if state != FileState::Ours(latest_version()) {
             migrate::migrate(&mut writer, MIGRATIONS, self.clock.now(), unlocked.as_ref())?;

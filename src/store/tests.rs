@@ -86,7 +86,7 @@ fn every_pooled_connection_has_the_promised_pragmas() {
         assert!(conn.secure_delete(), "{conn:?}");
         assert!(!conn.trusted_schema(), "{conn:?}");
         assert_eq!(conn.busy_timeout(), DEFAULT_BUSY_TIMEOUT, "{conn:?}");
-        assert_eq!(conn.wal_autocheckpoint(), 256, "{conn:?}");
+        assert_eq!(conn.wal_autocheckpoint(), 1024, "{conn:?}");
         assert_eq!(conn.journal_size_limit(), Some(2 << 20), "{conn:?}");
         assert_eq!(
             conn.query_only(),
@@ -547,7 +547,8 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
         largest = largest.max(wal());
     }
     // The budget's pages, their frame headers, and the one transaction that crossed it.
-    let budget = u64::from(connection::WAL_CHECKPOINT_PAGES) * (4096 + 24) + 64 * 1024;
+    let page = u64::from(connection::PAGE_SIZE);
+    let budget = u64::from(connection::WAL_CHECKPOINT_PAGES) * (page + 24) + 64 * 1024;
     assert!(largest <= budget, "the WAL grew to {largest} bytes");
 
     // One large transaction may outgrow the budget, but does not keep its space.
