@@ -178,7 +178,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     println!(
         "\nscored for audiences: {} customers",
-        marketing.refresh_scores()?
+        marketing.refresh_scores()?.scored()
     );
     Ok(())
 }

@@ -12,9 +12,11 @@
 mod attribution;
 mod audience;
 pub mod clv;
+mod clv_repo;
 mod repo;
 mod report;
 mod rfm;
+mod scores;
 
 pub use attribution::Attribution;
 pub use audience::{AudiencePage, AudienceQuery};
@@ -25,5 +27,9 @@ pub use report::{
     SalesReport, SalesRow,
 };
 pub use rfm::{CustomerRfm, RfmReport, Segment};
+pub use scores::{
+    ClvNotFitted, ClvOutcome, CustomerScore, DEFAULT_CLV_HORIZON_DAYS, MAX_CLV_HORIZON_DAYS,
+    ScorePage, ScoreRefresh,
+};
 
 pub(crate) use repo::{load_attribution, record_attribution};
