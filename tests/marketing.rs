@@ -1126,3 +1126,108 @@ fn a_refresh_that_cannot_fit_clears_the_figures_of_the_last_fit() {
     assert_eq!(left.scores().len(), 1);
     assert_eq!(left.scores()[0].expected_value(), None);
 }
+
+#[test]
+fn every_report_counts_only_orders_in_the_base_currency() {
+    let (shop, [mug, tee, cap]) = two_currency_shop();
+    let store = &shop.store;
+    let chf = shopkeep::Currency::CHF;
+    let x = customer(store, "x@example.com", "DE");
+    let y = customer(store, "y@example.com", "DE");
+    paid_at(&shop, &x, "2026-11-20T10:00:00Z", &[(mug, 1)]);
+    paid_in(
+        &shop,
+        &x,
+        "2026-11-21T10:00:00Z",
+        &[(tee, 1), (cap, 1)],
+        chf,
+    );
+    paid_in(
+        &shop,
+        &y,
+        "2026-11-22T10:00:00Z",
+        &[(tee, 2), (cap, 1)],
+        chf,
+    );
+    shop.clock.set(at("2026-11-28T09:00:00Z"));
+    let system = store.system();
+    let marketing = store.marketing(&system);
+    let xid = x.customer_id().unwrap();
+
+    let rfm = marketing.rfm().unwrap();
+    assert_eq!(rfm.customers().len(), 1, "Y bought in francs only");
+    let row = rfm.customer(xid).unwrap();
+    assert_eq!((row.frequency(), row.monetary()), (1, eur("10.00")));
+    assert_eq!(
+        row.recency_days(),
+        8,
+        "the franc order of the 21st is not the last"
+    );
+
+    let cohorts = marketing.cohorts().unwrap();
+    assert_eq!(cohorts.cohorts().len(), 1);
+    assert_eq!(cohorts.cohorts()[0].customers(), 1);
+    assert_eq!(cohorts.cohorts()[0].revenue(), &[eur("10.00")]);
+
+    let nov = |grouping| {
+        marketing
+            .sales(
+                &SalesQuery::new(
+                    Date::new(2026, 11, 1).unwrap(),
+                    Date::new(2026, 11, 30).unwrap(),
+                    grouping,
+                )
+                .unwrap(),
+            )
+            .unwrap()
+    };
+    for grouping in [
+        SalesGrouping::Day,
+        SalesGrouping::Week,
+        SalesGrouping::Month,
+        SalesGrouping::Coupon,
+        SalesGrouping::Campaign,
+    ] {
+        let report = nov(grouping);
+        assert_eq!(report.rows().len(), 1, "{grouping:?}");
+        let row = &report.rows()[0];
+        assert_eq!(
+            (row.orders(), row.units(), row.revenue()),
+            (1, 1, eur("10.00")),
+            "{grouping:?}"
+        );
+    }
+    let products = nov(SalesGrouping::Product);
+    let skus: Vec<&str> = products.rows().iter().map(|r| r.key()).collect();
+    assert_eq!(skus, ["MUG"]);
+
+    let pairs = marketing
+        .affinity(
+            Date::new(2026, 11, 1).unwrap(),
+            Date::new(2026, 11, 30).unwrap(),
+            10,
+        )
+        .unwrap();
+    assert!(
+        pairs.is_empty(),
+        "the tee and cap went together in francs only"
+    );
+
+    let refresh = marketing.refresh_scores().unwrap();
+    assert_eq!(refresh.scored(), 1);
+    let page = marketing.scores(None, 10).unwrap();
+    assert_eq!(page.scores()[0].rfm().monetary(), eur("10.00"));
+    let bought = |sku: &str| {
+        marketing
+            .audience(
+                &AudienceQuery::new().bought(Sku::parse(sku).unwrap()),
+                None,
+                10,
+            )
+            .unwrap()
+            .customers()
+            .to_vec()
+    };
+    assert_eq!(bought("MUG"), vec![xid]);
+    assert!(bought("TEE").is_empty(), "X bought the tee in francs");
+}

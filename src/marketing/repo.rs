@@ -623,7 +623,7 @@ impl MarketingRepo<'_> {
                     ));
                 }
             }
-            audience_page(tx, query, after, limit)
+            audience_page(tx, query, currency, after, limit)
         })
     }
 }
@@ -802,6 +802,7 @@ fn top_pairs(
 fn audience_page(
     tx: &Tx<'_>,
     query: &AudienceQuery,
+    currency: Currency,
     after: Option<CustomerId>,
     limit: usize,
 ) -> Result<AudiencePage> {
@@ -880,13 +881,18 @@ fn audience_page(
         );
     }
     if let Some(sku) = &query.bought {
+        // A counted order: in the base currency, like every other figure of the scores.
         bind(
             &mut sql,
             " AND EXISTS (SELECT 1 FROM shopkeep_orders o
                  JOIN shopkeep_order_payments p ON p.order_id = o.id
                  JOIN shopkeep_order_lines l ON l.order_id = o.id
-                 WHERE o.customer_id = s.customer_id
-                   AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE NOCASE
+                 WHERE o.customer_id = s.customer_id AND o.currency = ?",
+            Value::Text(currency.code().to_owned()),
+        );
+        bind(
+            &mut sql,
+            " AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE NOCASE
                    AND o.gross_total > coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
                                                  WHERE r.order_id = o.id), 0))",
             Value::Text(sku.as_str().to_owned()),
