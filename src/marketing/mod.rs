@@ -13,6 +13,8 @@ mod attribution;
 mod audience;
 pub mod clv;
 mod clv_repo;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod repo;
 mod report;
 mod rfm;
@@ -21,6 +23,9 @@ mod scores;
 pub use attribution::Attribution;
 pub use audience::{AudiencePage, AudienceQuery};
 pub use clv::{BgNbd, ClvModel, ClvPrediction, CustomerSummary, GammaGamma};
+#[cfg(feature = "parquet")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
+pub use parquet::{FactTable, ParquetExport};
 pub use repo::MarketingRepo;
 pub use report::{
     AbandonedCart, AbandonedCartPage, Affinity, Cohort, CohortReport, SalesGrouping, SalesQuery,
