@@ -894,6 +894,7 @@ fn clv_shop() -> (Shop, Vec<(CustomerId, (u32, f64, f64, i64))>, CustomerId) {
 }
 
 /// The hand-computed summaries of [`clv_shop`], in weeks.
+#[allow(clippy::type_complexity)]
 fn hand_summaries(
     want: &[(CustomerId, (u32, f64, f64, i64))],
 ) -> Vec<shopkeep::marketing::CustomerSummary> {
