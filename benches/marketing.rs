@@ -699,7 +699,7 @@ fn main() {
     let mut refresh_conn = baseline_connection(&path, Durability::Full);
     let (a, b, n, m) = measure(
         runs,
-        || marketing.refresh_scores().unwrap(),
+        || marketing.refresh_scores().unwrap().scored(),
         || refresh_sql(&mut refresh_conn),
     );
     assert_eq!(n, m);

@@ -24,7 +24,7 @@ use shopkeep::crypto::{Password, PasswordParams};
 use shopkeep::customers::{Address, Country, NewCustomer, Phone};
 use shopkeep::invoices::Date;
 use shopkeep::marketing::Attribution;
-use shopkeep::marketing::{SalesGrouping, SalesQuery};
+use shopkeep::marketing::{ClvOutcome, SalesGrouping, SalesQuery};
 use shopkeep::money::TaxRate;
 use shopkeep::orders::{CartRef, Checkout, IdempotencyKey, Payment, PriceMode, Refund};
 use shopkeep::{Currency, Email, KeyRing, Money, Store};
@@ -176,9 +176,35 @@ fn main() -> Result<(), Box<dyn Error>> {
             row.revenue()
         );
     }
-    println!(
-        "\nscored for audiences: {} customers",
-        marketing.refresh_scores()?
-    );
+    let refresh = marketing.refresh_scores()?;
+    println!("\nscored for audiences: {} customers", refresh.scored());
+    match refresh.clv() {
+        ClvOutcome::Fitted { model, customers } => {
+            let bg = model.purchases();
+            println!(
+                "CLV over the next {} days for {customers} customers (BG/NBD r {:.3} alpha {:.3} a {:.3} b {:.3}):",
+                refresh.horizon_days(),
+                bg.r(),
+                bg.alpha(),
+                bg.a(),
+                bg.b()
+            );
+            let mut scores = marketing.scores(None, 1000)?.scores().to_vec();
+            scores.sort_by_key(|s| std::cmp::Reverse(s.expected_value().map(|v| v.minor())));
+            println!("  customer                              P(alive)  purchases  value");
+            for s in scores.iter().take(5) {
+                println!(
+                    "  {}  {:>8.3}  {:>9.2}  {}",
+                    s.customer(),
+                    s.probability_alive().unwrap_or(f64::NAN),
+                    s.expected_purchases().unwrap_or(f64::NAN),
+                    s.expected_value()
+                        .map_or_else(|| "-".to_owned(), |v| v.to_string())
+                );
+            }
+        }
+        ClvOutcome::NotFitted(reason) => println!("CLV not fitted: {reason:?}"),
+        other => println!("CLV: {other:?}"),
+    }
     Ok(())
 }

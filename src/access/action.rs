@@ -98,6 +98,8 @@ pub enum Action {
     ReadAbandonedCarts,
     /// Evaluate an audience (a segment query) to customer ids.
     QueryAudience,
+    /// Export the marketing facts (orders, lines, customer ids, scores) as Parquet files.
+    ExportAnalytics,
 }
 
 impl Action {
@@ -147,6 +149,7 @@ impl Action {
         Action::ReadSales,
         Action::ReadAbandonedCarts,
         Action::QueryAudience,
+        Action::ExportAnalytics,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -196,6 +199,7 @@ impl Action {
             Action::ReadSales => "read_sales",
             Action::ReadAbandonedCarts => "read_abandoned_carts",
             Action::QueryAudience => "query_audience",
+            Action::ExportAnalytics => "export_analytics",
         }
     }
 }

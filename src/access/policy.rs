@@ -397,6 +397,7 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
         | Action::ReadAffinity
         | Action::ReadSales
         | Action::ReadAbandonedCarts
-        | Action::QueryAudience => SYSTEM_OWNER_MARKETING,
+        | Action::QueryAudience
+        | Action::ExportAnalytics => SYSTEM_OWNER_MARKETING,
     }
 }

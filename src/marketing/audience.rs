@@ -24,7 +24,7 @@ use super::rfm::Segment;
 ///     .for_marketing(Channel::Email);
 /// # let _ = q;
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct AudienceQuery {
     pub(crate) segments: Vec<Segment>,
@@ -37,6 +37,9 @@ pub struct AudienceQuery {
     pub(crate) bought: Option<Sku>,
     pub(crate) country: Option<Country>,
     pub(crate) consent: Option<(Channel, ConsentStatus)>,
+    pub(crate) min_expected_value: Option<Money>,
+    pub(crate) min_probability_alive: Option<f64>,
+    pub(crate) max_probability_alive: Option<f64>,
 }
 
 impl AudienceQuery {
@@ -113,8 +116,48 @@ impl AudienceQuery {
         self.consent(channel, ConsentStatus::Granted)
     }
 
+    /// Customers whose expected value over the last refresh's CLV horizon is at least `min`
+    /// (shop currency). Customers without CLV figures (the refresh could not fit the models)
+    /// never match.
+    pub fn min_expected_value(mut self, min: Money) -> Self {
+        self.min_expected_value = Some(min);
+        self
+    }
+
+    /// Customers whose probability of being alive (BG/NBD, as of the last refresh) is at least
+    /// `min`, 0 to 1. Customers without CLV figures never match.
+    pub fn min_probability_alive(mut self, min: f64) -> Self {
+        self.min_probability_alive = Some(min);
+        self
+    }
+
+    /// Customers whose probability of being alive is at most `max`, 0 to 1: the ones slipping
+    /// away. Customers without CLV figures never match.
+    pub fn max_probability_alive(mut self, max: f64) -> Self {
+        self.max_probability_alive = Some(max);
+        self
+    }
+
     /// Refuses contradictory ranges.
     pub(crate) fn check(&self) -> Result<()> {
+        for (field, p) in [
+            ("min_probability_alive", self.min_probability_alive),
+            ("max_probability_alive", self.max_probability_alive),
+        ] {
+            if let Some(p) = p
+                && !(0.0..=1.0).contains(&p)
+            {
+                return Err(Error::validation(field, "a probability is 0 to 1"));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.min_probability_alive, self.max_probability_alive)
+            && min > max
+        {
+            return Err(Error::validation(
+                "max_probability_alive",
+                "the probability range is empty",
+            ));
+        }
         if let (Some(min), Some(max)) = (self.min_spend, self.max_spend)
             && (min.currency() != max.currency() || min.minor() > max.minor())
         {

@@ -12,18 +12,29 @@
 mod attribution;
 mod audience;
 pub mod clv;
+mod clv_repo;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod repo;
 mod report;
 mod rfm;
+mod scores;
 
 pub use attribution::Attribution;
 pub use audience::{AudiencePage, AudienceQuery};
 pub use clv::{BgNbd, ClvModel, ClvPrediction, CustomerSummary, GammaGamma};
+#[cfg(feature = "parquet")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parquet")))]
+pub use parquet::{FactTable, ParquetExport};
 pub use repo::MarketingRepo;
 pub use report::{
     AbandonedCart, AbandonedCartPage, Affinity, Cohort, CohortReport, SalesGrouping, SalesQuery,
     SalesReport, SalesRow,
 };
 pub use rfm::{CustomerRfm, RfmReport, Segment};
+pub use scores::{
+    ClvNotFitted, ClvOutcome, CustomerScore, DEFAULT_CLV_HORIZON_DAYS, MAX_CLV_HORIZON_DAYS,
+    ScorePage, ScoreRefresh,
+};
 
 pub(crate) use repo::{load_attribution, record_attribution};

@@ -14,6 +14,7 @@ use super::report::{
     SalesReport, SalesRow,
 };
 use super::rfm::{CustomerRfm, RfmReport, Segment, quintile_scores};
+use super::scores::{ScoreRefresh, check_horizon};
 use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::catalog::{ShopSettings, TimeZone, current_settings};
 use crate::clock::Timestamp;
@@ -36,8 +37,8 @@ const MAX_TOP: usize = 100;
 /// are left out, as no exchange rate is stored. `docs/marketing.md` has each metric's formula.
 #[derive(Debug)]
 pub struct MarketingRepo<'s> {
-    store: &'s Store,
-    principal: &'s Principal,
+    pub(super) store: &'s Store,
+    pub(super) principal: &'s Principal,
 }
 
 impl Store {
@@ -52,10 +53,10 @@ impl Store {
 
 /// One paid, not cancelled order in the shop's base currency: the facts every report reads.
 #[derive(Debug, Clone)]
-struct OrderFact {
+pub(super) struct OrderFact {
     id: OrderId,
-    customer: CustomerId,
-    placed_at: Timestamp,
+    pub(super) customer: CustomerId,
+    pub(super) placed_at: Timestamp,
     gross: i64,
     refunded: i64,
     destination: String,
@@ -65,7 +66,7 @@ struct OrderFact {
 
 impl OrderFact {
     /// What the order brought in: its gross total less what was refunded.
-    fn kept(&self) -> i64 {
+    pub(super) fn kept(&self) -> i64 {
         self.gross.saturating_sub(self.refunded)
     }
 }
@@ -77,7 +78,7 @@ fn no_settings() -> Error {
     )
 }
 
-fn settings(tx: &Tx<'_>) -> Result<ShopSettings> {
+pub(super) fn settings(tx: &Tx<'_>) -> Result<ShopSettings> {
     current_settings(tx)?.ok_or_else(no_settings)
 }
 
@@ -92,7 +93,7 @@ fn midnight(date: NaiveDate) -> Result<Timestamp> {
 
 /// Paid, not cancelled orders in `currency`, oldest first; placed in `[from, until)` if given.
 /// Cancelled orders are out even if they were paid first (their payment was returned).
-fn order_facts(
+pub(super) fn order_facts(
     tx: &Tx<'_>,
     currency: Currency,
     range: Option<(Timestamp, Timestamp)>,
@@ -282,18 +283,52 @@ impl MarketingRepo<'_> {
         })
     }
 
-    /// Recomputes the stored scores that audiences filter on: every customer's RFM figures,
-    /// scores, segment and shipping country, as [`rfm`](Self::rfm) computes them. Customers
-    /// without a counted order any more lose their row; the CLV columns of remaining rows are
-    /// kept for the CLV model to update. Returns how many customers are scored. Needs
-    /// [`Action::RefreshScores`]; a maintenance job runs it (nightly, say). The figures are
-    /// computed on a read snapshot and written in one short write transaction, so checkouts
-    /// wait only for the writing.
+    /// Recomputes the stored scores that audiences filter on, with CLV predictions over the
+    /// next [`DEFAULT_CLV_HORIZON_DAYS`](super::DEFAULT_CLV_HORIZON_DAYS) (a year): as
+    /// [`refresh_scores_over`](Self::refresh_scores_over).
     ///
     /// # Errors
     ///
-    /// As [`rfm`](Self::rfm).
-    pub fn refresh_scores(&self) -> Result<usize> {
+    /// As [`refresh_scores_over`](Self::refresh_scores_over).
+    pub fn refresh_scores(&self) -> Result<ScoreRefresh> {
+        self.refresh_scores_over(super::DEFAULT_CLV_HORIZON_DAYS)
+    }
+
+    /// Recomputes the stored scores that audiences filter on. Needs
+    /// [`Action::RefreshScores`]; a maintenance job runs it (nightly, say).
+    ///
+    /// First the RFM part: every customer's RFM figures, scores, segment and shipping
+    /// country, as [`rfm`](Self::rfm) computes them; customers without a counted order any
+    /// more lose their row. Then the CLV part: BG/NBD and Gamma-Gamma are fitted to every
+    /// scored customer's purchase days (`docs/clv.md`), and each row gets the probability that
+    /// the customer is alive, the purchases to expect over the next `horizon_days` and the
+    /// value to expect over them (undiscounted, base currency). When the models cannot be
+    /// fitted (too few customers or repeat buyers, no maximum of the likelihood) the RFM part
+    /// stands, every CLV column is NULL, and [`ScoreRefresh::clv`] says why.
+    ///
+    /// Figures are computed on read snapshots and written in short write transactions (one
+    /// per part), so checkouts wait only for the writing; the fit runs outside any
+    /// transaction.
+    ///
+    /// # Errors
+    ///
+    /// `Validation` (field `horizon`) for a horizon of 0 or more than
+    /// [`MAX_CLV_HORIZON_DAYS`](super::MAX_CLV_HORIZON_DAYS), before anything is read; else as
+    /// [`rfm`](Self::rfm).
+    pub fn refresh_scores_over(&self, horizon_days: u32) -> Result<ScoreRefresh> {
+        let horizon_weeks = check_horizon(horizon_days)?;
+        let scored = self.refresh_rfm()?;
+        let clv = self.refresh_clv(horizon_weeks)?;
+        Ok(ScoreRefresh {
+            scored,
+            horizon_days,
+            clv,
+        })
+    }
+
+    /// The RFM part of a refresh: writes every scored customer's RFM row, keeping the CLV
+    /// columns for the CLV part. Returns how many customers are scored.
+    fn refresh_rfm(&self) -> Result<usize> {
         // Computed on a reader snapshot, so that checkouts wait only for the writes below.
         let (rows, now) = self.store.read(|tx| {
             tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
@@ -593,8 +628,9 @@ impl MarketingRepo<'_> {
     ///
     /// # Errors
     ///
-    /// `Validation` for an empty range in the query, a spend in another currency than the
-    /// shop's (field `min_spend`), or a `limit` of 0 or more than 1,000; `Forbidden` without
+    /// `Validation` for an empty range in the query, a probability outside 0 to 1, a spend or
+    /// expected value in another currency than the shop's (field `min_spend`), or a `limit`
+    /// of 0 or more than 1,000; `Forbidden` without
     /// the action; `NotConfigured` if the shop has no settings.
     pub fn audience(
         &self,
@@ -613,7 +649,8 @@ impl MarketingRepo<'_> {
             tx.authorize(self.principal, Action::QueryAudience, &Resource::Analytics)?;
             let settings = settings(tx)?;
             let currency = settings.base_currency();
-            for spend in [query.min_spend, query.max_spend].into_iter().flatten() {
+            let spends = [query.min_spend, query.max_spend, query.min_expected_value];
+            for spend in spends.into_iter().flatten() {
                 if spend.currency() != currency {
                     return Err(Error::validation(
                         "min_spend",
@@ -621,7 +658,7 @@ impl MarketingRepo<'_> {
                     ));
                 }
             }
-            audience_page(tx, query, after, limit)
+            audience_page(tx, query, currency, after, limit)
         })
     }
 }
@@ -800,6 +837,7 @@ fn top_pairs(
 fn audience_page(
     tx: &Tx<'_>,
     query: &AudienceQuery,
+    currency: Currency,
     after: Option<CustomerId>,
     limit: usize,
 ) -> Result<AudiencePage> {
@@ -837,6 +875,19 @@ fn audience_page(
             Value::Integer(max.minor()),
         );
     }
+    if let Some(min) = query.min_expected_value {
+        bind(
+            &mut sql,
+            " AND s.expected_value >= ?",
+            Value::Integer(min.minor()),
+        );
+    }
+    if let Some(p) = query.min_probability_alive {
+        bind(&mut sql, " AND s.p_alive >= ?", Value::Real(p));
+    }
+    if let Some(p) = query.max_probability_alive {
+        bind(&mut sql, " AND s.p_alive <= ?", Value::Real(p));
+    }
     if let Some(n) = query.min_orders {
         bind(&mut sql, " AND s.frequency >= ?", Value::Integer(n.into()));
     }
@@ -865,13 +916,18 @@ fn audience_page(
         );
     }
     if let Some(sku) = &query.bought {
+        // A counted order: in the base currency, like every other figure of the scores.
         bind(
             &mut sql,
             " AND EXISTS (SELECT 1 FROM shopkeep_orders o
                  JOIN shopkeep_order_payments p ON p.order_id = o.id
                  JOIN shopkeep_order_lines l ON l.order_id = o.id
-                 WHERE o.customer_id = s.customer_id
-                   AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE NOCASE
+                 WHERE o.customer_id = s.customer_id AND o.currency = ?",
+            Value::Text(currency.code().to_owned()),
+        );
+        bind(
+            &mut sql,
+            " AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE NOCASE
                    AND o.gross_total > coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
                                                  WHERE r.order_id = o.id), 0))",
             Value::Text(sku.as_str().to_owned()),

@@ -85,7 +85,8 @@ fn cells(action: Action) -> [Cell; 9] {
         | Action::ReadAffinity
         | Action::ReadSales
         | Action::ReadAbandonedCarts
-        | Action::QueryAudience => [Any, Any, No, No, No, No, Any, No, No],
+        | Action::QueryAudience
+        | Action::ExportAnalytics => [Any, Any, No, No, No, No, Any, No, No],
     }
 }
 
@@ -140,6 +141,7 @@ fn is_marketing_action(action: Action) -> bool {
             | Action::ReadSales
             | Action::ReadAbandonedCarts
             | Action::QueryAudience
+            | Action::ExportAnalytics
     )
 }
 
@@ -258,7 +260,8 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::ReadAffinity
         | Action::ReadSales
         | Action::ReadAbandonedCarts
-        | Action::QueryAudience => vec![Target::Collection],
+        | Action::QueryAudience
+        | Action::ExportAnalytics => vec![Target::Collection],
         // Orders and invoices of other customers are exercised in tests/invoices.rs, which
         // has a shop to place them in.
         Action::IssueInvoice | Action::ReadInvoice => vec![Target::Missing],
@@ -590,6 +593,19 @@ fn run_marketing(scene: &Scene, action: Action) -> Result<(), Error> {
         Action::QueryAudience => marketing
             .audience(&AudienceQuery::new(), None, 10)
             .map(drop),
+        #[cfg(feature = "parquet")]
+        Action::ExportAnalytics => marketing
+            .export_parquet_to(|_| Ok(std::io::sink()))
+            .map(drop),
+        // Without the feature there is no export to run: ask the policy as it would.
+        #[cfg(not(feature = "parquet"))]
+        Action::ExportAnalytics => store.read(|tx| {
+            tx.authorize(
+                &scene.actor,
+                Action::ExportAnalytics,
+                &crate::access::Resource::Analytics,
+            )
+        }),
         other => panic!("{other:?} is not a marketing action"),
     }
 }
@@ -1214,6 +1230,19 @@ fn every_marketing_method_asks_for_exactly_its_action() {
         "audience",
         marketing.audience(&AudienceQuery::new(), None, 5).map(drop),
         Action::QueryAudience,
+    );
+    expect(
+        "scores",
+        marketing.scores(None, 5).map(drop),
+        Action::ReadRfm,
+    );
+    #[cfg(feature = "parquet")]
+    expect(
+        "export_parquet_to",
+        marketing
+            .export_parquet_to(|_| Ok(std::io::sink()))
+            .map(drop),
+        Action::ExportAnalytics,
     );
 }
 
