@@ -19,6 +19,8 @@ pub struct Executions {
     pub max_fullscan_steps: i64,
     /// The most virtual machine steps (`SQLITE_STMTSTATUS_VM_STEP`) one execution took.
     pub max_vm_steps: i64,
+    /// The virtual machine steps of all executions together.
+    pub total_vm_steps: i64,
 }
 
 /// `None` while not recording: connections opened before `start` still report, and are ignored.
@@ -61,6 +63,7 @@ pub(crate) fn install(conn: &mut Connection) -> rusqlite::Result<()> {
                     entry.count += 1;
                     entry.max_fullscan_steps = entry.max_fullscan_steps.max(fullscan - fullscan0);
                     entry.max_vm_steps = entry.max_vm_steps.max(vm - vm0);
+                    entry.total_vm_steps += vm - vm0;
                 }
             }
             _ => {}
