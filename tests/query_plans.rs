@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use common::*;
 use shopkeep::access::Role;
-use shopkeep::catalog::{ProductQuery, StockChange, TaxCategory};
+use shopkeep::catalog::{ProductQuery, ProductStatus, Sku, StockChange, TaxCategory};
 use shopkeep::customers::{Channel, ConsentRequest};
 use shopkeep::invoices::Date;
 use shopkeep::marketing::{AudienceQuery, SalesGrouping, SalesQuery};
@@ -33,7 +33,7 @@ use shopkeep::query_log::{self, Executions};
 /// than [`ROW_BUDGET`], so a statement that scans one cannot stay within it.
 const CUSTOMERS: usize = 40;
 const ORDERS_EACH: usize = 3;
-const PRODUCTS: usize = 40;
+const PRODUCTS: usize = 60;
 /// The page size the workload asks for.
 const PAGE: usize = 10;
 /// The most rows one execution may step through in a full scan (a bounded `ORDER BY … LIMIT`
@@ -78,10 +78,11 @@ fn workload(shop: &Shop) {
     let admin = staff(store, "owner@example.com", Role::Owner);
     let variants: Vec<_> = (0..PRODUCTS)
         .map(|i| {
-            let category = if i % 2 == 0 {
-                TaxCategory::Standard
-            } else {
+            // One reduced-rate product: a rare filter value.
+            let category = if i == 7 {
                 TaxCategory::Reduced
+            } else {
+                TaxCategory::Standard
             };
             product(store, &format!("MUG-{i}"), eur("12.90"), category, 10_000)
         })
@@ -141,6 +142,30 @@ fn workload(shop: &Shop) {
     invoices.by_number(invoice.number()).unwrap();
 
     let visitor = shopkeep::Principal::anonymous();
+    let archived = store
+        .products(&system)
+        .get_by_sku(&Sku::parse("MUG-9").unwrap())
+        .unwrap();
+    store
+        .products(&system)
+        .archive(archived.id(), archived.version())
+        .unwrap();
+    store
+        .products(&admin)
+        .list(
+            &ProductQuery::new()
+                .status(ProductStatus::Archived)
+                .limit(PAGE),
+        )
+        .unwrap();
+    store
+        .products(&admin)
+        .list(
+            &ProductQuery::new()
+                .tax_category(TaxCategory::Reduced)
+                .limit(PAGE),
+        )
+        .unwrap();
     let products = store.products(&visitor);
     let page = products.list(&ProductQuery::new().limit(PAGE)).unwrap();
     let one = &page.items()[0];

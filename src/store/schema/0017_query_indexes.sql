@@ -5,3 +5,11 @@
 -- order_id, shopkeep_invoices_one_per_order, is partial (kind = 'invoice'), so SQLite
 -- scanned every invoice to find the credit notes too.
 CREATE INDEX shopkeep_invoices_by_order ON shopkeep_invoices (order_id);
+
+-- Product lists page by id within a filter: by status (visitors see only active products),
+-- by tax category, or both. Without these SQLite walked every product in id order and
+-- skipped those that did not match, so a rare filter value read the whole catalogue.
+CREATE INDEX shopkeep_products_by_status ON shopkeep_products (status, id);
+CREATE INDEX shopkeep_products_by_tax_category ON shopkeep_products (tax_category, id);
+CREATE INDEX shopkeep_products_by_status_tax_category
+    ON shopkeep_products (status, tax_category, id);
