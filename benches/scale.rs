@@ -15,8 +15,9 @@
 //! appear on the first page of a newest-first list), and the audit chain of the filled file
 //! does not verify.
 //!
-//! Each read runs `SHOPKEEP_SCALE_READS` times (default 200) after one warm-up pass: the cache
-//! is warm, as a shop's is. `SHOPKEEP_BENCH_DISK` (default `/var/tmp`) holds the file.
+//! After each fill the WAL is checkpointed and the file synced. Each read runs
+//! `SHOPKEEP_SCALE_READS` times (default 200) after one warm-up call, in three rounds over all
+//! reads, and its best round is kept: the cache is warm, as a shop's is. `SHOPKEEP_BENCH_DISK` (default `/var/tmp`) holds the file.
 //!
 //! `cargo bench --bench scale`; `SHOPKEEP_SCALE_SIZES=10000,100000,1000000` for the 1M run.
 #![allow(
@@ -364,6 +365,12 @@ fn fill(path: &Path, target: u64, next: &mut u64, each: (u64, u64)) {
         conn.execute_batch("COMMIT").unwrap();
         *next += n;
     }
+    // Back to the state a shop's file is in between its writes: the WAL checkpointed into the
+    // file (shopkeep's connections checkpoint every 256 pages) and the file on disk, so that
+    // the reads are not timed against the write-back of the fill.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    std::fs::File::open(path).unwrap().sync_all().unwrap();
 }
 
 /// Mean time of `f` over `reads` calls, after one warm-up call.
@@ -509,13 +516,18 @@ fn main() {
         let start = Instant::now();
         fill(&path, size, &mut next, each);
         println!("filled to {size} orders in {:.1?}", start.elapsed());
-        for (i, (name, mut f)) in reads(&store, &probe, &system, &visitor)
-            .into_iter()
-            .enumerate()
-        {
-            let t = time(reads_each, &mut f);
+        // Three rounds over all reads, each read's best round kept: a neighbour's burst on the
+        // shared machine lands in one round, not in the figure.
+        let mut reads = reads(&store, &probe, &system, &visitor);
+        let mut best = vec![Duration::MAX; reads.len()];
+        for _ in 0..3 {
+            for (i, (_, f)) in reads.iter_mut().enumerate() {
+                best[i] = best[i].min(time(reads_each, f));
+            }
+        }
+        for (i, ((name, _), t)) in reads.iter().zip(best).enumerate() {
             if table.len() <= i {
-                table.push((name, Vec::new()));
+                table.push((*name, Vec::new()));
             }
             table[i].1.push(t);
         }
