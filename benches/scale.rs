@@ -178,10 +178,12 @@ fn setup(store: &Store) -> Probe {
         (rows(store, "shopkeep_outbox") - before.1) / sales,
     );
     let customer = register(store, "probe@example.com");
-    let mut orders = Vec::new();
-    for i in 0..5 {
-        orders.push(sale(store, customer, variants[i], &format!("probe-{i}")));
-    }
+    let orders: Vec<_> = variants
+        .iter()
+        .take(5)
+        .enumerate()
+        .map(|(i, v)| sale(store, customer, *v, &format!("probe-{i}")))
+        .collect();
     store.invoices(&system).issue(orders[1]).unwrap();
     store
         .orders(&system)
