@@ -178,6 +178,7 @@
 //! - `insecure-test-params`: enables `PasswordParams::insecure_for_tests()`, cheap argon2
 //!   parameters for test suites. Never in production.
 //! - `bench-internals`: hidden, unstable entry points for the crate's own benchmarks.
+//! - `query-log`: hidden, logs every statement the connections run, for the query-plan test.
 //! - `pdf`: `invoices::to_pdf`, invoices and credit notes as A4 PDF documents with an
 //!   embedded font.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -199,6 +200,8 @@ pub mod invoices;
 pub mod marketing;
 pub mod money;
 pub mod orders;
+#[cfg(feature = "query-log")]
+pub mod query_log;
 mod serde_text;
 mod sql;
 pub mod store;

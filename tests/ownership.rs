@@ -451,13 +451,19 @@ const AUTH_MACS: u32 = 13;
 /// Takes the file at `path` back to the schema before the auth MACs (`AUTH_MACS` - 1), keeping
 /// its rows: what a store written by an older shopkeep looks like. Later migrations are undone
 /// first: marketing (14) added tables of its own and rebuilt the staff and API key tables
-/// with every column, which running it again after the auth MACs does the same way.
+/// with every column, which running it again after the auth MACs does the same way; query
+/// indexes (15) added indexes only.
 fn downgrade(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
         "DROP TABLE shopkeep_order_attribution;
          DROP TABLE shopkeep_customer_scores;
          DROP INDEX shopkeep_orders_by_placed;
+         DROP INDEX shopkeep_invoices_by_order;
+         DROP INDEX shopkeep_products_by_status;
+         DROP INDEX shopkeep_products_by_tax_category;
+         DROP INDEX shopkeep_products_by_status_tax_category;
+         DROP INDEX shopkeep_customers_erased;
          DELETE FROM shopkeep_schema WHERE version > 13;",
     )
     .unwrap();

@@ -21,6 +21,12 @@ use crate::text;
 
 /// The most results one search returns.
 const MAX_SEARCH_RESULTS: usize = 100;
+/// The most matches one search ranks: the newest this many matching products (by their
+/// full-text rowid, which follows creation). bm25 is computed for every row a ranked FTS5
+/// query matches before `LIMIT` applies, so without a ceiling a word found in every product
+/// cost a visitor's search as much as the whole catalogue (docs/catalog.md, "Listing and
+/// search").
+pub(crate) const SEARCH_CANDIDATES: usize = 500;
 
 /// The columns every product read selects, in the order [`collect`] reads them. `p` is the
 /// product, `v` its variants, `pr` their prices (a LEFT JOIN: a variant may have none).
@@ -322,6 +328,26 @@ impl ProductRepo<'_> {
         let Some(query) = fts_query(text)? else {
             return Ok(Vec::new());
         };
+        // The candidates are the newest SEARCH_CANDIDATES matches: FTS5 walks a match's
+        // rowids in order without ranking them, and the lowest of them bounds the ranked
+        // query below (a rowid range FTS5 applies while matching), so bm25 is computed for
+        // those candidates only.
+        let mut lowest = tx
+            .prepare_cached(
+                "SELECT min(rowid) FROM (
+                     SELECT rowid FROM shopkeep_products_fts
+                     WHERE shopkeep_products_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2
+                 )",
+            )
+            .map_err(crate::error::sqlite)?;
+        let lowest: Option<i64> = lowest
+            .query_row(rusqlite::params![query, int(SEARCH_CANDIDATES)], |r| {
+                r.get(0)
+            })
+            .map_err(crate::error::sqlite)?;
+        let Some(lowest) = lowest else {
+            return Ok(Vec::new());
+        };
         let visible = if sees_archived(self.principal) {
             ""
         } else {
@@ -331,7 +357,7 @@ impl ProductRepo<'_> {
             "WITH hits AS (
                  SELECT p.id, f.rank AS rank
                  FROM shopkeep_products_fts f JOIN shopkeep_products p ON p.seq = f.rowid
-                 WHERE shopkeep_products_fts MATCH ?1{visible}
+                 WHERE shopkeep_products_fts MATCH ?1 AND f.rowid >= ?3{visible}
                  ORDER BY f.rank LIMIT ?2
              )
              SELECT {COLUMNS} FROM hits JOIN shopkeep_products p ON p.id = hits.id {JOINS}
@@ -340,7 +366,7 @@ impl ProductRepo<'_> {
         let limit = int(limit);
         let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
         collect(
-            stmt.query(rusqlite::params![query, limit])
+            stmt.query(rusqlite::params![query, limit, lowest])
                 .map_err(crate::error::sqlite)?,
         )
     }

@@ -511,6 +511,10 @@ pub(crate) fn for_customer(tx: &Tx<'_>, store: &Store, customer: CustomerId) -> 
 }
 
 /// One page of order ids, newest first: a customer's, or all (optionally of one status).
+///
+/// The statement is chosen per filter combination so that each one walks an index in id
+/// order from its first row: one statement with `(?1 IS NULL OR customer_id = ?1)` cannot
+/// use an index on `customer_id`, and SQLite walked every order to find a customer's.
 pub(crate) fn page(
     tx: &Tx<'_>,
     customer: Option<CustomerId>,
@@ -518,20 +522,37 @@ pub(crate) fn page(
     after: Option<OrderId>,
     limit: usize,
 ) -> Result<(Vec<OrderId>, Option<OrderId>)> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT id FROM shopkeep_orders
-         WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
-           AND (?3 IS NULL OR id < ?3)
-         ORDER BY id DESC LIMIT ?4",
-        )
-        .map_err(crate::error::sqlite)?;
+    let status = status.map(OrderStatus::as_str);
     let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+    // Only fixed fragments are joined; every value is a parameter. A customer's orders are
+    // found through `shopkeep_orders_by_customer` (customer_id, id), a status's through
+    // `shopkeep_orders_by_status` (status, id), and all orders through the primary key.
+    let mut conditions: Vec<&str> = Vec::new();
+    let mut params: Vec<crate::sql::Bound<'_>> = Vec::new();
+    if let Some(customer) = &customer {
+        conditions.push("customer_id = ?");
+        params.push(crate::sql::p(customer));
+    }
+    if let Some(status) = &status {
+        conditions.push("status = ?");
+        params.push(crate::sql::p(status));
+    }
+    if let Some(after) = &after {
+        conditions.push("id < ?");
+        params.push(crate::sql::p(after));
+    }
+    params.push(crate::sql::p(&fetch));
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!("SELECT id FROM shopkeep_orders{filter} ORDER BY id DESC LIMIT ?");
+    let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
     let mut ids = stmt
-        .query_map(
-            crate::sql::params![customer, status.map(OrderStatus::as_str), after, fetch],
-            |r| crate::sql::get::<OrderId>(r, 0),
-        )
+        .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+            crate::sql::get::<OrderId>(r, 0)
+        })
         .map_err(crate::error::sqlite)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(crate::error::sqlite)?;

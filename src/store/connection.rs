@@ -77,7 +77,8 @@ pub(crate) fn open_file(path: &Path, settings: ConnectionSettings) -> Result<Con
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+    #[cfg_attr(not(feature = "query-log"), allow(unused_mut))]
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| {
         Error::new(
             ErrorKind::Storage,
             format!("cannot open the database file {}", path.display()),
@@ -89,6 +90,8 @@ pub(crate) fn open_file(path: &Path, settings: ConnectionSettings) -> Result<Con
         ErrorKind::NotADatabase => not_a_database_message(e),
         _ => e,
     })?;
+    #[cfg(feature = "query-log")]
+    crate::query_log::install(&mut conn).map_err(crate::error::sqlite)?;
     Ok(conn)
 }
 
@@ -111,8 +114,11 @@ fn not_a_database_message(cause: Error) -> Error {
 
 /// Opens a private in-memory database (for tests and examples).
 pub(crate) fn open_memory(settings: ConnectionSettings) -> Result<Connection> {
-    let conn = Connection::open_in_memory().map_err(crate::error::sqlite)?;
+    #[cfg_attr(not(feature = "query-log"), allow(unused_mut))]
+    let mut conn = Connection::open_in_memory().map_err(crate::error::sqlite)?;
     configure(&conn, settings)?;
+    #[cfg(feature = "query-log")]
+    crate::query_log::install(&mut conn).map_err(crate::error::sqlite)?;
     Ok(conn)
 }
 
