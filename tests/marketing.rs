@@ -161,7 +161,7 @@ fn erased_customers_leave_rfm_but_their_orders_still_count_in_cohorts() {
         .find(|c| c.month() == "2026-06")
         .unwrap();
     assert_eq!((jun.customers(), jun.revenue()[0]), (1, eur("40.00")));
-    assert_eq!(marketing.refresh_scores().unwrap(), 4);
+    assert_eq!(marketing.refresh_scores().unwrap().scored(), 4);
 }
 
 #[test]
