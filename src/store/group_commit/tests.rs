@@ -192,31 +192,45 @@ fn a_batch_whose_commit_fails_acknowledges_nobody() {
 fn a_transaction_lost_under_a_caller_acknowledges_nobody() {
     let (_dir, store) = open();
     // Caller 4's transaction is rolled back under it, as SQLite does on a full disk or an I/O
-    // error, and its own work reports success: neither it nor the callers before it, whose
-    // work went with the transaction, may be told their work committed.
-    let (results, commits) = batch(&store, |tx, caller| {
-        record(tx, caller)?;
-        if caller == 4 {
-            tx.execute_batch("ROLLBACK").map_err(crate::error::sqlite)?;
+    // error, and its own work reports success: neither it nor the callers that ran before it,
+    // whose work went with the transaction, may be told their work committed. The queued
+    // callers take the writer in no set order, so the test notes the order they ran in.
+    let ran = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (results, commits) = batch(&store, {
+        let ran = std::sync::Arc::clone(&ran);
+        move |tx, caller| {
+            ran.lock().unwrap().push(caller);
+            record(tx, caller)?;
+            if caller == 4 {
+                tx.execute_batch("ROLLBACK").map_err(crate::error::sqlite)?;
+            }
+            Ok(())
         }
-        Ok(())
     });
-    for (caller, result) in results.iter().enumerate() {
-        if caller <= 4 {
-            assert!(
-                matches!(result, Some(Err(e)) if e.kind() == ErrorKind::Storage),
-                "caller {caller} was acknowledged: {result:?}"
-            );
-        } else {
-            // The callers after it began a new transaction, which committed.
-            assert!(
-                matches!(result, Some(Ok(()))),
-                "caller {caller}: {result:?}"
-            );
-        }
+    let ran = ran.lock().unwrap().clone();
+    assert_eq!(ran.first(), Some(&0), "caller 0 holds the writer first");
+    let lost_at = ran.iter().position(|&caller| caller == 4).unwrap();
+    let (lost, after) = ran.split_at(lost_at + 1);
+    for &caller in lost {
+        let result = &results[caller];
+        assert!(
+            matches!(result, Some(Err(e)) if e.kind() == ErrorKind::Storage),
+            "caller {caller} was acknowledged: {result:?}"
+        );
     }
-    assert_eq!(commits, 1);
-    assert_eq!(state(&store), (3, 3, vec![5, 6, 7]));
+    // The callers after it began a new transaction, which committed.
+    for &caller in after {
+        let result = &results[caller];
+        assert!(
+            matches!(result, Some(Ok(()))),
+            "caller {caller}: {result:?}"
+        );
+    }
+    assert_eq!(commits, u64::from(!after.is_empty()));
+    let mut committed: Vec<i64> = after.iter().map(|&caller| caller as i64).collect();
+    committed.sort_unstable();
+    let n = committed.len() as i64;
+    assert_eq!(state(&store), (n, n, committed));
 }
 
 #[test]
