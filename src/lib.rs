@@ -196,6 +196,7 @@ pub mod events;
 pub mod guide;
 mod ids;
 pub mod invoices;
+pub mod leads;
 pub mod marketing;
 pub mod money;
 pub mod orders;
@@ -211,7 +212,7 @@ pub use access::Principal;
 #[doc(inline)]
 pub use crypto::KeyRing;
 pub use email::Email;
-pub use error::{Error, ErrorKind, Result, StockShortage};
+pub use error::{Error, ErrorKind, FieldError, Result, StockShortage};
 #[doc(inline)]
 pub use money::{Currency, Money};
 #[doc(inline)]

@@ -98,6 +98,16 @@ pub enum Action {
     ReadAbandonedCarts,
     /// Evaluate an audience (a segment query) to customer ids.
     QueryAudience,
+    /// Submit the shop's contact form (a lead).
+    SubmitLead,
+    /// Read leads: one, or a list of them.
+    ReadLead,
+    /// Move a lead through its status pipeline.
+    UpdateLead,
+    /// Export everything held about a lead (GDPR Art. 15 and 20).
+    ExportLead,
+    /// Erase a lead (GDPR Art. 17).
+    EraseLead,
 }
 
 impl Action {
@@ -147,6 +157,11 @@ impl Action {
         Action::ReadSales,
         Action::ReadAbandonedCarts,
         Action::QueryAudience,
+        Action::SubmitLead,
+        Action::ReadLead,
+        Action::UpdateLead,
+        Action::ExportLead,
+        Action::EraseLead,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -196,6 +211,11 @@ impl Action {
             Action::ReadSales => "read_sales",
             Action::ReadAbandonedCarts => "read_abandoned_carts",
             Action::QueryAudience => "query_audience",
+            Action::SubmitLead => "submit_lead",
+            Action::ReadLead => "read_lead",
+            Action::UpdateLead => "update_lead",
+            Action::ExportLead => "export_lead",
+            Action::EraseLead => "erase_lead",
         }
     }
 }

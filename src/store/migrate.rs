@@ -91,6 +91,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "marketing",
         sql: include_str!("schema/0014_marketing.sql"),
     },
+    Migration {
+        version: 15,
+        name: "leads",
+        sql: include_str!("schema/0015_leads.sql"),
+    },
 ];
 
 /// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).
