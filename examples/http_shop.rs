@@ -128,6 +128,7 @@ pub(crate) fn status(kind: ErrorKind) -> StatusCode {
         | ErrorKind::InvalidTransition => StatusCode::CONFLICT,
         ErrorKind::IdempotencyMismatch
         | ErrorKind::Validation { .. }
+        | ErrorKind::InvalidFields
         | ErrorKind::Overflow
         | ErrorKind::CurrencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,

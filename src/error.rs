@@ -56,6 +56,9 @@ pub enum ErrorKind {
         /// The name of the field (or argument) that was rejected.
         field: &'static str,
     },
+    /// Several inputs of one submission failed validation at once (the lead form): each is a
+    /// [`FieldError`], listed by [`Error::field_errors`], so that a form shows them all.
+    InvalidFields,
     /// The acting principal is not allowed to perform the operation.
     Forbidden,
     /// The caller could not be authenticated (wrong credentials, expired or revoked session).
@@ -93,6 +96,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::IdempotencyMismatch => f.write_str("idempotency key reused"),
             ErrorKind::InvalidTransition => f.write_str("not allowed in the current state"),
             ErrorKind::Validation { field } => write!(f, "invalid {field}"),
+            ErrorKind::InvalidFields => f.write_str("invalid fields"),
             ErrorKind::Forbidden => f.write_str("forbidden"),
             ErrorKind::Unauthenticated => f.write_str("unauthenticated"),
             ErrorKind::TooManyAttempts => f.write_str("too many attempts"),
@@ -134,11 +138,37 @@ impl StockShortage {
     }
 }
 
+/// One rejected input of an [`ErrorKind::InvalidFields`] error: the field and the message a
+/// form shows beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FieldError {
+    field: &'static str,
+    message: &'static str,
+}
+
+impl FieldError {
+    /// A rejected `field` with the `message` to show.
+    pub(crate) fn new(field: &'static str, message: &'static str) -> Self {
+        FieldError { field, message }
+    }
+
+    /// The name of the rejected field.
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// The message to show beside the field.
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+}
+
 /// Structured detail some kinds carry besides the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Detail {
     RetryAfter(Duration),
     OutOfStock(StockShortage),
+    Fields(Vec<FieldError>),
 }
 
 /// The error of every fallible shopkeep operation.
@@ -200,6 +230,18 @@ impl Error {
         err
     }
 
+    /// An `InvalidFields` error listing every rejected field of one submission.
+    pub(crate) fn invalid_fields(fields: Vec<FieldError>) -> Self {
+        let message = fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut err = Error::new(ErrorKind::InvalidFields, message);
+        err.detail = Some(Detail::Fields(fields));
+        err
+    }
+
     /// Marks the error as a policy refusal for the audit log.
     pub(crate) fn with_denial(mut self, denial: Denial) -> Self {
         self.denial = Some(Box::new(denial));
@@ -251,6 +293,15 @@ impl Error {
         match self.detail {
             Some(Detail::RetryAfter(wait)) => Some(wait),
             _ => None,
+        }
+    }
+
+    /// The rejected fields of an [`InvalidFields`](ErrorKind::InvalidFields) error, in the
+    /// order the form has them; empty for other kinds.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match &self.detail {
+            Some(Detail::Fields(fields)) => fields,
+            _ => &[],
         }
     }
 
@@ -333,6 +384,7 @@ mod tests {
             ErrorKind::InvalidTransition => ("InvalidTransition", 409),
             ErrorKind::IdempotencyMismatch => ("IdempotencyMismatch", 422),
             ErrorKind::Validation { .. } => ("Validation { field }", 422),
+            ErrorKind::InvalidFields => ("InvalidFields", 422),
             ErrorKind::Overflow => ("Overflow", 422),
             ErrorKind::CurrencyMismatch => ("CurrencyMismatch", 422),
             ErrorKind::Forbidden => ("Forbidden", 403),
@@ -348,7 +400,7 @@ mod tests {
     }
 
     /// Every kind once, in the table's order.
-    const ALL: [ErrorKind; 18] = [
+    const ALL: [ErrorKind; 19] = [
         ErrorKind::NotFound,
         ErrorKind::AlreadyExists,
         ErrorKind::Conflict,
@@ -356,6 +408,7 @@ mod tests {
         ErrorKind::InvalidTransition,
         ErrorKind::IdempotencyMismatch,
         ErrorKind::Validation { field: "field" },
+        ErrorKind::InvalidFields,
         ErrorKind::Overflow,
         ErrorKind::CurrencyMismatch,
         ErrorKind::Forbidden,

@@ -29,6 +29,9 @@ pub mod marketing {}
 #[doc = include_str!("../docs/clv.md")]
 pub mod clv {}
 
+#[doc = include_str!("../docs/leads.md")]
+pub mod leads {}
+
 #[doc = include_str!("../docs/performance.md")]
 pub mod performance {}
 

@@ -197,6 +197,7 @@ pub mod events;
 pub mod guide;
 mod ids;
 pub mod invoices;
+pub mod leads;
 pub mod marketing;
 pub mod money;
 pub mod orders;
@@ -214,7 +215,7 @@ pub use access::Principal;
 #[doc(inline)]
 pub use crypto::KeyRing;
 pub use email::Email;
-pub use error::{Error, ErrorKind, Result, StockShortage};
+pub use error::{Error, ErrorKind, FieldError, Result, StockShortage};
 #[doc(inline)]
 pub use money::{Currency, Money};
 #[doc(inline)]

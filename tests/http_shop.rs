@@ -387,6 +387,7 @@ fn kind_named(name: &str) -> ErrorKind {
         "InvalidTransition" => ErrorKind::InvalidTransition,
         "IdempotencyMismatch" => ErrorKind::IdempotencyMismatch,
         "Validation { field }" => ErrorKind::Validation { field: "email" },
+        "InvalidFields" => ErrorKind::InvalidFields,
         "Overflow" => ErrorKind::Overflow,
         "CurrencyMismatch" => ErrorKind::CurrencyMismatch,
         "Forbidden" => ErrorKind::Forbidden,

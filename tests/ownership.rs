@@ -458,6 +458,7 @@ fn downgrade(path: &std::path::Path) {
     conn.execute_batch(
         "DROP TABLE shopkeep_order_attribution;
          DROP TABLE shopkeep_customer_scores;
+         DROP TABLE shopkeep_leads;
          DROP INDEX shopkeep_orders_by_placed;
          DROP INDEX shopkeep_invoices_by_order;
          DROP INDEX shopkeep_products_by_status;

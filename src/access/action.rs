@@ -100,6 +100,16 @@ pub enum Action {
     QueryAudience,
     /// Export the marketing facts (orders, lines, customer ids, scores) as Parquet files.
     ExportAnalytics,
+    /// Submit the shop's contact form (a lead).
+    SubmitLead,
+    /// Read leads: one, or a list of them.
+    ReadLead,
+    /// Move a lead through its status pipeline.
+    UpdateLead,
+    /// Export everything held about a lead (GDPR Art. 15 and 20).
+    ExportLead,
+    /// Erase a lead (GDPR Art. 17).
+    EraseLead,
 }
 
 impl Action {
@@ -150,6 +160,11 @@ impl Action {
         Action::ReadAbandonedCarts,
         Action::QueryAudience,
         Action::ExportAnalytics,
+        Action::SubmitLead,
+        Action::ReadLead,
+        Action::UpdateLead,
+        Action::ExportLead,
+        Action::EraseLead,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -200,6 +215,11 @@ impl Action {
             Action::ReadAbandonedCarts => "read_abandoned_carts",
             Action::QueryAudience => "query_audience",
             Action::ExportAnalytics => "export_analytics",
+            Action::SubmitLead => "submit_lead",
+            Action::ReadLead => "read_lead",
+            Action::UpdateLead => "update_lead",
+            Action::ExportLead => "export_lead",
+            Action::EraseLead => "erase_lead",
         }
     }
 }

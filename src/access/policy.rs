@@ -399,5 +399,21 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
         | Action::ReadAbandonedCarts
         | Action::QueryAudience
         | Action::ExportAnalytics => SYSTEM_OWNER_MARKETING,
+        // The contact form is public: visitors and customers alike send it.
+        Action::SubmitLead => &[(System, Any), (Who::Customer, Any), (Who::Anonymous, Any)],
+        // Leads hold personal data: the staff who answer and nurture them, never customers.
+        Action::ReadLead | Action::UpdateLead => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Support), Any),
+            (R(Role::Marketing), Any),
+        ],
+        // As for customers: handing out or destroying a person's data is not marketing's call.
+        Action::ExportLead => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Support), Any),
+        ],
+        Action::EraseLead => SYSTEM_OWNER,
     }
 }

@@ -58,6 +58,10 @@ pub enum Resource {
     Invoices,
     /// The shop's marketing analytics: reports, stored scores, audiences.
     Analytics,
+    /// One lead (a contact-form submission); owned by nobody, customers included.
+    Lead(crate::leads::LeadId),
+    /// The set of leads (to submit one, or to list them).
+    Leads,
 }
 
 impl Resource {
@@ -94,6 +98,7 @@ impl Resource {
             Resource::Stock(_) => Some(Action::ReadStockLedger),
             Resource::Order { .. } => Some(Action::ReadOrder),
             Resource::Invoice { .. } => Some(Action::ReadInvoice),
+            Resource::Lead(_) => Some(Action::ReadLead),
             Resource::StaffDirectory
             | Resource::ApiKeys
             | Resource::AuditLog
@@ -104,7 +109,8 @@ impl Resource {
             | Resource::Orders
             | Resource::Coupons
             | Resource::Invoices
-            | Resource::Analytics => None,
+            | Resource::Analytics
+            | Resource::Leads => None,
         }
     }
 }
@@ -131,6 +137,8 @@ impl fmt::Display for Resource {
             Resource::Invoice { id, .. } => write!(f, "invoice:{id}"),
             Resource::Invoices => f.write_str("invoices"),
             Resource::Analytics => f.write_str("analytics"),
+            Resource::Lead(id) => write!(f, "lead:{id}"),
+            Resource::Leads => f.write_str("leads"),
         }
     }
 }

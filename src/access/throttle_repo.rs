@@ -60,6 +60,18 @@ pub(crate) fn record_failure(
     what: &str,
     event: &str,
 ) -> Result<()> {
+    let wait_started = count_attempt(tx, store, index)?;
+    tx.audit_event(who, event, what, Outcome::Denied)?;
+    if wait_started {
+        tx.audit_event(who, "login_delayed", what, Outcome::Denied)?;
+    }
+    Ok(())
+}
+
+/// Counts an attempt against the key of `index` under the login throttle's rule, and answers
+/// whether that attempt starts a wait. Failed logins count this way, and so does every lead
+/// submission (per client key and per email: see `leads`).
+pub(crate) fn count_attempt(tx: &Tx<'_>, store: &Store, index: &Mac256) -> Result<bool> {
     let throttle = store.login_throttle();
     let now = tx.now();
     // Failures older than the quiet period are forgotten, everyone's at once: the table holds
@@ -91,11 +103,7 @@ pub(crate) fn record_failure(
              blocked_until = excluded.blocked_until",
     ).map_err(crate::error::sqlite)?
     .execute(crate::sql::params![index.as_slice(), failures, now, blocked_until]).map_err(crate::error::sqlite)?;
-    tx.audit_event(who, event, what, Outcome::Denied)?;
-    if blocked_until.is_some() {
-        tx.audit_event(who, "login_delayed", what, Outcome::Denied)?;
-    }
-    Ok(())
+    Ok(blocked_until.is_some())
 }
 
 /// Forgets the failures of the email of `index` (after a login or a password reset).

@@ -25,6 +25,11 @@ impl Subject {
         Subject(format!("customer:{id}"))
     }
 
+    /// A lead (a contact-form submission), by id.
+    pub(crate) fn lead(id: &str) -> Subject {
+        Subject(format!("lead:{id}"))
+    }
+
     /// A staff member, by id.
     pub(crate) fn staff(id: &str) -> Subject {
         Subject(format!("staff:{id}"))

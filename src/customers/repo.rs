@@ -168,6 +168,8 @@ impl CustomerRepo<'_> {
                 &Resource::Customer(id),
             )?;
             tx.emit(&super::events::Registered { customer_id: id })?;
+            // A lead with this email becomes this customer's, keeping its history.
+            crate::leads::link_to_customer(tx, store, self.principal, &new.email, id)?;
             Ok((id, now))
         })
     }

@@ -96,6 +96,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "query indexes",
         sql: include_str!("schema/0015_query_indexes.sql"),
     },
+    Migration {
+        version: 16,
+        name: "leads",
+        sql: include_str!("schema/0016_leads.sql"),
+    },
 ];
 
 /// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).

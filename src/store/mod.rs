@@ -698,6 +698,7 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::Coupons => "coupon",
         Resource::Invoice { .. } | Resource::Invoices => "invoice",
         Resource::Analytics => "report",
+        Resource::Lead(_) | Resource::Leads => "lead",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }

@@ -87,7 +87,23 @@ fn cells(action: Action) -> [Cell; 9] {
         | Action::ReadAbandonedCarts
         | Action::QueryAudience
         | Action::ExportAnalytics => [Any, Any, No, No, No, No, Any, No, No],
+        Action::SubmitLead => [Any, No, No, No, No, No, No, Any, Any],
+        Action::ReadLead | Action::UpdateLead => [Any, Any, No, Any, No, No, Any, No, No],
+        Action::ExportLead => [Any, Any, No, Any, No, No, No, No, No],
+        Action::EraseLead => [Any, Any, No, No, No, No, No, No, No],
     }
+}
+
+/// Whether `action` works on leads (which nobody owns, customers included).
+fn is_lead_action(action: Action) -> bool {
+    matches!(
+        action,
+        Action::SubmitLead
+            | Action::ReadLead
+            | Action::UpdateLead
+            | Action::ExportLead
+            | Action::EraseLead
+    )
 }
 
 /// Whether `action` works on the catalogue or the shop's settings.
@@ -206,6 +222,7 @@ fn read_action(action: Action) -> Action {
         Action::ReadInvoice => Action::ReadInvoice,
         a if is_order_action(a) => Action::ReadOrder,
         a if is_customer_action(a) => Action::ReadCustomer,
+        a if is_lead_action(a) => Action::ReadLead,
         _ => Action::ReadStaff,
     }
 }
@@ -312,6 +329,11 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::ArchiveProduct
         | Action::AdjustStock
         | Action::ReadStockLedger => vec![Target::Other, Target::Missing],
+        Action::SubmitLead => vec![Target::Collection],
+        Action::ReadLead => vec![Target::Other, Target::Missing, Target::Collection],
+        Action::UpdateLead | Action::ExportLead | Action::EraseLead => {
+            vec![Target::Other, Target::Missing]
+        }
     }
 }
 
@@ -429,6 +451,9 @@ fn scene(actor: Actor) -> Scene {
 fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
     if is_marketing_action(action) {
         return run_marketing(scene, action);
+    }
+    if is_lead_action(action) {
+        return run_lead(scene, action, target);
     }
     if is_order_action(action) || action == Action::ExpireOrders {
         return run_order(scene, action, target);
@@ -607,6 +632,32 @@ fn run_marketing(scene: &Scene, action: Action) -> Result<(), Error> {
             )
         }),
         other => panic!("{other:?} is not a marketing action"),
+    }
+}
+
+/// The lead actions of `run`, each through every repository method that authorises it, on a
+/// lead the system submitted (which adds no denial).
+fn run_lead(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    use crate::leads::{LeadForm, LeadId, LeadStatus};
+    let store = &scene.store;
+    let form =
+        || LeadForm::new("Lee Lead", "lee@example.com", "Please call me back.").accept_terms(true);
+    let id = match target {
+        Target::Missing => LeadId::from_bytes([0xee; 16]),
+        _ => store.leads(&store.system()).submit(form(), "matrix")?.id(),
+    };
+    let leads = store.leads(&scene.actor);
+    match action {
+        Action::SubmitLead => leads.submit(form(), "actor").map(drop),
+        Action::ReadLead if target == Target::Collection => leads.list(None, None, 10).map(drop),
+        Action::ReadLead => {
+            leads.get(id)?;
+            leads.attachment(id).map(drop)
+        }
+        Action::UpdateLead => leads.set_status(id, 1, LeadStatus::Contacted).map(drop),
+        Action::ExportLead => leads.export(id).map(drop),
+        Action::EraseLead => leads.erase(id),
+        other => panic!("{other:?} is not a lead action"),
     }
 }
 

@@ -1,0 +1,53 @@
+//! The outbox events of leads: ids and states only, never personal data.
+
+use serde::Serialize;
+
+use super::model::LeadId;
+use crate::access::CustomerId;
+use crate::events::OutboxEvent;
+
+/// `lead.submitted`: the contact form was sent.
+#[derive(Serialize)]
+pub(super) struct Submitted {
+    pub(super) lead_id: LeadId,
+}
+
+impl OutboxEvent for Submitted {
+    const KIND: &'static str = "lead.submitted";
+    const VERSION: u32 = 1;
+}
+
+/// `lead.status_changed`: staff moved the lead along its pipeline.
+#[derive(Serialize)]
+pub(super) struct StatusChanged {
+    pub(super) lead_id: LeadId,
+    pub(super) status: &'static str,
+}
+
+impl OutboxEvent for StatusChanged {
+    const KIND: &'static str = "lead.status_changed";
+    const VERSION: u32 = 1;
+}
+
+/// `lead.converted`: a customer registered with the lead's email; the lead now names them.
+#[derive(Serialize)]
+pub(super) struct Converted {
+    pub(super) lead_id: LeadId,
+    pub(super) customer_id: CustomerId,
+}
+
+impl OutboxEvent for Converted {
+    const KIND: &'static str = "lead.converted";
+    const VERSION: u32 = 1;
+}
+
+/// `lead.erased`: the lead was erased; consumers forget it too.
+#[derive(Serialize)]
+pub(super) struct Erased {
+    pub(super) lead_id: LeadId,
+}
+
+impl OutboxEvent for Erased {
+    const KIND: &'static str = "lead.erased";
+    const VERSION: u32 = 1;
+}
