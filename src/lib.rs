@@ -196,6 +196,7 @@ mod error;
 pub mod events;
 pub mod guide;
 mod ids;
+pub mod integrations;
 pub mod invoices;
 pub mod leads;
 pub mod marketing;
