@@ -333,16 +333,16 @@ impl Draft<'_> {
         let mut builder = MessageBuilder::new()
             .from(MailAddress::new_address(
                 Some(self.sender.name.clone()),
-                self.sender.from.as_str().to_owned(),
+                header_address(&self.sender.from),
             ))
             .to(MailAddress::new_address(
                 self.to.name.clone(),
-                self.to.email.as_str().to_owned(),
+                header_address(&self.to.email),
             ));
         if let Some(reply_to) = &self.sender.reply_to {
             builder = builder.reply_to(MailAddress::new_address(
                 None::<String>,
-                reply_to.as_str().to_owned(),
+                header_address(reply_to),
             ));
         }
         builder = builder
@@ -390,6 +390,19 @@ impl Draft<'_> {
     }
 }
 
+/// An address as a header carries it: the domain in its ASCII (punycode) form, so that a
+/// Unicode domain needs no SMTPUTF8; the local part as given (a non-ASCII one does need it).
+fn header_address(email: &Email) -> String {
+    let text = email.as_str();
+    match text.rsplit_once('@') {
+        Some((local, domain)) if !domain.is_ascii() => match idna::domain_to_ascii(domain) {
+            Ok(ascii) => format!("{local}@{ascii}"),
+            Err(_) => text.to_owned(),
+        },
+        _ => text.to_owned(),
+    }
+}
+
 /// The domain of the sender's address in its ASCII form, for the Message-ID.
 fn domain(email: &Email) -> String {
     let normalized = email.normalized();
@@ -410,6 +423,14 @@ mod tests {
         );
         assert_eq!(header_text("\r\n"), "");
         assert_eq!(header_text("Müller"), "Müller");
+    }
+
+    #[test]
+    fn unicode_domains_are_written_in_punycode() {
+        let email = Email::parse("Ana@Bücher.example").unwrap();
+        assert_eq!(header_address(&email), "Ana@xn--bcher-kva.example");
+        let ascii = Email::parse("Ana@Example.com").unwrap();
+        assert_eq!(header_address(&ascii), "Ana@Example.com");
     }
 
     #[test]
