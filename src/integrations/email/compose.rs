@@ -30,7 +30,9 @@ const CONFIRMATION_VALID_HOURS: u32 = 72;
 /// A composer holds the [`Sender`], the `Date` its messages carry (take it from the store's
 /// clock, [`Store::now`](crate::Store::now), when a batch is written) and the
 /// [`EmailTemplates`]. Writing a message queries nothing: pass what it shows (the order, the
-/// invoice, the token the store issued).
+/// invoice, the token the store issued). Every method fails with `Crypto` if the operating
+/// system's random source fails (the Message-ID and MIME boundaries are random, unless
+/// [`deterministic`](Self::deterministic)).
 ///
 /// ```
 /// use shopkeep::{Email, KeyRing, Store};
@@ -248,7 +250,8 @@ impl Composer {
     ///
     /// # Errors
     ///
-    /// None in practice today; `Result` leaves room for checks to come.
+    /// `Crypto` if the operating system's random source fails (for the Message-ID and the
+    /// MIME boundary), as every method here.
     pub fn marketing(
         &self,
         to: &Recipient,
