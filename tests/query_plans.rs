@@ -224,13 +224,19 @@ fn workload(shop: &Shop) {
     let email = shopkeep::Email::parse("c7@example.com").unwrap();
     customers.find_by_email(&email).unwrap();
     let consents = store.consents(&system);
-    consents
+    let confirmation = consents
         .grant(
             me,
             ConsentRequest::new(Channel::Email, "form", "v1").unwrap(),
         )
         .unwrap();
     consents.state(me).unwrap();
+    // Double opt-in, then the RFC 8058 one-click unsubscribe a marketing message links to.
+    store.confirm_consent(&confirmation.unwrap()).unwrap();
+    let unsubscribe = consents.unsubscribe_token(me, Channel::Email).unwrap();
+    let one_click = shopkeep::integrations::email::ONE_CLICK_BODY.as_bytes();
+    shopkeep::integrations::email::one_click_unsubscribe(store, unsubscribe.as_str(), one_click)
+        .unwrap();
 
     let events = store.events(&system);
     let polled = events.poll(PAGE, Duration::from_secs(60)).unwrap();
