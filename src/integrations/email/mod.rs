@@ -14,7 +14,7 @@
 //! header values; shopkeep first turns line breaks and control characters in any value that
 //! comes from data (a customer's name, a subject) into spaces, so no value can start a header
 //! of its own. The host's mail server must DKIM-sign both `List-Unsubscribe` headers (RFC 8058
-//! §3); shopkeep does not sign. The guide is `docs/integrations-email.md`.
+//! §3); shopkeep does not sign. The guide is [`guide::integrations`](crate::guide::integrations).
 //!
 //! ```
 //! use shopkeep::{Email, KeyRing, Store};

@@ -109,7 +109,7 @@ const BUILTIN: &[(&str, &str)] = &[
 /// confirmation's and the invoice's bodies are the documents themselves, rendered with
 /// [`Templates`] and [`InvoiceTemplates`], which this holds too. HTML templates escape every
 /// value; subjects are plain text, and their line breaks become spaces. The values each
-/// template sees are listed in `docs/integrations-email.md`.
+/// template sees are listed in the [integrations guide](crate::guide::integrations).
 ///
 /// ```
 /// use shopkeep::integrations::email::{EmailTemplates, MessageKind};
