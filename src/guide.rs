@@ -32,6 +32,9 @@ pub mod clv {}
 #[doc = include_str!("../docs/leads.md")]
 pub mod leads {}
 
+#[doc = include_str!("../docs/integrations.md")]
+pub mod integrations {}
+
 #[doc = include_str!("../docs/performance.md")]
 pub mod performance {}
 

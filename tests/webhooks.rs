@@ -51,7 +51,7 @@ fn shop() -> (tempfile::TempDir, ManualClock, Store) {
 fn submit_lead(store: &Store, n: usize) -> shopkeep::leads::LeadId {
     let form = LeadForm::new(
         "Lee Lead",
-        &format!("lee{n}@example.com"),
+        format!("lee{n}@example.com"),
         "Do you ship mugs to Norway?",
     )
     .accept_terms(true);
