@@ -1619,3 +1619,72 @@ fn every_order_method_asks_for_exactly_its_action() {
         Some(Action::ExpireOrders),
     );
 }
+
+#[test]
+fn every_webhook_method_asks_for_exactly_its_action() {
+    use crate::integrations::webhooks::{DeliveryOutcome, NewEndpoint};
+    let recording = std::sync::Arc::new(Recording::default());
+    let store = test_store(std::sync::Arc::clone(&recording));
+    let take = || std::mem::take(&mut *recording.asked.lock().unwrap());
+    let expect = |what: &str, result: Result<(), Error>, action: Option<Action>| {
+        let asked = take();
+        let distinct: std::collections::BTreeSet<_> = asked.iter().copied().collect();
+        let want: std::collections::BTreeSet<_> = action.into_iter().collect();
+        assert_eq!(distinct, want, "{what} asked for {asked:?} ({result:?})");
+        result.unwrap();
+    };
+    let system = store.system();
+    let webhooks = store.webhooks(&system);
+    let manage = Some(Action::ManageWebhooks);
+    let deliver = Some(Action::DeliverWebhooks);
+    let new = NewEndpoint::new("https://hooks.example.com/", ["lead.submitted"]).unwrap();
+    let registered = webhooks.register(new);
+    let id = registered.as_ref().map(|r| r.endpoint().id()).unwrap();
+    expect("webhooks.register", registered.map(drop), manage);
+    let form = crate::leads::LeadForm::new("Lee Lead", "lee@example.com", "Please call me back.")
+        .accept_terms(true);
+    store.leads(&system).submit(form, "recording").unwrap();
+    take();
+    expect("webhooks.fan_out", webhooks.fan_out(10).map(drop), deliver);
+    let due = webhooks.due(10, std::time::Duration::from_secs(30));
+    let request = due.as_ref().map(|d| d[0].clone()).unwrap();
+    expect("webhooks.due", due.map(drop), deliver);
+    let outcome = DeliveryOutcome::status(500).unwrap();
+    let reported = webhooks.report(request.delivery(), request.attempt(), &outcome);
+    expect("webhooks.report", reported.map(drop), deliver);
+    let delivery = request.delivery();
+    expect("webhooks.get", webhooks.get(id).map(drop), manage);
+    expect("webhooks.list", webhooks.list().map(drop), manage);
+    expect(
+        "webhooks.delivery",
+        webhooks.delivery(delivery).map(drop),
+        manage,
+    );
+    expect(
+        "webhooks.deliveries",
+        webhooks.deliveries(id, None, 10).map(drop),
+        manage,
+    );
+    expect(
+        "webhooks.attempts",
+        webhooks.attempts(delivery).map(drop),
+        manage,
+    );
+    expect(
+        "webhooks.dead_letters",
+        webhooks.dead_letters(None, 10).map(drop),
+        manage,
+    );
+    let requeue = webhooks.requeue(delivery).map(drop);
+    assert_eq!(
+        requeue.as_ref().map_err(Error::kind),
+        Err(ErrorKind::InvalidTransition)
+    );
+    expect("webhooks.requeue", Ok(()), manage);
+    expect(
+        "webhooks.set_enabled",
+        webhooks.set_enabled(id, false).map(drop),
+        manage,
+    );
+    expect("webhooks.delete", webhooks.delete(id), manage);
+}
