@@ -17,8 +17,8 @@ use proptest::prelude::*;
 use shopkeep::access::Role;
 use shopkeep::clock::{ManualClock, Timestamp};
 use shopkeep::integrations::webhooks::{
-    DeliveryOutcome, DeliveryStatus, EndpointId, MAX_ATTEMPTS, NewEndpoint, RETRY_SCHEDULE,
-    ReceivedHeaders, SignedRequest, Verifier, VerifyError, WebhookSecret,
+    DeliveryOutcome, DeliveryStatus, EndpointId, EndpointUrl, MAX_ATTEMPTS, NewEndpoint,
+    RETRY_SCHEDULE, ReceivedHeaders, SignedRequest, Verifier, VerifyError, WebhookSecret,
 };
 use shopkeep::leads::LeadForm;
 use shopkeep::{ErrorKind, Principal, Store};
@@ -336,6 +336,28 @@ proptest! {
 
 // ---------------------------------------------------------------------------------------------
 // Endpoints.
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever the text, parsing answers without panicking; what it accepts is https (or
+    /// http to this machine), carries no credentials, and parses again to itself.
+    #[test]
+    fn accepted_urls_are_https_or_local_and_stable(
+        text in "(https?|HTTPS|ftp)://([a-zA-Z0-9.@:\\[\\]_-]{0,30})(/[ -~]{0,30})?"
+    ) {
+        if let Ok(url) = EndpointUrl::parse(&text) {
+            let s = url.as_str();
+            let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+                .iter()
+                .any(|p| s.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/', '?'])));
+            prop_assert!(s.starts_with("https://") || local, "{}", s);
+            let authority = s.split("://").nth(1).unwrap().split(['/', '?']).next().unwrap();
+            prop_assert!(!authority.contains('@'), "{}", s);
+            prop_assert_eq!(EndpointUrl::parse(s).unwrap(), url.clone());
+        }
+    }
+}
 
 #[test]
 fn registering_shows_the_secret_once_and_stores_it_encrypted() {
