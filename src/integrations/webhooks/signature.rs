@@ -92,10 +92,12 @@ impl WebhookSecret {
     /// The secret's text, `whsec_…`, to hand to the receiver once (it is in a zeroizing
     /// buffer: keep it no longer than needed).
     pub fn expose(&self) -> Zeroizing<String> {
-        Zeroizing::new(format!(
-            "{SECRET_PREFIX}{}",
-            Base64::encode_string(self.0.as_slice())
-        ))
+        // Every buffer that holds the encoded key is wiped, the intermediate one included.
+        let encoded = Zeroizing::new(Base64::encode_string(self.0.as_slice()));
+        let mut text = Zeroizing::new(String::with_capacity(SECRET_PREFIX.len() + encoded.len()));
+        text.push_str(SECRET_PREFIX);
+        text.push_str(&encoded);
+        text
     }
 
     /// The key bytes, for sealing in the store.
