@@ -579,7 +579,9 @@ fn main() {
         start.elapsed()
     );
     drop(store);
-    // The backup, taken back to the previous schema version: opening it runs the last migration.
+    // The backup, taken back to schema version 14: opening it runs migration 0015, which builds
+    // the query indexes over the filled tables (the migration whose cost grows with the shop),
+    // and every later one. Each later migration's objects are dropped here.
     let conn = Connection::open(&backup).unwrap();
     conn.execute_batch(
         "DROP INDEX shopkeep_invoices_by_order;
@@ -587,14 +589,20 @@ fn main() {
          DROP INDEX shopkeep_products_by_tax_category;
          DROP INDEX shopkeep_products_by_status_tax_category;
          DROP INDEX shopkeep_customers_erased;
-         DELETE FROM shopkeep_schema WHERE version = (SELECT max(version) FROM shopkeep_schema);",
+         DROP TABLE shopkeep_leads;
+         DROP TABLE shopkeep_webhook_attempts;
+         DROP TABLE shopkeep_webhook_deliveries;
+         DROP TABLE shopkeep_webhook_subscriptions;
+         DROP TABLE shopkeep_webhook_endpoints;
+         DROP TABLE shopkeep_webhook_cursor;
+         DELETE FROM shopkeep_schema WHERE version >= 15;",
     )
     .unwrap();
     drop(conn);
     let start = Instant::now();
     drop(open_store(&backup));
     println!(
-        "open at the previous schema version (runs migration 0015): {:.1?}",
+        "open at schema version 14 (runs migrations 0015, the query indexes, to the latest): {:.1?}",
         start.elapsed()
     );
     remove_db(&backup);

@@ -452,13 +452,18 @@ const AUTH_MACS: u32 = 13;
 /// its rows: what a store written by an older shopkeep looks like. Later migrations are undone
 /// first: marketing (14) added tables of its own and rebuilt the staff and API key tables
 /// with every column, which running it again after the auth MACs does the same way; query
-/// indexes (15) added indexes only.
+/// indexes (15) added indexes only; leads (16) and webhooks (17) added tables of their own.
 fn downgrade(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
         "DROP TABLE shopkeep_order_attribution;
          DROP TABLE shopkeep_customer_scores;
          DROP TABLE shopkeep_leads;
+         DROP TABLE shopkeep_webhook_attempts;
+         DROP TABLE shopkeep_webhook_deliveries;
+         DROP TABLE shopkeep_webhook_subscriptions;
+         DROP TABLE shopkeep_webhook_endpoints;
+         DROP TABLE shopkeep_webhook_cursor;
          DROP INDEX shopkeep_orders_by_placed;
          DROP INDEX shopkeep_invoices_by_order;
          DROP INDEX shopkeep_products_by_status;

@@ -68,6 +68,10 @@ fn no_public_type_implements_rusqlites_traits() {
         shopkeep::Email,
         shopkeep::customers::Country,
         shopkeep::orders::OrderStatus,
+        shopkeep::integrations::webhooks::EndpointId,
+        shopkeep::integrations::webhooks::DeliveryId,
+        shopkeep::integrations::webhooks::EndpointUrl,
+        shopkeep::integrations::webhooks::DeliveryStatus,
     )
     .into_iter()
     .filter(|(_, has)| *has)

@@ -25,6 +25,7 @@ use common::*;
 use shopkeep::access::Role;
 use shopkeep::catalog::{ProductQuery, ProductStatus, Sku, StockChange, TaxCategory};
 use shopkeep::customers::{Channel, ConsentRequest};
+use shopkeep::integrations::webhooks::{DeliveryOutcome, MAX_ATTEMPTS, NewEndpoint};
 use shopkeep::invoices::Date;
 use shopkeep::marketing::{AudienceQuery, SalesGrouping, SalesQuery};
 use shopkeep::orders::{CartRef, OrderQuery, OrderStatus, PriceMode, Refund, Shipment};
@@ -76,6 +77,8 @@ const SMALL_TABLES: &[&str] = &[
     "shopkeep_invoice_counters",
     "shopkeep_staff",
     "shopkeep_api_keys",
+    // Webhook endpoints: configuration, at most 100 (`MAX_ENDPOINTS`).
+    "shopkeep_webhook_endpoints",
 ];
 
 /// The statement log is one per process: a test that records holds this for its whole run, so
@@ -92,6 +95,20 @@ fn workload(shop: &Shop) {
     let store = &shop.store;
     let system = store.system();
     let admin = staff(store, "owner@example.com", Role::Owner);
+    // A webhook endpoint taking the shop's main events, registered before them: every order
+    // and customer below becomes a delivery.
+    let hook_types = [
+        "customer.registered",
+        "order.placed",
+        "order.paid",
+        "invoice.issued",
+    ];
+    let hook = store
+        .webhooks(&admin)
+        .register(NewEndpoint::new("https://hooks.example.com/shop", hook_types).unwrap())
+        .unwrap()
+        .into_endpoint()
+        .id();
     let variants: Vec<_> = (0..PRODUCTS)
         .map(|i| {
             // One reduced-rate product: a rare filter value.
@@ -270,6 +287,52 @@ fn workload(shop: &Shop) {
     marketing
         .sales(&SalesQuery::new(day("2026-11-01"), day("2026-11-30"), SalesGrouping::Day).unwrap())
         .unwrap();
+
+    // Webhooks: the delivery job over all of those events, one delivery failing every
+    // attempt of its round into the dead letters, then the log and the staff's calls.
+    let hooks = store.webhooks(&system);
+    let fanned = hooks.fan_out(1000).unwrap();
+    assert!(fanned.deliveries() as i64 > ROW_BUDGET, "{fanned:?}");
+    let mut doomed = None;
+    for _ in 0..MAX_ATTEMPTS {
+        loop {
+            let batch = hooks.due(PAGE, Duration::from_secs(60)).unwrap();
+            if batch.is_empty() {
+                break;
+            }
+            for request in batch {
+                let fails = *doomed.get_or_insert(request.delivery()) == request.delivery();
+                let outcome = if fails {
+                    DeliveryOutcome::status(500).unwrap()
+                } else {
+                    DeliveryOutcome::status(200).unwrap()
+                };
+                hooks
+                    .report(request.delivery(), request.attempt(), &outcome)
+                    .unwrap();
+            }
+        }
+        shop.clock.advance(Duration::from_secs(11 * 3600));
+    }
+    let doomed = doomed.unwrap();
+    assert_eq!(hooks.dead_letters(None, PAGE).unwrap().len(), 1);
+    hooks.attempts(doomed).unwrap();
+    hooks.delivery(doomed).unwrap();
+    hooks.requeue(doomed).unwrap();
+    let log = hooks.deliveries(hook, None, PAGE).unwrap();
+    hooks
+        .deliveries(hook, log.last().map(|d| d.id()), PAGE)
+        .unwrap();
+    hooks.set_enabled(hook, false).unwrap();
+    hooks.set_enabled(hook, true).unwrap();
+    hooks.get(hook).unwrap();
+    hooks.list().unwrap();
+    let spare = hooks
+        .register(NewEndpoint::new("https://spare.example.com/", ["order.shipped"]).unwrap())
+        .unwrap()
+        .into_endpoint()
+        .id();
+    hooks.delete(spare).unwrap();
 }
 
 /// The table a `SCAN` line of a plan names, if it is one of ours (not a CTE or subquery):

@@ -110,6 +110,11 @@ pub enum Action {
     ExportLead,
     /// Erase a lead (GDPR Art. 17).
     EraseLead,
+    /// Register, read, list, enable, disable and delete webhook endpoints; read their delivery
+    /// log; list and re-queue dead letters.
+    ManageWebhooks,
+    /// Run the webhook delivery job: fan events out, take due deliveries, report outcomes.
+    DeliverWebhooks,
 }
 
 impl Action {
@@ -165,6 +170,8 @@ impl Action {
         Action::UpdateLead,
         Action::ExportLead,
         Action::EraseLead,
+        Action::ManageWebhooks,
+        Action::DeliverWebhooks,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -220,6 +227,8 @@ impl Action {
             Action::UpdateLead => "update_lead",
             Action::ExportLead => "export_lead",
             Action::EraseLead => "erase_lead",
+            Action::ManageWebhooks => "manage_webhooks",
+            Action::DeliverWebhooks => "deliver_webhooks",
         }
     }
 }

@@ -415,5 +415,9 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Support), Any),
         ],
         Action::EraseLead => SYSTEM_OWNER,
+        // Where the shop's events go, signed with secrets the crate keeps: the owner's
+        // decision; the delivery job runs as the system or an owner's API key, like the
+        // outbox's consumer.
+        Action::ManageWebhooks | Action::DeliverWebhooks => SYSTEM_OWNER,
     }
 }

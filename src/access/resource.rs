@@ -62,6 +62,11 @@ pub enum Resource {
     Lead(crate::leads::LeadId),
     /// The set of leads (to submit one, or to list them).
     Leads,
+    /// One webhook endpoint, with its deliveries.
+    WebhookEndpoint(crate::integrations::webhooks::EndpointId),
+    /// Webhooks as a whole: registering and listing endpoints, the dead letters, the delivery
+    /// job.
+    Webhooks,
 }
 
 impl Resource {
@@ -99,6 +104,7 @@ impl Resource {
             Resource::Order { .. } => Some(Action::ReadOrder),
             Resource::Invoice { .. } => Some(Action::ReadInvoice),
             Resource::Lead(_) => Some(Action::ReadLead),
+            Resource::WebhookEndpoint(_) => Some(Action::ManageWebhooks),
             Resource::StaffDirectory
             | Resource::ApiKeys
             | Resource::AuditLog
@@ -110,7 +116,8 @@ impl Resource {
             | Resource::Coupons
             | Resource::Invoices
             | Resource::Analytics
-            | Resource::Leads => None,
+            | Resource::Leads
+            | Resource::Webhooks => None,
         }
     }
 }
@@ -139,6 +146,8 @@ impl fmt::Display for Resource {
             Resource::Analytics => f.write_str("analytics"),
             Resource::Lead(id) => write!(f, "lead:{id}"),
             Resource::Leads => f.write_str("leads"),
+            Resource::WebhookEndpoint(id) => write!(f, "webhook_endpoint:{id}"),
+            Resource::Webhooks => f.write_str("webhooks"),
         }
     }
 }

@@ -30,6 +30,11 @@ impl Subject {
         Subject(format!("lead:{id}"))
     }
 
+    /// A webhook endpoint (whose signing secret the key seals), by id.
+    pub(crate) fn webhook_endpoint(id: &str) -> Subject {
+        Subject(format!("webhook_endpoint:{id}"))
+    }
+
     /// A staff member, by id.
     pub(crate) fn staff(id: &str) -> Subject {
         Subject(format!("staff:{id}"))

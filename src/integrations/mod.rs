@@ -8,3 +8,4 @@
 //! the outcome back.
 
 pub mod email;
+pub mod webhooks;

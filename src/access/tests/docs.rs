@@ -151,6 +151,10 @@ fn fixture() -> Fixture {
             },
             Resource::Orders,
             Resource::Coupons,
+            Resource::WebhookEndpoint(crate::integrations::webhooks::EndpointId::from_bytes(
+                [1; 16],
+            )),
+            Resource::Webhooks,
         ],
     }
 }

@@ -91,6 +91,8 @@ fn cells(action: Action) -> [Cell; 9] {
         Action::ReadLead | Action::UpdateLead => [Any, Any, No, Any, No, No, Any, No, No],
         Action::ExportLead => [Any, Any, No, Any, No, No, No, No, No],
         Action::EraseLead => [Any, Any, No, No, No, No, No, No, No],
+        Action::ManageWebhooks => [Any, Any, No, No, No, No, No, No, No],
+        Action::DeliverWebhooks => [Any, Any, No, No, No, No, No, No, No],
     }
 }
 
@@ -223,6 +225,7 @@ fn read_action(action: Action) -> Action {
         a if is_order_action(a) => Action::ReadOrder,
         a if is_customer_action(a) => Action::ReadCustomer,
         a if is_lead_action(a) => Action::ReadLead,
+        Action::ManageWebhooks | Action::DeliverWebhooks => Action::ManageWebhooks,
         _ => Action::ReadStaff,
     }
 }
@@ -334,6 +337,8 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         Action::UpdateLead | Action::ExportLead | Action::EraseLead => {
             vec![Target::Other, Target::Missing]
         }
+        Action::ManageWebhooks => vec![Target::Other, Target::Missing, Target::Collection],
+        Action::DeliverWebhooks => vec![Target::Collection],
     }
 }
 
@@ -454,6 +459,9 @@ fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
     }
     if is_lead_action(action) {
         return run_lead(scene, action, target);
+    }
+    if matches!(action, Action::ManageWebhooks | Action::DeliverWebhooks) {
+        return run_webhooks(scene, action, target);
     }
     if is_order_action(action) || action == Action::ExpireOrders {
         return run_order(scene, action, target);
@@ -658,6 +666,51 @@ fn run_lead(scene: &Scene, action: Action, target: Target) -> Result<(), Error> 
         Action::ExportLead => leads.export(id).map(drop),
         Action::EraseLead => leads.erase(id),
         other => panic!("{other:?} is not a lead action"),
+    }
+}
+
+/// The webhook actions of `run`, each through every repository method that authorises it, on
+/// an endpoint the system registered (which adds no denial).
+fn run_webhooks(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
+    use crate::integrations::webhooks::{DeliveryOutcome, EndpointId, NewEndpoint};
+    let store = &scene.store;
+    let system = store.system();
+    let new = || NewEndpoint::new("https://hooks.example.com/matrix", ["lead.submitted"]);
+    let id = match target {
+        Target::Missing => EndpointId::from_bytes([0xee; 16]),
+        _ => store.webhooks(&system).register(new()?)?.endpoint().id(),
+    };
+    let webhooks = store.webhooks(&scene.actor);
+    match action {
+        Action::ManageWebhooks if target == Target::Collection => {
+            webhooks.register(new()?)?;
+            webhooks.list()?;
+            webhooks.dead_letters(None, 10).map(drop)
+        }
+        Action::ManageWebhooks => {
+            webhooks.get(id)?;
+            webhooks.deliveries(id, None, 10)?;
+            webhooks.set_enabled(id, false)?;
+            webhooks.delete(id)
+        }
+        Action::DeliverWebhooks => {
+            // A lead for the endpoint to take, so that every job step has work.
+            let form =
+                crate::leads::LeadForm::new("Lee Lead", "lee@example.com", "Please call me back.")
+                    .accept_terms(true);
+            store.leads(&system).submit(form, "matrix")?;
+            webhooks.fan_out(10)?;
+            let due = webhooks.due(10, std::time::Duration::from_secs(30))?;
+            for request in due {
+                webhooks.report(
+                    request.delivery(),
+                    request.attempt(),
+                    &DeliveryOutcome::status(200)?,
+                )?;
+            }
+            Ok(())
+        }
+        other => panic!("{other:?} is not a webhook action"),
     }
 }
 
@@ -1565,4 +1618,73 @@ fn every_order_method_asks_for_exactly_its_action() {
             .map(drop),
         Some(Action::ExpireOrders),
     );
+}
+
+#[test]
+fn every_webhook_method_asks_for_exactly_its_action() {
+    use crate::integrations::webhooks::{DeliveryOutcome, NewEndpoint};
+    let recording = std::sync::Arc::new(Recording::default());
+    let store = test_store(std::sync::Arc::clone(&recording));
+    let take = || std::mem::take(&mut *recording.asked.lock().unwrap());
+    let expect = |what: &str, result: Result<(), Error>, action: Option<Action>| {
+        let asked = take();
+        let distinct: std::collections::BTreeSet<_> = asked.iter().copied().collect();
+        let want: std::collections::BTreeSet<_> = action.into_iter().collect();
+        assert_eq!(distinct, want, "{what} asked for {asked:?} ({result:?})");
+        result.unwrap();
+    };
+    let system = store.system();
+    let webhooks = store.webhooks(&system);
+    let manage = Some(Action::ManageWebhooks);
+    let deliver = Some(Action::DeliverWebhooks);
+    let new = NewEndpoint::new("https://hooks.example.com/", ["lead.submitted"]).unwrap();
+    let registered = webhooks.register(new);
+    let id = registered.as_ref().map(|r| r.endpoint().id()).unwrap();
+    expect("webhooks.register", registered.map(drop), manage);
+    let form = crate::leads::LeadForm::new("Lee Lead", "lee@example.com", "Please call me back.")
+        .accept_terms(true);
+    store.leads(&system).submit(form, "recording").unwrap();
+    take();
+    expect("webhooks.fan_out", webhooks.fan_out(10).map(drop), deliver);
+    let due = webhooks.due(10, std::time::Duration::from_secs(30));
+    let request = due.as_ref().map(|d| d[0].clone()).unwrap();
+    expect("webhooks.due", due.map(drop), deliver);
+    let outcome = DeliveryOutcome::status(500).unwrap();
+    let reported = webhooks.report(request.delivery(), request.attempt(), &outcome);
+    expect("webhooks.report", reported.map(drop), deliver);
+    let delivery = request.delivery();
+    expect("webhooks.get", webhooks.get(id).map(drop), manage);
+    expect("webhooks.list", webhooks.list().map(drop), manage);
+    expect(
+        "webhooks.delivery",
+        webhooks.delivery(delivery).map(drop),
+        manage,
+    );
+    expect(
+        "webhooks.deliveries",
+        webhooks.deliveries(id, None, 10).map(drop),
+        manage,
+    );
+    expect(
+        "webhooks.attempts",
+        webhooks.attempts(delivery).map(drop),
+        manage,
+    );
+    expect(
+        "webhooks.dead_letters",
+        webhooks.dead_letters(None, 10).map(drop),
+        manage,
+    );
+    let requeue = webhooks.requeue(delivery).map(drop);
+    assert_eq!(
+        requeue.as_ref().map_err(Error::kind),
+        Err(ErrorKind::InvalidTransition)
+    );
+    expect("webhooks.requeue", Ok(()), manage);
+    expect(
+        "webhooks.set_enabled",
+        webhooks.set_enabled(id, false).map(drop),
+        manage,
+    );
+    expect("webhooks.delete", webhooks.delete(id), manage);
 }
