@@ -103,10 +103,10 @@ fn basket(
             left -= quantity * cents;
         }
     }
-    if let Some(&(cheapest, cents)) = products.iter().min_by_key(|(_, cents)| *cents) {
-        if items.is_empty() || 2 * left >= cents {
-            items.push((cheapest, 1));
-        }
+    if let Some(&(cheapest, cents)) = products.iter().min_by_key(|(_, cents)| *cents)
+        && (items.is_empty() || 2 * left >= cents)
+    {
+        items.push((cheapest, 1));
     }
     items
 }
