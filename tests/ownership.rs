@@ -460,6 +460,7 @@ fn downgrade(path: &std::path::Path) {
          DROP TABLE shopkeep_customer_scores;
          DROP TABLE shopkeep_leads;
          DROP INDEX shopkeep_orders_by_placed;
+         DROP INDEX shopkeep_orders_for_reports;
          DROP INDEX shopkeep_invoices_by_order;
          DROP INDEX shopkeep_products_by_status;
          DROP INDEX shopkeep_products_by_tax_category;
