@@ -811,6 +811,8 @@ fn main() {
     });
     println!("CLV: {} customers", summaries.len());
 
+    snapshot_and_checkpoints(&store, &path);
+
     println!();
     println!("| report | shopkeep | hand-written SQL | ratio | target |");
     println!("|---|---:|---:|---:|---|");
@@ -829,6 +831,54 @@ fn main() {
             row.target
         );
     }
+}
+
+/// What one snapshot per report holds back (docs/marketing.md, "One snapshot per report"):
+/// while RFM runs on the reader pool, another connection commits small transactions (a 1 KiB
+/// row each) and runs a passive checkpoint after each, as the store's writer does when its WAL
+/// is long. Printed: the commits during the report, the most WAL frames a checkpoint could not
+/// copy back because the report's snapshot was open, and the same right after the report.
+fn snapshot_and_checkpoints(store: &Store, path: &Path) {
+    let conn = baseline_connection(path, Durability::Full);
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS bench_wal (x BLOB); PRAGMA wal_checkpoint(TRUNCATE);",
+    )
+    .unwrap();
+    let checkpoint = |conn: &Connection| -> (i64, i64) {
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get(1)?, r.get(2)?))
+        })
+        .unwrap()
+    };
+    let system = store.system();
+    let started = Instant::now();
+    let (commits, held_back, report) = std::thread::scope(|s| {
+        let report = s.spawn(|| {
+            let t = Instant::now();
+            store.marketing(&system).rfm().unwrap();
+            t.elapsed()
+        });
+        let (mut commits, mut held_back) = (0u64, 0i64);
+        while !report.is_finished() {
+            conn.execute("INSERT INTO bench_wal (x) VALUES (randomblob(1024))", [])
+                .unwrap();
+            commits += 1;
+            let (log, done) = checkpoint(&conn);
+            held_back = held_back.max(log - done);
+        }
+        (commits, held_back, report.join().unwrap())
+    });
+    let (log, done) = checkpoint(&conn);
+    println!(
+        "one snapshot: RFM took {:.0} ms ({:.0} ms with the writer); {commits} commits meanwhile; \
+         a checkpoint during the report left at most {held_back} WAL frames uncopied; \
+         right after it: {} of {log}",
+        report.as_secs_f64() * 1e3,
+        started.elapsed().as_secs_f64() * 1e3,
+        log - done
+    );
+    conn.execute_batch("DROP TABLE bench_wal; PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
 }
 
 /// The CLV model's input per customer with a counted order, from the counted orders.

@@ -452,7 +452,8 @@ const AUTH_MACS: u32 = 13;
 /// its rows: what a store written by an older shopkeep looks like. Later migrations are undone
 /// first: marketing (14) added tables of its own and rebuilt the staff and API key tables
 /// with every column, which running it again after the auth MACs does the same way; query
-/// indexes (15) added indexes only; leads (16) and webhooks (17) added tables of their own.
+/// indexes (15) and the report index (18) added indexes only; leads (16) and webhooks (17)
+/// added tables of their own.
 fn downgrade(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
@@ -465,6 +466,7 @@ fn downgrade(path: &std::path::Path) {
          DROP TABLE shopkeep_webhook_endpoints;
          DROP TABLE shopkeep_webhook_cursor;
          DROP INDEX shopkeep_orders_by_placed;
+         DROP INDEX shopkeep_orders_for_reports;
          DROP INDEX shopkeep_invoices_by_order;
          DROP INDEX shopkeep_products_by_status;
          DROP INDEX shopkeep_products_by_tax_category;

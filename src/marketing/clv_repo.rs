@@ -5,12 +5,13 @@
 //! Kept apart from the RFM part of the refresh (`repo.rs`): the RFM rows are written first, and
 //! this step then fills or clears the CLV columns of the rows it finds.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
 use super::clv::{ClvModel, CustomerSummary};
-use super::repo::{MarketingRepo, order_facts, settings};
+use super::facts::each_counted_order;
+use super::repo::{MarketingRepo, settings};
 use super::rfm::{CustomerRfm, Segment};
 use super::scores::{ClvNotFitted, ClvOutcome, CustomerScore, ScorePage};
 use crate::access::{Action, CustomerId, Resource};
@@ -27,29 +28,27 @@ const MAX_PAGE: usize = 1000;
 /// oldest first, each with what that day's orders kept (minor units).
 type PurchaseDays = Vec<(NaiveDate, i64)>;
 
-/// The purchase days of every active customer with a counted order: the same facts the RFM
-/// reads (paid, not cancelled, base currency, not refunded whole; erased customers left out).
+/// The purchase days of every active customer with a counted order: the same orders the RFM
+/// counts (paid, not cancelled, base currency, not refunded whole; erased customers left out).
 fn purchase_days(
     tx: &Tx<'_>,
     currency: Currency,
     zone: &TimeZone,
-) -> Result<BTreeMap<CustomerId, PurchaseDays>> {
-    let mut per_customer: BTreeMap<CustomerId, PurchaseDays> = BTreeMap::new();
-    for fact in order_facts(tx, currency, None, true)? {
-        let kept = fact.kept();
-        if kept <= 0 {
-            continue;
-        }
-        let date = zone.local_date(fact.placed_at);
-        let days = per_customer.entry(fact.customer).or_default();
-        // Facts come oldest first, so a day's orders are adjacent.
+) -> Result<Vec<(CustomerId, PurchaseDays)>> {
+    let mut per_customer: HashMap<CustomerId, PurchaseDays> = HashMap::new();
+    each_counted_order(tx, currency, zone, true, |order| {
+        let days = per_customer.entry(order.customer).or_default();
+        // Orders come oldest first, so a day's orders are adjacent.
         match days.last_mut() {
-            Some((last, total)) if *last == date => {
-                *total = total.checked_add(kept).ok_or_else(overflow)?;
+            Some((last, total)) if *last == order.date => {
+                *total = total.checked_add(order.kept).ok_or_else(overflow)?;
             }
-            _ => days.push((date, kept)),
+            _ => days.push((order.date, order.kept)),
         }
-    }
+        Ok(())
+    })?;
+    let mut per_customer: Vec<_> = per_customer.into_iter().collect();
+    per_customer.sort_unstable_by_key(|(customer, _)| *customer);
     Ok(per_customer)
 }
 

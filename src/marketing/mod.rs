@@ -13,6 +13,7 @@ mod attribution;
 mod audience;
 pub mod clv;
 mod clv_repo;
+mod facts;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod repo;

@@ -9,6 +9,7 @@ use rusqlite::OptionalExtension;
 
 use super::attribution::Attribution;
 use super::audience::{AudiencePage, AudienceQuery};
+use super::facts::{each_counted_order, erased_customers, refund_totals};
 use super::report::{
     AbandonedCart, AbandonedCartPage, Affinity, Cohort, CohortReport, SalesGrouping, SalesQuery,
     SalesReport, SalesRow,
@@ -51,7 +52,8 @@ impl Store {
     }
 }
 
-/// One paid, not cancelled order in the shop's base currency: the facts every report reads.
+/// One paid, not cancelled order in the shop's base currency: the facts the sales and affinity
+/// reports read.
 #[derive(Debug, Clone)]
 pub(super) struct OrderFact {
     id: OrderId,
@@ -59,16 +61,8 @@ pub(super) struct OrderFact {
     pub(super) placed_at: Timestamp,
     gross: i64,
     refunded: i64,
-    destination: String,
     coupon: Option<String>,
     campaign: Option<String>,
-}
-
-impl OrderFact {
-    /// What the order brought in: its gross total less what was refunded.
-    pub(super) fn kept(&self) -> i64 {
-        self.gross.saturating_sub(self.refunded)
-    }
 }
 
 fn no_settings() -> Error {
@@ -99,13 +93,15 @@ pub(super) fn order_facts(
     range: Option<(Timestamp, Timestamp)>,
     only_active_customers: bool,
 ) -> Result<Vec<OrderFact>> {
+    // Stored times are fixed-width RFC 3339 text, so they compare as text; without a range,
+    // bounds below and above every stored time keep the condition a range on the index.
     let (from, until) = match range {
-        Some((from, until)) => (Some(from), Some(until)),
-        None => (None, None),
+        Some((from, until)) => (from.to_rfc3339(), until.to_rfc3339()),
+        None => (String::new(), "A".to_owned()),
     };
     // Refunds and erasures are few beside the orders: read each once into memory (in the same
     // snapshot) rather than probing their tables once per order, which over a million orders
-    // costs more than the scan itself.
+    // costs more than the scan itself. "Paid" is the status alone (see `facts`).
     let refunded = refund_totals(tx)?;
     let erased = if only_active_customers {
         erased_customers(tx)?
@@ -114,13 +110,12 @@ pub(super) fn order_facts(
     };
     let mut stmt = tx
         .prepare_cached(
-            "SELECT o.id, o.customer_id, o.placed_at, o.gross_total, o.destination, o.coupon_code,
+            "SELECT o.id, o.customer_id, o.placed_at, o.gross_total, o.coupon_code,
                 a.campaign
-         FROM shopkeep_orders o
-         JOIN shopkeep_order_payments p ON p.order_id = o.id
+         FROM shopkeep_orders o INDEXED BY shopkeep_orders_for_reports
          LEFT JOIN shopkeep_order_attribution a ON a.order_id = o.id
-         WHERE o.status IN ('paid', 'shipped', 'completed') AND o.currency = ?1
-           AND (?2 IS NULL OR o.placed_at >= ?2) AND (?3 IS NULL OR o.placed_at < ?3)
+         WHERE o.currency = ?1 AND o.status IN ('paid', 'shipped', 'completed')
+           AND o.placed_at >= ?2 AND o.placed_at < ?3
          ORDER BY o.placed_at, o.id",
         )
         .map_err(crate::error::sqlite)?;
@@ -139,9 +134,8 @@ pub(super) fn order_facts(
                     placed_at: crate::sql::get(r, 2)?,
                     gross: r.get(3)?,
                     refunded: refunded.get(&id).copied().unwrap_or(0),
-                    destination: r.get(4)?,
-                    coupon: r.get(5)?,
-                    campaign: r.get(6)?,
+                    coupon: r.get(4)?,
+                    campaign: r.get(5)?,
                 })
             },
         )
@@ -156,62 +150,67 @@ pub(super) fn order_facts(
     Ok(facts)
 }
 
-/// What was refunded of each order with a refund.
-fn refund_totals(tx: &Tx<'_>) -> Result<HashMap<OrderId, i64>> {
-    let mut stmt = tx
-        .prepare_cached("SELECT order_id, sum(gross_total) FROM shopkeep_refunds GROUP BY order_id")
-        .map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map([], |r| Ok((crate::sql::get(r, 0)?, r.get(1)?)))
-        .map_err(crate::error::sqlite)?;
-    rows.collect::<rusqlite::Result<HashMap<_, _>>>()
-        .map_err(crate::error::sqlite)
-}
-
-/// The customers whose personal data was erased.
-fn erased_customers(tx: &Tx<'_>) -> Result<HashSet<CustomerId>> {
-    let mut stmt = tx
-        .prepare_cached("SELECT id FROM shopkeep_customers WHERE erased_at IS NOT NULL")
-        .map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map([], |r| crate::sql::get(r, 0))
-        .map_err(crate::error::sqlite)?;
-    rows.collect::<rusqlite::Result<HashSet<_>>>()
-        .map_err(crate::error::sqlite)
-}
-
 /// The RFM figures of every customer with a counted order (one whose refunds left something
 /// of it), as of `now`.
 fn compute_rfm(tx: &Tx<'_>, settings: &ShopSettings, now: Timestamp) -> Result<Vec<CustomerRfm>> {
     let currency = settings.base_currency();
     let zone = settings.time_zone();
     let today = zone.local_date(now);
-    let mut per_customer: BTreeMap<CustomerId, Vec<OrderFact>> = BTreeMap::new();
-    for fact in order_facts(tx, currency, None, true)? {
-        if fact.kept() > 0 {
-            per_customer.entry(fact.customer).or_default().push(fact);
-        }
+    // One running total per customer; orders come oldest first, so the last one seen is the
+    // latest. The latest time and country are copied into buffers the customer keeps.
+    struct Running {
+        first_order_at: Timestamp,
+        last_order_at: String,
+        last_date: NaiveDate,
+        frequency: u32,
+        monetary: i64,
+        country: String,
     }
+    let mut per_customer: HashMap<CustomerId, Running> = HashMap::new();
+    each_counted_order(tx, currency, &zone, true, |order| {
+        match per_customer.get_mut(&order.customer) {
+            Some(running) => {
+                running.last_order_at.clear();
+                running.last_order_at.push_str(order.placed_at);
+                running.last_date = order.date;
+                running.frequency = running.frequency.saturating_add(1);
+                running.monetary = running.monetary.checked_add(order.kept).ok_or_else(|| {
+                    Error::new(ErrorKind::Overflow, "a customer's spend overflows")
+                })?;
+                running.country.clear();
+                running.country.push_str(order.destination);
+            }
+            None => {
+                per_customer.insert(
+                    order.customer,
+                    Running {
+                        first_order_at: Timestamp::parse_rfc3339(order.placed_at)?,
+                        last_order_at: order.placed_at.to_owned(),
+                        last_date: order.date,
+                        frequency: 1,
+                        monetary: order.kept,
+                        country: order.destination.to_owned(),
+                    },
+                );
+            }
+        }
+        Ok(())
+    })?;
+    let mut per_customer: Vec<(CustomerId, Running)> = per_customer.into_iter().collect();
+    per_customer.sort_unstable_by_key(|(customer, _)| *customer);
     let mut rows = Vec::with_capacity(per_customer.len());
-    for (customer, facts) in &per_customer {
-        let (Some(first), Some(last)) = (facts.first(), facts.last()) else {
-            continue;
-        };
-        let days = (today - zone.local_date(last.placed_at)).num_days().max(0);
-        let monetary = facts
-            .iter()
-            .try_fold(0i64, |sum, f| sum.checked_add(f.kept()))
-            .ok_or_else(|| Error::new(ErrorKind::Overflow, "a customer's spend overflows"))?;
+    for (customer, running) in per_customer {
+        let days = (today - running.last_date).num_days().max(0);
         rows.push(CustomerRfm {
-            customer: *customer,
-            first_order_at: first.placed_at,
-            last_order_at: last.placed_at,
+            customer,
+            first_order_at: running.first_order_at,
+            last_order_at: Timestamp::parse_rfc3339(&running.last_order_at)?,
             recency_days: u32::try_from(days).unwrap_or(u32::MAX),
-            frequency: u32::try_from(facts.len()).unwrap_or(u32::MAX),
-            monetary: Money::new(monetary, currency),
+            frequency: running.frequency,
+            monetary: Money::new(running.monetary, currency),
             scores: [1, 1, 1],
             segment: Segment::Lost,
-            country: Some(last.destination.clone()),
+            country: Some(running.country),
         });
     }
     // Recency scores higher for fewer days: score the negated day counts.
@@ -240,14 +239,18 @@ fn compute_rfm(tx: &Tx<'_>, settings: &ShopSettings, now: Timestamp) -> Result<V
     Ok(rows)
 }
 
-/// `YYYY-MM` of a date.
-fn month_key(date: NaiveDate) -> String {
-    format!("{:04}-{:02}", date.year(), date.month())
+/// Months since the year 0 of a date's month: consecutive months are consecutive numbers.
+fn month_index(date: NaiveDate) -> i64 {
+    i64::from(date.year()) * 12 + i64::from(date.month0())
 }
 
-/// Months from `a` to `b` (negative if `b` is earlier).
-fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
-    (i64::from(b.year()) - i64::from(a.year())) * 12 + i64::from(b.month()) - i64::from(a.month())
+/// `YYYY-MM` of a [`month_index`].
+fn month_label(index: i64) -> String {
+    format!(
+        "{:04}-{:02}",
+        index.div_euclid(12),
+        index.rem_euclid(12) + 1
+    )
 }
 
 fn overflow() -> Error {
@@ -443,43 +446,57 @@ impl MarketingRepo<'_> {
             let settings = settings(tx)?;
             let currency = settings.base_currency();
             let zone = settings.time_zone();
-            let this_month = zone.local_date(tx.now());
-            let mut first: HashMap<CustomerId, NaiveDate> = HashMap::new();
-            // (cohort month, offset) -> (active customers, revenue)
-            let mut cells: BTreeMap<(String, i64), (BTreeSet<CustomerId>, i64)> = BTreeMap::new();
-            let mut sizes: BTreeMap<String, (NaiveDate, u64)> = BTreeMap::new();
-            for fact in order_facts(tx, currency, None, false)? {
-                if fact.kept() <= 0 {
-                    continue;
-                }
-                let date = zone.local_date(fact.placed_at);
-                // Facts come oldest first, so the first one seen is the first purchase.
-                let start = *first.entry(fact.customer).or_insert_with(|| {
-                    let entry = sizes.entry(month_key(date)).or_insert((date, 0));
-                    entry.1 += 1;
-                    date
+            let this_month = month_index(zone.local_date(tx.now()));
+            // Per customer: their cohort (month index) and the month offsets they were active
+            // in so far, in order. Orders come oldest first, so an offset is new exactly when
+            // it is past the last one; local dates can step back an hour's worth where a zone
+            // falls back across midnight, so an earlier offset is looked up before it counts.
+            let mut customers: HashMap<CustomerId, (i64, Vec<i64>)> = HashMap::new();
+            // (cohort, offset) -> (active customers, revenue); cohort -> size.
+            let mut cells: HashMap<(i64, i64), (u64, i64)> = HashMap::new();
+            let mut sizes: BTreeMap<i64, u64> = BTreeMap::new();
+            each_counted_order(tx, currency, &zone, false, |order| {
+                let month = month_index(order.date);
+                let (cohort, seen) = customers.entry(order.customer).or_insert_with(|| {
+                    *sizes.entry(month).or_default() += 1;
+                    (month, Vec::new())
                 });
-                let cell = cells
-                    .entry((month_key(start), months_between(start, date)))
-                    .or_default();
-                cell.0.insert(fact.customer);
-                add(&mut cell.1, fact.kept())?;
-            }
+                let k = month - *cohort;
+                let new = match seen.last() {
+                    Some(&last) if k == last => false,
+                    Some(&last) if k < last => match seen.binary_search(&k) {
+                        Ok(_) => false,
+                        Err(at) => {
+                            seen.insert(at, k);
+                            true
+                        }
+                    },
+                    _ => {
+                        seen.push(k);
+                        true
+                    }
+                };
+                let cell = cells.entry((*cohort, k)).or_default();
+                if new {
+                    cell.0 += 1;
+                }
+                add(&mut cell.1, order.kept)
+            })?;
             let cohorts = sizes
                 .into_iter()
-                .map(|(month, (start, customers))| {
-                    let width = months_between(start, this_month).max(0) + 1;
+                .map(|(cohort, customers)| {
+                    let width = (this_month - cohort).max(0) + 1;
                     let (active, revenue) = (0..width)
                         .map(|k| {
-                            let cell = cells.get(&(month.clone(), k));
+                            let cell = cells.get(&(cohort, k));
                             (
-                                cell.map_or(0, |c| c.0.len() as u64),
+                                cell.map_or(0, |c| c.0),
                                 Money::new(cell.map_or(0, |c| c.1), currency),
                             )
                         })
                         .unzip();
                     Cohort {
-                        month,
+                        month: month_label(cohort),
                         customers,
                         active,
                         revenue,
@@ -689,7 +706,7 @@ fn sales_by_order(
                     date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday()));
                 monday.to_string()
             }
-            SalesGrouping::Month => month_key(date),
+            SalesGrouping::Month => month_label(month_index(date)),
             SalesGrouping::Coupon => fact.coupon.clone().unwrap_or_else(|| "-".to_owned()),
             SalesGrouping::Campaign | SalesGrouping::Product => {
                 fact.campaign.clone().unwrap_or_else(|| "-".to_owned())

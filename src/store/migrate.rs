@@ -106,6 +106,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "webhooks",
         sql: include_str!("schema/0017_webhooks.sql"),
     },
+    Migration {
+        version: 18,
+        name: "report index",
+        sql: include_str!("schema/0018_report_index.sql"),
+    },
 ];
 
 /// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).

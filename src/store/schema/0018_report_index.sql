@@ -1,0 +1,6 @@
+-- Marketing reports (RFM, cohorts, CLV, sales, affinity) read every counted order of the shop's
+-- base currency in time order. This index holds every column they read, in that order, so a
+-- report walks it and never visits the orders' rows, which are several times wider (the buyer
+-- snapshot, every total): a covering index, about a third of the table's size.
+CREATE INDEX shopkeep_orders_for_reports ON shopkeep_orders
+    (currency, placed_at, id, status, customer_id, gross_total, destination, coupon_code);
