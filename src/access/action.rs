@@ -110,6 +110,14 @@ pub enum Action {
     ExportLead,
     /// Erase a lead (GDPR Art. 17).
     EraseLead,
+    /// Process a payment gateway's event (a verified webhook): mark paid, queue a refund,
+    /// record a dispute.
+    ProcessPaymentEvent,
+    /// Allocate a refund the gateway reported (an amount only) to an order's lines, or link
+    /// it to a refund already made.
+    AllocateGatewayRefund,
+    /// Read the payment gateway records: the refund queue, disputes, the reconciliation.
+    ReadPayments,
 }
 
 impl Action {
@@ -165,6 +173,9 @@ impl Action {
         Action::UpdateLead,
         Action::ExportLead,
         Action::EraseLead,
+        Action::ProcessPaymentEvent,
+        Action::AllocateGatewayRefund,
+        Action::ReadPayments,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -220,6 +231,9 @@ impl Action {
             Action::UpdateLead => "update_lead",
             Action::ExportLead => "export_lead",
             Action::EraseLead => "erase_lead",
+            Action::ProcessPaymentEvent => "process_payment_event",
+            Action::AllocateGatewayRefund => "allocate_gateway_refund",
+            Action::ReadPayments => "read_payments",
         }
     }
 }

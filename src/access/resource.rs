@@ -62,6 +62,9 @@ pub enum Resource {
     Lead(crate::leads::LeadId),
     /// The set of leads (to submit one, or to list them).
     Leads,
+    /// The payment gateway records: processed events, gateway payments, the refund queue,
+    /// disputes.
+    Payments,
 }
 
 impl Resource {
@@ -110,7 +113,8 @@ impl Resource {
             | Resource::Coupons
             | Resource::Invoices
             | Resource::Analytics
-            | Resource::Leads => None,
+            | Resource::Leads
+            | Resource::Payments => None,
         }
     }
 }
@@ -139,6 +143,7 @@ impl fmt::Display for Resource {
             Resource::Analytics => f.write_str("analytics"),
             Resource::Lead(id) => write!(f, "lead:{id}"),
             Resource::Leads => f.write_str("leads"),
+            Resource::Payments => f.write_str("payments"),
         }
     }
 }

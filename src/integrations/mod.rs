@@ -6,3 +6,5 @@
 //! message, recording what was delivered and what is due again — lives here, as pure functions
 //! and repositories like the rest of the crate. The host does the HTTP or SMTP call and reports
 //! the outcome back.
+
+pub mod payments;

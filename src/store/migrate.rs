@@ -101,6 +101,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "leads",
         sql: include_str!("schema/0016_leads.sql"),
     },
+    Migration {
+        version: 17,
+        name: "payments",
+        sql: include_str!("schema/0017_payments.sql"),
+    },
 ];
 
 /// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).

@@ -699,6 +699,7 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::Invoice { .. } | Resource::Invoices => "invoice",
         Resource::Analytics => "report",
         Resource::Lead(_) | Resource::Leads => "lead",
+        Resource::Payments => "payment record",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }

@@ -91,6 +91,10 @@ fn cells(action: Action) -> [Cell; 9] {
         Action::ReadLead | Action::UpdateLead => [Any, Any, No, Any, No, No, Any, No, No],
         Action::ExportLead => [Any, Any, No, Any, No, No, No, No, No],
         Action::EraseLead => [Any, Any, No, No, No, No, No, No, No],
+        Action::ProcessPaymentEvent => [Any, Any, No, No, No, No, No, No, No],
+        Action::AllocateGatewayRefund | Action::ReadPayments => {
+            [Any, Any, Any, No, Any, No, No, No, No]
+        }
     }
 }
 
@@ -334,6 +338,10 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         Action::UpdateLead | Action::ExportLead | Action::EraseLead => {
             vec![Target::Other, Target::Missing]
         }
+        // The payment records are one resource, owned by nobody.
+        Action::ProcessPaymentEvent | Action::AllocateGatewayRefund | Action::ReadPayments => {
+            vec![Target::Collection]
+        }
     }
 }
 
@@ -454,6 +462,12 @@ fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
     }
     if is_lead_action(action) {
         return run_lead(scene, action, target);
+    }
+    if matches!(
+        action,
+        Action::ProcessPaymentEvent | Action::AllocateGatewayRefund | Action::ReadPayments
+    ) {
+        return run_payments(scene, action);
     }
     if is_order_action(action) || action == Action::ExpireOrders {
         return run_order(scene, action, target);
@@ -658,6 +672,51 @@ fn run_lead(scene: &Scene, action: Action, target: Target) -> Result<(), Error> 
         Action::ExportLead => leads.export(id).map(drop),
         Action::EraseLead => leads.erase(id),
         other => panic!("{other:?} is not a lead action"),
+    }
+}
+
+/// The payment gateway actions of `run`, each through every repository method that
+/// authorises it; what they act on is prepared by the system (which adds no denial).
+fn run_payments(scene: &Scene, action: Action) -> Result<(), Error> {
+    use crate::integrations::payments::{
+        Gateway, GatewayEvent, GatewayEventKind, GatewayRefund, Outcome,
+    };
+    let store = &scene.store;
+    let system = store.system();
+    let payments = store.payments(&scene.actor);
+    match action {
+        Action::ProcessPaymentEvent => {
+            let kind = GatewayEventKind::ignored("customer.created")?;
+            let event = GatewayEvent::new(Gateway::STRIPE, "evt_matrix", kind)?;
+            payments.process(&event).map(drop)
+        }
+        Action::AllocateGatewayRefund => {
+            let variant = open_shop(store);
+            let order = place_order(store, variant, scene.other_customer);
+            let payment = crate::Payment::new("pi_matrix", order.total()).unwrap();
+            store
+                .orders(&system)
+                .mark_paid(order.id(), payment)
+                .unwrap();
+            let refund = GatewayRefund::new("pi_matrix", order.total()).unwrap();
+            let kind = GatewayEventKind::Refunded(refund);
+            let event = GatewayEvent::new(Gateway::STRIPE, "evt_refund", kind).unwrap();
+            let queued = match store.payments(&system).process(&event).unwrap().outcome() {
+                Outcome::RefundQueued { queued, .. } => *queued,
+                other => panic!("not queued: {other:?}"),
+            };
+            payments
+                .allocate_refund(queued, crate::Refund::full())
+                .map(drop)
+        }
+        Action::ReadPayments => {
+            payments.refund_queue(None, 10)?;
+            payments.disputes(crate::OrderId::from_bytes([0xee; 16]))?;
+            let now = store.now();
+            let later = now.checked_add(std::time::Duration::from_secs(60))?;
+            payments.reconcile(now, later).map(drop)
+        }
+        other => panic!("{other:?} is not a payment action"),
     }
 }
 
