@@ -459,6 +459,11 @@ fn downgrade(path: &std::path::Path) {
         "DROP TABLE shopkeep_order_attribution;
          DROP TABLE shopkeep_customer_scores;
          DROP TABLE shopkeep_leads;
+         DROP TABLE shopkeep_gateway_events;
+         DROP TABLE shopkeep_gateway_payments;
+         DROP TABLE shopkeep_gateway_refunds;
+         DROP TABLE shopkeep_gateway_disputes;
+         DROP INDEX shopkeep_order_payments_by_paid_at;
          DROP INDEX shopkeep_orders_by_placed;
          DROP INDEX shopkeep_invoices_by_order;
          DROP INDEX shopkeep_products_by_status;

@@ -17,8 +17,8 @@
 //!                           200 (a redelivery: the first outcome, nothing written)
 //! ```
 //!
-//! The guide, [`guide::integrations_payments`](crate::guide), has the rules; the schemes are
-//! behind [`GatewayScheme`], with [`Stripe`] first.
+//! The rules are in the integrations guide ("Payment gateways"); the schemes are behind
+//! [`GatewayScheme`], with [`Stripe`] first.
 
 mod event;
 mod model;
