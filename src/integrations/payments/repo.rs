@@ -158,7 +158,7 @@ impl PaymentsRepo<'_> {
     /// - [`Ignored`](GatewayEventKind::Ignored): recorded, nothing else.
     ///
     /// Each first processing writes one audit entry; refusals, queued refunds and disputes
-    /// emit an outbox event (ids only; see `docs/integrations-payments.md`).
+    /// emit an outbox event (ids only; see "Payment gateways" in `docs/integrations.md`).
     ///
     /// # Errors
     ///

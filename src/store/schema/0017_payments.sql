@@ -1,4 +1,4 @@
--- Payment gateway events (docs/integrations-payments.md): each event processed exactly once,
+-- Payment gateway events (docs/integrations.md, "Payment gateways"): each event processed exactly once,
 -- the payments gateways reported (for reconciliation), amount-only refunds queued for staff
 -- to allocate to lines, and disputes. Amounts are integers in minor units of `currency`.
 
