@@ -898,6 +898,19 @@ fn customers_visitors_and_other_staff_are_refused_and_audited() {
         ErrorKind::Forbidden
     );
     assert_eq!(count(&s.store, "shopkeep_gateway_events"), 0);
+    // Those who may read get typed errors for bad pages.
+    let err = s
+        .store
+        .payments(&manager)
+        .refund_queue(None, 0)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "limit" });
+    let err = s
+        .store
+        .payments(&manager)
+        .refund_queue(None, 501)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation { field: "limit" });
     let system = s.store.system();
     assert_eq!(
         s.store.orders(&system).get(order.id()).unwrap().status(),

@@ -383,11 +383,11 @@ impl PaymentsRepo<'_> {
         after: Option<QueuedRefundId>,
         limit: usize,
     ) -> Result<Vec<QueuedRefund>> {
-        if limit == 0 || limit > MAX_PAGE {
-            return Err(Error::validation("limit", "a page is 1 to 500 entries"));
-        }
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadPayments, &Resource::Payments)?;
+            if limit == 0 || limit > MAX_PAGE {
+                return Err(Error::validation("limit", "a page is 1 to 500 entries"));
+            }
             rows::open_queue(tx, after, limit)
         })
     }
@@ -538,14 +538,14 @@ impl PaymentsRepo<'_> {
     /// `Forbidden` without the right; `Validation` (field `period`) unless `from` is before
     /// `to`.
     pub fn reconcile(&self, from: Timestamp, to: Timestamp) -> Result<Reconciliation> {
-        if from >= to {
-            return Err(Error::validation(
-                "period",
-                "the period ends before it starts",
-            ));
-        }
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadPayments, &Resource::Payments)?;
+            if from >= to {
+                return Err(Error::validation(
+                    "period",
+                    "the period ends before it starts",
+                ));
+            }
             let mut lines = rows::reported_in(tx, from, to)?;
             lines.extend(rows::unreported_in(tx, from, to)?);
             Ok(Reconciliation { from, to, lines })
