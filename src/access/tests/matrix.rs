@@ -698,15 +698,26 @@ fn run_payments(scene: &Scene, action: Action) -> Result<(), Error> {
                 .orders(&system)
                 .mark_paid(order.id(), payment)
                 .unwrap();
-            let refund = GatewayRefund::new("pi_matrix", order.total()).unwrap();
-            let kind = GatewayEventKind::Refunded(refund);
-            let event = GatewayEvent::new(Gateway::STRIPE, "evt_refund", kind).unwrap();
-            let queued = match store.payments(&system).process(&event).unwrap().outcome() {
-                Outcome::RefundQueued { queued, .. } => *queued,
-                other => panic!("not queued: {other:?}"),
+            // The gateway reports a refund made in shopkeep first (linked), then the rest
+            // (allocated to the lines left).
+            let made = store
+                .orders(&system)
+                .refund(order.id(), crate::Refund::lines([(0, 1)]))
+                .unwrap();
+            let queue = |id: &str, total| {
+                let refund = GatewayRefund::new("pi_matrix", total).unwrap();
+                let kind = GatewayEventKind::Refunded(refund);
+                let event = GatewayEvent::new(Gateway::STRIPE, id, kind).unwrap();
+                match store.payments(&system).process(&event).unwrap().outcome() {
+                    Outcome::RefundQueued { queued, .. } => *queued,
+                    other => panic!("not queued: {other:?}"),
+                }
             };
+            let first = queue("evt_made", made.gross_total());
+            let rest = queue("evt_rest", order.total());
+            payments.link_refund(first, made.id())?;
             payments
-                .allocate_refund(queued, crate::Refund::full())
+                .allocate_refund(rest, crate::Refund::full())
                 .map(drop)
         }
         Action::ReadPayments => {
