@@ -452,8 +452,8 @@ const AUTH_MACS: u32 = 13;
 /// its rows: what a store written by an older shopkeep looks like. Later migrations are undone
 /// first: marketing (14) added tables of its own and rebuilt the staff and API key tables
 /// with every column, which running it again after the auth MACs does the same way; query
-/// indexes (15) and the report index (18) added indexes only; leads (16) and webhooks (17)
-/// added tables of their own.
+/// indexes (15) and the report index (18) added indexes only; leads (16), webhooks (17) and
+/// payments (19, with an index on the order payments) added tables of their own.
 fn downgrade(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
@@ -465,6 +465,11 @@ fn downgrade(path: &std::path::Path) {
          DROP TABLE shopkeep_webhook_subscriptions;
          DROP TABLE shopkeep_webhook_endpoints;
          DROP TABLE shopkeep_webhook_cursor;
+         DROP TABLE shopkeep_gateway_events;
+         DROP TABLE shopkeep_gateway_payments;
+         DROP TABLE shopkeep_gateway_refunds;
+         DROP TABLE shopkeep_gateway_disputes;
+         DROP INDEX shopkeep_order_payments_by_paid_at;
          DROP INDEX shopkeep_orders_by_placed;
          DROP INDEX shopkeep_orders_for_reports;
          DROP INDEX shopkeep_invoices_by_order;

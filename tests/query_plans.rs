@@ -333,6 +333,129 @@ fn workload(shop: &Shop) {
         .into_endpoint()
         .id();
     hooks.delete(spare).unwrap();
+    payments_workload(shop, &orders, &admin);
+}
+
+/// The payment gateway records, grown past the row budget: every paid order reported by the
+/// gateway (already paid by that reference), a refund and a dispute on many of them, an order
+/// paid through an event, a payment for no order; then the queue, an allocation, a link,
+/// disputes and a reconciliation read back.
+fn payments_workload(shop: &Shop, orders: &[shopkeep::orders::Order], admin: &shopkeep::Principal) {
+    use shopkeep::integrations::payments::{
+        DisputeStatus, Gateway, GatewayDispute, GatewayEvent, GatewayEventKind, GatewayPayment,
+        GatewayRefund, Outcome,
+    };
+    let store = &shop.store;
+    let system = store.system();
+    let payments = store.payments(&system);
+    let event = |id: String, kind| GatewayEvent::new(Gateway::STRIPE, &id, kind).unwrap();
+    let start = store.now();
+    let reference = |o: &shopkeep::orders::Order| format!("psp_{}", o.id());
+    let cent = shopkeep::Money::new(1, shopkeep::Currency::EUR);
+    let mut queued = Vec::new();
+    for (i, order) in orders.iter().enumerate().skip(4) {
+        let paid = GatewayPayment::new(&reference(order), order.total()).unwrap();
+        let paid = event(
+            format!("evt_pay_{i}"),
+            GatewayEventKind::Succeeded(paid.order(order.id())),
+        );
+        payments.process(&paid).unwrap();
+        payments.process(&paid).unwrap(); // a redelivery
+        if i < 50 {
+            let refund = GatewayRefund::new(&reference(order), cent).unwrap();
+            let done = payments
+                .process(&event(
+                    format!("evt_refund_{i}"),
+                    GatewayEventKind::Refunded(refund),
+                ))
+                .unwrap();
+            if let Outcome::RefundQueued { queued: id, .. } = done.outcome() {
+                queued.push(*id);
+            }
+            let dispute = GatewayDispute::new(
+                &format!("dp_{i}"),
+                &reference(order),
+                cent,
+                DisputeStatus::Open,
+            )
+            .unwrap();
+            payments
+                .process(&event(
+                    format!("evt_dispute_{i}"),
+                    GatewayEventKind::DisputeOpened(dispute.clone()),
+                ))
+                .unwrap();
+            let closed = GatewayDispute::new(
+                &format!("dp_{i}"),
+                &reference(order),
+                cent,
+                DisputeStatus::Won,
+            )
+            .unwrap();
+            payments
+                .process(&event(
+                    format!("evt_closed_{i}"),
+                    GatewayEventKind::DisputeClosed(closed),
+                ))
+                .unwrap();
+        }
+    }
+    // An order paid through an event, and a payment for no order.
+    let buyer = customer(store, "late@example.com", "DE");
+    let variant = product(store, "LATE-1", eur("12.90"), TaxCategory::Standard, 10);
+    let late = place(store, &buyer, &[(variant, 2)], None);
+    let paid = GatewayPayment::new("pi_late", late.total())
+        .unwrap()
+        .order(late.id());
+    payments
+        .process(&event("evt_late".into(), GatewayEventKind::Succeeded(paid)))
+        .unwrap();
+    let stray = GatewayPayment::new("pi_stray", cent).unwrap();
+    payments
+        .process(&event(
+            "evt_stray".into(),
+            GatewayEventKind::Succeeded(stray),
+        ))
+        .unwrap();
+    // A gateway refund of the whole order, allocated; one of a refund made first, linked.
+    let whole = GatewayRefund::new("pi_late", late.total()).unwrap();
+    let done = payments
+        .process(&event(
+            "evt_late_refund".into(),
+            GatewayEventKind::Refunded(whole),
+        ))
+        .unwrap();
+    let staff_payments = store.payments(admin);
+    if let Outcome::RefundQueued { queued: id, .. } = done.outcome() {
+        staff_payments.allocate_refund(*id, Refund::full()).unwrap();
+    }
+    let made = store
+        .orders(&system)
+        .refund(orders[6].id(), Refund::lines([(1, 1)]))
+        .unwrap();
+    let reported = GatewayRefund::new(
+        &reference(&orders[6]),
+        made.gross_total().checked_add(cent).unwrap(),
+    )
+    .unwrap();
+    // orders[6] had a cent queued above: the total now adds the refund made.
+    let done = payments
+        .process(&event(
+            "evt_linked".into(),
+            GatewayEventKind::Refunded(reported),
+        ))
+        .unwrap();
+    if let Outcome::RefundQueued { queued: id, .. } = done.outcome() {
+        staff_payments.link_refund(*id, made.id()).unwrap();
+    }
+    let page = staff_payments.refund_queue(None, PAGE).unwrap();
+    staff_payments
+        .refund_queue(page.last().map(|q| q.id()), PAGE)
+        .unwrap();
+    staff_payments.queued_refund(queued[0]).unwrap();
+    staff_payments.disputes(orders[5].id()).unwrap();
+    let end = store.now().checked_add(Duration::from_secs(1)).unwrap();
+    staff_payments.reconcile(start, end).unwrap();
 }
 
 /// The table a `SCAN` line of a plan names, if it is one of ours (not a CTE or subquery):

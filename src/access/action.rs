@@ -115,6 +115,14 @@ pub enum Action {
     ManageWebhooks,
     /// Run the webhook delivery job: fan events out, take due deliveries, report outcomes.
     DeliverWebhooks,
+    /// Process a payment gateway's event (a verified webhook): mark paid, queue a refund,
+    /// record a dispute.
+    ProcessPaymentEvent,
+    /// Allocate a refund the gateway reported (an amount only) to an order's lines, or link
+    /// it to a refund already made.
+    AllocateGatewayRefund,
+    /// Read the payment gateway records: the refund queue, disputes, the reconciliation.
+    ReadPayments,
 }
 
 impl Action {
@@ -172,6 +180,9 @@ impl Action {
         Action::EraseLead,
         Action::ManageWebhooks,
         Action::DeliverWebhooks,
+        Action::ProcessPaymentEvent,
+        Action::AllocateGatewayRefund,
+        Action::ReadPayments,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -229,6 +240,9 @@ impl Action {
             Action::EraseLead => "erase_lead",
             Action::ManageWebhooks => "manage_webhooks",
             Action::DeliverWebhooks => "deliver_webhooks",
+            Action::ProcessPaymentEvent => "process_payment_event",
+            Action::AllocateGatewayRefund => "allocate_gateway_refund",
+            Action::ReadPayments => "read_payments",
         }
     }
 }

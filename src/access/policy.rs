@@ -419,5 +419,16 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
         // decision; the delivery job runs as the system or an owner's API key, like the
         // outbox's consumer.
         Action::ManageWebhooks | Action::DeliverWebhooks => SYSTEM_OWNER,
+        // Gateway events come from the host's webhook handler: the system, or an owner's
+        // API key for an integration; never staff at a screen, never customers.
+        Action::ProcessPaymentEvent => SYSTEM_OWNER,
+        // Who may refund may say which lines a gateway's refund was for; who keeps the books
+        // reads the reconciliation.
+        Action::AllocateGatewayRefund | Action::ReadPayments => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Manager), Any),
+            (R(Role::Accountant), Any),
+        ],
     }
 }

@@ -67,6 +67,9 @@ pub enum Resource {
     /// Webhooks as a whole: registering and listing endpoints, the dead letters, the delivery
     /// job.
     Webhooks,
+    /// The payment gateway records: processed events, gateway payments, the refund queue,
+    /// disputes.
+    Payments,
 }
 
 impl Resource {
@@ -118,6 +121,7 @@ impl Resource {
             | Resource::Analytics
             | Resource::Leads
             | Resource::Webhooks => None,
+            | Resource::Payments => None,
         }
     }
 }
@@ -148,6 +152,7 @@ impl fmt::Display for Resource {
             Resource::Leads => f.write_str("leads"),
             Resource::WebhookEndpoint(id) => write!(f, "webhook_endpoint:{id}"),
             Resource::Webhooks => f.write_str("webhooks"),
+            Resource::Payments => f.write_str("payments"),
         }
     }
 }

@@ -9,3 +9,4 @@
 
 pub mod email;
 pub mod webhooks;
+pub mod payments;

@@ -30,7 +30,7 @@ use super::order_repo;
 use super::refund::{self, Refund, RefundId, RefundRecord, RefundedLine, Scope};
 use super::refund_repo;
 use super::totals::Charge;
-use crate::access::{Action, CustomerId, Resource};
+use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::catalog::{StockChange, return_stock};
 use crate::clock::Timestamp;
 use crate::error::{Denial, Error, ErrorKind, Result};
@@ -294,49 +294,8 @@ impl OrderRepo<'_> {
     ///
     /// Nothing is written on error.
     pub fn mark_paid(&self, id: OrderId, payment: Payment) -> Result<Order> {
-        self.write_order(id, Action::RecordPayment, |tx, mut order, resource| {
-            if order.status != OrderStatus::Placed {
-                let first = lifecycle_repo::payment(tx, id)?;
-                if first
-                    .is_some_and(|p| p.reference == payment.reference && p.amount == payment.amount)
-                {
-                    return Ok(order);
-                }
-                return Err(invalid(order.status, OrderStatus::Paid));
-            }
-            if payment.amount.currency() != order.currency {
-                return Err(Error::validation(
-                    "currency",
-                    format!("the order is in {}", order.currency),
-                ));
-            }
-            if payment.amount != order.gross_total {
-                return Err(Error::validation(
-                    "amount",
-                    "the payment is not the order's total",
-                ));
-            }
-            if lifecycle_repo::paid_by(tx, &payment.reference)?.is_some() {
-                return Err(Error::new(
-                    ErrorKind::AlreadyExists,
-                    "this gateway reference already paid another order",
-                ));
-            }
-            lifecycle_repo::set_status(tx, id, &[OrderStatus::Placed], OrderStatus::Paid)?;
-            lifecycle_repo::insert_payment(tx, id, &payment.reference, payment.amount)?;
-            tx.emit(&Paid {
-                order_id: id,
-                number: order.number.get(),
-                customer_id: order.customer,
-                currency: order.currency.code(),
-                amount: payment.amount.minor(),
-            })?;
-            tx.audit(self.principal, Action::RecordPayment, resource)?;
-            // What `set_status` changed of the order just loaded, rather than loading it again
-            // (its lines, VAT rows and decrypted buyer snapshot): a payment changes nothing else.
-            order.status = OrderStatus::Paid;
-            order.version += 1;
-            Ok(order)
+        self.write_order(id, Action::RecordPayment, |tx, order, resource| {
+            record_payment(tx, self.principal, order, resource, &payment)
         })
     }
 
@@ -484,88 +443,101 @@ impl OrderRepo<'_> {
     /// Nothing is written on error.
     pub fn refund(&self, id: OrderId, request: Refund) -> Result<RefundRecord> {
         self.write_order(id, Action::RefundOrder, |tx, order, resource| {
-            if !matches!(
-                order.status,
-                OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Completed
-            ) {
-                return Err(Error::new(
-                    ErrorKind::InvalidTransition,
-                    format!("the order is {} and cannot be refunded", order.status),
-                ));
-            }
-            let before = refund_repo::refunded(tx, id)?;
-            let (lines, charges) = plan(&order, &before, &request)?;
-            let number = before.count.saturating_add(1);
-            // The credit note is computed against the invoice and all its earlier notes, so
-            // that they net it to zero; the refund returns exactly what its note credits.
-            let note = credit_refund(
-                tx,
-                self,
-                &order,
-                number,
-                &lines,
-                !charges.is_empty(),
-                request.exchange_rate.as_deref(),
-            )?;
-            let totals = note.document().totals();
-            let gross = totals.gross_total();
-            let after = before
-                .gross
-                .checked_add(gross.minor())
-                .ok_or_else(|| Error::new(ErrorKind::Overflow, "refunds overflow"))?;
-            if after > order.gross_total.minor() {
-                return Err(Error::validation(
-                    "lines",
-                    format!(
-                        "the refunds would total {} {}, more than the order's {}",
-                        Money::new(after, order.currency).to_decimal_string(),
-                        order.currency,
-                        order.gross_total
-                    ),
-                ));
-            }
-            let record = RefundRecord {
-                id: RefundId::generate(tx.now())?,
-                order: id,
-                number,
-                lines,
-                charges,
-                restock: request.restock,
-                net_total: totals.net_total(),
-                vat_total: totals.vat_total(),
-                gross_total: gross,
-                created_at: tx.now(),
-            };
-            refund_repo::insert(tx, &record)?;
-            if record.restock {
-                let note = format!("order {} refund {}", order.number, record.number);
-                for refunded in &record.lines {
-                    let variant = order
-                        .lines
-                        .iter()
-                        .find(|l| l.position == refunded.position)
-                        .map(|l| l.variant);
-                    if let Some(variant) = variant {
-                        let change = StockChange::returned(refunded.quantity).note(&note);
-                        return_stock(tx, self.principal, variant, &change)?;
-                    }
+            self.refund_in(tx, order, resource, &request)
+        })
+    }
+
+    /// [`refund`](OrderRepo::refund) on `order`, loaded and authorised by the caller, inside
+    /// the caller's transaction: also how a gateway refund is allocated to lines.
+    pub(crate) fn refund_in(
+        &self,
+        tx: &Tx<'_>,
+        order: Order,
+        resource: &Resource,
+        request: &Refund,
+    ) -> Result<RefundRecord> {
+        let id = order.id;
+        if !matches!(
+            order.status,
+            OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Completed
+        ) {
+            return Err(Error::new(
+                ErrorKind::InvalidTransition,
+                format!("the order is {} and cannot be refunded", order.status),
+            ));
+        }
+        let before = refund_repo::refunded(tx, id)?;
+        let (lines, charges) = plan(&order, &before, request)?;
+        let number = before.count.saturating_add(1);
+        // The credit note is computed against the invoice and all its earlier notes, so
+        // that they net it to zero; the refund returns exactly what its note credits.
+        let note = credit_refund(
+            tx,
+            self,
+            &order,
+            number,
+            &lines,
+            !charges.is_empty(),
+            request.exchange_rate.as_deref(),
+        )?;
+        let totals = note.document().totals();
+        let gross = totals.gross_total();
+        let after = before
+            .gross
+            .checked_add(gross.minor())
+            .ok_or_else(|| Error::new(ErrorKind::Overflow, "refunds overflow"))?;
+        if after > order.gross_total.minor() {
+            return Err(Error::validation(
+                "lines",
+                format!(
+                    "the refunds would total {} {}, more than the order's {}",
+                    Money::new(after, order.currency).to_decimal_string(),
+                    order.currency,
+                    order.gross_total
+                ),
+            ));
+        }
+        let record = RefundRecord {
+            id: RefundId::generate(tx.now())?,
+            order: id,
+            number,
+            lines,
+            charges,
+            restock: request.restock,
+            net_total: totals.net_total(),
+            vat_total: totals.vat_total(),
+            gross_total: gross,
+            created_at: tx.now(),
+        };
+        refund_repo::insert(tx, &record)?;
+        if record.restock {
+            let note = format!("order {} refund {}", order.number, record.number);
+            for refunded in &record.lines {
+                let variant = order
+                    .lines
+                    .iter()
+                    .find(|l| l.position == refunded.position)
+                    .map(|l| l.variant);
+                if let Some(variant) = variant {
+                    let change = StockChange::returned(refunded.quantity).note(&note);
+                    return_stock(tx, self.principal, variant, &change)?;
                 }
             }
-            tx.emit(&Refunded {
-                order: moved(&order),
-                refund_id: record.id,
-                refund_number: record.number,
-                currency: order.currency.code(),
-                net_total: record.net_total.minor(),
-                vat_total: record.vat_total.minor(),
-                gross_total: record.gross_total.minor(),
-                lines: record.lines.len(),
-                restock: record.restock,
-            })?;
-            tx.audit(self.principal, Action::RefundOrder, resource)?;
-            // Read back what was stored, so the caller sees exactly what a credit note will.
-            refund_repo::load(tx, record.id)
-        })
+        }
+        tx.emit(&Refunded {
+            order: moved(&order),
+            refund_id: record.id,
+            refund_number: record.number,
+            currency: order.currency.code(),
+            net_total: record.net_total.minor(),
+            vat_total: record.vat_total.minor(),
+            gross_total: record.gross_total.minor(),
+            lines: record.lines.len(),
+            restock: record.restock,
+        })?;
+        tx.audit(self.principal, Action::RefundOrder, resource)?;
+        // Read back what was stored, so the caller sees exactly what a credit note will.
+        refund_repo::load(tx, record.id)
     }
 
     /// The refunds of order `id`, in the order they were made. Needs [`Action::ReadOrder`]
@@ -657,6 +629,58 @@ impl OrderRepo<'_> {
             Ok(batch.len())
         })
     }
+}
+
+/// [`OrderRepo::mark_paid`] on `order`, loaded and authorised by the caller, inside the
+/// caller's transaction: also how a gateway's payment event marks an order paid.
+pub(crate) fn record_payment(
+    tx: &Tx<'_>,
+    principal: &Principal,
+    mut order: Order,
+    resource: &Resource,
+    payment: &Payment,
+) -> Result<Order> {
+    let id = order.id;
+    if order.status != OrderStatus::Placed {
+        let first = lifecycle_repo::payment(tx, id)?;
+        if first.is_some_and(|p| p.reference == payment.reference && p.amount == payment.amount) {
+            return Ok(order);
+        }
+        return Err(invalid(order.status, OrderStatus::Paid));
+    }
+    if payment.amount.currency() != order.currency {
+        return Err(Error::validation(
+            "currency",
+            format!("the order is in {}", order.currency),
+        ));
+    }
+    if payment.amount != order.gross_total {
+        return Err(Error::validation(
+            "amount",
+            "the payment is not the order's total",
+        ));
+    }
+    if lifecycle_repo::paid_by(tx, &payment.reference)?.is_some() {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            "this gateway reference already paid another order",
+        ));
+    }
+    lifecycle_repo::set_status(tx, id, &[OrderStatus::Placed], OrderStatus::Paid)?;
+    lifecycle_repo::insert_payment(tx, id, &payment.reference, payment.amount)?;
+    tx.emit(&Paid {
+        order_id: id,
+        number: order.number.get(),
+        customer_id: order.customer,
+        currency: order.currency.code(),
+        amount: payment.amount.minor(),
+    })?;
+    tx.audit(principal, Action::RecordPayment, resource)?;
+    // What `set_status` changed of the order just loaded, rather than loading it again
+    // (its lines, VAT rows and decrypted buyer snapshot): a payment changes nothing else.
+    order.status = OrderStatus::Paid;
+    order.version += 1;
+    Ok(order)
 }
 
 /// Issues the credit note that documents refund `number` of `order`: `lines` and, if

@@ -81,6 +81,8 @@ pub(crate) fn orders_for_export(
 pub use totals::{Charge, LineTotal, PriceMode, PricedLine, Totals, VatGroup};
 pub use vat::{VatCategory, VatTreatment};
 
+pub(crate) use lifecycle::record_payment;
+pub(crate) use lifecycle_repo::paid_by as order_paid_by;
 pub(crate) use lifecycle_repo::payment as order_payment;
 pub(crate) use netting::{Invoiced, LineCredit, credit_totals};
 pub(crate) use order_repo::{

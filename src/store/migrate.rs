@@ -111,6 +111,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "report index",
         sql: include_str!("schema/0018_report_index.sql"),
     },
+    Migration {
+        version: 19,
+        name: "payments",
+        sql: include_str!("schema/0019_payments.sql"),
+    },
 ];
 
 /// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).

@@ -700,6 +700,7 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::Analytics => "report",
         Resource::Lead(_) | Resource::Leads => "lead",
         Resource::WebhookEndpoint(_) | Resource::Webhooks => "webhook endpoint",
+        Resource::Payments => "payment record",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }

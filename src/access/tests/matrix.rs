@@ -93,6 +93,10 @@ fn cells(action: Action) -> [Cell; 9] {
         Action::EraseLead => [Any, Any, No, No, No, No, No, No, No],
         Action::ManageWebhooks => [Any, Any, No, No, No, No, No, No, No],
         Action::DeliverWebhooks => [Any, Any, No, No, No, No, No, No, No],
+        Action::ProcessPaymentEvent => [Any, Any, No, No, No, No, No, No, No],
+        Action::AllocateGatewayRefund | Action::ReadPayments => {
+            [Any, Any, Any, No, Any, No, No, No, No]
+        }
     }
 }
 
@@ -339,6 +343,10 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         }
         Action::ManageWebhooks => vec![Target::Other, Target::Missing, Target::Collection],
         Action::DeliverWebhooks => vec![Target::Collection],
+        // The payment records are one resource, owned by nobody.
+        Action::ProcessPaymentEvent | Action::AllocateGatewayRefund | Action::ReadPayments => {
+            vec![Target::Collection]
+        }
     }
 }
 
@@ -462,6 +470,12 @@ fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
     }
     if matches!(action, Action::ManageWebhooks | Action::DeliverWebhooks) {
         return run_webhooks(scene, action, target);
+    }
+    if matches!(
+        action,
+        Action::ProcessPaymentEvent | Action::AllocateGatewayRefund | Action::ReadPayments
+    ) {
+        return run_payments(scene, action);
     }
     if is_order_action(action) || action == Action::ExpireOrders {
         return run_order(scene, action, target);
@@ -711,6 +725,62 @@ fn run_webhooks(scene: &Scene, action: Action, target: Target) -> Result<(), Err
             Ok(())
         }
         other => panic!("{other:?} is not a webhook action"),
+    }
+}
+
+/// The payment gateway actions of `run`, each through every repository method that
+/// authorises it; what they act on is prepared by the system (which adds no denial).
+fn run_payments(scene: &Scene, action: Action) -> Result<(), Error> {
+    use crate::integrations::payments::{
+        Gateway, GatewayEvent, GatewayEventKind, GatewayRefund, Outcome,
+    };
+    let store = &scene.store;
+    let system = store.system();
+    let payments = store.payments(&scene.actor);
+    match action {
+        Action::ProcessPaymentEvent => {
+            let kind = GatewayEventKind::ignored("customer.created")?;
+            let event = GatewayEvent::new(Gateway::STRIPE, "evt_matrix", kind)?;
+            payments.process(&event).map(drop)
+        }
+        Action::AllocateGatewayRefund => {
+            let variant = open_shop(store);
+            let order = place_order(store, variant, scene.other_customer);
+            let payment = crate::Payment::new("pi_matrix", order.total()).unwrap();
+            store
+                .orders(&system)
+                .mark_paid(order.id(), payment)
+                .unwrap();
+            // The gateway reports a refund made in shopkeep first (linked), then the rest
+            // (allocated to the lines left).
+            let made = store
+                .orders(&system)
+                .refund(order.id(), crate::Refund::lines([(0, 1)]))
+                .unwrap();
+            let queue = |id: &str, total| {
+                let refund = GatewayRefund::new("pi_matrix", total).unwrap();
+                let kind = GatewayEventKind::Refunded(refund);
+                let event = GatewayEvent::new(Gateway::STRIPE, id, kind).unwrap();
+                match store.payments(&system).process(&event).unwrap().outcome() {
+                    Outcome::RefundQueued { queued, .. } => *queued,
+                    other => panic!("not queued: {other:?}"),
+                }
+            };
+            let first = queue("evt_made", made.gross_total());
+            let rest = queue("evt_rest", order.total());
+            payments.link_refund(first, made.id())?;
+            payments
+                .allocate_refund(rest, crate::Refund::full())
+                .map(drop)
+        }
+        Action::ReadPayments => {
+            payments.refund_queue(None, 10)?;
+            payments.disputes(crate::OrderId::from_bytes([0xee; 16]))?;
+            let now = store.now();
+            let later = now.checked_add(std::time::Duration::from_secs(60))?;
+            payments.reconcile(now, later).map(drop)
+        }
+        other => panic!("{other:?} is not a payment action"),
     }
 }
 
