@@ -83,7 +83,9 @@ const SMALL_TABLES: &[&str] = &[
 static RECORDER: Mutex<()> = Mutex::new(());
 
 fn recorder() -> MutexGuard<'static, ()> {
-    RECORDER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    RECORDER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn workload(shop: &Shop) {
