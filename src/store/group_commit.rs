@@ -191,11 +191,9 @@ impl Writer {
         f: impl FnOnce(&Tx<'_>) -> Result<T>,
     ) -> Caught<T> {
         let alone = self.open.as_ref().is_some_and(|open| open.members == 0);
-        if !alone {
-            if let Err(error) = run_cached(&self.conn, "SAVEPOINT shopkeep_call") {
-                self.fail(&crate::error::sqlite(error));
-                return Ok(Err(lost_transaction()));
-            }
+        if !alone && let Err(error) = run_cached(&self.conn, "SAVEPOINT shopkeep_call") {
+            self.fail(&crate::error::sqlite(error));
+            return Ok(Err(lost_transaction()));
         }
         let conn = &self.conn;
         let outcome = catch_unwind(AssertUnwindSafe(|| f(&Tx { store, conn, now })));
