@@ -14,7 +14,9 @@
 //! Each side has its own database file. It runs at FULL durability on tmpfs (`/dev/shm`) and
 //! on disk (`SHOPKEEP_BENCH_DISK`, default `/var/tmp`; skipped in the quick run `cargo test`
 //! makes), interleaving the sides in rounds of 25 sales so that the machine's load hits all of
-//! them alike, and prints sales per second and the ratios. Then it measures what a sale
+//! them alike, and prints sales per second and the ratios: of the totals, and the median of the
+//! ratios of each round (the sides' rounds of one index ran back to back), which a burst of
+//! load from other processes moves less. Then it measures what a sale
 //! writes, on each side:
 //!
 //! - `wchar` and `syscw` of `/proc/self/io`: bytes handed to `write(2)` and the number of
@@ -843,6 +845,8 @@ struct Tally {
     phases: [Duration; 4],
     io: Io,
     sales: usize,
+    /// The time of each round, in order: the sides' rounds of one index ran back to back.
+    rounds: Vec<Duration>,
 }
 
 impl Tally {
@@ -853,7 +857,9 @@ impl Tally {
         for i in from..from + n {
             sale(i);
         }
-        self.spent += start.elapsed();
+        let took = start.elapsed();
+        self.spent += took;
+        self.rounds.push(took);
         for (total, spent) in self.phases.iter_mut().zip(SPENT.get()) {
             *total += spent;
         }
@@ -865,6 +871,20 @@ impl Tally {
 
     fn rate(&self) -> f64 {
         self.sales as f64 / self.spent.as_secs_f64()
+    }
+
+    /// The median over rounds of `other`'s time over this side's time in the same round: the
+    /// throughput ratio of this side to `other`, read round by round, so that a burst of load
+    /// from other processes during a few rounds moves it less than it moves the totals.
+    fn median_ratio(&self, other: &Tally) -> f64 {
+        let mut ratios: Vec<f64> = self
+            .rounds
+            .iter()
+            .zip(&other.rounds)
+            .map(|(ours, theirs)| theirs.as_secs_f64() / ours.as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN)
     }
 
     fn bytes(&self) -> f64 {
@@ -928,6 +948,12 @@ fn bench_in(dir: &Path, label: &str, n: usize) -> Sides {
         ours.rate() / per_call.rate(),
         ours.rate() / one_tx.rate(),
         ours.bytes() / per_call.bytes()
+    );
+    println!(
+        "  median of the {} rounds' ratios: shopkeep / per call {:.2}   shopkeep / one tx {:.2}",
+        ours.rounds.len(),
+        ours.median_ratio(&per_call),
+        ours.median_ratio(&one_tx)
     );
     println!(
         "  time per sale by call (µs)   {:>10} {:>10} {:>10}",

@@ -84,3 +84,66 @@ fn a_new_file_has_one_kib_pages_and_an_older_file_keeps_its_own() {
     drop(store);
     assert_eq!(size(&older), 4096);
 }
+
+#[test]
+fn repage_to_gives_an_older_file_one_kib_pages_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = |path: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    // An older file: WAL mode with 4 KiB pages, with a product and a customer in it.
+    let older = dir.path().join("older.db");
+    let conn = rusqlite::Connection::open(&older).unwrap();
+    conn.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;")
+        .unwrap();
+    drop(conn);
+    let keys = || KeyRing::from_master_key([1; 32]);
+    let store = Store::open(&older, keys()).unwrap();
+    let shop = settings(seller(Some("DE123456788")), PriceMode::TaxExclusive)
+        .build()
+        .unwrap();
+    store.settings(&store.system()).update(0, &shop).unwrap();
+    let variant = product(&store, "MUG", eur("12.90"), TaxCategory::Standard, 5);
+    let ana = customer(&store, "ana@example.com", "DE");
+
+    // A plain backup keeps the page size; the repaged copy has the new one.
+    let backup = dir.path().join("backup.db");
+    store.backup_to(&backup).unwrap();
+    assert_eq!(size(&backup), 4096);
+    let repaged = dir.path().join("repaged.db");
+    store.repage_to(&repaged).unwrap();
+    drop(store);
+    assert_eq!(size(&older), 4096, "the store's own file is never changed");
+    assert_eq!(size(&repaged), 1024);
+
+    // The copy opens as the shop, in WAL mode, with everything in it, decryptable.
+    let store = Store::open(&repaged, keys()).unwrap();
+    let mode: String = raw(&store)
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(common::on_hand(&store, variant), 5);
+    let id = ana.customer_id().unwrap();
+    let found = store.customers(&store.system()).get(id).unwrap();
+    assert_eq!(found.email().as_str(), "ana@example.com");
+    store.verify_integrity().unwrap();
+    assert!(matches!(
+        store.audit_log(&store.system()).verify(None).unwrap(),
+        shopkeep::access::AuditVerification::Intact { .. }
+    ));
+    // And it takes sales.
+    let order = place(&store, &ana, &[(variant, 1)], None);
+    pay(&store, &order);
+    assert_eq!(common::on_hand(&store, variant), 4);
+
+    // A file that has the page size already is copied as it is.
+    let again = dir.path().join("again.db");
+    store.repage_to(&again).unwrap();
+    assert_eq!(size(&again), 1024);
+    drop(store);
+    let store = Store::open(&again, keys()).unwrap();
+    assert_eq!(common::on_hand(&store, variant), 4);
+}

@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use rusqlite::backup::Backup;
 
 use super::Store;
+use super::connection::PAGE_SIZE;
 use crate::error::{Error, ErrorKind, Result};
 
 impl Store {
@@ -27,10 +28,42 @@ impl Store {
     /// use for the pool timeout; `NotADatabase` if the copy fails its integrity check (nothing
     /// is left at `path` then).
     pub fn backup_to(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
+        self.write_copy(path.as_ref(), false)
+    }
+
+    /// Copies the database to `path` as [`Store::backup_to`] does, with the page size new
+    /// stores get (1 KiB): the way to move a file created with SQLite's 4 KiB pages to the
+    /// smaller pages, which write about a third of the bytes per sale (see the performance
+    /// guide, "Bytes written"). A file in WAL mode cannot change its page size in place; the
+    /// copy is rewritten page by page (`VACUUM`) before it is checked, synced and renamed onto
+    /// `path`. A file that has the page size already is copied as `backup_to` copies it.
+    ///
+    /// To convert a shop: stop its writers, call this, close the store, and open the copy in
+    /// place of the old file (move it over the old file once no process has that open, or
+    /// point the host at the new path). Writes committed after the copy started are not in it.
+    ///
+    /// ```
+    /// use shopkeep::{KeyRing, Store};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::open(dir.path().join("shop.db"), KeyRing::from_master_key([1; 32]))?;
+    /// store.repage_to(dir.path().join("repaged.db"))?;
+    /// Store::open(dir.path().join("repaged.db"), KeyRing::from_master_key([1; 32]))?;
+    /// Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::backup_to`]; `Storage` also if the copy could not be given the new page
+    /// size. Nothing is left at `path` on error, and the store's own file is never changed.
+    pub fn repage_to(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.write_copy(path.as_ref(), true)
+    }
+
+    fn write_copy(&self, path: &Path, repage: bool) -> Result<()> {
         let partial = partial_path(path)?;
         let outcome = self
-            .copy_to(&partial)
+            .copy_to(&partial, repage)
             .and_then(|()| sync_file(&partial))
             .and_then(|()| {
                 fs::rename(&partial, path)
@@ -43,7 +76,7 @@ impl Store {
         outcome
     }
 
-    fn copy_to(&self, partial: &Path) -> Result<()> {
+    fn copy_to(&self, partial: &Path, repage: bool) -> Result<()> {
         let mut dest = Connection::open(partial).map_err(|e| {
             Error::new(
                 ErrorKind::Storage,
@@ -62,8 +95,50 @@ impl Store {
             Some(pool) => pool.with(|src| copy(src))?,
             None => copy(&self.lock_writer())?,
         }
+        if repage {
+            set_page_size(&dest)?;
+        }
         check_integrity(&dest)?;
         dest.close().map_err(|(_, e)| crate::error::sqlite(e))
+    }
+}
+
+/// Gives the fresh copy `dest` the page size of new stores, if it has another one. The copy
+/// took the source's header, WAL mode included, and a WAL file's page size never changes: it
+/// leaves WAL mode, is rewritten with the new size, and goes back to WAL as the original was.
+fn set_page_size(dest: &Connection) -> Result<()> {
+    let page_size = |conn: &Connection| -> Result<i64> {
+        conn.query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(crate::error::sqlite)
+    };
+    if page_size(dest)? == i64::from(PAGE_SIZE) {
+        return Ok(());
+    }
+    let journal_mode = |mode: &str| -> Result<()> {
+        let now: String = dest
+            .query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))
+            .map_err(crate::error::sqlite)?;
+        if now.eq_ignore_ascii_case(mode) {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Storage,
+                format!("the copy could not switch to {mode} mode (it stayed in {now} mode)"),
+            ))
+        }
+    };
+    journal_mode("DELETE")?;
+    dest.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE}; VACUUM;"))
+        .map_err(crate::error::sqlite)?;
+    journal_mode("WAL")?;
+    let now = page_size(dest)?;
+    if now == i64::from(PAGE_SIZE) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Storage,
+            format!("the copy kept pages of {now} bytes"),
+        ))
     }
 }
 

@@ -9,7 +9,9 @@
 //! - a caller that finds nobody queued behind it commits at once, so a lone caller never waits
 //!   for company; a batch has at most [`MAX_BATCH`] callers;
 //! - a caller whose work fails (or panics) is rolled back to its savepoint before the next
-//!   caller runs, so nobody sees its writes and the numbers it took are taken again;
+//!   caller runs, so nobody sees its writes and the numbers it took are taken again; the first
+//!   caller of a transaction runs without a savepoint (nothing else is in the transaction yet),
+//!   and its failure rolls back the whole transaction;
 //! - a caller whose work succeeded returns only once its batch has committed; if the `COMMIT`
 //!   fails, or SQLite rolled the transaction back on its own (a full disk, an I/O error, out of
 //!   memory), every caller of the batch gets an error.
@@ -22,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::Connection;
 
-use super::{Store, Tx, rollback_if_open};
+use super::{Store, Tx, rollback_if_open, run_cached};
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -94,8 +96,8 @@ impl GroupCommit {
         writer
     }
 
-    /// Runs `f` in a savepoint of the shared write transaction, and returns once the work is
-    /// committed (or has failed).
+    /// Runs `f` in the shared write transaction (in a savepoint of it if other callers' work is
+    /// in it already), and returns once the work is committed (or has failed).
     ///
     /// # Errors
     ///
@@ -114,17 +116,14 @@ impl GroupCommit {
         if writer.open.is_none() {
             // Nothing may be left open here but a batch; this is the backstop if it ever were.
             rollback_if_open(&writer.conn);
-            writer
-                .conn
-                .execute_batch("BEGIN IMMEDIATE")
-                .map_err(crate::error::sqlite)?;
+            run_cached(&writer.conn, "BEGIN IMMEDIATE").map_err(crate::error::sqlite)?;
             writer.open = Some(OpenBatch {
                 batch: Arc::default(),
                 members: 0,
             });
         }
 
-        let outcome = writer.run_in_savepoint(store, now, f);
+        let outcome = writer.run_call(store, now, f);
         let joined = match &outcome {
             Ok(Ok(_)) => writer.open.as_mut().map(|open| {
                 open.members += 1;
@@ -147,7 +146,7 @@ impl GroupCommit {
         };
         match joined {
             Some(batch) => batch.wait().map(|()| value),
-            // The work succeeded but the transaction was lost under it (see `run_in_savepoint`).
+            // The work succeeded but the transaction was lost under it (see `run_call`).
             None => Err(lost_transaction()),
         }
     }
@@ -175,17 +174,24 @@ impl GroupCommit {
 type Caught<T> = std::thread::Result<Result<T>>;
 
 impl Writer {
-    /// Runs `f` between `SAVEPOINT` and `RELEASE`, rolling back to the savepoint if it fails or
-    /// panics. If the shared transaction itself is lost (SQLite rolled it back on its own, or a
+    /// Runs `f` in the open transaction, between `SAVEPOINT` and `RELEASE` when the
+    /// transaction already holds other callers' work, rolling back to the savepoint if it fails
+    /// or panics. A caller alone in the transaction (no work of another caller in it yet) needs
+    /// no savepoint: if it fails, the whole transaction is rolled back, and with it nothing but
+    /// its own writes. That spares a lone caller, the common case, two statements and the copy
+    /// SQLite keeps of every page changed inside a savepoint.
+    ///
+    /// If the shared transaction itself is lost (SQLite rolled it back on its own, or a
     /// savepoint statement failed), the whole batch fails, and a successful `f`'s result is
     /// still returned: the caller sees that it joined no batch and reports the loss.
-    fn run_in_savepoint<T>(
+    fn run_call<T>(
         &mut self,
         store: &Store,
         now: Timestamp,
         f: impl FnOnce(&Tx<'_>) -> Result<T>,
     ) -> Caught<T> {
-        if let Err(error) = self.conn.execute_batch("SAVEPOINT shopkeep_call") {
+        let alone = self.open.as_ref().is_some_and(|open| open.members == 0);
+        if !alone && let Err(error) = run_cached(&self.conn, "SAVEPOINT shopkeep_call") {
             self.fail(&crate::error::sqlite(error));
             return Ok(Err(lost_transaction()));
         }
@@ -198,10 +204,13 @@ impl Writer {
                 ErrorKind::Storage,
                 "SQLite rolled the write transaction back",
             ))
+        } else if alone {
+            if !matches!(outcome, Ok(Ok(_))) {
+                self.discard();
+            }
+            Ok(())
         } else if matches!(outcome, Ok(Ok(_))) {
-            self.conn
-                .execute_batch("RELEASE shopkeep_call")
-                .map_err(crate::error::sqlite)
+            run_cached(&self.conn, "RELEASE shopkeep_call").map_err(crate::error::sqlite)
         } else {
             self.conn
                 .execute_batch("ROLLBACK TO shopkeep_call; RELEASE shopkeep_call")
@@ -225,7 +234,7 @@ impl Writer {
             open.batch.decide(Ok(()));
             return;
         }
-        match self.conn.execute_batch("COMMIT") {
+        match run_cached(&self.conn, "COMMIT") {
             Ok(()) => {
                 commits.fetch_add(1, Ordering::SeqCst);
                 open.batch.decide(Ok(()));
@@ -237,6 +246,15 @@ impl Writer {
                 open.batch
                     .decide(Err(Failure::from(&crate::error::sqlite(error))));
             }
+        }
+    }
+
+    /// Rolls back the open transaction, which holds no caller's work (`members` is 0): the
+    /// next caller begins a new one.
+    fn discard(&mut self) {
+        rollback_if_open(&self.conn);
+        if let Some(open) = self.open.take() {
+            open.batch.decide(Ok(()));
         }
     }
 

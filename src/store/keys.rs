@@ -115,6 +115,19 @@ impl Store {
             .query_row([subject.as_str()], |r| r.get(0))
             .optional()
             .map_err(crate::error::sqlite)?;
+        self.data_key_from_wrapped(subject, wrapped)
+    }
+
+    /// The data key of `subject` from its wrapped form as the caller just read it from
+    /// `shopkeep_data_keys` in its transaction (`None`: the subject has none), for a caller
+    /// that reads it in the same statement as the row it decrypts. The rule of
+    /// [`Store::data_key`] holds: the wrapped bytes read now decide, the cache only saves the
+    /// unwrapping.
+    pub(crate) fn data_key_from_wrapped(
+        &self,
+        subject: &Subject,
+        wrapped: Option<Vec<u8>>,
+    ) -> Result<Option<Arc<DataKey>>> {
         let Some(wrapped) = wrapped else {
             return Ok(None);
         };

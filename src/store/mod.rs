@@ -544,19 +544,26 @@ fn run_in_transaction<T>(
     now: Timestamp,
     f: impl FnOnce(&Tx<'_>) -> Result<T>,
 ) -> Result<T> {
-    conn.execute_batch(begin).map_err(crate::error::sqlite)?;
+    run_cached(conn, begin).map_err(crate::error::sqlite)?;
     // Rolls back if `f` panics (a host policy, a host clock) or the commit fails, so that the
     // connection never goes back to the pool, or to the next writer, inside a transaction: an
     // open read transaction pins its snapshot and keeps every checkpoint from finishing.
     let guard = RollbackOnDrop(conn);
     let outcome = f(&Tx { store, conn, now });
     let finish = match &outcome {
-        Ok(_) => conn.execute_batch("COMMIT"),
+        Ok(_) => run_cached(conn, "COMMIT"),
         Err(_) => conn.execute_batch("ROLLBACK"),
     };
     drop(guard);
     finish.map_err(crate::error::sqlite)?;
     outcome
+}
+
+/// Runs one statement that takes no parameters and returns no rows (`BEGIN`, `COMMIT`) from
+/// the connection's statement cache. Every operation begins and commits a transaction, and
+/// `execute_batch` would parse that text again each time: a measurable part of a short read.
+pub(crate) fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// Rolls back the connection's open transaction, if any, when dropped.

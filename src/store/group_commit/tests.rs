@@ -162,6 +162,43 @@ fn a_failing_or_panicking_caller_is_rolled_back_alone() {
 }
 
 #[test]
+fn a_first_caller_without_a_savepoint_is_rolled_back_whole_and_alone() {
+    // The first caller of a transaction runs without a savepoint: its failure rolls back the
+    // whole transaction, which holds nothing else, and the callers queued behind it start a
+    // new one.
+    for panics in [false, true] {
+        let (_dir, store) = open();
+        let (results, commits) = batch(&store, move |tx, caller| {
+            record(tx, caller)?;
+            match caller {
+                0 if panics => panic!("the first caller panics after writing"),
+                0 => Err(Error::new(ErrorKind::Conflict, "the first caller fails")),
+                _ => Ok(()),
+            }
+        });
+        assert_eq!(results[0].is_none(), panics);
+        assert!(results.iter().skip(1).all(|r| matches!(r, Some(Ok(())))));
+        assert_eq!(commits, 1, "the callers behind it still share one commit");
+        assert_eq!(state(&store), (7, 7, (1..8).collect()));
+    }
+
+    // A lone caller that fails leaves nothing, and the next one commits on its own.
+    let (_dir, store) = open();
+    let before = store.inner.writer.commits();
+    let err = store
+        .write(|tx| {
+            record(tx, 0)?;
+            Err::<(), _>(Error::new(ErrorKind::Conflict, "changes its mind"))
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(store.inner.writer.commits(), before);
+    assert_eq!(state(&store), (0, 0, vec![]));
+    store.write(|tx| record(tx, 1)).unwrap();
+    assert_eq!(state(&store), (1, 1, vec![1]));
+}
+
+#[test]
 fn a_batch_whose_commit_fails_acknowledges_nobody() {
     let (_dir, store) = open();
     // Caller 6 breaks a deferred foreign key: its savepoint is released, and the shared COMMIT
