@@ -120,7 +120,7 @@ impl Resource {
             | Resource::Invoices
             | Resource::Analytics
             | Resource::Leads
-            | Resource::Webhooks => None,
+            | Resource::Webhooks
             | Resource::Payments => None,
         }
     }

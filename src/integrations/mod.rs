@@ -8,5 +8,5 @@
 //! the outcome back.
 
 pub mod email;
-pub mod webhooks;
 pub mod payments;
+pub mod webhooks;
