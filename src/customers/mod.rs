@@ -41,7 +41,7 @@ mod address;
 mod address_repo;
 mod business;
 mod consent;
-mod consent_repo;
+pub(crate) mod consent_repo;
 mod country;
 mod events;
 mod export;
@@ -63,6 +63,7 @@ mod vat_id;
 pub use crate::email::Email;
 pub use address::{Address, AddressId, AddressKind, CustomerAddress};
 pub use business::{BusinessDetails, ElectronicAddress};
+pub(crate) use consent::derive_state as derive_consent_state;
 pub use consent::{
     Channel, ConsentEvent, ConsentRecord, ConsentRequest, ConsentState, ConsentStatus,
 };

@@ -14,9 +14,13 @@
 //! - Staff move a lead along [`LeadStatus`]; each move is audited and emits an outbox event
 //!   with ids only.
 //! - A customer who registers with a lead's email converts it: the lead names the customer.
+//! - The form's optional marketing opt-in ([`LeadForm::marketing_opt_in`]) is recorded in the
+//!   consent ledger customers use, with double opt-in ([`LeadRepo::confirmation_token`],
+//!   [`Store::confirm_consent`](crate::Store::confirm_consent)); nurturing asks
+//!   [`LeadRepo::has_marketing_consent`]. Conversion carries the consent history over.
 //!
 //! The [leads guide](crate::guide::leads) has the rules, the messages and what is still to
-//! come (scoring, consent for nurturing).
+//! come (scoring, nurturing).
 //!
 //! ```
 //! use shopkeep::leads::{LeadForm, LeadStatus};
@@ -40,6 +44,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod consent;
 mod events;
 mod form;
 mod model;
@@ -47,8 +52,9 @@ mod pdf;
 mod repo;
 mod storage;
 
+pub(crate) use consent::confirm_lead_consent;
 pub use form::{
-    ATTACHMENT_INVALID, EMAIL_INVALID, LeadForm, MESSAGE_TOO_SHORT, NAME_MISSING,
+    ATTACHMENT_INVALID, EMAIL_INVALID, LeadForm, MESSAGE_TOO_SHORT, NAME_MISSING, OPT_IN_INVALID,
     TERMS_NOT_ACCEPTED,
 };
 pub use model::{Lead, LeadExport, LeadId, LeadStatus};

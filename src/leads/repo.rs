@@ -3,6 +3,7 @@
 
 use rusqlite::OptionalExtension;
 
+use super::consent;
 use super::events;
 use super::form::LeadForm;
 use super::model::{Lead, LeadExport, LeadId, LeadStatus};
@@ -31,8 +32,8 @@ const EXPORT_FORMAT: &str = "shopkeep.lead-export.v1";
 /// like one that does not exist.
 #[derive(Debug)]
 pub struct LeadRepo<'s> {
-    store: &'s Store,
-    principal: &'s Principal,
+    pub(super) store: &'s Store,
+    pub(super) principal: &'s Principal,
 }
 
 impl Store {
@@ -74,6 +75,10 @@ impl LeadRepo<'_> {
     /// client key or one over 256 bytes; `InvalidFields` listing every rule the form breaks
     /// ([`Error::field_errors`]), with nothing written; `TooManyAttempts` while the client
     /// key or the email must wait ([`Error::retry_after`]).
+    ///
+    /// With the form's marketing opt-in ticked, the lead's email consent is recorded as
+    /// pending in the same transaction and `lead.consent_changed` (change `requested`) tells
+    /// the host to send the confirmation link ([`LeadRepo::confirmation_token`]).
     pub fn submit(&self, form: LeadForm, client_key: &str) -> Result<Lead> {
         let store = self.store;
         store.read(|tx| tx.authorize(self.principal, Action::SubmitLead, &Resource::Leads))?;
@@ -120,6 +125,9 @@ impl LeadRepo<'_> {
             count_attempt(tx, store, &email)?;
             tx.audit(self.principal, Action::SubmitLead, &Resource::Lead(id))?;
             tx.emit(&events::Submitted { lead_id: id })?;
+            if let Some(version) = &valid.marketing_opt_in {
+                consent::record_opt_in(tx, id, version, &self.principal.audit_name())?;
+            }
             Ok((id, now))
         })?;
         Ok(Lead {
@@ -307,6 +315,7 @@ impl LeadRepo<'_> {
                     clear_failures(tx, &index)?;
                 }
                 store.destroy_data_key(tx, &storage::subject(id))?;
+                consent::erase(tx, id)?;
                 tx.prepare_cached(
                     "UPDATE shopkeep_leads
                      SET email_index = NULL, email = NULL, name = NULL, message = NULL,
@@ -355,6 +364,8 @@ pub(crate) fn link_to_customer(
         rows.collect::<rusqlite::Result<_>>()
             .map_err(crate::error::sqlite)?
     };
+    // The consent history comes along: a lead's confirmed opt-in is the customer's consent.
+    crate::customers::consent_repo::carry_over(tx, &linked, customer)?;
     let who = principal.audit_name();
     for lead_id in linked {
         tx.audit_event(
