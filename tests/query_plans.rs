@@ -27,7 +27,7 @@ use shopkeep::catalog::{ProductQuery, ProductStatus, Sku, StockChange, TaxCatego
 use shopkeep::customers::{Channel, ConsentRequest};
 use shopkeep::integrations::webhooks::{DeliveryOutcome, MAX_ATTEMPTS, NewEndpoint};
 use shopkeep::invoices::Date;
-use shopkeep::leads::LeadForm;
+use shopkeep::leads::{Activity, ActivityKind, LeadForm};
 use shopkeep::marketing::{AudienceQuery, SalesGrouping, SalesQuery};
 use shopkeep::orders::{CartRef, OrderQuery, OrderStatus, PriceMode, Refund, Shipment};
 use shopkeep::query_log::{self, Executions};
@@ -291,6 +291,24 @@ fn workload(shop: &Shop) {
         .unwrap();
     customer(store, "lead2@example.com", "DE");
     store.confirm_consent(&tokens[2]).unwrap();
+    // Scoring: an activity per lead (so the activities outgrow the budget), a replay, a
+    // purchase of the converted lead, the "top leads" list, and the erasure forgetting them.
+    for (n, &id) in lead_ids.iter().enumerate() {
+        let open = Activity::new(ActivityKind::EmailOpened, &format!("open-{n}")).unwrap();
+        leads.record_activity(id, &open, store.now()).unwrap();
+    }
+    let click = Activity::new(ActivityKind::LinkClicked, "click-0").unwrap();
+    leads
+        .record_activity(lead_ids[0], &click, store.now())
+        .unwrap();
+    leads
+        .record_activity(lead_ids[0], &click, store.now())
+        .unwrap();
+    let purchase = Activity::new(ActivityKind::Purchase, "order-0").unwrap();
+    leads
+        .record_activity(lead_ids[2], &purchase, store.now())
+        .unwrap();
+    assert_eq!(leads.top(PAGE).unwrap()[0].id(), lead_ids[2]);
     leads.erase(lead_ids[3]).unwrap();
 
     let events = store.events(&system);

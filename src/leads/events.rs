@@ -77,3 +77,18 @@ impl OutboxEvent for ConsentChanged {
     const KIND: &'static str = "lead.consent_changed";
     const VERSION: u32 = 1;
 }
+
+/// `lead.activity_recorded`: the host reported an activity of the lead; its score changed by
+/// `points` (0 once the kind's cap is reached) to `score`.
+#[derive(Serialize)]
+pub(super) struct ActivityRecorded {
+    pub(super) lead_id: LeadId,
+    pub(super) kind: &'static str,
+    pub(super) points: i64,
+    pub(super) score: i64,
+}
+
+impl OutboxEvent for ActivityRecorded {
+    const KIND: &'static str = "lead.activity_recorded";
+    const VERSION: u32 = 1;
+}

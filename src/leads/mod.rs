@@ -18,9 +18,11 @@
 //!   consent ledger customers use, with double opt-in ([`LeadRepo::confirmation_token`],
 //!   [`Store::confirm_consent`](crate::Store::confirm_consent)); nurturing asks
 //!   [`LeadRepo::has_marketing_consent`]. Conversion carries the consent history over.
+//! - The host reports what a lead does ([`LeadRepo::record_activity`]); the lead's score is
+//!   the capped sum of their points, and [`LeadRepo::top`] lists the best.
 //!
 //! The [leads guide](crate::guide::leads) has the rules, the messages and what is still to
-//! come (scoring, nurturing).
+//! come (nurturing).
 //!
 //! ```
 //! use shopkeep::leads::{LeadForm, LeadStatus};
@@ -50,6 +52,7 @@ mod form;
 mod model;
 mod pdf;
 mod repo;
+mod score;
 mod storage;
 
 pub(crate) use consent::confirm_lead_consent;
@@ -60,6 +63,7 @@ pub use form::{
 pub use model::{Lead, LeadExport, LeadId, LeadStatus};
 pub use repo::LeadRepo;
 pub(crate) use repo::link_to_customer;
+pub use score::{Activity, ActivityKind, MAX_SCORE};
 
 /// The largest attachment [`LeadForm::attachment`] accepts: 10 MB = 10,485,760 bytes.
 pub const MAX_ATTACHMENT_BYTES: usize = pdf::MAX_BYTES;

@@ -136,8 +136,8 @@ impl Lead {
         self.status
     }
 
-    /// The score. Always 0 for now: the scoring rules (opened emails, visits, purchases) are
-    /// a later step (see the leads guide).
+    /// The score, 0 to [`MAX_SCORE`](super::MAX_SCORE): the points of the activities the host
+    /// reported ([`LeadRepo::record_activity`](super::LeadRepo::record_activity)).
     pub fn score(&self) -> i64 {
         self.score
     }

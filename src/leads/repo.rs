@@ -7,6 +7,7 @@ use super::consent;
 use super::events;
 use super::form::LeadForm;
 use super::model::{Lead, LeadExport, LeadId, LeadStatus};
+use super::score;
 use super::storage;
 use crate::access::audit::Outcome;
 use crate::access::throttle_repo::{blocked_until, clear_failures, count_attempt};
@@ -316,6 +317,7 @@ impl LeadRepo<'_> {
                 }
                 store.destroy_data_key(tx, &storage::subject(id))?;
                 consent::erase(tx, id)?;
+                score::erase(tx, id)?;
                 tx.prepare_cached(
                     "UPDATE shopkeep_leads
                      SET email_index = NULL, email = NULL, name = NULL, message = NULL,
