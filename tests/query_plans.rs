@@ -310,6 +310,12 @@ fn workload(shop: &Shop) {
         .unwrap();
     assert_eq!(leads.top(PAGE).unwrap()[0].id(), lead_ids[2]);
     leads.erase(lead_ids[3]).unwrap();
+    // The CRM export of a consented customer (with orders) and lead.
+    let post = ConsentRequest::new(Channel::Post, "form", "v1").unwrap();
+    consents.grant(me, post).unwrap();
+    let crm = store.crm(&system);
+    assert!(!crm.customer_contact(me).unwrap().orders().is_empty());
+    crm.lead_contact(lead_ids[0]).unwrap();
 
     let events = store.events(&system);
     let polled = events.poll(PAGE, Duration::from_secs(60)).unwrap();

@@ -121,7 +121,7 @@ impl Resource {
             | Resource::Analytics
             | Resource::Leads
             | Resource::Webhooks => None,
-            | Resource::Payments => None,
+            Resource::Payments => None,
         }
     }
 }

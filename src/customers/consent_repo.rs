@@ -529,3 +529,13 @@ pub(crate) fn confirm_for_converted(
     )?;
     tx.emit(&ConsentChanged::new(customer, channel, event))
 }
+
+/// The current consent of every channel of customer `id`, for the CRM export (inside the
+/// caller's authorised transaction).
+pub(crate) fn states_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentState>> {
+    let history = history_in(tx, id)?;
+    Ok(Channel::ALL
+        .iter()
+        .map(|&channel| consent::derive_state(channel, &history))
+        .collect())
+}
