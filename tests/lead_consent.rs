@@ -375,3 +375,78 @@ fn the_confirmation_email_takes_a_leads_token_unchanged() {
             .unwrap()
     );
 }
+
+#[test]
+fn migration_20_keeps_the_customer_ledger_and_its_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let clock = clock();
+    let store = open(&path, &clock);
+    let system = store.system();
+    let ana = common::customer(&store, "ana@example.com", "DE")
+        .customer_id()
+        .unwrap();
+    let consents = store.consents(&system);
+    let sms = shopkeep::customers::ConsentRequest::new(Channel::Sms, "checkout", "s1").unwrap();
+    consents.grant(ana, sms).unwrap();
+    consents.withdraw(ana, Channel::Sms, "support_call").unwrap();
+    let history = consents.history(ana).unwrap();
+    assert_eq!(history.len(), 2);
+    drop(store);
+
+    // The file as schema version 19 left it: the ledger of customers only, no lead tables.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP INDEX shopkeep_leads_by_score;
+         DROP TABLE shopkeep_lead_activities;
+         DROP TABLE shopkeep_lead_tokens;
+         CREATE TABLE old_consents (
+             seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+             customer_id  BLOB NOT NULL REFERENCES shopkeep_customers (id),
+             channel      TEXT NOT NULL,
+             event        TEXT NOT NULL,
+             source       TEXT NOT NULL,
+             text_version TEXT,
+             recorded_by  TEXT NOT NULL,
+             at           TEXT NOT NULL
+         ) STRICT;
+         INSERT INTO old_consents SELECT seq, customer_id, channel, event, source, text_version,
+             recorded_by, at FROM shopkeep_customer_consents;
+         DROP TABLE shopkeep_customer_consents;
+         ALTER TABLE old_consents RENAME TO shopkeep_customer_consents;
+         CREATE INDEX shopkeep_customer_consents_customer
+             ON shopkeep_customer_consents (customer_id, seq);
+         DELETE FROM shopkeep_schema WHERE version >= 20;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = open(&path, &clock);
+    let system = store.system();
+    let after = store.consents(&system).history(ana).unwrap();
+    let rows = |h: &[shopkeep::customers::ConsentRecord]| {
+        h.iter()
+            .map(|r| (r.channel(), r.event(), r.source().to_owned(), r.at()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&after), rows(&history));
+    // Still append-only, and a row names exactly one subject.
+    let conn = common::raw(&store);
+    let update = conn.execute("UPDATE shopkeep_customer_consents SET source = 'x'", []);
+    assert!(update.is_err());
+    let orphan = conn.execute(
+        "INSERT INTO shopkeep_customer_consents (channel, event, source, recorded_by, at)
+         VALUES ('email', 'granted', 'x', 'system', '2026-01-01T00:00:00Z')",
+        [],
+    );
+    assert!(orphan.is_err());
+    // New rows continue the sequence; leads now use the ledger.
+    let lead = submit(&store, form("lee@example.com").marketing_opt_in("v1"));
+    assert_eq!(email_status(&store, lead), ConsentStatus::Pending);
+    let max_seq: i64 = conn
+        .query_row("SELECT max(seq) FROM shopkeep_customer_consents", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(max_seq, 3);
+}
