@@ -389,7 +389,9 @@ fn migration_20_keeps_the_customer_ledger_and_its_guard() {
     let consents = store.consents(&system);
     let sms = shopkeep::customers::ConsentRequest::new(Channel::Sms, "checkout", "s1").unwrap();
     consents.grant(ana, sms).unwrap();
-    consents.withdraw(ana, Channel::Sms, "support_call").unwrap();
+    consents
+        .withdraw(ana, Channel::Sms, "support_call")
+        .unwrap();
     let history = consents.history(ana).unwrap();
     assert_eq!(history.len(), 2);
     drop(store);
