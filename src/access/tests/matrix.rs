@@ -1804,3 +1804,75 @@ fn every_webhook_method_asks_for_exactly_its_action() {
     );
     expect("webhooks.delete", webhooks.delete(id), manage);
 }
+
+#[test]
+fn every_lead_consent_score_and_crm_method_asks_for_exactly_its_action() {
+    use crate::leads::{Activity, ActivityKind, LeadForm};
+    let recording = std::sync::Arc::new(Recording::default());
+    let store = test_store(std::sync::Arc::clone(&recording));
+    let take = || std::mem::take(&mut *recording.asked.lock().unwrap());
+    let expect = |what: &str, result: Result<(), Error>, action: Option<Action>| {
+        let asked = take();
+        let distinct: std::collections::BTreeSet<_> = asked.iter().copied().collect();
+        let want: std::collections::BTreeSet<_> = action.into_iter().collect();
+        assert_eq!(distinct, want, "{what} asked for {asked:?} ({result:?})");
+        result.unwrap();
+    };
+    let system = store.system();
+    let leads = store.leads(&system);
+    let form = LeadForm::new("Lee Lead", "lee@example.com", "Please call me back.")
+        .accept_terms(true)
+        .marketing_opt_in("v1");
+    let id = leads.submit(form, "recording").unwrap().id();
+    expect("leads.submit", Ok(()), Some(Action::SubmitLead));
+    let read = Some(Action::ReadLead);
+    let update = Some(Action::UpdateLead);
+    let token = leads.confirmation_token(id).unwrap();
+    expect("leads.confirmation_token", Ok(()), update);
+    // The link's holder is nobody: confirming asks the policy nothing.
+    expect("confirm_consent", store.confirm_consent(&token), None);
+    expect("leads.consent", leads.consent(id).map(drop), read);
+    expect(
+        "leads.consent_history",
+        leads.consent_history(id).map(drop),
+        read,
+    );
+    expect(
+        "leads.has_marketing_consent",
+        leads.has_marketing_consent(id, Channel::Email).map(drop),
+        read,
+    );
+    let visit = Activity::new(ActivityKind::SiteVisit, "v1").unwrap();
+    expect(
+        "leads.record_activity",
+        leads.record_activity(id, &visit, store.now()).map(drop),
+        update,
+    );
+    expect("leads.top", leads.top(10).map(drop), read);
+    let crm = store.crm(&system);
+    expect(
+        "crm.lead_contact",
+        crm.lead_contact(id).map(drop),
+        Some(Action::ExportCrmContact),
+    );
+    expect(
+        "leads.withdraw_consent",
+        leads.withdraw_consent(id, Channel::Email, "recording"),
+        update,
+    );
+    let new = NewCustomer::new(
+        Email::parse("crm@example.com").unwrap(),
+        Password::new(PASSWORD),
+        "Crm Contact",
+    )
+    .unwrap();
+    let customer = store.customers(&system).register(new).unwrap().id();
+    let post = ConsentRequest::new(Channel::Post, "recording", "v1").unwrap();
+    store.consents(&system).grant(customer, post).unwrap();
+    take();
+    expect(
+        "crm.customer_contact",
+        crm.customer_contact(customer).map(drop),
+        Some(Action::ExportCrmContact),
+    );
+}
