@@ -120,6 +120,9 @@ fn the_forms_opt_in_counts_once_confirmed_and_until_withdrawn() {
         ),
         1
     );
+    // The lead's own export includes its consent records.
+    let export = leads.export(lead).unwrap();
+    assert_eq!(export.consent_history(), history.as_slice());
 
     // Withdrawn, it no longer counts; withdrawing again records nothing.
     leads

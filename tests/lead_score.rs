@@ -89,6 +89,12 @@ fn activities_earn_the_documented_points_up_to_each_kinds_cap() {
         // the 11th and 12th open, the 11th and 12th visit
         2 + 2
     );
+    // The lead's export lists them, with their points.
+    let export = store.leads(&store.system()).export(id).unwrap();
+    assert_eq!(export.activities().len(), 26);
+    let points: i64 = export.activities().iter().map(|a| a.points()).sum();
+    assert_eq!(points, 36);
+    assert!(export.to_json().unwrap().contains("\"site_visit\""));
 }
 
 #[test]

@@ -316,6 +316,7 @@ fn workload(shop: &Shop) {
     let crm = store.crm(&system);
     assert!(!crm.customer_contact(me).unwrap().orders().is_empty());
     crm.lead_contact(lead_ids[0]).unwrap();
+    leads.export(lead_ids[0]).unwrap();
 
     let events = store.events(&system);
     let polled = events.poll(PAGE, Duration::from_secs(60)).unwrap();

@@ -60,7 +60,7 @@ pub use form::{
     ATTACHMENT_INVALID, EMAIL_INVALID, LeadForm, MESSAGE_TOO_SHORT, NAME_MISSING, OPT_IN_INVALID,
     TERMS_NOT_ACCEPTED,
 };
-pub use model::{Lead, LeadExport, LeadId, LeadStatus};
+pub use model::{ActivityRecord, Lead, LeadExport, LeadId, LeadStatus};
 pub use repo::LeadRepo;
 pub(crate) use repo::link_to_customer;
 pub use score::{Activity, ActivityKind, MAX_SCORE};

@@ -274,12 +274,16 @@ impl LeadRepo<'_> {
             tx.authorize(self.principal, Action::ExportLead, &Resource::Lead(id))?;
             let lead = storage::load(tx, store, id)?;
             let attachment = storage::load_attachment(tx, store, id)?;
+            let consent = crate::customers::consent_repo::lead_history_in(tx, id)?;
+            let activities = score::activities_in(tx, id)?;
             tx.audit(self.principal, Action::ExportLead, &Resource::Lead(id))?;
             Ok(LeadExport {
                 format: EXPORT_FORMAT,
                 exported_at: tx.now(),
                 lead,
                 attachment,
+                consent,
+                activities,
             })
         })
     }

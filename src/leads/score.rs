@@ -265,6 +265,41 @@ impl LeadRepo<'_> {
     }
 }
 
+/// A lead's activities, oldest first (ties in the order of their ids), for its export.
+pub(super) fn activities_in(
+    tx: &crate::store::Tx<'_>,
+    id: LeadId,
+) -> Result<Vec<super::model::ActivityRecord>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT activity_id, kind, at, points FROM shopkeep_lead_activities
+             WHERE lead_id = ?1 ORDER BY at, activity_id",
+        )
+        .map_err(crate::error::sqlite)?;
+    let rows: Vec<(String, String, Timestamp, i64)> = stmt
+        .query_map(crate::sql::params![id], |r| {
+            Ok((r.get(0)?, r.get(1)?, crate::sql::get(r, 2)?, r.get(3)?))
+        })
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(crate::error::sqlite)?;
+    rows.into_iter()
+        .map(|(id, kind, at, points)| {
+            let kind = ActivityKind::ALL
+                .iter()
+                .copied()
+                .find(|k| k.as_str() == kind)
+                .ok_or_else(|| Error::new(ErrorKind::Storage, "an unknown activity is stored"))?;
+            Ok(super::model::ActivityRecord {
+                id,
+                kind,
+                at,
+                points,
+            })
+        })
+        .collect()
+}
+
 /// Forgets a lead's activities (its erasure): their ids are the host's and may name it.
 pub(super) fn erase(tx: &crate::store::Tx<'_>, id: LeadId) -> Result<()> {
     tx.prepare_cached("DELETE FROM shopkeep_lead_activities WHERE lead_id = ?1")
