@@ -455,3 +455,30 @@ fn migration_20_keeps_the_customer_ledger_and_its_guard() {
         .unwrap();
     assert_eq!(max_seq, 3);
 }
+
+#[test]
+fn a_token_moved_to_another_lead_outside_shopkeep_is_refused() {
+    let (_dir, _clock, store) = shop();
+    let system = store.system();
+    let leads = store.leads(&system);
+    let a = submit(&store, form("a@example.com").marketing_opt_in("v1"));
+    let b = submit(&store, form("b@example.com").marketing_opt_in("v1"));
+    let token = leads.confirmation_token(a).unwrap();
+    // Someone with write access to the file points a's token at b (b's request is the
+    // newest ledger row).
+    let moved = common::raw(&store)
+        .execute(
+            "UPDATE shopkeep_lead_tokens SET lead_id = (SELECT lead_id
+                 FROM shopkeep_customer_consents WHERE lead_id IS NOT NULL
+                 ORDER BY seq DESC LIMIT 1)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(moved, 1);
+    let before = dump(&store, TABLES);
+    let err = store.confirm_consent(&token).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Crypto);
+    assert_eq!(dump(&store, TABLES), before);
+    assert_eq!(email_status(&store, a), ConsentStatus::Pending);
+    assert_eq!(email_status(&store, b), ConsentStatus::Pending);
+}
