@@ -459,6 +459,8 @@ fn downgrade(path: &std::path::Path) {
     conn.execute_batch(
         "DROP TABLE shopkeep_order_attribution;
          DROP TABLE shopkeep_customer_scores;
+         DROP TABLE shopkeep_lead_activities;
+         DROP TABLE shopkeep_lead_tokens;
          DROP TABLE shopkeep_leads;
          DROP TABLE shopkeep_webhook_attempts;
          DROP TABLE shopkeep_webhook_deliveries;

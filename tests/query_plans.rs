@@ -27,6 +27,7 @@ use shopkeep::catalog::{ProductQuery, ProductStatus, Sku, StockChange, TaxCatego
 use shopkeep::customers::{Channel, ConsentRequest};
 use shopkeep::integrations::webhooks::{DeliveryOutcome, MAX_ATTEMPTS, NewEndpoint};
 use shopkeep::invoices::Date;
+use shopkeep::leads::{Activity, ActivityKind, LeadForm};
 use shopkeep::marketing::{AudienceQuery, SalesGrouping, SalesQuery};
 use shopkeep::orders::{CartRef, OrderQuery, OrderStatus, PriceMode, Refund, Shipment};
 use shopkeep::query_log::{self, Executions};
@@ -254,6 +255,68 @@ fn workload(shop: &Shop) {
     let one_click = shopkeep::integrations::email::ONE_CLICK_BODY.as_bytes();
     shopkeep::integrations::email::one_click_unsubscribe(store, unsubscribe.as_str(), one_click)
         .unwrap();
+
+    // Leads: the form's opt-in on enough leads that the consent ledger and the lead tokens
+    // outgrow the budget, then double opt-in, nurturing's check, withdrawal, a conversion that
+    // carries the consent over and confirms it afterwards, and an erasure.
+    let leads = store.leads(&system);
+    let mut lead_ids = Vec::new();
+    let mut tokens = Vec::new();
+    for n in 0..CUSTOMERS {
+        let form = LeadForm::new(
+            "Lee",
+            format!("lead{n}@example.com"),
+            "Do you ship to Oslo?",
+        )
+        .accept_terms(true)
+        .marketing_opt_in("v1");
+        let visitor = shopkeep::Principal::anonymous();
+        let id = store
+            .leads(&visitor)
+            .submit(form, &format!("198.51.100.{n}"))
+            .unwrap()
+            .id();
+        tokens.push(leads.confirmation_token(id).unwrap());
+        lead_ids.push(id);
+    }
+    store.confirm_consent(&tokens[0]).unwrap();
+    assert!(
+        leads
+            .has_marketing_consent(lead_ids[0], Channel::Email)
+            .unwrap()
+    );
+    leads.consent(lead_ids[0]).unwrap();
+    leads
+        .withdraw_consent(lead_ids[1], Channel::Email, "support_call")
+        .unwrap();
+    customer(store, "lead2@example.com", "DE");
+    store.confirm_consent(&tokens[2]).unwrap();
+    // Scoring: an activity per lead (so the activities outgrow the budget), a replay, a
+    // purchase of the converted lead, the "top leads" list, and the erasure forgetting them.
+    for (n, &id) in lead_ids.iter().enumerate() {
+        let open = Activity::new(ActivityKind::EmailOpened, &format!("open-{n}")).unwrap();
+        leads.record_activity(id, &open, store.now()).unwrap();
+    }
+    let click = Activity::new(ActivityKind::LinkClicked, "click-0").unwrap();
+    leads
+        .record_activity(lead_ids[0], &click, store.now())
+        .unwrap();
+    leads
+        .record_activity(lead_ids[0], &click, store.now())
+        .unwrap();
+    let purchase = Activity::new(ActivityKind::Purchase, "order-0").unwrap();
+    leads
+        .record_activity(lead_ids[2], &purchase, store.now())
+        .unwrap();
+    assert_eq!(leads.top(PAGE).unwrap()[0].id(), lead_ids[2]);
+    leads.erase(lead_ids[3]).unwrap();
+    // The CRM export of a consented customer (with orders) and lead.
+    let post = ConsentRequest::new(Channel::Post, "form", "v1").unwrap();
+    consents.grant(me, post).unwrap();
+    let crm = store.crm(&system);
+    assert!(!crm.customer_contact(me).unwrap().orders().is_empty());
+    crm.lead_contact(lead_ids[0]).unwrap();
+    leads.export(lead_ids[0]).unwrap();
 
     let events = store.events(&system);
     let polled = events.poll(PAGE, Duration::from_secs(60)).unwrap();

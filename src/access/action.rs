@@ -123,6 +123,8 @@ pub enum Action {
     AllocateGatewayRefund,
     /// Read the payment gateway records: the refund queue, disputes, the reconciliation.
     ReadPayments,
+    /// Export one consented contact (a customer or a lead) with the fields a CRM takes.
+    ExportCrmContact,
 }
 
 impl Action {
@@ -183,6 +185,7 @@ impl Action {
         Action::ProcessPaymentEvent,
         Action::AllocateGatewayRefund,
         Action::ReadPayments,
+        Action::ExportCrmContact,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -243,6 +246,7 @@ impl Action {
             Action::ProcessPaymentEvent => "process_payment_event",
             Action::AllocateGatewayRefund => "allocate_gateway_refund",
             Action::ReadPayments => "read_payments",
+            Action::ExportCrmContact => "export_crm_contact",
         }
     }
 }

@@ -430,5 +430,14 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Manager), Any),
             (R(Role::Accountant), Any),
         ],
+        // A consented contact's personal data handed to the shop's CRM: those who run the
+        // shop and its marketing, and the host's sync job; not support (who read single
+        // customers to help them), never customers.
+        Action::ExportCrmContact => &[
+            (System, Any),
+            (R(Role::Owner), Any),
+            (R(Role::Manager), Any),
+            (R(Role::Marketing), Any),
+        ],
     }
 }

@@ -40,6 +40,14 @@ pub(crate) const CUSTOMER_TOKENS: BoundTable = BoundTable {
     columns: &["token_hash", "customer_id", "purpose"],
 };
 
+/// Leads' consent confirmation tokens: which lead a token confirms for. Not in [`ALL`]: the
+/// table was created with its MAC column, so the upgrade has no rows to MAC.
+pub(crate) const LEAD_TOKENS: BoundTable = BoundTable {
+    name: "shopkeep_lead_tokens",
+    key: "token_hash",
+    columns: &["token_hash", "lead_id", "channel"],
+};
+
 /// Staff accounts: role, password hash and whether the account is disabled.
 pub(crate) const STAFF: BoundTable = BoundTable {
     name: "shopkeep_staff",

@@ -269,7 +269,7 @@ impl ConsentState {
 /// A grant or confirmation grants; a withdrawal withdraws; a request makes a channel pending,
 /// unless it is already granted (asking again for a newer text version does not take away a
 /// consent already given).
-pub(super) fn derive_state(channel: Channel, records: &[ConsentRecord]) -> ConsentState {
+pub(crate) fn derive_state(channel: Channel, records: &[ConsentRecord]) -> ConsentState {
     let mut state = ConsentState {
         channel,
         status: ConsentStatus::NotGiven,

@@ -16,6 +16,7 @@ use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::clock::Timestamp;
 use crate::crypto::secret::constant_time_eq;
 use crate::error::{Error, ErrorKind, Result};
+use crate::leads::LeadId;
 use crate::store::{Store, Tx};
 
 /// How long a double opt-in confirmation token is valid.
@@ -71,7 +72,8 @@ impl Store {
     }
 
     /// Confirms a double opt-in request with the token the host emailed: from now on the
-    /// consent counts. Needs no login (the link's holder proved they read the mailbox); the
+    /// consent counts. The token may be a customer's (from [`ConsentRepo::grant`]) or a lead's
+    /// (from [`LeadRepo::confirmation_token`](crate::leads::LeadRepo::confirmation_token)). Needs no login (the link's holder proved they read the mailbox); the
     /// ledger and the audit log record it as `anonymous`.
     ///
     /// # Errors
@@ -109,7 +111,8 @@ impl Store {
                 .optional()
                 .map_err(crate::error::sqlite)?;
             let Some((id, channel, source, version, expires_at, mac)) = pending else {
-                return Err(invalid_token());
+                // Not a customer's: a lead's token, from the contact form's opt-in?
+                return crate::leads::confirm_lead_consent(tx, self, &hash);
             };
             storage::verify_token(self, &hash, id, PURPOSE, mac.as_deref())?;
             if tx.now() >= expires_at {
@@ -374,11 +377,18 @@ pub(super) fn withdraw_in(
 
 /// Every ledger row of a customer, oldest first.
 pub(super) fn history_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentRecord>> {
+    records(
+        tx,
+        "SELECT channel, event, source, text_version, recorded_by, at
+         FROM shopkeep_customer_consents WHERE customer_id = ?1 ORDER BY seq",
+        &id,
+    )
+}
+
+/// The ledger rows `sql` selects for the subject `id`, oldest first.
+fn records(tx: &Tx<'_>, sql: &str, id: &dyn crate::sql::Param) -> Result<Vec<ConsentRecord>> {
     let rows: Vec<(String, String, String, Option<String>, String, Timestamp)> = tx
-        .prepare_cached(
-            "SELECT channel, event, source, text_version, recorded_by, at
-             FROM shopkeep_customer_consents WHERE customer_id = ?1 ORDER BY seq",
-        )
+        .prepare_cached(sql)
         .map_err(crate::error::sqlite)?
         .query_map(crate::sql::params![id], |r| {
             Ok((
@@ -415,4 +425,117 @@ pub(crate) fn consent_status(
     channel: Channel,
 ) -> Result<ConsentStatus> {
     Ok(consent::derive_state(channel, &history_in(tx, id)?).status)
+}
+
+// The ledger rows of leads (issue 17: one ledger covers leads as well as customers). The
+// leads module owns the lead side (its tokens, its authorisation); the rows live here.
+
+/// Appends one ledger row of lead `lead`.
+pub(crate) fn append_for_lead(
+    tx: &Tx<'_>,
+    lead: LeadId,
+    channel: Channel,
+    event: ConsentEvent,
+    source: &str,
+    text_version: Option<&str>,
+    recorded_by: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO shopkeep_customer_consents (lead_id, channel, event, source, text_version, recorded_by, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    ).map_err(crate::error::sqlite)?
+    .execute(crate::sql::params![lead, channel.as_str(), event.as_str(), source, text_version, recorded_by, tx.now()]).map_err(crate::error::sqlite)?;
+    Ok(())
+}
+
+/// Every ledger row of lead `lead`, oldest first.
+pub(crate) fn lead_history_in(tx: &Tx<'_>, lead: LeadId) -> Result<Vec<ConsentRecord>> {
+    records(
+        tx,
+        "SELECT channel, event, source, text_version, recorded_by, at
+         FROM shopkeep_customer_consents WHERE lead_id = ?1 ORDER BY seq",
+        &lead,
+    )
+}
+
+/// Where `channel`'s consent of lead `lead` stands now.
+pub(crate) fn lead_state_in(tx: &Tx<'_>, lead: LeadId, channel: Channel) -> Result<ConsentState> {
+    Ok(consent::derive_state(channel, &lead_history_in(tx, lead)?))
+}
+
+/// Deletes every ledger row of lead `lead` (its erasure, as a customer's erasure deletes
+/// theirs).
+pub(crate) fn delete_lead_rows(tx: &Tx<'_>, lead: LeadId) -> Result<()> {
+    tx.prepare_cached("DELETE FROM shopkeep_customer_consents WHERE lead_id = ?1")
+        .map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![lead])
+        .map_err(crate::error::sqlite)?;
+    Ok(())
+}
+
+/// Carries the consent history of the leads a customer converted into that customer's ledger,
+/// inside the registration's transaction: every row of theirs is copied (time, source, text
+/// version and recorder unchanged, the leads' rows in the order they were recorded), so the
+/// customer's state follows from the leads' and the proof of consent moves with it. The
+/// leads keep their own rows. Emits `customer.consent_changed` for each channel whose state
+/// the copy set, with the channel's last event.
+pub(crate) fn carry_over(tx: &Tx<'_>, leads: &[LeadId], customer: CustomerId) -> Result<()> {
+    let mut copied: Vec<ConsentRecord> = Vec::new();
+    for &lead in leads {
+        copied.extend(lead_history_in(tx, lead)?);
+    }
+    // Rows of several leads interleave by time; the sort is stable, so one lead's rows of the
+    // same instant keep their order.
+    copied.sort_by_key(|r| r.at);
+    for r in &copied {
+        tx.prepare_cached(
+            "INSERT INTO shopkeep_customer_consents (customer_id, channel, event, source, text_version, recorded_by, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        ).map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![customer, r.channel.as_str(), r.event.as_str(), r.source, r.text_version, r.recorded_by, r.at]).map_err(crate::error::sqlite)?;
+    }
+    for &channel in Channel::ALL {
+        if let Some(last) = copied.iter().rev().find(|r| r.channel == channel) {
+            tx.emit(&ConsentChanged::new(customer, channel, last.event))?;
+        }
+    }
+    Ok(())
+}
+
+/// Confirms, for the customer a lead converted to, the email request the lead's token stood
+/// for: the request came over with the lead's history, so the customer's channel is pending
+/// too. Does nothing if it is not (the customer withdrew or was granted meanwhile, or was
+/// erased).
+pub(crate) fn confirm_for_converted(
+    tx: &Tx<'_>,
+    customer: CustomerId,
+    channel: Channel,
+    source: &str,
+    version: &str,
+    recorded_by: &str,
+) -> Result<()> {
+    if current_state(tx, customer, channel)?.status != ConsentStatus::Pending {
+        return Ok(());
+    }
+    let event = ConsentEvent::Confirmed;
+    append(
+        tx,
+        customer,
+        channel,
+        event,
+        source,
+        Some(version),
+        recorded_by,
+    )?;
+    tx.emit(&ConsentChanged::new(customer, channel, event))
+}
+
+/// The current consent of every channel of customer `id`, for the CRM export (inside the
+/// caller's authorised transaction).
+pub(crate) fn states_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentState>> {
+    let history = history_in(tx, id)?;
+    Ok(Channel::ALL
+        .iter()
+        .map(|&channel| consent::derive_state(channel, &history))
+        .collect())
 }

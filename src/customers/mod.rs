@@ -41,7 +41,7 @@ mod address;
 mod address_repo;
 mod business;
 mod consent;
-mod consent_repo;
+pub(crate) mod consent_repo;
 mod country;
 mod events;
 mod export;
@@ -63,6 +63,7 @@ mod vat_id;
 pub use crate::email::Email;
 pub use address::{Address, AddressId, AddressKind, CustomerAddress};
 pub use business::{BusinessDetails, ElectronicAddress};
+pub(crate) use consent::derive_state as derive_consent_state;
 pub use consent::{
     Channel, ConsentEvent, ConsentRecord, ConsentRequest, ConsentState, ConsentStatus,
 };
@@ -73,9 +74,9 @@ pub use model::{Customer, CustomerPage, NewCustomer, ProfileUpdate};
 pub use phone::Phone;
 pub use reindex::EmailReindex;
 pub use repo::CustomerRepo;
+pub(crate) use storage::{ensure_active, load_buyer};
 pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;
 pub(crate) use vat_id::{norwegian_org_number, swiss_uid};
 
 pub(crate) use consent_repo::consent_status;
-pub(crate) use storage::{ensure_active, load_buyer};

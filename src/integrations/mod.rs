@@ -7,6 +7,7 @@
 //! and repositories like the rest of the crate. The host does the HTTP or SMTP call and reports
 //! the outcome back.
 
+pub mod crm;
 pub mod email;
 pub mod payments;
 pub mod webhooks;

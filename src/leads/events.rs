@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::model::LeadId;
 use crate::access::CustomerId;
+use crate::customers::{Channel, ConsentEvent};
 use crate::events::OutboxEvent;
 
 /// `lead.submitted`: the contact form was sent.
@@ -49,5 +50,45 @@ pub(super) struct Erased {
 
 impl OutboxEvent for Erased {
     const KIND: &'static str = "lead.erased";
+    const VERSION: u32 = 1;
+}
+
+/// `lead.consent_changed`: a lead's marketing consent on a channel was requested (the form's
+/// opt-in: the host sends the confirmation link), confirmed or withdrawn.
+#[derive(Serialize)]
+pub(super) struct ConsentChanged {
+    pub(super) lead_id: LeadId,
+    pub(super) channel: &'static str,
+    /// `requested`, `confirmed` or `withdrawn`.
+    pub(super) change: &'static str,
+}
+
+impl ConsentChanged {
+    pub(super) fn new(lead_id: LeadId, channel: Channel, change: ConsentEvent) -> Self {
+        ConsentChanged {
+            lead_id,
+            channel: channel.as_str(),
+            change: change.as_str(),
+        }
+    }
+}
+
+impl OutboxEvent for ConsentChanged {
+    const KIND: &'static str = "lead.consent_changed";
+    const VERSION: u32 = 1;
+}
+
+/// `lead.activity_recorded`: the host reported an activity of the lead; its score changed by
+/// `points` (0 once the kind's cap is reached) to `score`.
+#[derive(Serialize)]
+pub(super) struct ActivityRecorded {
+    pub(super) lead_id: LeadId,
+    pub(super) kind: &'static str,
+    pub(super) points: i64,
+    pub(super) score: i64,
+}
+
+impl OutboxEvent for ActivityRecorded {
+    const KIND: &'static str = "lead.activity_recorded";
     const VERSION: u32 = 1;
 }

@@ -17,6 +17,10 @@ pub const ATTACHMENT_INVALID: &str = "Please upload a PDF document with a maximu
 /// The message shown when the terms were not accepted.
 pub const TERMS_NOT_ACCEPTED: &str = "Please accept terms and conditions";
 
+/// The message shown when the host named no valid consent-text version for the opt-in (1 to 50
+/// characters, no control characters): a fault of the host's form, reported with the rest.
+pub const OPT_IN_INVALID: &str = "The marketing opt-in names no valid consent text version";
+
 /// The fewest characters a message may have, counted after trimming.
 const MIN_MESSAGE_CHARS: usize = 10;
 
@@ -38,6 +42,8 @@ pub struct LeadForm {
     message: String,
     attachment: Option<Vec<u8>>,
     terms_accepted: bool,
+    /// The consent-text version of the marketing opt-in, if the visitor ticked it.
+    marketing_opt_in: Option<String>,
 }
 
 impl LeadForm {
@@ -53,6 +59,7 @@ impl LeadForm {
             message: message.into(),
             attachment: None,
             terms_accepted: false,
+            marketing_opt_in: None,
         }
     }
 
@@ -68,6 +75,18 @@ impl LeadForm {
     #[must_use]
     pub fn accept_terms(mut self, accepted: bool) -> Self {
         self.terms_accepted = accepted;
+        self
+    }
+
+    /// The visitor ticked the form's optional marketing opt-in ("email me news and offers"),
+    /// whose wording is the consent text of `text_version` (the host's own label, 1 to 50
+    /// characters, e.g. `newsletter-2026-01`). The lead's email consent is then recorded as
+    /// pending in the consent ledger and counts once the visitor confirms it by the link the
+    /// host emails ([`LeadRepo::confirmation_token`](super::LeadRepo::confirmation_token)):
+    /// double opt-in. Leaving the box unticked is simply not calling this.
+    #[must_use]
+    pub fn marketing_opt_in(mut self, text_version: impl Into<String>) -> Self {
+        self.marketing_opt_in = Some(text_version.into());
         self
     }
 
@@ -100,12 +119,27 @@ impl LeadForm {
         if !self.terms_accepted {
             errors.push(FieldError::new("terms", TERMS_NOT_ACCEPTED));
         }
+        // The version is the host's label, not the visitor's input; a bad one is still
+        // reported with the rest, and nothing is written.
+        let opt_in = match self
+            .marketing_opt_in
+            .as_deref()
+            .map(super::consent::text_version)
+        {
+            Some(Err(_)) => {
+                errors.push(FieldError::new("marketing_opt_in", OPT_IN_INVALID));
+                None
+            }
+            Some(Ok(version)) => Some(version),
+            None => None,
+        };
         match email {
             Some(email) if errors.is_empty() => Ok(ValidLead {
                 name: name.to_owned(),
                 email,
                 message: message.to_owned(),
                 attachment: self.attachment,
+                marketing_opt_in: opt_in,
             }),
             _ => Err(Error::invalid_fields(errors)),
         }
@@ -118,6 +152,7 @@ impl fmt::Debug for LeadForm {
         f.debug_struct("LeadForm")
             .field("attachment_bytes", &self.attachment.as_ref().map(Vec::len))
             .field("terms_accepted", &self.terms_accepted)
+            .field("marketing_opt_in", &self.marketing_opt_in)
             .finish_non_exhaustive()
     }
 }
@@ -128,4 +163,6 @@ pub(crate) struct ValidLead {
     pub(crate) email: Email,
     pub(crate) message: String,
     pub(crate) attachment: Option<Vec<u8>>,
+    /// The consent-text version of a ticked marketing opt-in.
+    pub(crate) marketing_opt_in: Option<String>,
 }

@@ -14,9 +14,15 @@
 //! - Staff move a lead along [`LeadStatus`]; each move is audited and emits an outbox event
 //!   with ids only.
 //! - A customer who registers with a lead's email converts it: the lead names the customer.
+//! - The form's optional marketing opt-in ([`LeadForm::marketing_opt_in`]) is recorded in the
+//!   consent ledger customers use, with double opt-in ([`LeadRepo::confirmation_token`],
+//!   [`Store::confirm_consent`](crate::Store::confirm_consent)); nurturing asks
+//!   [`LeadRepo::has_marketing_consent`]. Conversion carries the consent history over.
+//! - The host reports what a lead does ([`LeadRepo::record_activity`]); the lead's score is
+//!   the capped sum of their points, and [`LeadRepo::top`] lists the best.
 //!
 //! The [leads guide](crate::guide::leads) has the rules, the messages and what is still to
-//! come (scoring, consent for nurturing).
+//! come (nurturing).
 //!
 //! ```
 //! use shopkeep::leads::{LeadForm, LeadStatus};
@@ -40,20 +46,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod consent;
 mod events;
 mod form;
 mod model;
 mod pdf;
 mod repo;
+mod score;
 mod storage;
 
+pub(crate) use consent::confirm_lead_consent;
 pub use form::{
-    ATTACHMENT_INVALID, EMAIL_INVALID, LeadForm, MESSAGE_TOO_SHORT, NAME_MISSING,
+    ATTACHMENT_INVALID, EMAIL_INVALID, LeadForm, MESSAGE_TOO_SHORT, NAME_MISSING, OPT_IN_INVALID,
     TERMS_NOT_ACCEPTED,
 };
-pub use model::{Lead, LeadExport, LeadId, LeadStatus};
+pub use model::{ActivityRecord, Lead, LeadExport, LeadId, LeadStatus};
 pub use repo::LeadRepo;
 pub(crate) use repo::link_to_customer;
+pub use score::{Activity, ActivityKind, MAX_SCORE};
+pub(crate) use storage::load as load_lead;
 
 /// The largest attachment [`LeadForm::attachment`] accepts: 10 MB = 10,485,760 bytes.
 pub const MAX_ATTACHMENT_BYTES: usize = pdf::MAX_BYTES;

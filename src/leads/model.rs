@@ -136,8 +136,8 @@ impl Lead {
         self.status
     }
 
-    /// The score. Always 0 for now: the scoring rules (opened emails, visits, purchases) are
-    /// a later step (see the leads guide).
+    /// The score, 0 to [`MAX_SCORE`](super::MAX_SCORE): the points of the activities the host
+    /// reported ([`LeadRepo::record_activity`](super::LeadRepo::record_activity)).
     pub fn score(&self) -> i64 {
         self.score
     }
@@ -185,6 +185,42 @@ pub struct LeadExport {
     /// The PDF, base64 in JSON.
     #[serde(serialize_with = "base64")]
     pub(super) attachment: Option<Vec<u8>>,
+    /// The lead's rows of the consent ledger, oldest first.
+    pub(super) consent: Vec<crate::customers::ConsentRecord>,
+    /// The activities the host reported (kind, time, points), oldest first.
+    pub(super) activities: Vec<ActivityRecord>,
+}
+
+/// One activity the host reported for a lead, as its export lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActivityRecord {
+    pub(super) id: String,
+    pub(super) kind: super::ActivityKind,
+    #[serde(serialize_with = "timestamp")]
+    pub(super) at: Timestamp,
+    pub(super) points: i64,
+}
+
+impl ActivityRecord {
+    /// The host's id of the activity.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// What the lead did.
+    pub fn kind(&self) -> super::ActivityKind {
+        self.kind
+    }
+
+    /// When, as the host reported it.
+    pub fn at(&self) -> Timestamp {
+        self.at
+    }
+
+    /// The points it earned.
+    pub fn points(&self) -> i64 {
+        self.points
+    }
 }
 
 impl LeadExport {
@@ -196,6 +232,16 @@ impl LeadExport {
     /// The PDF sent with the form, if any.
     pub fn attachment(&self) -> Option<&[u8]> {
         self.attachment.as_deref()
+    }
+
+    /// The lead's consent ledger rows, oldest first.
+    pub fn consent_history(&self) -> &[crate::customers::ConsentRecord] {
+        &self.consent
+    }
+
+    /// The activities the host reported, oldest first.
+    pub fn activities(&self) -> &[ActivityRecord] {
+        &self.activities
     }
 
     /// When the export was made.

@@ -3,9 +3,11 @@
 
 use rusqlite::OptionalExtension;
 
+use super::consent;
 use super::events;
 use super::form::LeadForm;
 use super::model::{Lead, LeadExport, LeadId, LeadStatus};
+use super::score;
 use super::storage;
 use crate::access::audit::Outcome;
 use crate::access::throttle_repo::{blocked_until, clear_failures, count_attempt};
@@ -31,8 +33,8 @@ const EXPORT_FORMAT: &str = "shopkeep.lead-export.v1";
 /// like one that does not exist.
 #[derive(Debug)]
 pub struct LeadRepo<'s> {
-    store: &'s Store,
-    principal: &'s Principal,
+    pub(super) store: &'s Store,
+    pub(super) principal: &'s Principal,
 }
 
 impl Store {
@@ -74,6 +76,10 @@ impl LeadRepo<'_> {
     /// client key or one over 256 bytes; `InvalidFields` listing every rule the form breaks
     /// ([`Error::field_errors`]), with nothing written; `TooManyAttempts` while the client
     /// key or the email must wait ([`Error::retry_after`]).
+    ///
+    /// With the form's marketing opt-in ticked, the lead's email consent is recorded as
+    /// pending in the same transaction and `lead.consent_changed` (change `requested`) tells
+    /// the host to send the confirmation link ([`LeadRepo::confirmation_token`]).
     pub fn submit(&self, form: LeadForm, client_key: &str) -> Result<Lead> {
         let store = self.store;
         store.read(|tx| tx.authorize(self.principal, Action::SubmitLead, &Resource::Leads))?;
@@ -120,6 +126,9 @@ impl LeadRepo<'_> {
             count_attempt(tx, store, &email)?;
             tx.audit(self.principal, Action::SubmitLead, &Resource::Lead(id))?;
             tx.emit(&events::Submitted { lead_id: id })?;
+            if let Some(version) = &valid.marketing_opt_in {
+                consent::record_opt_in(tx, id, version, &self.principal.audit_name())?;
+            }
             Ok((id, now))
         })?;
         Ok(Lead {
@@ -265,12 +274,16 @@ impl LeadRepo<'_> {
             tx.authorize(self.principal, Action::ExportLead, &Resource::Lead(id))?;
             let lead = storage::load(tx, store, id)?;
             let attachment = storage::load_attachment(tx, store, id)?;
+            let consent = crate::customers::consent_repo::lead_history_in(tx, id)?;
+            let activities = score::activities_in(tx, id)?;
             tx.audit(self.principal, Action::ExportLead, &Resource::Lead(id))?;
             Ok(LeadExport {
                 format: EXPORT_FORMAT,
                 exported_at: tx.now(),
                 lead,
                 attachment,
+                consent,
+                activities,
             })
         })
     }
@@ -307,6 +320,8 @@ impl LeadRepo<'_> {
                     clear_failures(tx, &index)?;
                 }
                 store.destroy_data_key(tx, &storage::subject(id))?;
+                consent::erase(tx, id)?;
+                score::erase(tx, id)?;
                 tx.prepare_cached(
                     "UPDATE shopkeep_leads
                      SET email_index = NULL, email = NULL, name = NULL, message = NULL,
@@ -355,6 +370,8 @@ pub(crate) fn link_to_customer(
         rows.collect::<rusqlite::Result<_>>()
             .map_err(crate::error::sqlite)?
     };
+    // The consent history comes along: a lead's confirmed opt-in is the customer's consent.
+    crate::customers::consent_repo::carry_over(tx, &linked, customer)?;
     let who = principal.audit_name();
     for lead_id in linked {
         tx.audit_event(

@@ -96,7 +96,7 @@ struct Row {
 /// # Errors
 ///
 /// `NotFound` for an unknown or erased lead; `Crypto` if a field cannot be decrypted.
-pub(super) fn load(tx: &Tx<'_>, store: &Store, id: LeadId) -> Result<Lead> {
+pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: LeadId) -> Result<Lead> {
     let row = tx
         .prepare_cached(
             "SELECT email, name, message, attachment IS NOT NULL, status, score, customer_id,

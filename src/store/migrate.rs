@@ -116,6 +116,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "payments",
         sql: include_str!("schema/0019_payments.sql"),
     },
+    Migration {
+        version: 20,
+        name: "lead consent",
+        sql: include_str!("schema/0020_lead_consent.sql"),
+    },
+    Migration {
+        version: 21,
+        name: "lead score",
+        sql: include_str!("schema/0021_lead_score.sql"),
+    },
 ];
 
 /// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).

@@ -97,6 +97,7 @@ fn cells(action: Action) -> [Cell; 9] {
         Action::AllocateGatewayRefund | Action::ReadPayments => {
             [Any, Any, Any, No, Any, No, No, No, No]
         }
+        Action::ExportCrmContact => [Any, Any, Any, No, No, No, Any, No, No],
     }
 }
 
@@ -226,6 +227,9 @@ fn read_action(action: Action) -> Action {
         Action::ReadSettings | Action::UpdateSettings => Action::ReadSettings,
         Action::IssueInvoice => Action::ReadOrder,
         Action::ReadInvoice => Action::ReadInvoice,
+        // A customer's and a lead's contact alike: who may read customers may read the leads
+        // among the actors the matrix runs (support both, the rest neither, or is allowed).
+        Action::ExportCrmContact => Action::ReadCustomer,
         a if is_order_action(a) => Action::ReadOrder,
         a if is_customer_action(a) => Action::ReadCustomer,
         a if is_lead_action(a) => Action::ReadLead,
@@ -347,6 +351,7 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         Action::ProcessPaymentEvent | Action::AllocateGatewayRefund | Action::ReadPayments => {
             vec![Target::Collection]
         }
+        Action::ExportCrmContact => vec![Target::Other, Target::Missing],
     }
 }
 
@@ -476,6 +481,9 @@ fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
         Action::ProcessPaymentEvent | Action::AllocateGatewayRefund | Action::ReadPayments
     ) {
         return run_payments(scene, action);
+    }
+    if action == Action::ExportCrmContact {
+        return run_crm(scene, target);
     }
     if is_order_action(action) || action == Action::ExpireOrders {
         return run_order(scene, action, target);
@@ -671,16 +679,54 @@ fn run_lead(scene: &Scene, action: Action, target: Target) -> Result<(), Error> 
     let leads = store.leads(&scene.actor);
     match action {
         Action::SubmitLead => leads.submit(form(), "actor").map(drop),
-        Action::ReadLead if target == Target::Collection => leads.list(None, None, 10).map(drop),
+        Action::ReadLead if target == Target::Collection => {
+            leads.list(None, None, 10)?;
+            leads.top(10).map(drop)
+        }
         Action::ReadLead => {
             leads.get(id)?;
+            leads.consent(id)?;
+            leads.consent_history(id)?;
+            leads.has_marketing_consent(id, Channel::Email)?;
             leads.attachment(id).map(drop)
         }
-        Action::UpdateLead => leads.set_status(id, 1, LeadStatus::Contacted).map(drop),
+        Action::UpdateLead => {
+            leads.set_status(id, 1, LeadStatus::Contacted)?;
+            let visit = crate::leads::Activity::new(crate::leads::ActivityKind::SiteVisit, "v1")?;
+            leads.record_activity(id, &visit, store.now())?;
+            leads.withdraw_consent(id, Channel::Email, "matrix")
+        }
         Action::ExportLead => leads.export(id).map(drop),
         Action::EraseLead => leads.erase(id),
         other => panic!("{other:?} is not a lead action"),
     }
+}
+
+/// The CRM export of `run`: a consented customer's and a consented lead's contact, both made
+/// by the system (which adds no denial).
+fn run_crm(scene: &Scene, target: Target) -> Result<(), Error> {
+    use crate::leads::{LeadForm, LeadId};
+    let store = &scene.store;
+    let system = store.system();
+    let (customer, lead) = match target {
+        Target::Missing => (
+            CustomerId::from_bytes([0xee; 16]),
+            LeadId::from_bytes([0xee; 16]),
+        ),
+        _ => {
+            let sms = ConsentRequest::new(Channel::Sms, "matrix", "v1")?;
+            store.consents(&system).grant(scene.other_customer, sms)?;
+            let form = LeadForm::new("Lee Lead", "lee@example.com", "Please call me back.")
+                .accept_terms(true)
+                .marketing_opt_in("v1");
+            let lead = store.leads(&system).submit(form, "matrix")?.id();
+            store.confirm_consent(&store.leads(&system).confirmation_token(lead)?)?;
+            (scene.other_customer, lead)
+        }
+    };
+    let crm = store.crm(&scene.actor);
+    crm.customer_contact(customer)?;
+    crm.lead_contact(lead).map(drop)
 }
 
 /// The webhook actions of `run`, each through every repository method that authorises it, on
@@ -1757,4 +1803,76 @@ fn every_webhook_method_asks_for_exactly_its_action() {
         manage,
     );
     expect("webhooks.delete", webhooks.delete(id), manage);
+}
+
+#[test]
+fn every_lead_consent_score_and_crm_method_asks_for_exactly_its_action() {
+    use crate::leads::{Activity, ActivityKind, LeadForm};
+    let recording = std::sync::Arc::new(Recording::default());
+    let store = test_store(std::sync::Arc::clone(&recording));
+    let take = || std::mem::take(&mut *recording.asked.lock().unwrap());
+    let expect = |what: &str, result: Result<(), Error>, action: Option<Action>| {
+        let asked = take();
+        let distinct: std::collections::BTreeSet<_> = asked.iter().copied().collect();
+        let want: std::collections::BTreeSet<_> = action.into_iter().collect();
+        assert_eq!(distinct, want, "{what} asked for {asked:?} ({result:?})");
+        result.unwrap();
+    };
+    let system = store.system();
+    let leads = store.leads(&system);
+    let form = LeadForm::new("Lee Lead", "lee@example.com", "Please call me back.")
+        .accept_terms(true)
+        .marketing_opt_in("v1");
+    let id = leads.submit(form, "recording").unwrap().id();
+    expect("leads.submit", Ok(()), Some(Action::SubmitLead));
+    let read = Some(Action::ReadLead);
+    let update = Some(Action::UpdateLead);
+    let token = leads.confirmation_token(id).unwrap();
+    expect("leads.confirmation_token", Ok(()), update);
+    // The link's holder is nobody: confirming asks the policy nothing.
+    expect("confirm_consent", store.confirm_consent(&token), None);
+    expect("leads.consent", leads.consent(id).map(drop), read);
+    expect(
+        "leads.consent_history",
+        leads.consent_history(id).map(drop),
+        read,
+    );
+    expect(
+        "leads.has_marketing_consent",
+        leads.has_marketing_consent(id, Channel::Email).map(drop),
+        read,
+    );
+    let visit = Activity::new(ActivityKind::SiteVisit, "v1").unwrap();
+    expect(
+        "leads.record_activity",
+        leads.record_activity(id, &visit, store.now()).map(drop),
+        update,
+    );
+    expect("leads.top", leads.top(10).map(drop), read);
+    let crm = store.crm(&system);
+    expect(
+        "crm.lead_contact",
+        crm.lead_contact(id).map(drop),
+        Some(Action::ExportCrmContact),
+    );
+    expect(
+        "leads.withdraw_consent",
+        leads.withdraw_consent(id, Channel::Email, "recording"),
+        update,
+    );
+    let new = NewCustomer::new(
+        Email::parse("crm@example.com").unwrap(),
+        Password::new(PASSWORD),
+        "Crm Contact",
+    )
+    .unwrap();
+    let customer = store.customers(&system).register(new).unwrap().id();
+    let post = ConsentRequest::new(Channel::Post, "recording", "v1").unwrap();
+    store.consents(&system).grant(customer, post).unwrap();
+    take();
+    expect(
+        "crm.customer_contact",
+        crm.customer_contact(customer).map(drop),
+        Some(Action::ExportCrmContact),
+    );
 }
