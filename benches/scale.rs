@@ -590,6 +590,13 @@ fn main() {
          DROP INDEX shopkeep_products_by_tax_category;
          DROP INDEX shopkeep_products_by_status_tax_category;
          DROP INDEX shopkeep_customers_erased;
+         DROP TABLE shopkeep_message_clicks;
+         DROP TABLE shopkeep_sends;
+         DROP TABLE shopkeep_flow_runs;
+         DROP TABLE shopkeep_flow_steps;
+         DROP TABLE shopkeep_flows;
+         DROP TABLE shopkeep_campaigns;
+         DROP TABLE shopkeep_send_policy;
          DROP TABLE shopkeep_lead_activities;
          DROP TABLE shopkeep_lead_tokens;
          DROP TABLE shopkeep_leads;

@@ -187,6 +187,7 @@
 pub mod access;
 #[cfg(feature = "bench-internals")]
 pub mod bench_internals;
+pub mod campaigns;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;

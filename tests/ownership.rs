@@ -453,11 +453,19 @@ const AUTH_MACS: u32 = 13;
 /// first: marketing (14) added tables of its own and rebuilt the staff and API key tables
 /// with every column, which running it again after the auth MACs does the same way; query
 /// indexes (15) and the report index (18) added indexes only; leads (16), webhooks (17) and
-/// payments (19, with an index on the order payments) added tables of their own.
+/// payments (19, with an index on the order payments) and campaigns (22) added tables of
+/// their own.
 fn downgrade(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
-        "DROP TABLE shopkeep_order_attribution;
+        "DROP TABLE shopkeep_message_clicks;
+         DROP TABLE shopkeep_sends;
+         DROP TABLE shopkeep_flow_runs;
+         DROP TABLE shopkeep_flow_steps;
+         DROP TABLE shopkeep_flows;
+         DROP TABLE shopkeep_campaigns;
+         DROP TABLE shopkeep_send_policy;
+         DROP TABLE shopkeep_order_attribution;
          DROP TABLE shopkeep_customer_scores;
          DROP TABLE shopkeep_lead_activities;
          DROP TABLE shopkeep_lead_tokens;

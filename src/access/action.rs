@@ -125,6 +125,9 @@ pub enum Action {
     ReadPayments,
     /// Export one consented contact (a customer or a lead) with the fields a CRM takes.
     ExportCrmContact,
+    /// Create, schedule and cancel campaigns; create, pause and resume flows; set the send
+    /// policy; run what is due; render a queued message; read attribution.
+    ManageCampaigns,
 }
 
 impl Action {
@@ -186,6 +189,7 @@ impl Action {
         Action::AllocateGatewayRefund,
         Action::ReadPayments,
         Action::ExportCrmContact,
+        Action::ManageCampaigns,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -247,6 +251,7 @@ impl Action {
             Action::AllocateGatewayRefund => "allocate_gateway_refund",
             Action::ReadPayments => "read_payments",
             Action::ExportCrmContact => "export_crm_contact",
+            Action::ManageCampaigns => "manage_campaigns",
         }
     }
 }

@@ -433,6 +433,10 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
         // A consented contact's personal data handed to the shop's CRM: those who run the
         // shop and its marketing, and the host's sync job; not support (who read single
         // customers to help them), never customers.
+        // Marketing mail to consented people: those who run the marketing, and the host's
+        // worker; rendering a message reads the recipient's name and address, as the CRM
+        // export does.
+        Action::ManageCampaigns => SYSTEM_OWNER_MARKETING,
         Action::ExportCrmContact => &[
             (System, Any),
             (R(Role::Owner), Any),

@@ -3,12 +3,12 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate, TimeZone as _};
+use chrono::{Datelike, NaiveDate, TimeZone as _, Timelike};
 
 use super::seller::Seller;
 use super::tax::TaxTable;
 use crate::clock::Timestamp;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::invoices::check_invoiceable;
 use crate::money::Currency;
 use crate::orders::PriceMode;
@@ -97,6 +97,33 @@ impl TimeZone {
     pub(crate) fn local_date(&self, at: Timestamp) -> NaiveDate {
         let utc = chrono::DateTime::from_timestamp_millis(at.unix_millis()).unwrap_or_default();
         self.0.from_utc_datetime(&utc.naive_utc()).date_naive()
+    }
+
+    /// The local date of `at` and its minute of the day (0 to 1,439) in this zone.
+    pub(crate) fn local_minute(&self, at: Timestamp) -> (NaiveDate, u32) {
+        let utc = chrono::DateTime::from_timestamp_millis(at.unix_millis()).unwrap_or_default();
+        let local = self.0.from_utc_datetime(&utc.naive_utc());
+        (local.date_naive(), local.hour() * 60 + local.minute())
+    }
+
+    /// The instant local `date` reaches `minute` of its day in this zone. A local time that
+    /// a daylight-saving change skips counts from the end of the gap; one it repeats, from
+    /// its first occurrence.
+    pub(crate) fn instant(&self, date: NaiveDate, minute: u32) -> Result<Timestamp> {
+        let time = chrono::NaiveTime::from_hms_opt(minute / 60, minute % 60, 0)
+            .ok_or_else(|| Error::validation("minute", "a minute of the day is 0 to 1,439"))?;
+        let mut local = date.and_time(time);
+        // Gaps are at most a few hours; step through one an hour at a time.
+        for _ in 0..4 {
+            if let Some(at) = self.0.from_local_datetime(&local).earliest() {
+                return Timestamp::from_unix_millis(at.timestamp_millis());
+            }
+            local += chrono::Duration::hours(1);
+        }
+        Err(Error::new(
+            ErrorKind::Overflow,
+            "no instant has that local time",
+        ))
     }
 }
 

@@ -38,4 +38,4 @@ pub use scores::{
     ScorePage, ScoreRefresh,
 };
 
-pub(crate) use repo::{load_attribution, record_attribution};
+pub(crate) use repo::{audience_in, load_attribution, record_attribution};

@@ -664,20 +664,30 @@ impl MarketingRepo<'_> {
         query.check()?;
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::QueryAudience, &Resource::Analytics)?;
-            let settings = settings(tx)?;
-            let currency = settings.base_currency();
-            let spends = [query.min_spend, query.max_spend, query.min_expected_value];
-            for spend in spends.into_iter().flatten() {
-                if spend.currency() != currency {
-                    return Err(Error::validation(
-                        "min_spend",
-                        format!("spend is in the shop's currency, {}", currency.code()),
-                    ));
-                }
-            }
-            audience_page(tx, query, currency, after, limit)
+            audience_in(tx, query, after, limit)
         })
     }
+}
+
+/// A page of an audience inside the caller's authorised transaction (the campaign scheduler
+/// reads its audience here). `query` was checked by [`AudienceQuery::check`].
+pub(crate) fn audience_in(
+    tx: &Tx<'_>,
+    query: &AudienceQuery,
+    after: Option<CustomerId>,
+    limit: usize,
+) -> Result<AudiencePage> {
+    let currency = settings(tx)?.base_currency();
+    let spends = [query.min_spend, query.max_spend, query.min_expected_value];
+    for spend in spends.into_iter().flatten() {
+        if spend.currency() != currency {
+            return Err(Error::validation(
+                "min_spend",
+                format!("spend is in the shop's currency, {}", currency.code()),
+            ));
+        }
+    }
+    audience_page(tx, query, currency, after, limit)
 }
 
 /// Sales grouped by the order's date, coupon or campaign.

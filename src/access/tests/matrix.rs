@@ -98,6 +98,7 @@ fn cells(action: Action) -> [Cell; 9] {
             [Any, Any, Any, No, Any, No, No, No, No]
         }
         Action::ExportCrmContact => [Any, Any, Any, No, No, No, Any, No, No],
+        Action::ManageCampaigns => [Any, Any, No, No, No, No, Any, No, No],
     }
 }
 
@@ -165,6 +166,7 @@ fn is_marketing_action(action: Action) -> bool {
             | Action::ReadAbandonedCarts
             | Action::QueryAudience
             | Action::ExportAnalytics
+            | Action::ManageCampaigns
     )
 }
 
@@ -289,7 +291,8 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
         | Action::ReadSales
         | Action::ReadAbandonedCarts
         | Action::QueryAudience
-        | Action::ExportAnalytics => vec![Target::Collection],
+        | Action::ExportAnalytics
+        | Action::ManageCampaigns => vec![Target::Collection],
         // Orders and invoices of other customers are exercised in tests/invoices.rs, which
         // has a shop to place them in.
         Action::IssueInvoice | Action::ReadInvoice => vec![Target::Missing],
@@ -648,6 +651,7 @@ fn run_marketing(scene: &Scene, action: Action) -> Result<(), Error> {
         Action::QueryAudience => marketing
             .audience(&AudienceQuery::new(), None, 10)
             .map(drop),
+        Action::ManageCampaigns => store.campaigns(&scene.actor).run_due(10).map(drop),
         #[cfg(feature = "parquet")]
         Action::ExportAnalytics => marketing
             .export_parquet_to(|_| Ok(std::io::sink()))
@@ -1450,6 +1454,17 @@ fn every_marketing_method_asks_for_exactly_its_action() {
         "audience",
         marketing.audience(&AudienceQuery::new(), None, 5).map(drop),
         Action::QueryAudience,
+    );
+    let campaigns = store.campaigns(&system);
+    expect(
+        "run_due",
+        campaigns.run_due(5).map(drop),
+        Action::ManageCampaigns,
+    );
+    expect(
+        "policy",
+        campaigns.policy().map(drop),
+        Action::ManageCampaigns,
     );
     expect(
         "scores",
