@@ -191,7 +191,7 @@ impl SmtpConfig {
     }
 
     /// How long one step (connecting, one SMTP command, the message data) may wait for the
-    /// server; 60 seconds unless set. Between 1 millisecond and 10 minutes
+    /// server; 60 seconds unless set. More than zero and at most 10 minutes
     /// ([`SmtpMailer::new`] checks).
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> SmtpConfig {
@@ -205,7 +205,7 @@ impl fmt::Debug for SmtpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mode: &dyn fmt::Debug = match &self.mode {
             Mode::Tls(tls) => tls,
-            Mode::Unencrypted => &"Unencrypted",
+            Mode::Unencrypted => &format_args!("Unencrypted"),
         };
         f.debug_struct("SmtpConfig")
             .field("host", &self.host)
