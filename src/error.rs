@@ -84,6 +84,11 @@ pub enum ErrorKind {
     /// A fault inside shopkeep itself, such as an embedded resource (the invoice font) that
     /// cannot be read: nothing the caller or the operator did.
     Internal,
+    /// A message was not handed over to the mail server (feature `smtp`): the server could not
+    /// be reached, TLS or authentication failed, or the server refused the message or a
+    /// recipient. [`Error::reply_code`] gives the server's SMTP reply code where it answered
+    /// one: 4xx may succeed later, 5xx fails again as it is.
+    Delivery,
 }
 
 impl fmt::Display for ErrorKind {
@@ -108,6 +113,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::SchemaTooNew => f.write_str("database schema too new"),
             ErrorKind::Storage => f.write_str("storage failure"),
             ErrorKind::Internal => f.write_str("internal error"),
+            ErrorKind::Delivery => f.write_str("mail delivery failed"),
         }
     }
 }
@@ -169,6 +175,8 @@ enum Detail {
     RetryAfter(Duration),
     OutOfStock(StockShortage),
     Fields(Vec<FieldError>),
+    #[cfg_attr(not(feature = "smtp"), allow(dead_code))]
+    ReplyCode(u16),
 }
 
 /// The error of every fallible shopkeep operation.
@@ -242,6 +250,14 @@ impl Error {
         err
     }
 
+    /// A `Delivery` error; `reply` is the mail server's SMTP reply code, where it answered one.
+    #[cfg_attr(not(feature = "smtp"), allow(dead_code))]
+    pub(crate) fn delivery(reply: Option<u16>, message: impl Into<String>) -> Self {
+        let mut err = Error::new(ErrorKind::Delivery, message);
+        err.detail = reply.map(Detail::ReplyCode);
+        err
+    }
+
     /// Marks the error as a policy refusal for the audit log.
     pub(crate) fn with_denial(mut self, denial: Denial) -> Self {
         self.denial = Some(Box::new(denial));
@@ -302,6 +318,17 @@ impl Error {
         match &self.detail {
             Some(Detail::Fields(fields)) => fields,
             _ => &[],
+        }
+    }
+
+    /// The SMTP reply code (RFC 5321 §4.2, e.g. `550`) with which the mail server refused a
+    /// message, for a [`Delivery`](ErrorKind::Delivery) error; `None` where the server did not
+    /// answer one (unreachable, TLS failed) and for other kinds. A 4xx code is transient (try
+    /// again later), a 5xx code permanent.
+    pub fn reply_code(&self) -> Option<u16> {
+        match self.detail {
+            Some(Detail::ReplyCode(code)) => Some(code),
+            _ => None,
         }
     }
 
@@ -396,11 +423,12 @@ mod tests {
             ErrorKind::SchemaTooNew => ("SchemaTooNew", 500),
             ErrorKind::Storage => ("Storage", 500),
             ErrorKind::Internal => ("Internal", 500),
+            ErrorKind::Delivery => ("Delivery", 502),
         }
     }
 
     /// Every kind once, in the table's order.
-    const ALL: [ErrorKind; 19] = [
+    const ALL: [ErrorKind; 20] = [
         ErrorKind::NotFound,
         ErrorKind::AlreadyExists,
         ErrorKind::Conflict,
@@ -420,6 +448,7 @@ mod tests {
         ErrorKind::SchemaTooNew,
         ErrorKind::Storage,
         ErrorKind::Internal,
+        ErrorKind::Delivery,
     ];
 
     /// The rows `| `Kind` | status | ... |` of the kind-to-HTTP table in docs/architecture.md.
@@ -477,6 +506,13 @@ mod tests {
         let invalid = Error::validation("email", "not an email");
         assert_eq!(invalid.field(), Some("email"));
         assert_eq!(invalid.out_of_stock(), None);
+        assert_eq!(invalid.reply_code(), None);
+
+        let refused = Error::delivery(Some(550), "refused");
+        assert_eq!(refused.kind(), ErrorKind::Delivery);
+        assert_eq!(refused.reply_code(), Some(550));
+        assert_eq!(refused.retry_after(), None);
+        assert_eq!(Error::delivery(None, "unreachable").reply_code(), None);
     }
 
     #[test]

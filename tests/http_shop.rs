@@ -399,6 +399,7 @@ fn kind_named(name: &str) -> ErrorKind {
         "SchemaTooNew" => ErrorKind::SchemaTooNew,
         "Storage" => ErrorKind::Storage,
         "Internal" => ErrorKind::Internal,
+        "Delivery" => ErrorKind::Delivery,
         other => panic!("docs/architecture.md names a kind this test does not know: {other}"),
     }
 }

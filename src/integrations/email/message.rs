@@ -80,6 +80,12 @@ impl MessageKind {
 pub struct Message {
     kind: MessageKind,
     bytes: Vec<u8>,
+    /// The SMTP envelope: the sender's address (`MAIL FROM`) and the recipients' (`RCPT TO`),
+    /// domains in their ASCII form as the headers write them.
+    #[cfg_attr(not(feature = "smtp"), allow(dead_code))]
+    envelope_from: String,
+    #[cfg_attr(not(feature = "smtp"), allow(dead_code))]
+    envelope_to: Vec<String>,
 }
 
 impl Message {
@@ -97,6 +103,18 @@ impl Message {
     /// The message as bytes, taken out.
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
+    }
+
+    /// The envelope sender (`MAIL FROM`): the `From` address.
+    #[cfg_attr(not(feature = "smtp"), allow(dead_code))]
+    pub(crate) fn envelope_from(&self) -> &str {
+        &self.envelope_from
+    }
+
+    /// The envelope recipients (`RCPT TO`): the `To` address (a message has one today).
+    #[cfg_attr(not(feature = "smtp"), allow(dead_code))]
+    pub(crate) fn envelope_to(&self) -> &[String] {
+        &self.envelope_to
     }
 }
 
@@ -386,6 +404,8 @@ impl Draft<'_> {
         Ok(Message {
             kind: self.kind,
             bytes,
+            envelope_from: header_address(&self.sender.from),
+            envelope_to: vec![header_address(&self.to.email)],
         })
     }
 }

@@ -1,7 +1,8 @@
 //! Email messages (RFC 5322): the shop's transactional mail and its marketing mail, as bytes
 //! the host's mailer sends.
 //!
-//! shopkeep writes messages; it does not send them. A [`Composer`] turns what the crate already
+//! shopkeep writes messages; sending them is the host's, or, with the `smtp` feature,
+//! `SmtpMailer`'s. A [`Composer`] turns what the crate already
 //! renders — the order confirmation, the invoice (text and HTML, with its PDF and UBL
 //! attached), a password-reset or double opt-in link, a shipping notice — into a
 //! `multipart/alternative` message (plain text and HTML), addressed from a validated
@@ -15,6 +16,13 @@
 //! comes from data (a customer's name, a subject) into spaces, so no value can start a header
 //! of its own. The host's mail server must DKIM-sign both `List-Unsubscribe` headers (RFC 8058
 //! §3); shopkeep does not sign. The guide is [`guide::integrations`](crate::guide::integrations).
+//!
+//! **Sending.** The host hands [`Message::as_bytes`] to its own mailer or a provider's API.
+//! With the `smtp` feature (off by default), `SmtpMailer` submits a message to a mail server
+//! itself: implicit TLS (port 465) or required `STARTTLS` (587) with credentials
+//! (`SmtpConfig`, `SmtpCredentials`), the envelope taken from the message's `From` and
+//! `To`, a refusal as an [`ErrorKind::Delivery`](crate::ErrorKind::Delivery) error with the
+//! server's reply code.
 //!
 //! ```
 //! use shopkeep::{Email, KeyRing, Store};
@@ -47,10 +55,15 @@ mod compose;
 mod links;
 mod message;
 mod one_click;
+#[cfg(feature = "smtp")]
+mod smtp;
 mod templates;
 
 pub use compose::{Composer, MarketingContent};
 pub use links::{LinkBase, UnsubscribeLinks};
 pub use message::{Message, MessageKind, Recipient, Sender};
 pub use one_click::{ONE_CLICK_BODY, one_click_unsubscribe};
+#[cfg(feature = "smtp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smtp")))]
+pub use smtp::{SmtpConfig, SmtpCredentials, SmtpMailer, SmtpTls};
 pub use templates::EmailTemplates;
