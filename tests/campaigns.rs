@@ -480,3 +480,45 @@ fn bad_templates_and_policies_are_refused_up_front() {
         .is_err()
     );
 }
+
+#[test]
+fn a_message_claimed_by_a_worker_that_died_is_sent_once_its_lease_ends() {
+    let shop = marketing_shop();
+    let store = &shop.store;
+    let system = store.system();
+    let mug = product(store, "MUG-1", eur("12.00"), TaxCategory::Standard, 10);
+    let (ana, _) = consenting(store, "ana@example.com");
+    pay(store, &place(store, &ana, &[(mug, 1)], None));
+    store.marketing(&system).refresh_scores().unwrap();
+    let campaigns = store.campaigns(&system);
+    let template = MessageTemplate::new("News", "Hello {{ name }}", "<p>Hello</p>").unwrap();
+    let campaign = campaigns
+        .create_campaign(NewCampaign::new("news", template).unwrap())
+        .unwrap();
+    campaigns
+        .schedule(
+            campaign.id(),
+            campaign.version(),
+            &AudienceQuery::new(),
+            store.now(),
+        )
+        .unwrap();
+    // A worker claimed the message (its lease token and a lease end five minutes on) and
+    // died before deciding it.
+    let lease_end = store.now().checked_add(Duration::from_secs(300)).unwrap();
+    common::raw(store)
+        .execute(
+            "UPDATE shopkeep_sends SET lease_token = x'00112233445566778899aabbccddeeff', lease_until = ?1",
+            [lease_end.to_rfc3339()],
+        )
+        .unwrap();
+    // While the lease holds, another worker leaves it alone.
+    let report = campaigns.run_due(100).unwrap();
+    assert_eq!(report.sent(), 0, "{report:?}");
+    assert!(queued(store).is_empty());
+    // Once it ends, the message is taken over and sent, once.
+    shop.clock.advance(Duration::from_secs(301));
+    assert_eq!(campaigns.run_due(100).unwrap().sent(), 1);
+    assert!(campaigns.run_due(100).unwrap().is_idle());
+    assert_eq!(queued(store).len(), 1);
+}
