@@ -453,7 +453,7 @@ const AUTH_MACS: u32 = 13;
 /// first: marketing (14) added tables of its own and rebuilt the staff and API key tables
 /// with every column, which running it again after the auth MACs does the same way; query
 /// indexes (15) and the report index (18) added indexes only; leads (16), webhooks (17) and
-/// payments (19, with an index on the order payments) and campaigns (22) added tables of
+/// payments (19, with an index on the order payments) and campaigns (23) added tables of
 /// their own.
 fn downgrade(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();

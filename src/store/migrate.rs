@@ -127,9 +127,9 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("schema/0021_lead_score.sql"),
     },
     Migration {
-        version: 22,
+        version: 23,
         name: "campaigns",
-        sql: include_str!("schema/0022_campaigns.sql"),
+        sql: include_str!("schema/0023_campaigns.sql"),
     },
 ];
 
