@@ -590,6 +590,8 @@ fn main() {
          DROP INDEX shopkeep_products_by_tax_category;
          DROP INDEX shopkeep_products_by_status_tax_category;
          DROP INDEX shopkeep_customers_erased;
+         DROP TABLE shopkeep_suppressions;
+         DROP TABLE shopkeep_lead_unsubscribe;
          DROP TABLE shopkeep_lead_activities;
          DROP TABLE shopkeep_lead_tokens;
          DROP TABLE shopkeep_leads;

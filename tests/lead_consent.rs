@@ -402,7 +402,9 @@ fn migration_20_keeps_the_customer_ledger_and_its_guard() {
     // The file as schema version 19 left it: the ledger of customers only, no lead tables.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP INDEX shopkeep_leads_by_score;
+        "DROP TABLE shopkeep_suppressions;
+         DROP TABLE shopkeep_lead_unsubscribe;
+         DROP INDEX shopkeep_leads_by_score;
          DROP TABLE shopkeep_lead_activities;
          DROP TABLE shopkeep_lead_tokens;
          CREATE TABLE old_consents (

@@ -125,6 +125,11 @@ pub enum Action {
     ReadPayments,
     /// Export one consented contact (a customer or a lead) with the fields a CRM takes.
     ExportCrmContact,
+    /// Ask whether an email is on the suppression list, or list its entries (which hold no
+    /// email).
+    ReadSuppressions,
+    /// Add an email to the suppression list, or take one off it.
+    ManageSuppressions,
 }
 
 impl Action {
@@ -186,6 +191,8 @@ impl Action {
         Action::AllocateGatewayRefund,
         Action::ReadPayments,
         Action::ExportCrmContact,
+        Action::ReadSuppressions,
+        Action::ManageSuppressions,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -247,6 +254,8 @@ impl Action {
             Action::AllocateGatewayRefund => "allocate_gateway_refund",
             Action::ReadPayments => "read_payments",
             Action::ExportCrmContact => "export_crm_contact",
+            Action::ReadSuppressions => "read_suppressions",
+            Action::ManageSuppressions => "manage_suppressions",
         }
     }
 }

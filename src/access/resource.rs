@@ -70,6 +70,8 @@ pub enum Resource {
     /// The payment gateway records: processed events, gateway payments, the refund queue,
     /// disputes.
     Payments,
+    /// The suppression list: addresses the shop never sends marketing to (owned by nobody).
+    Suppressions,
 }
 
 impl Resource {
@@ -121,7 +123,8 @@ impl Resource {
             | Resource::Analytics
             | Resource::Leads
             | Resource::Webhooks
-            | Resource::Payments => None,
+            | Resource::Payments
+            | Resource::Suppressions => None,
         }
     }
 }
@@ -153,6 +156,7 @@ impl fmt::Display for Resource {
             Resource::WebhookEndpoint(id) => write!(f, "webhook_endpoint:{id}"),
             Resource::Webhooks => f.write_str("webhooks"),
             Resource::Payments => f.write_str("payments"),
+            Resource::Suppressions => f.write_str("suppressions"),
         }
     }
 }

@@ -74,7 +74,7 @@ pub use model::{Customer, CustomerPage, NewCustomer, ProfileUpdate};
 pub use phone::Phone;
 pub use reindex::EmailReindex;
 pub use repo::CustomerRepo;
-pub(crate) use storage::{ensure_active, load_buyer};
+pub(crate) use storage::{email_index as customer_email_index, ensure_active, load_buyer};
 pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;
 pub(crate) use vat_id::{norwegian_org_number, swiss_uid};

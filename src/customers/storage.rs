@@ -31,7 +31,8 @@ pub(super) fn subject(id: CustomerId) -> Subject {
 }
 
 /// The blind index of an email: the same for every spelling of one mailbox ([`Email::normalized`]).
-pub(super) fn email_index(store: &Store, email: &Email) -> Mac256 {
+/// `shopkeep_customers.email_index` holds it; the suppression list keeps it too.
+pub(crate) fn email_index(store: &Store, email: &Email) -> Mac256 {
     store.keys().blind_index(EMAIL_INDEX, &email.normalized())
 }
 

@@ -64,7 +64,7 @@ pub use model::{ActivityRecord, Lead, LeadExport, LeadId, LeadStatus};
 pub use repo::LeadRepo;
 pub(crate) use repo::link_to_customer;
 pub use score::{Activity, ActivityKind, MAX_SCORE};
-pub(crate) use storage::load as load_lead;
+pub(crate) use storage::{email_index as lead_email_index, load as load_lead};
 
 /// The largest attachment [`LeadForm::attachment`] accepts: 10 MB = 10,485,760 bytes.
 pub const MAX_ATTACHMENT_BYTES: usize = pdf::MAX_BYTES;

@@ -27,6 +27,7 @@ pub(super) fn subject(id: LeadId) -> Subject {
 }
 
 /// The blind index of a lead's email: the same for every spelling of one mailbox.
+/// `shopkeep_leads.email_index` holds it; the suppression list keeps it too.
 pub(crate) fn email_index(store: &Store, email: &Email) -> Mac256 {
     store.keys().blind_index(EMAIL_INDEX, &email.normalized())
 }

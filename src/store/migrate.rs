@@ -126,6 +126,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "lead score",
         sql: include_str!("schema/0021_lead_score.sql"),
     },
+    Migration {
+        version: 22,
+        name: "suppressions",
+        sql: include_str!("schema/0022_suppressions.sql"),
+    },
 ];
 
 /// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).

@@ -708,6 +708,7 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::Lead(_) | Resource::Leads => "lead",
         Resource::WebhookEndpoint(_) | Resource::Webhooks => "webhook endpoint",
         Resource::Payments => "payment record",
+        Resource::Suppressions => "suppression list entry",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }
