@@ -57,6 +57,7 @@ mod storage;
 #[cfg(test)]
 mod tests;
 mod token;
+pub(crate) mod unsubscribe;
 mod vat_id;
 
 /// Also at the crate root: staff accounts are keyed by email too.

@@ -21,7 +21,6 @@ use crate::store::{Store, Tx, not_found};
 
 pub(super) const CUSTOMERS: &str = "shopkeep_customers";
 pub(super) const ADDRESSES: &str = "shopkeep_customer_addresses";
-pub(super) const UNSUBSCRIBE: &str = "shopkeep_customer_unsubscribe";
 /// Blind-index field label of customers' emails (separate from staff emails).
 pub(super) const EMAIL_INDEX: &str = "customer_email";
 

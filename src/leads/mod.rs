@@ -46,7 +46,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod consent;
+pub(crate) mod consent;
 mod events;
 mod form;
 mod model;
@@ -55,7 +55,7 @@ mod repo;
 mod score;
 mod storage;
 
-pub(crate) use consent::confirm_lead_consent;
+pub(crate) use consent::{confirm_lead_consent, unsubscribe_lead};
 pub use form::{
     ATTACHMENT_INVALID, EMAIL_INVALID, LeadForm, MESSAGE_TOO_SHORT, NAME_MISSING, OPT_IN_INVALID,
     TERMS_NOT_ACCEPTED,

@@ -72,7 +72,7 @@ fn open_text(key: &DataKey, id: LeadId, column: &str, stored: &[u8]) -> Result<S
 }
 
 /// The data key of a lead that must have one.
-fn key(tx: &Tx<'_>, store: &Store, id: LeadId) -> Result<Arc<DataKey>> {
+pub(super) fn key(tx: &Tx<'_>, store: &Store, id: LeadId) -> Result<Arc<DataKey>> {
     store
         .data_key(tx, &subject(id))?
         .ok_or_else(|| Error::new(ErrorKind::Crypto, "the lead's data key is missing"))
