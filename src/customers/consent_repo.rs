@@ -310,9 +310,17 @@ impl ConsentRepo<'_> {
     pub fn unsubscribe_token(&self, id: CustomerId, channel: Channel) -> Result<UnsubscribeToken> {
         let store = self.store;
         store.write(|tx| {
-            tx.authorize(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
+            tx.authorize(
+                self.principal,
+                Action::ManageConsent,
+                &Resource::Customer(id),
+            )?;
             let token = customer_unsubscribe_token_in(tx, store, id, channel)?;
-            tx.audit(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
+            tx.audit(
+                self.principal,
+                Action::ManageConsent,
+                &Resource::Customer(id),
+            )?;
             Ok(token)
         })
     }

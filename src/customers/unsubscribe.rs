@@ -45,7 +45,8 @@ pub(crate) const CUSTOMERS: TokenTable = TokenTable {
 pub(crate) const LEADS: TokenTable = TokenTable {
     table: "shopkeep_lead_unsubscribe",
     select: "SELECT token FROM shopkeep_lead_unsubscribe WHERE lead_id = ?1 AND channel = ?2",
-    insert: "INSERT INTO shopkeep_lead_unsubscribe (lead_id, channel, token_hash, token, created_at)
+    insert:
+        "INSERT INTO shopkeep_lead_unsubscribe (lead_id, channel, token_hash, token, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
     lookup: "SELECT lead_id, channel, token FROM shopkeep_lead_unsubscribe WHERE token_hash = ?1",
 };
@@ -160,4 +161,89 @@ fn open(key: &DataKey, place: Place<'_>, sealed: &[u8]) -> Result<String> {
     let plain = field::decrypt(key, place, sealed)?;
     String::from_utf8(plain.to_vec())
         .map_err(|_| Error::new(ErrorKind::Crypto, "a decrypted field is not text"))
+}
+
+#[cfg(test)]
+#[cfg(feature = "insecure-test-params")]
+mod tests {
+    use crate::access::{CustomerId, Principal};
+    use crate::crypto::{Password, PasswordParams};
+    use crate::customers::Channel;
+    use crate::customers::consent_repo::customer_unsubscribe_token_in;
+    use crate::leads::consent::lead_unsubscribe_token_in;
+    use crate::leads::{LeadForm, LeadId};
+    use crate::{Email, ErrorKind, KeyRing, NewCustomer, Store};
+
+    fn audit_entries(store: &Store) -> i64 {
+        store
+            .read(|tx| {
+                tx.query_row("SELECT count(*) FROM shopkeep_audit", [], |r| r.get(0))
+                    .map_err(crate::error::sqlite)
+            })
+            .unwrap()
+    }
+
+    /// The in-transaction getters a campaign sender calls hand out the very token of the
+    /// public methods, without asking the policy or writing an audit entry.
+    #[test]
+    fn the_campaign_senders_getters_give_the_same_tokens_unaudited() {
+        let store = Store::options()
+            .password_params(PasswordParams::insecure_for_tests())
+            .open_in_memory(KeyRing::from_master_key([7; 32]))
+            .unwrap();
+        let anonymous = Principal::anonymous();
+        let new = NewCustomer::new(
+            Email::parse("ana@example.com").unwrap(),
+            Password::new("a perfectly long test passphrase"),
+            "Ana",
+        )
+        .unwrap();
+        let ana = store.customers(&anonymous).register(new).unwrap().id();
+        let form =
+            LeadForm::new("Lee", "lee@example.com", "Do you ship to Oslo?").accept_terms(true);
+        let lee = store.leads(&anonymous).submit(form, "client").unwrap().id();
+
+        let before = audit_entries(&store);
+        let (customer_first, lead_first) = store
+            .write(|tx| {
+                Ok((
+                    customer_unsubscribe_token_in(tx, &store, ana, Channel::Email)?,
+                    lead_unsubscribe_token_in(tx, &store, lee, Channel::Email)?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(audit_entries(&store), before);
+        let system = store.system();
+        let customer_public = store
+            .consents(&system)
+            .unsubscribe_token(ana, Channel::Email)
+            .unwrap();
+        let lead_public = store
+            .leads(&system)
+            .unsubscribe_token(lee, Channel::Email)
+            .unwrap();
+        assert_eq!(customer_first.as_str(), customer_public.as_str());
+        assert_eq!(lead_first.as_str(), lead_public.as_str());
+        assert_ne!(customer_first.as_str(), lead_first.as_str());
+        // The public methods are audited, once each.
+        assert_eq!(audit_entries(&store), before + 2);
+
+        // Missing and erased people have none.
+        let missing = store.write(|tx| {
+            customer_unsubscribe_token_in(
+                tx,
+                &store,
+                CustomerId::from_bytes([9; 16]),
+                Channel::Email,
+            )
+        });
+        assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
+        store.leads(&system).erase(lee).unwrap();
+        let erased = store.write(|tx| lead_unsubscribe_token_in(tx, &store, lee, Channel::Email));
+        assert_eq!(erased.unwrap_err().kind(), ErrorKind::NotFound);
+        let missing = store.write(|tx| {
+            lead_unsubscribe_token_in(tx, &store, LeadId::from_bytes([9; 16]), Channel::Email)
+        });
+        assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
+    }
 }

@@ -333,3 +333,72 @@ pub(crate) fn is_suppressed_index(tx: &Tx<'_>, index: &[u8]) -> Result<bool> {
     .query_row([index], |r| r.get(0))
     .map_err(crate::error::sqlite)
 }
+
+#[cfg(test)]
+#[cfg(feature = "insecure-test-params")]
+mod tests {
+    use super::*;
+    use crate::crypto::{Password, PasswordParams};
+    use crate::leads::LeadForm;
+    use crate::{KeyRing, NewCustomer};
+
+    /// The `email_index` stored on the row `id` of `table`, as a campaign sender reads it.
+    fn stored_index(store: &Store, table: &str, id: &dyn crate::sql::Param) -> Vec<u8> {
+        store
+            .read(|tx| {
+                tx.query_row(
+                    &format!("SELECT email_index FROM {table} WHERE id = ?1"),
+                    crate::sql::params![id],
+                    |r| r.get(0),
+                )
+                .map_err(crate::error::sqlite)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_campaign_finds_customers_and_leads_by_their_stored_index() {
+        let store = Store::options()
+            .password_params(PasswordParams::insecure_for_tests())
+            .open_in_memory(KeyRing::from_master_key([6; 32]))
+            .unwrap();
+        let new = NewCustomer::new(
+            Email::parse("Ana@Example.com").unwrap(),
+            Password::new("a perfectly long test passphrase"),
+            "Ana",
+        )
+        .unwrap();
+        let anonymous = Principal::anonymous();
+        let ana = store.customers(&anonymous).register(new).unwrap().id();
+        let form =
+            LeadForm::new("Lee", "LEE@example.com", "Do you ship to Oslo?").accept_terms(true);
+        let lee = store.leads(&anonymous).submit(form, "client").unwrap().id();
+        let form = LeadForm::new("Bo", "bo@example.com", "Do you ship to Oslo?").accept_terms(true);
+        let bo = store.leads(&anonymous).submit(form, "client").unwrap().id();
+        let ana_index = stored_index(&store, "shopkeep_customers", &ana);
+        let lee_index = stored_index(&store, "shopkeep_leads", &lee);
+        let bo_index = stored_index(&store, "shopkeep_leads", &bo);
+        let suppressed = |index: &[u8]| store.read(|tx| is_suppressed_index(tx, index)).unwrap();
+        assert!(!suppressed(&ana_index) && !suppressed(&lee_index));
+
+        let system = store.system();
+        let list = store.suppressions(&system);
+        let reason = SuppressionReason::HardBounce;
+        list.add(&Email::parse("ana@example.com").unwrap(), reason, None)
+            .unwrap();
+        list.add(&Email::parse("lee@example.com").unwrap(), reason, None)
+            .unwrap();
+        assert!(suppressed(&ana_index), "the customer's own index");
+        assert!(suppressed(&lee_index), "the lead's own index");
+        assert!(!suppressed(&bo_index));
+        // The two labels keep the kinds apart: Ana's address as a lead's index is another
+        // value, and Lee's as a customer's.
+        let ana_as_lead =
+            crate::leads::lead_email_index(&store, &Email::parse("ana@example.com").unwrap());
+        assert_ne!(ana_as_lead.as_slice(), ana_index.as_slice());
+        assert!(
+            suppressed(&ana_as_lead),
+            "a lead with Ana's address is suppressed too"
+        );
+    }
+}
