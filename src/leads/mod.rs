@@ -17,7 +17,10 @@
 //! - The form's optional marketing opt-in ([`LeadForm::marketing_opt_in`]) is recorded in the
 //!   consent ledger customers use, with double opt-in ([`LeadRepo::confirmation_token`],
 //!   [`Store::confirm_consent`](crate::Store::confirm_consent)); nurturing asks
-//!   [`LeadRepo::has_marketing_consent`]. Conversion carries the consent history over.
+//!   [`LeadRepo::has_marketing_consent`], and each message carries the lead's unsubscribe
+//!   link ([`LeadRepo::unsubscribe_token`]), which the customers' endpoint
+//!   ([`Store::unsubscribe`](crate::Store::unsubscribe)) redeems. Conversion carries the
+//!   consent history over.
 //! - The host reports what a lead does ([`LeadRepo::record_activity`]); the lead's score is
 //!   the capped sum of their points, and [`LeadRepo::top`] lists the best.
 //!
