@@ -597,6 +597,8 @@ fn main() {
          DROP TABLE shopkeep_flows;
          DROP TABLE shopkeep_campaigns;
          DROP TABLE shopkeep_send_policy;
+         DROP TABLE shopkeep_suppressions;
+         DROP TABLE shopkeep_lead_unsubscribe;
          DROP TABLE shopkeep_lead_activities;
          DROP TABLE shopkeep_lead_tokens;
          DROP TABLE shopkeep_leads;

@@ -522,3 +522,108 @@ fn a_message_claimed_by_a_worker_that_died_is_sent_once_its_lease_ends() {
     assert!(campaigns.run_due(100).unwrap().is_idle());
     assert_eq!(queued(store).len(), 1);
 }
+
+#[test]
+fn a_suppressed_address_is_skipped_and_a_consenting_lead_is_nurtured_and_can_unsubscribe() {
+    use shopkeep::integrations::email::{ONE_CLICK_BODY, one_click_unsubscribe};
+    use shopkeep::leads::LeadForm;
+    use shopkeep::marketing::SuppressionReason;
+
+    let shop = marketing_shop();
+    let store = &shop.store;
+    let system = store.system();
+    let campaigns = store.campaigns(&system);
+    let template = MessageTemplate::new(
+        "Hello {{ name }}",
+        "Thanks for writing to us.",
+        "<p>Thanks for writing to us.</p>",
+    )
+    .unwrap();
+    let flow = campaigns
+        .create_flow(
+            NewFlow::new("nurture", FlowTrigger::LeadNurture)
+                .unwrap()
+                .step(FlowStep::new(Duration::ZERO, template.clone()))
+                .unwrap()
+                .step(FlowStep::new(24 * HOUR, template))
+                .unwrap(),
+        )
+        .unwrap();
+    let submit = |email: &str| {
+        let form = LeadForm::new("Lee Lead", email, "Do you ship mugs to Norway?")
+            .accept_terms(true)
+            .marketing_opt_in("newsletter-v1");
+        let lead = store
+            .leads(&Principal::anonymous())
+            .submit(form, "198.51.100.1")
+            .unwrap()
+            .id();
+        store
+            .confirm_consent(&store.leads(&system).confirmation_token(lead).unwrap())
+            .unwrap();
+        lead
+    };
+    let lee = submit("lee@example.com");
+    // A second lead whose address bounced: on the suppression list (in another spelling).
+    let bounced = submit("bounced@example.com");
+    store
+        .suppressions(&system)
+        .add(
+            &Email::parse("Bounced@Example.com").unwrap(),
+            SuppressionReason::HardBounce,
+            None,
+        )
+        .unwrap();
+
+    let report = campaigns.run_due(100).unwrap();
+    assert_eq!(
+        (report.enrolled(), report.sent(), report.cancelled()),
+        (2, 1, 1),
+        "{report:?}"
+    );
+    let events = queued(store);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["lead_id"], lee.to_string());
+    assert_eq!(events[0]["flow_id"], flow.id().to_string());
+    assert_eq!(
+        common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'suppressed'"),
+        1
+    );
+    let _ = bounced;
+
+    // The lead's message carries her own unsubscribe link; one click ends the nurturing.
+    let message = campaigns
+        .message(
+            message_id(&events[0]),
+            &composer(store),
+            &unsubscribe(),
+            None,
+        )
+        .unwrap();
+    let parsed = MessageParser::default().parse(message.as_bytes()).unwrap();
+    assert_eq!(parsed.subject(), Some("Hello Lee Lead"));
+    let raw = String::from_utf8_lossy(message.as_bytes()).into_owned();
+    let header = raw
+        .lines()
+        .find(|l| l.starts_with("List-Unsubscribe: <"))
+        .unwrap();
+    let token = header
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    one_click_unsubscribe(store, &token, ONE_CLICK_BODY.as_bytes()).unwrap();
+    assert!(
+        !store
+            .leads(&system)
+            .has_marketing_consent(lee, Channel::Email)
+            .unwrap()
+    );
+    shop.clock.advance(25 * HOUR);
+    let report = campaigns.run_due(100).unwrap();
+    assert_eq!((report.sent(), report.cancelled()), (0, 1), "{report:?}");
+    assert_eq!(queued(store).len(), 1);
+}

@@ -14,8 +14,11 @@ use std::time::Duration;
 
 use mail_parser::MessageParser;
 use shopkeep::clock::ManualClock;
+use shopkeep::customers::UnsubscribeToken;
 use shopkeep::customers::{Channel, ConsentEvent, ConsentStatus};
-use shopkeep::integrations::email::{Composer, LinkBase, Recipient, Sender};
+use shopkeep::integrations::email::{
+    Composer, LinkBase, ONE_CLICK_BODY, Recipient, Sender, one_click_unsubscribe,
+};
 use shopkeep::leads::{LeadForm, LeadId};
 use shopkeep::{Email, ErrorKind, Principal, Store};
 
@@ -26,6 +29,7 @@ const TABLES: &[&str] = &[
     "shopkeep_leads",
     "shopkeep_customer_consents",
     "shopkeep_lead_tokens",
+    "shopkeep_lead_unsubscribe",
     "shopkeep_audit",
     "shopkeep_outbox",
 ];
@@ -402,7 +406,9 @@ fn migration_20_keeps_the_customer_ledger_and_its_guard() {
     // The file as schema version 19 left it: the ledger of customers only, no lead tables.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP INDEX shopkeep_leads_by_score;
+        "DROP TABLE shopkeep_suppressions;
+         DROP TABLE shopkeep_lead_unsubscribe;
+         DROP INDEX shopkeep_leads_by_score;
          DROP TABLE shopkeep_lead_activities;
          DROP TABLE shopkeep_lead_tokens;
          CREATE TABLE old_consents (
@@ -481,4 +487,324 @@ fn a_token_moved_to_another_lead_outside_shopkeep_is_refused() {
     assert_eq!(dump(&store, TABLES), before);
     assert_eq!(email_status(&store, a), ConsentStatus::Pending);
     assert_eq!(email_status(&store, b), ConsentStatus::Pending);
+}
+
+/// A lead who submitted the form with the opt-in and confirmed it.
+fn subscribed_lead(store: &Store, email: &str) -> LeadId {
+    let lead = submit(store, form(email).marketing_opt_in("news-v1"));
+    let system = store.system();
+    let leads = store.leads(&system);
+    store
+        .confirm_consent(&leads.confirmation_token(lead).unwrap())
+        .unwrap();
+    assert!(leads.has_marketing_consent(lead, Channel::Email).unwrap());
+    lead
+}
+
+fn one_click(store: &Store, token: &str) -> shopkeep::Result<()> {
+    one_click_unsubscribe(store, token, ONE_CLICK_BODY.as_bytes())
+}
+
+#[test]
+fn a_leads_unsubscribe_link_withdraws_its_consent_exactly_once() {
+    let (_dir, _clock, store) = shop();
+    let system = store.system();
+    let leads = store.leads(&system);
+    let lead = subscribed_lead(&store, "lee@example.com");
+    let other = subscribed_lead(&store, "other@example.com");
+
+    let link = leads.unsubscribe_token(lead, Channel::Email).unwrap();
+    assert!(link.as_str().starts_with("shu_"));
+    // The same token every time, another per channel and per lead.
+    assert_eq!(
+        leads
+            .unsubscribe_token(lead, Channel::Email)
+            .unwrap()
+            .as_str(),
+        link.as_str()
+    );
+    let sms = leads.unsubscribe_token(lead, Channel::Sms).unwrap();
+    let others = leads.unsubscribe_token(other, Channel::Email).unwrap();
+    assert_ne!(sms.as_str(), link.as_str());
+    assert_ne!(others.as_str(), link.as_str());
+    assert_eq!(count(&store, "shopkeep_lead_unsubscribe"), 3);
+    // Only its keyed hash and a ciphertext are stored.
+    let bytes = common::raw_bytes(store.path().unwrap());
+    assert!(!common::contains(&bytes, link.as_str().as_bytes()));
+
+    let unsubscribed = || count_where(&store, "shopkeep_audit", "action = 'unsubscribe'");
+    one_click(&store, link.as_str()).unwrap();
+    assert!(!leads.has_marketing_consent(lead, Channel::Email).unwrap());
+    assert!(leads.has_marketing_consent(other, Channel::Email).unwrap());
+    let last = leads.consent_history(lead).unwrap().pop().unwrap();
+    assert_eq!(
+        (last.event(), last.source(), last.recorded_by()),
+        (ConsentEvent::Withdrawn, "unsubscribe_link", "anonymous")
+    );
+    assert_eq!(unsubscribed(), 1);
+    assert_eq!(
+        count_where(
+            &store,
+            "shopkeep_audit",
+            &format!("action = 'unsubscribe' AND resource = 'lead:{lead}'")
+        ),
+        1
+    );
+    assert_eq!(
+        count_where(
+            &store,
+            "shopkeep_outbox",
+            "type = 'lead.consent_changed' AND data LIKE '%withdrawn%'"
+        ),
+        1
+    );
+
+    // A provider's retry, or the same link through Store::unsubscribe: nothing new.
+    let before = dump(&store, TABLES);
+    one_click(&store, link.as_str()).unwrap();
+    store
+        .unsubscribe(&UnsubscribeToken::new(link.as_str()))
+        .unwrap();
+    assert_eq!(dump(&store, TABLES), before);
+    // A channel without consent unsubscribes to no effect.
+    one_click(&store, sms.as_str()).unwrap();
+    assert_eq!(dump(&store, TABLES), before);
+}
+
+#[test]
+fn unknown_and_tampered_lead_links_are_refused_and_change_nothing() {
+    let (_dir, _clock, store) = shop();
+    let system = store.system();
+    let leads = store.leads(&system);
+    let a = subscribed_lead(&store, "a@example.com");
+    let b = subscribed_lead(&store, "b@example.com");
+    let link = leads.unsubscribe_token(a, Channel::Email).unwrap();
+    let b_link = leads.unsubscribe_token(b, Channel::Email).unwrap();
+    let before = dump(&store, TABLES);
+    let mut altered = link.as_str().to_owned();
+    altered.push('x');
+    for bad in [
+        "shu_forged",
+        altered.as_str(),
+        "",
+        "shc_not-an-unsubscribe-token",
+    ] {
+        assert_eq!(
+            one_click(&store, bad).unwrap_err().kind(),
+            ErrorKind::Validation { field: "token" },
+            "{bad:?}"
+        );
+    }
+    assert_eq!(dump(&store, TABLES), before);
+
+    // Someone with write access to the file: a's row moved to b, to another channel, or
+    // given b's hash. Each is refused as an alteration, with nothing written.
+    let conn = common::raw(&store);
+    let lead_bytes = |id: LeadId| common::uuid_bytes(&id.to_string());
+    let tamper = |sql: &str, undo: &str| {
+        assert_eq!(conn.execute(sql, []).unwrap(), 1, "{sql}");
+        let before = dump(&store, TABLES);
+        let err = one_click(&store, link.as_str()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Crypto, "{sql}");
+        assert_eq!(dump(&store, TABLES), before, "{sql}");
+        conn.execute(undo, []).unwrap();
+    };
+    let a_hex = hex(&lead_bytes(a));
+    let b_hex = hex(&lead_bytes(b));
+    conn.execute(
+        &format!("DELETE FROM shopkeep_lead_unsubscribe WHERE lead_id = X'{b_hex}'"),
+        [],
+    )
+    .unwrap();
+    tamper(
+        &format!("UPDATE shopkeep_lead_unsubscribe SET lead_id = X'{b_hex}'"),
+        &format!("UPDATE shopkeep_lead_unsubscribe SET lead_id = X'{a_hex}'"),
+    );
+    tamper(
+        "UPDATE shopkeep_lead_unsubscribe SET channel = 'sms'",
+        "UPDATE shopkeep_lead_unsubscribe SET channel = 'email'",
+    );
+    // b's row, with a's hash: a's link finds it, but it holds b's token.
+    let b_row = leads.unsubscribe_token(b, Channel::Email).unwrap();
+    assert_ne!(
+        b_row.as_str(),
+        b_link.as_str(),
+        "b's row was deleted and made anew"
+    );
+    let hash: Vec<u8> = conn
+        .query_row(
+            &format!("SELECT token_hash FROM shopkeep_lead_unsubscribe WHERE lead_id = X'{a_hex}'"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute(
+        &format!("DELETE FROM shopkeep_lead_unsubscribe WHERE lead_id = X'{a_hex}'"),
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE shopkeep_lead_unsubscribe SET token_hash = ?1",
+        [&hash],
+    )
+    .unwrap();
+    let before = dump(&store, TABLES);
+    assert_eq!(
+        one_click(&store, link.as_str()).unwrap_err().kind(),
+        ErrorKind::Crypto
+    );
+    assert_eq!(dump(&store, TABLES), before);
+    assert!(leads.has_marketing_consent(a, Channel::Email).unwrap());
+    assert!(leads.has_marketing_consent(b, Channel::Email).unwrap());
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_customers_link_and_a_leads_link_each_unsubscribe_their_own() {
+    let (_dir, _clock, store) = shop();
+    let system = store.system();
+    let lead = subscribed_lead(&store, "lee@example.com");
+    let ana = common::customer(&store, "ana@example.com", "DE")
+        .customer_id()
+        .unwrap();
+    let consents = store.consents(&system);
+    let request = shopkeep::customers::ConsentRequest::new(Channel::Email, "checkout", "v1");
+    let confirm = consents.grant(ana, request.unwrap()).unwrap().unwrap();
+    store.confirm_consent(&confirm).unwrap();
+    let granted = |id| {
+        consents
+            .state(id)
+            .unwrap()
+            .iter()
+            .any(|s| s.channel() == Channel::Email && s.is_granted())
+    };
+    let leads = store.leads(&system);
+    let customer_link = consents.unsubscribe_token(ana, Channel::Email).unwrap();
+    let lead_link = leads.unsubscribe_token(lead, Channel::Email).unwrap();
+
+    one_click(&store, lead_link.as_str()).unwrap();
+    assert!(!leads.has_marketing_consent(lead, Channel::Email).unwrap());
+    assert!(granted(ana));
+    one_click(&store, customer_link.as_str()).unwrap();
+    assert!(!granted(ana));
+}
+
+#[test]
+fn a_link_sent_to_a_lead_unsubscribes_the_customer_it_became() {
+    let (_dir, clock, store) = shop();
+    let system = store.system();
+    let leads = store.leads(&system);
+    let lead = subscribed_lead(&store, "ana@example.com");
+    let link = leads.unsubscribe_token(lead, Channel::Email).unwrap();
+    clock.advance(Duration::from_secs(60));
+    let ana = common::customer(&store, "Ana@Example.com", "DE")
+        .customer_id()
+        .unwrap();
+    let consents = store.consents(&system);
+    let email_state = || {
+        consents
+            .state(ana)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.channel() == Channel::Email)
+            .unwrap()
+    };
+    assert!(email_state().is_granted(), "carried over at conversion");
+
+    one_click(&store, link.as_str()).unwrap();
+    assert!(!email_state().is_granted());
+    assert!(!leads.has_marketing_consent(lead, Channel::Email).unwrap());
+    let last = consents.history(ana).unwrap().pop().unwrap();
+    assert_eq!(
+        (last.event(), last.source(), last.recorded_by()),
+        (ConsentEvent::Withdrawn, "unsubscribe_link", "anonymous")
+    );
+    assert_eq!(
+        count_where(
+            &store,
+            "shopkeep_audit",
+            &format!("action = 'unsubscribe' AND resource = 'customer:{ana}'")
+        ),
+        1
+    );
+    // Once is enough, even for both.
+    let before = dump(&store, TABLES);
+    one_click(&store, link.as_str()).unwrap();
+    assert_eq!(dump(&store, TABLES), before);
+
+    // The customer erased, the lead's link still unsubscribes the lead (nothing left to do).
+    store.customers(&system).erase(ana).unwrap();
+    one_click(&store, link.as_str()).unwrap();
+}
+
+#[test]
+fn erasing_a_lead_deletes_its_unsubscribe_links() {
+    let (_dir, _clock, store) = shop();
+    let system = store.system();
+    let leads = store.leads(&system);
+    let lead = subscribed_lead(&store, "lee@example.com");
+    let other = subscribed_lead(&store, "other@example.com");
+    let link = leads.unsubscribe_token(lead, Channel::Email).unwrap();
+    leads.unsubscribe_token(lead, Channel::Sms).unwrap();
+    leads.unsubscribe_token(other, Channel::Email).unwrap();
+    leads.erase(lead).unwrap();
+    assert_eq!(count(&store, "shopkeep_lead_unsubscribe"), 1);
+    let before = dump(&store, TABLES);
+    assert_eq!(
+        one_click(&store, link.as_str()).unwrap_err().kind(),
+        ErrorKind::Validation { field: "token" }
+    );
+    assert_eq!(dump(&store, TABLES), before);
+    assert_eq!(
+        leads
+            .unsubscribe_token(lead, Channel::Email)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn only_staff_who_answer_leads_get_their_unsubscribe_links() {
+    let (_dir, _clock, store) = shop();
+    let lead = subscribed_lead(&store, "lee@example.com");
+    let customer = common::customer(&store, "cy@example.com", "DE");
+    let warehouse = common::staff(&store, "wes@example.com", shopkeep::access::Role::Warehouse);
+    let marketing = common::staff(&store, "mia@example.com", shopkeep::access::Role::Marketing);
+    let before = dump(&store, TABLES);
+    for principal in [&customer, &warehouse, &Principal::anonymous()] {
+        let err = store
+            .leads(principal)
+            .unsubscribe_token(lead, Channel::Email)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+    }
+    // Only the refusals were written (to the audit log).
+    let after: Vec<_> = dump(&store, TABLES)
+        .into_iter()
+        .filter(|row| !row.starts_with("shopkeep_audit"))
+        .collect();
+    let before: Vec<_> = before
+        .into_iter()
+        .filter(|row| !row.starts_with("shopkeep_audit"))
+        .collect();
+    assert_eq!(after, before);
+    let token = store
+        .leads(&marketing)
+        .unsubscribe_token(lead, Channel::Email)
+        .unwrap();
+    assert_eq!(
+        count_where(
+            &store,
+            "shopkeep_audit",
+            &format!(
+                "action = 'update_lead' AND resource = 'lead:{lead}' AND principal LIKE 'staff:%' AND outcome = 'allowed'"
+            )
+        ),
+        1
+    );
+    let _ = token;
 }

@@ -453,8 +453,8 @@ const AUTH_MACS: u32 = 13;
 /// first: marketing (14) added tables of its own and rebuilt the staff and API key tables
 /// with every column, which running it again after the auth MACs does the same way; query
 /// indexes (15) and the report index (18) added indexes only; leads (16), webhooks (17) and
-/// payments (19, with an index on the order payments) and campaigns (23) added tables of
-/// their own.
+/// payments (19, with an index on the order payments) added tables of their own, as did the
+/// suppression list and the leads' unsubscribe tokens (22) and campaigns (23).
 fn downgrade(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
@@ -465,6 +465,8 @@ fn downgrade(path: &std::path::Path) {
          DROP TABLE shopkeep_flows;
          DROP TABLE shopkeep_campaigns;
          DROP TABLE shopkeep_send_policy;
+         DROP TABLE shopkeep_suppressions;
+         DROP TABLE shopkeep_lead_unsubscribe;
          DROP TABLE shopkeep_order_attribution;
          DROP TABLE shopkeep_customer_scores;
          DROP TABLE shopkeep_lead_activities;

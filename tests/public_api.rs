@@ -72,6 +72,8 @@ fn no_public_type_implements_rusqlites_traits() {
         shopkeep::integrations::webhooks::DeliveryId,
         shopkeep::integrations::webhooks::EndpointUrl,
         shopkeep::integrations::webhooks::DeliveryStatus,
+        shopkeep::marketing::SuppressionId,
+        shopkeep::marketing::SuppressionReason,
     )
     .into_iter()
     .filter(|(_, has)| *has)

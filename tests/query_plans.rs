@@ -33,7 +33,7 @@ use shopkeep::integrations::email::{Composer, LinkBase, Sender, UnsubscribeLinks
 use shopkeep::integrations::webhooks::{DeliveryOutcome, MAX_ATTEMPTS, NewEndpoint};
 use shopkeep::invoices::Date;
 use shopkeep::leads::{Activity, ActivityKind, LeadForm};
-use shopkeep::marketing::{AudienceQuery, SalesGrouping, SalesQuery};
+use shopkeep::marketing::{AudienceQuery, SalesGrouping, SalesQuery, SuppressionReason};
 use shopkeep::orders::{CartRef, OrderQuery, OrderStatus, PriceMode, Refund, Shipment};
 use shopkeep::query_log::{self, Executions};
 
@@ -325,7 +325,34 @@ fn workload(shop: &Shop) {
         .record_activity(lead_ids[2], &purchase, store.now())
         .unwrap();
     assert_eq!(leads.top(PAGE).unwrap()[0].id(), lead_ids[2]);
+    // Unsubscribe links of every lead (so that their table outgrows the budget; the erasure
+    // deletes one), redeemed below.
+    let lead_links: Vec<_> = lead_ids
+        .iter()
+        .map(|&id| leads.unsubscribe_token(id, Channel::Email).unwrap())
+        .collect();
     leads.erase(lead_ids[3]).unwrap();
+    // The suppression list, grown past the budget: adds (one again, in another spelling), the
+    // lookup, a page, removal by address and by id.
+    let list = store.suppressions(&admin);
+    let suppressed: Vec<_> = (0..CUSTOMERS)
+        .map(|n| {
+            let bounced = shopkeep::Email::parse(&format!("bounce{n}@example.com")).unwrap();
+            list.add(&bounced, SuppressionReason::HardBounce, Some("550 5.1.1"))
+                .unwrap()
+        })
+        .collect();
+    let again = shopkeep::Email::parse("Bounce1@Example.com").unwrap();
+    list.add(&again, SuppressionReason::Complaint, None)
+        .unwrap();
+    assert!(list.contains(&again).unwrap());
+    // An address not on the list: both lookups run (a customer's index, then a lead's).
+    let clean = shopkeep::Email::parse("clean@example.com").unwrap();
+    assert!(!list.contains(&clean).unwrap());
+    let page = list.list(None, PAGE).unwrap();
+    list.list(page.last().map(|e| e.id()), PAGE).unwrap();
+    list.remove(&again).unwrap();
+    list.remove_entry(suppressed[2].id()).unwrap();
     // The CRM export of a consented customer (with orders) and lead.
     let post = ConsentRequest::new(Channel::Post, "form", "v1").unwrap();
     consents.grant(me, post).unwrap();
@@ -333,6 +360,15 @@ fn workload(shop: &Shop) {
     assert!(!crm.customer_contact(me).unwrap().orders().is_empty());
     crm.lead_contact(lead_ids[0]).unwrap();
     leads.export(lead_ids[0]).unwrap();
+    // Leads' links at the endpoint customers' links use: a lead's, one of a converted lead
+    // (which unsubscribes the customer too), an unknown one (looked up among customers' and
+    // leads').
+    for link in [&lead_links[0], &lead_links[2]] {
+        shopkeep::integrations::email::one_click_unsubscribe(store, link.as_str(), one_click)
+            .unwrap();
+    }
+    shopkeep::integrations::email::one_click_unsubscribe(store, "shu_unknown", one_click)
+        .unwrap_err();
 
     let events = store.events(&system);
     let polled = events.poll(PAGE, Duration::from_secs(60)).unwrap();
@@ -711,6 +747,8 @@ fn no_statement_scans_a_growing_table() {
         "shopkeep_customers",
         "shopkeep_invoices",
         "shopkeep_products",
+        "shopkeep_suppressions",
+        "shopkeep_lead_unsubscribe",
     ] {
         let rows: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

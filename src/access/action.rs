@@ -128,6 +128,11 @@ pub enum Action {
     /// Create, schedule and cancel campaigns; create, pause and resume flows; set the send
     /// policy; run what is due; render a queued message; read attribution.
     ManageCampaigns,
+    /// Ask whether an email is on the suppression list, or list its entries (which hold no
+    /// email).
+    ReadSuppressions,
+    /// Add an email to the suppression list, or take one off it.
+    ManageSuppressions,
 }
 
 impl Action {
@@ -190,6 +195,8 @@ impl Action {
         Action::ReadPayments,
         Action::ExportCrmContact,
         Action::ManageCampaigns,
+        Action::ReadSuppressions,
+        Action::ManageSuppressions,
     ];
 
     /// The stable snake-case name, as written to the audit log.
@@ -252,6 +259,8 @@ impl Action {
             Action::ReadPayments => "read_payments",
             Action::ExportCrmContact => "export_crm_contact",
             Action::ManageCampaigns => "manage_campaigns",
+            Action::ReadSuppressions => "read_suppressions",
+            Action::ManageSuppressions => "manage_suppressions",
         }
     }
 }

@@ -443,5 +443,9 @@ pub(crate) fn builtin_grants(action: Action) -> &'static [(Who, Scope)] {
             (R(Role::Manager), Any),
             (R(Role::Marketing), Any),
         ],
+        // The suppression list holds no personal data (keyed hashes only) and is marketing's
+        // own instrument, as audiences are: marketing staff, the owner, and the system (the
+        // host's bounce and complaint processing); never customers.
+        Action::ReadSuppressions | Action::ManageSuppressions => SYSTEM_OWNER_MARKETING,
     }
 }

@@ -72,6 +72,8 @@ pub enum Resource {
     Payments,
     /// Campaigns, flows, their messages and the send policy.
     Campaigns,
+    /// The suppression list: addresses the shop never sends marketing to (owned by nobody).
+    Suppressions,
 }
 
 impl Resource {
@@ -125,6 +127,7 @@ impl Resource {
             | Resource::Webhooks
             | Resource::Payments
             | Resource::Campaigns => None,
+            Resource::Suppressions => None,
         }
     }
 }
@@ -157,6 +160,7 @@ impl fmt::Display for Resource {
             Resource::Webhooks => f.write_str("webhooks"),
             Resource::Payments => f.write_str("payments"),
             Resource::Campaigns => f.write_str("campaigns"),
+            Resource::Suppressions => f.write_str("suppressions"),
         }
     }
 }

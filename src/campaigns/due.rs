@@ -297,10 +297,10 @@ fn judge(
             return Ok(Decision::Stop(reason));
         }
     }
-    if !reachable(tx, store, due.person)? {
+    if !reachable(tx, due.person)? {
         return Ok(refuse("no_consent"));
     }
-    if super::suppressed(tx, store, due.person)? {
+    if super::suppressed(tx, due.person)? {
         return Ok(refuse("suppressed"));
     }
     if let Some(until) = policy.quiet_until(zone, now)? {
@@ -320,8 +320,7 @@ fn judge(
 }
 
 /// Whether the person is not erased and has a current email marketing consent.
-fn reachable(tx: &Tx<'_>, store: &Store, person: Person) -> Result<bool> {
-    let _ = store;
+fn reachable(tx: &Tx<'_>, person: Person) -> Result<bool> {
     match person {
         Person::Customer(id) => {
             if crate::customers::ensure_active(tx, id).is_err() {

@@ -57,28 +57,28 @@ pub use repo::{CampaignRepo, MAX_ATTRIBUTION_WINDOW};
 pub use template::MessageTemplate;
 pub use tracking::{Click, MessageAttribution, TrackingLinks};
 
-use crate::access::CustomerId;
-use crate::customers::{Channel, UnsubscribeToken};
-use crate::error::{Error, ErrorKind, Result};
-use crate::leads::LeadId;
-use crate::store::{Store, Tx};
+use rusqlite::OptionalExtension;
+
+use crate::error::Result;
+use crate::store::Tx;
 use enroll::Person;
 
-/// Whether the person's address is on the suppression list.
-fn suppressed(tx: &Tx<'_>, store: &Store, person: Person) -> Result<bool> {
-    let _ = (tx, store, person);
-    Ok(false)
-}
-
-/// A customer's email unsubscribe token (made on first use).
-fn customer_unsubscribe_token(store: &Store, customer: CustomerId) -> Result<UnsubscribeToken> {
-    store
-        .consents(&store.system())
-        .unsubscribe_token(customer, Channel::Email)
-}
-
-/// A lead's email unsubscribe token (made on first use).
-fn lead_unsubscribe_token(store: &Store, lead: LeadId) -> Result<UnsubscribeToken> {
-    let _ = (store, lead);
-    Err(Error::new(ErrorKind::NotConfigured, "lead tokens pending"))
+/// Whether the person's address is on the suppression list (by the blind index their row
+/// keeps; an erased person has none and is not reached anyway).
+fn suppressed(tx: &Tx<'_>, person: Person) -> Result<bool> {
+    let sql = match person {
+        Person::Customer(_) => "SELECT email_index FROM shopkeep_customers WHERE id = ?1",
+        Person::Lead(_) => "SELECT email_index FROM shopkeep_leads WHERE id = ?1",
+    };
+    let mut stmt = tx.prepare_cached(sql).map_err(crate::error::sqlite)?;
+    let index: Option<Option<Vec<u8>>> = match person {
+        Person::Customer(id) => stmt.query_row(crate::sql::params![id], |r| r.get(0)),
+        Person::Lead(id) => stmt.query_row(crate::sql::params![id], |r| r.get(0)),
+    }
+    .optional()
+    .map_err(crate::error::sqlite)?;
+    match index.flatten() {
+        Some(index) => crate::marketing::suppression_repo::is_suppressed_index(tx, &index),
+        None => Ok(false),
+    }
 }

@@ -57,19 +57,6 @@ impl CampaignRepo<'_> {
         tracking: Option<&TrackingLinks>,
     ) -> Result<Message> {
         let store = self.store;
-        // The unsubscribe token is made on first use, in a write of its own.
-        let person = store.read(|tx| {
-            tx.authorize(
-                self.principal,
-                Action::ManageCampaigns,
-                &Resource::Campaigns,
-            )?;
-            Ok(load_sent(tx, id)?.person)
-        })?;
-        let token = match person {
-            Person::Customer(customer) => super::customer_unsubscribe_token(store, customer)?,
-            Person::Lead(lead) => super::lead_unsubscribe_token(store, lead)?,
-        };
         store.write(|tx| {
             tx.authorize(
                 self.principal,
@@ -123,6 +110,22 @@ impl CampaignRepo<'_> {
             };
             let rendered = template.render(&context, tracker)?;
             let content = MarketingContent::new(&rendered.subject, &rendered.text, &rendered.html)?;
+            let token = match sent.person {
+                Person::Customer(customer) => {
+                    crate::customers::consent_repo::customer_unsubscribe_token_in(
+                        tx,
+                        store,
+                        customer,
+                        Channel::Email,
+                    )?
+                }
+                Person::Lead(lead) => crate::leads::consent::lead_unsubscribe_token_in(
+                    tx,
+                    store,
+                    lead,
+                    Channel::Email,
+                )?,
+            };
             let message = composer.marketing(
                 &Recipient::new(email).name(&name),
                 &content,

@@ -9,13 +9,13 @@ use super::consent::{
 };
 use super::events::ConsentChanged;
 use super::password_repo::invalid_token;
-use super::storage::{self, UNSUBSCRIBE};
+use super::storage;
 use super::token::{ConsentToken, UnsubscribeToken};
+use super::unsubscribe;
 use crate::access::audit::Outcome;
 use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::clock::Timestamp;
-use crate::crypto::secret::constant_time_eq;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::leads::LeadId;
 use crate::store::{Store, Tx};
 
@@ -25,6 +25,8 @@ const CONFIRMATION_LIFETIME: Duration = Duration::from_secs(72 * 3600);
 const PURPOSE: &str = "consent_confirmation";
 /// Who records what a token holder does: nobody is logged in.
 const LINK_HOLDER: &str = "anonymous";
+/// The ledger source of a withdrawal by unsubscribe link, a customer's or a lead's.
+pub(crate) const UNSUBSCRIBE_SOURCE: &str = "unsubscribe_link";
 
 /// Customers' marketing consents, as seen by one principal. From [`Store::consents`].
 ///
@@ -139,50 +141,67 @@ impl Store {
         })
     }
 
-    /// Withdraws the consent an unsubscribe link stands for. Needs no login; the ledger records
-    /// the withdrawal with source `unsubscribe_link`, by `anonymous`. Unsubscribing again is
-    /// not an error and records nothing new.
+    /// Withdraws the consent an unsubscribe link stands for: a customer's (from
+    /// [`ConsentRepo::unsubscribe_token`]) or a lead's (from
+    /// [`LeadRepo::unsubscribe_token`](crate::leads::LeadRepo::unsubscribe_token)), so that a
+    /// host mounts one endpoint for both. Needs no login; the ledger records the withdrawal
+    /// with source `unsubscribe_link`, by `anonymous`, audited (`unsubscribe`). Unsubscribing
+    /// again is not an error and records nothing new.
+    ///
+    /// A lead's link also withdraws the consent of the customer the lead became (the same
+    /// person, following a link from a message sent to the lead).
     ///
     /// # Errors
     ///
-    /// `Validation` (field `token`) if the token is unknown (or its customer was erased);
-    /// `Crypto` if its row was moved to another customer or channel outside shopkeep.
+    /// `Validation` (field `token`) if the token is unknown (or its customer or lead was
+    /// erased); `Crypto` if its row was moved to another customer, lead or channel outside
+    /// shopkeep. Nothing is written on error.
     pub fn unsubscribe(&self, token: &UnsubscribeToken) -> Result<()> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         self.write(|tx| {
-            let found: Option<(CustomerId, String, Vec<u8>)> = tx
-                .prepare_cached(
-                    "SELECT customer_id, channel, token FROM shopkeep_customer_unsubscribe WHERE token_hash = ?1",
-                ).map_err(crate::error::sqlite)?
-                .query_row([hash.as_slice()], |r| Ok((crate::sql::get(r, 0)?, r.get(1)?, r.get(2)?)))
-                .optional().map_err(crate::error::sqlite)?;
-            let Some((id, channel, sealed)) = found else {
-                return Err(invalid_token());
+            let table = &unsubscribe::CUSTOMERS;
+            let Some(found) = table.find::<CustomerId>(tx, &hash)? else {
+                // Not a customer's: a lead's, from a nurturing message?
+                return crate::leads::unsubscribe_lead(tx, self, &hash, token);
             };
-            let channel = Channel::from_stored(&channel)?;
-            // The token is sealed under its customer's key and bound to customer and channel:
-            // a row moved to another customer or channel does not open (Crypto), and one
-            // whose hash was copied from another row holds another token.
-            let key = storage::key(tx, self, id)?;
-            let row = format!("{id}/{channel}");
-            let stored = storage::open_text(&key, UNSUBSCRIBE, "token", row.as_bytes(), &sealed)?;
-            if !constant_time_eq(stored.as_bytes(), token.as_str().as_bytes()) {
-                return Err(Error::new(
-                    ErrorKind::Crypto,
-                    "an unsubscribe token was altered outside shopkeep",
-                ));
-            }
-            if withdraw_in(tx, id, channel, "unsubscribe_link", LINK_HOLDER)? {
-                tx.audit_event(
-                    LINK_HOLDER,
-                    "unsubscribe",
-                    &Resource::Customer(id).to_string(),
-                    Outcome::Allowed,
-                )?;
-            }
-            Ok(())
+            let key = storage::key(tx, self, found.id)?;
+            found.check(table, &key, token)?;
+            withdraw_by_link(tx, found.id, found.channel)
         })
     }
+}
+
+/// Withdraws customer `id`'s consent on `channel` for the holder of an unsubscribe link
+/// (source `unsubscribe_link`, by `anonymous`), audited when there was something to withdraw.
+pub(crate) fn withdraw_by_link(tx: &Tx<'_>, id: CustomerId, channel: Channel) -> Result<()> {
+    if withdraw_in(tx, id, channel, UNSUBSCRIBE_SOURCE, LINK_HOLDER)? {
+        tx.audit_event(
+            LINK_HOLDER,
+            "unsubscribe",
+            &Resource::Customer(id).to_string(),
+            Outcome::Allowed,
+        )?;
+    }
+    Ok(())
+}
+
+/// The unsubscribe token of customer `id` and `channel`, made on first request and the same
+/// afterwards, inside the caller's transaction: for a campaign sender that runs without a
+/// principal. No authorisation and no audit entry (the caller answers for both); the
+/// customer must be active.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown or erased customer; `Crypto` if the stored token does not open.
+pub(crate) fn customer_unsubscribe_token_in(
+    tx: &Tx<'_>,
+    store: &Store,
+    id: CustomerId,
+    channel: Channel,
+) -> Result<UnsubscribeToken> {
+    storage::ensure_active(tx, id)?;
+    let key = storage::key(tx, store, id)?;
+    unsubscribe::CUSTOMERS.get_or_create(tx, store, &key, id, channel)
 }
 
 impl ConsentRepo<'_> {
@@ -283,6 +302,7 @@ impl ConsentRepo<'_> {
     /// It is made on first request and the same afterwards, so links in messages already sent
     /// keep working; it is stored encrypted under the customer's data key (so that it can be
     /// handed out again) and found by its keyed hash. Needs [`Action::ManageConsent`].
+    /// Audited, each time it is handed out.
     ///
     /// # Errors
     ///
@@ -290,26 +310,17 @@ impl ConsentRepo<'_> {
     pub fn unsubscribe_token(&self, id: CustomerId, channel: Channel) -> Result<UnsubscribeToken> {
         let store = self.store;
         store.write(|tx| {
-            storage::authorize_active(tx, self.principal, Action::ManageConsent, id)?;
-            let key = storage::key(tx, store, id)?;
-            let row = format!("{id}/{channel}");
-            let sealed: Option<Vec<u8>> = tx
-                .prepare_cached(
-                    "SELECT token FROM shopkeep_customer_unsubscribe WHERE customer_id = ?1 AND channel = ?2",
-                ).map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![id, channel.as_str()], |r| r.get(0))
-                .optional().map_err(crate::error::sqlite)?;
-            if let Some(sealed) = sealed {
-                let text = storage::open_text(&key, UNSUBSCRIBE, "token", row.as_bytes(), &sealed)?;
-                return Ok(UnsubscribeToken::new(text));
-            }
-            let token = UnsubscribeToken::generate()?;
-            tx.prepare_cached(
-                "INSERT INTO shopkeep_customer_unsubscribe (customer_id, channel, token_hash, token, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            ).map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, channel.as_str(), store.keys().token_hash(token.as_str().as_bytes()).as_slice(), storage::seal(&key, UNSUBSCRIBE, "token", row.as_bytes(), token.as_str().as_bytes())?, tx.now()]).map_err(crate::error::sqlite)?;
-            tx.audit(self.principal, Action::ManageConsent, &Resource::Customer(id))?;
+            tx.authorize(
+                self.principal,
+                Action::ManageConsent,
+                &Resource::Customer(id),
+            )?;
+            let token = customer_unsubscribe_token_in(tx, store, id, channel)?;
+            tx.audit(
+                self.principal,
+                Action::ManageConsent,
+                &Resource::Customer(id),
+            )?;
             Ok(token)
         })
     }

@@ -57,6 +57,7 @@ mod storage;
 #[cfg(test)]
 mod tests;
 mod token;
+pub(crate) mod unsubscribe;
 mod vat_id;
 
 /// Also at the crate root: staff accounts are keyed by email too.
@@ -74,7 +75,7 @@ pub use model::{Customer, CustomerPage, NewCustomer, ProfileUpdate};
 pub use phone::Phone;
 pub use reindex::EmailReindex;
 pub use repo::CustomerRepo;
-pub(crate) use storage::{ensure_active, load_buyer};
+pub(crate) use storage::{email_index as customer_email_index, ensure_active, load_buyer};
 pub use token::{ConsentToken, ResetToken, UnsubscribeToken};
 pub use vat_id::VatId;
 pub(crate) use vat_id::{norwegian_org_number, swiss_uid};

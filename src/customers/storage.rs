@@ -21,7 +21,6 @@ use crate::store::{Store, Tx, not_found};
 
 pub(super) const CUSTOMERS: &str = "shopkeep_customers";
 pub(super) const ADDRESSES: &str = "shopkeep_customer_addresses";
-pub(super) const UNSUBSCRIBE: &str = "shopkeep_customer_unsubscribe";
 /// Blind-index field label of customers' emails (separate from staff emails).
 pub(super) const EMAIL_INDEX: &str = "customer_email";
 
@@ -31,7 +30,8 @@ pub(super) fn subject(id: CustomerId) -> Subject {
 }
 
 /// The blind index of an email: the same for every spelling of one mailbox ([`Email::normalized`]).
-pub(super) fn email_index(store: &Store, email: &Email) -> Mac256 {
+/// `shopkeep_customers.email_index` holds it; the suppression list keeps it too.
+pub(crate) fn email_index(store: &Store, email: &Email) -> Mac256 {
     store.keys().blind_index(EMAIL_INDEX, &email.normalized())
 }
 

@@ -64,10 +64,12 @@ secret_token!(
 );
 
 secret_token!(
-    /// An unsubscribe token (`shu_…`) of one customer and channel, for the links in every
-    /// marketing message; it works without logging in, with
-    /// [`Store::unsubscribe`](crate::Store::unsubscribe). Stable (the same token every time it
-    /// is asked for) until the customer is erased.
+    /// An unsubscribe token (`shu_…`) of one customer or lead and one channel, for the links
+    /// in every marketing message; it works without logging in, with
+    /// [`Store::unsubscribe`](crate::Store::unsubscribe), whichever kind it is. From
+    /// [`ConsentRepo::unsubscribe_token`](crate::ConsentRepo::unsubscribe_token) or
+    /// [`LeadRepo::unsubscribe_token`](crate::leads::LeadRepo::unsubscribe_token). Stable (the
+    /// same token every time it is asked for) until the customer or lead is erased.
     UnsubscribeToken,
     "shu_"
 );

@@ -1,7 +1,9 @@
 //! Leads' marketing consent: the contact form's opt-in, its double opt-in token, withdrawal,
-//! and the question nurturing asks ("may we email this lead?"). The rows live in the one
-//! consent ledger customers use (`customers::consent_repo`); this module owns the lead side:
-//! its confirmation tokens and its authorisation.
+//! the unsubscribe link of nurturing mail, and the question nurturing asks ("may we email
+//! this lead?"). The rows live in the one consent ledger customers use
+//! (`customers::consent_repo`), and unsubscribe tokens are kept as customers' are
+//! (`customers::unsubscribe`); this module owns the lead side: its tokens and its
+//! authorisation.
 
 use std::time::Duration;
 
@@ -10,16 +12,18 @@ use rusqlite::OptionalExtension;
 use super::events;
 use super::model::LeadId;
 use super::repo::LeadRepo;
+use super::storage;
 use crate::access::audit::Outcome;
 use crate::access::{Action, Resource};
 use crate::clock::Timestamp;
 use crate::crypto::auth_mac;
 use crate::crypto::keys::Mac256;
 use crate::customers::consent_repo::{
-    append_for_lead, delete_lead_rows, lead_history_in, lead_state_in,
+    UNSUBSCRIBE_SOURCE, append_for_lead, delete_lead_rows, lead_history_in, lead_state_in,
 };
+use crate::customers::unsubscribe;
 use crate::customers::{Channel, ConsentEvent, ConsentRecord, ConsentState, ConsentStatus};
-use crate::customers::{ConsentToken, derive_consent_state};
+use crate::customers::{ConsentToken, UnsubscribeToken, derive_consent_state};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::{Store, Tx, not_found};
 use crate::text;
@@ -54,10 +58,104 @@ pub(super) fn record_opt_in(tx: &Tx<'_>, lead: LeadId, version: &str, by: &str) 
     tx.emit(&events::ConsentChanged::new(lead, Channel::Email, event))
 }
 
-/// Forgets a lead's consent rows and tokens (its erasure).
+/// Forgets a lead's consent rows, confirmation tokens and unsubscribe tokens (its erasure).
 pub(super) fn erase(tx: &Tx<'_>, lead: LeadId) -> Result<()> {
     delete_tokens(tx, lead, None)?;
+    tx.prepare_cached("DELETE FROM shopkeep_lead_unsubscribe WHERE lead_id = ?1")
+        .map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![lead])
+        .map_err(crate::error::sqlite)?;
     delete_lead_rows(tx, lead)
+}
+
+/// Withdraws lead `lead`'s granted or pending consent on `channel`, recording `source` by
+/// `recorded_by`, and voids its confirmation tokens on that channel. Returns whether there was
+/// anything to withdraw (and so a ledger row and a `lead.consent_changed` event).
+fn withdraw_in(
+    tx: &Tx<'_>,
+    lead: LeadId,
+    channel: Channel,
+    source: &str,
+    recorded_by: &str,
+) -> Result<bool> {
+    delete_tokens(tx, lead, Some(channel))?;
+    let state = lead_state_in(tx, lead, channel)?;
+    if !matches!(
+        state.status(),
+        ConsentStatus::Granted | ConsentStatus::Pending
+    ) {
+        return Ok(false);
+    }
+    let event = ConsentEvent::Withdrawn;
+    append_for_lead(
+        tx,
+        lead,
+        channel,
+        event,
+        source,
+        state.text_version(),
+        recorded_by,
+    )?;
+    tx.emit(&events::ConsentChanged::new(lead, channel, event))?;
+    Ok(true)
+}
+
+/// The unsubscribe token of lead `id` and `channel`, made on first request and the same
+/// afterwards, inside the caller's transaction: for a campaign sender that runs without a
+/// principal. No authorisation and no audit entry (the caller answers for both); the lead
+/// must not be erased.
+///
+/// # Errors
+///
+/// `NotFound` for an unknown or erased lead; `Crypto` if the stored token does not open.
+pub(crate) fn lead_unsubscribe_token_in(
+    tx: &Tx<'_>,
+    store: &Store,
+    id: LeadId,
+    channel: Channel,
+) -> Result<UnsubscribeToken> {
+    ensure_open(tx, id)?;
+    let key = storage::key(tx, store, id)?;
+    unsubscribe::LEADS.get_or_create(tx, store, &key, id, channel)
+}
+
+/// Redeems a lead's unsubscribe token inside [`Store::unsubscribe`]'s transaction, once the
+/// token was not found among customers': the lead's consent on the token's channel is
+/// withdrawn (source `unsubscribe_link`, by `anonymous`, audited `unsubscribe` on
+/// `lead:<id>`), and, if the lead converted, the customer's too: links in nurturing mail sent
+/// before the conversion keep unsubscribing the person. Again, it records nothing new.
+///
+/// # Errors
+///
+/// As [`Store::unsubscribe`]: `Validation` (field `token`) for a token found in neither table;
+/// `Crypto` if the lead's row was altered outside shopkeep.
+pub(crate) fn unsubscribe_lead(
+    tx: &Tx<'_>,
+    store: &Store,
+    hash: &Mac256,
+    token: &UnsubscribeToken,
+) -> Result<()> {
+    let table = &unsubscribe::LEADS;
+    let Some(found) = table.find::<LeadId>(tx, hash)? else {
+        return Err(invalid_token());
+    };
+    let key = storage::key(tx, store, found.id)?;
+    found.check(table, &key, token)?;
+    let (lead, channel) = (found.id, found.channel);
+    if withdraw_in(tx, lead, channel, UNSUBSCRIBE_SOURCE, LINK_HOLDER)? {
+        tx.audit_event(
+            LINK_HOLDER,
+            "unsubscribe",
+            &Resource::Lead(lead).to_string(),
+            Outcome::Allowed,
+        )?;
+    }
+    if let Some(customer) = converted_to(tx, lead)?
+        && crate::customers::ensure_active(tx, customer).is_ok()
+    {
+        crate::customers::consent_repo::withdraw_by_link(tx, customer, channel)?;
+    }
+    Ok(())
 }
 
 fn delete_tokens(tx: &Tx<'_>, lead: LeadId, channel: Option<Channel>) -> Result<()> {
@@ -263,18 +361,55 @@ impl LeadRepo<'_> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::UpdateLead, &Resource::Lead(id))?;
             ensure_open(tx, id)?;
-            delete_tokens(tx, id, Some(channel))?;
-            let state = lead_state_in(tx, id, channel)?;
-            if matches!(
-                state.status(),
-                ConsentStatus::Granted | ConsentStatus::Pending
-            ) {
-                let event = ConsentEvent::Withdrawn;
-                let by = self.principal.audit_name();
-                append_for_lead(tx, id, channel, event, &source, state.text_version(), &by)?;
-                tx.emit(&events::ConsentChanged::new(id, channel, event))?;
-            }
+            withdraw_in(tx, id, channel, &source, &self.principal.audit_name())?;
             tx.audit(self.principal, Action::UpdateLead, &Resource::Lead(id))
+        })
+    }
+
+    /// The unsubscribe token of a lead and channel, for the link in each nurturing message
+    /// (e.g. with [`Composer::marketing`](crate::integrations::email::Composer::marketing),
+    /// which takes it exactly as a customer's). It is made on first request and the same
+    /// afterwards, so links in messages already sent keep working; it is stored encrypted under
+    /// the lead's data key, bound to the lead and the channel, and found by its keyed hash.
+    /// [`Store::unsubscribe`] and
+    /// [`one_click_unsubscribe`](crate::integrations::email::one_click_unsubscribe) redeem it,
+    /// the same calls as for customers' tokens: the lead's consent on the channel is withdrawn
+    /// (and, once the lead has converted, the customer's too). The lead's erasure deletes it.
+    /// Needs [`Action::UpdateLead`]. Audited.
+    ///
+    /// ```
+    /// use shopkeep::customers::Channel;
+    /// use shopkeep::integrations::email::{ONE_CLICK_BODY, one_click_unsubscribe};
+    /// use shopkeep::leads::LeadForm;
+    /// use shopkeep::{KeyRing, Principal, Store};
+    ///
+    /// let store = Store::open_in_memory(KeyRing::generate()?)?;
+    /// let form = LeadForm::new("Lee", "lee@example.com", "Do you ship to Oslo?")
+    ///     .accept_terms(true)
+    ///     .marketing_opt_in("news-v1");
+    /// let lead = store.leads(&Principal::anonymous()).submit(form, "198.51.100.7")?.id();
+    /// let system = store.system();
+    /// let leads = store.leads(&system);
+    /// store.confirm_consent(&leads.confirmation_token(lead)?)?;
+    /// assert!(leads.has_marketing_consent(lead, Channel::Email)?);
+    ///
+    /// let token = leads.unsubscribe_token(lead, Channel::Email)?;
+    /// one_click_unsubscribe(&store, token.as_str(), ONE_CLICK_BODY.as_bytes())?;
+    /// assert!(!leads.has_marketing_consent(lead, Channel::Email)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for an unknown, erased or hidden lead; `Forbidden` if the principal may read
+    /// it but not update it.
+    pub fn unsubscribe_token(&self, id: LeadId, channel: Channel) -> Result<UnsubscribeToken> {
+        let store = self.store;
+        store.write(|tx| {
+            tx.authorize(self.principal, Action::UpdateLead, &Resource::Lead(id))?;
+            let token = lead_unsubscribe_token_in(tx, store, id, channel)?;
+            tx.audit(self.principal, Action::UpdateLead, &Resource::Lead(id))?;
+            Ok(token)
         })
     }
 

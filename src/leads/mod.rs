@@ -17,7 +17,10 @@
 //! - The form's optional marketing opt-in ([`LeadForm::marketing_opt_in`]) is recorded in the
 //!   consent ledger customers use, with double opt-in ([`LeadRepo::confirmation_token`],
 //!   [`Store::confirm_consent`](crate::Store::confirm_consent)); nurturing asks
-//!   [`LeadRepo::has_marketing_consent`]. Conversion carries the consent history over.
+//!   [`LeadRepo::has_marketing_consent`], and each message carries the lead's unsubscribe
+//!   link ([`LeadRepo::unsubscribe_token`]), which the customers' endpoint
+//!   ([`Store::unsubscribe`](crate::Store::unsubscribe)) redeems. Conversion carries the
+//!   consent history over.
 //! - The host reports what a lead does ([`LeadRepo::record_activity`]); the lead's score is
 //!   the capped sum of their points, and [`LeadRepo::top`] lists the best.
 //!
@@ -46,7 +49,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod consent;
+pub(crate) mod consent;
 mod events;
 mod form;
 mod model;
@@ -55,7 +58,7 @@ mod repo;
 mod score;
 mod storage;
 
-pub(crate) use consent::confirm_lead_consent;
+pub(crate) use consent::{confirm_lead_consent, unsubscribe_lead};
 pub use form::{
     ATTACHMENT_INVALID, EMAIL_INVALID, LeadForm, MESSAGE_TOO_SHORT, NAME_MISSING, OPT_IN_INVALID,
     TERMS_NOT_ACCEPTED,
@@ -64,7 +67,7 @@ pub use model::{ActivityRecord, Lead, LeadExport, LeadId, LeadStatus};
 pub use repo::LeadRepo;
 pub(crate) use repo::link_to_customer;
 pub use score::{Activity, ActivityKind, MAX_SCORE};
-pub(crate) use storage::load as load_lead;
+pub(crate) use storage::{email_index as lead_email_index, load as load_lead};
 
 /// The largest attachment [`LeadForm::attachment`] accepts: 10 MB = 10,485,760 bytes.
 pub const MAX_ATTACHMENT_BYTES: usize = pdf::MAX_BYTES;

@@ -27,6 +27,7 @@ pub(super) fn subject(id: LeadId) -> Subject {
 }
 
 /// The blind index of a lead's email: the same for every spelling of one mailbox.
+/// `shopkeep_leads.email_index` holds it; the suppression list keeps it too.
 pub(crate) fn email_index(store: &Store, email: &Email) -> Mac256 {
     store.keys().blind_index(EMAIL_INDEX, &email.normalized())
 }
@@ -71,7 +72,7 @@ fn open_text(key: &DataKey, id: LeadId, column: &str, stored: &[u8]) -> Result<S
 }
 
 /// The data key of a lead that must have one.
-fn key(tx: &Tx<'_>, store: &Store, id: LeadId) -> Result<Arc<DataKey>> {
+pub(super) fn key(tx: &Tx<'_>, store: &Store, id: LeadId) -> Result<Arc<DataKey>> {
     store
         .data_key(tx, &subject(id))?
         .ok_or_else(|| Error::new(ErrorKind::Crypto, "the lead's data key is missing"))

@@ -1,7 +1,8 @@
 //! Marketing analytics, computed inside the shop's own database: RFM scores and segments,
 //! cohorts, product affinity, sales reports, abandoned carts and audiences, customer lifetime
 //! value ([`clv`]: the BG/NBD and Gamma-Gamma models), and the campaign [`Attribution`] that
-//! orders carry from checkout.
+//! orders carry from checkout; and the [`SuppressionRepo`], the addresses no marketing may go
+//! to (hard bounces, complaints, objections), kept without storing a single address.
 //!
 //! Everything is read through [`MarketingRepo`] ([`Store::marketing`](crate::Store::marketing)):
 //! one [`Action`](crate::access::Action) per report, allowed to the `marketing` role and the
@@ -20,6 +21,8 @@ mod repo;
 mod report;
 mod rfm;
 mod scores;
+mod suppression;
+pub(crate) mod suppression_repo;
 
 pub use attribution::Attribution;
 pub use audience::{AudiencePage, AudienceQuery};
@@ -37,5 +40,7 @@ pub use scores::{
     ClvNotFitted, ClvOutcome, CustomerScore, DEFAULT_CLV_HORIZON_DAYS, MAX_CLV_HORIZON_DAYS,
     ScorePage, ScoreRefresh,
 };
+pub use suppression::{MAX_SUPPRESSION_NOTE, Suppression, SuppressionId, SuppressionReason};
+pub use suppression_repo::SuppressionRepo;
 
 pub(crate) use repo::{audience_in, load_attribution, record_attribution};

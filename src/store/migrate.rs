@@ -127,6 +127,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("schema/0021_lead_score.sql"),
     },
     Migration {
+        version: 22,
+        name: "suppressions",
+        sql: include_str!("schema/0022_suppressions.sql"),
+    },
+    Migration {
         version: 23,
         name: "campaigns",
         sql: include_str!("schema/0023_campaigns.sql"),

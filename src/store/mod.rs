@@ -709,6 +709,7 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::WebhookEndpoint(_) | Resource::Webhooks => "webhook endpoint",
         Resource::Payments => "payment record",
         Resource::Campaigns => "campaign",
+        Resource::Suppressions => "suppression list entry",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
 }

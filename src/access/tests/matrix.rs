@@ -99,6 +99,9 @@ fn cells(action: Action) -> [Cell; 9] {
         }
         Action::ExportCrmContact => [Any, Any, Any, No, No, No, Any, No, No],
         Action::ManageCampaigns => [Any, Any, No, No, No, No, Any, No, No],
+        Action::ReadSuppressions | Action::ManageSuppressions => {
+            [Any, Any, No, No, No, No, Any, No, No]
+        }
     }
 }
 
@@ -355,6 +358,8 @@ fn targets(action: Action, actor: Actor) -> Vec<Target> {
             vec![Target::Collection]
         }
         Action::ExportCrmContact => vec![Target::Other, Target::Missing],
+        // The suppression list is one resource, owned by nobody.
+        Action::ReadSuppressions | Action::ManageSuppressions => vec![Target::Collection],
     }
 }
 
@@ -487,6 +492,12 @@ fn run(scene: &Scene, action: Action, target: Target) -> Result<(), Error> {
     }
     if action == Action::ExportCrmContact {
         return run_crm(scene, target);
+    }
+    if matches!(
+        action,
+        Action::ReadSuppressions | Action::ManageSuppressions
+    ) {
+        return run_suppressions(scene, action);
     }
     if is_order_action(action) || action == Action::ExpireOrders {
         return run_order(scene, action, target);
@@ -731,6 +742,32 @@ fn run_crm(scene: &Scene, target: Target) -> Result<(), Error> {
     let crm = store.crm(&scene.actor);
     crm.customer_contact(customer)?;
     crm.lead_contact(lead).map(drop)
+}
+
+/// The suppression list actions of `run`, each through every repository method that
+/// authorises it, on a list the system put an address on (which adds no denial).
+fn run_suppressions(scene: &Scene, action: Action) -> Result<(), Error> {
+    use crate::marketing::SuppressionReason;
+    let store = &scene.store;
+    let bounced = Email::parse("bounced@example.com").unwrap();
+    let system = store.system();
+    store
+        .suppressions(&system)
+        .add(&bounced, SuppressionReason::HardBounce, None)?;
+    let list = store.suppressions(&scene.actor);
+    match action {
+        Action::ReadSuppressions => {
+            list.contains(&bounced)?;
+            list.list(None, 10).map(drop)
+        }
+        Action::ManageSuppressions => {
+            let objected = Email::parse("objected@example.com").unwrap();
+            let entry = list.add(&objected, SuppressionReason::Manual, Some("phone call"))?;
+            list.remove(&bounced)?;
+            list.remove_entry(entry.id()).map(drop)
+        }
+        other => panic!("{other:?} is not a suppression list action"),
+    }
 }
 
 /// The webhook actions of `run`, each through every repository method that authorises it, on
@@ -1478,6 +1515,25 @@ fn every_marketing_method_asks_for_exactly_its_action() {
             .export_parquet_to(|_| Ok(std::io::sink()))
             .map(drop),
         Action::ExportAnalytics,
+    );
+    let list = store.suppressions(&system);
+    let email = Email::parse("bounced@example.com").unwrap();
+    let manage = Action::ManageSuppressions;
+    let read = Action::ReadSuppressions;
+    let added = list.add(&email, crate::marketing::SuppressionReason::Complaint, None);
+    let id = added.as_ref().map(crate::marketing::Suppression::id).ok();
+    expect("suppressions.add", added.map(drop), manage);
+    expect(
+        "suppressions.contains",
+        list.contains(&email).map(drop),
+        read,
+    );
+    expect("suppressions.list", list.list(None, 5).map(drop), read);
+    expect("suppressions.remove", list.remove(&email).map(drop), manage);
+    expect(
+        "suppressions.remove_entry",
+        list.remove_entry(id.unwrap()).map(drop),
+        manage,
     );
 }
 

@@ -244,8 +244,10 @@ impl Composer {
     ///
     /// `token` is the recipient's own, from
     /// [`ConsentRepo::unsubscribe_token`](crate::customers::ConsentRepo::unsubscribe_token)
-    /// on [`Channel::Email`](crate::customers::Channel::Email); send marketing only to
-    /// recipients whose consent is granted. Mail providers honour the one-click headers only
+    /// (a customer) or [`LeadRepo::unsubscribe_token`](crate::leads::LeadRepo::unsubscribe_token)
+    /// (a lead) on [`Channel::Email`](crate::customers::Channel::Email); send marketing only to
+    /// recipients whose consent is granted and whose address is not on the
+    /// [suppression list](crate::marketing::SuppressionRepo). Mail providers honour the one-click headers only
     /// when a DKIM signature covers both: the host's mail server must sign them.
     ///
     /// # Errors

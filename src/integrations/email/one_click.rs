@@ -15,7 +15,7 @@ pub const ONE_CLICK_BODY: &str = "List-Unsubscribe=One-Click";
 /// decoded it) and the raw request body. The body must be exactly [`ONE_CLICK_BODY`]; then the
 /// token is verified and the recipient's consent on its channel withdrawn in the consent
 /// ledger (source `unsubscribe_link`, recorded by `anonymous`, audited), as
-/// [`Store::unsubscribe`] does. Unsubscribing again succeeds and records nothing new, so a
+/// [`Store::unsubscribe`] does: a customer's token or a lead's (one endpoint serves both). Unsubscribing again succeeds and records nothing new, so a
 /// provider's retry is harmless. Answer `200 OK` (or `204`) on `Ok` — never a redirect, which
 /// RFC 8058 forbids — and `400` on an error, without saying whether the token existed.
 ///
@@ -49,8 +49,8 @@ pub const ONE_CLICK_BODY: &str = "List-Unsubscribe=One-Click";
 /// # Errors
 ///
 /// `Validation` (field `body`) if the body is not exactly `List-Unsubscribe=One-Click`;
-/// `Validation` (field `token`) for an empty or unknown token (or one of an erased customer);
-/// `Crypto` if the token's stored row was altered outside shopkeep. Nothing is written on
+/// `Validation` (field `token`) for an empty or unknown token (or one of an erased customer
+/// or lead); `Crypto` if the token's stored row was altered outside shopkeep. Nothing is written on
 /// error.
 pub fn one_click_unsubscribe(store: &Store, token: &str, body: &[u8]) -> Result<()> {
     if body != ONE_CLICK_BODY.as_bytes() {
