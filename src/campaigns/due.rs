@@ -24,7 +24,7 @@ use crate::crypto::secret::random_array;
 use crate::customers::{Channel, ConsentStatus};
 use crate::error::{Error, Result};
 use crate::leads::LeadId;
-use crate::store::{Store, Tx};
+use crate::store::Tx;
 
 /// How long a claim holds a message.
 const LEASE: Duration = Duration::from_secs(300);
@@ -108,7 +108,7 @@ impl CampaignRepo<'_> {
                 None => TimeZone::parse("UTC")?,
             };
             for id in claimed {
-                decide(tx, store, id, &lease, &policy, &zone, &mut report)?;
+                decide(tx, id, &lease, &policy, &zone, &mut report)?;
             }
             finish_campaigns(tx)?;
             if !report.is_idle() {
@@ -203,7 +203,6 @@ fn claim(tx: &Tx<'_>, lease: &[u8; 16], limit: usize) -> Result<Vec<MessageId>> 
 /// Decides one claimed message, if this worker's lease still holds it.
 fn decide(
     tx: &Tx<'_>,
-    store: &Store,
     id: MessageId,
     lease: &[u8; 16],
     policy: &SendPolicy,
@@ -217,7 +216,7 @@ fn decide(
         Some(run) => Some(load_run(tx, run)?),
         None => None,
     };
-    let decision = judge(tx, store, &due, run.as_ref(), policy, zone)?;
+    let decision = judge(tx, &due, run.as_ref(), policy, zone)?;
     let now = tx.now();
     match decision {
         Decision::Send => {
@@ -268,7 +267,6 @@ fn decide(
 /// consent, suppressed), quiet hours, the frequency cap.
 fn judge(
     tx: &Tx<'_>,
-    store: &Store,
     due: &Due,
     run: Option<&Run>,
     policy: &SendPolicy,
