@@ -627,3 +627,91 @@ fn a_suppressed_address_is_skipped_and_a_consenting_lead_is_nurtured_and_can_uns
     assert_eq!((report.sent(), report.cancelled()), (0, 1), "{report:?}");
     assert_eq!(queued(store).len(), 1);
 }
+
+#[test]
+fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs() {
+    let shop = marketing_shop();
+    let store = &shop.store;
+    let system = store.system();
+    let campaigns = store.campaigns(&system);
+    let mug = product(store, "MUG-1", eur("12.00"), TaxCategory::Standard, 100);
+    let template = MessageTemplate::new("For {{ name }}", "Hello", "<p>Hello</p>").unwrap();
+    let two_steps = |name: &str, trigger| {
+        campaigns
+            .create_flow(
+                NewFlow::new(name, trigger)
+                    .unwrap()
+                    .step(FlowStep::new(Duration::ZERO, template.clone()))
+                    .unwrap()
+                    .step(FlowStep::new(24 * HOUR, template.clone()))
+                    .unwrap(),
+            )
+            .unwrap()
+    };
+    let welcome = two_steps("welcome", FlowTrigger::Welcome);
+    let follow_up = two_steps("follow-up", FlowTrigger::PostPurchase);
+    let win_back = two_steps("win-back", FlowTrigger::WinBack);
+
+    // Ana confirms her consent after the flows exist: welcomed.
+    let (ana, ana_id) = consenting(store, "ana@example.com");
+    assert_eq!(campaigns.run_due(100).unwrap().sent(), 1);
+    assert_eq!(campaigns.flow(welcome.id()).unwrap().runs_active(), 1);
+
+    // She orders, then cancels: followed up once, then the run stops.
+    let order = place(store, &ana, &[(mug, 1)], None);
+    assert_eq!(campaigns.run_due(100).unwrap().sent(), 1);
+    store
+        .orders(&system)
+        .cancel(order.id(), "changed her mind")
+        .unwrap();
+    shop.clock.advance(25 * HOUR);
+    campaigns.run_due(100).unwrap();
+    let follow_up = campaigns.flow(follow_up.id()).unwrap();
+    assert_eq!(
+        (follow_up.counts().sent(), follow_up.runs_stopped()),
+        (1, 1),
+        "{follow_up:?}"
+    );
+    assert_eq!(
+        common::count_where(
+            store,
+            "shopkeep_flow_runs",
+            "stop_reason = 'order_cancelled'"
+        ),
+        1
+    );
+    // The welcome series went on to its second step and is through.
+    assert_eq!(campaigns.flow(welcome.id()).unwrap().runs_completed(), 1);
+
+    // The score refresh puts her among those at risk: the win-back starts; she orders again
+    // and the rest of it is cancelled.
+    let paid = pay(store, &place(store, &ana, &[(mug, 1)], None));
+    store.marketing(&system).refresh_scores().unwrap();
+    common::raw(store)
+        .execute(
+            "UPDATE shopkeep_customer_scores SET segment = 'at_risk' WHERE customer_id = ?1",
+            [common::uuid_bytes(&ana_id.to_string())],
+        )
+        .unwrap();
+    shop.clock.advance(HOUR);
+    let report = campaigns.run_due(100).unwrap();
+    assert_eq!(
+        report.enrolled(),
+        2,
+        "the win-back and the new order's follow-up: {report:?}"
+    );
+    assert_eq!(campaigns.flow(win_back.id()).unwrap().counts().sent(), 1);
+    let _ = paid;
+    place(store, &ana, &[(mug, 1)], None);
+    shop.clock.advance(25 * HOUR);
+    campaigns.run_due(100).unwrap();
+    let win_back = campaigns.flow(win_back.id()).unwrap();
+    assert_eq!(
+        (win_back.runs_stopped(), win_back.counts().cancelled()),
+        (1, 1)
+    );
+    assert_eq!(
+        common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'ordered_again'"),
+        1
+    );
+}
