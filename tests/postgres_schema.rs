@@ -484,6 +484,8 @@ fn fresh_sqlite() -> Catalog {
     sqlite_catalog(&path)
 }
 
+/// The test server's conninfo, or `None` (and one line on stdout saying the test was skipped).
+#[allow(clippy::print_stdout)]
 fn conninfo() -> Option<String> {
     let conninfo = std::env::var(CONNINFO_VAR).ok().filter(|c| !c.is_empty());
     if conninfo.is_none() {
