@@ -30,6 +30,8 @@
     missing_docs
 )]
 
+#[path = "../tests/common/newer_tables.rs"]
+mod newer_tables;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -583,6 +585,8 @@ fn main() {
     // the query indexes over the filled tables (the migration whose cost grows with the shop),
     // and every later one. Each later migration's objects are dropped here.
     let conn = Connection::open(&backup).unwrap();
+    conn.execute_batch(newer_tables::DROP_TABLES_SINCE_22)
+        .unwrap();
     conn.execute_batch(
         "DROP INDEX shopkeep_invoices_by_order;
          DROP INDEX shopkeep_orders_for_reports;
@@ -590,15 +594,6 @@ fn main() {
          DROP INDEX shopkeep_products_by_tax_category;
          DROP INDEX shopkeep_products_by_status_tax_category;
          DROP INDEX shopkeep_customers_erased;
-         DROP TABLE shopkeep_message_clicks;
-         DROP TABLE shopkeep_sends;
-         DROP TABLE shopkeep_flow_runs;
-         DROP TABLE shopkeep_flow_steps;
-         DROP TABLE shopkeep_flows;
-         DROP TABLE shopkeep_campaigns;
-         DROP TABLE shopkeep_send_policy;
-         DROP TABLE shopkeep_suppressions;
-         DROP TABLE shopkeep_lead_unsubscribe;
          DROP TABLE shopkeep_lead_activities;
          DROP TABLE shopkeep_lead_tokens;
          DROP TABLE shopkeep_leads;

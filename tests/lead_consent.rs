@@ -405,17 +405,10 @@ fn migration_20_keeps_the_customer_ledger_and_its_guard() {
 
     // The file as schema version 19 left it: the ledger of customers only, no lead tables.
     let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(common::newer_tables::DROP_TABLES_SINCE_22)
+        .unwrap();
     conn.execute_batch(
-        "DROP TABLE shopkeep_message_clicks;
-         DROP TABLE shopkeep_sends;
-         DROP TABLE shopkeep_flow_runs;
-         DROP TABLE shopkeep_flow_steps;
-         DROP TABLE shopkeep_flows;
-         DROP TABLE shopkeep_campaigns;
-         DROP TABLE shopkeep_send_policy;
-         DROP TABLE shopkeep_suppressions;
-         DROP TABLE shopkeep_lead_unsubscribe;
-         DROP INDEX shopkeep_leads_by_score;
+        "DROP INDEX shopkeep_leads_by_score;
          DROP TABLE shopkeep_lead_activities;
          DROP TABLE shopkeep_lead_tokens;
          CREATE TABLE old_consents (

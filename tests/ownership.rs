@@ -457,17 +457,10 @@ const AUTH_MACS: u32 = 13;
 /// suppression list and the leads' unsubscribe tokens (22) and campaigns (23).
 fn downgrade(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(common::newer_tables::DROP_TABLES_SINCE_22)
+        .unwrap();
     conn.execute_batch(
-        "DROP TABLE shopkeep_message_clicks;
-         DROP TABLE shopkeep_sends;
-         DROP TABLE shopkeep_flow_runs;
-         DROP TABLE shopkeep_flow_steps;
-         DROP TABLE shopkeep_flows;
-         DROP TABLE shopkeep_campaigns;
-         DROP TABLE shopkeep_send_policy;
-         DROP TABLE shopkeep_suppressions;
-         DROP TABLE shopkeep_lead_unsubscribe;
-         DROP TABLE shopkeep_order_attribution;
+        "DROP TABLE shopkeep_order_attribution;
          DROP TABLE shopkeep_customer_scores;
          DROP TABLE shopkeep_lead_activities;
          DROP TABLE shopkeep_lead_tokens;

@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod newer_tables;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
