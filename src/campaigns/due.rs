@@ -459,13 +459,18 @@ fn end_run(
     status: &'static str,
     reason: Option<&'static str>,
 ) -> Result<()> {
-    tx.prepare_cached(
-        "UPDATE shopkeep_flow_runs SET status = ?2, stop_reason = ?3, ended_at = ?4
-         WHERE id = ?1 AND status = 'active'",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![run, status, reason, tx.now()])
-    .map_err(crate::error::sqlite)?;
+    let ended = tx
+        .prepare_cached(
+            "UPDATE shopkeep_flow_runs SET status = ?2, stop_reason = ?3, ended_at = ?4
+             WHERE id = ?1 AND status = 'active'",
+        )
+        .map_err(crate::error::sqlite)?
+        .execute(crate::sql::params![run, status, reason, tx.now()])
+        .map_err(crate::error::sqlite)?;
+    if ended == 0 {
+        // Already ended (a stale due step of a stopped run): nothing to announce again.
+        return Ok(());
+    }
     tx.emit(&RunChanged {
         run_id: run,
         flow_id: flow,
