@@ -296,8 +296,11 @@ fn child_seller() {
                 for i in 0.. {
                     let (order, invoice) =
                         sales::sell(&store, customer, variant, &format!("kill-{t}-{i}")).unwrap();
-                    // One short line is one write(2) to the pipe: a kill cannot tear it.
-                    println!("sale {} {}", order.id(), invoice.number());
+                    // The child's report to its parent, on stdout, which is line buffered:
+                    // one short line is one write(2) to the pipe, so a kill cannot tear it.
+                    let line = format!("sale {} {}\n", order.id(), invoice.number());
+                    std::io::Write::write_all(&mut std::io::stdout().lock(), line.as_bytes())
+                        .unwrap();
                 }
             })
         })
