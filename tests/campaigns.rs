@@ -18,8 +18,8 @@ use shopkeep::Email;
 use shopkeep::ErrorKind;
 use shopkeep::Store;
 use shopkeep::campaigns::{
-    CampaignStatus, FlowStep, FlowTrigger, MessageId, MessageTemplate, NewCampaign, NewFlow,
-    SendPolicy, TrackingLinks,
+    Campaign, CampaignStatus, FlowStep, FlowTrigger, MessageId, MessageTemplate, NewCampaign,
+    NewFlow, SendPolicy, TrackingLinks,
 };
 use shopkeep::catalog::TaxCategory;
 use shopkeep::customers::{Channel, ConsentRequest};
@@ -68,6 +68,23 @@ fn queued(store: &Store) -> Vec<serde_json::Value> {
         .unwrap()
         .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
         .collect()
+}
+
+/// Creates campaign `name` and schedules it now to every scored customer.
+fn send_now(store: &Store, name: &str, template: MessageTemplate) -> Campaign {
+    let system = store.system();
+    let campaigns = store.campaigns(&system);
+    let draft = campaigns
+        .create_campaign(NewCampaign::new(name, template).unwrap())
+        .unwrap();
+    campaigns
+        .schedule(
+            draft.id(),
+            draft.version(),
+            &AudienceQuery::new(),
+            store.now(),
+        )
+        .unwrap()
 }
 
 fn message_id(event: &serde_json::Value) -> MessageId {
@@ -249,17 +266,7 @@ fn quiet_hours_defer_and_the_frequency_cap_skips_a_campaign_recipient() {
     pay(store, &place(store, &ana, &[(mug, 1)], None));
     store.marketing(&system).refresh_scores().unwrap();
     let template = MessageTemplate::new("News", "Hello {{ name }}", "<p>Hello</p>").unwrap();
-    let first = campaigns
-        .create_campaign(NewCampaign::new("first", template.clone()).unwrap())
-        .unwrap();
-    let first = campaigns
-        .schedule(
-            first.id(),
-            first.version(),
-            &AudienceQuery::new(),
-            store.now(),
-        )
-        .unwrap();
+    let first = send_now(store, "first", template.clone());
     assert_eq!(first.counts().due(), 1);
     let report = campaigns.run_due(100).unwrap();
     assert_eq!((report.sent(), report.deferred()), (0, 1), "{report:?}");
@@ -275,17 +282,7 @@ fn quiet_hours_defer_and_the_frequency_cap_skips_a_campaign_recipient() {
     );
 
     // A second campaign the same afternoon: over the cap of one a day, skipped.
-    let second = campaigns
-        .create_campaign(NewCampaign::new("second", template).unwrap())
-        .unwrap();
-    campaigns
-        .schedule(
-            second.id(),
-            second.version(),
-            &AudienceQuery::new(),
-            store.now(),
-        )
-        .unwrap();
+    let second = send_now(store, "second", template);
     let report = campaigns.run_due(100).unwrap();
     assert_eq!((report.sent(), report.skipped()), (0, 1), "{report:?}");
     let second = campaigns.campaign(second.id()).unwrap();
@@ -315,17 +312,7 @@ fn a_campaign_reaches_only_consenting_members_once_even_with_two_workers() {
     store.marketing(&system).refresh_scores().unwrap();
     let campaigns = store.campaigns(&system);
     let template = MessageTemplate::new("News", "Hello {{ name }}", "<p>Hello</p>").unwrap();
-    let campaign = campaigns
-        .create_campaign(NewCampaign::new("news", template).unwrap())
-        .unwrap();
-    let campaign = campaigns
-        .schedule(
-            campaign.id(),
-            campaign.version(),
-            &AudienceQuery::new(),
-            store.now(),
-        )
-        .unwrap();
+    let campaign = send_now(store, "news", template);
     assert_eq!(campaign.counts().due(), 30);
     std::thread::scope(|s| {
         for _ in 0..2 {
@@ -378,17 +365,7 @@ fn a_click_is_verified_recorded_and_attributes_the_next_order() {
         "<a href=\"{{ track('https://shop.example/mugs') }}\">mugs</a>",
     )
     .unwrap();
-    let campaign = campaigns
-        .create_campaign(NewCampaign::new("mugs", template).unwrap())
-        .unwrap();
-    campaigns
-        .schedule(
-            campaign.id(),
-            campaign.version(),
-            &AudienceQuery::new(),
-            store.now(),
-        )
-        .unwrap();
+    let campaign = send_now(store, "mugs", template);
     campaigns.run_due(100).unwrap();
     let id = message_id(&queued(store)[0]);
     let message = campaigns
@@ -492,17 +469,7 @@ fn a_message_claimed_by_a_worker_that_died_is_sent_once_its_lease_ends() {
     store.marketing(&system).refresh_scores().unwrap();
     let campaigns = store.campaigns(&system);
     let template = MessageTemplate::new("News", "Hello {{ name }}", "<p>Hello</p>").unwrap();
-    let campaign = campaigns
-        .create_campaign(NewCampaign::new("news", template).unwrap())
-        .unwrap();
-    campaigns
-        .schedule(
-            campaign.id(),
-            campaign.version(),
-            &AudienceQuery::new(),
-            store.now(),
-        )
-        .unwrap();
+    send_now(store, "news", template);
     // A worker claimed the message (its lease token and a lease end five minutes on) and
     // died before deciding it.
     let lease_end = store.now().checked_add(Duration::from_secs(300)).unwrap();
@@ -565,7 +532,7 @@ fn a_suppressed_address_is_skipped_and_a_consenting_lead_is_nurtured_and_can_uns
     };
     let lee = submit("lee@example.com");
     // A second lead whose address bounced: on the suppression list (in another spelling).
-    let bounced = submit("bounced@example.com");
+    submit("bounced@example.com");
     store
         .suppressions(&system)
         .add(
@@ -589,7 +556,6 @@ fn a_suppressed_address_is_skipped_and_a_consenting_lead_is_nurtured_and_can_uns
         common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'suppressed'"),
         1
     );
-    let _ = bounced;
 
     // The lead's message carries her own unsubscribe link; one click ends the nurturing.
     let message = campaigns
@@ -685,7 +651,7 @@ fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs
 
     // The score refresh puts her among those at risk: the win-back starts; she orders again
     // and the rest of it is cancelled.
-    let paid = pay(store, &place(store, &ana, &[(mug, 1)], None));
+    pay(store, &place(store, &ana, &[(mug, 1)], None));
     store.marketing(&system).refresh_scores().unwrap();
     common::raw(store)
         .execute(
@@ -701,7 +667,6 @@ fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs
         "the win-back and the new order's follow-up: {report:?}"
     );
     assert_eq!(campaigns.flow(win_back.id()).unwrap().counts().sent(), 1);
-    let _ = paid;
     place(store, &ana, &[(mug, 1)], None);
     shop.clock.advance(25 * HOUR);
     campaigns.run_due(100).unwrap();
@@ -714,4 +679,45 @@ fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs
         common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'ordered_again'"),
         1
     );
+}
+
+#[test]
+fn recommendations_are_best_sellers_the_recipient_has_not_bought() {
+    let shop = marketing_shop();
+    let store = &shop.store;
+    let system = store.system();
+    let mug = product(store, "MUG-1", eur("12.00"), TaxCategory::Standard, 100);
+    let tea = product(store, "TEA-1", eur("5.00"), TaxCategory::Standard, 100);
+    let pot = product(store, "POT-1", eur("30.00"), TaxCategory::Standard, 100);
+    // Bob makes tea the best seller, then mugs, then pots.
+    let bob = customer(store, "bob@example.com", "DE");
+    pay(
+        store,
+        &place(store, &bob, &[(tea, 5), (mug, 3), (pot, 1)], None),
+    );
+    let (ana, _) = consenting(store, "ana@example.com");
+    pay(store, &place(store, &ana, &[(mug, 1)], None));
+    store.marketing(&system).refresh_scores().unwrap();
+    let template = MessageTemplate::new(
+        "Picked for you",
+        "{% for p in recommendations %}[{{ p.name }}]{% endfor %}",
+        "<p></p>",
+    )
+    .unwrap();
+    send_now(store, "picks", template);
+    store.campaigns(&system).run_due(100).unwrap();
+    let events = queued(store);
+    assert_eq!(events.len(), 1, "only Ana consented");
+    let message = store
+        .campaigns(&system)
+        .message(
+            message_id(&events[0]),
+            &composer(store),
+            &unsubscribe(),
+            None,
+        )
+        .unwrap();
+    let parsed = MessageParser::default().parse(message.as_bytes()).unwrap();
+    // Best first, without the mugs Ana bought.
+    assert_eq!(parsed.body_text(0).unwrap().trim(), "[TEA-1][POT-1]");
 }

@@ -1,6 +1,6 @@
 //! Rendering a queued message into the RFC 5322 bytes the host's mailer sends.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::OptionalExtension;
 
@@ -20,7 +20,7 @@ use crate::leads::LeadId;
 use crate::store::{Tx, not_found};
 
 /// How many products a message recommends at most.
-const RECOMMENDATIONS: i64 = 3;
+const RECOMMENDATIONS: usize = 3;
 /// The best sellers of how many days recommendations come from.
 const BEST_SELLER_DAYS: u64 = 90;
 
@@ -259,38 +259,82 @@ fn cart_lines(tx: &Tx<'_>, sent: &Sent) -> Result<Vec<CartLine>> {
     .map_err(crate::error::sqlite)
 }
 
-/// Up to three active products: the best sellers (by units) of the last 90 days that the
-/// customer has not bought. Leads have bought nothing.
+/// The best sellers recommendations are drawn from, computed at most once an hour per store:
+/// every message of a campaign would otherwise read 90 days of order lines again.
+#[derive(Default)]
+struct BestSellers(Mutex<Option<(i64, Ranked)>>);
+
+/// Products by id, best first.
+type Ranked = Arc<Vec<(Vec<u8>, Product)>>;
+
+/// Up to three active products for `person`: the best sellers (by units) of the last 90 days,
+/// among the top 20, that the customer has not bought. Leads have bought nothing.
 fn recommendations(tx: &Tx<'_>, person: Person) -> Result<Vec<Product>> {
+    let best = best_sellers(tx)?;
+    let bought: Vec<Vec<u8>> = match person {
+        Person::Customer(customer) => {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT DISTINCT v.product_id FROM shopkeep_orders o
+                     JOIN shopkeep_order_lines l ON l.order_id = o.id
+                     JOIN shopkeep_variants v ON v.id = l.variant_id
+                     WHERE o.customer_id = ?1",
+                )
+                .map_err(crate::error::sqlite)?;
+            stmt.query_map(crate::sql::params![customer], |r| r.get(0))
+                .map_err(crate::error::sqlite)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(crate::error::sqlite)?
+        }
+        Person::Lead(_) => Vec::new(),
+    };
+    Ok(best
+        .iter()
+        .filter(|(id, _)| !bought.contains(id))
+        .take(RECOMMENDATIONS)
+        .map(|(_, product)| product.clone())
+        .collect())
+}
+
+/// The 20 best-selling active products of the last 90 days, with their ids, from the cache
+/// while it is from this hour.
+fn best_sellers(tx: &Tx<'_>) -> Result<Ranked> {
+    let hour = tx.now().unix_millis().div_euclid(3_600_000);
+    let cache = tx.cache::<BestSellers>();
+    let mut slot = cache.0.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((at, list)) = slot.as_ref()
+        && *at == hour
+    {
+        return Ok(Arc::clone(list));
+    }
     let since = tx
         .now()
         .checked_sub(std::time::Duration::from_secs(BEST_SELLER_DAYS * 24 * 3600))?;
-    let customer: Option<CustomerId> = match person {
-        Person::Customer(c) => Some(c),
-        Person::Lead(_) => None,
-    };
     let mut stmt = tx
         .prepare_cached(
-            "SELECT p.sku, p.name
+            "SELECT p.id, p.sku, p.name
              FROM shopkeep_orders o
              JOIN shopkeep_order_lines l ON l.order_id = o.id
              JOIN shopkeep_variants v ON v.id = l.variant_id
              JOIN shopkeep_products p ON p.id = v.product_id AND p.status = 'active'
              WHERE o.placed_at >= ?1 AND o.status NOT IN ('cancelled', 'expired')
-               AND NOT EXISTS (SELECT 1 FROM shopkeep_orders mine
-                   JOIN shopkeep_order_lines ml ON ml.order_id = mine.id
-                   JOIN shopkeep_variants mv ON mv.id = ml.variant_id
-                   WHERE mine.customer_id = ?2 AND mv.product_id = p.id)
-             GROUP BY p.id ORDER BY sum(l.quantity) DESC, p.sku LIMIT ?3",
+             GROUP BY p.id ORDER BY sum(l.quantity) DESC, p.sku LIMIT 20",
         )
         .map_err(crate::error::sqlite)?;
-    stmt.query_map(crate::sql::params![since, customer, RECOMMENDATIONS], |r| {
-        Ok(Product {
-            sku: r.get(0)?,
-            name: r.get(1)?,
+    let list: Vec<(Vec<u8>, Product)> = stmt
+        .query_map(crate::sql::params![since], |r| {
+            Ok((
+                r.get(0)?,
+                Product {
+                    sku: r.get(1)?,
+                    name: r.get(2)?,
+                },
+            ))
         })
-    })
-    .map_err(crate::error::sqlite)?
-    .collect::<rusqlite::Result<_>>()
-    .map_err(crate::error::sqlite)
+        .map_err(crate::error::sqlite)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(crate::error::sqlite)?;
+    let list = Arc::new(list);
+    *slot = Some((hour, Arc::clone(&list)));
+    Ok(list)
 }

@@ -49,7 +49,7 @@ pub(crate) struct Rendered {
 ///
 /// Templates see:
 /// - `name`: the recipient's name as they gave it;
-/// - `recommendations`: up to three products (`sku`, `name`) — the shop's best sellers of the
+/// - `recommendations`: up to three products (`sku`, `name`) — of the shop's 20 best sellers of the
 ///   last 90 days that the recipient has not bought;
 /// - `cart`: the lines (`sku`, `name`, `quantity`) of the cart an abandoned-cart reminder is
 ///   about (empty in every other message);
