@@ -185,10 +185,25 @@ pub(crate) fn set_page_size(conn: &Connection) -> Result<()> {
 }
 
 /// Switches the file to write-ahead logging (persistent in the file, so done once, by the writer).
-pub(crate) fn enable_wal(conn: &Connection) -> Result<()> {
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(crate::error::sqlite)?;
+///
+/// SQLite does not call the busy handler for this switch: while another connection opening the
+/// same fresh file holds a lock, `PRAGMA journal_mode = WAL` fails at once with "database is
+/// locked". So the switch is retried here, every 10 ms, for as long as the busy timeout allows
+/// any other wait.
+pub(crate) fn enable_wal(conn: &Connection, busy_timeout: Duration) -> Result<()> {
+    let start = std::time::Instant::now();
+    let mode: String = loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Ok(mode) => break mode,
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && start.elapsed() < busy_timeout =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(crate::error::sqlite(e)),
+        }
+    };
     if mode.eq_ignore_ascii_case("wal") {
         Ok(())
     } else {

@@ -295,7 +295,7 @@ impl StoreOptions {
         if state == FileState::Empty {
             connection::set_page_size(&writer)?;
         }
-        connection::enable_wal(&writer)?;
+        connection::enable_wal(&writer, settings.busy_timeout)?;
         if state != FileState::Ours(latest_version()) {
             migrate::migrate(&mut writer, MIGRATIONS, self.clock.now(), unlocked.as_ref())?;
         }
