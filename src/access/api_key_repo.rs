@@ -122,7 +122,7 @@ impl ApiKeyRepo<'_> {
             let info = ApiKeyInfo {
                 id,
                 prefix,
-                label: new.label,
+                label: new.label.clone(),
                 role: new.role,
                 created_by: self.principal.audit_name(),
                 created_at: tx.now(),

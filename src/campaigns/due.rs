@@ -88,26 +88,29 @@ impl CampaignRepo<'_> {
             ));
         }
         let store = self.store;
-        let mut report = RunReport::default();
-        store.write(|tx| {
+        let started = store.write(|tx| {
             tx.authorize(
                 self.principal,
                 Action::ManageCampaigns,
                 &Resource::Campaigns,
             )?;
-            report.campaigns_started = start_campaigns(tx)?;
-            report.enrolled = enroll::enroll_all(tx)?;
-            Ok(())
+            Ok(RunReport {
+                campaigns_started: start_campaigns(tx)?,
+                enrolled: enroll::enroll_all(tx)?,
+                ..RunReport::default()
+            })
         })?;
         let lease: [u8; 16] = random_array()?;
         let claimed = store.write(|tx| claim(tx, &lease, limit))?;
         store.write(|tx| {
+            // A fresh copy per attempt: a retried transaction must not count twice.
+            let mut report = started;
             let policy = policy::load(tx)?;
             let zone = match crate::catalog::current_settings(tx)? {
                 Some(settings) => settings.time_zone(),
                 None => TimeZone::parse("UTC")?,
             };
-            for id in claimed {
+            for &id in &claimed {
                 decide(tx, id, &lease, &policy, &zone, &mut report)?;
             }
             finish_campaigns(tx)?;
@@ -118,9 +121,8 @@ impl CampaignRepo<'_> {
                     &Resource::Campaigns,
                 )?;
             }
-            Ok(())
-        })?;
-        Ok(report)
+            Ok(report)
+        })
     }
 }
 

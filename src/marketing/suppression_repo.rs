@@ -126,7 +126,7 @@ impl SuppressionRepo<'_> {
             let entry = Suppression {
                 id: SuppressionId::generate(tx.now())?,
                 reason,
-                note,
+                note: note.clone(),
                 recorded_at: tx.now(),
                 recorded_by: self.principal.audit_name(),
             };

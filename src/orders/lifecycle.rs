@@ -262,7 +262,7 @@ impl OrderRepo<'_> {
         &self,
         id: OrderId,
         action: Action,
-        f: impl FnOnce(&Tx<'_>, Order, &Resource) -> Result<T>,
+        f: impl Fn(&Tx<'_>, Order, &Resource) -> Result<T>,
     ) -> Result<T> {
         self.store.write(|tx| {
             let customer = order_repo::owner(tx, id)?;

@@ -465,7 +465,7 @@ impl Store {
     /// Concurrent calls share one transaction, each in its own savepoint, and one commit (see
     /// `group_commit.rs`); a call returns only after the commit that holds its work. What
     /// follows the transaction here (the scrub, the audit of a denial) runs after that commit.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl Fn(&Tx<'_>) -> Result<T>) -> Result<T> {
         let outcome = self.inner.writer.write(self, self.now(), f);
         self.scrub_on_the_side();
         self.audit_denial(outcome)
