@@ -127,16 +127,15 @@ impl fmt::Debug for Timestamp {
 }
 
 impl crate::sql::Param for Timestamp {
-    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(self.to_rfc3339().into())
+    fn value(&self) -> crate::sql::Value<'_> {
+        crate::sql::Value::Text(self.to_rfc3339().into())
     }
 }
 
 impl crate::sql::Column for Timestamp {
-    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+    fn column(value: crate::sql::ValueRef<'_>) -> crate::sql::ColumnResult<Self> {
         let text = value.as_str()?;
-        Timestamp::parse_rfc3339(text)
-            .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+        Timestamp::parse_rfc3339(text).map_err(Into::into)
     }
 }
 

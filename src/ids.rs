@@ -98,20 +98,14 @@ macro_rules! define_id {
         // Bound and read through the crate-private `sql` traits: rusqlite's own would be
         // public API.
         impl $crate::sql::Param for $name {
-            fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(rusqlite::types::ToSqlOutput::from(self.as_bytes().as_slice()))
+            fn value(&self) -> $crate::sql::Value<'_> {
+                $crate::sql::Value::Blob(self.as_bytes().as_slice().into())
             }
         }
 
         impl $crate::sql::Column for $name {
-            fn column(
-                value: rusqlite::types::ValueRef<'_>,
-            ) -> rusqlite::types::FromSqlResult<Self> {
-                let blob = value.as_blob()?;
-                let bytes: [u8; 16] = blob.try_into().map_err(|_| {
-                    rusqlite::types::FromSqlError::InvalidBlobSize { expected_size: 16, blob_size: blob.len() }
-                })?;
-                Ok($name::from_bytes(bytes))
+            fn column(value: $crate::sql::ValueRef<'_>) -> $crate::sql::ColumnResult<Self> {
+                <[u8; 16] as $crate::sql::Column>::column(value).map($name::from_bytes)
             }
         }
     };

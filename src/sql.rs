@@ -1,79 +1,124 @@
-//! How shopkeep's own value types (ids, timestamps, SKUs, roles, tax categories) are bound as
-//! SQL parameters and read from columns: crate-private traits instead of rusqlite's `ToSql` and
-//! `FromSql`, whose impls would be public API (a rusqlite major version would break hosts).
+//! How values are bound as SQL parameters and read from columns, in terms neither engine owns.
 //!
-//! Repositories bind with `params![sql::p(&id), ...]` and read with `sql::get(row, 0)`.
+//! Repositories bind through [`Param`] (`args![id, tx.now()]`) and read through [`Column`]
+//! (`row.get::<OrderId>(0)`), never through a driver's own traits: rusqlite's `ToSql` and
+//! `FromSql` impls would be public API (a rusqlite major version would break hosts), and a
+//! repository must not care whether SQLite or PostgreSQL runs it (`docs/backends.md`). A value
+//! crosses the boundary as a [`Value`] or a [`ValueRef`], SQLite's five storage classes, which
+//! every type shopkeep stores maps onto; each engine converts those to its own wire form.
 
-use rusqlite::types::{FromSqlError, FromSqlResult, Null, ToSqlOutput, ValueRef};
-use rusqlite::{Error, Row, ToSql};
+use std::borrow::Cow;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A parameter value, as either engine binds it: SQLite's storage classes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value<'a> {
+    /// SQL `NULL`.
+    Null,
+    /// A 64-bit signed integer (`INTEGER`, `bigint`; booleans are 0 and 1).
+    Integer(i64),
+    /// A double (`REAL`, `double precision`).
+    Real(f64),
+    /// UTF-8 text.
+    Text(Cow<'a, str>),
+    /// Bytes (`BLOB`, `bytea`).
+    Blob(Cow<'a, [u8]>),
+}
 
 /// A value that can be bound as an SQL parameter.
 pub(crate) trait Param {
-    /// The value as SQLite stores it.
-    fn param(&self) -> rusqlite::Result<ToSqlOutput<'_>>;
+    /// The value to bind. Infallible: every type shopkeep binds has a value.
+    fn value(&self) -> Value<'_>;
 }
 
-/// A parameter bound through [`Param`], for `params!` and parameter arrays.
-pub(crate) struct Bound<'a>(&'a dyn Param);
+/// A column value as read, borrowed from the row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ValueRef<'a> {
+    /// SQL `NULL`.
+    Null,
+    /// An integer (booleans read as 0 and 1).
+    Integer(i64),
+    /// A double.
+    Real(f64),
+    /// Text, as stored (checked for UTF-8 when read as text).
+    Text(&'a [u8]),
+    /// Bytes.
+    Blob(&'a [u8]),
+}
 
-impl ToSql for Bound<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        self.0.param()
+/// Why a column's value is not the type asked for.
+pub(crate) type ColumnError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A column's value converted, or why it could not be.
+pub(crate) type ColumnResult<T> = std::result::Result<T, ColumnError>;
+
+impl<'a> ValueRef<'a> {
+    /// The value as text.
+    pub(crate) fn as_str(self) -> ColumnResult<&'a str> {
+        match self {
+            ValueRef::Text(bytes) => Ok(std::str::from_utf8(bytes)?),
+            other => Err(other.mismatch("text")),
+        }
+    }
+
+    /// The value as bytes.
+    pub(crate) fn as_blob(self) -> ColumnResult<&'a [u8]> {
+        match self {
+            ValueRef::Blob(bytes) => Ok(bytes),
+            other => Err(other.mismatch("a blob")),
+        }
+    }
+
+    /// The value as an integer.
+    pub(crate) fn as_i64(self) -> ColumnResult<i64> {
+        match self {
+            ValueRef::Integer(value) => Ok(value),
+            other => Err(other.mismatch("an integer")),
+        }
+    }
+
+    /// The name of the value's class, for error messages.
+    fn class(self) -> &'static str {
+        match self {
+            ValueRef::Null => "NULL",
+            ValueRef::Integer(_) => "an integer",
+            ValueRef::Real(_) => "a real",
+            ValueRef::Text(_) => "text",
+            ValueRef::Blob(_) => "a blob",
+        }
+    }
+
+    fn mismatch(self, expected: &str) -> ColumnError {
+        format!("expected {expected}, found {}", self.class()).into()
     }
 }
-
-/// The plain values parameters mix with shopkeep's own: bound as rusqlite binds them.
-macro_rules! plain_params {
-    ($($ty:ty),* $(,)?) => {
-        $(impl Param for $ty {
-            fn param(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                ToSql::to_sql(self)
-            }
-        })*
-    };
-}
-
-plain_params!(
-    bool,
-    i32,
-    i64,
-    u8,
-    u16,
-    u32,
-    f64,
-    str,
-    String,
-    [u8],
-    Vec<u8>,
-    [u8; 16],
-    [u8; 32],
-);
 
 /// A value that can be read from an SQL column.
 pub(crate) trait Column: Sized {
     /// The value of a column, or why it is not one.
-    fn column(value: ValueRef<'_>) -> FromSqlResult<Self>;
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self>;
 }
 
 impl<T: Param + ?Sized> Param for &T {
-    fn param(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        (**self).param()
+    fn value(&self) -> Value<'_> {
+        (**self).value()
     }
 }
 
 /// `NULL` for `None`.
 impl<T: Param> Param for Option<T> {
-    fn param(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+    fn value(&self) -> Value<'_> {
         match self {
-            Some(value) => value.param(),
-            None => Ok(ToSqlOutput::from(Null)),
+            Some(value) => value.value(),
+            None => Value::Null,
         }
     }
 }
 
 /// `None` for `NULL`.
 impl<T: Column> Column for Option<T> {
-    fn column(value: ValueRef<'_>) -> FromSqlResult<Self> {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
         match value {
             ValueRef::Null => Ok(None),
             value => T::column(value).map(Some),
@@ -81,30 +126,219 @@ impl<T: Column> Column for Option<T> {
     }
 }
 
-/// `value` as a parameter for `params!` or a parameter array.
+impl Param for bool {
+    fn value(&self) -> Value<'_> {
+        Value::Integer(i64::from(*self))
+    }
+}
+
+impl Column for bool {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+        Ok(value.as_i64()? != 0)
+    }
+}
+
+/// The integer types: bound as 64-bit integers, read back only if the value fits.
+macro_rules! integer_columns {
+    ($($ty:ty),* $(,)?) => {
+        $(impl Param for $ty {
+            fn value(&self) -> Value<'_> {
+                Value::Integer(i64::from(*self))
+            }
+        }
+
+        impl Column for $ty {
+            fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+                let wide = value.as_i64()?;
+                <$ty>::try_from(wide)
+                    .map_err(|_| format!("{wide} is out of range for {}", stringify!($ty)).into())
+            }
+        })*
+    };
+}
+
+integer_columns!(i32, u8, u16, u32);
+
+impl Param for i64 {
+    fn value(&self) -> Value<'_> {
+        Value::Integer(*self)
+    }
+}
+
+impl Column for i64 {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+        value.as_i64()
+    }
+}
+
+impl Param for f64 {
+    fn value(&self) -> Value<'_> {
+        Value::Real(*self)
+    }
+}
+
+/// An integer reads as a double too: SQLite's `sum` and `avg` of whole numbers are integers.
+impl Column for f64 {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+        match value {
+            ValueRef::Real(value) => Ok(value),
+            // Precision lost beyond 2^53 is what SQLite's own conversion loses.
+            #[allow(clippy::cast_precision_loss)]
+            ValueRef::Integer(value) => Ok(value as f64),
+            other => Err(other.mismatch("a real")),
+        }
+    }
+}
+
+impl Param for str {
+    fn value(&self) -> Value<'_> {
+        Value::Text(Cow::Borrowed(self))
+    }
+}
+
+impl Param for String {
+    fn value(&self) -> Value<'_> {
+        Value::Text(Cow::Borrowed(self))
+    }
+}
+
+impl Column for String {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+        value.as_str().map(str::to_owned)
+    }
+}
+
+impl Param for [u8] {
+    fn value(&self) -> Value<'_> {
+        Value::Blob(Cow::Borrowed(self))
+    }
+}
+
+impl Param for Vec<u8> {
+    fn value(&self) -> Value<'_> {
+        Value::Blob(Cow::Borrowed(self))
+    }
+}
+
+impl Column for Vec<u8> {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+        value.as_blob().map(<[u8]>::to_vec)
+    }
+}
+
+impl<const N: usize> Param for [u8; N] {
+    fn value(&self) -> Value<'_> {
+        Value::Blob(Cow::Borrowed(self))
+    }
+}
+
+impl<const N: usize> Column for [u8; N] {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+        let blob = value.as_blob()?;
+        blob.try_into()
+            .map_err(|_| format!("expected {N} bytes, found {}", blob.len()).into())
+    }
+}
+
+/// The parameters of one statement, in order: `args![id, tx.now(), "placed"]`. Each value is
+/// bound through [`Param`]; a statement without parameters takes `args![]`.
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        &[$(&$value as &dyn $crate::sql::Param),*] as &[&dyn $crate::sql::Param]
+    };
+}
+
+pub(crate) use args;
+
+/// One row of a result, read by column position.
+pub(crate) struct Row<'r> {
+    inner: RowInner<'r>,
+}
+
+enum RowInner<'r> {
+    Sqlite(&'r rusqlite::Row<'r>),
+}
+
+impl<'r> Row<'r> {
+    /// A row SQLite returned.
+    pub(crate) fn sqlite(row: &'r rusqlite::Row<'r>) -> Self {
+        Row {
+            inner: RowInner::Sqlite(row),
+        }
+    }
+
+    /// Column `idx` as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// `Storage`, naming the column, if there is no such column or its value is not a `T`
+    /// (a schema and a repository out of step).
+    pub(crate) fn get<T: Column>(&self, idx: usize) -> Result<T> {
+        let (value, name) = match &self.inner {
+            RowInner::Sqlite(row) => {
+                let name = row.as_ref().column_name(idx).unwrap_or("?");
+                match row.get_ref(idx) {
+                    Ok(value) => (from_sqlite(value), name),
+                    Err(err) => return Err(crate::error::sqlite(err)),
+                }
+            }
+        };
+        T::column(value).map_err(|err| {
+            Error::new(
+                ErrorKind::Storage,
+                format!("column {idx} ({name}) cannot be read: {err}"),
+            )
+        })
+    }
+}
+
+/// A SQLite value as shopkeep reads it.
+pub(crate) fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> ValueRef<'_> {
+    use rusqlite::types::ValueRef as V;
+    match value {
+        V::Null => ValueRef::Null,
+        V::Integer(value) => ValueRef::Integer(value),
+        V::Real(value) => ValueRef::Real(value),
+        V::Text(bytes) => ValueRef::Text(bytes),
+        V::Blob(bytes) => ValueRef::Blob(bytes),
+    }
+}
+
+/// A parameter as rusqlite binds it.
+pub(crate) struct Bound<'a>(pub(crate) &'a dyn Param);
+
+impl rusqlite::ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value as Owned, ValueRef as Borrowed};
+        Ok(match self.0.value() {
+            Value::Null => ToSqlOutput::Owned(Owned::Null),
+            Value::Integer(value) => ToSqlOutput::Owned(Owned::Integer(value)),
+            Value::Real(value) => ToSqlOutput::Owned(Owned::Real(value)),
+            Value::Text(Cow::Borrowed(text)) => {
+                ToSqlOutput::Borrowed(Borrowed::Text(text.as_bytes()))
+            }
+            Value::Text(Cow::Owned(text)) => ToSqlOutput::Owned(Owned::Text(text)),
+            Value::Blob(Cow::Borrowed(bytes)) => ToSqlOutput::Borrowed(Borrowed::Blob(bytes)),
+            Value::Blob(Cow::Owned(bytes)) => ToSqlOutput::Owned(Owned::Blob(bytes)),
+        })
+    }
+}
+
+/// `value` as a parameter for rusqlite's `params!` (the old statement style, until every
+/// repository runs on [`Tx`](crate::store::Tx)'s statement methods).
 pub(crate) fn p<T: Param>(value: &T) -> Bound<'_> {
     Bound(value)
 }
 
-/// Column `idx` of `row` as a `T`, with the errors `Row::get` gives.
-pub(crate) fn get<T: Column>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+/// Column `idx` of a rusqlite `row` as a `T` (the old statement style).
+pub(crate) fn get<T: Column>(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let value = row.get_ref(idx)?;
-    T::column(value).map_err(|err| match err {
-        FromSqlError::InvalidType => Error::InvalidColumnType(
-            idx,
-            row.as_ref()
-                .column_name(idx)
-                .map(str::to_owned)
-                .unwrap_or_default(),
-            value.data_type(),
-        ),
-        FromSqlError::Other(err) => Error::FromSqlConversionFailure(idx, value.data_type(), err),
-        err => Error::FromSqlConversionFailure(idx, value.data_type(), Box::new(err)),
-    })
+    T::column(from_sqlite(value))
+        .map_err(|err| rusqlite::Error::FromSqlConversionFailure(idx, value.data_type(), err))
 }
 
-/// `rusqlite::params!` for values of shopkeep's own types as well as plain ones: each value is
-/// bound through [`Param`].
+/// `rusqlite::params!` for values of shopkeep's own types as well as plain ones (the old
+/// statement style).
 macro_rules! params {
     ($($value:expr),* $(,)?) => {
         rusqlite::params![$($crate::sql::p(&$value)),*]

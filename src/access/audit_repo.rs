@@ -125,14 +125,11 @@ impl AuditLog<'_> {
     pub fn head(&self) -> Result<Option<AuditHead>> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadAuditLog, &Resource::AuditLog)?;
-            let head: Option<(i64, Vec<u8>)> = tx
-                .query_row(
-                    "SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(crate::error::sqlite)?;
+            let head: Option<(i64, Vec<u8>)> = tx.query_opt(
+                "SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1",
+                crate::sql::args![],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             head.map(|(seq, mac)| {
                 Ok(AuditHead {
                     seq: u64::try_from(seq).unwrap_or(0),

@@ -66,13 +66,13 @@ impl fmt::Display for Role {
 }
 
 impl crate::sql::Param for Role {
-    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(self.as_str().into())
+    fn value(&self) -> crate::sql::Value<'_> {
+        crate::sql::Value::Text(self.as_str().into())
     }
 }
 
 impl crate::sql::Column for Role {
-    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        Role::parse(value.as_str()?).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    fn column(value: crate::sql::ValueRef<'_>) -> crate::sql::ColumnResult<Self> {
+        Role::parse(value.as_str()?).map_err(Into::into)
     }
 }

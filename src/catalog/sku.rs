@@ -127,14 +127,14 @@ impl<'de> Deserialize<'de> for Sku {
 }
 
 impl crate::sql::Param for Sku {
-    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(rusqlite::types::ToSqlOutput::from(self.0.as_str()))
+    fn value(&self) -> crate::sql::Value<'_> {
+        crate::sql::Value::Text(self.0.as_str().into())
     }
 }
 
 impl crate::sql::Column for Sku {
-    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Sku> {
-        Sku::parse(value.as_str()?).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    fn column(value: crate::sql::ValueRef<'_>) -> crate::sql::ColumnResult<Sku> {
+        Sku::parse(value.as_str()?).map_err(Into::into)
     }
 }
 

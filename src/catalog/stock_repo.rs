@@ -1,6 +1,5 @@
 //! Stock's SQL: conditional level changes, each with its ledger row, in one transaction.
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::product::{ProductId, VariantId};
@@ -9,6 +8,7 @@ use super::stock::{StockChange, StockMovement, StockReason};
 use crate::access::{Action, Principal, Resource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::OutboxEvent;
+use crate::sql::args;
 use crate::store::{Store, Tx, not_found};
 
 /// The most ledger rows one read returns.
@@ -100,51 +100,35 @@ impl StockRepo<'_> {
                     format!("a ledger page has 1 to {MAX_LEDGER_PAGE} rows"),
                 ));
             }
-            let exists: bool = tx
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![variant], |r| r.get(0))
-                .map_err(crate::error::sqlite)?;
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)",
+                args![variant],
+                |r| r.get(0),
+            )?;
             if !exists {
                 return Err(not_found(&resource));
             }
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT seq, reason, delta, level_after, note, principal, at
+            tx.query_map(
+                "SELECT seq, reason, delta, level_after, note, principal, at
                  FROM shopkeep_stock_ledger WHERE variant_id = ?1 AND seq > ?2
                  ORDER BY seq LIMIT ?3",
-                )
-                .map_err(crate::error::sqlite)?;
-            let rows = stmt
-                .query_map(crate::sql::params![variant, int(after), int(limit)], |r| {
-                    Ok((
-                        uint(r.get(0)?),
-                        r.get::<_, String>(1)?,
-                        r.get(2)?,
-                        uint(r.get(3)?),
-                        r.get(4)?,
-                        r.get(5)?,
-                        crate::sql::get(r, 6)?,
-                    ))
-                })
-                .map_err(crate::error::sqlite)?;
-            rows.map(|row| {
-                let (seq, reason, delta, level_after, note, principal, at) =
-                    row.map_err(crate::error::sqlite)?;
-                Ok(StockMovement {
-                    seq,
-                    variant,
-                    reason: StockReason::parse(&reason).ok_or_else(|| {
-                        Error::new(ErrorKind::Storage, "a ledger row has an unknown reason")
-                    })?,
-                    delta,
-                    level_after,
-                    note,
-                    principal,
-                    at,
-                })
-            })
-            .collect()
+                args![variant, int(after), int(limit)],
+                |r| {
+                    let reason: String = r.get(1)?;
+                    Ok(StockMovement {
+                        seq: uint(r.get(0)?),
+                        variant,
+                        reason: StockReason::parse(&reason).ok_or_else(|| {
+                            Error::new(ErrorKind::Storage, "a ledger row has an unknown reason")
+                        })?,
+                        delta: r.get(2)?,
+                        level_after: uint(r.get(3)?),
+                        note: r.get(4)?,
+                        principal: r.get(5)?,
+                        at: r.get(6)?,
+                    })
+                },
+            )
         })
     }
 }
@@ -172,42 +156,28 @@ pub(crate) fn move_stock(
          WHERE id = ?2 AND tracked = 1 AND stock >= ?1
          RETURNING stock, low_stock_threshold, product_id, sku"
     };
-    let moved: Option<(u64, Option<u32>, ProductId, String)> = tx
-        .prepare_cached(sql)
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![int(amount), variant], |r| {
-            Ok((
-                uint(r.get(0)?),
-                r.get(1)?,
-                crate::sql::get(r, 2)?,
-                r.get(3)?,
-            ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let moved: Option<(u64, Option<u32>, ProductId, String)> =
+        tx.query_opt(sql, args![int(amount), variant], |r| {
+            Ok((uint(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
     let Some((level_after, threshold, product, sku)) = moved else {
         return Err(why_not_moved(tx, variant, amount));
     };
-    let seq: u64 = tx
-        .prepare_cached(
-            "INSERT INTO shopkeep_stock_ledger
-                 (variant_id, reason, delta, level_after, note, principal, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING seq",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(
-            crate::sql::params![
-                variant,
-                change.reason.as_str(),
-                change.delta,
-                int(level_after),
-                change.note,
-                principal.audit_name(),
-                tx.now()
-            ],
-            |r| r.get(0).map(uint),
-        )
-        .map_err(crate::error::sqlite)?;
+    let seq: u64 = tx.query_row(
+        "INSERT INTO shopkeep_stock_ledger
+             (variant_id, reason, delta, level_after, note, principal, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING seq",
+        args![
+            variant,
+            change.reason.as_str(),
+            change.delta,
+            int(level_after),
+            change.note,
+            principal.audit_name(),
+            tx.now()
+        ],
+        |r| r.get(0).map(uint),
+    )?;
     if let Some(threshold) = threshold {
         let before = level_after.saturating_add_signed(-change.delta);
         let threshold = u64::from(threshold);
@@ -237,16 +207,13 @@ pub(crate) fn move_stock(
 /// The error for a movement that changed no row: an unknown variant, untracked stock, or not
 /// enough on hand.
 fn why_not_moved(tx: &Tx<'_>, variant: VariantId, amount: u64) -> Error {
-    let found: rusqlite::Result<Option<(bool, u64)>> = tx
-        .prepare_cached("SELECT tracked, stock FROM shopkeep_variants WHERE id = ?1")
-        .and_then(|mut s| {
-            s.query_row(crate::sql::params![variant], |r| {
-                Ok((r.get(0)?, uint(r.get(1)?)))
-            })
-            .optional()
-        });
+    let found = tx.query_opt(
+        "SELECT tracked, stock FROM shopkeep_variants WHERE id = ?1",
+        args![variant],
+        |r| Ok((r.get::<bool>(0)?, uint(r.get(1)?))),
+    );
     match found {
-        Err(e) => crate::error::sqlite(e),
+        Err(e) => e,
         Ok(None) => not_found(&Resource::Stock(variant)),
         Ok(Some((false, _))) => Error::validation("variant", "the variant's stock is not tracked"),
         Ok(Some((true, on_hand))) => Error::out_of_stock_error(variant, on_hand, amount),

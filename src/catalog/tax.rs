@@ -70,15 +70,14 @@ impl fmt::Display for TaxCategory {
 }
 
 impl crate::sql::Param for TaxCategory {
-    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
+    fn value(&self) -> crate::sql::Value<'_> {
+        crate::sql::Value::Text(self.as_str().into())
     }
 }
 
 impl crate::sql::Column for TaxCategory {
-    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<TaxCategory> {
-        TaxCategory::parse(value.as_str()?)
-            .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    fn column(value: crate::sql::ValueRef<'_>) -> crate::sql::ColumnResult<TaxCategory> {
+        TaxCategory::parse(value.as_str()?).map_err(Into::into)
     }
 }
 
@@ -142,15 +141,14 @@ impl fmt::Display for SupplyKind {
 }
 
 impl crate::sql::Param for SupplyKind {
-    fn param(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
+    fn value(&self) -> crate::sql::Value<'_> {
+        crate::sql::Value::Text(self.as_str().into())
     }
 }
 
 impl crate::sql::Column for SupplyKind {
-    fn column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<SupplyKind> {
-        SupplyKind::parse(value.as_str()?)
-            .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    fn column(value: crate::sql::ValueRef<'_>) -> crate::sql::ColumnResult<SupplyKind> {
+        SupplyKind::parse(value.as_str()?).map_err(Into::into)
     }
 }
 

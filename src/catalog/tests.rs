@@ -132,11 +132,12 @@ fn the_schema_refuses_negative_stock_and_ledger_edits() {
         .unwrap();
     let err = store
         .write(|tx| {
-            tx.execute(
-                "UPDATE shopkeep_variants SET stock = stock - 2 WHERE id = ?1",
-                crate::sql::params![variant],
-            )
-            .map_err(crate::error::sqlite)?;
+            (**tx)
+                .execute(
+                    "UPDATE shopkeep_variants SET stock = stock - 2 WHERE id = ?1",
+                    crate::sql::params![variant],
+                )
+                .map_err(crate::error::sqlite)?;
             Ok(())
         })
         .unwrap_err();
@@ -146,7 +147,12 @@ fn the_schema_refuses_negative_stock_and_ledger_edits() {
         "DELETE FROM shopkeep_stock_ledger",
     ] {
         let err = store
-            .write(|tx| tx.execute(sql, []).map(drop).map_err(crate::error::sqlite))
+            .write(|tx| {
+                (**tx)
+                    .execute(sql, [])
+                    .map(drop)
+                    .map_err(crate::error::sqlite)
+            })
             .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
@@ -179,10 +185,11 @@ fn fts5_is_compiled_in_and_the_index_follows_renames() {
     assert_eq!(products.search("teapot", 10).unwrap().len(), 1);
     let indexed: i64 = store
         .read(|tx| {
-            tx.query_row("SELECT count(*) FROM shopkeep_products_fts", [], |r| {
-                r.get(0)
-            })
-            .map_err(crate::error::sqlite)
+            (**tx)
+                .query_row("SELECT count(*) FROM shopkeep_products_fts", [], |r| {
+                    r.get(0)
+                })
+                .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert_eq!(indexed, 1);
@@ -266,12 +273,13 @@ fn each_store_reads_its_own_settings_and_sees_edits_made_outside_shopkeep() {
 
     // A document changed behind shopkeep's back (same version, same time) is read again.
     a.write(|tx| {
-        tx.execute(
-            "UPDATE shopkeep_settings SET document =
+        (**tx)
+            .execute(
+                "UPDATE shopkeep_settings SET document =
                  replace(document, '\"payment_terms_days\":14', '\"payment_terms_days\":21')",
-            [],
-        )
-        .map_err(crate::error::sqlite)?;
+                [],
+            )
+            .map_err(crate::error::sqlite)?;
         Ok(())
     })
     .unwrap();
@@ -327,35 +335,39 @@ fn the_supply_kind_is_stored_read_changed_and_sold_and_defaults_to_goods() {
     // the schema refuses any other kind.
     let kind: String = store
         .write(|tx| {
-            tx.execute(
-                "INSERT INTO shopkeep_skus (sku, product_id) VALUES ('OLD', ?1)",
-                [[7u8; 16]],
-            )
-            .map_err(crate::error::sqlite)?;
-            tx.execute(
-                "INSERT INTO shopkeep_products
+            (**tx)
+                .execute(
+                    "INSERT INTO shopkeep_skus (sku, product_id) VALUES ('OLD', ?1)",
+                    [[7u8; 16]],
+                )
+                .map_err(crate::error::sqlite)?;
+            (**tx)
+                .execute(
+                    "INSERT INTO shopkeep_products
                      (id, sku, name, description, tax_category, status, created_at, updated_at)
                  VALUES (?1, 'OLD', 'Old', '', 'standard', 'active', 'now', 'now')",
-                [[7u8; 16]],
-            )
-            .map_err(crate::error::sqlite)?;
-            tx.query_row(
-                "SELECT supply_kind FROM shopkeep_products WHERE sku = 'OLD'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(crate::error::sqlite)
+                    [[7u8; 16]],
+                )
+                .map_err(crate::error::sqlite)?;
+            (**tx)
+                .query_row(
+                    "SELECT supply_kind FROM shopkeep_products WHERE sku = 'OLD'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert_eq!(kind, "goods");
     let err = store
         .write(|tx| {
-            tx.execute(
-                "UPDATE shopkeep_products SET supply_kind = 'digital' WHERE sku = 'OLD'",
-                [],
-            )
-            .map(drop)
-            .map_err(crate::error::sqlite)
+            (**tx)
+                .execute(
+                    "UPDATE shopkeep_products SET supply_kind = 'digital' WHERE sku = 'OLD'",
+                    [],
+                )
+                .map(drop)
+                .map_err(crate::error::sqlite)
         })
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");

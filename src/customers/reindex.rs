@@ -103,11 +103,12 @@ mod tests {
             .blind_index(storage::EMAIL_INDEX, &email.to_lowercase());
         store
             .write(|tx| {
-                tx.execute(
-                    "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
-                    crate::sql::params![id, legacy.as_slice()],
-                )
-                .map_err(crate::error::sqlite)?;
+                (**tx)
+                    .execute(
+                        "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
+                        crate::sql::params![id, legacy.as_slice()],
+                    )
+                    .map_err(crate::error::sqlite)?;
                 Ok(())
             })
             .unwrap();
@@ -177,11 +178,12 @@ mod tests {
             .blind_index("staff_email", &email.to_lowercase());
         store
             .write(|tx| {
-                tx.execute(
-                    "UPDATE shopkeep_staff SET email_index = ?2 WHERE id = ?1",
-                    crate::sql::params![olga.id(), legacy.as_slice()],
-                )
-                .map_err(crate::error::sqlite)?;
+                (**tx)
+                    .execute(
+                        "UPDATE shopkeep_staff SET email_index = ?2 WHERE id = ?1",
+                        crate::sql::params![olga.id(), legacy.as_slice()],
+                    )
+                    .map_err(crate::error::sqlite)?;
                 Ok(())
             })
             .unwrap();

@@ -215,7 +215,10 @@ impl CustomerRepo<'_> {
             if current.version != change.expected_version {
                 return Err(stale());
             }
-            let email = change.email.clone().unwrap_or_else(|| current.email.clone());
+            let email = change
+                .email
+                .clone()
+                .unwrap_or_else(|| current.email.clone());
             let email_changed = email.normalized() != current.email.normalized();
             let index = storage::email_index(store, &email);
             if email_changed && storage::find_by_index(tx, &index)?.is_some() {
@@ -225,8 +228,14 @@ impl CustomerRepo<'_> {
                 ));
             }
             let name = change.name.clone().unwrap_or_else(|| current.name.clone());
-            let phone = change.phone.clone().unwrap_or_else(|| current.phone.clone());
-            let business = change.business.clone().unwrap_or_else(|| current.business.clone());
+            let phone = change
+                .phone
+                .clone()
+                .unwrap_or_else(|| current.phone.clone());
+            let business = change
+                .business
+                .clone()
+                .unwrap_or_else(|| current.business.clone());
             let key = storage::key(tx, store, id)?;
             let sealed =
                 storage::seal_profile(&key, id, &email, &name, phone.as_ref(), business.as_ref())?;

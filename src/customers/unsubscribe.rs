@@ -177,7 +177,8 @@ mod tests {
     fn audit_entries(store: &Store) -> i64 {
         store
             .read(|tx| {
-                tx.query_row("SELECT count(*) FROM shopkeep_audit", [], |r| r.get(0))
+                (**tx)
+                    .query_row("SELECT count(*) FROM shopkeep_audit", [], |r| r.get(0))
                     .map_err(crate::error::sqlite)
             })
             .unwrap()

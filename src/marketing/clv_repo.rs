@@ -176,12 +176,13 @@ impl MarketingRepo<'_> {
             tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
             // Figures of an earlier fit would describe another shop: a refresh that cannot
             // fit leaves the columns empty rather than stale.
-            tx.execute(
-                "UPDATE shopkeep_customer_scores
+            (**tx)
+                .execute(
+                    "UPDATE shopkeep_customer_scores
                  SET p_alive = NULL, expected_purchases = NULL, expected_value = NULL",
-                [],
-            )
-            .map_err(crate::error::sqlite)?;
+                    [],
+                )
+                .map_err(crate::error::sqlite)?;
             let mut update = tx
                 .prepare_cached(
                     "UPDATE shopkeep_customer_scores

@@ -341,12 +341,14 @@ impl MarketingRepo<'_> {
         })?;
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
-            tx.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
-                [],
-            )
-            .map_err(crate::error::sqlite)?;
-            tx.execute("DELETE FROM temp.shopkeep_scored", [])
+            (**tx)
+                .execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
+                    [],
+                )
+                .map_err(crate::error::sqlite)?;
+            (**tx)
+                .execute("DELETE FROM temp.shopkeep_scored", [])
                 .map_err(crate::error::sqlite)?;
             let mut mark = tx
                 .prepare_cached("INSERT INTO temp.shopkeep_scored (id) VALUES (?1)")
@@ -383,13 +385,15 @@ impl MarketingRepo<'_> {
                     ])
                     .map_err(crate::error::sqlite)?;
             }
-            tx.execute(
-                "DELETE FROM shopkeep_customer_scores
+            (**tx)
+                .execute(
+                    "DELETE FROM shopkeep_customer_scores
                  WHERE customer_id NOT IN (SELECT id FROM temp.shopkeep_scored)",
-                [],
-            )
-            .map_err(crate::error::sqlite)?;
-            tx.execute("DELETE FROM temp.shopkeep_scored", [])
+                    [],
+                )
+                .map_err(crate::error::sqlite)?;
+            (**tx)
+                .execute("DELETE FROM temp.shopkeep_scored", [])
                 .map_err(crate::error::sqlite)?;
             tx.audit(self.principal, Action::RefreshScores, &Resource::Analytics)?;
             Ok(rows.len())

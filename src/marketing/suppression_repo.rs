@@ -346,12 +346,13 @@ mod tests {
     fn stored_index(store: &Store, table: &str, id: &dyn crate::sql::Param) -> Vec<u8> {
         store
             .read(|tx| {
-                tx.query_row(
-                    &format!("SELECT email_index FROM {table} WHERE id = ?1"),
-                    crate::sql::params![id],
-                    |r| r.get(0),
-                )
-                .map_err(crate::error::sqlite)
+                (**tx)
+                    .query_row(
+                        &format!("SELECT email_index FROM {table} WHERE id = ?1"),
+                        crate::sql::params![id],
+                        |r| r.get(0),
+                    )
+                    .map_err(crate::error::sqlite)
             })
             .unwrap()
     }

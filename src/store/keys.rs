@@ -90,12 +90,10 @@ impl Store {
     pub fn rotate_master_key(&self, new_master: KeyRing) -> Result<()> {
         let wrapped = new_master.wrap_root(self.inner.keys.root())?;
         self.write(|tx| {
-            let changed = tx
-                .execute(
-                    "UPDATE shopkeep_meta SET value = ?2 WHERE key = ?1",
-                    rusqlite::params![ROOT_KEY, wrapped],
-                )
-                .map_err(crate::error::sqlite)?;
+            let changed = tx.execute(
+                "UPDATE shopkeep_meta SET value = ?2 WHERE key = ?1",
+                crate::sql::args![ROOT_KEY, wrapped],
+            )?;
             if changed == 1 {
                 tx.audit_event("system", "rotate_master_key", "store", Outcome::Allowed)
             } else {

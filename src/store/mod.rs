@@ -37,6 +37,7 @@ mod migrate;
 mod pool;
 mod report;
 mod scrub;
+mod statement;
 #[cfg(test)]
 mod tests;
 

@@ -34,15 +34,23 @@ fn create_scratch(store: &Store) {
 
 fn write_pair(store: &Store, writer: &str) -> Result<()> {
     store.write(|tx| {
-        tx.execute("INSERT INTO a (writer) VALUES (?1)", [writer])
-            .map_err(crate::error::sqlite)?;
-        let n: i64 = tx
-            .query_row("SELECT n FROM counter WHERE id = 1", [], |r| r.get(0))
-            .map_err(crate::error::sqlite)?;
-        tx.execute("INSERT INTO b (writer) VALUES (?1)", [writer])
-            .map_err(crate::error::sqlite)?;
-        tx.execute("UPDATE counter SET n = ?1 WHERE id = 1", [n + 1])
-            .map_err(crate::error::sqlite)?;
+        tx.execute(
+            "INSERT INTO a (writer) VALUES (?1)",
+            crate::sql::args![writer],
+        )?;
+        let n: i64 = tx.query_row(
+            "SELECT n FROM counter WHERE id = 1",
+            crate::sql::args![],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO b (writer) VALUES (?1)",
+            crate::sql::args![writer],
+        )?;
+        tx.execute(
+            "UPDATE counter SET n = ?1 WHERE id = 1",
+            crate::sql::args![n + 1],
+        )?;
         Ok(())
     })
 }
@@ -51,7 +59,7 @@ fn write_pair(store: &Store, writer: &str) -> Result<()> {
 fn counts(store: &Store) -> (i64, i64, i64) {
     store
         .read(|tx| {
-            tx.query_row(
+            (**tx).query_row(
                 "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT n FROM counter)",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -126,7 +134,8 @@ fn readers_refuse_to_write() {
     create_scratch(&store);
     let err = store
         .read(|tx| {
-            tx.execute("INSERT INTO a (writer) VALUES ('reader')", [])
+            (**tx)
+                .execute("INSERT INTO a (writer) VALUES ('reader')", [])
                 .map_err(crate::error::sqlite)
         })
         .unwrap_err();
@@ -141,8 +150,10 @@ fn a_failed_write_changes_nothing() {
     create_scratch(&store);
     let err = store
         .write(|tx| {
-            tx.execute("INSERT INTO a (writer) VALUES ('doomed')", [])
-                .map_err(crate::error::sqlite)?;
+            tx.execute(
+                "INSERT INTO a (writer) VALUES ('doomed')",
+                crate::sql::args![],
+            )?;
             Err::<(), _>(Error::validation("quantity", "no"))
         })
         .unwrap_err();
@@ -263,10 +274,11 @@ fn a_second_process_writes_the_same_file() {
     assert_eq!(counts(&store), (total, total, total));
     let by_child: i64 = store
         .read(|tx| {
-            tx.query_row("SELECT count(*) FROM a WHERE writer = 'child'", [], |r| {
-                r.get(0)
-            })
-            .map_err(crate::error::sqlite)
+            (**tx)
+                .query_row("SELECT count(*) FROM a WHERE writer = 'child'", [], |r| {
+                    r.get(0)
+                })
+                .map_err(crate::error::sqlite)
         })
         .unwrap();
     assert_eq!(by_child, child_rows);
@@ -404,10 +416,11 @@ fn a_process_killed_amid_batched_sales_loses_no_acknowledged_sale() {
         let order = crate::orders::OrderId::parse(order).unwrap();
         store
             .read(|tx| {
-                tx.query_row(sql, crate::sql::params![order, invoice.to_owned()], |r| {
-                    r.get(0)
-                })
-                .map_err(crate::error::sqlite)
+                (**tx)
+                    .query_row(sql, crate::sql::params![order, invoice.to_owned()], |r| {
+                        r.get(0)
+                    })
+                    .map_err(crate::error::sqlite)
             })
             .unwrap()
     };
@@ -539,11 +552,12 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     for i in 0..512 {
         store
             .write(|tx| {
-                tx.execute(
-                    "INSERT INTO blobs (data) VALUES (?1)",
-                    [vec![i as u8; 16 * 1024]],
-                )
-                .map_err(crate::error::sqlite)?;
+                (**tx)
+                    .execute(
+                        "INSERT INTO blobs (data) VALUES (?1)",
+                        [vec![i as u8; 16 * 1024]],
+                    )
+                    .map_err(crate::error::sqlite)?;
                 Ok(())
             })
             .unwrap();
@@ -557,7 +571,8 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     // One large transaction may outgrow the budget, but does not keep its space.
     store
         .write(|tx| {
-            tx.execute("INSERT INTO blobs (data) VALUES (?1)", [vec![7u8; 4 << 20]])
+            (**tx)
+                .execute("INSERT INTO blobs (data) VALUES (?1)", [vec![7u8; 4 << 20]])
                 .map_err(crate::error::sqlite)?;
             Ok(())
         })
@@ -566,7 +581,8 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     for _ in 0..300 {
         store
             .write(|tx| {
-                tx.execute("INSERT INTO blobs (data) VALUES (?1)", [vec![1u8; 4096]])
+                (**tx)
+                    .execute("INSERT INTO blobs (data) VALUES (?1)", [vec![1u8; 4096]])
                     .map_err(crate::error::sqlite)?;
                 Ok(())
             })

@@ -38,13 +38,12 @@ fn open() -> (tempfile::TempDir, Store) {
 /// One caller's work: a row of its own, and the counter bumped by read-modify-write, so that a
 /// caller that saw another's rolled-back writes would leave the counter unequal to the rows.
 fn record(tx: &Tx<'_>, caller: usize) -> Result<()> {
-    tx.execute("INSERT INTO rows (caller) VALUES (?1)", [caller as i64])
-        .map_err(crate::error::sqlite)?;
-    let n: i64 = tx
-        .query_row("SELECT n FROM counter", [], |r| r.get(0))
-        .map_err(crate::error::sqlite)?;
-    tx.execute("UPDATE counter SET n = ?1", [n + 1])
-        .map_err(crate::error::sqlite)?;
+    tx.execute(
+        "INSERT INTO rows (caller) VALUES (?1)",
+        crate::sql::args![caller as i64],
+    )?;
+    let n: i64 = tx.query_row("SELECT n FROM counter", crate::sql::args![], |r| r.get(0))?;
+    tx.execute("UPDATE counter SET n = ?1", crate::sql::args![n + 1])?;
     Ok(())
 }
 
@@ -91,9 +90,7 @@ fn batch(
 fn state(store: &Store) -> (i64, i64, Vec<i64>) {
     store
         .read(|tx| {
-            let n = tx
-                .query_row("SELECT n FROM counter", [], |r| r.get(0))
-                .map_err(crate::error::sqlite)?;
+            let n = tx.query_row("SELECT n FROM counter", crate::sql::args![], |r| r.get(0))?;
             let mut stmt = tx
                 .prepare("SELECT caller FROM rows ORDER BY caller")
                 .map_err(crate::error::sqlite)?;
@@ -206,8 +203,10 @@ fn a_batch_whose_commit_fails_acknowledges_nobody() {
     let (results, commits) = batch(&store, |tx, caller| {
         record(tx, caller)?;
         if caller == 6 {
-            tx.execute("INSERT INTO child (parent) VALUES (999)", [])
-                .map_err(crate::error::sqlite)?;
+            tx.execute(
+                "INSERT INTO child (parent) VALUES (999)",
+                crate::sql::args![],
+            )?;
         }
         Ok(())
     });
@@ -307,7 +306,8 @@ fn a_full_database_acknowledges_exactly_the_work_that_committed() {
     // statement or the whole transaction, as it sees fit).
     let pages: i64 = store
         .read(|tx| {
-            tx.query_row("PRAGMA page_count", [], |r| r.get(0))
+            (**tx)
+                .query_row("PRAGMA page_count", [], |r| r.get(0))
                 .map_err(crate::error::sqlite)
         })
         .unwrap();
@@ -323,9 +323,11 @@ fn a_full_database_acknowledges_exactly_the_work_that_committed() {
                     .map(|i| {
                         let id = t * 100 + i;
                         let written = store.write(|tx| {
-                            tx.execute("INSERT INTO rows (caller) VALUES (?1)", [id])
-                                .map_err(crate::error::sqlite)?;
                             tx.execute(
+                                "INSERT INTO rows (caller) VALUES (?1)",
+                                crate::sql::args![id],
+                            )?;
+                            (**tx).execute(
                                 "INSERT INTO blobs (caller, data) VALUES (?1, randomblob(3000))",
                                 [id],
                             )
@@ -350,7 +352,8 @@ fn a_full_database_acknowledges_exactly_the_work_that_committed() {
     let present = state(&store).2;
     let blobs: i64 = store
         .read(|tx| {
-            tx.query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
+            (**tx)
+                .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
                 .map_err(crate::error::sqlite)
         })
         .unwrap();

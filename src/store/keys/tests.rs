@@ -25,11 +25,12 @@ fn put(store: &Store, subject: &Subject, row: &str, plaintext: &str) {
                 row: row.as_bytes(),
             };
             let sealed = field::encrypt(&key, place, plaintext.as_bytes())?;
-            tx.execute(
-                "INSERT INTO people (id, name) VALUES (?1, ?2)",
-                rusqlite::params![row, sealed],
-            )
-            .map_err(crate::error::sqlite)?;
+            (**tx)
+                .execute(
+                    "INSERT INTO people (id, name) VALUES (?1, ?2)",
+                    rusqlite::params![row, sealed],
+                )
+                .map_err(crate::error::sqlite)?;
             Ok(())
         })
         .unwrap();
@@ -37,9 +38,11 @@ fn put(store: &Store, subject: &Subject, row: &str, plaintext: &str) {
 
 fn get(store: &Store, subject: &Subject, row: &str) -> Result<String> {
     store.read(|tx| {
-        let sealed: Vec<u8> = tx
-            .query_row("SELECT name FROM people WHERE id = ?1", [row], |r| r.get(0))
-            .map_err(crate::error::sqlite)?;
+        let sealed: Vec<u8> = tx.query_row(
+            "SELECT name FROM people WHERE id = ?1",
+            crate::sql::args![row],
+            |r| r.get(0),
+        )?;
         let key = store
             .data_key(tx, subject)?
             .ok_or_else(|| Error::new(ErrorKind::Crypto, "erased"))?;
@@ -56,13 +59,14 @@ fn get(store: &Store, subject: &Subject, row: &str) -> Result<String> {
 fn wrapped_key(store: &Store, subject: &Subject) -> Option<Vec<u8>> {
     store
         .read(|tx| {
-            tx.query_row(
-                "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
-                [subject.as_str()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(crate::error::sqlite)
+            (**tx)
+                .query_row(
+                    "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
+                    [subject.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(crate::error::sqlite)
         })
         .unwrap()
 }
