@@ -1,7 +1,5 @@
 //! Invoices: the SQL that numbers, writes, reads and purges issued documents.
 
-use rusqlite::OptionalExtension;
-
 use super::invoice::{Invoice, InvoiceId};
 use super::model::{Date, InvoiceDocument};
 use super::spec::{Spec, SpecLine, Terms, parse_date};
@@ -14,6 +12,7 @@ use crate::crypto::keys::Mac256;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
 use crate::orders::{OrderId, PriceMode, open_snapshot_at, seal_snapshot_at, stored_treatment};
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 const INVOICES: &str = "shopkeep_invoices";
@@ -42,17 +41,13 @@ pub(crate) struct Number {
 /// fails later, the rollback returns the number and none is burned.
 pub(crate) fn take_number(tx: &Tx<'_>, series: &InvoiceSeries, year: i32) -> Result<Number> {
     let counted_year = if series.resets_yearly() { year } else { 0 };
-    let seq: i64 = tx
-        .prepare_cached(
-            "INSERT INTO shopkeep_invoice_counters (series, year, next) VALUES (?1, ?2, 2)
+    let seq: i64 = tx.query_row(
+        "INSERT INTO shopkeep_invoice_counters (series, year, next) VALUES (?1, ?2, 2)
              ON CONFLICT (series, year) DO UPDATE SET next = next + 1
              RETURNING next - 1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(rusqlite::params![series.pattern(), counted_year], |r| {
-            r.get(0)
-        })
-        .map_err(crate::error::sqlite)?;
+        args![series.pattern(), counted_year],
+        |r| r.get(0),
+    )?;
     let seq = u64::try_from(seq).map_err(storage)?;
     Ok(Number {
         text: series.render(year, seq)?,
@@ -87,80 +82,75 @@ pub(crate) fn insert(tx: &Tx<'_>, store: &Store, n: &NewInvoice<'_>) -> Result<(
     let t = n.document.totals();
     let terms = serde_json::to_string(&spec.terms).map_err(storage)?;
     let buyer = seal_snapshot_at(tx, store, buyer_place(&n.id), &spec.buyer)?;
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_invoices (id, kind, number, series, year, seq, order_id,
          customer_id, original_id, issue_date, currency, price_mode, line_net_total,
          allowance_total, charge_total, net_total, vat_total, gross_total, seller, buyer, terms,
          issued_at, deletable_from, auth_mac)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
          ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        n.id,
-        if n.original.is_some() {
-            "credit_note"
-        } else {
-            "invoice"
-        },
-        n.number.text,
-        n.number.series,
-        n.number.year,
-        i64::try_from(n.number.seq).map_err(storage)?,
-        n.order,
-        n.customer,
-        n.original,
-        spec.issue_date.to_string(),
-        spec.currency.code(),
-        mode_name(spec.mode),
-        t.line_net_total().minor(),
-        t.allowance_total().minor(),
-        t.charge_total().minor(),
-        t.net_total().minor(),
-        t.vat_total().minor(),
-        t.gross_total().minor(),
-        seller_to_json(&spec.seller)?,
-        buyer,
-        terms,
-        tx.now(),
-        n.deletable_from.to_string(),
-        owner_mac(tx, n.id, n.order, n.customer).as_slice()
-    ])
-    .map_err(crate::error::sqlite)?;
-    let mut stmt = tx
-        .prepare_cached(
+        args![
+            n.id,
+            if n.original.is_some() {
+                "credit_note"
+            } else {
+                "invoice"
+            },
+            n.number.text,
+            n.number.series,
+            n.number.year,
+            i64::try_from(n.number.seq).map_err(storage)?,
+            n.order,
+            n.customer,
+            n.original,
+            spec.issue_date.to_string(),
+            spec.currency.code(),
+            mode_name(spec.mode),
+            t.line_net_total().minor(),
+            t.allowance_total().minor(),
+            t.charge_total().minor(),
+            t.net_total().minor(),
+            t.vat_total().minor(),
+            t.gross_total().minor(),
+            seller_to_json(&spec.seller)?,
+            buyer,
+            terms,
+            tx.now(),
+            n.deletable_from.to_string(),
+            owner_mac(tx, n.id, n.order, n.customer).as_slice()
+        ],
+    )?;
+    for (position, (line, total)) in spec.lines.iter().zip(t.lines()).enumerate() {
+        tx.execute(
             "INSERT INTO shopkeep_invoice_lines (invoice_id, position, order_position, sku, name,
          quantity, unit_price, line_net, discount, vat_category, vat_rate_bp, exemption_reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )
-        .map_err(crate::error::sqlite)?;
-    for (position, (line, total)) in spec.lines.iter().zip(t.lines()).enumerate() {
-        stmt.execute(crate::sql::params![
-            n.id,
-            i64::try_from(position).map_err(storage)?,
-            line.order_position,
-            line.sku,
-            line.name,
-            line.quantity,
-            line.unit_price.minor(),
-            total.net().minor(),
-            total.discount().minor(),
-            line.vat.category().code(),
-            line.vat.rate().basis_points(),
-            line.vat.exemption_reason()
-        ])
-        .map_err(crate::error::sqlite)?;
+            args![
+                n.id,
+                i64::try_from(position).map_err(storage)?,
+                line.order_position,
+                line.sku,
+                line.name,
+                line.quantity,
+                line.unit_price.minor(),
+                total.net().minor(),
+                total.discount().minor(),
+                line.vat.category().code(),
+                line.vat.rate().basis_points(),
+                line.vat.exemption_reason()
+            ],
+        )?;
     }
     Ok(())
 }
 
 /// The invoice (not credit note) of `order`, if one was issued.
 pub(crate) fn invoice_of(tx: &Tx<'_>, order: OrderId) -> Result<Option<InvoiceId>> {
-    tx.prepare_cached("SELECT id FROM shopkeep_invoices WHERE order_id = ?1 AND kind = 'invoice'")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![order], |r| crate::sql::get(r, 0))
-        .optional()
-        .map_err(crate::error::sqlite)
+    tx.query_opt(
+        "SELECT id FROM shopkeep_invoices WHERE order_id = ?1 AND kind = 'invoice'",
+        args![order],
+        |r| r.get(0),
+    )
 }
 
 /// Whether `order` has an invoice.
@@ -170,29 +160,21 @@ pub(crate) fn is_invoiced(tx: &Tx<'_>, order: OrderId) -> Result<bool> {
 
 /// Every document of `order`: its invoice, then its credit notes, in issue order.
 pub(crate) fn of_order(tx: &Tx<'_>, order: OrderId) -> Result<Vec<InvoiceId>> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT id FROM shopkeep_invoices WHERE order_id = ?1 ORDER BY kind DESC, id",
-        )
-        .map_err(crate::error::sqlite)?;
-    let ids = stmt
-        .query_map(crate::sql::params![order], |r| crate::sql::get(r, 0))
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?;
+    let ids = tx.query_map(
+        "SELECT id FROM shopkeep_invoices WHERE order_id = ?1 ORDER BY kind DESC, id",
+        args![order],
+        |r| r.get(0),
+    )?;
     Ok(ids)
 }
 
 /// Every document issued to `customer`, oldest first.
 pub(crate) fn of_customer(tx: &Tx<'_>, customer: CustomerId) -> Result<Vec<InvoiceId>> {
-    let mut stmt = tx
-        .prepare_cached("SELECT id FROM shopkeep_invoices WHERE customer_id = ?1 ORDER BY id")
-        .map_err(crate::error::sqlite)?;
-    let ids = stmt
-        .query_map(crate::sql::params![customer], |r| crate::sql::get(r, 0))
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?;
+    let ids = tx.query_map(
+        "SELECT id FROM shopkeep_invoices WHERE customer_id = ?1 ORDER BY id",
+        args![customer],
+        |r| r.get(0),
+    )?;
     Ok(ids)
 }
 
@@ -202,16 +184,11 @@ pub(crate) fn of_customer(tx: &Tx<'_>, customer: CustomerId) -> Result<Vec<Invoi
 ///
 /// `Crypto` if the document was moved to another order or customer outside shopkeep.
 pub(crate) fn owner(tx: &Tx<'_>, id: InvoiceId) -> Result<Option<CustomerId>> {
-    let row: Option<(OrderId, CustomerId, Option<Vec<u8>>)> = tx
-        .prepare_cached(
-            "SELECT order_id, customer_id, auth_mac FROM shopkeep_invoices WHERE id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok((crate::sql::get(r, 0)?, crate::sql::get(r, 1)?, r.get(2)?))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let row: Option<(OrderId, CustomerId, Option<Vec<u8>>)> = tx.query_opt(
+        "SELECT order_id, customer_id, auth_mac FROM shopkeep_invoices WHERE id = ?1",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     row.map(|(order, customer, mac)| {
         verify_owner(tx, id, order, customer, mac.as_deref())?;
         Ok(customer)
@@ -252,11 +229,11 @@ fn verify_owner(
 
 /// The id of the document numbered `number`, if any.
 pub(crate) fn by_number(tx: &Tx<'_>, number: &str) -> Result<Option<InvoiceId>> {
-    tx.prepare_cached("SELECT id FROM shopkeep_invoices WHERE number = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row([number], |r| crate::sql::get(r, 0))
-        .optional()
-        .map_err(crate::error::sqlite)
+    tx.query_opt(
+        "SELECT id FROM shopkeep_invoices WHERE number = ?1",
+        args![number],
+        |r| r.get(0),
+    )
 }
 
 /// Reads document `id`, rebuilds it from its stored parts and checks that it adds up to the
@@ -288,66 +265,56 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
         mac: Option<Vec<u8>>,
     }
     let head = tx
-        .prepare_cached(
+        .query_opt(
             "SELECT number, order_id, customer_id, original_id, issue_date, currency, price_mode,
              line_net_total, allowance_total, charge_total, net_total, vat_total, gross_total,
              seller, buyer, terms, issued_at, deletable_from, auth_mac
              FROM shopkeep_invoices WHERE id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok(Head {
-                number: r.get(0)?,
-                order: crate::sql::get(r, 1)?,
-                customer: crate::sql::get(r, 2)?,
-                original: crate::sql::get(r, 3)?,
-                issue_date: r.get(4)?,
-                currency: r.get(5)?,
-                mode: r.get(6)?,
-                totals: [
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                ],
-                seller: r.get(13)?,
-                buyer: r.get(14)?,
-                terms: r.get(15)?,
-                issued_at: crate::sql::get(r, 16)?,
-                deletable_from: r.get(17)?,
-                mac: r.get(18)?,
-            })
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?
+            args![id],
+            |r| {
+                Ok(Head {
+                    number: r.get(0)?,
+                    order: r.get(1)?,
+                    customer: r.get(2)?,
+                    original: r.get(3)?,
+                    issue_date: r.get(4)?,
+                    currency: r.get(5)?,
+                    mode: r.get(6)?,
+                    totals: [
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
+                        r.get(10)?,
+                        r.get(11)?,
+                        r.get(12)?,
+                    ],
+                    seller: r.get(13)?,
+                    buyer: r.get(14)?,
+                    terms: r.get(15)?,
+                    issued_at: r.get(16)?,
+                    deletable_from: r.get(17)?,
+                    mac: r.get(18)?,
+                })
+            },
+        )?
         .ok_or_else(|| Error::new(ErrorKind::NotFound, "no such invoice"))?;
     verify_owner(tx, id, head.order, head.customer, head.mac.as_deref())?;
     let currency = Currency::from_code(&head.currency)?;
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT order_position, sku, name, quantity, unit_price, vat_category, vat_rate_bp,
+    let lines = tx.query_map(
+        "SELECT order_position, sku, name, quantity, unit_price, vat_category, vat_rate_bp,
          exemption_reason FROM shopkeep_invoice_lines WHERE invoice_id = ?1 ORDER BY position",
-        )
-        .map_err(crate::error::sqlite)?;
-    let lines = stmt
-        .query_map(crate::sql::params![id], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u32>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, u32>(6)?,
-                r.get::<_, Option<String>>(7)?,
-            ))
-        })
-        .map_err(crate::error::sqlite)?
-        .map(|row| {
-            let (order_position, sku, name, quantity, unit, category, bp, reason) =
-                row.map_err(crate::error::sqlite)?;
+        args![id],
+        |r| {
+            let (order_position, sku, name, quantity, unit, category, bp, reason) = (
+                r.get::<u32>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<u32>(3)?,
+                r.get::<i64>(4)?,
+                r.get::<String>(5)?,
+                r.get::<u32>(6)?,
+                r.get::<Option<String>>(7)?,
+            );
             Ok(SpecLine {
                 order_position,
                 sku,
@@ -356,8 +323,8 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
                 unit_price: Money::new(unit, currency),
                 vat: stored_treatment(&category, bp, reason)?,
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        },
+    )?;
     let terms: Terms = serde_json::from_str(&head.terms).map_err(storage)?;
     let spec = Spec {
         number: head.number,
@@ -405,37 +372,26 @@ pub(crate) fn load_with_spec(tx: &Tx<'_>, store: &Store, id: InvoiceId) -> Resul
 /// What the credit notes of invoice `original` have credited so far: the quantity per order
 /// line, the gross total, and whether one credited the charges.
 pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
-    let mut stmt = tx.prepare_cached(
+    let mut quantities = Vec::new();
+    let mut nets = Vec::new();
+    tx.query_each(
         "SELECT l.order_position, sum(l.quantity), sum(l.line_net) FROM shopkeep_invoice_lines l
          JOIN shopkeep_invoices i ON i.id = l.invoice_id
          WHERE i.original_id = ?1 GROUP BY l.order_position",
-    ).map_err(crate::error::sqlite)?;
-    let mut quantities = Vec::new();
-    let mut nets = Vec::new();
-    let rows = stmt
-        .query_map(crate::sql::params![original], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })
-        .map_err(crate::error::sqlite)?;
-    for row in rows {
-        let (position, quantity, net) = row.map_err(crate::error::sqlite)?;
-        quantities.push((position, quantity));
-        nets.push((position, net));
-    }
-    let (gross, charges): (i64, bool) = tx
-        .prepare_cached(
-            "SELECT coalesce(sum(gross_total), 0), coalesce(max(charge_total <> 0), 0)
+        args![original],
+        |r| {
+            let (position, quantity, net) = (r.get::<u32>(0)?, r.get::<i64>(1)?, r.get::<i64>(2)?);
+            quantities.push((position, quantity));
+            nets.push((position, net));
+            Ok(())
+        },
+    )?;
+    let (gross, charges): (i64, bool) = tx.query_row(
+        "SELECT coalesce(sum(gross_total), 0), coalesce(max(charge_total <> 0), 0)
              FROM shopkeep_invoices WHERE original_id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![original], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .map_err(crate::error::sqlite)?;
+        args![original],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok(Credited {
         quantities,
         nets,
@@ -476,36 +432,25 @@ impl Credited {
 /// passed once its `deletable_from` date has begun everywhere on earth, i.e. in UTC-12: the rule
 /// the database's DELETE triggers apply (migration 0012), read here from the same clock.
 pub(crate) fn purge(tx: &Tx<'_>) -> Result<Vec<(InvoiceId, String)>> {
-    let cutoff: String = tx
-        .prepare_cached("SELECT date(shopkeep_now(), '-12 hours')")
-        .map_err(crate::error::sqlite)?
-        .query_row([], |r| r.get(0))
-        .map_err(crate::error::sqlite)?;
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT id, number FROM shopkeep_invoices i
+    let cutoff: String =
+        tx.query_row("SELECT date(shopkeep_now(), '-12 hours')", args![], |r| {
+            r.get(0)
+        })?;
+    let doomed = tx.query_map(
+        "SELECT id, number FROM shopkeep_invoices i
          WHERE deletable_from <= ?1
            AND NOT EXISTS (SELECT 1 FROM shopkeep_invoices c
                            WHERE c.original_id = i.id AND c.deletable_from > ?1)
          ORDER BY kind, id",
-        )
-        .map_err(crate::error::sqlite)?;
-    let doomed = stmt
-        .query_map([&cutoff], |r| {
-            Ok((crate::sql::get::<InvoiceId>(r, 0)?, r.get(1)?))
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?;
+        args![cutoff],
+        |r| Ok((r.get::<InvoiceId>(0)?, r.get(1)?)),
+    )?;
     for (id, _) in &doomed {
-        tx.prepare_cached("DELETE FROM shopkeep_invoice_lines WHERE invoice_id = ?1")
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id])
-            .map_err(crate::error::sqlite)?;
-        tx.prepare_cached("DELETE FROM shopkeep_invoices WHERE id = ?1")
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id])
-            .map_err(crate::error::sqlite)?;
+        tx.execute(
+            "DELETE FROM shopkeep_invoice_lines WHERE invoice_id = ?1",
+            args![id],
+        )?;
+        tx.execute("DELETE FROM shopkeep_invoices WHERE id = ?1", args![id])?;
     }
     Ok(doomed)
 }

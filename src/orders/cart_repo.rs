@@ -6,8 +6,6 @@
 //! keyed hash. Cart edits are not audited (they are frequent and change nothing of value);
 //! refusals are, and checkout is.
 
-use rusqlite::OptionalExtension;
-
 use super::cart::{
     Cart, CartId, CartLine, CartPreview, CartRef, CartToken, GuestCart, MAX_CART_LINES,
     MAX_QUANTITY, PreviewLine, check_quantity,
@@ -23,6 +21,7 @@ use crate::crypto::keys::Mac256;
 use crate::customers::{ensure_active, load_buyer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
+use crate::sql::args;
 use crate::store::{Store, Tx, not_found};
 
 /// Carts, for one acting principal. From [`Store::carts`].
@@ -64,13 +63,11 @@ impl CartRepo<'_> {
         let hash = token_hash(self.store, &token);
         let cart = self.store.write(|tx| {
             let id = CartId::generate(tx.now())?;
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_carts (id, token_hash, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?3)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, hash.as_slice(), tx.now()])
-            .map_err(crate::error::sqlite)?;
+                args![id, hash.as_slice(), tx.now()],
+            )?;
             Ok(Cart {
                 id,
                 customer: None,
@@ -157,12 +154,10 @@ impl CartRepo<'_> {
         let hash = self.hash(cart);
         self.store.write(|tx| {
             let id = self.resolve(tx, cart, hash.as_ref())?;
-            tx.prepare_cached(
+            tx.execute(
                 "DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, variant])
-            .map_err(crate::error::sqlite)?;
+                args![id, variant],
+            )?;
             touch(tx, id)?;
             load(tx, id)
         })
@@ -189,10 +184,7 @@ impl CartRepo<'_> {
                     .min(MAX_QUANTITY);
                 set(tx, target, line.variant, total, had.is_none())?;
             }
-            tx.prepare_cached("DELETE FROM shopkeep_carts WHERE id = ?1")
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![source])
-                .map_err(crate::error::sqlite)?;
+            tx.execute("DELETE FROM shopkeep_carts WHERE id = ?1", args![source])?;
             load(tx, target)
         })
     }
@@ -344,11 +336,11 @@ impl CartRepo<'_> {
         match (cart, hash) {
             (CartRef::Customer(customer), _) => customer_cart(tx, self.principal, customer),
             (CartRef::Guest(_), Some(hash)) => tx
-                .prepare_cached("SELECT id FROM shopkeep_carts WHERE token_hash = ?1")
-                .map_err(crate::error::sqlite)?
-                .query_row([hash.as_slice()], |r| crate::sql::get(r, 0))
-                .optional()
-                .map_err(crate::error::sqlite)?
+                .query_opt(
+                    "SELECT id FROM shopkeep_carts WHERE token_hash = ?1",
+                    args![hash.as_slice()],
+                    |r| r.get(0),
+                )?
                 .ok_or_else(no_such_cart),
             (CartRef::Guest(_), None) => Err(no_such_cart()),
         }
@@ -365,10 +357,9 @@ pub(crate) fn customer_cart(
         return Ok(id);
     }
     let id = CartId::generate(tx.now())?;
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_carts (id, customer_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-    ).map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![id, customer, tx.now()]).map_err(crate::error::sqlite)?;
+    args![id, customer, tx.now()])?;
     Ok(id)
 }
 
@@ -380,11 +371,11 @@ fn find_customer_cart(
 ) -> Result<Option<CartId>> {
     tx.authorize(principal, Action::PlaceOrder, &Resource::Customer(customer))?;
     ensure_active(tx, customer)?;
-    tx.prepare_cached("SELECT id FROM shopkeep_carts WHERE customer_id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![customer], |r| crate::sql::get(r, 0))
-        .optional()
-        .map_err(crate::error::sqlite)
+    tx.query_opt(
+        "SELECT id FROM shopkeep_carts WHERE customer_id = ?1",
+        args![customer],
+        |r| r.get(0),
+    )
 }
 
 /// The preview of an empty cart: zero totals in `currency`, if the shop sells in it.
@@ -411,11 +402,11 @@ pub(crate) fn no_settings() -> Error {
 }
 
 fn check_variant(tx: &Tx<'_>, variant: VariantId) -> Result<()> {
-    let exists: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![variant], |r| r.get(0))
-        .map_err(crate::error::sqlite)?;
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM shopkeep_variants WHERE id = ?1)",
+        args![variant],
+        |r| r.get(0),
+    )?;
     if exists {
         Ok(())
     } else {
@@ -424,22 +415,20 @@ fn check_variant(tx: &Tx<'_>, variant: VariantId) -> Result<()> {
 }
 
 fn current(tx: &Tx<'_>, cart: CartId, variant: VariantId) -> Result<Option<u32>> {
-    tx.prepare_cached(
+    tx.query_opt(
         "SELECT quantity FROM shopkeep_cart_lines WHERE cart_id = ?1 AND variant_id = ?2",
+        args![cart, variant],
+        |r| r.get(0),
     )
-    .map_err(crate::error::sqlite)?
-    .query_row(crate::sql::params![cart, variant], |r| r.get(0))
-    .optional()
-    .map_err(crate::error::sqlite)
 }
 
 fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) -> Result<()> {
     if new {
-        let count: i64 = tx
-            .prepare_cached("SELECT count(*) FROM shopkeep_cart_lines WHERE cart_id = ?1")
-            .map_err(crate::error::sqlite)?
-            .query_row(crate::sql::params![cart], |r| r.get(0))
-            .map_err(crate::error::sqlite)?;
+        let count: i64 = tx.query_row(
+            "SELECT count(*) FROM shopkeep_cart_lines WHERE cart_id = ?1",
+            args![cart],
+            |r| r.get(0),
+        )?;
         if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_CART_LINES {
             return Err(Error::validation(
                 "cart",
@@ -447,52 +436,45 @@ fn set(tx: &Tx<'_>, cart: CartId, variant: VariantId, quantity: u32, new: bool) 
             ));
         }
     }
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_cart_lines (cart_id, variant_id, quantity, seq, added_at)
          VALUES (?1, ?2, ?3,
                  (SELECT coalesce(max(seq), 0) + 1 FROM shopkeep_cart_lines WHERE cart_id = ?1),
                  ?4)
          ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![cart, variant, quantity, tx.now()])
-    .map_err(crate::error::sqlite)?;
+        args![cart, variant, quantity, tx.now()],
+    )?;
     touch(tx, cart)
 }
 
 fn touch(tx: &Tx<'_>, cart: CartId) -> Result<()> {
-    tx.prepare_cached("UPDATE shopkeep_carts SET updated_at = ?2 WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![cart, tx.now()])
-        .map_err(crate::error::sqlite)?;
+    tx.execute(
+        "UPDATE shopkeep_carts SET updated_at = ?2 WHERE id = ?1",
+        args![cart, tx.now()],
+    )?;
     Ok(())
 }
 
 /// A cart's lines, in the order they were added.
 pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
     let customer: Option<CustomerId> = tx
-        .prepare_cached("SELECT customer_id FROM shopkeep_carts WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| crate::sql::get(r, 0))
-        .optional()
-        .map_err(crate::error::sqlite)?
+        .query_opt(
+            "SELECT customer_id FROM shopkeep_carts WHERE id = ?1",
+            args![id],
+            |r| r.get(0),
+        )?
         .ok_or_else(no_such_cart)?;
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT variant_id, quantity FROM shopkeep_cart_lines WHERE cart_id = ?1
+    let lines = tx.query_map(
+        "SELECT variant_id, quantity FROM shopkeep_cart_lines WHERE cart_id = ?1
          ORDER BY seq",
-        )
-        .map_err(crate::error::sqlite)?;
-    let lines = stmt
-        .query_map(crate::sql::params![id], |r| {
+        args![id],
+        |r| {
             Ok(CartLine {
-                variant: crate::sql::get(r, 0)?,
+                variant: r.get(0)?,
                 quantity: r.get(1)?,
             })
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?;
+        },
+    )?;
     Ok(Cart {
         id,
         customer,
@@ -502,9 +484,9 @@ pub(crate) fn load(tx: &Tx<'_>, id: CartId) -> Result<Cart> {
 
 /// Empties a cart (after checkout).
 pub(crate) fn empty(tx: &Tx<'_>, id: CartId) -> Result<()> {
-    tx.prepare_cached("DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1")
-        .map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![id])
-        .map_err(crate::error::sqlite)?;
+    tx.execute(
+        "DELETE FROM shopkeep_cart_lines WHERE cart_id = ?1",
+        args![id],
+    )?;
     touch(tx, id)
 }

@@ -30,6 +30,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::events::OutboxEvent;
 use crate::marketing::Attribution;
 use crate::money::{Currency, Money};
+use crate::sql::args;
 use crate::store::{Store, Tx, not_found};
 
 /// How long an idempotency key is remembered: 24 hours. A retry after that is a new checkout.
@@ -376,19 +377,17 @@ impl OrderRepo<'_> {
                 ));
             }
             let order = self.place(tx, &request, current, id)?;
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_idempotency (principal, key_hash, request_hash, order_id,
                  created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                scope,
-                key_hash.as_slice(),
-                request_hash.as_slice(),
-                id,
-                tx.now()
-            ])
-            .map_err(crate::error::sqlite)?;
+                args![
+                    scope,
+                    key_hash.as_slice(),
+                    request_hash.as_slice(),
+                    id,
+                    tx.now()
+                ],
+            )?;
             Ok(CheckoutOutcome::Placed(order))
         })
     }
@@ -675,10 +674,10 @@ fn take(
 /// Forgets idempotency keys older than the retention time.
 fn purge_keys(tx: &Tx<'_>) -> Result<()> {
     let cutoff = tx.now().checked_sub(IDEMPOTENCY_RETENTION)?;
-    tx.prepare_cached("DELETE FROM shopkeep_idempotency WHERE created_at < ?1")
-        .map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![cutoff])
-        .map_err(crate::error::sqlite)?;
+    tx.execute(
+        "DELETE FROM shopkeep_idempotency WHERE created_at < ?1",
+        args![cutoff],
+    )?;
     Ok(())
 }
 
@@ -689,18 +688,12 @@ fn replay(
     key_hash: &Mac256,
     request_hash: &Mac256,
 ) -> Result<Option<OrderId>> {
-    use rusqlite::OptionalExtension;
-    let found: Option<(Vec<u8>, OrderId)> = tx
-        .prepare_cached(
-            "SELECT request_hash, order_id FROM shopkeep_idempotency
+    let found: Option<(Vec<u8>, OrderId)> = tx.query_opt(
+        "SELECT request_hash, order_id FROM shopkeep_idempotency
              WHERE principal = ?1 AND key_hash = ?2",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(rusqlite::params![scope, key_hash.as_slice()], |r| {
-            Ok((r.get(0)?, crate::sql::get(r, 1)?))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        args![scope, key_hash.as_slice()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     match found {
         None => Ok(None),
         Some((stored, order)) if stored.as_slice() == request_hash.as_slice() => Ok(Some(order)),

@@ -1,14 +1,13 @@
 //! Coupons: the SQL. Staff create and list them; checkout applies and counts them inside its
 //! own transaction.
 
-use rusqlite::OptionalExtension;
-
 use super::coupon::{Coupon, CouponCode, CouponValue, currency_of};
 use super::order::OrderId;
 use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
+use crate::sql::{Row, args};
 use crate::store::{Store, Tx};
 
 /// Coupon codes, for one acting principal. From [`Store::coupons`].
@@ -42,15 +41,12 @@ impl CouponRepo<'_> {
                 CouponValue::Fixed(m) => ("fixed", None, Some(m.minor())),
             };
             let currency = currency_of(coupon.value).map(Currency::code);
-            let inserted = tx
-                .prepare_cached(
-                    "INSERT INTO shopkeep_coupons (code, kind, percent_bp, amount, currency,
+            let inserted = tx.execute(
+                "INSERT INTO shopkeep_coupons (code, kind, percent_bp, amount, currency,
                      min_subtotal, valid_from, valid_until, max_uses, max_per_customer,
                      created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                      ON CONFLICT (code) DO NOTHING",
-                )
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![
+                args![
                     coupon.code.as_str(),
                     kind,
                     bp,
@@ -62,8 +58,8 @@ impl CouponRepo<'_> {
                     coupon.max_uses,
                     coupon.max_per_customer,
                     tx.now()
-                ])
-                .map_err(crate::error::sqlite)?;
+                ],
+            )?;
             if inserted == 0 {
                 return Err(Error::new(
                     ErrorKind::AlreadyExists,
@@ -83,11 +79,7 @@ impl CouponRepo<'_> {
     pub fn list(&self) -> Result<Vec<Coupon>> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ManageCoupons, &Resource::Coupons)?;
-            let mut stmt = tx
-                .prepare_cached(&format!("{SELECT} ORDER BY code"))
-                .map_err(crate::error::sqlite)?;
-            let rows = stmt.query_map([], row).map_err(crate::error::sqlite)?;
-            rows.map(|r| r.map_err(crate::error::sqlite)?).collect()
+            tx.query_map(&format!("{SELECT} ORDER BY code"), args![], row)
         })
     }
 }
@@ -109,7 +101,7 @@ type Raw = (
     u32,
 );
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Coupon>> {
+fn row(r: &Row<'_>) -> Result<Coupon> {
     let raw: Raw = (
         r.get(0)?,
         r.get(1)?,
@@ -117,13 +109,13 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Coupon>> {
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
-        crate::sql::get(r, 6)?,
-        crate::sql::get(r, 7)?,
+        r.get(6)?,
+        r.get(7)?,
         r.get(8)?,
         r.get(9)?,
         r.get(10)?,
     );
-    Ok(decode(raw))
+    decode(raw)
 }
 
 fn decode(raw: Raw) -> Result<Coupon> {
@@ -159,12 +151,11 @@ fn decode(raw: Raw) -> Result<Coupon> {
 }
 
 fn find(tx: &Tx<'_>, code: &CouponCode) -> Result<Option<Coupon>> {
-    tx.prepare_cached(&format!("{SELECT} WHERE code = ?1"))
-        .map_err(crate::error::sqlite)?
-        .query_row([code.as_str()], row)
-        .optional()
-        .map_err(crate::error::sqlite)?
-        .transpose()
+    tx.query_opt(
+        &format!("{SELECT} WHERE code = ?1"),
+        args![code.as_str()],
+        row,
+    )
 }
 
 fn no_such_coupon() -> Error {
@@ -191,13 +182,11 @@ pub(crate) fn apply(
     }
     let discount = coupon.discount(subtotal, tx.now())?;
     if let (Some(max), Some(customer)) = (coupon.max_per_customer, customer) {
-        let used: u32 = tx
-            .prepare_cached(
-                "SELECT count(*) FROM shopkeep_coupon_uses WHERE code = ?1 AND customer_id = ?2",
-            )
-            .map_err(crate::error::sqlite)?
-            .query_row(crate::sql::params![code.as_str(), customer], |r| r.get(0))
-            .map_err(crate::error::sqlite)?;
+        let used: u32 = tx.query_row(
+            "SELECT count(*) FROM shopkeep_coupon_uses WHERE code = ?1 AND customer_id = ?2",
+            args![code.as_str(), customer],
+            |r| r.get(0),
+        )?;
         if used >= max {
             return Err(Error::validation(
                 "coupon",
@@ -220,22 +209,17 @@ pub(crate) fn record_use(
     customer: CustomerId,
     order: OrderId,
 ) -> Result<()> {
-    let changed = tx
-        .prepare_cached(
-            "UPDATE shopkeep_coupons SET uses = uses + 1
+    let changed = tx.execute(
+        "UPDATE shopkeep_coupons SET uses = uses + 1
              WHERE code = ?1 AND (max_uses IS NULL OR uses < max_uses)",
-        )
-        .map_err(crate::error::sqlite)?
-        .execute([code.as_str()])
-        .map_err(crate::error::sqlite)?;
+        args![code.as_str()],
+    )?;
     if changed != 1 {
         return Err(Error::validation("coupon", "the coupon has been used up"));
     }
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_coupon_uses (code, customer_id, order_id) VALUES (?1, ?2, ?3)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![code.as_str(), customer, order])
-    .map_err(crate::error::sqlite)?;
+        args![code.as_str(), customer, order],
+    )?;
     Ok(())
 }

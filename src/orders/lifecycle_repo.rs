@@ -1,7 +1,5 @@
 //! The order lifecycle: the SQL of status changes, payments, shipments and cancellations.
 
-use rusqlite::OptionalExtension;
-
 use super::lifecycle::{PaymentRecord, Shipment};
 use super::order::{OrderId, OrderStatus};
 use super::order_repo;
@@ -10,6 +8,7 @@ use crate::catalog::VariantId;
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
+use crate::sql::args;
 use crate::store::Tx;
 
 /// The error for a transition the order's status does not allow.
@@ -33,18 +32,11 @@ pub(crate) fn set_status(
         // One status to move from (every transition but one) is `status = ?4`: SQLite
         // evaluates an `IN` list of three bound values through a temporary b-tree that it
         // builds and frees on every execution, a fifth of this statement's time.
-        [only] => tx
-            .prepare_cached(
-                "UPDATE shopkeep_orders SET status = ?2, version = version + 1, updated_at = ?3
+        [only] => tx.execute(
+            "UPDATE shopkeep_orders SET status = ?2, version = version + 1, updated_at = ?3
                  WHERE id = ?1 AND status = ?4",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                id,
-                to.as_str(),
-                tx.now(),
-                only.as_str()
-            ]),
+            args![id, to.as_str(), tx.now(), only.as_str()],
+        ),
         _ => {
             let pick = |i: usize| {
                 from.get(i)
@@ -52,22 +44,13 @@ pub(crate) fn set_status(
                     .map(|s| s.as_str())
                     .unwrap_or("")
             };
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_orders SET status = ?2, version = version + 1, updated_at = ?3
                  WHERE id = ?1 AND status IN (?4, ?5, ?6)",
+                args![id, to.as_str(), tx.now(), pick(0), pick(1), pick(2)],
             )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                id,
-                to.as_str(),
-                tx.now(),
-                pick(0),
-                pick(1),
-                pick(2)
-            ])
         }
-    }
-    .map_err(crate::error::sqlite)?;
+    }?;
     if changed == 1 {
         return Ok(());
     }
@@ -79,12 +62,11 @@ pub(crate) fn set_status(
 
 /// The status of order `id`, if it exists.
 pub(crate) fn status(tx: &Tx<'_>, id: OrderId) -> Result<Option<OrderStatus>> {
-    let text: Option<String> = tx
-        .prepare_cached("SELECT status FROM shopkeep_orders WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| r.get(0))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let text: Option<String> = tx.query_opt(
+        "SELECT status FROM shopkeep_orders WHERE id = ?1",
+        args![id],
+        |r| r.get(0),
+    )?;
     text.as_deref().map(OrderStatus::parse).transpose()
 }
 
@@ -95,44 +77,37 @@ pub(crate) fn insert_payment(
     reference: &str,
     amount: Money,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_order_payments (order_id, gateway_reference, amount, currency,
          paid_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        id,
-        reference,
-        amount.minor(),
-        amount.currency().code(),
-        tx.now()
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![
+            id,
+            reference,
+            amount.minor(),
+            amount.currency().code(),
+            tx.now()
+        ],
+    )?;
     Ok(())
 }
 
 /// The order a gateway reference paid, if any.
 pub(crate) fn paid_by(tx: &Tx<'_>, reference: &str) -> Result<Option<OrderId>> {
-    tx.prepare_cached("SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row([reference], |r| crate::sql::get(r, 0))
-        .optional()
-        .map_err(crate::error::sqlite)
+    tx.query_opt(
+        "SELECT order_id FROM shopkeep_order_payments WHERE gateway_reference = ?1",
+        args![reference],
+        |r| r.get(0),
+    )
 }
 
 /// The payment of order `id`, if it was paid.
 pub(crate) fn payment(tx: &Tx<'_>, id: OrderId) -> Result<Option<PaymentRecord>> {
-    let row: Option<(String, i64, String, Timestamp)> = tx
-        .prepare_cached(
-            "SELECT gateway_reference, amount, currency, paid_at FROM shopkeep_order_payments
+    let row: Option<(String, i64, String, Timestamp)> = tx.query_opt(
+        "SELECT gateway_reference, amount, currency, paid_at FROM shopkeep_order_payments
              WHERE order_id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, crate::sql::get(r, 3)?))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     row.map(|(reference, amount, currency, paid_at)| {
         Ok(PaymentRecord {
             reference,
@@ -145,18 +120,11 @@ pub(crate) fn payment(tx: &Tx<'_>, id: OrderId) -> Result<Option<PaymentRecord>>
 
 /// Records a shipment.
 pub(crate) fn insert_shipment(tx: &Tx<'_>, id: OrderId, shipment: &Shipment) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_order_shipments (order_id, carrier, tracking, shipped_at)
          VALUES (?1, ?2, ?3, ?4)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        id,
-        shipment.carrier,
-        shipment.tracking,
-        tx.now()
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![id, shipment.carrier, shipment.tracking, tx.now()],
+    )?;
     Ok(())
 }
 
@@ -167,13 +135,11 @@ pub(crate) fn insert_cancellation(
     reason: &str,
     was_paid: bool,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_order_cancellations (order_id, reason, was_paid, cancelled_at)
          VALUES (?1, ?2, ?3, ?4)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![id, reason, was_paid, tx.now()])
-    .map_err(crate::error::sqlite)?;
+        args![id, reason, was_paid, tx.now()],
+    )?;
     Ok(())
 }
 
@@ -186,26 +152,19 @@ pub(crate) struct Unpaid {
 
 /// Up to `limit` orders still `placed` that were placed before `cutoff`, oldest first.
 pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Result<Vec<Unpaid>> {
-    let rows = tx
-        .prepare_cached(
-            "SELECT id, number, customer_id, auth_mac FROM shopkeep_orders
+    let rows = tx.query_map(
+        "SELECT id, number, customer_id, auth_mac FROM shopkeep_orders
              WHERE status = 'placed' AND placed_at < ?1 ORDER BY id LIMIT ?2",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_map(
-            crate::sql::params![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)],
-            |r| {
-                let unpaid = Unpaid {
-                    id: crate::sql::get(r, 0)?,
-                    number: r.get(1)?,
-                    customer: crate::sql::get(r, 2)?,
-                };
-                Ok((unpaid, r.get::<_, Option<Vec<u8>>>(3)?))
-            },
-        )
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?;
+        args![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)],
+        |r| {
+            let unpaid = Unpaid {
+                id: r.get(0)?,
+                number: r.get(1)?,
+                customer: r.get(2)?,
+            };
+            Ok((unpaid, r.get::<Option<Vec<u8>>>(3)?))
+        },
+    )?;
     // The expiry event names the customer: only the one the order's MAC was made for.
     rows.into_iter()
         .map(|(unpaid, mac)| {
@@ -217,15 +176,10 @@ pub(crate) fn unpaid_before(tx: &Tx<'_>, cutoff: Timestamp, limit: usize) -> Res
 
 /// An order's lines as stock sees them: position, variant, quantity.
 pub(crate) fn stock_lines(tx: &Tx<'_>, id: OrderId) -> Result<Vec<(u32, VariantId, u32)>> {
-    tx.prepare_cached(
+    tx.query_map(
         "SELECT position, variant_id, quantity FROM shopkeep_order_lines
              WHERE order_id = ?1 ORDER BY position",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )
-    .map_err(crate::error::sqlite)?
-    .query_map(crate::sql::params![id], |r| {
-        Ok((r.get(0)?, crate::sql::get(r, 1)?, r.get(2)?))
-    })
-    .map_err(crate::error::sqlite)?
-    .collect::<rusqlite::Result<Vec<_>>>()
-    .map_err(crate::error::sqlite)
 }

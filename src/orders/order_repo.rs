@@ -1,7 +1,5 @@
 //! Orders: the SQL that writes a placed order and reads orders back.
 
-use rusqlite::OptionalExtension;
-
 use super::order::{
     BuyerSnapshot, Order, OrderCharge, OrderId, OrderLine, OrderNumber, OrderStatus, OrderVat,
     StoredSnapshot,
@@ -18,6 +16,7 @@ use crate::crypto::keys::Mac256;
 use crate::customers::Country;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money, TaxRate};
+use crate::sql::{Param, args};
 use crate::store::{Store, Tx};
 
 pub(crate) const ORDERS: &str = "shopkeep_orders";
@@ -39,22 +38,20 @@ pub(crate) fn id_by_number(tx: &Tx<'_>, number: OrderNumber) -> Result<Option<Or
     let Ok(stored) = i64::try_from(number.get()) else {
         return Ok(None);
     };
-    tx.prepare_cached("SELECT id FROM shopkeep_orders WHERE number = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row([stored], |r| crate::sql::get(r, 0))
-        .optional()
-        .map_err(crate::error::sqlite)
+    tx.query_opt(
+        "SELECT id FROM shopkeep_orders WHERE number = ?1",
+        args![stored],
+        |r| r.get(0),
+    )
 }
 
 /// Allocates the next order number, inside the checkout transaction.
 pub(crate) fn next_number(tx: &Tx<'_>) -> Result<OrderNumber> {
-    let n: i64 = tx
-        .prepare_cached(
-            "UPDATE shopkeep_order_counter SET next = next + 1 WHERE id = 1 RETURNING next - 1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row([], |r| r.get(0))
-        .map_err(crate::error::sqlite)?;
+    let n: i64 = tx.query_row(
+        "UPDATE shopkeep_order_counter SET next = next + 1 WHERE id = 1 RETURNING next - 1",
+        args![],
+        |r| r.get(0),
+    )?;
     Ok(OrderNumber::from_stored(n))
 }
 
@@ -132,20 +129,12 @@ pub(crate) struct NewOrder<'a> {
 /// Writes the order, its lines and its VAT breakdown.
 pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
     let t = &o.priced.totals;
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_orders (id, number, customer_id, status, currency, price_mode,
          line_net_total, allowance_total, charge_total, net_total, vat_total, gross_total,
          coupon_code, destination, buyer, placed_at, updated_at, auth_mac)
          VALUES (?1, ?2, ?3, 'placed', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
-    ).map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![o.id, i64::try_from(o.number.get()).unwrap_or(i64::MAX), o.customer, o.currency.code(), mode_name(o.mode), t.line_net_total().minor(), t.allowance_total().minor(), t.charge_total().minor(), t.net_total().minor(), t.vat_total().minor(), t.gross_total().minor(), o.coupon, o.destination.as_str(), o.buyer, tx.now(), owner_mac(tx, o.id, o.customer).as_slice()]).map_err(crate::error::sqlite)?;
-    let mut line_stmt = tx
-        .prepare_cached(
-            "INSERT INTO shopkeep_order_lines (order_id, position, variant_id, sku, name, quantity,
-         unit_price, amount, line_net, discount, vat_category, vat_rate_bp, exemption_reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )
-        .map_err(crate::error::sqlite)?;
+    args![o.id, i64::try_from(o.number.get()).unwrap_or(i64::MAX), o.customer, o.currency.code(), mode_name(o.mode), t.line_net_total().minor(), t.allowance_total().minor(), t.charge_total().minor(), t.net_total().minor(), t.vat_total().minor(), t.gross_total().minor(), o.coupon, o.destination.as_str(), o.buyer, tx.now(), owner_mac(tx, o.id, o.customer).as_slice()])?;
     for (position, ((item, line), total)) in o
         .priced
         .items
@@ -155,8 +144,11 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
         .enumerate()
     {
         let (sellable, quantity) = item;
-        line_stmt
-            .execute(crate::sql::params![
+        tx.execute(
+            "INSERT INTO shopkeep_order_lines (order_id, position, variant_id, sku, name, quantity,
+         unit_price, amount, line_net, discount, vat_category, vat_rate_bp, exemption_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            args![
                 o.id,
                 i64::try_from(position).unwrap_or(i64::MAX),
                 sellable.variant,
@@ -170,22 +162,18 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
                 line.vat().category().code(),
                 line.vat().rate().basis_points(),
                 line.vat().exemption_reason()
-            ])
-            .map_err(crate::error::sqlite)?;
+            ],
+        )?;
     }
     if !o.priced.charges.is_empty() {
-        let mut charge_stmt = tx
-            .prepare_cached(
-                "INSERT INTO shopkeep_order_charges (order_id, position, reason, amount, net,
-             vat_category, vat_rate_bp, exemption_reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .map_err(crate::error::sqlite)?;
         for (position, ((reason, charge), net)) in
             o.priced.charges.iter().zip(t.charges_net()).enumerate()
         {
-            charge_stmt
-                .execute(crate::sql::params![
+            tx.execute(
+                "INSERT INTO shopkeep_order_charges (order_id, position, reason, amount, net,
+             vat_category, vat_rate_bp, exemption_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                args![
                     o.id,
                     i64::try_from(position).unwrap_or(i64::MAX),
                     reason,
@@ -194,20 +182,16 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
                     charge.vat().category().code(),
                     charge.vat().rate().basis_points(),
                     charge.vat().exemption_reason()
-                ])
-                .map_err(crate::error::sqlite)?;
+                ],
+            )?;
         }
     }
-    let mut vat_stmt = tx
-        .prepare_cached(
+    for g in t.vat_groups() {
+        tx.execute(
             "INSERT INTO shopkeep_order_vat (order_id, vat_category, vat_rate_bp, exemption_reason,
          lines_net, allowance_net, charges_net, taxable, tax)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )
-        .map_err(crate::error::sqlite)?;
-    for g in t.vat_groups() {
-        vat_stmt
-            .execute(crate::sql::params![
+            args![
                 o.id,
                 g.vat().category().code(),
                 g.vat().rate().basis_points(),
@@ -217,8 +201,8 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
                 g.charges_net().minor(),
                 g.taxable().minor(),
                 g.tax().minor()
-            ])
-            .map_err(crate::error::sqlite)?;
+            ],
+        )?;
     }
     Ok(())
 }
@@ -229,14 +213,11 @@ pub(crate) fn insert(tx: &Tx<'_>, o: &NewOrder<'_>) -> Result<()> {
 ///
 /// `Crypto` if the order was moved to another customer outside shopkeep.
 pub(crate) fn owner(tx: &Tx<'_>, id: OrderId) -> Result<Option<CustomerId>> {
-    let row: Option<(CustomerId, Option<Vec<u8>>)> = tx
-        .prepare_cached("SELECT customer_id, auth_mac FROM shopkeep_orders WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok((crate::sql::get(r, 0)?, r.get(1)?))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let row: Option<(CustomerId, Option<Vec<u8>>)> = tx.query_opt(
+        "SELECT customer_id, auth_mac FROM shopkeep_orders WHERE id = ?1",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     row.map(|(customer, mac)| {
         verify_owner(tx, id, customer, mac.as_deref())?;
         Ok(customer)
@@ -304,17 +285,15 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
         i64,
         Option<Vec<u8>>,
     );
-    let head: Option<Head> = tx
-        .prepare_cached(
-            "SELECT number, customer_id, status, currency, price_mode, line_net_total,
+    let head: Option<Head> = tx.query_opt(
+        "SELECT number, customer_id, status, currency, price_mode, line_net_total,
              allowance_total, charge_total, net_total, vat_total, gross_total, coupon_code,
              destination, buyer, placed_at, version, auth_mac FROM shopkeep_orders WHERE id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
+        args![id],
+        |r| {
             Ok((
                 r.get(0)?,
-                crate::sql::get(r, 1)?,
+                r.get(1)?,
                 r.get(2)?,
                 r.get(3)?,
                 r.get(4)?,
@@ -329,13 +308,12 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
                 r.get(11)?,
                 r.get(12)?,
                 r.get(13)?,
-                crate::sql::get(r, 14)?,
+                r.get(14)?,
                 r.get(15)?,
                 r.get(16)?,
             ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        },
+    )?;
     let Some((
         number,
         customer,
@@ -357,28 +335,22 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
     let currency = Currency::from_code(&currency)?;
     let m = |minor: i64| Money::new(minor, currency);
     let [line_net, allowance, charge, net, vat, gross] = amounts;
-    let mut stmt = tx.prepare_cached(
+    let lines = tx.query_map(
         "SELECT position, variant_id, sku, name, quantity, unit_price, amount, line_net, discount,
          vat_category, vat_rate_bp, exemption_reason FROM shopkeep_order_lines
          WHERE order_id = ?1 ORDER BY position",
-    ).map_err(crate::error::sqlite)?;
-    let lines = stmt
-        .query_map(crate::sql::params![id], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                crate::sql::get(r, 1)?,
-                crate::sql::get(r, 2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, u32>(4)?,
-                [r.get::<_, i64>(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
-                r.get::<_, String>(9)?,
-                r.get::<_, u32>(10)?,
-                r.get::<_, Option<String>>(11)?,
-            ))
-        }).map_err(crate::error::sqlite)?
-        .map(|row| {
-            let (position, variant, sku, name, quantity, [unit, amount, net, discount], c, bp, why) =
-                row.map_err(crate::error::sqlite)?;
+        args![id], |r| {
+            let (position, variant, sku, name, quantity, [unit, amount, net, discount], c, bp, why) = (
+                r.get::<u32>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<String>(3)?,
+                r.get::<u32>(4)?,
+                [r.get::<i64>(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                r.get::<String>(9)?,
+                r.get::<u32>(10)?,
+                r.get::<Option<String>>(11)?,
+            );
             Ok(OrderLine {
                 position,
                 variant,
@@ -391,35 +363,20 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
                 discount: m(discount),
                 vat: treatment(&c, bp, why)?,
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        })?;
     let charges = load_charges(tx, id, currency)?;
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT vat_category, vat_rate_bp, exemption_reason, lines_net, allowance_net,
+    let vat_rows = tx.query_map(
+        "SELECT vat_category, vat_rate_bp, exemption_reason, lines_net, allowance_net,
          charges_net, taxable, tax FROM shopkeep_order_vat WHERE order_id = ?1
          ORDER BY vat_category, vat_rate_bp",
-        )
-        .map_err(crate::error::sqlite)?;
-    let vat_rows = stmt
-        .query_map(crate::sql::params![id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, u32>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                [
-                    r.get::<_, i64>(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                ],
-            ))
-        })
-        .map_err(crate::error::sqlite)?
-        .map(|row| {
-            let (c, bp, why, [lines_net, allowance_net, charges_net, taxable, tax]) =
-                row.map_err(crate::error::sqlite)?;
+        args![id],
+        |r| {
+            let (c, bp, why, [lines_net, allowance_net, charges_net, taxable, tax]) = (
+                r.get::<String>(0)?,
+                r.get::<u32>(1)?,
+                r.get::<Option<String>>(2)?,
+                [r.get::<i64>(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?],
+            );
             Ok(OrderVat {
                 vat: treatment(&c, bp, why)?,
                 lines_net: m(lines_net),
@@ -428,8 +385,8 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
                 taxable: m(taxable),
                 tax: m(tax),
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        },
+    )?;
     Ok(Order {
         id,
         number: OrderNumber::from_stored(number),
@@ -461,34 +418,28 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: OrderId) -> Result<Order> {
 
 /// The charges of order `id`, in their order.
 fn load_charges(tx: &Tx<'_>, id: OrderId, currency: Currency) -> Result<Vec<OrderCharge>> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT position, reason, amount, net, vat_category, vat_rate_bp, exemption_reason
+    tx.query_map(
+        "SELECT position, reason, amount, net, vat_category, vat_rate_bp, exemption_reason
          FROM shopkeep_order_charges WHERE order_id = ?1 ORDER BY position",
-        )
-        .map_err(crate::error::sqlite)?;
-    stmt.query_map(crate::sql::params![id], |r| {
-        Ok((
-            r.get::<_, u32>(0)?,
-            r.get::<_, String>(1)?,
-            [r.get::<_, i64>(2)?, r.get(3)?],
-            r.get::<_, String>(4)?,
-            r.get::<_, u32>(5)?,
-            r.get::<_, Option<String>>(6)?,
-        ))
-    })
-    .map_err(crate::error::sqlite)?
-    .map(|row| {
-        let (position, reason, [amount, net], c, bp, why) = row.map_err(crate::error::sqlite)?;
-        Ok(OrderCharge {
-            position,
-            reason,
-            amount: Money::new(amount, currency),
-            net: Money::new(net, currency),
-            vat: treatment(&c, bp, why)?,
-        })
-    })
-    .collect()
+        args![id],
+        |r| {
+            let (position, reason, [amount, net], c, bp, why) = (
+                r.get::<u32>(0)?,
+                r.get::<String>(1)?,
+                [r.get::<i64>(2)?, r.get(3)?],
+                r.get::<String>(4)?,
+                r.get::<u32>(5)?,
+                r.get::<Option<String>>(6)?,
+            );
+            Ok(OrderCharge {
+                position,
+                reason,
+                amount: Money::new(amount, currency),
+                net: Money::new(net, currency),
+                vat: treatment(&c, bp, why)?,
+            })
+        },
+    )
 }
 
 /// Every order of `customer`, oldest first, with its buyer snapshot: what the customer's GDPR
@@ -498,15 +449,11 @@ fn load_charges(tx: &Tx<'_>, id: OrderId, currency: Currency) -> Result<Vec<Orde
 ///
 /// `Crypto` if a snapshot cannot be decrypted; `Storage` for a malformed stored order.
 pub(crate) fn for_customer(tx: &Tx<'_>, store: &Store, customer: CustomerId) -> Result<Vec<Order>> {
-    let ids = tx
-        .prepare_cached("SELECT id FROM shopkeep_orders WHERE customer_id = ?1 ORDER BY id")
-        .map_err(crate::error::sqlite)?
-        .query_map(crate::sql::params![customer], |r| {
-            crate::sql::get::<OrderId>(r, 0)
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?;
+    let ids = tx.query_map(
+        "SELECT id FROM shopkeep_orders WHERE customer_id = ?1 ORDER BY id",
+        args![customer],
+        |r| r.get::<OrderId>(0),
+    )?;
     ids.into_iter().map(|id| load(tx, store, id)).collect()
 }
 
@@ -528,34 +475,27 @@ pub(crate) fn page(
     // found through `shopkeep_orders_by_customer` (customer_id, id), a status's through
     // `shopkeep_orders_by_status` (status, id), and all orders through the primary key.
     let mut conditions: Vec<&str> = Vec::new();
-    let mut params: Vec<crate::sql::Bound<'_>> = Vec::new();
+    let mut params: Vec<&dyn Param> = Vec::new();
     if let Some(customer) = &customer {
         conditions.push("customer_id = ?");
-        params.push(crate::sql::p(customer));
+        params.push(customer);
     }
     if let Some(status) = &status {
         conditions.push("status = ?");
-        params.push(crate::sql::p(status));
+        params.push(status);
     }
     if let Some(after) = &after {
         conditions.push("id < ?");
-        params.push(crate::sql::p(after));
+        params.push(after);
     }
-    params.push(crate::sql::p(&fetch));
+    params.push(&fetch);
     let filter = if conditions.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
     };
     let sql = format!("SELECT id FROM shopkeep_orders{filter} ORDER BY id DESC LIMIT ?");
-    let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
-    let mut ids = stmt
-        .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-            crate::sql::get::<OrderId>(r, 0)
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?;
+    let mut ids = tx.query_map(&sql, &params, |r| r.get::<OrderId>(0))?;
     let next = if ids.len() > limit {
         ids.truncate(limit);
         ids.last().copied()

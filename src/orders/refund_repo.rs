@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::OptionalExtension;
-
 use super::order::OrderId;
 use super::order_repo::treatment;
 use super::refund::{RefundId, RefundRecord, RefundedLine};
@@ -11,6 +9,7 @@ use super::totals::Charge;
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
+use crate::sql::args;
 use crate::store::Tx;
 
 fn int(n: u32) -> i64 {
@@ -19,53 +18,39 @@ fn int(n: u32) -> i64 {
 
 /// Writes a refund with its lines and charges.
 pub(crate) fn insert(tx: &Tx<'_>, r: &RefundRecord) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_refunds (id, order_id, number, restock, net_total, vat_total,
          gross_total, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        r.id,
-        r.order,
-        int(r.number),
-        r.restock,
-        r.net_total.minor(),
-        r.vat_total.minor(),
-        r.gross_total.minor(),
-        r.created_at
-    ])
-    .map_err(crate::error::sqlite)?;
-    let mut lines = tx
-        .prepare_cached(
+        args![
+            r.id,
+            r.order,
+            int(r.number),
+            r.restock,
+            r.net_total.minor(),
+            r.vat_total.minor(),
+            r.gross_total.minor(),
+            r.created_at
+        ],
+    )?;
+    for l in &r.lines {
+        tx.execute(
             "INSERT INTO shopkeep_refund_lines (refund_id, position, quantity, discount)
          VALUES (?1, ?2, ?3, ?4)",
-        )
-        .map_err(crate::error::sqlite)?;
-    for l in &r.lines {
-        lines
-            .execute(crate::sql::params![
-                r.id,
-                int(l.position),
-                int(l.quantity),
-                l.discount.minor()
-            ])
-            .map_err(crate::error::sqlite)?;
+            args![r.id, int(l.position), int(l.quantity), l.discount.minor()],
+        )?;
     }
-    let mut charges = tx.prepare_cached(
+    for (seq, c) in r.charges.iter().enumerate() {
+        tx.execute(
         "INSERT INTO shopkeep_refund_charges (refund_id, seq, amount, vat_category, vat_rate_bp,
          exemption_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    ).map_err(crate::error::sqlite)?;
-    for (seq, c) in r.charges.iter().enumerate() {
-        charges
-            .execute(crate::sql::params![
+            args![
                 r.id,
                 i64::try_from(seq).unwrap_or(i64::MAX),
                 c.amount().minor(),
                 c.vat().category().code(),
                 c.vat().rate().basis_points(),
                 c.vat().exemption_reason()
-            ])
-            .map_err(crate::error::sqlite)?;
+            ])?;
     }
     Ok(())
 }
@@ -79,54 +64,43 @@ pub(crate) fn insert(tx: &Tx<'_>, r: &RefundRecord) -> Result<()> {
 /// `NotFound` if there is no such refund.
 pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
     type Head = (OrderId, u32, bool, [i64; 3], Timestamp, String);
-    let head: Option<Head> = tx
-        .prepare_cached(
-            "SELECT r.order_id, r.number, r.restock, r.net_total, r.vat_total, r.gross_total,
+    let head: Option<Head> = tx.query_opt(
+        "SELECT r.order_id, r.number, r.restock, r.net_total, r.vat_total, r.gross_total,
              r.created_at, o.currency FROM shopkeep_refunds r
              JOIN shopkeep_orders o ON o.id = r.order_id WHERE r.id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
+        args![id],
+        |r| {
             Ok((
-                crate::sql::get(r, 0)?,
+                r.get(0)?,
                 r.get(1)?,
                 r.get(2)?,
                 [r.get(3)?, r.get(4)?, r.get(5)?],
-                crate::sql::get(r, 6)?,
+                r.get(6)?,
                 r.get(7)?,
             ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        },
+    )?;
     let Some((order, number, restock, [net, vat, gross], created_at, currency)) = head else {
         return Err(Error::new(ErrorKind::NotFound, "no such refund"));
     };
     let currency = Currency::from_code(&currency)?;
     let m = |minor: i64| Money::new(minor, currency);
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT rl.position, rl.quantity, rl.discount, ol.unit_price, ol.vat_category,
+    let lines = tx.query_map(
+        "SELECT rl.position, rl.quantity, rl.discount, ol.unit_price, ol.vat_category,
          ol.vat_rate_bp, ol.exemption_reason FROM shopkeep_refund_lines rl
          JOIN shopkeep_order_lines ol ON ol.order_id = ?2 AND ol.position = rl.position
          WHERE rl.refund_id = ?1 ORDER BY rl.position",
-        )
-        .map_err(crate::error::sqlite)?;
-    let lines = stmt
-        .query_map(crate::sql::params![id, order], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, u32>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, u32>(5)?,
-                r.get::<_, Option<String>>(6)?,
-            ))
-        })
-        .map_err(crate::error::sqlite)?
-        .map(|row| {
-            let (position, quantity, discount, unit, c, bp, why) =
-                row.map_err(crate::error::sqlite)?;
+        args![id, order],
+        |r| {
+            let (position, quantity, discount, unit, c, bp, why) = (
+                r.get::<u32>(0)?,
+                r.get::<u32>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<i64>(3)?,
+                r.get::<String>(4)?,
+                r.get::<u32>(5)?,
+                r.get::<Option<String>>(6)?,
+            );
             Ok(RefundedLine {
                 position,
                 quantity,
@@ -134,27 +108,22 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
                 unit_price: m(unit),
                 vat: treatment(&c, bp, why)?,
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let mut stmt = tx.prepare_cached(
+        },
+    )?;
+    let charges = tx.query_map(
         "SELECT amount, vat_category, vat_rate_bp, exemption_reason FROM shopkeep_refund_charges
          WHERE refund_id = ?1 ORDER BY seq",
-    ).map_err(crate::error::sqlite)?;
-    let charges = stmt
-        .query_map(crate::sql::params![id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, u32>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })
-        .map_err(crate::error::sqlite)?
-        .map(|row| {
-            let (amount, c, bp, why) = row.map_err(crate::error::sqlite)?;
+        args![id],
+        |r| {
+            let (amount, c, bp, why) = (
+                r.get::<i64>(0)?,
+                r.get::<String>(1)?,
+                r.get::<u32>(2)?,
+                r.get::<Option<String>>(3)?,
+            );
             Charge::new(m(amount), treatment(&c, bp, why)?)
-        })
-        .collect::<Result<Vec<_>>>()?;
+        },
+    )?;
     Ok(RefundRecord {
         id,
         order,
@@ -171,12 +140,11 @@ pub(crate) fn load(tx: &Tx<'_>, id: RefundId) -> Result<RefundRecord> {
 
 /// The ids of an order's refunds, in their order.
 pub(crate) fn ids(tx: &Tx<'_>, order: OrderId) -> Result<Vec<RefundId>> {
-    tx.prepare_cached("SELECT id FROM shopkeep_refunds WHERE order_id = ?1 ORDER BY number")
-        .map_err(crate::error::sqlite)?
-        .query_map(crate::sql::params![order], |r| crate::sql::get(r, 0))
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)
+    tx.query_map(
+        "SELECT id FROM shopkeep_refunds WHERE order_id = ?1 ORDER BY number",
+        args![order],
+        |r| r.get(0),
+    )
 }
 
 /// What earlier refunds of an order add up to.
@@ -196,39 +164,29 @@ pub(crate) struct Refunded {
 
 /// Sums an order's refunds so far.
 pub(crate) fn refunded(tx: &Tx<'_>, order: OrderId) -> Result<Refunded> {
-    let (count, gross, charges): (u32, i64, bool) = tx
-        .prepare_cached(
-            "SELECT count(*), coalesce(sum(gross_total), 0),
+    let (count, gross, charges): (u32, i64, bool) = tx.query_row(
+        "SELECT count(*), coalesce(sum(gross_total), 0),
              EXISTS (SELECT 1 FROM shopkeep_refund_charges c
                      JOIN shopkeep_refunds r ON r.id = c.refund_id WHERE r.order_id = ?1)
              FROM shopkeep_refunds WHERE order_id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![order], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .map_err(crate::error::sqlite)?;
+        args![order],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let mut quantities = BTreeMap::new();
     let mut restocked = BTreeMap::new();
-    let mut stmt = tx.prepare_cached(
+    tx.query_each(
         "SELECT l.position, sum(l.quantity), sum(CASE WHEN r.restock THEN l.quantity ELSE 0 END)
          FROM shopkeep_refund_lines l JOIN shopkeep_refunds r ON r.id = l.refund_id
          WHERE r.order_id = ?1 GROUP BY l.position",
-    ).map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map(crate::sql::params![order], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, u32>(1)?,
-                r.get::<_, u32>(2)?,
-            ))
-        })
-        .map_err(crate::error::sqlite)?;
-    for row in rows {
-        let (position, quantity, returned) = row.map_err(crate::error::sqlite)?;
-        quantities.insert(position, quantity);
-        restocked.insert(position, returned);
-    }
+        args![order],
+        |r| {
+            let (position, quantity, returned) =
+                (r.get::<u32>(0)?, r.get::<u32>(1)?, r.get::<u32>(2)?);
+            quantities.insert(position, quantity);
+            restocked.insert(position, returned);
+            Ok(())
+        },
+    )?;
     Ok(Refunded {
         count,
         gross,
