@@ -10,8 +10,6 @@
 
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
-
 use super::enroll::{self, Person};
 use super::events::{CampaignChanged, Queued, RunChanged};
 use super::model::{CampaignId, CampaignStatus, FlowId, MessageId, RunId, RunReport};
@@ -24,6 +22,7 @@ use crate::crypto::secret::random_array;
 use crate::customers::{Channel, ConsentStatus};
 use crate::error::{Error, Result};
 use crate::leads::LeadId;
+use crate::sql::{Param, args};
 use crate::store::Tx;
 
 /// How long a claim holds a message.
@@ -128,19 +127,13 @@ impl CampaignRepo<'_> {
 
 /// Moves scheduled campaigns whose time came to `sending`.
 fn start_campaigns(tx: &Tx<'_>) -> Result<u64> {
-    let started: Vec<CampaignId> = {
-        let mut stmt = tx
-            .prepare_cached(
-                "UPDATE shopkeep_campaigns SET status = 'sending', updated_at = ?1,
+    let started: Vec<CampaignId> = tx.query_map(
+        "UPDATE shopkeep_campaigns SET status = 'sending', updated_at = ?1,
                      version = version + 1
                  WHERE status = 'scheduled' AND send_at <= ?1 RETURNING id",
-            )
-            .map_err(crate::error::sqlite)?;
-        stmt.query_map(crate::sql::params![tx.now()], |r| crate::sql::get(r, 0))
-            .map_err(crate::error::sqlite)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(crate::error::sqlite)?
-    };
+        args![tx.now()],
+        |r| r.get(0),
+    )?;
     for &id in &started {
         tx.emit(&CampaignChanged {
             campaign_id: id,
@@ -152,21 +145,15 @@ fn start_campaigns(tx: &Tx<'_>) -> Result<u64> {
 
 /// Moves sending campaigns with nothing left due to `sent`.
 fn finish_campaigns(tx: &Tx<'_>) -> Result<()> {
-    let finished: Vec<CampaignId> = {
-        let mut stmt = tx
-            .prepare_cached(
-                "UPDATE shopkeep_campaigns SET status = 'sent', updated_at = ?1,
+    let finished: Vec<CampaignId> = tx.query_map(
+        "UPDATE shopkeep_campaigns SET status = 'sent', updated_at = ?1,
                      version = version + 1
                  WHERE status = 'sending' AND NOT EXISTS (SELECT 1 FROM shopkeep_sends s
                      WHERE s.campaign_id = shopkeep_campaigns.id AND s.state = 'due')
                  RETURNING id",
-            )
-            .map_err(crate::error::sqlite)?;
-        stmt.query_map(crate::sql::params![tx.now()], |r| crate::sql::get(r, 0))
-            .map_err(crate::error::sqlite)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(crate::error::sqlite)?
-    };
+        args![tx.now()],
+        |r| r.get(0),
+    )?;
     for id in finished {
         tx.emit(&CampaignChanged {
             campaign_id: id,
@@ -179,27 +166,20 @@ fn finish_campaigns(tx: &Tx<'_>) -> Result<()> {
 /// Claims up to `limit` due messages whose lease is free, oldest due first.
 fn claim(tx: &Tx<'_>, lease: &[u8; 16], limit: usize) -> Result<Vec<MessageId>> {
     let until = tx.now().checked_add(LEASE)?;
-    let mut stmt = tx
-        .prepare_cached(
-            "UPDATE shopkeep_sends SET lease_token = ?1, lease_until = ?2
+    tx.query_map(
+        "UPDATE shopkeep_sends SET lease_token = ?1, lease_until = ?2
              WHERE id IN (SELECT id FROM shopkeep_sends
                  WHERE state = 'due' AND due_at <= ?3 AND (lease_until IS NULL OR lease_until <= ?3)
                  ORDER BY due_at LIMIT ?4)
              RETURNING id",
-        )
-        .map_err(crate::error::sqlite)?;
-    stmt.query_map(
-        crate::sql::params![
+        args![
             lease.as_slice(),
             until,
             tx.now(),
             i64::try_from(limit).unwrap_or(i64::MAX)
         ],
-        |r| crate::sql::get(r, 0),
+        |r| r.get(0),
     )
-    .map_err(crate::error::sqlite)?
-    .collect::<rusqlite::Result<_>>()
-    .map_err(crate::error::sqlite)
 }
 
 /// Decides one claimed message, if this worker's lease still holds it.
@@ -251,14 +231,12 @@ fn decide(
             report.cancelled += 1;
         }
         Decision::Defer(until, reason) => {
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_sends SET due_at = ?3, reason = ?4, lease_token = NULL,
                      lease_until = NULL
                  WHERE id = ?1 AND lease_token = ?2",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, lease.as_slice(), until, reason])
-            .map_err(crate::error::sqlite)?;
+                args![id, lease.as_slice(), until, reason],
+            )?;
             report.deferred += 1;
         }
     }
@@ -329,13 +307,11 @@ fn reachable(tx: &Tx<'_>, person: Person) -> Result<bool> {
             Ok(crate::customers::consent_status(tx, id, Channel::Email)? == ConsentStatus::Granted)
         }
         Person::Lead(id) => {
-            let open: bool = tx
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM shopkeep_leads WHERE id = ?1 AND erased_at IS NULL)",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![id], |r| r.get(0))
-                .map_err(crate::error::sqlite)?;
+            let open: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM shopkeep_leads WHERE id = ?1 AND erased_at IS NULL)",
+                args![id],
+                |r| r.get(0),
+            )?;
             Ok(open
                 && crate::customers::consent_repo::lead_state_in(tx, id, Channel::Email)?.status()
                     == ConsentStatus::Granted)
@@ -345,16 +321,13 @@ fn reachable(tx: &Tx<'_>, person: Person) -> Result<bool> {
 
 /// Why a flow run ends before this step, if it does.
 fn stop_condition(tx: &Tx<'_>, person: Person, run: &Run) -> Result<Option<&'static str>> {
-    let exists = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<bool> {
-        tx.prepare_cached(sql)
-            .map_err(crate::error::sqlite)?
-            .query_row(params, |r| r.get(0))
-            .map_err(crate::error::sqlite)
+    let exists = |sql: &str, params: &[&dyn Param]| -> Result<bool> {
+        tx.query_row(sql, params, |r| r.get(0))
     };
     let ordered_since = |customer: CustomerId| {
         exists(
             "SELECT EXISTS (SELECT 1 FROM shopkeep_orders WHERE customer_id = ?1 AND placed_at >= ?2)",
-            crate::sql::params![customer, run.started_at],
+            args![customer, run.started_at],
         )
     };
     Ok(match (run.trigger.as_str(), person) {
@@ -363,7 +336,7 @@ fn stop_condition(tx: &Tx<'_>, person: Person, run: &Run) -> Result<Option<&'sta
                 Some("checked_out")
             } else if !exists(
                 "SELECT EXISTS (SELECT 1 FROM shopkeep_cart_lines WHERE cart_id = ?1)",
-                crate::sql::params![run.cart],
+                args![run.cart],
             )? {
                 Some("cart_emptied")
             } else {
@@ -373,7 +346,7 @@ fn stop_condition(tx: &Tx<'_>, person: Person, run: &Run) -> Result<Option<&'sta
         ("post_purchase", _) => exists(
             "SELECT EXISTS (SELECT 1 FROM shopkeep_orders WHERE id = ?1
                  AND status IN ('cancelled', 'expired'))",
-            crate::sql::params![run.order],
+            args![run.order],
         )?
         .then_some("order_cancelled"),
         ("win_back", Person::Customer(customer)) => {
@@ -382,7 +355,7 @@ fn stop_condition(tx: &Tx<'_>, person: Person, run: &Run) -> Result<Option<&'sta
         ("lead_nurture", Person::Lead(lead)) => exists(
             "SELECT NOT EXISTS (SELECT 1 FROM shopkeep_leads WHERE id = ?1
                  AND erased_at IS NULL AND customer_id IS NULL AND status NOT IN ('won', 'lost'))",
-            crate::sql::params![lead],
+            args![lead],
         )?
         .then_some("lead_closed"),
         _ => None,
@@ -391,7 +364,7 @@ fn stop_condition(tx: &Tx<'_>, person: Person, run: &Run) -> Result<Option<&'sta
 
 /// How many marketing messages the person was sent since `since`, and the oldest of them.
 fn sent_since(tx: &Tx<'_>, person: Person, since: Timestamp) -> Result<(u64, Option<Timestamp>)> {
-    let (sql, id): (&str, &dyn crate::sql::Param) = match &person {
+    let (sql, id): (&str, &dyn Param) = match &person {
         Person::Customer(c) => (
             "SELECT count(*), min(sent_at) FROM shopkeep_sends
              WHERE customer_id = ?1 AND state = 'sent' AND sent_at > ?2",
@@ -403,13 +376,8 @@ fn sent_since(tx: &Tx<'_>, person: Person, since: Timestamp) -> Result<(u64, Opt
             l,
         ),
     };
-    let (count, oldest): (i64, Option<Timestamp>) = tx
-        .prepare_cached(sql)
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id, since], |r| {
-            Ok((r.get(0)?, crate::sql::get(r, 1)?))
-        })
-        .map_err(crate::error::sqlite)?;
+    let (count, oldest): (i64, Option<Timestamp>) =
+        tx.query_row(sql, args![id, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok((u64::try_from(count).unwrap_or(0), oldest))
 }
 
@@ -436,20 +404,12 @@ fn settle(
     reason: Option<&str>,
     sent_at: Option<Timestamp>,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "UPDATE shopkeep_sends SET state = ?3, reason = ?4, sent_at = ?5, lease_token = NULL,
              lease_until = NULL
          WHERE id = ?1 AND lease_token = ?2",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        id,
-        lease.as_slice(),
-        state,
-        reason,
-        sent_at
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![id, lease.as_slice(), state, reason, sent_at],
+    )?;
     Ok(())
 }
 
@@ -461,14 +421,11 @@ fn end_run(
     status: &'static str,
     reason: Option<&'static str>,
 ) -> Result<()> {
-    let ended = tx
-        .prepare_cached(
-            "UPDATE shopkeep_flow_runs SET status = ?2, stop_reason = ?3, ended_at = ?4
+    let ended = tx.execute(
+        "UPDATE shopkeep_flow_runs SET status = ?2, stop_reason = ?3, ended_at = ?4
              WHERE id = ?1 AND status = 'active'",
-        )
-        .map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![run, status, reason, tx.now()])
-        .map_err(crate::error::sqlite)?;
+        args![run, status, reason, tx.now()],
+    )?;
     if ended == 0 {
         // Already ended (a stale due step of a stopped run): nothing to announce again.
         return Ok(());
@@ -490,23 +447,12 @@ fn load_due(tx: &Tx<'_>, id: MessageId, lease: &[u8; 16]) -> Result<Option<Due>>
         Option<CustomerId>,
         Option<LeadId>,
     );
-    let row: Option<Row> = tx
-        .prepare_cached(
-            "SELECT campaign_id, run_id, position, customer_id, lead_id FROM shopkeep_sends
+    let row: Option<Row> = tx.query_opt(
+        "SELECT campaign_id, run_id, position, customer_id, lead_id FROM shopkeep_sends
              WHERE id = ?1 AND state = 'due' AND lease_token = ?2",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id, lease.as_slice()], |r| {
-            Ok((
-                crate::sql::get(r, 0)?,
-                crate::sql::get(r, 1)?,
-                r.get(2)?,
-                crate::sql::get(r, 3)?,
-                crate::sql::get(r, 4)?,
-            ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        args![id, lease.as_slice()],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
     let Some((campaign, run, position, customer, lead)) = row else {
         return Ok(None);
     };
@@ -524,23 +470,22 @@ fn load_due(tx: &Tx<'_>, id: MessageId, lease: &[u8; 16]) -> Result<Option<Due>>
 }
 
 fn load_run(tx: &Tx<'_>, id: RunId) -> Result<Run> {
-    tx.prepare_cached(
+    tx.query_row(
         "SELECT r.flow_id, f.trigger, f.status = 'active', r.status = 'active', r.cart_id,
              r.order_id, r.started_at
          FROM shopkeep_flow_runs r JOIN shopkeep_flows f ON f.id = r.flow_id
          WHERE r.id = ?1",
+        args![id],
+        |r| {
+            Ok(Run {
+                flow: r.get(0)?,
+                trigger: r.get(1)?,
+                flow_active: r.get(2)?,
+                active: r.get(3)?,
+                cart: r.get(4)?,
+                order: r.get(5)?,
+                started_at: r.get(6)?,
+            })
+        },
     )
-    .map_err(crate::error::sqlite)?
-    .query_row(crate::sql::params![id], |r| {
-        Ok(Run {
-            flow: crate::sql::get(r, 0)?,
-            trigger: r.get(1)?,
-            flow_active: r.get(2)?,
-            active: r.get(3)?,
-            cart: r.get(4)?,
-            order: r.get(5)?,
-            started_at: crate::sql::get(r, 6)?,
-        })
-    })
-    .map_err(crate::error::sqlite)
 }

@@ -12,6 +12,7 @@ use crate::access::CustomerId;
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::leads::LeadId;
+use crate::sql::{Column, ColumnResult, Param, Row, ValueRef, args};
 use crate::store::Tx;
 
 /// How many people one scan of one flow enrols at most (the next `run_due` goes on).
@@ -42,33 +43,29 @@ pub(super) fn initial_cursor(tx: &Tx<'_>, trigger: FlowTrigger) -> Result<String
         FlowTrigger::PostPurchase => "SELECT coalesce(hex(max(id)), '') FROM shopkeep_orders",
         FlowTrigger::AbandonedCart { .. } | FlowTrigger::WinBack => return Ok(String::new()),
     };
-    tx.prepare_cached(sql)
-        .map_err(crate::error::sqlite)?
-        .query_row([], |r| {
-            r.get::<_, rusqlite::types::Value>(0).map(|v| match v {
-                rusqlite::types::Value::Integer(n) => n.to_string(),
-                rusqlite::types::Value::Text(t) => t,
-                _ => String::new(),
-            })
-        })
-        .map_err(crate::error::sqlite)
+    tx.query_row(sql, args![], |r| r.get::<CursorText>(0).map(|c| c.0))
+}
+
+/// A scan cursor as read: an integer in decimal, text as it is, anything else as nothing.
+struct CursorText(String);
+
+impl Column for CursorText {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+        Ok(CursorText(match value {
+            ValueRef::Integer(n) => n.to_string(),
+            ValueRef::Text(_) => value.as_str()?.to_owned(),
+            ValueRef::Null | ValueRef::Real(_) | ValueRef::Blob(_) => String::new(),
+        }))
+    }
 }
 
 /// Runs every active flow's trigger scan; returns how many people entered a flow.
 pub(super) fn enroll_all(tx: &Tx<'_>) -> Result<u64> {
-    let flows: Vec<(FlowId, String, Option<i64>, String)> = {
-        let mut stmt = tx
-            .prepare_cached(
-                "SELECT id, trigger, idle_secs, cursor FROM shopkeep_flows WHERE status = 'active'",
-            )
-            .map_err(crate::error::sqlite)?;
-        stmt.query_map([], |r| {
-            Ok((crate::sql::get(r, 0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(crate::error::sqlite)?
-    };
+    let flows: Vec<(FlowId, String, Option<i64>, String)> = tx.query_map(
+        "SELECT id, trigger, idle_secs, cursor FROM shopkeep_flows WHERE status = 'active'",
+        args![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     let mut enrolled = 0;
     for (flow, trigger, idle, cursor) in flows {
         let trigger = FlowTrigger::from_stored(&trigger, idle)?;
@@ -79,10 +76,10 @@ pub(super) fn enroll_all(tx: &Tx<'_>) -> Result<u64> {
             }
         }
         if next_cursor != cursor {
-            tx.prepare_cached("UPDATE shopkeep_flows SET cursor = ?2 WHERE id = ?1")
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![flow, next_cursor])
-                .map_err(crate::error::sqlite)?;
+            tx.execute(
+                "UPDATE shopkeep_flows SET cursor = ?2 WHERE id = ?1",
+                args![flow, next_cursor],
+            )?;
         }
     }
     Ok(enrolled)
@@ -108,7 +105,7 @@ fn scan(
                  WHERE seq > ?1 AND customer_id IS NOT NULL AND channel = 'email' AND event = 'confirmed'
                  ORDER BY seq LIMIT ?2"
             };
-            let rows: Vec<(i64, Vec<u8>)> = query(tx, sql, crate::sql::params![after, SCAN])?;
+            let rows: Vec<(i64, Vec<u8>)> = query(tx, sql, args![after, SCAN])?;
             let next = rows.last().map_or(after, |r| r.0);
             let found = rows
                 .into_iter()
@@ -140,7 +137,7 @@ fn scan(
             let rows: Vec<(Vec<u8>, Vec<u8>)> = query(
                 tx,
                 "SELECT id, customer_id FROM shopkeep_orders WHERE id > ?1 ORDER BY id LIMIT ?2",
-                crate::sql::params![after, SCAN],
+                args![after, SCAN],
             )?;
             let next = rows
                 .last()
@@ -172,7 +169,7 @@ fn scan(
                          AND (r.status = 'active'
                               OR r.subject_key = 'cart:' || hex(c.id) || '@' || c.updated_at))
                  LIMIT ?3",
-                crate::sql::params![cutoff, flow, SCAN],
+                args![cutoff, flow, SCAN],
             )?;
             let found = rows
                 .into_iter()
@@ -198,7 +195,7 @@ fn scan(
                    AND NOT EXISTS (SELECT 1 FROM shopkeep_flow_runs r WHERE r.flow_id = ?1
                        AND r.subject_key = 'lapse:' || hex(s.customer_id) || '@' || s.last_order_at)
                  LIMIT ?2",
-                crate::sql::params![flow, SCAN],
+                args![flow, SCAN],
             )?;
             let found = rows
                 .into_iter()
@@ -217,29 +214,23 @@ fn scan(
     }
 }
 
-fn query<T: FromRow>(tx: &Tx<'_>, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<T>> {
-    let mut stmt = tx.prepare_cached(sql).map_err(crate::error::sqlite)?;
-    stmt.query_map(params, T::from_row)
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(crate::error::sqlite)
+fn query<T: FromRow>(tx: &Tx<'_>, sql: &str, params: &[&dyn Param]) -> Result<Vec<T>> {
+    tx.query_map(sql, params, T::from_row)
 }
 
 /// A row of a scan, read by position.
 trait FromRow: Sized {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+    fn from_row(row: &Row<'_>) -> Result<Self>;
 }
 
-impl<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql> FromRow for (A, B) {
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+impl<A: Column, B: Column> FromRow for (A, B) {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok((r.get(0)?, r.get(1)?))
     }
 }
 
-impl<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql, C: rusqlite::types::FromSql> FromRow
-    for (A, B, C)
-{
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+impl<A: Column, B: Column, C: Column> FromRow for (A, B, C) {
+    fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     }
 }
@@ -265,15 +256,12 @@ fn start(tx: &Tx<'_>, flow: FlowId, enrolment: &Enrolment) -> Result<bool> {
         Person::Customer(c) => (Some(c), None),
         Person::Lead(l) => (None, Some(l)),
     };
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO shopkeep_flow_runs
+    let inserted = tx.execute(
+        "INSERT INTO shopkeep_flow_runs
                  (id, flow_id, subject_key, customer_id, lead_id, cart_id, order_id, status, started_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8)
              ON CONFLICT (flow_id, subject_key) DO NOTHING",
-        )
-        .map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![
+        args![
             run,
             flow,
             enrolment.key,
@@ -282,8 +270,8 @@ fn start(tx: &Tx<'_>, flow: FlowId, enrolment: &Enrolment) -> Result<bool> {
             enrolment.cart,
             enrolment.order,
             tx.now()
-        ])
-        .map_err(crate::error::sqlite)?;
+        ],
+    )?;
     if inserted == 0 {
         return Ok(false);
     }
@@ -307,15 +295,11 @@ pub(super) fn queue_step(
     person: Person,
     after: Timestamp,
 ) -> Result<bool> {
-    use rusqlite::OptionalExtension;
-    let delay: Option<i64> = tx
-        .prepare_cached(
-            "SELECT delay_secs FROM shopkeep_flow_steps WHERE flow_id = ?1 AND position = ?2",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![flow, position], |r| r.get(0))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let delay: Option<i64> = tx.query_opt(
+        "SELECT delay_secs FROM shopkeep_flow_steps WHERE flow_id = ?1 AND position = ?2",
+        args![flow, position],
+        |r| r.get(0),
+    )?;
     let Some(delay) = delay else {
         return Ok(false);
     };
@@ -324,19 +308,17 @@ pub(super) fn queue_step(
         Person::Customer(c) => (Some(c), None),
         Person::Lead(l) => (None, Some(l)),
     };
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_sends (id, run_id, position, customer_id, lead_id, due_at, state)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'due')",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        MessageId::generate(tx.now())?,
-        run,
-        position,
-        customer,
-        lead,
-        due
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![
+            MessageId::generate(tx.now())?,
+            run,
+            position,
+            customer,
+            lead,
+            due
+        ],
+    )?;
     Ok(true)
 }

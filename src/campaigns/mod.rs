@@ -57,9 +57,8 @@ pub use repo::{CampaignRepo, MAX_ATTRIBUTION_WINDOW};
 pub use template::MessageTemplate;
 pub use tracking::{Click, MessageAttribution, TrackingLinks};
 
-use rusqlite::OptionalExtension;
-
 use crate::error::Result;
+use crate::sql::args;
 use crate::store::Tx;
 use enroll::Person;
 
@@ -70,13 +69,10 @@ fn suppressed(tx: &Tx<'_>, person: Person) -> Result<bool> {
         Person::Customer(_) => "SELECT email_index FROM shopkeep_customers WHERE id = ?1",
         Person::Lead(_) => "SELECT email_index FROM shopkeep_leads WHERE id = ?1",
     };
-    let mut stmt = tx.prepare_cached(sql).map_err(crate::error::sqlite)?;
     let index: Option<Option<Vec<u8>>> = match person {
-        Person::Customer(id) => stmt.query_row(crate::sql::params![id], |r| r.get(0)),
-        Person::Lead(id) => stmt.query_row(crate::sql::params![id], |r| r.get(0)),
-    }
-    .optional()
-    .map_err(crate::error::sqlite)?;
+        Person::Customer(id) => tx.query_opt(sql, args![id], |r| r.get(0)),
+        Person::Lead(id) => tx.query_opt(sql, args![id], |r| r.get(0)),
+    }?;
     match index.flatten() {
         Some(index) => crate::marketing::suppression_repo::is_suppressed_index(tx, &index),
         None => Ok(false),

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use crate::catalog::TimeZone;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
+use crate::sql::args;
 use crate::store::Tx;
 
 /// The longest frequency window: a year.
@@ -167,15 +167,12 @@ fn minute_of_day(text: &str) -> Result<u32> {
 
 /// The stored policy, or the default.
 pub(crate) fn load(tx: &Tx<'_>) -> Result<SendPolicy> {
-    let row: Option<(i64, i64, Option<i64>, Option<i64>)> = tx
-        .prepare_cached(
-            "SELECT max_messages, window_secs, quiet_from, quiet_until
+    let row: Option<(i64, i64, Option<i64>, Option<i64>)> = tx.query_opt(
+        "SELECT max_messages, window_secs, quiet_from, quiet_until
              FROM shopkeep_send_policy WHERE id = 1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        args![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     let Some((max, window, from, until)) = row else {
         return Ok(SendPolicy::default());
     };
@@ -190,21 +187,19 @@ pub(crate) fn load(tx: &Tx<'_>) -> Result<SendPolicy> {
 /// Stores `policy`, replacing the one there was.
 pub(crate) fn save(tx: &Tx<'_>, policy: &SendPolicy) -> Result<()> {
     let window = i64::try_from(policy.window.as_secs()).unwrap_or(i64::MAX);
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_send_policy (id, max_messages, window_secs, quiet_from, quiet_until, updated_at)
          VALUES (1, ?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET max_messages = excluded.max_messages,
              window_secs = excluded.window_secs, quiet_from = excluded.quiet_from,
              quiet_until = excluded.quiet_until, updated_at = excluded.updated_at",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        i64::from(policy.max_messages),
-        window,
-        policy.quiet.map(|q| i64::from(q.0)),
-        policy.quiet.map(|q| i64::from(q.1)),
-        tx.now()
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![
+            i64::from(policy.max_messages),
+            window,
+            policy.quiet.map(|q| i64::from(q.0)),
+            policy.quiet.map(|q| i64::from(q.1)),
+            tx.now()
+        ],
+    )?;
     Ok(())
 }

@@ -2,8 +2,6 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rusqlite::OptionalExtension;
-
 use super::enroll::Person;
 use super::model::{CampaignId, MessageId, RunId};
 use super::repo::CampaignRepo;
@@ -17,6 +15,7 @@ use crate::integrations::email::{
     Composer, MarketingContent, Message, Recipient, UnsubscribeLinks,
 };
 use crate::leads::LeadId;
+use crate::sql::{Row, args};
 use crate::store::{Tx, not_found};
 
 /// How many products a message recommends at most.
@@ -150,7 +149,7 @@ fn refuse_unless(reachable: bool) -> Result<()> {
 }
 
 fn load_sent(tx: &Tx<'_>, id: MessageId) -> Result<Sent> {
-    type Row = (
+    type Fields = (
         String,
         Option<CampaignId>,
         Option<RunId>,
@@ -158,24 +157,21 @@ fn load_sent(tx: &Tx<'_>, id: MessageId) -> Result<Sent> {
         Option<CustomerId>,
         Option<LeadId>,
     );
-    let row: Option<Row> = tx
-        .prepare_cached(
-            "SELECT state, campaign_id, run_id, position, customer_id, lead_id
+    let row: Option<Fields> = tx.query_opt(
+        "SELECT state, campaign_id, run_id, position, customer_id, lead_id
              FROM shopkeep_sends WHERE id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
+        args![id],
+        |r| {
             Ok((
                 r.get(0)?,
-                crate::sql::get(r, 1)?,
-                crate::sql::get(r, 2)?,
+                r.get(1)?,
+                r.get(2)?,
                 r.get(3)?,
-                crate::sql::get(r, 4)?,
-                crate::sql::get(r, 5)?,
+                r.get(4)?,
+                r.get(5)?,
             ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        },
+    )?;
     let Some((state, campaign, run, position, customer, lead)) = row else {
         return Err(not_found(&Resource::Campaigns));
     };
@@ -200,7 +196,7 @@ fn load_sent(tx: &Tx<'_>, id: MessageId) -> Result<Sent> {
 
 /// The template a message was sent with: its campaign's, or its flow step's.
 fn template_of(tx: &Tx<'_>, sent: &Sent) -> Result<MessageTemplate> {
-    let read = |r: &rusqlite::Row<'_>| {
+    let read = |r: &Row<'_>| {
         Ok(MessageTemplate {
             subject: r.get(0)?,
             text: r.get(1)?,
@@ -208,28 +204,22 @@ fn template_of(tx: &Tx<'_>, sent: &Sent) -> Result<MessageTemplate> {
         })
     };
     let found = match (sent.campaign, sent.run, sent.position) {
-        (Some(campaign), _, _) => tx
-            .prepare_cached(
-                "SELECT subject, text_body, html_body FROM shopkeep_campaigns WHERE id = ?1",
-            )
-            .map_err(crate::error::sqlite)?
-            .query_row(crate::sql::params![campaign], read)
-            .optional(),
-        (None, Some(run), Some(position)) => tx
-            .prepare_cached(
-                "SELECT s.subject, s.text_body, s.html_body
+        (Some(campaign), _, _) => tx.query_opt(
+            "SELECT subject, text_body, html_body FROM shopkeep_campaigns WHERE id = ?1",
+            args![campaign],
+            read,
+        )?,
+        (None, Some(run), Some(position)) => tx.query_opt(
+            "SELECT s.subject, s.text_body, s.html_body
                  FROM shopkeep_flow_runs r JOIN shopkeep_flow_steps s
                      ON s.flow_id = r.flow_id AND s.position = ?2
                  WHERE r.id = ?1",
-            )
-            .map_err(crate::error::sqlite)?
-            .query_row(crate::sql::params![run, position], read)
-            .optional(),
-        _ => Ok(None),
+            args![run, position],
+            read,
+        )?,
+        _ => None,
     };
-    found
-        .map_err(crate::error::sqlite)?
-        .ok_or_else(|| not_found(&Resource::Campaigns))
+    found.ok_or_else(|| not_found(&Resource::Campaigns))
 }
 
 /// The lines of the cart a reminder is about (empty for every other message).
@@ -237,26 +227,22 @@ fn cart_lines(tx: &Tx<'_>, sent: &Sent) -> Result<Vec<CartLine>> {
     let Some(run) = sent.run else {
         return Ok(Vec::new());
     };
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT v.sku, p.name, l.quantity
+    tx.query_map(
+        "SELECT v.sku, p.name, l.quantity
              FROM shopkeep_flow_runs r
              JOIN shopkeep_cart_lines l ON l.cart_id = r.cart_id
              JOIN shopkeep_variants v ON v.id = l.variant_id
              JOIN shopkeep_products p ON p.id = v.product_id
              WHERE r.id = ?1 ORDER BY l.seq",
-        )
-        .map_err(crate::error::sqlite)?;
-    stmt.query_map(crate::sql::params![run], |r| {
-        Ok(CartLine {
-            sku: r.get(0)?,
-            name: r.get(1)?,
-            quantity: r.get(2)?,
-        })
-    })
-    .map_err(crate::error::sqlite)?
-    .collect::<rusqlite::Result<_>>()
-    .map_err(crate::error::sqlite)
+        args![run],
+        |r| {
+            Ok(CartLine {
+                sku: r.get(0)?,
+                name: r.get(1)?,
+                quantity: r.get(2)?,
+            })
+        },
+    )
 }
 
 /// The best sellers recommendations are drawn from, computed at most once an hour per store:
@@ -272,20 +258,14 @@ type Ranked = Arc<Vec<(Vec<u8>, Product)>>;
 fn recommendations(tx: &Tx<'_>, person: Person) -> Result<Vec<Product>> {
     let best = best_sellers(tx)?;
     let bought: Vec<Vec<u8>> = match person {
-        Person::Customer(customer) => {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT DISTINCT v.product_id FROM shopkeep_orders o
+        Person::Customer(customer) => tx.query_map(
+            "SELECT DISTINCT v.product_id FROM shopkeep_orders o
                      JOIN shopkeep_order_lines l ON l.order_id = o.id
                      JOIN shopkeep_variants v ON v.id = l.variant_id
                      WHERE o.customer_id = ?1",
-                )
-                .map_err(crate::error::sqlite)?;
-            stmt.query_map(crate::sql::params![customer], |r| r.get(0))
-                .map_err(crate::error::sqlite)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(crate::error::sqlite)?
-        }
+            args![customer],
+            |r| r.get(0),
+        )?,
         Person::Lead(_) => Vec::new(),
     };
     Ok(best
@@ -310,19 +290,16 @@ fn best_sellers(tx: &Tx<'_>) -> Result<Ranked> {
     let since = tx
         .now()
         .checked_sub(std::time::Duration::from_secs(BEST_SELLER_DAYS * 24 * 3600))?;
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT p.id, p.sku, p.name
+    let list: Vec<(Vec<u8>, Product)> = tx.query_map(
+        "SELECT p.id, p.sku, p.name
              FROM shopkeep_orders o
              JOIN shopkeep_order_lines l ON l.order_id = o.id
              JOIN shopkeep_variants v ON v.id = l.variant_id
              JOIN shopkeep_products p ON p.id = v.product_id AND p.status = 'active'
              WHERE o.placed_at >= ?1 AND o.status NOT IN ('cancelled', 'expired')
              GROUP BY p.id ORDER BY sum(l.quantity) DESC, p.sku LIMIT 20",
-        )
-        .map_err(crate::error::sqlite)?;
-    let list: Vec<(Vec<u8>, Product)> = stmt
-        .query_map(crate::sql::params![since], |r| {
+        args![since],
+        |r| {
             Ok((
                 r.get(0)?,
                 Product {
@@ -330,10 +307,8 @@ fn best_sellers(tx: &Tx<'_>) -> Result<Ranked> {
                     name: r.get(2)?,
                 },
             ))
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(crate::error::sqlite)?;
+        },
+    )?;
     let list = Arc::new(list);
     *slot = Some((hour, Arc::clone(&list)));
     Ok(list)

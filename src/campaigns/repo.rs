@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
-
 use super::events::{CampaignChanged, FlowChanged};
 use super::model::{
     Campaign, CampaignId, CampaignStatus, Flow, FlowId, FlowStatus, FlowTrigger, NewCampaign,
@@ -16,6 +14,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::marketing::AudienceQuery;
 use crate::orders::OrderId;
+use crate::sql::{Param, args};
 use crate::store::{Store, Tx, not_found};
 
 /// The longest attribution window: 90 days.
@@ -85,21 +84,19 @@ impl CampaignRepo<'_> {
         self.store.write(|tx| {
             self.authorize(tx)?;
             let id = CampaignId::generate(tx.now())?;
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_campaigns
                      (id, name, subject, text_body, html_body, status, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'draft', ?6, ?6)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                id,
-                new.name,
-                new.template.subject,
-                new.template.text,
-                new.template.html,
-                tx.now()
-            ])
-            .map_err(crate::error::sqlite)?;
+                args![
+                    id,
+                    new.name,
+                    new.template.subject,
+                    new.template.text,
+                    new.template.html,
+                    tx.now()
+                ],
+            )?;
             tx.audit(
                 self.principal,
                 Action::ManageCampaigns,
@@ -142,20 +139,16 @@ impl CampaignRepo<'_> {
             if campaign.status != CampaignStatus::Draft {
                 return Err(invalid_transition("only a draft campaign can be scheduled"));
             }
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO shopkeep_sends (id, campaign_id, customer_id, due_at, state)
-                     VALUES (?1, ?2, ?3, ?4, 'due')",
-                )
-                .map_err(crate::error::sqlite)?;
             let mut after = None;
             loop {
                 let page = crate::marketing::audience_in(tx, audience, after, AUDIENCE_PAGE)?;
                 for customer in &page.customers {
                     let message = super::MessageId::generate(tx.now())?;
-                    insert
-                        .execute(crate::sql::params![message, id, *customer, send_at])
-                        .map_err(crate::error::sqlite)?;
+                    tx.execute(
+                        "INSERT INTO shopkeep_sends (id, campaign_id, customer_id, due_at, state)
+                     VALUES (?1, ?2, ?3, ?4, 'due')",
+                        args![message, id, *customer, send_at],
+                    )?;
                 }
                 match page.next {
                     Some(next) => after = Some(next),
@@ -195,14 +188,12 @@ impl CampaignRepo<'_> {
                     "only a scheduled or sending campaign can be cancelled",
                 ));
             }
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_sends SET state = 'cancelled', reason = 'campaign_cancelled',
                      lease_token = NULL, lease_until = NULL
                  WHERE campaign_id = ?1 AND state = 'due'",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id])
-            .map_err(crate::error::sqlite)?;
+                args![id],
+            )?;
             set_campaign_status(tx, id, CampaignStatus::Cancelled, campaign.send_at)?;
             tx.audit(
                 self.principal,
@@ -244,38 +235,33 @@ impl CampaignRepo<'_> {
             self.authorize(tx)?;
             let id = FlowId::generate(tx.now())?;
             let cursor = super::enroll::initial_cursor(tx, new.trigger)?;
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_flows
                      (id, name, trigger, idle_secs, status, cursor, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?6)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                id,
-                new.name,
-                new.trigger.as_str(),
-                new.trigger.idle_secs(),
-                cursor,
-                tx.now()
-            ])
-            .map_err(crate::error::sqlite)?;
-            let mut step = tx
-                .prepare_cached(
+                args![
+                    id,
+                    new.name,
+                    new.trigger.as_str(),
+                    new.trigger.idle_secs(),
+                    cursor,
+                    tx.now()
+                ],
+            )?;
+            for (position, s) in new.steps.iter().enumerate() {
+                tx.execute(
                     "INSERT INTO shopkeep_flow_steps
                          (flow_id, position, delay_secs, subject, text_body, html_body)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(crate::error::sqlite)?;
-            for (position, s) in new.steps.iter().enumerate() {
-                step.execute(crate::sql::params![
-                    id,
-                    i64::try_from(position).unwrap_or(i64::MAX),
-                    i64::try_from(s.delay.as_secs()).unwrap_or(i64::MAX),
-                    s.template.subject,
-                    s.template.text,
-                    s.template.html
-                ])
-                .map_err(crate::error::sqlite)?;
+                    args![
+                        id,
+                        i64::try_from(position).unwrap_or(i64::MAX),
+                        i64::try_from(s.delay.as_secs()).unwrap_or(i64::MAX),
+                        s.template.subject,
+                        s.template.text,
+                        s.template.html
+                    ],
+                )?;
             }
             tx.audit(
                 self.principal,
@@ -312,14 +298,11 @@ impl CampaignRepo<'_> {
     fn set_flow_status(&self, id: FlowId, status: FlowStatus) -> Result<Flow> {
         self.store.write(|tx| {
             self.authorize(tx)?;
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE shopkeep_flows SET status = ?2, updated_at = ?3, version = version + 1
+            let changed = tx.execute(
+                "UPDATE shopkeep_flows SET status = ?2, updated_at = ?3, version = version + 1
                      WHERE id = ?1 AND status <> ?2",
-                )
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, status.as_str(), tx.now()])
-                .map_err(crate::error::sqlite)?;
+                args![id, status.as_str(), tx.now()],
+            )?;
             let flow = load_flow(tx, id)?;
             if changed > 0 {
                 tx.audit(
@@ -399,14 +382,11 @@ impl CampaignRepo<'_> {
         }
         self.store.read(|tx| {
             self.authorize(tx)?;
-            let row: Option<(crate::access::CustomerId, Timestamp)> = tx
-                .prepare_cached("SELECT customer_id, placed_at FROM shopkeep_orders WHERE id = ?1")
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![order], |r| {
-                    Ok((crate::sql::get(r, 0)?, crate::sql::get(r, 1)?))
-                })
-                .optional()
-                .map_err(crate::error::sqlite)?;
+            let row: Option<(crate::access::CustomerId, Timestamp)> = tx.query_opt(
+                "SELECT customer_id, placed_at FROM shopkeep_orders WHERE id = ?1",
+                args![order],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let Some((customer, placed_at)) = row else {
                 return Err(not_found(&Resource::Order {
                     id: order,
@@ -426,28 +406,22 @@ pub(super) fn set_campaign_status(
     status: CampaignStatus,
     send_at: Option<Timestamp>,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "UPDATE shopkeep_campaigns SET status = ?2, send_at = ?3, updated_at = ?4,
              version = version + 1
          WHERE id = ?1",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![id, status.as_str(), send_at, tx.now()])
-    .map_err(crate::error::sqlite)?;
+        args![id, status.as_str(), send_at, tx.now()],
+    )?;
     Ok(())
 }
 
 /// Counts messages by state where `column` = `id`.
-fn counts(tx: &Tx<'_>, sql: &str, id: &dyn crate::sql::Param) -> Result<SendCounts> {
+fn counts(tx: &Tx<'_>, sql: &str, id: &dyn Param) -> Result<SendCounts> {
     let mut counts = SendCounts::default();
-    let mut stmt = tx.prepare_cached(sql).map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map([crate::sql::p(&id)], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })
-        .map_err(crate::error::sqlite)?;
-    for row in rows {
-        let (state, n) = row.map_err(crate::error::sqlite)?;
+    let rows = tx.query_map(sql, args![id], |r| {
+        Ok((r.get::<String>(0)?, r.get::<i64>(1)?))
+    })?;
+    for (state, n) in rows {
         let n = u64::try_from(n).unwrap_or(0);
         match state.as_str() {
             "due" => counts.due = n,
@@ -461,22 +435,11 @@ fn counts(tx: &Tx<'_>, sql: &str, id: &dyn crate::sql::Param) -> Result<SendCoun
 
 /// A campaign by id.
 pub(super) fn load_campaign(tx: &Tx<'_>, id: CampaignId) -> Result<Campaign> {
-    let row: Option<(String, String, Option<Timestamp>, Timestamp, i64)> = tx
-        .prepare_cached(
-            "SELECT name, status, send_at, created_at, version FROM shopkeep_campaigns WHERE id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                crate::sql::get(r, 2)?,
-                crate::sql::get(r, 3)?,
-                r.get(4)?,
-            ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let row: Option<(String, String, Option<Timestamp>, Timestamp, i64)> = tx.query_opt(
+        "SELECT name, status, send_at, created_at, version FROM shopkeep_campaigns WHERE id = ?1",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
     let Some((name, status, send_at, created_at, version)) = row else {
         return Err(not_found(&Resource::Campaigns));
     };
@@ -497,38 +460,27 @@ pub(super) fn load_campaign(tx: &Tx<'_>, id: CampaignId) -> Result<Campaign> {
 
 /// A flow by id.
 pub(super) fn load_flow(tx: &Tx<'_>, id: FlowId) -> Result<Flow> {
-    let row: Option<(String, String, Option<i64>, String, i64)> = tx
-        .prepare_cached(
-            "SELECT name, trigger, idle_secs, status, version FROM shopkeep_flows WHERE id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let row: Option<(String, String, Option<i64>, String, i64)> = tx.query_opt(
+        "SELECT name, trigger, idle_secs, status, version FROM shopkeep_flows WHERE id = ?1",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
     let Some((name, trigger, idle, status, version)) = row else {
         return Err(not_found(&Resource::Campaigns));
     };
-    let steps: i64 = tx
-        .prepare_cached("SELECT count(*) FROM shopkeep_flow_steps WHERE flow_id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| r.get(0))
-        .map_err(crate::error::sqlite)?;
+    let steps: i64 = tx.query_row(
+        "SELECT count(*) FROM shopkeep_flow_steps WHERE flow_id = ?1",
+        args![id],
+        |r| r.get(0),
+    )?;
     let mut runs = [0u64; 3];
     {
-        let mut stmt = tx
-            .prepare_cached(
-                "SELECT status, count(*) FROM shopkeep_flow_runs WHERE flow_id = ?1 GROUP BY status",
-            )
-            .map_err(crate::error::sqlite)?;
-        let rows = stmt
-            .query_map(crate::sql::params![id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })
-            .map_err(crate::error::sqlite)?;
-        for row in rows {
-            let (status, n) = row.map_err(crate::error::sqlite)?;
+        let rows = tx.query_map(
+            "SELECT status, count(*) FROM shopkeep_flow_runs WHERE flow_id = ?1 GROUP BY status",
+            args![id],
+            |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+        )?;
+        for (status, n) in rows {
             let slot = match status.as_str() {
                 "active" => 0,
                 "completed" => 1,

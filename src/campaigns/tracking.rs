@@ -13,6 +13,7 @@ use crate::access::audit::Outcome;
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::integrations::email::LinkBase;
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 /// The MAC bytes a token keeps (128 bits: forging one takes 2^128 guesses).
@@ -149,26 +150,19 @@ impl Store {
             return Err(invalid());
         }
         self.write(|tx| {
-            let customer: Option<Option<CustomerId>> = {
-                use rusqlite::OptionalExtension;
-                tx.prepare_cached(
-                    "SELECT customer_id FROM shopkeep_sends WHERE id = ?1 AND state = 'sent'",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![message], |r| crate::sql::get(r, 0))
-                .optional()
-                .map_err(crate::error::sqlite)?
-            };
+            let customer: Option<Option<CustomerId>> = tx.query_opt(
+                "SELECT customer_id FROM shopkeep_sends WHERE id = ?1 AND state = 'sent'",
+                args![message],
+                |r| r.get(0),
+            )?;
             let Some(customer) = customer else {
                 return Err(invalid());
             };
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_message_clicks (message_id, customer_id, url, at)
                  VALUES (?1, ?2, ?3, ?4)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![message, customer, url, tx.now()])
-            .map_err(crate::error::sqlite)?;
+                args![message, customer, url, tx.now()],
+            )?;
             tx.audit_event(
                 LINK_HOLDER,
                 "record_click",
@@ -225,24 +219,21 @@ pub(crate) fn last_click(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Option<MessageAttribution>> {
-    use rusqlite::OptionalExtension;
-    tx.prepare_cached(
+    tx.query_opt(
         "SELECT c.message_id, s.campaign_id, r.flow_id, c.at
          FROM shopkeep_message_clicks c
          JOIN shopkeep_sends s ON s.id = c.message_id
          LEFT JOIN shopkeep_flow_runs r ON r.id = s.run_id
          WHERE c.customer_id = ?1 AND c.at >= ?2 AND c.at <= ?3
          ORDER BY c.at DESC, c.seq DESC LIMIT 1",
+        args![customer, from, to],
+        |r| {
+            Ok(MessageAttribution {
+                message: r.get(0)?,
+                campaign: r.get(1)?,
+                flow: r.get(2)?,
+                clicked_at: r.get(3)?,
+            })
+        },
     )
-    .map_err(crate::error::sqlite)?
-    .query_row(crate::sql::params![customer, from, to], |r| {
-        Ok(MessageAttribution {
-            message: crate::sql::get(r, 0)?,
-            campaign: crate::sql::get(r, 1)?,
-            flow: crate::sql::get(r, 2)?,
-            clicked_at: crate::sql::get(r, 3)?,
-        })
-    })
-    .optional()
-    .map_err(crate::error::sqlite)
 }

@@ -1,13 +1,12 @@
 //! Customers' address books' SQL: list, add, change, remove, choose the defaults.
 
-use rusqlite::OptionalExtension;
-
 use super::address::{Address, AddressId, AddressKind, CustomerAddress, StoredAddress};
 use super::repo::CustomerRepo;
 use super::storage::{self, ADDRESSES};
 use crate::access::{Action, CustomerId, Resource};
 use crate::crypto::data_keys::DataKey;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 /// The most addresses one customer may keep.
@@ -61,12 +60,12 @@ impl CustomerRepo<'_> {
         let store = self.store;
         store.write(|tx| {
             storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
-            let (count, has_billing, has_shipping): (i64, bool, bool) = tx
-                .prepare_cached(
-                    "SELECT count(*), coalesce(max(default_billing), 0), coalesce(max(default_shipping), 0)
+            let (count, has_billing, has_shipping): (i64, bool, bool) = tx.query_row(
+                "SELECT count(*), coalesce(max(default_billing), 0), coalesce(max(default_shipping), 0)
                      FROM shopkeep_customer_addresses WHERE customer_id = ?1",
-                ).map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(crate::error::sqlite)?;
+                args![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
             if count >= MAX_ADDRESSES {
                 return Err(Error::validation(
                     "address",
@@ -104,23 +103,21 @@ impl CustomerRepo<'_> {
             let sealed =
                 storage::seal_json(&key, ADDRESSES, "data", address_id.as_bytes(), &address)?;
             let updated = tx
-                .prepare_cached(
+                .query_opt(
                     "UPDATE shopkeep_customer_addresses SET data = ?3, updated_at = ?4
                      WHERE id = ?1 AND customer_id = ?2
                      RETURNING default_billing, default_shipping, created_at",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![address_id, id, sealed, tx.now()], |r| {
-                    Ok(CustomerAddress {
-                        id: address_id,
-                        address: address.clone(),
-                        default_billing: r.get(0)?,
-                        default_shipping: r.get(1)?,
-                        created_at: crate::sql::get(r, 2)?,
-                    })
-                })
-                .optional()
-                .map_err(crate::error::sqlite)?
+                    args![address_id, id, sealed, tx.now()],
+                    |r| {
+                        Ok(CustomerAddress {
+                            id: address_id,
+                            address: address.clone(),
+                            default_billing: r.get(0)?,
+                            default_shipping: r.get(1)?,
+                            created_at: r.get(2)?,
+                        })
+                    },
+                )?
                 .ok_or_else(no_such_address)?;
             tx.audit(
                 self.principal,
@@ -140,13 +137,10 @@ impl CustomerRepo<'_> {
     pub fn remove_address(&self, id: CustomerId, address_id: AddressId) -> Result<()> {
         self.store.write(|tx| {
             storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
-            let removed = tx
-                .prepare_cached(
-                    "DELETE FROM shopkeep_customer_addresses WHERE id = ?1 AND customer_id = ?2",
-                )
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![address_id, id])
-                .map_err(crate::error::sqlite)?;
+            let removed = tx.execute(
+                "DELETE FROM shopkeep_customer_addresses WHERE id = ?1 AND customer_id = ?2",
+                args![address_id, id],
+            )?;
             if removed != 1 {
                 return Err(no_such_address());
             }
@@ -183,17 +177,8 @@ impl CustomerRepo<'_> {
         };
         self.store.write(|tx| {
             storage::authorize_active(tx, self.principal, Action::UpdateCustomer, id)?;
-            tx.prepare_cached(clear)
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id])
-                .map_err(crate::error::sqlite)?;
-            if tx
-                .prepare_cached(set)
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, address_id])
-                .map_err(crate::error::sqlite)?
-                != 1
-            {
+            tx.execute(clear, args![id])?;
+            if tx.execute(set, args![id, address_id])? != 1 {
                 return Err(no_such_address());
             }
             tx.audit(
@@ -219,21 +204,19 @@ pub(super) fn insert(
 ) -> Result<CustomerAddress> {
     let address_id = AddressId::generate(tx.now())?;
     let sealed = storage::seal_json(key, ADDRESSES, "data", address_id.as_bytes(), address)?;
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_customer_addresses
              (id, customer_id, data, default_billing, default_shipping, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        address_id,
-        id,
-        sealed,
-        defaults.billing,
-        defaults.shipping,
-        tx.now()
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![
+            address_id,
+            id,
+            sealed,
+            defaults.billing,
+            defaults.shipping,
+            tx.now()
+        ],
+    )?;
     Ok(CustomerAddress {
         id: address_id,
         address: address.clone(),
@@ -246,24 +229,12 @@ pub(super) fn insert(
 /// Every address of customer `id`, decrypted, oldest first: in insertion order (`rowid`), since
 /// ids made in the same millisecond are not ordered among themselves.
 pub(super) fn list_in(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Vec<CustomerAddress>> {
-    let rows: Vec<(AddressId, Vec<u8>, bool, bool, crate::clock::Timestamp)> = tx
-        .prepare_cached(
-            "SELECT id, data, default_billing, default_shipping, created_at
+    let rows: Vec<(AddressId, Vec<u8>, bool, bool, crate::clock::Timestamp)> = tx.query_map(
+        "SELECT id, data, default_billing, default_shipping, created_at
              FROM shopkeep_customer_addresses WHERE customer_id = ?1 ORDER BY rowid",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_map(crate::sql::params![id], |r| {
-            Ok((
-                crate::sql::get(r, 0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                crate::sql::get(r, 4)?,
-            ))
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(crate::error::sqlite)?;
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }

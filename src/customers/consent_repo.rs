@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use rusqlite::{OptionalExtension, params};
-
 use super::consent::{
     self, Channel, ConsentEvent, ConsentRecord, ConsentRequest, ConsentState, ConsentStatus,
 };
@@ -17,6 +15,7 @@ use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::leads::LeadId;
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 /// How long a double opt-in confirmation token is valid.
@@ -94,24 +93,21 @@ impl Store {
                 Timestamp,
                 Option<Vec<u8>>,
             );
-            let pending: Option<Pending> = tx
-                .prepare_cached(
-                    "DELETE FROM shopkeep_customer_tokens WHERE token_hash = ?1 AND purpose = ?2
+            let pending: Option<Pending> = tx.query_opt(
+                "DELETE FROM shopkeep_customer_tokens WHERE token_hash = ?1 AND purpose = ?2
                      RETURNING customer_id, channel, source, text_version, expires_at, auth_mac",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(params![hash.as_slice(), PURPOSE], |r| {
+                args![hash.as_slice(), PURPOSE],
+                |r| {
                     Ok((
-                        crate::sql::get(r, 0)?,
+                        r.get(0)?,
                         r.get(1)?,
                         r.get(2)?,
                         r.get(3)?,
-                        crate::sql::get(r, 4)?,
+                        r.get(4)?,
                         r.get(5)?,
                     ))
-                })
-                .optional()
-                .map_err(crate::error::sqlite)?;
+                },
+            )?;
             let Some((id, channel, source, version, expires_at, mac)) = pending else {
                 // Not a customer's: a lead's token, from the contact form's opt-in?
                 return crate::leads::confirm_lead_consent(tx, self, &hash);
@@ -229,13 +225,23 @@ impl ConsentRepo<'_> {
                 let token = ConsentToken::generate()?;
                 let token_hash = store.keys().token_hash(token.as_str().as_bytes());
                 let now = tx.now();
-                tx.prepare_cached(
+                tx.execute(
                     "INSERT INTO shopkeep_customer_tokens
                          (token_hash, customer_id, purpose, channel, source, text_version, created_at,
                           expires_at, auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                ).map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![token_hash.as_slice(), id, PURPOSE, channel.as_str(), request.source, request.text_version, now, now.checked_add(CONFIRMATION_LIFETIME)?, storage::token_mac(store, &token_hash, id, PURPOSE).as_slice()]).map_err(crate::error::sqlite)?;
+                    args![
+                        token_hash.as_slice(),
+                        id,
+                        PURPOSE,
+                        channel.as_str(),
+                        request.source,
+                        request.text_version,
+                        now,
+                        now.checked_add(CONFIRMATION_LIFETIME)?,
+                        storage::token_mac(store, &token_hash, id, PURPOSE).as_slice()
+                    ],
+                )?;
                 let version = Some(request.text_version.as_str());
                 append(tx, id, channel, ConsentEvent::Requested, &request.source, version, &by)?;
                 Some(token)
@@ -336,19 +342,27 @@ fn append(
     text_version: Option<&str>,
     recorded_by: &str,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_customer_consents (customer_id, channel, event, source, text_version, recorded_by, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    ).map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![id, channel.as_str(), event.as_str(), source, text_version, recorded_by, tx.now()]).map_err(crate::error::sqlite)?;
+        args![
+            id,
+            channel.as_str(),
+            event.as_str(),
+            source,
+            text_version,
+            recorded_by,
+            tx.now()
+        ],
+    )?;
     Ok(())
 }
 
 fn delete_confirmations(tx: &Tx<'_>, id: CustomerId, channel: Channel) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2 AND channel = ?3",
-    ).map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![id, PURPOSE, channel.as_str()]).map_err(crate::error::sqlite)?;
+        args![id, PURPOSE, channel.as_str()],
+    )?;
     Ok(())
 }
 
@@ -398,22 +412,17 @@ pub(super) fn history_in(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<ConsentRecor
 
 /// The ledger rows `sql` selects for the subject `id`, oldest first.
 fn records(tx: &Tx<'_>, sql: &str, id: &dyn crate::sql::Param) -> Result<Vec<ConsentRecord>> {
-    let rows: Vec<(String, String, String, Option<String>, String, Timestamp)> = tx
-        .prepare_cached(sql)
-        .map_err(crate::error::sqlite)?
-        .query_map(crate::sql::params![id], |r| {
+    let rows: Vec<(String, String, String, Option<String>, String, Timestamp)> =
+        tx.query_map(sql, &[id], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
                 r.get(2)?,
                 r.get(3)?,
                 r.get(4)?,
-                crate::sql::get(r, 5)?,
+                r.get(5)?,
             ))
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(crate::error::sqlite)?;
+        })?;
     rows.into_iter()
         .map(|(channel, event, source, text_version, recorded_by, at)| {
             Ok(ConsentRecord {
@@ -451,11 +460,19 @@ pub(crate) fn append_for_lead(
     text_version: Option<&str>,
     recorded_by: &str,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_customer_consents (lead_id, channel, event, source, text_version, recorded_by, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    ).map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![lead, channel.as_str(), event.as_str(), source, text_version, recorded_by, tx.now()]).map_err(crate::error::sqlite)?;
+        args![
+            lead,
+            channel.as_str(),
+            event.as_str(),
+            source,
+            text_version,
+            recorded_by,
+            tx.now()
+        ],
+    )?;
     Ok(())
 }
 
@@ -477,10 +494,10 @@ pub(crate) fn lead_state_in(tx: &Tx<'_>, lead: LeadId, channel: Channel) -> Resu
 /// Deletes every ledger row of lead `lead` (its erasure, as a customer's erasure deletes
 /// theirs).
 pub(crate) fn delete_lead_rows(tx: &Tx<'_>, lead: LeadId) -> Result<()> {
-    tx.prepare_cached("DELETE FROM shopkeep_customer_consents WHERE lead_id = ?1")
-        .map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![lead])
-        .map_err(crate::error::sqlite)?;
+    tx.execute(
+        "DELETE FROM shopkeep_customer_consents WHERE lead_id = ?1",
+        args![lead],
+    )?;
     Ok(())
 }
 
@@ -499,11 +516,19 @@ pub(crate) fn carry_over(tx: &Tx<'_>, leads: &[LeadId], customer: CustomerId) ->
     // same instant keep their order.
     copied.sort_by_key(|r| r.at);
     for r in &copied {
-        tx.prepare_cached(
+        tx.execute(
             "INSERT INTO shopkeep_customer_consents (customer_id, channel, event, source, text_version, recorded_by, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        ).map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![customer, r.channel.as_str(), r.event.as_str(), r.source, r.text_version, r.recorded_by, r.at]).map_err(crate::error::sqlite)?;
+            args![
+                customer,
+                r.channel.as_str(),
+                r.event.as_str(),
+                r.source,
+                r.text_version,
+                r.recorded_by,
+                r.at
+            ],
+        )?;
     }
     for &channel in Channel::ALL {
         if let Some(last) = copied.iter().rev().find(|r| r.channel == channel) {

@@ -1,7 +1,5 @@
 //! GDPR rights' SQL: export (access and portability, Art. 15 and 20) and erasure (Art. 17).
 
-use rusqlite::OptionalExtension;
-
 use super::address_repo;
 use super::consent::{self, Channel};
 use super::consent_repo;
@@ -13,6 +11,7 @@ use crate::access::{Action, CustomerId, Resource};
 use crate::clock::Timestamp;
 use crate::crypto::keys::Mac256;
 use crate::error::Result;
+use crate::sql::args;
 use crate::store::not_found;
 
 impl CustomerRepo<'_> {
@@ -102,10 +101,11 @@ impl CustomerRepo<'_> {
         let store = self.store;
         store.write(|tx| {
             tx.authorize(self.principal, Action::EraseCustomer, &Resource::Customer(id))?;
-            let row: Option<(Option<Vec<u8>>, Option<Timestamp>)> = tx
-                .prepare_cached("SELECT email_index, erased_at FROM shopkeep_customers WHERE id = ?1").map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, crate::sql::get(r, 1)?)))
-                .optional().map_err(crate::error::sqlite)?;
+            let row: Option<(Option<Vec<u8>>, Option<Timestamp>)> = tx.query_opt(
+                "SELECT email_index, erased_at FROM shopkeep_customers WHERE id = ?1",
+                args![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let Some((index, erased_at)) = row else {
                 return Err(not_found(&Resource::Customer(id)));
             };
@@ -120,17 +120,23 @@ impl CustomerRepo<'_> {
                     "shopkeep_customer_consents",
                     "shopkeep_customer_addresses",
                 ] {
-                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE customer_id = ?1")).map_err(crate::error::sqlite)?
-                        .execute(crate::sql::params![id]).map_err(crate::error::sqlite)?;
+                    tx.execute(
+                        &format!("DELETE FROM {table} WHERE customer_id = ?1"),
+                        args![id],
+                    )?;
                 }
-                tx.prepare_cached(
+                tx.execute(
                     "UPDATE shopkeep_customers
                      SET email_index = NULL, email = NULL, name = NULL, phone = NULL, business = NULL,
                          password_hash = NULL, last_login_at = NULL, erased_at = ?2, updated_at = ?2,
                          version = version + 1, auth_mac = ?3
                      WHERE id = ?1",
-                ).map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, tx.now(), storage::account_mac(store, id, None).as_slice()]).map_err(crate::error::sqlite)?;
+                    args![
+                        id,
+                        tx.now(),
+                        storage::account_mac(store, id, None).as_slice()
+                    ],
+                )?;
                 session_repo::revoke_all(tx, Holder::Customer(id))?;
                 // A CRM or email tool forgets the customer too.
                 tx.emit(&super::events::Erased { customer_id: id })?;

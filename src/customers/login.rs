@@ -8,8 +8,6 @@
 //! 4. one write: the failure is counted (per email blind index, account or not), or the
 //!    session is opened; either way the audit log records it, by id, never by email.
 
-use rusqlite::OptionalExtension;
-
 use super::storage;
 use crate::access::audit::Outcome;
 use crate::access::session_repo::{self, Holder};
@@ -18,6 +16,7 @@ use crate::access::{CustomerId, Login, Principal};
 use crate::crypto::{Password, PasswordHash};
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::Store;
 
 /// An account found by email: its id and stored password hash.
@@ -63,23 +62,20 @@ impl Store {
     pub fn login(&self, email: &Email, password: &Password) -> Result<Login> {
         let index = storage::email_index(self, email);
         let (blocked_until, account) = self.read(|tx| {
-            let account = tx
-                .prepare_cached(
-                    "SELECT id, password_hash, auth_mac FROM shopkeep_customers
+            let account = tx.query_opt(
+                "SELECT id, password_hash, auth_mac FROM shopkeep_customers
                      WHERE email_index = ?1 AND erased_at IS NULL",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row([index.as_slice()], |r| {
+                args![index.as_slice()],
+                |r| {
                     Ok((
                         Account {
-                            id: crate::sql::get(r, 0)?,
+                            id: r.get(0)?,
                             hash: r.get(1)?,
                         },
-                        r.get::<_, Option<Vec<u8>>>(2)?,
+                        r.get::<Option<Vec<u8>>>(2)?,
                     ))
-                })
-                .optional()
-                .map_err(crate::error::sqlite)?;
+                },
+            )?;
             // A hash is trusted only with its MAC: otherwise anyone who can write the file
             // could set a hash of their own password on any account.
             let account = match account {
@@ -119,15 +115,12 @@ impl Store {
         };
         self.write(|tx| {
             // The account may have been erased, or its password changed, since it was read.
-            let current = tx
-                .prepare_cached(
-                    "UPDATE shopkeep_customers
+            let current = tx.execute(
+                "UPDATE shopkeep_customers
                      SET password_hash = coalesce(?3, password_hash), last_login_at = ?4,
                          auth_mac = coalesce(?5, auth_mac)
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
-                )
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![
+                args![
                     account.id,
                     account.hash,
                     rehash.as_ref().map(PasswordHash::as_str),
@@ -135,8 +128,8 @@ impl Store {
                     rehash.as_ref().map(|h| {
                         storage::account_mac(self, account.id, Some(h.as_str())).to_vec()
                     })
-                ])
-                .map_err(crate::error::sqlite)?;
+                ],
+            )?;
             if current != 1 {
                 return Err(wrong_credentials());
             }

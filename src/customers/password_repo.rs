@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use rusqlite::{OptionalExtension, params};
-
 use super::repo::CustomerRepo;
 use super::storage;
 use super::token::ResetToken;
@@ -16,6 +14,7 @@ use crate::clock::Timestamp;
 use crate::crypto::{Password, PasswordHash};
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 /// How long a password-reset token is valid.
@@ -52,13 +51,11 @@ impl CustomerRepo<'_> {
                 &Resource::Customer(id),
             )?;
             let customer = storage::load(tx, store, id)?;
-            let (hash, mac): (String, Option<Vec<u8>>) = tx
-                .prepare_cached(
-                    "SELECT password_hash, auth_mac FROM shopkeep_customers WHERE id = ?1",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(crate::error::sqlite)?;
+            let (hash, mac): (String, Option<Vec<u8>>) = tx.query_row(
+                "SELECT password_hash, auth_mac FROM shopkeep_customers WHERE id = ?1",
+                args![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             storage::verify_account(store, id, Some(&hash), mac.as_deref())?;
             let index = storage::email_index(store, &customer.email);
             let blocked_until = blocked_until(tx, &index)?;
@@ -86,12 +83,17 @@ impl CustomerRepo<'_> {
         }
         let new_hash = store.passwords().hash(new)?;
         store.write(|tx| {
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE shopkeep_customers SET password_hash = ?3, updated_at = ?4, auth_mac = ?5
+            let changed = tx.execute(
+                "UPDATE shopkeep_customers SET password_hash = ?3, updated_at = ?4, auth_mac = ?5
                      WHERE id = ?1 AND password_hash = ?2 AND erased_at IS NULL",
-                ).map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, old_hash, new_hash.as_str(), tx.now(), storage::account_mac(store, id, Some(new_hash.as_str())).as_slice()]).map_err(crate::error::sqlite)?;
+                args![
+                    id,
+                    old_hash,
+                    new_hash.as_str(),
+                    tx.now(),
+                    storage::account_mac(store, id, Some(new_hash.as_str())).as_slice()
+                ],
+            )?;
             if changed != 1 {
                 return Err(Error::new(
                     ErrorKind::Conflict,
@@ -148,18 +150,25 @@ impl Store {
                 tx.audit_event("anonymous", "request_password_reset", "customers", Outcome::Denied)?;
                 return Ok(None);
             };
-            tx.prepare_cached(
+            tx.execute(
                 "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2",
-            ).map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, PURPOSE]).map_err(crate::error::sqlite)?;
+                args![id, PURPOSE],
+            )?;
             let token = ResetToken::generate()?;
             let token_hash = self.keys().token_hash(token.as_str().as_bytes());
             let now = tx.now();
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_customer_tokens (token_hash, customer_id, purpose, created_at, expires_at, auth_mac)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            ).map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![token_hash.as_slice(), id, PURPOSE, now, now.checked_add(RESET_TOKEN_LIFETIME)?, storage::token_mac(self, &token_hash, id, PURPOSE).as_slice()]).map_err(crate::error::sqlite)?;
+                args![
+                    token_hash.as_slice(),
+                    id,
+                    PURPOSE,
+                    now,
+                    now.checked_add(RESET_TOKEN_LIFETIME)?,
+                    storage::token_mac(self, &token_hash, id, PURPOSE).as_slice()
+                ],
+            )?;
             tx.audit_event(
                 "anonymous",
                 "request_password_reset",
@@ -184,17 +193,12 @@ impl Store {
     pub fn reset_password(&self, token: &ResetToken, new: &Password) -> Result<()> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         let customer = self.read(|tx| {
-            let found: Option<(CustomerId, Timestamp, Option<Vec<u8>>)> = tx
-                .prepare_cached(
-                    "SELECT customer_id, expires_at, auth_mac FROM shopkeep_customer_tokens
+            let found: Option<(CustomerId, Timestamp, Option<Vec<u8>>)> = tx.query_opt(
+                "SELECT customer_id, expires_at, auth_mac FROM shopkeep_customer_tokens
                      WHERE token_hash = ?1 AND purpose = ?2",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(params![hash.as_slice(), PURPOSE], |r| {
-                    Ok((crate::sql::get(r, 0)?, crate::sql::get(r, 1)?, r.get(2)?))
-                })
-                .optional()
-                .map_err(crate::error::sqlite)?;
+                args![hash.as_slice(), PURPOSE],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
             match found {
                 Some((id, expires_at, mac)) if tx.now() < expires_at => {
                     storage::verify_token(self, &hash, id, PURPOSE, mac.as_deref())?;
@@ -208,23 +212,26 @@ impl Store {
         let new_hash = self.passwords().hash(new)?;
         let index = storage::email_index(self, &customer.email);
         self.write(|tx| {
-            let redeemed: Option<CustomerId> = tx
-                .prepare_cached(
-                    "DELETE FROM shopkeep_customer_tokens
+            let redeemed: Option<CustomerId> = tx.query_opt(
+                "DELETE FROM shopkeep_customer_tokens
                      WHERE token_hash = ?1 AND purpose = ?2 AND expires_at > ?3
                      RETURNING customer_id",
-                ).map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![hash.as_slice(), PURPOSE, tx.now()], |r| crate::sql::get(r, 0))
-                .optional().map_err(crate::error::sqlite)?;
+                args![hash.as_slice(), PURPOSE, tx.now()],
+                |r| r.get(0),
+            )?;
             if redeemed != Some(customer.id) {
                 return Err(invalid_token());
             }
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE shopkeep_customers SET password_hash = ?2, updated_at = ?3, auth_mac = ?4
+            let changed = tx.execute(
+                "UPDATE shopkeep_customers SET password_hash = ?2, updated_at = ?3, auth_mac = ?4
                      WHERE id = ?1 AND erased_at IS NULL",
-                ).map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![customer.id, new_hash.as_str(), tx.now(), storage::account_mac(self, customer.id, Some(new_hash.as_str())).as_slice()]).map_err(crate::error::sqlite)?;
+                args![
+                    customer.id,
+                    new_hash.as_str(),
+                    tx.now(),
+                    storage::account_mac(self, customer.id, Some(new_hash.as_str())).as_slice()
+                ],
+            )?;
             if changed != 1 {
                 return Err(invalid_token());
             }
@@ -246,12 +253,10 @@ fn after_password_change(
     id: CustomerId,
     index: &crate::crypto::keys::Mac256,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "DELETE FROM shopkeep_customer_tokens WHERE customer_id = ?1 AND purpose = ?2",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![id, PURPOSE])
-    .map_err(crate::error::sqlite)?;
+        args![id, PURPOSE],
+    )?;
     session_repo::revoke_all(tx, Holder::Customer(id))?;
     clear_failures(tx, index)
 }

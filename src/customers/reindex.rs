@@ -5,6 +5,7 @@ use super::repo::CustomerRepo;
 use super::storage;
 use crate::access::{Action, CustomerId, Resource};
 use crate::error::Result;
+use crate::sql::args;
 
 /// What [`CustomerRepo::reindex_emails`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,15 +38,11 @@ impl CustomerRepo<'_> {
         let store = self.store;
         store.write(|tx| {
             tx.authorize(self.principal, Action::UpdateCustomer, &Resource::Customers)?;
-            let ids = tx
-                .prepare_cached(
-                    "SELECT id FROM shopkeep_customers WHERE erased_at IS NULL ORDER BY id",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_map([], |r| crate::sql::get::<CustomerId>(r, 0))
-                .map_err(crate::error::sqlite)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(crate::error::sqlite)?;
+            let ids = tx.query_map(
+                "SELECT id FROM shopkeep_customers WHERE erased_at IS NULL ORDER BY id",
+                args![],
+                |r| r.get::<CustomerId>(0),
+            )?;
             let mut done = EmailReindex {
                 reindexed: 0,
                 duplicates: Vec::new(),
@@ -57,12 +54,10 @@ impl CustomerRepo<'_> {
                     Some(holder) if holder == id => continue,
                     Some(_) => done.duplicates.push(id),
                     None => {
-                        tx.prepare_cached(
+                        tx.execute(
                             "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
-                        )
-                        .map_err(crate::error::sqlite)?
-                        .execute(crate::sql::params![id, index.as_slice()])
-                        .map_err(crate::error::sqlite)?;
+                            args![id, index.as_slice()],
+                        )?;
                         tx.audit(
                             self.principal,
                             Action::UpdateCustomer,
@@ -103,12 +98,10 @@ mod tests {
             .blind_index(storage::EMAIL_INDEX, &email.to_lowercase());
         store
             .write(|tx| {
-                (**tx)
-                    .execute(
-                        "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
-                        crate::sql::params![id, legacy.as_slice()],
-                    )
-                    .map_err(crate::error::sqlite)?;
+                tx.execute(
+                    "UPDATE shopkeep_customers SET email_index = ?2 WHERE id = ?1",
+                    args![id, legacy.as_slice()],
+                )?;
                 Ok(())
             })
             .unwrap();
@@ -178,12 +171,10 @@ mod tests {
             .blind_index("staff_email", &email.to_lowercase());
         store
             .write(|tx| {
-                (**tx)
-                    .execute(
-                        "UPDATE shopkeep_staff SET email_index = ?2 WHERE id = ?1",
-                        crate::sql::params![olga.id(), legacy.as_slice()],
-                    )
-                    .map_err(crate::error::sqlite)?;
+                tx.execute(
+                    "UPDATE shopkeep_staff SET email_index = ?2 WHERE id = ?1",
+                    args![olga.id(), legacy.as_slice()],
+                )?;
                 Ok(())
             })
             .unwrap();

@@ -11,6 +11,7 @@ use crate::crypto::PasswordHash;
 use crate::crypto::keys::Mac256;
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, not_found};
 
 /// The largest page [`CustomerRepo::list`] returns.
@@ -134,15 +135,24 @@ impl CustomerRepo<'_> {
                 new.phone.as_ref(),
                 new.business.as_ref(),
             )?;
-            let inserted = tx
-                .prepare_cached(
-                    "INSERT INTO shopkeep_customers
+            let inserted = tx.execute(
+                "INSERT INTO shopkeep_customers
                          (id, email_index, email, name, phone, business, password_hash, created_at, updated_at,
                           auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
                      ON CONFLICT (email_index) DO NOTHING",
-                ).map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, index.as_slice(), sealed.email, sealed.name, sealed.phone, sealed.business, hash.as_str(), now, storage::account_mac(store, id, Some(hash.as_str())).as_slice()]).map_err(crate::error::sqlite)?;
+                args![
+                    id,
+                    index.as_slice(),
+                    sealed.email,
+                    sealed.name,
+                    sealed.phone,
+                    sealed.business,
+                    hash.as_str(),
+                    now,
+                    storage::account_mac(store, id, Some(hash.as_str())).as_slice()
+                ],
+            )?;
             if inserted == 0 {
                 return Err(Error::new(
                     ErrorKind::AlreadyExists,
@@ -239,15 +249,12 @@ impl CustomerRepo<'_> {
             let key = storage::key(tx, store, id)?;
             let sealed =
                 storage::seal_profile(&key, id, &email, &name, phone.as_ref(), business.as_ref())?;
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE shopkeep_customers
+            let changed = tx.execute(
+                "UPDATE shopkeep_customers
                      SET email_index = ?3, email = ?4, name = ?5, phone = ?6, business = ?7,
                          updated_at = ?8, version = version + 1
                      WHERE id = ?1 AND version = ?2 AND erased_at IS NULL",
-                )
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![
+                args![
                     id,
                     // A version beyond i64 was never stored, so it matches no row.
                     i64::try_from(change.expected_version).unwrap_or(-1),
@@ -257,8 +264,8 @@ impl CustomerRepo<'_> {
                     sealed.phone,
                     sealed.business,
                     tx.now(),
-                ])
-                .map_err(crate::error::sqlite)?;
+                ],
+            )?;
             if changed != 1 {
                 return Err(stale());
             }
@@ -342,19 +349,12 @@ impl CustomerRepo<'_> {
                 &Resource::Customers,
             )?;
             let start = after.unwrap_or_else(|| CustomerId::from_bytes([0; 16]));
-            let mut ids: Vec<CustomerId> = tx
-                .prepare_cached(
-                    "SELECT id FROM shopkeep_customers
+            let mut ids: Vec<CustomerId> = tx.query_map(
+                "SELECT id FROM shopkeep_customers
                      WHERE id > ?1 AND erased_at IS NULL ORDER BY id LIMIT ?2",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_map(
-                    crate::sql::params![start, i64::try_from(limit).unwrap_or(0).saturating_add(1)],
-                    |r| crate::sql::get(r, 0),
-                )
-                .map_err(crate::error::sqlite)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(crate::error::sqlite)?;
+                args![start, i64::try_from(limit).unwrap_or(0).saturating_add(1)],
+                |r| r.get(0),
+            )?;
             let more = ids.len() > limit;
             ids.truncate(limit);
             let next = if more { ids.last().copied() } else { None };

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use rusqlite::OptionalExtension;
 use serde::de::DeserializeOwned;
 
 use super::business::{BusinessDetails, StoredBusiness};
@@ -17,6 +16,7 @@ use crate::crypto::field::{self, Place};
 use crate::crypto::keys::Mac256;
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx, not_found};
 
 pub(super) const CUSTOMERS: &str = "shopkeep_customers";
@@ -222,27 +222,25 @@ pub(super) fn load(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Custome
     // The wrapped data key comes with the row, in one statement: a profile read is short, and
     // a second statement for the key was a tenth of it.
     let row = tx
-        .prepare_cached(
+        .query_opt(
             "SELECT email, name, phone, business, created_at, updated_at, last_login_at, version,
                     (SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?2)
              FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id, subject.as_str()], |r| {
-            Ok(Row {
-                email: r.get(0)?,
-                name: r.get(1)?,
-                phone: r.get(2)?,
-                business: r.get(3)?,
-                created_at: crate::sql::get(r, 4)?,
-                updated_at: crate::sql::get(r, 5)?,
-                last_login_at: crate::sql::get(r, 6)?,
-                version: r.get(7)?,
-                wrapped_key: r.get(8)?,
-            })
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?
+            args![id, subject.as_str()],
+            |r| {
+                Ok(Row {
+                    email: r.get(0)?,
+                    name: r.get(1)?,
+                    phone: r.get(2)?,
+                    business: r.get(3)?,
+                    created_at: r.get(4)?,
+                    updated_at: r.get(5)?,
+                    last_login_at: r.get(6)?,
+                    version: r.get(7)?,
+                    wrapped_key: r.get(8)?,
+                })
+            },
+        )?
         .ok_or_else(|| not_found(&Resource::Customer(id)))?;
     let key = store
         .data_key_from_wrapped(&subject, row.wrapped_key)?
@@ -291,13 +289,11 @@ pub(super) fn authorize_active(
 ///
 /// `NotFound` for an unknown or erased customer.
 pub(crate) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
-    let active: bool = tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL)",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| r.get(0))
-        .map_err(crate::error::sqlite)?;
+    let active: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM shopkeep_customers WHERE id = ?1 AND erased_at IS NULL)",
+        args![id],
+        |r| r.get(0),
+    )?;
     if active {
         Ok(())
     } else {
@@ -307,13 +303,11 @@ pub(crate) fn ensure_active(tx: &Tx<'_>, id: CustomerId) -> Result<()> {
 
 /// The active customer with this email's blind index, if any.
 pub(super) fn find_by_index(tx: &Tx<'_>, index: &Mac256) -> Result<Option<CustomerId>> {
-    tx.prepare_cached(
+    tx.query_opt(
         "SELECT id FROM shopkeep_customers WHERE email_index = ?1 AND erased_at IS NULL",
+        args![index.as_slice()],
+        |r| r.get(0),
     )
-    .map_err(crate::error::sqlite)?
-    .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
-    .optional()
-    .map_err(crate::error::sqlite)
 }
 
 /// What an order needs of its buyer: the name, email, business details and default addresses.
@@ -339,16 +333,12 @@ pub(crate) struct OrderBuyer {
 /// `NotFound` for an unknown or erased customer; `Crypto` if a field cannot be decrypted.
 pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<OrderBuyer> {
     let (email, name, business): (Vec<u8>, Vec<u8>, Option<Vec<u8>>) = tx
-        .prepare_cached(
+        .query_opt(
             "SELECT email, name, business FROM shopkeep_customers
              WHERE id = ?1 AND erased_at IS NULL",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?
+            args![id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
         .ok_or_else(|| not_found(&Resource::Customer(id)))?;
     let key = key(tx, store, id)?;
     let at = id.as_bytes().as_slice();
@@ -362,32 +352,25 @@ pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<O
         shipping: None,
         billing: None,
     };
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT id, data, default_billing, default_shipping FROM shopkeep_customer_addresses
+    tx.query_each(
+        "SELECT id, data, default_billing, default_shipping FROM shopkeep_customer_addresses
          WHERE customer_id = ?1 AND (default_billing OR default_shipping)",
-        )
-        .map_err(crate::error::sqlite)?;
-    let mut rows = stmt
-        .query(crate::sql::params![id])
-        .map_err(crate::error::sqlite)?;
-    while let Some(r) = rows.next().map_err(crate::error::sqlite)? {
-        let address_id: super::address::AddressId =
-            crate::sql::get(r, 0).map_err(crate::error::sqlite)?;
-        let data: Vec<u8> = r.get(1).map_err(crate::error::sqlite)?;
-        let stored: super::address::StoredAddress =
-            open_json(&key, ADDRESSES, "data", address_id.as_bytes(), &data)?;
-        let address = stored.into_address()?;
-        let (billing, shipping): (bool, bool) = (
-            r.get(2).map_err(crate::error::sqlite)?,
-            r.get(3).map_err(crate::error::sqlite)?,
-        );
-        if billing {
-            buyer.billing = Some(address.clone());
-        }
-        if shipping {
-            buyer.shipping = Some(address);
-        }
-    }
+        args![id],
+        |r| {
+            let address_id: super::address::AddressId = r.get(0)?;
+            let data: Vec<u8> = r.get(1)?;
+            let stored: super::address::StoredAddress =
+                open_json(&key, ADDRESSES, "data", address_id.as_bytes(), &data)?;
+            let address = stored.into_address()?;
+            let (billing, shipping): (bool, bool) = (r.get(2)?, r.get(3)?);
+            if billing {
+                buyer.billing = Some(address.clone());
+            }
+            if shipping {
+                buyer.shipping = Some(address);
+            }
+            Ok(())
+        },
+    )?;
     Ok(buyer)
 }

@@ -8,8 +8,6 @@
 
 use std::fmt::Display;
 
-use rusqlite::OptionalExtension;
-
 use super::consent::Channel;
 use super::token::UnsubscribeToken;
 use crate::crypto::data_keys::DataKey;
@@ -17,7 +15,7 @@ use crate::crypto::field::{self, Place};
 use crate::crypto::keys::Mac256;
 use crate::crypto::secret::constant_time_eq;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sql::{Column, Param};
+use crate::sql::{Column, Param, args};
 use crate::store::{Store, Tx};
 
 /// Where one kind of person keeps unsubscribe tokens: the table and its statements.
@@ -72,42 +70,28 @@ impl TokenTable {
         channel: Channel,
     ) -> Result<UnsubscribeToken> {
         let row = format!("{id}/{channel}");
-        let sealed: Option<Vec<u8>> = tx
-            .prepare_cached(self.select)
-            .map_err(crate::error::sqlite)?
-            .query_row(crate::sql::params![id, channel.as_str()], |r| r.get(0))
-            .optional()
-            .map_err(crate::error::sqlite)?;
+        let sealed: Option<Vec<u8>> =
+            tx.query_opt(self.select, args![id, channel.as_str()], |r| r.get(0))?;
         if let Some(sealed) = sealed {
             return Ok(UnsubscribeToken::new(open(key, self.place(&row), &sealed)?));
         }
         let token = UnsubscribeToken::generate()?;
         let hash = store.keys().token_hash(token.as_str().as_bytes());
         let sealed = field::encrypt(key, self.place(&row), token.as_str().as_bytes())?;
-        tx.prepare_cached(self.insert)
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                id,
-                channel.as_str(),
-                hash.as_slice(),
-                sealed,
-                tx.now()
-            ])
-            .map_err(crate::error::sqlite)?;
+        tx.execute(
+            self.insert,
+            args![id, channel.as_str(), hash.as_slice(), sealed, tx.now()],
+        )?;
         Ok(token)
     }
 
     /// The row whose token hash is `hash`, if this table has one; not yet checked
     /// ([`Found::check`]).
     pub(crate) fn find<I: Column>(&self, tx: &Tx<'_>, hash: &Mac256) -> Result<Option<Found<I>>> {
-        let found: Option<(I, String, Vec<u8>)> = tx
-            .prepare_cached(self.lookup)
-            .map_err(crate::error::sqlite)?
-            .query_row([hash.as_slice()], |r| {
-                Ok((crate::sql::get(r, 0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()
-            .map_err(crate::error::sqlite)?;
+        let found: Option<(I, String, Vec<u8>)> =
+            tx.query_opt(self.lookup, args![hash.as_slice()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         found
             .map(|(id, channel, sealed)| {
                 Ok(Found {
@@ -177,9 +161,11 @@ mod tests {
     fn audit_entries(store: &Store) -> i64 {
         store
             .read(|tx| {
-                (**tx)
-                    .query_row("SELECT count(*) FROM shopkeep_audit", [], |r| r.get(0))
-                    .map_err(crate::error::sqlite)
+                tx.query_row(
+                    "SELECT count(*) FROM shopkeep_audit",
+                    crate::sql::args![],
+                    |r| r.get(0),
+                )
             })
             .unwrap()
     }

@@ -6,6 +6,7 @@ use super::{Event, EventId, OutboxEvent};
 use crate::access::{Action, Principal, Resource};
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 /// The longest lease a poll may take.
@@ -19,10 +20,10 @@ impl Tx<'_> {
         let data = serde_json::to_string(event).map_err(|e| {
             Error::new(ErrorKind::Storage, "an event could not be encoded").with_source(e)
         })?;
-        self.prepare_cached(
+        self.execute(
             "INSERT INTO shopkeep_outbox (id, type, version, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        ).map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![EventId::generate(self.now())?, E::KIND, E::VERSION, data, self.now()]).map_err(crate::error::sqlite)?;
+            args![EventId::generate(self.now())?, E::KIND, E::VERSION, data, self.now()],
+        )?;
         Ok(())
     }
 }
@@ -70,33 +71,27 @@ impl Events<'_> {
             tx.authorize(self.principal, Action::ConsumeEvents, &Resource::Outbox)?;
             let now = tx.now();
             let until = now.checked_add(lease)?;
-            let mut stmt = tx
-                .prepare_cached(
-                    "UPDATE shopkeep_outbox SET leased_until = ?1, attempts = attempts + 1
+            let limit = i64::try_from(limit).unwrap_or(1);
+            let mut events = tx.query_map(
+                "UPDATE shopkeep_outbox SET leased_until = ?1, attempts = attempts + 1
                  WHERE seq IN (
                      SELECT seq FROM shopkeep_outbox
                      WHERE acked_at IS NULL AND (leased_until IS NULL OR leased_until <= ?2)
                      ORDER BY seq LIMIT ?3)
                  RETURNING seq, id, type, version, data, created_at, attempts",
-                )
-                .map_err(crate::error::sqlite)?;
-            let limit = i64::try_from(limit).unwrap_or(1);
-            let rows = stmt
-                .query_map(crate::sql::params![until, now, limit], |r| {
+                args![until, now, limit],
+                |r| {
                     Ok(Event {
-                        seq: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
-                        id: crate::sql::get(r, 1)?,
+                        seq: r.get::<i64>(0)?.try_into().unwrap_or(0),
+                        id: r.get(1)?,
                         kind: r.get(2)?,
                         version: r.get(3)?,
                         data: r.get(4)?,
-                        created_at: crate::sql::get(r, 5)?,
+                        created_at: r.get(5)?,
                         attempts: r.get(6)?,
                     })
-                })
-                .map_err(crate::error::sqlite)?;
-            let mut events = rows
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(crate::error::sqlite)?;
+                },
+            )?;
             // RETURNING gives no order guarantee.
             events.sort_by_key(|e| e.seq);
             Ok(events)
@@ -112,11 +107,12 @@ impl Events<'_> {
     pub fn ack(&self, ids: &[EventId]) -> Result<()> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::ConsumeEvents, &Resource::Outbox)?;
-            let mut stmt = tx.prepare_cached(
-                "UPDATE shopkeep_outbox SET acked_at = coalesce(acked_at, ?2), leased_until = NULL WHERE id = ?1",
-            ).map_err(crate::error::sqlite)?;
             for id in ids {
-                if stmt.execute(crate::sql::params![id, tx.now()]).map_err(crate::error::sqlite)? == 0 {
+                if tx.execute(
+                    "UPDATE shopkeep_outbox SET acked_at = coalesce(acked_at, ?2), leased_until = NULL WHERE id = ?1",
+                    args![id, tx.now()],
+                )? == 0
+                {
                     return Err(Error::new(ErrorKind::NotFound, format!("no event {id} in the outbox")));
                 }
             }
@@ -133,12 +129,10 @@ impl Events<'_> {
     pub fn purge_acknowledged(&self, before: Timestamp) -> Result<usize> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::ConsumeEvents, &Resource::Outbox)?;
-            tx.prepare_cached(
+            tx.execute(
                 "DELETE FROM shopkeep_outbox WHERE acked_at IS NOT NULL AND acked_at < ?1",
+                args![before],
             )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![before])
-            .map_err(crate::error::sqlite)
         })
     }
 
@@ -150,11 +144,11 @@ impl Events<'_> {
     pub fn pending(&self) -> Result<u64> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ConsumeEvents, &Resource::Outbox)?;
-            let n: i64 = tx
-                .prepare_cached("SELECT count(*) FROM shopkeep_outbox WHERE acked_at IS NULL")
-                .map_err(crate::error::sqlite)?
-                .query_row([], |r| r.get(0))
-                .map_err(crate::error::sqlite)?;
+            let n: i64 = tx.query_row(
+                "SELECT count(*) FROM shopkeep_outbox WHERE acked_at IS NULL",
+                args![],
+                |r| r.get(0),
+            )?;
             Ok(u64::try_from(n).unwrap_or(0))
         })
     }

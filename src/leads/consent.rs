@@ -7,8 +7,6 @@
 
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
-
 use super::events;
 use super::model::LeadId;
 use super::repo::LeadRepo;
@@ -25,6 +23,7 @@ use crate::customers::unsubscribe;
 use crate::customers::{Channel, ConsentEvent, ConsentRecord, ConsentState, ConsentStatus};
 use crate::customers::{ConsentToken, UnsubscribeToken, derive_consent_state};
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx, not_found};
 use crate::text;
 
@@ -61,10 +60,10 @@ pub(super) fn record_opt_in(tx: &Tx<'_>, lead: LeadId, version: &str, by: &str) 
 /// Forgets a lead's consent rows, confirmation tokens and unsubscribe tokens (its erasure).
 pub(super) fn erase(tx: &Tx<'_>, lead: LeadId) -> Result<()> {
     delete_tokens(tx, lead, None)?;
-    tx.prepare_cached("DELETE FROM shopkeep_lead_unsubscribe WHERE lead_id = ?1")
-        .map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![lead])
-        .map_err(crate::error::sqlite)?;
+    tx.execute(
+        "DELETE FROM shopkeep_lead_unsubscribe WHERE lead_id = ?1",
+        args![lead],
+    )?;
     delete_lead_rows(tx, lead)
 }
 
@@ -159,12 +158,10 @@ pub(crate) fn unsubscribe_lead(
 }
 
 fn delete_tokens(tx: &Tx<'_>, lead: LeadId, channel: Option<Channel>) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "DELETE FROM shopkeep_lead_tokens WHERE lead_id = ?1 AND (?2 IS NULL OR channel = ?2)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![lead, channel.map(Channel::as_str)])
-    .map_err(crate::error::sqlite)?;
+        args![lead, channel.map(Channel::as_str)],
+    )?;
     Ok(())
 }
 
@@ -181,12 +178,11 @@ fn token_mac(store: &Store, hash: &[u8], lead: LeadId, channel: &str) -> Mac256 
 
 /// Whether lead `id` exists and is not erased.
 fn ensure_open(tx: &Tx<'_>, id: LeadId) -> Result<()> {
-    let open: Option<bool> = tx
-        .prepare_cached("SELECT erased_at IS NULL FROM shopkeep_leads WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| r.get(0))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let open: Option<bool> = tx.query_opt(
+        "SELECT erased_at IS NULL FROM shopkeep_leads WHERE id = ?1",
+        args![id],
+        |r| r.get(0),
+    )?;
     match open {
         Some(true) => Ok(()),
         _ => Err(not_found(&Resource::Lead(id))),
@@ -203,24 +199,21 @@ fn ensure_open(tx: &Tx<'_>, id: LeadId) -> Result<()> {
 /// token; `Crypto` if the token row was moved to another lead outside shopkeep.
 pub(crate) fn confirm_lead_consent(tx: &Tx<'_>, store: &Store, hash: &Mac256) -> Result<()> {
     type Pending = (LeadId, String, String, String, Timestamp, Vec<u8>);
-    let pending: Option<Pending> = tx
-        .prepare_cached(
-            "DELETE FROM shopkeep_lead_tokens WHERE token_hash = ?1
+    let pending: Option<Pending> = tx.query_opt(
+        "DELETE FROM shopkeep_lead_tokens WHERE token_hash = ?1
              RETURNING lead_id, channel, source, text_version, expires_at, auth_mac",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![hash.as_slice()], |r| {
+        args![hash.as_slice()],
+        |r| {
             Ok((
-                crate::sql::get(r, 0)?,
+                r.get(0)?,
                 r.get(1)?,
                 r.get(2)?,
                 r.get(3)?,
-                crate::sql::get(r, 4)?,
+                r.get(4)?,
                 r.get(5)?,
             ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        },
+    )?;
     let Some((lead, channel, source, version, expires_at, mac)) = pending else {
         return Err(invalid_token());
     };
@@ -274,12 +267,11 @@ pub(crate) fn confirm_lead_consent(tx: &Tx<'_>, store: &Store, hash: &Mac256) ->
 
 /// The customer lead `id` converted to, if any.
 fn converted_to(tx: &Tx<'_>, id: LeadId) -> Result<Option<crate::access::CustomerId>> {
-    let customer: Option<Option<crate::access::CustomerId>> = tx
-        .prepare_cached("SELECT customer_id FROM shopkeep_leads WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| crate::sql::get(r, 0))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let customer: Option<Option<crate::access::CustomerId>> = tx.query_opt(
+        "SELECT customer_id FROM shopkeep_leads WHERE id = ?1",
+        args![id],
+        |r| r.get(0),
+    )?;
     Ok(customer.flatten())
 }
 
@@ -323,24 +315,22 @@ impl LeadRepo<'_> {
             let token = ConsentToken::generate()?;
             let hash = store.keys().token_hash(token.as_str().as_bytes());
             let now = tx.now();
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_lead_tokens
                      (token_hash, lead_id, channel, source, text_version, created_at, expires_at,
                       auth_mac)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                hash.as_slice(),
-                id,
-                channel.as_str(),
-                source,
-                version,
-                now,
-                now.checked_add(CONFIRMATION_LIFETIME)?,
-                token_mac(store, &hash, id, channel.as_str()).as_slice()
-            ])
-            .map_err(crate::error::sqlite)?;
+                args![
+                    hash.as_slice(),
+                    id,
+                    channel.as_str(),
+                    source,
+                    version,
+                    now,
+                    now.checked_add(CONFIRMATION_LIFETIME)?,
+                    token_mac(store, &hash, id, channel.as_str()).as_slice()
+                ],
+            )?;
             tx.audit(self.principal, Action::UpdateLead, &Resource::Lead(id))?;
             Ok(token)
         })

@@ -1,8 +1,6 @@
 //! Leads' SQL: submit, read, move along the pipeline, export, erase, and the conversion a
 //! customer registration triggers.
 
-use rusqlite::OptionalExtension;
-
 use super::consent;
 use super::events;
 use super::form::LeadForm;
@@ -16,6 +14,7 @@ use crate::clock::Timestamp;
 use crate::crypto::keys::Mac256;
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx, not_found};
 
 /// The largest page [`LeadRepo::list`] returns.
@@ -105,22 +104,20 @@ impl LeadRepo<'_> {
                 .as_deref()
                 .map(|pdf| storage::seal(&key, id, "attachment", pdf))
                 .transpose()?;
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_leads
                      (id, email_index, email, name, message, attachment, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                id,
-                email.as_slice(),
-                storage::seal(&key, id, "email", valid.email.as_str().as_bytes())?,
-                storage::seal(&key, id, "name", valid.name.as_bytes())?,
-                storage::seal(&key, id, "message", valid.message.as_bytes())?,
-                attachment,
-                now
-            ])
-            .map_err(crate::error::sqlite)?;
+                args![
+                    id,
+                    email.as_slice(),
+                    storage::seal(&key, id, "email", valid.email.as_str().as_bytes())?,
+                    storage::seal(&key, id, "name", valid.name.as_bytes())?,
+                    storage::seal(&key, id, "message", valid.message.as_bytes())?,
+                    attachment,
+                    now
+                ],
+            )?;
             // Every submission counts, accepted or not: the throttle is against floods.
             count_attempt(tx, store, &client)?;
             count_attempt(tx, store, &email)?;
@@ -186,28 +183,18 @@ impl LeadRepo<'_> {
         let store = self.store;
         store.read(|tx| {
             tx.authorize(self.principal, Action::ReadLead, &Resource::Leads)?;
-            let ids: Vec<LeadId> = {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "SELECT id FROM shopkeep_leads
+            let ids: Vec<LeadId> = tx.query_map(
+                "SELECT id FROM shopkeep_leads
                          WHERE erased_at IS NULL AND (?1 IS NULL OR status = ?1)
                            AND (?2 IS NULL OR id > ?2)
                          ORDER BY id LIMIT ?3",
-                    )
-                    .map_err(crate::error::sqlite)?;
-                let rows = stmt
-                    .query_map(
-                        crate::sql::params![
-                            status.map(LeadStatus::as_str),
-                            after,
-                            i64::try_from(limit.min(MAX_PAGE)).unwrap_or(0)
-                        ],
-                        |r| crate::sql::get(r, 0),
-                    )
-                    .map_err(crate::error::sqlite)?;
-                rows.collect::<rusqlite::Result<_>>()
-                    .map_err(crate::error::sqlite)?
-            };
+                args![
+                    status.map(LeadStatus::as_str),
+                    after,
+                    i64::try_from(limit.min(MAX_PAGE)).unwrap_or(0)
+                ],
+                |r| r.get(0),
+            )?;
             ids.into_iter()
                 .map(|id| storage::load(tx, store, id))
                 .collect()
@@ -239,13 +226,11 @@ impl LeadRepo<'_> {
                     format!("a {} lead cannot become {status}", current.status),
                 ));
             }
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_leads SET status = ?2, updated_at = ?3, version = version + 1
                  WHERE id = ?1",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, status.as_str(), tx.now()])
-            .map_err(crate::error::sqlite)?;
+                args![id, status.as_str(), tx.now()],
+            )?;
             tx.audit(self.principal, Action::UpdateLead, &Resource::Lead(id))?;
             tx.emit(&events::StatusChanged {
                 lead_id: id,
@@ -304,14 +289,11 @@ impl LeadRepo<'_> {
         let store = self.store;
         store.write(|tx| {
             tx.authorize(self.principal, Action::EraseLead, &Resource::Lead(id))?;
-            let row: Option<(Option<Vec<u8>>, Option<Timestamp>)> = tx
-                .prepare_cached("SELECT email_index, erased_at FROM shopkeep_leads WHERE id = ?1")
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![id], |r| {
-                    Ok((r.get(0)?, crate::sql::get(r, 1)?))
-                })
-                .optional()
-                .map_err(crate::error::sqlite)?;
+            let row: Option<(Option<Vec<u8>>, Option<Timestamp>)> = tx.query_opt(
+                "SELECT email_index, erased_at FROM shopkeep_leads WHERE id = ?1",
+                args![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let Some((index, erased_at)) = row else {
                 return Err(not_found(&Resource::Lead(id)));
             };
@@ -322,15 +304,13 @@ impl LeadRepo<'_> {
                 store.destroy_data_key(tx, &storage::subject(id))?;
                 consent::erase(tx, id)?;
                 score::erase(tx, id)?;
-                tx.prepare_cached(
+                tx.execute(
                     "UPDATE shopkeep_leads
                      SET email_index = NULL, email = NULL, name = NULL, message = NULL,
                          attachment = NULL, erased_at = ?2, updated_at = ?2, version = version + 1
                      WHERE id = ?1",
-                )
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, tx.now()])
-                .map_err(crate::error::sqlite)?;
+                    args![id, tx.now()],
+                )?;
                 tx.emit(&events::Erased { lead_id: id })?;
             }
             tx.audit(self.principal, Action::EraseLead, &Resource::Lead(id))
@@ -352,24 +332,14 @@ pub(crate) fn link_to_customer(
     customer: CustomerId,
 ) -> Result<()> {
     let index = storage::email_index(store, email);
-    let linked: Vec<LeadId> = {
-        let mut stmt = tx
-            .prepare_cached(
-                "UPDATE shopkeep_leads
+    let linked: Vec<LeadId> = tx.query_map(
+        "UPDATE shopkeep_leads
                  SET customer_id = ?2, updated_at = ?3, version = version + 1
                  WHERE email_index = ?1 AND customer_id IS NULL AND erased_at IS NULL
                  RETURNING id",
-            )
-            .map_err(crate::error::sqlite)?;
-        let rows = stmt
-            .query_map(
-                crate::sql::params![index.as_slice(), customer, tx.now()],
-                |r| crate::sql::get(r, 0),
-            )
-            .map_err(crate::error::sqlite)?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(crate::error::sqlite)?
-    };
+        args![index.as_slice(), customer, tx.now()],
+        |r| r.get(0),
+    )?;
     // The consent history comes along: a lead's confirmed opt-in is the customer's consent.
     crate::customers::consent_repo::carry_over(tx, &linked, customer)?;
     let who = principal.audit_name();

@@ -8,7 +8,6 @@
 
 use std::fmt;
 
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::events;
@@ -18,6 +17,7 @@ use super::storage;
 use crate::access::{Action, Resource};
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::text;
 
 /// The longest activity id a host may pass, in characters.
@@ -164,16 +164,11 @@ impl LeadRepo<'_> {
                 ));
             }
             let kind = activity.kind;
-            let seen: Option<(LeadId, String)> = tx
-                .prepare_cached(
-                    "SELECT lead_id, kind FROM shopkeep_lead_activities WHERE activity_id = ?1",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![activity.id], |r| {
-                    Ok((crate::sql::get(r, 0)?, r.get(1)?))
-                })
-                .optional()
-                .map_err(crate::error::sqlite)?;
+            let seen: Option<(LeadId, String)> = tx.query_opt(
+                "SELECT lead_id, kind FROM shopkeep_lead_activities WHERE activity_id = ?1",
+                args![activity.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             if let Some((lead_id, stored_kind)) = seen {
                 if lead_id == id && stored_kind == kind.as_str() {
                     return Ok(lead);
@@ -189,37 +184,26 @@ impl LeadRepo<'_> {
                     "a purchase counts only for a lead that converted to a customer",
                 ));
             }
-            let earned: i64 = tx
-                .prepare_cached(
-                    "SELECT coalesce(sum(points), 0) FROM shopkeep_lead_activities
+            let earned: i64 = tx.query_row(
+                "SELECT coalesce(sum(points), 0) FROM shopkeep_lead_activities
                      WHERE lead_id = ?1 AND kind = ?2",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![id, kind.as_str()], |r| r.get(0))
-                .map_err(crate::error::sqlite)?;
+                args![id, kind.as_str()],
+                |r| r.get(0),
+            )?;
             let points = award(kind, earned);
             let now = tx.now();
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_lead_activities
                      (activity_id, lead_id, kind, at, points, recorded_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                activity.id,
-                id,
-                kind.as_str(),
-                at,
-                points,
-                now
-            ])
-            .map_err(crate::error::sqlite)?;
+                args![activity.id, id, kind.as_str(), at, points, now],
+            )?;
             let score = lead.score.saturating_add(points);
             if points > 0 {
-                tx.prepare_cached("UPDATE shopkeep_leads SET score = ?2 WHERE id = ?1")
-                    .map_err(crate::error::sqlite)?
-                    .execute(crate::sql::params![id, score])
-                    .map_err(crate::error::sqlite)?;
+                tx.execute(
+                    "UPDATE shopkeep_leads SET score = ?2 WHERE id = ?1",
+                    args![id, score],
+                )?;
             }
             tx.audit(self.principal, Action::UpdateLead, &Resource::Lead(id))?;
             tx.emit(&events::ActivityRecorded {
@@ -242,22 +226,12 @@ impl LeadRepo<'_> {
         let store = self.store;
         store.read(|tx| {
             tx.authorize(self.principal, Action::ReadLead, &Resource::Leads)?;
-            let ids: Vec<LeadId> = {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "SELECT id FROM shopkeep_leads WHERE erased_at IS NULL
+            let ids: Vec<LeadId> = tx.query_map(
+                "SELECT id FROM shopkeep_leads WHERE erased_at IS NULL
                          ORDER BY score DESC, id LIMIT ?1",
-                    )
-                    .map_err(crate::error::sqlite)?;
-                let rows = stmt
-                    .query_map(
-                        crate::sql::params![i64::try_from(limit.min(MAX_PAGE)).unwrap_or(0)],
-                        |r| crate::sql::get(r, 0),
-                    )
-                    .map_err(crate::error::sqlite)?;
-                rows.collect::<rusqlite::Result<_>>()
-                    .map_err(crate::error::sqlite)?
-            };
+                args![i64::try_from(limit.min(MAX_PAGE)).unwrap_or(0)],
+                |r| r.get(0),
+            )?;
             ids.into_iter()
                 .map(|id| storage::load(tx, store, id))
                 .collect()
@@ -270,19 +244,12 @@ pub(super) fn activities_in(
     tx: &crate::store::Tx<'_>,
     id: LeadId,
 ) -> Result<Vec<super::model::ActivityRecord>> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT activity_id, kind, at, points FROM shopkeep_lead_activities
+    let rows: Vec<(String, String, Timestamp, i64)> = tx.query_map(
+        "SELECT activity_id, kind, at, points FROM shopkeep_lead_activities
              WHERE lead_id = ?1 ORDER BY at, activity_id",
-        )
-        .map_err(crate::error::sqlite)?;
-    let rows: Vec<(String, String, Timestamp, i64)> = stmt
-        .query_map(crate::sql::params![id], |r| {
-            Ok((r.get(0)?, r.get(1)?, crate::sql::get(r, 2)?, r.get(3)?))
-        })
-        .map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(crate::error::sqlite)?;
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     rows.into_iter()
         .map(|(id, kind, at, points)| {
             let kind = ActivityKind::ALL
@@ -302,10 +269,10 @@ pub(super) fn activities_in(
 
 /// Forgets a lead's activities (its erasure): their ids are the host's and may name it.
 pub(super) fn erase(tx: &crate::store::Tx<'_>, id: LeadId) -> Result<()> {
-    tx.prepare_cached("DELETE FROM shopkeep_lead_activities WHERE lead_id = ?1")
-        .map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![id])
-        .map_err(crate::error::sqlite)?;
+    tx.execute(
+        "DELETE FROM shopkeep_lead_activities WHERE lead_id = ?1",
+        args![id],
+    )?;
     Ok(())
 }
 

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use rusqlite::OptionalExtension;
-
 use super::model::{Lead, LeadId, LeadStatus};
 use crate::access::Resource;
 use crate::clock::Timestamp;
@@ -13,6 +11,7 @@ use crate::crypto::field::{self, Place};
 use crate::crypto::keys::Mac256;
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx, not_found};
 
 pub(super) const LEADS: &str = "shopkeep_leads";
@@ -99,28 +98,26 @@ struct Row {
 /// `NotFound` for an unknown or erased lead; `Crypto` if a field cannot be decrypted.
 pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: LeadId) -> Result<Lead> {
     let row = tx
-        .prepare_cached(
+        .query_opt(
             "SELECT email, name, message, attachment IS NOT NULL, status, score, customer_id,
                     created_at, updated_at, version
              FROM shopkeep_leads WHERE id = ?1 AND erased_at IS NULL",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok(Row {
-                email: r.get(0)?,
-                name: r.get(1)?,
-                message: r.get(2)?,
-                has_attachment: r.get(3)?,
-                status: r.get(4)?,
-                score: r.get(5)?,
-                customer: crate::sql::get(r, 6)?,
-                created_at: crate::sql::get(r, 7)?,
-                updated_at: crate::sql::get(r, 8)?,
-                version: r.get(9)?,
-            })
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?
+            args![id],
+            |r| {
+                Ok(Row {
+                    email: r.get(0)?,
+                    name: r.get(1)?,
+                    message: r.get(2)?,
+                    has_attachment: r.get(3)?,
+                    status: r.get(4)?,
+                    score: r.get(5)?,
+                    customer: r.get(6)?,
+                    created_at: r.get(7)?,
+                    updated_at: r.get(8)?,
+                    version: r.get(9)?,
+                })
+            },
+        )?
         .ok_or_else(|| not_found(&Resource::Lead(id)))?;
     let key = key(tx, store, id)?;
     Ok(Lead {
@@ -145,11 +142,11 @@ pub(crate) fn load(tx: &Tx<'_>, store: &Store, id: LeadId) -> Result<Lead> {
 /// `NotFound` for an unknown or erased lead; `Crypto` if it cannot be decrypted.
 pub(super) fn load_attachment(tx: &Tx<'_>, store: &Store, id: LeadId) -> Result<Option<Vec<u8>>> {
     let stored: Option<Vec<u8>> = tx
-        .prepare_cached("SELECT attachment FROM shopkeep_leads WHERE id = ?1 AND erased_at IS NULL")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| r.get(0))
-        .optional()
-        .map_err(crate::error::sqlite)?
+        .query_opt(
+            "SELECT attachment FROM shopkeep_leads WHERE id = ?1 AND erased_at IS NULL",
+            args![id],
+            |r| r.get(0),
+        )?
         .ok_or_else(|| not_found(&Resource::Lead(id)))?;
     match stored {
         Some(stored) => {
