@@ -1,7 +1,5 @@
 //! API keys' SQL: create, list, revoke, authenticate.
 
-use rusqlite::OptionalExtension;
-
 use super::action::Action;
 use super::api_key::{ApiKeyInfo, ApiKeySecret, CreatedApiKey, NewApiKey};
 use super::principal::{ApiKeyId, Principal};
@@ -12,6 +10,7 @@ use crate::crypto::auth_mac;
 use crate::crypto::keys::Mac256;
 use crate::crypto::secret::constant_time_eq;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::{Row, args};
 use crate::store::{Store, Tx, not_found};
 
 /// How stale a key's last-used time may get before a call rewrites it.
@@ -58,21 +57,20 @@ impl Store {
         let prefix = key.public_prefix().map_err(|_| refused())?;
         let hash = self.keys().token_hash(key.as_str().as_bytes());
         let row: Option<KeyRow> = self.read(|tx| {
-            tx
-                .prepare_cached(
-                    "SELECT id, key_hash, role, revoked_at IS NOT NULL, last_used_at, auth_mac FROM shopkeep_api_keys WHERE prefix = ?1",
-                ).map_err(crate::error::sqlite)?
-                .query_row([prefix], |r| {
+            tx.query_opt(
+                "SELECT id, key_hash, role, revoked_at IS NOT NULL, last_used_at, auth_mac FROM shopkeep_api_keys WHERE prefix = ?1",
+                args![prefix],
+                |r| {
                     Ok(KeyRow {
-                        id: crate::sql::get(r, 0)?,
+                        id: r.get(0)?,
                         hash: r.get(1)?,
-                        role: crate::sql::get(r, 2)?,
+                        role: r.get(2)?,
                         revoked: r.get(3)?,
-                        last_used: crate::sql::get(r, 4)?,
+                        last_used: r.get(4)?,
                         mac: r.get(5)?,
                     })
-                })
-                .optional().map_err(crate::error::sqlite)
+                },
+            )
         })?;
         let Some(KeyRow {
             id,
@@ -95,10 +93,10 @@ impl Store {
             last_used.is_none_or(|t| now.unix_millis() - t.unix_millis() >= TOUCH_SECONDS * 1000);
         if stale {
             self.write(|tx| {
-                tx.prepare_cached("UPDATE shopkeep_api_keys SET last_used_at = ?2 WHERE id = ?1")
-                    .map_err(crate::error::sqlite)?
-                    .execute(crate::sql::params![id, tx.now()])
-                    .map_err(crate::error::sqlite)?;
+                tx.execute(
+                    "UPDATE shopkeep_api_keys SET last_used_at = ?2 WHERE id = ?1",
+                    args![id, tx.now()],
+                )?;
                 Ok(())
             })?;
         }
@@ -130,11 +128,20 @@ impl ApiKeyRepo<'_> {
                 revoked_at: None,
             };
             let mac = key_mac(self.store, id, &info.prefix, &hash, info.role);
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_api_keys (id, prefix, key_hash, label, role, created_by, created_at, auth_mac)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            ).map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, info.prefix, hash.as_slice(), info.label, info.role, info.created_by, info.created_at, mac.as_slice()]).map_err(crate::error::sqlite)?;
+                args![
+                    id,
+                    info.prefix,
+                    hash.as_slice(),
+                    info.label,
+                    info.role,
+                    info.created_by,
+                    info.created_at,
+                    mac.as_slice()
+                ],
+            )?;
             tx.audit(self.principal, Action::CreateApiKey, &Resource::ApiKey(id))?;
             Ok(CreatedApiKey { info, secret })
         })
@@ -149,14 +156,11 @@ impl ApiKeyRepo<'_> {
     pub fn list(&self) -> Result<Vec<ApiKeyInfo>> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadApiKey, &Resource::ApiKeys)?;
-            let mut stmt = tx
-                .prepare_cached(&format!("{SELECT_INFO} ORDER BY id"))
-                .map_err(crate::error::sqlite)?;
-            let rows = stmt
-                .query_map([], info_from_row)
-                .map_err(crate::error::sqlite)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(crate::error::sqlite)?;
+            let rows = tx.query_map(
+                &format!("{SELECT_INFO} ORDER BY id"),
+                args![],
+                info_from_row,
+            )?;
             rows.into_iter()
                 .map(|row| verified_info(self.store, row))
                 .collect()
@@ -190,10 +194,10 @@ impl ApiKeyRepo<'_> {
                     "the API key is already revoked",
                 ));
             }
-            tx.prepare_cached("UPDATE shopkeep_api_keys SET revoked_at = ?2 WHERE id = ?1")
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, tx.now()])
-                .map_err(crate::error::sqlite)?;
+            tx.execute(
+                "UPDATE shopkeep_api_keys SET revoked_at = ?2 WHERE id = ?1",
+                args![id, tx.now()],
+            )?;
             tx.audit(self.principal, Action::RevokeApiKey, &Resource::ApiKey(id))?;
             Ok(())
         })
@@ -254,16 +258,16 @@ const SELECT_INFO: &str = "SELECT id, prefix, label, role, created_by, created_a
 /// A key's metadata with the hash and MAC it is verified with.
 type InfoRow = (ApiKeyInfo, Vec<u8>, Option<Vec<u8>>);
 
-fn info_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InfoRow> {
+fn info_from_row(r: &Row<'_>) -> Result<InfoRow> {
     let info = ApiKeyInfo {
-        id: crate::sql::get(r, 0)?,
+        id: r.get(0)?,
         prefix: r.get(1)?,
         label: r.get(2)?,
-        role: crate::sql::get(r, 3)?,
+        role: r.get(3)?,
         created_by: r.get(4)?,
-        created_at: crate::sql::get(r, 5)?,
-        last_used_at: crate::sql::get(r, 6)?,
-        revoked_at: crate::sql::get(r, 7)?,
+        created_at: r.get(5)?,
+        last_used_at: r.get(6)?,
+        revoked_at: r.get(7)?,
     };
     Ok((info, r.get(8)?, r.get(9)?))
 }
@@ -282,11 +286,11 @@ fn verified_info(store: &Store, (info, hash, mac): InfoRow) -> Result<ApiKeyInfo
 
 fn load(tx: &Tx<'_>, store: &Store, id: ApiKeyId) -> Result<ApiKeyInfo> {
     let row = tx
-        .prepare_cached(&format!("{SELECT_INFO} WHERE id = ?1"))
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], info_from_row)
-        .optional()
-        .map_err(crate::error::sqlite)?
+        .query_opt(
+            &format!("{SELECT_INFO} WHERE id = ?1"),
+            args![id],
+            info_from_row,
+        )?
         .ok_or_else(|| not_found(&Resource::ApiKey(id)))?;
     verified_info(store, row)
 }

@@ -1,13 +1,12 @@
 //! The audit log's SQL: appending entries and reading the chain back.
 
-use rusqlite::{Connection, OptionalExtension};
-
 use super::action::Action;
 use super::audit::{AuditEntry, AuditHead, AuditProblem, AuditVerification, Outcome};
 use super::principal::Principal;
 use super::resource::Resource;
 use crate::crypto::keys::{Keys, Mac256};
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::{Row, args};
 use crate::store::{Store, Tx};
 
 /// Appends one entry inside the current write transaction, chained to the newest one.
@@ -19,12 +18,11 @@ pub(crate) fn append(
     resource: &str,
     outcome: Outcome,
 ) -> Result<()> {
-    let previous: Option<(i64, Vec<u8>)> = tx
-        .prepare_cached("SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1")
-        .map_err(crate::error::sqlite)?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let previous: Option<(i64, Vec<u8>)> = tx.query_opt(
+        "SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1",
+        args![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let (previous_seq, previous_mac) = match previous {
         Some((seq, mac)) => (seq, to_mac(&mac)?),
         None => (0, [0; 32]),
@@ -38,21 +36,19 @@ pub(crate) fn append(
         outcome,
     };
     let mac = entry.mac(keys, &previous_mac);
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        (previous_seq + 1),
-        entry.at,
-        entry.principal,
-        entry.action,
-        entry.resource,
-        outcome.as_str(),
-        mac.as_slice()
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![
+            (previous_seq + 1),
+            entry.at,
+            entry.principal,
+            entry.action,
+            entry.resource,
+            outcome.as_str(),
+            mac.as_slice()
+        ],
+    )?;
     Ok(())
 }
 
@@ -104,16 +100,12 @@ impl AuditLog<'_> {
             tx.authorize(self.principal, Action::ReadAuditLog, &Resource::AuditLog)?;
             let after = i64::try_from(after).unwrap_or(i64::MAX);
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT seq, at, principal, action, resource, outcome FROM shopkeep_audit
+            tx.query_map(
+                "SELECT seq, at, principal, action, resource, outcome FROM shopkeep_audit
                  WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                )
-                .map_err(crate::error::sqlite)?;
-            let rows = stmt
-                .query_map(rusqlite::params![after, limit], |r| Ok(entry_from_row(r)))
-                .map_err(crate::error::sqlite)?;
-            rows.map(|row| row.map_err(crate::error::sqlite)?).collect()
+                args![after, limit],
+                entry_from_row,
+            )
         })
     }
 
@@ -127,7 +119,7 @@ impl AuditLog<'_> {
             tx.authorize(self.principal, Action::ReadAuditLog, &Resource::AuditLog)?;
             let head: Option<(i64, Vec<u8>)> = tx.query_opt(
                 "SELECT seq, mac FROM shopkeep_audit ORDER BY seq DESC LIMIT 1",
-                crate::sql::args![],
+                args![],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             head.map(|(seq, mac)| {
@@ -155,65 +147,70 @@ impl AuditLog<'_> {
     }
 }
 
-fn entry_from_row(r: &rusqlite::Row<'_>) -> Result<AuditEntry> {
-    let seq: i64 = r.get(0).map_err(crate::error::sqlite)?;
-    let outcome: String = r.get(5).map_err(crate::error::sqlite)?;
+fn entry_from_row(r: &Row<'_>) -> Result<AuditEntry> {
+    let seq: i64 = r.get(0)?;
+    let outcome: String = r.get(5)?;
     Ok(AuditEntry {
         seq: u64::try_from(seq).unwrap_or(0),
-        at: crate::sql::get(r, 1).map_err(crate::error::sqlite)?,
-        principal: r.get(2).map_err(crate::error::sqlite)?,
-        action: r.get(3).map_err(crate::error::sqlite)?,
-        resource: r.get(4).map_err(crate::error::sqlite)?,
+        at: r.get(1)?,
+        principal: r.get(2)?,
+        action: r.get(3)?,
+        resource: r.get(4)?,
         outcome: Outcome::parse(&outcome).ok_or_else(|| {
             Error::new(ErrorKind::Storage, "an audit entry has an unknown outcome")
         })?,
     })
 }
 
-fn verify_chain(
-    conn: &Connection,
-    keys: &Keys,
-    head: Option<&AuditHead>,
-) -> Result<AuditVerification> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, principal, action, resource, outcome, mac FROM shopkeep_audit ORDER BY seq",
-    ).map_err(crate::error::sqlite)?;
-    let mut rows = stmt.query([]).map_err(crate::error::sqlite)?;
+fn verify_chain(tx: &Tx<'_>, keys: &Keys, head: Option<&AuditHead>) -> Result<AuditVerification> {
     let mut previous: Mac256 = [0; 32];
     let mut expected: u64 = 1;
     let mut newest: Option<AuditHead> = None;
+    // The first broken link. Finding it ends the scan: `stop` is returned to end it, and is
+    // told apart from a real error by `first_broken` being set.
+    let mut first_broken: Option<(u64, AuditProblem)> = None;
+    let stop = || Error::new(ErrorKind::Storage, "the audit chain is broken");
+    let scanned = tx.query_each(
+        "SELECT seq, at, principal, action, resource, outcome, mac FROM shopkeep_audit ORDER BY seq",
+        args![],
+        |row| {
+            // A row that does not even parse (a forged outcome, a garbled time) is a broken MAC.
+            let Ok(entry) = entry_from_row(row) else {
+                first_broken = Some((expected, AuditProblem::MacMismatch));
+                return Err(stop());
+            };
+            if entry.seq != expected {
+                first_broken = Some((expected, AuditProblem::Missing));
+                return Err(stop());
+            }
+            let stored: Vec<u8> = row.get(6)?;
+            let mac = entry.mac(keys, &previous);
+            if !crate::crypto::secret::constant_time_eq(&mac, &stored) {
+                first_broken = Some((entry.seq, AuditProblem::MacMismatch));
+                return Err(stop());
+            }
+            previous = mac;
+            newest = Some(AuditHead {
+                seq: entry.seq,
+                mac,
+            });
+            expected += 1;
+            Ok(())
+        },
+    );
     let broken = |seq, problem| Ok(AuditVerification::Broken { seq, problem });
-    while let Some(row) = rows.next().map_err(crate::error::sqlite)? {
-        // A row that does not even parse (a forged outcome, a garbled time) is a broken MAC.
-        let Ok(entry) = entry_from_row(row) else {
-            return broken(expected, AuditProblem::MacMismatch);
-        };
-        if entry.seq != expected {
-            return broken(expected, AuditProblem::Missing);
-        }
-        let stored: Vec<u8> = row.get(6).map_err(crate::error::sqlite)?;
-        let mac = entry.mac(keys, &previous);
-        if !crate::crypto::secret::constant_time_eq(&mac, &stored) {
-            return broken(entry.seq, AuditProblem::MacMismatch);
-        }
-        previous = mac;
-        newest = Some(AuditHead {
-            seq: entry.seq,
-            mac,
-        });
-        expected += 1;
+    if let Some((seq, problem)) = first_broken {
+        return broken(seq, problem);
     }
+    scanned?;
     if let Some(kept) = head {
         match &newest {
             Some(last) if last.seq >= kept.seq => {
-                let at_kept: Option<Vec<u8>> = conn
-                    .query_row(
-                        "SELECT mac FROM shopkeep_audit WHERE seq = ?1",
-                        [i64::try_from(kept.seq).unwrap_or(i64::MAX)],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(crate::error::sqlite)?;
+                let at_kept: Option<Vec<u8>> = tx.query_opt(
+                    "SELECT mac FROM shopkeep_audit WHERE seq = ?1",
+                    args![i64::try_from(kept.seq).unwrap_or(i64::MAX)],
+                    |r| r.get(0),
+                )?;
                 if at_kept.as_deref() != Some(kept.mac.as_slice()) {
                     return broken(kept.seq, AuditProblem::HeadMismatch);
                 }

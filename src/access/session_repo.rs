@@ -1,7 +1,5 @@
 //! Sessions' SQL: open, resolve to a principal, revoke.
 
-use rusqlite::OptionalExtension;
-
 use super::audit::Outcome;
 use super::principal::{CustomerId, Principal, StaffId};
 use super::role::Role;
@@ -10,6 +8,7 @@ use super::staff_repo::Authority;
 use crate::clock::Timestamp;
 use crate::crypto::auth_mac;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 /// Whose session it is.
@@ -56,27 +55,28 @@ pub(crate) fn open(
             Some(expires_text.as_bytes()),
         ],
     );
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_sessions (token_hash, holder_kind, holder_id, created_at, last_seen_at, expires_at, auth_mac)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
-    ).map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![hash.as_slice(), holder.kind(), holder.id_bytes().as_slice(), now, expires_text, mac.as_slice()]).map_err(crate::error::sqlite)?;
+        args![
+            hash.as_slice(),
+            holder.kind(),
+            holder.id_bytes().as_slice(),
+            now,
+            expires_text,
+            mac.as_slice()
+        ],
+    )?;
     Ok((token, expires_at))
 }
 
 /// Ends every open session of `holder` inside `tx` (password change, disabling, erasure).
 pub(crate) fn revoke_all(tx: &Tx<'_>, holder: Holder) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "UPDATE shopkeep_sessions SET revoked_at = ?3
          WHERE holder_kind = ?1 AND holder_id = ?2 AND revoked_at IS NULL",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        holder.kind(),
-        holder.id_bytes().as_slice(),
-        tx.now()
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![holder.kind(), holder.id_bytes().as_slice(), tx.now()],
+    )?;
     Ok(())
 }
 
@@ -114,8 +114,7 @@ impl Store {
     pub fn principal_from_session(&self, token: &SessionToken) -> Result<Principal> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         let row: Option<Row> = self.read(|tx| {
-            tx
-                .prepare_cached(
+            tx.query_opt(
                     "SELECT s.holder_kind, s.holder_id, s.last_seen_at, s.expires_at,
                             s.revoked_at IS NOT NULL, s.auth_mac,
                             st.role, st.password_hash, st.disabled_at, st.auth_mac,
@@ -124,9 +123,9 @@ impl Store {
                      LEFT JOIN shopkeep_staff st ON s.holder_kind = 'staff' AND st.id = s.holder_id
                      LEFT JOIN shopkeep_customers c ON s.holder_kind = 'customer' AND c.id = s.holder_id
                      WHERE s.token_hash = ?1",
-                ).map_err(crate::error::sqlite)?
-                .query_row([hash.as_slice()], |r| {
-                    let staff = match (crate::sql::get::<Option<Role>>(r, 6)?, r.get(7)?) {
+                args![hash.as_slice()],
+                |r| {
+                    let staff = match (r.get::<Option<Role>>(6)?, r.get(7)?) {
                         (Some(role), Some(password_hash)) => Some((
                             Authority {
                                 role,
@@ -140,15 +139,15 @@ impl Store {
                     Ok(Row {
                         holder_kind: r.get(0)?,
                         holder_id: r.get(1)?,
-                        last_seen_at: crate::sql::get(r, 2)?,
+                        last_seen_at: r.get(2)?,
                         expires_at: r.get(3)?,
                         revoked: r.get(4)?,
                         mac: r.get(5)?,
                         staff,
                         customer_active: r.get(10)?,
                     })
-                })
-                .optional().map_err(crate::error::sqlite)
+                },
+            )
         })?;
         let row = row.ok_or_else(invalid)?;
         // Who the session belongs to and until when are trusted only with their MAC: otherwise
@@ -190,10 +189,10 @@ impl Store {
             .is_some_and(|d| d >= settings.touch_interval());
         if stale {
             self.write(|tx| {
-                tx.prepare_cached(
+                tx.execute(
                     "UPDATE shopkeep_sessions SET last_seen_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
-                ).map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![hash.as_slice(), tx.now()]).map_err(crate::error::sqlite)?;
+                    args![hash.as_slice(), tx.now()],
+                )?;
                 Ok(())
             })?;
         }
@@ -209,18 +208,13 @@ impl Store {
     pub fn logout(&self, token: &SessionToken) -> Result<()> {
         let hash = self.keys().token_hash(token.as_str().as_bytes());
         self.write(|tx| {
-            let holder: Option<(String, Vec<u8>)> = tx
-                .prepare_cached(
-                    "UPDATE shopkeep_sessions SET revoked_at = ?2
+            let holder: Option<(String, Vec<u8>)> = tx.query_opt(
+                "UPDATE shopkeep_sessions SET revoked_at = ?2
                      WHERE token_hash = ?1 AND revoked_at IS NULL
                      RETURNING holder_kind, holder_id",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![hash.as_slice(), tx.now()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()
-                .map_err(crate::error::sqlite)?;
+                args![hash.as_slice(), tx.now()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             if let Some((kind, id)) = holder {
                 let id = id.as_slice().try_into().map(uuid_text).unwrap_or_default();
                 tx.audit_event(

@@ -1,7 +1,5 @@
 //! Staff accounts' SQL: create, read, change role, disable, change password, log in.
 
-use rusqlite::OptionalExtension;
-
 use super::action::Action;
 use super::audit::Outcome;
 use super::principal::{Principal, StaffId};
@@ -18,6 +16,7 @@ use crate::crypto::keys::{Keys, Mac256};
 use crate::crypto::{Password, PasswordHash};
 use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx, not_found};
 
 const TABLE: &str = "shopkeep_staff";
@@ -75,12 +74,11 @@ impl Store {
     pub fn login_staff(&self, email: &Email, password: &Password) -> Result<Login> {
         let index = self.keys().blind_index(EMAIL_INDEX, &email.normalized());
         let (found, blocked): (Option<(StaffId, String, Role, bool)>, _) = self.read(|tx| {
-            let id: Option<StaffId> = tx
-                .prepare_cached("SELECT id FROM shopkeep_staff WHERE email_index = ?1")
-                .map_err(crate::error::sqlite)?
-                .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
-                .optional()
-                .map_err(crate::error::sqlite)?;
+            let id: Option<StaffId> = tx.query_opt(
+                "SELECT id FROM shopkeep_staff WHERE email_index = ?1",
+                args![index.as_slice()],
+                |r| r.get(0),
+            )?;
             let found = match id {
                 Some(id) => {
                     let a = authority(tx, id)?.ok_or_else(|| not_found(&Resource::Staff(id)))?;
@@ -120,18 +118,16 @@ impl Store {
                             password_hash: hash.as_str().to_owned(),
                             disabled_at: None,
                         };
-                        tx.prepare_cached(
+                        tx.execute(
                             "UPDATE shopkeep_staff SET password_hash = ?2, auth_mac = ?3
                              WHERE id = ?1 AND role = ?4 AND disabled_at IS NULL",
-                        )
-                        .map_err(crate::error::sqlite)?
-                        .execute(crate::sql::params![
-                            id,
-                            hash.as_str(),
-                            authority.mac(tx.keys(), id).as_slice(),
-                            role
-                        ])
-                        .map_err(crate::error::sqlite)?;
+                            args![
+                                id,
+                                hash.as_str(),
+                                authority.mac(tx.keys(), id).as_slice(),
+                                role
+                            ],
+                        )?;
                     }
                     clear_failures(tx, &index)?;
                     let (token, expires_at) = session_repo::open(tx, self, Holder::Staff(id))?;
@@ -181,18 +177,19 @@ impl StaffRepo<'_> {
         store.write(|tx| {
             let id = StaffId::generate(tx.now())?;
             let key = store.data_key_or_create(tx, &subject(id))?;
-            let inserted = tx
-                .prepare_cached(
+            let email = field::encrypt(&key, place(&id, "email"), new.email.as_str().as_bytes())?;
+            let name = field::encrypt(&key, place(&id, "name"), new.name.as_bytes())?;
+            let mac = Authority {
+                role: new.role,
+                password_hash: hash.as_str().to_owned(),
+                disabled_at: None,
+            }
+            .mac(tx.keys(), id);
+            let inserted = tx.execute(
                     "INSERT INTO shopkeep_staff (id, email_index, email, name, role, password_hash, created_at, updated_at, auth_mac)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) ON CONFLICT (email_index) DO NOTHING",
-                ).map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, index.as_slice(), field::encrypt(&key, place(&id, "email"), new.email.as_str().as_bytes())?, field::encrypt(&key, place(&id, "name"), new.name.as_bytes())?, new.role, hash.as_str(), tx.now(), Authority {
-                        role: new.role,
-                        password_hash: hash.as_str().to_owned(),
-                        disabled_at: None,
-                    }
-                    .mac(tx.keys(), id)
-                    .as_slice()]).map_err(crate::error::sqlite)?;
+                args![id, index.as_slice(), email, name, new.role, hash.as_str(), tx.now(), mac.as_slice()],
+            )?;
             if inserted == 0 {
                 return Err(Error::new(ErrorKind::AlreadyExists, "a staff account with this email already exists"));
             }
@@ -230,13 +227,10 @@ impl StaffRepo<'_> {
     pub fn list(&self) -> Result<Vec<StaffMember>> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadStaff, &Resource::StaffDirectory)?;
-            let ids: Vec<StaffId> = tx
-                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")
-                .map_err(crate::error::sqlite)?
-                .query_map([], |r| crate::sql::get(r, 0))
-                .map_err(crate::error::sqlite)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(crate::error::sqlite)?;
+            let ids: Vec<StaffId> =
+                tx.query_map("SELECT id FROM shopkeep_staff ORDER BY id", args![], |r| {
+                    r.get(0)
+                })?;
             ids.into_iter().map(|id| load(tx, self.store, id)).collect()
         })
     }
@@ -259,11 +253,11 @@ impl StaffRepo<'_> {
                 role,
                 ..verified_authority(tx, id)?
             };
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_staff SET role = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
                  WHERE id = ?1",
-            ).map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, role, tx.now(), authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
+                args![id, role, tx.now(), authority.mac(tx.keys(), id).as_slice()],
+            )?;
             tx.audit(self.principal, Action::ChangeStaffRole, &Resource::Staff(id))?;
             Ok(StaffMember { role, ..member })
         })
@@ -292,11 +286,11 @@ impl StaffRepo<'_> {
                 disabled_at: Some(now.clone()),
                 ..verified_authority(tx, id)?
             };
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_staff SET disabled_at = ?2, updated_at = ?2, version = version + 1, auth_mac = ?3
                  WHERE id = ?1",
-            ).map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, now, authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
+                args![id, now, authority.mac(tx.keys(), id).as_slice()],
+            )?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::DisableStaff, &Resource::Staff(id))?;
             Ok(())
@@ -337,11 +331,11 @@ impl StaffRepo<'_> {
                 password_hash: new_hash.as_str().to_owned(),
                 ..verified_authority(tx, id)?
             };
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_staff SET password_hash = ?2, updated_at = ?3, version = version + 1, auth_mac = ?4
                  WHERE id = ?1",
-            ).map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, new_hash.as_str(), tx.now(), authority.mac(tx.keys(), id).as_slice()]).map_err(crate::error::sqlite)?;
+                args![id, new_hash.as_str(), tx.now(), authority.mac(tx.keys(), id).as_slice()],
+            )?;
             session_repo::revoke_all(tx, Holder::Staff(id))?;
             tx.audit(self.principal, Action::ChangeStaffPassword, &Resource::Staff(id))?;
             Ok(())
@@ -350,12 +344,11 @@ impl StaffRepo<'_> {
 }
 
 fn ensure_another_owner(tx: &Tx<'_>, id: StaffId) -> Result<()> {
-    let others: Vec<StaffId> = tx
-        .prepare_cached(
-            "SELECT id FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
-        ).map_err(crate::error::sqlite)?
-        .query_map(crate::sql::params![id], |r| crate::sql::get(r, 0)).map_err(crate::error::sqlite)?
-        .collect::<rusqlite::Result<_>>().map_err(crate::error::sqlite)?;
+    let others: Vec<StaffId> = tx.query_map(
+        "SELECT id FROM shopkeep_staff WHERE role = 'owner' AND disabled_at IS NULL AND id != ?1",
+        args![id],
+        |r| r.get(0),
+    )?;
     // An owner counts only with a valid MAC: a role raised by hand must not let the last real
     // owner be demoted or disabled.
     for other in &others {
@@ -422,23 +415,20 @@ impl Authority {
 ///
 /// `Crypto` if the row was altered outside shopkeep.
 fn authority(tx: &Tx<'_>, id: StaffId) -> Result<Option<Authority>> {
-    let row: Option<(Authority, Option<Vec<u8>>)> = tx
-        .prepare_cached(
-            "SELECT role, password_hash, disabled_at, auth_mac FROM shopkeep_staff WHERE id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
+    let row: Option<(Authority, Option<Vec<u8>>)> = tx.query_opt(
+        "SELECT role, password_hash, disabled_at, auth_mac FROM shopkeep_staff WHERE id = ?1",
+        args![id],
+        |r| {
             Ok((
                 Authority {
-                    role: crate::sql::get(r, 0)?,
+                    role: r.get(0)?,
                     password_hash: r.get(1)?,
                     disabled_at: r.get(2)?,
                 },
                 r.get(3)?,
             ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        },
+    )?;
     let Some((authority, mac)) = row else {
         return Ok(None);
     };
@@ -460,17 +450,17 @@ struct StaffRow {
 fn load(tx: &Tx<'_>, store: &Store, id: StaffId) -> Result<StaffMember> {
     let authority = verified_authority(tx, id)?;
     let row = tx
-        .prepare_cached("SELECT email, name, created_at FROM shopkeep_staff WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok(StaffRow {
-                email: r.get(0)?,
-                name: r.get(1)?,
-                created_at: crate::sql::get(r, 2)?,
-            })
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?
+        .query_opt(
+            "SELECT email, name, created_at FROM shopkeep_staff WHERE id = ?1",
+            args![id],
+            |r| {
+                Ok(StaffRow {
+                    email: r.get(0)?,
+                    name: r.get(1)?,
+                    created_at: r.get(2)?,
+                })
+            },
+        )?
         .ok_or_else(|| not_found(&Resource::Staff(id)))?;
     let key = store
         .data_key(tx, &subject(id))?
@@ -511,28 +501,22 @@ impl StaffRepo<'_> {
                 Action::CreateStaff,
                 &Resource::StaffDirectory,
             )?;
-            let ids: Vec<StaffId> = tx
-                .prepare_cached("SELECT id FROM shopkeep_staff ORDER BY id")
-                .map_err(crate::error::sqlite)?
-                .query_map([], |r| crate::sql::get(r, 0))
-                .map_err(crate::error::sqlite)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(crate::error::sqlite)?;
+            let ids: Vec<StaffId> =
+                tx.query_map("SELECT id FROM shopkeep_staff ORDER BY id", args![], |r| {
+                    r.get(0)
+                })?;
             let mut moved = 0;
             for id in ids {
                 let member = load(tx, store, id)?;
                 let index = store
                     .keys()
                     .blind_index(EMAIL_INDEX, &member.email.normalized());
-                let changed = tx
-                    .prepare_cached(
-                        "UPDATE shopkeep_staff SET email_index = ?2
+                let changed = tx.execute(
+                    "UPDATE shopkeep_staff SET email_index = ?2
                          WHERE id = ?1 AND email_index <> ?2
                            AND NOT EXISTS (SELECT 1 FROM shopkeep_staff WHERE email_index = ?2)",
-                    )
-                    .map_err(crate::error::sqlite)?
-                    .execute(crate::sql::params![id, index.as_slice()])
-                    .map_err(crate::error::sqlite)?;
+                    args![id, index.as_slice()],
+                )?;
                 if changed == 1 {
                     tx.audit(self.principal, Action::CreateStaff, &Resource::Staff(id))?;
                     moved += 1;

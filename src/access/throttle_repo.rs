@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
-
 use super::audit::Outcome;
 use crate::clock::Timestamp;
 use crate::crypto::keys::Mac256;
 use crate::error::{Error, Result};
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 impl Store {
@@ -42,11 +41,11 @@ fn too_many_attempts(wait: Duration) -> Error {
 /// Until when the email of `index` must wait, if it has a wait on record.
 pub(crate) fn blocked_until(tx: &Tx<'_>, index: &Mac256) -> Result<Option<Timestamp>> {
     Ok(tx
-        .prepare_cached("SELECT blocked_until FROM shopkeep_login_failures WHERE email_index = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row([index.as_slice()], |r| crate::sql::get(r, 0))
-        .optional()
-        .map_err(crate::error::sqlite)?
+        .query_opt(
+            "SELECT blocked_until FROM shopkeep_login_failures WHERE email_index = ?1",
+            args![index.as_slice()],
+            |r| r.get(0),
+        )?
         .flatten())
 }
 
@@ -76,18 +75,15 @@ pub(crate) fn count_attempt(tx: &Tx<'_>, store: &Store, index: &Mac256) -> Resul
     let now = tx.now();
     // Failures older than the quiet period are forgotten, everyone's at once: the table holds
     // only recent failures, however many emails an attacker tries.
-    tx.prepare_cached("DELETE FROM shopkeep_login_failures WHERE last_failure_at < ?1")
-        .map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![
-            now.checked_sub(throttle.forget_period())?
-        ])
-        .map_err(crate::error::sqlite)?;
-    let previous: Option<u32> = tx
-        .prepare_cached("SELECT failures FROM shopkeep_login_failures WHERE email_index = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row([index.as_slice()], |r| r.get(0))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    tx.execute(
+        "DELETE FROM shopkeep_login_failures WHERE last_failure_at < ?1",
+        args![now.checked_sub(throttle.forget_period())?],
+    )?;
+    let previous: Option<u32> = tx.query_opt(
+        "SELECT failures FROM shopkeep_login_failures WHERE email_index = ?1",
+        args![index.as_slice()],
+        |r| r.get(0),
+    )?;
     let failures = previous.unwrap_or(0).saturating_add(1);
     let delay = throttle.delay_after(failures);
     let blocked_until = if delay.is_zero() {
@@ -95,22 +91,22 @@ pub(crate) fn count_attempt(tx: &Tx<'_>, store: &Store, index: &Mac256) -> Resul
     } else {
         Some(now.checked_add(delay)?)
     };
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_login_failures (email_index, failures, last_failure_at, blocked_until)
          VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (email_index) DO UPDATE
          SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
              blocked_until = excluded.blocked_until",
-    ).map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![index.as_slice(), failures, now, blocked_until]).map_err(crate::error::sqlite)?;
+        args![index.as_slice(), failures, now, blocked_until],
+    )?;
     Ok(blocked_until.is_some())
 }
 
 /// Forgets the failures of the email of `index` (after a login or a password reset).
 pub(crate) fn clear_failures(tx: &Tx<'_>, index: &Mac256) -> Result<()> {
-    tx.prepare_cached("DELETE FROM shopkeep_login_failures WHERE email_index = ?1")
-        .map_err(crate::error::sqlite)?
-        .execute([index.as_slice()])
-        .map_err(crate::error::sqlite)?;
+    tx.execute(
+        "DELETE FROM shopkeep_login_failures WHERE email_index = ?1",
+        args![index.as_slice()],
+    )?;
     Ok(())
 }

@@ -19,6 +19,7 @@ use crate::catalog::TimeZone;
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
+use crate::sql::args;
 use crate::store::Tx;
 
 /// The largest page of stored scores.
@@ -176,31 +177,25 @@ impl MarketingRepo<'_> {
             tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
             // Figures of an earlier fit would describe another shop: a refresh that cannot
             // fit leaves the columns empty rather than stale.
-            (**tx)
-                .execute(
-                    "UPDATE shopkeep_customer_scores
+            tx.execute(
+                "UPDATE shopkeep_customer_scores
                  SET p_alive = NULL, expected_purchases = NULL, expected_value = NULL",
-                    [],
-                )
-                .map_err(crate::error::sqlite)?;
-            let mut update = tx
-                .prepare_cached(
+                args![],
+            )?;
+            for row in &rows {
+                tx.execute(
                     "UPDATE shopkeep_customer_scores
                      SET p_alive = ?2, expected_purchases = ?3, expected_value = ?4
                      WHERE customer_id = ?1",
-                )
-                .map_err(crate::error::sqlite)?;
-            for row in &rows {
-                update
-                    .execute(rusqlite::params![
-                        crate::sql::p(&row.customer),
+                    args![
+                        row.customer,
                         // The CHECK constraints want [0, 1] and >= 0: rounding can stray by
                         // an ulp.
-                        crate::sql::p(&row.probability_alive.clamp(0.0, 1.0)),
-                        crate::sql::p(&row.expected_purchases.max(0.0)),
-                        crate::sql::p(&row.expected_value)
-                    ])
-                    .map_err(crate::error::sqlite)?;
+                        row.probability_alive.clamp(0.0, 1.0),
+                        row.expected_purchases.max(0.0),
+                        row.expected_value
+                    ],
+                )?;
             }
             Ok(())
         })?;
@@ -226,9 +221,9 @@ impl MarketingRepo<'_> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadRfm, &Resource::Analytics)?;
             let currency = settings(tx)?.base_currency();
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT s.customer_id, s.first_order_at, s.last_order_at, s.recency_days,
+            let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+            let rows = tx.query_map(
+                "SELECT s.customer_id, s.first_order_at, s.last_order_at, s.recency_days,
                         s.frequency, s.monetary, s.r_score, s.f_score, s.m_score, s.segment,
                         s.country, s.p_alive, s.expected_purchases, s.expected_value,
                         s.refreshed_at
@@ -236,37 +231,29 @@ impl MarketingRepo<'_> {
                      JOIN shopkeep_customers c ON c.id = s.customer_id AND c.erased_at IS NULL
                      WHERE (?1 IS NULL OR s.customer_id > ?1)
                      ORDER BY s.customer_id LIMIT ?2",
-                )
-                .map_err(crate::error::sqlite)?;
-            let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
-            let rows = stmt
-                .query_map(
-                    rusqlite::params![crate::sql::p(&after), crate::sql::p(&fetch)],
-                    |r| {
-                        Ok((
-                            (
-                                crate::sql::get::<CustomerId>(r, 0)?,
-                                crate::sql::get::<Timestamp>(r, 1)?,
-                                crate::sql::get::<Timestamp>(r, 2)?,
-                                r.get::<_, u32>(3)?,
-                                r.get::<_, u32>(4)?,
-                                r.get::<_, i64>(5)?,
-                            ),
-                            [r.get::<_, u8>(6)?, r.get::<_, u8>(7)?, r.get::<_, u8>(8)?],
-                            r.get::<_, String>(9)?,
-                            r.get::<_, Option<String>>(10)?,
-                            (
-                                r.get::<_, Option<f64>>(11)?,
-                                r.get::<_, Option<f64>>(12)?,
-                                r.get::<_, Option<i64>>(13)?,
-                            ),
-                            crate::sql::get::<Timestamp>(r, 14)?,
-                        ))
-                    },
-                )
-                .map_err(crate::error::sqlite)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(crate::error::sqlite)?;
+                args![after, fetch],
+                |r| {
+                    Ok((
+                        (
+                            r.get::<CustomerId>(0)?,
+                            r.get::<Timestamp>(1)?,
+                            r.get::<Timestamp>(2)?,
+                            r.get::<u32>(3)?,
+                            r.get::<u32>(4)?,
+                            r.get::<i64>(5)?,
+                        ),
+                        [r.get::<u8>(6)?, r.get::<u8>(7)?, r.get::<u8>(8)?],
+                        r.get::<String>(9)?,
+                        r.get::<Option<String>>(10)?,
+                        (
+                            r.get::<Option<f64>>(11)?,
+                            r.get::<Option<f64>>(12)?,
+                            r.get::<Option<i64>>(13)?,
+                        ),
+                        r.get::<Timestamp>(14)?,
+                    ))
+                },
+            )?;
             let mut scores = Vec::with_capacity(rows.len());
             for (figures, scores_rfm, segment, country, clv, refreshed_at) in rows {
                 let (customer, first_order_at, last_order_at, recency_days, frequency, monetary) =

@@ -24,6 +24,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::Currency;
 use crate::orders::OrderId;
+use crate::sql::{Column, ColumnResult, ValueRef, args};
 use crate::store::Tx;
 
 /// One counted order: paid (or shipped, completed), not cancelled, in the base currency, with
@@ -60,73 +61,106 @@ pub(super) fn each_counted_order(
     // INDEXED BY: the report must walk the covering index in order; without statistics (the
     // store never runs ANALYZE) the planner could pick the status index and sort a million
     // rows instead.
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT id, customer_id, placed_at, gross_total, destination
+    tx.query_each(
+        "SELECT id, customer_id, placed_at, gross_total, destination
              FROM shopkeep_orders INDEXED BY shopkeep_orders_for_reports
              WHERE currency = ?1 AND status IN ('paid', 'shipped', 'completed')
              ORDER BY placed_at, id",
-        )
-        .map_err(crate::error::sqlite)?;
-    let mut rows = stmt
-        .query([crate::sql::p(&currency.code())])
-        .map_err(crate::error::sqlite)?;
-    while let Some(row) = rows.next().map_err(crate::error::sqlite)? {
-        let customer: CustomerId = crate::sql::get(row, 1).map_err(crate::error::sqlite)?;
-        if erased.contains(&customer) {
-            continue;
-        }
-        let gross: i64 = row.get(3).map_err(crate::error::sqlite)?;
-        let kept = if refunded.is_empty() {
-            gross
-        } else {
-            let id: OrderId = crate::sql::get(row, 0).map_err(crate::error::sqlite)?;
-            gross.saturating_sub(refunded.get(&id).copied().unwrap_or(0))
-        };
-        if kept <= 0 {
-            continue;
-        }
-        let placed_at = text(row, 2)?;
-        each(CountedOrder {
-            customer,
-            placed_at,
-            date: dates.date_of(placed_at)?,
-            kept,
-            destination: text(row, 4)?,
-        })?;
-    }
-    Ok(())
+        args![currency.code()],
+        |row| {
+            let customer: CustomerId = row.get(1)?;
+            if erased.contains(&customer) {
+                return Ok(());
+            }
+            let gross: i64 = row.get(3)?;
+            let kept = if refunded.is_empty() {
+                gross
+            } else {
+                let id: OrderId = row.get(0)?;
+                gross.saturating_sub(refunded.get(&id).copied().unwrap_or(0))
+            };
+            if kept <= 0 {
+                return Ok(());
+            }
+            let placed_at: ShortText = row.get(2)?;
+            let placed_at = placed_at.as_str()?;
+            let destination: ShortText = row.get(4)?;
+            each(CountedOrder {
+                customer,
+                placed_at,
+                date: dates.date_of(placed_at)?,
+                kept,
+                destination: destination.as_str()?,
+            })
+        },
+    )
 }
 
-/// Column `idx` of `row` as text, borrowed.
-fn text<'r>(row: &'r rusqlite::Row<'_>, idx: usize) -> Result<&'r str> {
-    row.get_ref(idx)
-        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
-        .map_err(crate::error::sqlite)
+/// The most bytes a [`ShortText`] keeps inline: a stored time (27) or a country code.
+const SHORT_TEXT: usize = 32;
+
+/// A text column read without allocating, so that the walk allocates nothing per order: kept
+/// inline up to [`SHORT_TEXT`] bytes, on the heap beyond (a time in another RFC 3339 form).
+enum ShortText {
+    Inline { len: usize, bytes: [u8; SHORT_TEXT] },
+    Heap(String),
+}
+
+impl ShortText {
+    fn as_str(&self) -> Result<&str> {
+        match self {
+            ShortText::Inline { len, bytes } => bytes
+                .get(..*len)
+                .and_then(|text| std::str::from_utf8(text).ok())
+                .ok_or_else(|| Error::new(ErrorKind::Storage, "a stored text is not UTF-8")),
+            ShortText::Heap(text) => Ok(text),
+        }
+    }
+}
+
+impl Column for ShortText {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+        let text = value.as_str()?;
+        let mut bytes = [0; SHORT_TEXT];
+        Ok(match bytes.get_mut(..text.len()) {
+            Some(inline) => {
+                inline.copy_from_slice(text.as_bytes());
+                ShortText::Inline {
+                    len: text.len(),
+                    bytes,
+                }
+            }
+            None => ShortText::Heap(text.to_owned()),
+        })
+    }
 }
 
 /// What was refunded of each order with a refund.
 pub(super) fn refund_totals(tx: &Tx<'_>) -> Result<HashMap<OrderId, i64>> {
-    let mut stmt = tx
-        .prepare_cached("SELECT order_id, sum(gross_total) FROM shopkeep_refunds GROUP BY order_id")
-        .map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map([], |r| Ok((crate::sql::get(r, 0)?, r.get(1)?)))
-        .map_err(crate::error::sqlite)?;
-    rows.collect::<rusqlite::Result<HashMap<_, _>>>()
-        .map_err(crate::error::sqlite)
+    let mut totals = HashMap::new();
+    tx.query_each(
+        "SELECT order_id, sum(gross_total) FROM shopkeep_refunds GROUP BY order_id",
+        args![],
+        |r| {
+            totals.insert(r.get(0)?, r.get(1)?);
+            Ok(())
+        },
+    )?;
+    Ok(totals)
 }
 
 /// The customers whose personal data was erased.
 pub(super) fn erased_customers(tx: &Tx<'_>) -> Result<HashSet<CustomerId>> {
-    let mut stmt = tx
-        .prepare_cached("SELECT id FROM shopkeep_customers WHERE erased_at IS NOT NULL")
-        .map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map([], |r| crate::sql::get(r, 0))
-        .map_err(crate::error::sqlite)?;
-    rows.collect::<rusqlite::Result<HashSet<_>>>()
-        .map_err(crate::error::sqlite)
+    let mut erased = HashSet::new();
+    tx.query_each(
+        "SELECT id FROM shopkeep_customers WHERE erased_at IS NOT NULL",
+        args![],
+        |r| {
+            erased.insert(r.get(0)?);
+            Ok(())
+        },
+    )?;
+    Ok(erased)
 }
 
 const DAY_MS: i64 = 86_400_000;

@@ -21,6 +21,7 @@ use crate::access::{Action, CustomerId, Resource};
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::orders::OrderId;
+use crate::sql::args;
 use crate::store::Tx;
 
 /// One table of the Parquet export, one file each.
@@ -286,9 +287,8 @@ fn orders(tx: &Tx<'_>) -> Result<Table> {
             ("campaign", Text, true),
         ],
     );
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT o.id, o.number, o.customer_id, o.status,
+    tx.query_each(
+        "SELECT o.id, o.number, o.customer_id, o.status,
                 EXISTS (SELECT 1 FROM shopkeep_order_payments p WHERE p.order_id = o.id),
                 o.currency, o.placed_at, o.net_total, o.vat_total, o.gross_total,
                 coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
@@ -297,35 +297,35 @@ fn orders(tx: &Tx<'_>) -> Result<Table> {
              FROM shopkeep_orders o
              LEFT JOIN shopkeep_order_attribution a ON a.order_id = o.id
              ORDER BY o.id",
-        )
-        .map_err(crate::error::sqlite)?;
-    let mut rows = stmt.query([]).map_err(crate::error::sqlite)?;
-    while let Some(r) = rows.next().map_err(crate::error::sqlite)? {
-        let id: OrderId = crate::sql::get(r, 0).map_err(crate::error::sqlite)?;
-        let customer: CustomerId = crate::sql::get(r, 2).map_err(crate::error::sqlite)?;
-        let placed_at: Timestamp = crate::sql::get(r, 6).map_err(crate::error::sqlite)?;
-        let n = |i| r.get::<_, i64>(i).map_err(crate::error::sqlite);
-        let s = |i| r.get::<_, Option<String>>(i).map_err(crate::error::sqlite);
-        table.push(vec![
-            text(id.to_string()),
-            int(n(1)?),
-            text(customer.to_string()),
-            Value::Text(s(3)?),
-            Value::Flag(n(4)? != 0),
-            Value::Text(s(5)?),
-            time(placed_at),
-            text(zone.local_date(placed_at).to_string()),
-            int(n(7)?),
-            int(n(8)?),
-            int(n(9)?),
-            int(n(10)?),
-            Value::Text(s(11)?),
-            Value::Text(s(12)?),
-            Value::Text(s(13)?),
-            Value::Text(s(14)?),
-            Value::Text(s(15)?),
-        ]);
-    }
+        args![],
+        |r| {
+            let id: OrderId = r.get(0)?;
+            let customer: CustomerId = r.get(2)?;
+            let placed_at: Timestamp = r.get(6)?;
+            let n = |i| r.get::<i64>(i);
+            let s = |i| r.get::<Option<String>>(i);
+            table.push(vec![
+                text(id.to_string()),
+                int(n(1)?),
+                text(customer.to_string()),
+                Value::Text(s(3)?),
+                Value::Flag(n(4)? != 0),
+                Value::Text(s(5)?),
+                time(placed_at),
+                text(zone.local_date(placed_at).to_string()),
+                int(n(7)?),
+                int(n(8)?),
+                int(n(9)?),
+                int(n(10)?),
+                Value::Text(s(11)?),
+                Value::Text(s(12)?),
+                Value::Text(s(13)?),
+                Value::Text(s(14)?),
+                Value::Text(s(15)?),
+            ]);
+            Ok(())
+        },
+    )?;
     Ok(table)
 }
 
@@ -344,26 +344,25 @@ fn order_lines(tx: &Tx<'_>) -> Result<Table> {
             ("vat_rate_bp", Int, false),
         ],
     );
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT order_id, position, sku, quantity, unit_price, line_net, vat_rate_bp
+    tx.query_each(
+        "SELECT order_id, position, sku, quantity, unit_price, line_net, vat_rate_bp
              FROM shopkeep_order_lines ORDER BY order_id, position",
-        )
-        .map_err(crate::error::sqlite)?;
-    let mut rows = stmt.query([]).map_err(crate::error::sqlite)?;
-    while let Some(r) = rows.next().map_err(crate::error::sqlite)? {
-        let id: OrderId = crate::sql::get(r, 0).map_err(crate::error::sqlite)?;
-        let n = |i| r.get::<_, i64>(i).map_err(crate::error::sqlite);
-        table.push(vec![
-            text(id.to_string()),
-            int(n(1)?),
-            Value::Text(r.get(2).map_err(crate::error::sqlite)?),
-            int(n(3)?),
-            int(n(4)?),
-            int(n(5)?),
-            int(n(6)?),
-        ]);
-    }
+        args![],
+        |r| {
+            let id: OrderId = r.get(0)?;
+            let n = |i| r.get::<i64>(i);
+            table.push(vec![
+                text(id.to_string()),
+                int(n(1)?),
+                Value::Text(r.get(2)?),
+                int(n(3)?),
+                int(n(4)?),
+                int(n(5)?),
+                int(n(6)?),
+            ]);
+            Ok(())
+        },
+    )?;
     Ok(table)
 }
 
@@ -378,21 +377,20 @@ fn customers(tx: &Tx<'_>) -> Result<Table> {
             ("erased", Flag, false),
         ],
     );
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT id, created_at, erased_at IS NOT NULL FROM shopkeep_customers ORDER BY id",
-        )
-        .map_err(crate::error::sqlite)?;
-    let mut rows = stmt.query([]).map_err(crate::error::sqlite)?;
-    while let Some(r) = rows.next().map_err(crate::error::sqlite)? {
-        let id: CustomerId = crate::sql::get(r, 0).map_err(crate::error::sqlite)?;
-        let created: Timestamp = crate::sql::get(r, 1).map_err(crate::error::sqlite)?;
-        table.push(vec![
-            text(id.to_string()),
-            time(created),
-            Value::Flag(r.get(2).map_err(crate::error::sqlite)?),
-        ]);
-    }
+    tx.query_each(
+        "SELECT id, created_at, erased_at IS NOT NULL FROM shopkeep_customers ORDER BY id",
+        args![],
+        |r| {
+            let id: CustomerId = r.get(0)?;
+            let created: Timestamp = r.get(1)?;
+            table.push(vec![
+                text(id.to_string()),
+                time(created),
+                Value::Flag(r.get(2)?),
+            ]);
+            Ok(())
+        },
+    )?;
     Ok(table)
 }
 
@@ -421,40 +419,39 @@ fn scores(tx: &Tx<'_>) -> Result<Table> {
             ("refreshed_at", Time, false),
         ],
     );
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT s.customer_id, s.first_order_at, s.last_order_at, s.recency_days,
+    tx.query_each(
+        "SELECT s.customer_id, s.first_order_at, s.last_order_at, s.recency_days,
                 s.frequency, s.monetary, s.r_score, s.f_score, s.m_score, s.segment, s.country,
                 s.p_alive, s.expected_purchases, s.expected_value, s.refreshed_at
              FROM shopkeep_customer_scores s
              JOIN shopkeep_customers c ON c.id = s.customer_id AND c.erased_at IS NULL
              ORDER BY s.customer_id",
-        )
-        .map_err(crate::error::sqlite)?;
-    let mut rows = stmt.query([]).map_err(crate::error::sqlite)?;
-    while let Some(r) = rows.next().map_err(crate::error::sqlite)? {
-        let id: CustomerId = crate::sql::get(r, 0).map_err(crate::error::sqlite)?;
-        let at = |i| crate::sql::get::<Timestamp>(r, i).map_err(crate::error::sqlite);
-        let n = |i| r.get::<_, i64>(i).map_err(crate::error::sqlite);
-        table.push(vec![
-            text(id.to_string()),
-            time(at(1)?),
-            time(at(2)?),
-            int(n(3)?),
-            int(n(4)?),
-            text(currency.code()),
-            int(n(5)?),
-            int(n(6)?),
-            int(n(7)?),
-            int(n(8)?),
-            Value::Text(r.get(9).map_err(crate::error::sqlite)?),
-            Value::Text(r.get(10).map_err(crate::error::sqlite)?),
-            Value::Real(r.get(11).map_err(crate::error::sqlite)?),
-            Value::Real(r.get(12).map_err(crate::error::sqlite)?),
-            Value::Int(r.get(13).map_err(crate::error::sqlite)?),
-            time(at(14)?),
-        ]);
-    }
+        args![],
+        |r| {
+            let id: CustomerId = r.get(0)?;
+            let at = |i| r.get::<Timestamp>(i);
+            let n = |i| r.get::<i64>(i);
+            table.push(vec![
+                text(id.to_string()),
+                time(at(1)?),
+                time(at(2)?),
+                int(n(3)?),
+                int(n(4)?),
+                text(currency.code()),
+                int(n(5)?),
+                int(n(6)?),
+                int(n(7)?),
+                int(n(8)?),
+                Value::Text(r.get(9)?),
+                Value::Text(r.get(10)?),
+                Value::Real(r.get(11)?),
+                Value::Real(r.get(12)?),
+                Value::Int(r.get(13)?),
+                time(at(14)?),
+            ]);
+            Ok(())
+        },
+    )?;
     Ok(table)
 }
 

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
-use rusqlite::OptionalExtension;
 
 use super::attribution::Attribution;
 use super::audience::{AudiencePage, AudienceQuery};
@@ -23,6 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::invoices::Date;
 use crate::money::{Currency, Money, TaxRate};
 use crate::orders::{CartId, OrderId};
+use crate::sql::{Param, args};
 use crate::store::{Store, Tx};
 
 /// The largest page of an audience or of abandoned carts.
@@ -108,45 +108,33 @@ pub(super) fn order_facts(
     } else {
         HashSet::new()
     };
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT o.id, o.customer_id, o.placed_at, o.gross_total, o.coupon_code,
+    let mut facts = Vec::new();
+    tx.query_each(
+        "SELECT o.id, o.customer_id, o.placed_at, o.gross_total, o.coupon_code,
                 a.campaign
          FROM shopkeep_orders o INDEXED BY shopkeep_orders_for_reports
          LEFT JOIN shopkeep_order_attribution a ON a.order_id = o.id
          WHERE o.currency = ?1 AND o.status IN ('paid', 'shipped', 'completed')
            AND o.placed_at >= ?2 AND o.placed_at < ?3
          ORDER BY o.placed_at, o.id",
-        )
-        .map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map(
-            rusqlite::params![
-                crate::sql::p(&currency.code()),
-                crate::sql::p(&from),
-                crate::sql::p(&until)
-            ],
-            |r| {
-                let id: OrderId = crate::sql::get(r, 0)?;
-                Ok(OrderFact {
-                    id,
-                    customer: crate::sql::get(r, 1)?,
-                    placed_at: crate::sql::get(r, 2)?,
-                    gross: r.get(3)?,
-                    refunded: refunded.get(&id).copied().unwrap_or(0),
-                    coupon: r.get(4)?,
-                    campaign: r.get(5)?,
-                })
-            },
-        )
-        .map_err(crate::error::sqlite)?;
-    let mut facts = Vec::new();
-    for fact in rows {
-        let fact = fact.map_err(crate::error::sqlite)?;
-        if !erased.contains(&fact.customer) {
-            facts.push(fact);
-        }
-    }
+        args![currency.code(), from, until],
+        |r| {
+            let id: OrderId = r.get(0)?;
+            let fact = OrderFact {
+                id,
+                customer: r.get(1)?,
+                placed_at: r.get(2)?,
+                gross: r.get(3)?,
+                refunded: refunded.get(&id).copied().unwrap_or(0),
+                coupon: r.get(4)?,
+                campaign: r.get(5)?,
+            };
+            if !erased.contains(&fact.customer) {
+                facts.push(fact);
+            }
+            Ok(())
+        },
+    )?;
     Ok(facts)
 }
 
@@ -341,19 +329,18 @@ impl MarketingRepo<'_> {
         })?;
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
-            (**tx)
-                .execute(
-                    "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
-                    [],
-                )
-                .map_err(crate::error::sqlite)?;
-            (**tx)
-                .execute("DELETE FROM temp.shopkeep_scored", [])
-                .map_err(crate::error::sqlite)?;
-            let mut mark = tx
-                .prepare_cached("INSERT INTO temp.shopkeep_scored (id) VALUES (?1)")
-                .map_err(crate::error::sqlite)?;
-            let mut upsert = tx.prepare_cached(
+            tx.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
+                args![],
+            )?;
+            tx.execute("DELETE FROM temp.shopkeep_scored", args![])?;
+            for row in &rows {
+                tx.execute(
+                    "INSERT INTO temp.shopkeep_scored (id) VALUES (?1)",
+                    args![row.customer],
+                )?;
+                let [r_score, f_score, m_score] = row.scores;
+                tx.execute(
                 "INSERT INTO shopkeep_customer_scores (customer_id, first_order_at, last_order_at,
                      recency_days, frequency, monetary, r_score, f_score, m_score, segment, country,
                      refreshed_at)
@@ -364,37 +351,28 @@ impl MarketingRepo<'_> {
                      r_score = excluded.r_score, f_score = excluded.f_score,
                      m_score = excluded.m_score, segment = excluded.segment,
                      country = excluded.country, refreshed_at = excluded.refreshed_at",
-            ).map_err(crate::error::sqlite)?;
-            for row in &rows {
-                mark.execute([crate::sql::p(&row.customer)])
-                    .map_err(crate::error::sqlite)?;
-                upsert
-                    .execute(rusqlite::params![
-                        crate::sql::p(&row.customer),
-                        crate::sql::p(&row.first_order_at),
-                        crate::sql::p(&row.last_order_at),
-                        crate::sql::p(&row.recency_days),
-                        crate::sql::p(&row.frequency),
-                        crate::sql::p(&row.monetary.minor()),
-                        crate::sql::p(&row.scores[0]),
-                        crate::sql::p(&row.scores[1]),
-                        crate::sql::p(&row.scores[2]),
-                        crate::sql::p(&row.segment.as_str()),
-                        crate::sql::p(&row.country),
-                        crate::sql::p(&now)
-                    ])
-                    .map_err(crate::error::sqlite)?;
+                    args![
+                        row.customer,
+                        row.first_order_at,
+                        row.last_order_at,
+                        row.recency_days,
+                        row.frequency,
+                        row.monetary.minor(),
+                        r_score,
+                        f_score,
+                        m_score,
+                        row.segment.as_str(),
+                        row.country,
+                        now
+                    ],
+                )?;
             }
-            (**tx)
-                .execute(
-                    "DELETE FROM shopkeep_customer_scores
+            tx.execute(
+                "DELETE FROM shopkeep_customer_scores
                  WHERE customer_id NOT IN (SELECT id FROM temp.shopkeep_scored)",
-                    [],
-                )
-                .map_err(crate::error::sqlite)?;
-            (**tx)
-                .execute("DELETE FROM temp.shopkeep_scored", [])
-                .map_err(crate::error::sqlite)?;
+                args![],
+            )?;
+            tx.execute("DELETE FROM temp.shopkeep_scored", args![])?;
             tx.audit(self.principal, Action::RefreshScores, &Resource::Analytics)?;
             Ok(rows.len())
         })
@@ -541,9 +519,6 @@ impl MarketingRepo<'_> {
                 midnight(to + chrono::Days::new(2))?,
             );
             let facts = order_facts(tx, settings.base_currency(), Some(range), false)?;
-            let mut stmt = tx
-                .prepare_cached("SELECT DISTINCT sku FROM shopkeep_order_lines WHERE order_id = ?1")
-                .map_err(crate::error::sqlite)?;
             let mut orders = 0u64;
             let mut single: HashMap<String, u64> = HashMap::new();
             let mut pairs: HashMap<(String, String), u64> = HashMap::new();
@@ -551,11 +526,15 @@ impl MarketingRepo<'_> {
                 if !(from..=to).contains(&zone.local_date(fact.placed_at)) {
                     continue;
                 }
-                let skus: BTreeSet<String> = stmt
-                    .query_map([crate::sql::p(&fact.id)], |r| r.get(0))
-                    .map_err(crate::error::sqlite)?
-                    .collect::<rusqlite::Result<_>>()
-                    .map_err(crate::error::sqlite)?;
+                let mut skus: BTreeSet<String> = BTreeSet::new();
+                tx.query_each(
+                    "SELECT DISTINCT sku FROM shopkeep_order_lines WHERE order_id = ?1",
+                    args![fact.id],
+                    |r| {
+                        skus.insert(r.get(0)?);
+                        Ok(())
+                    },
+                )?;
                 orders += 1;
                 for a in &skus {
                     *single.entry(a.clone()).or_default() += 1;
@@ -598,9 +577,9 @@ impl MarketingRepo<'_> {
             let settings = settings(tx)?;
             let currency = settings.base_currency();
             let cutoff = tx.now().checked_sub(idle)?;
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT c.id, c.customer_id, c.updated_at, sum(l.quantity),
+            let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+            let mut carts = tx.query_map(
+                "SELECT c.id, c.customer_id, c.updated_at, sum(l.quantity),
                         sum(l.quantity * coalesce(p.amount, 0))
                  FROM shopkeep_carts c
                  JOIN shopkeep_cart_lines l ON l.cart_id = c.id
@@ -608,30 +587,17 @@ impl MarketingRepo<'_> {
                  LEFT JOIN shopkeep_prices p ON p.variant_id = l.variant_id AND p.currency = ?1
                  WHERE c.updated_at <= ?2 AND (?3 IS NULL OR c.id > ?3)
                  GROUP BY c.id ORDER BY c.id LIMIT ?4",
-                )
-                .map_err(crate::error::sqlite)?;
-            let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
-            let mut carts = stmt
-                .query_map(
-                    rusqlite::params![
-                        crate::sql::p(&currency.code()),
-                        crate::sql::p(&cutoff),
-                        crate::sql::p(&after),
-                        crate::sql::p(&fetch)
-                    ],
-                    |r| {
-                        Ok(AbandonedCart {
-                            cart: crate::sql::get(r, 0)?,
-                            customer: crate::sql::get(r, 1)?,
-                            updated_at: crate::sql::get(r, 2)?,
-                            items: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
-                            value: Money::new(r.get(4)?, currency),
-                        })
-                    },
-                )
-                .map_err(crate::error::sqlite)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(crate::error::sqlite)?;
+                args![currency.code(), cutoff, after, fetch],
+                |r| {
+                    Ok(AbandonedCart {
+                        cart: r.get(0)?,
+                        customer: r.get(1)?,
+                        updated_at: r.get(2)?,
+                        items: r.get::<i64>(3)?.try_into().unwrap_or(0),
+                        value: Money::new(r.get(4)?, currency),
+                    })
+                },
+            )?;
             let next = if carts.len() > limit {
                 carts.truncate(limit);
                 carts.last().map(|c| c.cart)
@@ -702,14 +668,6 @@ fn sales_by_order(
     zone: &TimeZone,
     grouping: SalesGrouping,
 ) -> Result<Vec<SalesRow>> {
-    let mut units_stmt = tx
-        .prepare_cached(
-            "SELECT coalesce(sum(quantity), 0) FROM shopkeep_order_lines WHERE order_id = ?1",
-        )
-        .map_err(crate::error::sqlite)?;
-    let mut vat_stmt = tx
-        .prepare_cached("SELECT vat_rate_bp, tax FROM shopkeep_order_vat WHERE order_id = ?1")
-        .map_err(crate::error::sqlite)?;
     let mut groups: BTreeMap<String, Totals> = BTreeMap::new();
     for fact in facts {
         let date = zone.local_date(fact.placed_at);
@@ -728,21 +686,21 @@ fn sales_by_order(
         };
         let totals = groups.entry(key).or_default();
         totals.orders += 1;
-        let units: i64 = units_stmt
-            .query_row([crate::sql::p(&fact.id)], |r| r.get(0))
-            .map_err(crate::error::sqlite)?;
+        let units: i64 = tx.query_row(
+            "SELECT coalesce(sum(quantity), 0) FROM shopkeep_order_lines WHERE order_id = ?1",
+            args![fact.id],
+            |r| r.get(0),
+        )?;
         totals.units = totals
             .units
             .saturating_add(u64::try_from(units).unwrap_or(0));
         add(&mut totals.revenue, fact.gross)?;
         add(&mut totals.refunds, fact.refunded)?;
-        let vat = vat_stmt
-            .query_map([crate::sql::p(&fact.id)], |r| {
-                Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?))
-            })
-            .map_err(crate::error::sqlite)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(crate::error::sqlite)?;
+        let vat = tx.query_map(
+            "SELECT vat_rate_bp, tax FROM shopkeep_order_vat WHERE order_id = ?1",
+            args![fact.id],
+            |r| Ok((r.get::<u32>(0)?, r.get::<i64>(1)?)),
+        )?;
         for (bp, tax) in vat {
             add(totals.vat.entry(bp).or_default(), tax)?;
         }
@@ -755,23 +713,20 @@ fn sales_by_order(
 
 /// Sales grouped by product (SKU): the lines of the counted orders.
 fn sales_by_product(tx: &Tx<'_>, facts: &[OrderFact], currency: Currency) -> Result<Vec<SalesRow>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT sku, quantity, line_net, vat_rate_bp FROM shopkeep_order_lines WHERE order_id = ?1",
-    ).map_err(crate::error::sqlite)?;
     let mut groups: BTreeMap<String, Totals> = BTreeMap::new();
     for fact in facts {
-        let lines = stmt
-            .query_map([crate::sql::p(&fact.id)], |r| {
+        let lines = tx.query_map(
+            "SELECT sku, quantity, line_net, vat_rate_bp FROM shopkeep_order_lines WHERE order_id = ?1",
+            args![fact.id],
+            |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, u32>(3)?,
+                    r.get::<String>(0)?,
+                    r.get::<i64>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<u32>(3)?,
                 ))
-            })
-            .map_err(crate::error::sqlite)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(crate::error::sqlite)?;
+            },
+        )?;
         let mut seen = BTreeSet::new();
         for (sku, quantity, net, bp) in lines {
             let totals = groups.entry(sku.clone()).or_default();
@@ -877,12 +832,12 @@ fn audience_page(
          JOIN shopkeep_customers c ON c.id = s.customer_id AND c.erased_at IS NULL
          WHERE (?1 IS NULL OR s.customer_id > ?1)",
     );
-    let mut params: Vec<rusqlite::types::Value> = Vec::new();
-    let mut bind = |sql: &mut String, clause: &str, value: rusqlite::types::Value| {
+    // Owned: each is bound again for every batch of candidates.
+    let mut params: Vec<Box<dyn Param>> = Vec::new();
+    let mut bind = |sql: &mut String, clause: &str, value: Box<dyn Param>| {
         params.push(value);
         sql.push_str(&clause.replace('?', &format!("?{}", params.len() + 1)));
     };
-    use rusqlite::types::Value;
     if !query.segments.is_empty() {
         let names: Vec<String> = query
             .segments
@@ -893,57 +848,49 @@ fn audience_page(
         sql.push_str(&format!(" AND s.segment IN ({})", names.join(", ")));
     }
     if let Some(min) = query.min_spend {
-        bind(
-            &mut sql,
-            " AND s.monetary >= ?",
-            Value::Integer(min.minor()),
-        );
+        bind(&mut sql, " AND s.monetary >= ?", Box::new(min.minor()));
     }
     if let Some(max) = query.max_spend {
-        bind(
-            &mut sql,
-            " AND s.monetary <= ?",
-            Value::Integer(max.minor()),
-        );
+        bind(&mut sql, " AND s.monetary <= ?", Box::new(max.minor()));
     }
     if let Some(min) = query.min_expected_value {
         bind(
             &mut sql,
             " AND s.expected_value >= ?",
-            Value::Integer(min.minor()),
+            Box::new(min.minor()),
         );
     }
     if let Some(p) = query.min_probability_alive {
-        bind(&mut sql, " AND s.p_alive >= ?", Value::Real(p));
+        bind(&mut sql, " AND s.p_alive >= ?", Box::new(p));
     }
     if let Some(p) = query.max_probability_alive {
-        bind(&mut sql, " AND s.p_alive <= ?", Value::Real(p));
+        bind(&mut sql, " AND s.p_alive <= ?", Box::new(p));
     }
     if let Some(n) = query.min_orders {
-        bind(&mut sql, " AND s.frequency >= ?", Value::Integer(n.into()));
+        bind(&mut sql, " AND s.frequency >= ?", Box::new(i64::from(n)));
     }
     if let Some(n) = query.max_orders {
-        bind(&mut sql, " AND s.frequency <= ?", Value::Integer(n.into()));
+        bind(&mut sql, " AND s.frequency <= ?", Box::new(i64::from(n)));
     }
     if let Some(at) = query.last_order_before {
         bind(
             &mut sql,
             " AND s.last_order_at < ?",
-            Value::Text(at.to_rfc3339()),
+            Box::new(at.to_rfc3339()),
         );
     }
     if let Some(at) = query.last_order_after {
         bind(
             &mut sql,
             " AND s.last_order_at >= ?",
-            Value::Text(at.to_rfc3339()),
+            Box::new(at.to_rfc3339()),
         );
     }
     if let Some(country) = query.country {
         bind(
             &mut sql,
             " AND s.country = ?",
-            Value::Text(country.as_str().to_owned()),
+            Box::new(country.as_str().to_owned()),
         );
     }
     if let Some(sku) = &query.bought {
@@ -954,34 +901,25 @@ fn audience_page(
                  JOIN shopkeep_order_payments p ON p.order_id = o.id
                  JOIN shopkeep_order_lines l ON l.order_id = o.id
                  WHERE o.customer_id = s.customer_id AND o.currency = ?",
-            Value::Text(currency.code().to_owned()),
+            Box::new(currency.code().to_owned()),
         );
         bind(
             &mut sql,
             " AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE NOCASE
                    AND o.gross_total > coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
                                                  WHERE r.order_id = o.id), 0))",
-            Value::Text(sku.as_str().to_owned()),
+            Box::new(sku.as_str().to_owned()),
         );
     }
     sql.push_str(" ORDER BY s.customer_id LIMIT ");
     sql.push_str(&(limit + 1).to_string());
-    let mut stmt = tx.prepare(&sql).map_err(crate::error::sqlite)?;
     let mut customers = Vec::new();
     let mut cursor = after;
     loop {
-        let mut values = vec![match cursor {
-            Some(id) => Value::Blob(id.as_bytes().to_vec()),
-            None => Value::Null,
-        }];
-        values.extend(params.iter().cloned());
-        let batch: Vec<CustomerId> = stmt
-            .query_map(rusqlite::params_from_iter(values), |r| {
-                crate::sql::get(r, 0)
-            })
-            .map_err(crate::error::sqlite)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(crate::error::sqlite)?;
+        let mut values: Vec<&dyn Param> = Vec::with_capacity(params.len() + 1);
+        values.push(&cursor);
+        values.extend(params.iter().map(|value| &**value));
+        let batch: Vec<CustomerId> = tx.query_map(&sql, &values, |r| r.get(0))?;
         let exhausted = batch.len() <= limit;
         for id in batch {
             cursor = Some(id);
@@ -1018,41 +956,29 @@ pub(crate) fn record_attribution(
     attribution: &Attribution,
 ) -> Result<()> {
     let [source, medium, campaign, term, content, message_id] = attribution.parts();
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_order_attribution (order_id, source, medium, campaign, term,
          content, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(rusqlite::params![
-        crate::sql::p(&order),
-        crate::sql::p(&source),
-        crate::sql::p(&medium),
-        crate::sql::p(&campaign),
-        crate::sql::p(&term),
-        crate::sql::p(&content),
-        crate::sql::p(&message_id)
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![order, source, medium, campaign, term, content, message_id],
+    )?;
     Ok(())
 }
 
 /// The attribution of order `order`, if it has one.
 pub(crate) fn load_attribution(tx: &Tx<'_>, order: OrderId) -> Result<Option<Attribution>> {
-    tx.prepare_cached(
+    tx.query_opt(
         "SELECT source, medium, campaign, term, content, message_id
              FROM shopkeep_order_attribution WHERE order_id = ?1",
+        args![order],
+        |r| {
+            Ok(Attribution::from_parts([
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ]))
+        },
     )
-    .map_err(crate::error::sqlite)?
-    .query_row([crate::sql::p(&order)], |r| {
-        Ok(Attribution::from_parts([
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-        ]))
-    })
-    .optional()
-    .map_err(crate::error::sqlite)
 }

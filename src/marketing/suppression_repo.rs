@@ -1,8 +1,6 @@
 //! The suppression list's SQL: add, remove, look up, list; and the check a campaign makes
 //! inside its own transaction.
 
-use rusqlite::OptionalExtension;
-
 use super::suppression::{self, Suppression, SuppressionId, SuppressionReason};
 use crate::access::audit::Outcome;
 use crate::access::{Action, Principal, Resource};
@@ -10,6 +8,7 @@ use crate::clock::Timestamp;
 use crate::crypto::keys::Mac256;
 use crate::email::Email;
 use crate::error::{Error, Result};
+use crate::sql::{Param, args};
 use crate::store::{Store, Tx};
 
 /// The largest page [`SuppressionRepo::list`] returns.
@@ -130,22 +129,20 @@ impl SuppressionRepo<'_> {
                 recorded_at: tx.now(),
                 recorded_by: self.principal.audit_name(),
             };
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_suppressions
                      (id, customer_index, lead_index, reason, note, recorded_at, recorded_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                entry.id,
-                indexes.customer.as_slice(),
-                indexes.lead.as_slice(),
-                reason.as_str(),
-                entry.note,
-                entry.recorded_at,
-                entry.recorded_by
-            ])
-            .map_err(crate::error::sqlite)?;
+                args![
+                    entry.id,
+                    indexes.customer.as_slice(),
+                    indexes.lead.as_slice(),
+                    reason.as_str(),
+                    entry.note,
+                    entry.recorded_at,
+                    entry.recorded_by
+                ],
+            )?;
             audit(tx, self.principal, Some(entry.id))?;
             tx.emit(&suppression::Added {
                 suppression_id: entry.id,
@@ -186,19 +183,14 @@ impl SuppressionRepo<'_> {
         )
     }
 
-    fn delete_where(&self, sql: &str, key: &dyn crate::sql::Param) -> Result<bool> {
+    fn delete_where(&self, sql: &str, key: &dyn Param) -> Result<bool> {
         self.store.write(|tx| {
             tx.authorize(
                 self.principal,
                 Action::ManageSuppressions,
                 &Resource::Suppressions,
             )?;
-            let removed: Option<SuppressionId> = tx
-                .prepare_cached(sql)
-                .map_err(crate::error::sqlite)?
-                .query_row(crate::sql::params![key], |r| crate::sql::get(r, 0))
-                .optional()
-                .map_err(crate::error::sqlite)?;
+            let removed: Option<SuppressionId> = tx.query_opt(sql, &[key], |r| r.get(0))?;
             audit(tx, self.principal, removed)?;
             if let Some(suppression_id) = removed {
                 tx.emit(&suppression::Removed { suppression_id })?;
@@ -242,20 +234,12 @@ impl SuppressionRepo<'_> {
                 Action::ReadSuppressions,
                 &Resource::Suppressions,
             )?;
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT id, reason, note, recorded_at, recorded_by FROM shopkeep_suppressions
+            let rows = tx.query_map(
+                "SELECT id, reason, note, recorded_at, recorded_by FROM shopkeep_suppressions
                      WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
-                )
-                .map_err(crate::error::sqlite)?;
-            let rows = stmt
-                .query_map(
-                    crate::sql::params![after, i64::try_from(limit).unwrap_or(0)],
-                    row,
-                )
-                .map_err(crate::error::sqlite)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(crate::error::sqlite)?;
+                args![after, i64::try_from(limit).unwrap_or(0)],
+                row,
+            )?;
             rows.into_iter().map(entry).collect()
         })
     }
@@ -264,14 +248,8 @@ impl SuppressionRepo<'_> {
 /// An entry's columns, as stored.
 type Row = (SuppressionId, String, Option<String>, Timestamp, String);
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    Ok((
-        crate::sql::get(r, 0)?,
-        r.get(1)?,
-        r.get(2)?,
-        crate::sql::get(r, 3)?,
-        r.get(4)?,
-    ))
+fn row(r: &crate::sql::Row<'_>) -> Result<Row> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
 fn entry((id, reason, note, recorded_at, recorded_by): Row) -> Result<Suppression> {
@@ -286,14 +264,12 @@ fn entry((id, reason, note, recorded_at, recorded_by): Row) -> Result<Suppressio
 
 /// The entry of the address whose customer-label blind index is `index`, if any.
 fn find(tx: &Tx<'_>, index: &Mac256) -> Result<Option<Suppression>> {
-    tx.prepare_cached(
+    tx.query_opt(
         "SELECT id, reason, note, recorded_at, recorded_by FROM shopkeep_suppressions
          WHERE customer_index = ?1",
-    )
-    .map_err(crate::error::sqlite)?
-    .query_row([index.as_slice()], row)
-    .optional()
-    .map_err(crate::error::sqlite)?
+        args![index.as_slice()],
+        row,
+    )?
     .map(entry)
     .transpose()
 }
@@ -325,13 +301,12 @@ fn audit(tx: &Tx<'_>, principal: &Principal, entry: Option<SuppressionId>) -> Re
 ///
 /// `Storage` if the database cannot be read.
 pub(crate) fn is_suppressed_index(tx: &Tx<'_>, index: &[u8]) -> Result<bool> {
-    tx.prepare_cached(
+    tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM shopkeep_suppressions WHERE customer_index = ?1)
              OR EXISTS (SELECT 1 FROM shopkeep_suppressions WHERE lead_index = ?1)",
+        args![index],
+        |r| r.get(0),
     )
-    .map_err(crate::error::sqlite)?
-    .query_row([index], |r| r.get(0))
-    .map_err(crate::error::sqlite)
 }
 
 #[cfg(test)]
@@ -346,13 +321,11 @@ mod tests {
     fn stored_index(store: &Store, table: &str, id: &dyn crate::sql::Param) -> Vec<u8> {
         store
             .read(|tx| {
-                (**tx)
-                    .query_row(
-                        &format!("SELECT email_index FROM {table} WHERE id = ?1"),
-                        crate::sql::params![id],
-                        |r| r.get(0),
-                    )
-                    .map_err(crate::error::sqlite)
+                tx.query_row(
+                    &format!("SELECT email_index FROM {table} WHERE id = ?1"),
+                    &[id],
+                    |r| r.get(0),
+                )
             })
             .unwrap()
     }
