@@ -1,8 +1,5 @@
 //! Products' SQL: create, read, list, search, update, archive.
 
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row};
-
 use super::product::{
     self, CheckedVariant, NewProduct, PriceChange, Product, ProductId, ProductStatus,
     ProductUpdate, Variant, VariantId, VariantOption,
@@ -16,6 +13,7 @@ use super::tax::SupplyKind;
 use crate::access::{Action, Principal, PrincipalKind, Resource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
+use crate::sql::{Param, Row, args};
 use crate::store::{Store, Tx, not_found};
 use crate::text;
 
@@ -37,6 +35,9 @@ const COLUMNS: &str = "p.id, p.sku, p.name, p.description, p.tax_category, p.sta
 /// Joins a product's variants and their prices.
 const JOINS: &str = "JOIN shopkeep_variants v ON v.product_id = p.id \
      LEFT JOIN shopkeep_prices pr ON pr.variant_id = v.id";
+
+/// A list's parameters: values built with its statement, bound when it runs.
+type ListParams = Vec<Box<dyn Param>>;
 
 /// The catalogue's products, as seen by one principal. From [`Store::products`].
 ///
@@ -93,33 +94,26 @@ impl ProductRepo<'_> {
             }
             let id = ProductId::generate(tx.now())?;
             insert_sku(tx, &checked.sku, id)?;
-            let seq: i64 = tx
-                .prepare_cached(
-                    "INSERT INTO shopkeep_products
+            let seq: i64 = tx.query_row(
+                "INSERT INTO shopkeep_products
                          (id, sku, name, description, tax_category, supply_kind, status,
                           created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7) RETURNING seq",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row(
-                    crate::sql::params![
-                        id,
-                        checked.sku,
-                        checked.name,
-                        checked.description,
-                        checked.tax_category,
-                        checked.supply_kind,
-                        tx.now()
-                    ],
-                    |r| r.get(0),
-                )
-                .map_err(crate::error::sqlite)?;
-            tx.prepare_cached(
+                args![
+                    id,
+                    checked.sku,
+                    checked.name,
+                    checked.description,
+                    checked.tax_category,
+                    checked.supply_kind,
+                    tx.now()
+                ],
+                |r| r.get(0),
+            )?;
+            tx.execute(
                 "INSERT INTO shopkeep_products_fts (rowid, name, description) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(rusqlite::params![seq, checked.name, checked.description])
-            .map_err(crate::error::sqlite)?;
+                args![seq, checked.name, checked.description],
+            )?;
             for (position, variant) in checked.variants.iter().enumerate() {
                 insert_variant(tx, id, position, variant)?;
             }
@@ -159,13 +153,7 @@ impl ProductRepo<'_> {
                  WHERE p.id = (SELECT product_id FROM shopkeep_skus WHERE sku = ?1)
                  ORDER BY v.position, pr.currency"
             );
-            let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
-            let found = collect(
-                stmt.query(crate::sql::params![sku])
-                    .map_err(crate::error::sqlite)?,
-            )?
-            .into_iter()
-            .next();
+            let found = collect(tx, &sql, args![sku])?.into_iter().next();
             self.visible(found, &Resource::Catalog)
         })
     }
@@ -207,11 +195,8 @@ impl ProductRepo<'_> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ReadProduct, &Resource::Catalog)?;
             let (sql, params, limit) = self.list_statement(query)?;
-            let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
-            let mut items = collect(
-                stmt.query(rusqlite::params_from_iter(params.iter()))
-                    .map_err(crate::error::sqlite)?,
-            )?;
+            let params: Vec<&dyn Param> = params.iter().map(|param| &**param).collect();
+            let mut items = collect(tx, &sql, &params)?;
             let next = if items.len() > limit {
                 items.truncate(limit);
                 items.last().map(|p| Cursor::new(query.order, p.id))
@@ -224,7 +209,7 @@ impl ProductRepo<'_> {
 
     /// The statement of a list, its parameters and the page size. Only fixed SQL fragments
     /// are joined; every value is a parameter.
-    fn list_statement(&self, query: &ProductQuery) -> Result<(String, Vec<Value>, usize)> {
+    fn list_statement(&self, query: &ProductQuery) -> Result<(String, ListParams, usize)> {
         let limit = query.checked_limit()?;
         let price = query.checked_price()?;
         let after = query
@@ -237,17 +222,17 @@ impl ProductRepo<'_> {
             ProductOrder::Newest => ("<", "DESC"),
         };
         let mut conditions = String::new();
-        let mut params: Vec<Value> = Vec::new();
+        let mut params: ListParams = Vec::new();
         if let Some(status) = query.status {
             conditions.push_str(" AND p.status = ?");
-            params.push(Value::Text(status.as_str().to_owned()));
+            params.push(Box::new(status.as_str().to_owned()));
         }
         if !sees_archived(self.principal) {
             conditions.push_str(" AND p.status = 'active'");
         }
         if let Some(category) = query.tax_category {
             conditions.push_str(" AND p.tax_category = ?");
-            params.push(Value::Text(category.as_str().to_owned()));
+            params.push(Box::new(category.as_str().to_owned()));
         }
         if query.in_stock {
             conditions.push_str(
@@ -261,16 +246,16 @@ impl ProductRepo<'_> {
                    JOIN shopkeep_prices sp ON sp.variant_id = s.id
                    WHERE s.product_id = p.id AND sp.currency = ? AND sp.amount BETWEEN ? AND ?)",
             );
-            params.push(Value::Text(min.currency().code().to_owned()));
-            params.push(Value::Integer(min.minor()));
-            params.push(Value::Integer(max.minor()));
+            params.push(Box::new(min.currency().code().to_owned()));
+            params.push(Box::new(min.minor()));
+            params.push(Box::new(max.minor()));
         }
         if let Some(after) = after {
             conditions.push_str(&format!(" AND p.id {compare} ?"));
-            params.push(Value::Blob(after.as_bytes().to_vec()));
+            params.push(Box::new(after.as_bytes().to_vec()));
         }
         // One row more than the page tells whether there is a next page.
-        params.push(Value::Integer(int(limit + 1)));
+        params.push(Box::new(int(limit + 1)));
         let sql = format!(
             "WITH page AS (
                  SELECT p.id FROM shopkeep_products p WHERE 1 = 1{conditions}
@@ -332,19 +317,14 @@ impl ProductRepo<'_> {
         // rowids in order without ranking them, and the lowest of them bounds the ranked
         // query below (a rowid range FTS5 applies while matching), so bm25 is computed for
         // those candidates only.
-        let mut lowest = tx
-            .prepare_cached(
-                "SELECT min(rowid) FROM (
+        let lowest: Option<i64> = tx.query_row(
+            "SELECT min(rowid) FROM (
                      SELECT rowid FROM shopkeep_products_fts
                      WHERE shopkeep_products_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2
                  )",
-            )
-            .map_err(crate::error::sqlite)?;
-        let lowest: Option<i64> = lowest
-            .query_row(rusqlite::params![query, int(SEARCH_CANDIDATES)], |r| {
-                r.get(0)
-            })
-            .map_err(crate::error::sqlite)?;
+            args![query, int(SEARCH_CANDIDATES)],
+            |r| r.get(0),
+        )?;
         let Some(lowest) = lowest else {
             return Ok(Vec::new());
         };
@@ -364,11 +344,7 @@ impl ProductRepo<'_> {
              ORDER BY hits.rank, p.id, v.position, pr.currency"
         );
         let limit = int(limit);
-        let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
-        collect(
-            stmt.query(rusqlite::params![query, limit, lowest])
-                .map_err(crate::error::sqlite)?,
-        )
+        collect(tx, &sql, args![query, limit, lowest])
     }
 
     /// Changes a product that is still at `expected_version`, and returns it at its new
@@ -434,41 +410,45 @@ impl ProductRepo<'_> {
                 check_currencies(tx, variant.prices.keys().copied())?;
             }
 
-            let seq: Option<i64> = tx
-                .prepare_cached(
-                    "UPDATE shopkeep_products
+            let seq: Option<i64> = tx.query_opt(
+                "UPDATE shopkeep_products
                      SET name = ?3, description = ?4, tax_category = ?5, supply_kind = ?7,
                          updated_at = ?6, version = version + 1
                      WHERE id = ?1 AND version = ?2 RETURNING seq",
-                ).map_err(crate::error::sqlite)?
-                .query_row(
-                    crate::sql::params![id, int(expected_version), name, description, tax_category, tx.now(), supply_kind],
-                    |r| r.get(0),
-                )
-                .optional().map_err(crate::error::sqlite)?;
+                args![
+                    id,
+                    int(expected_version),
+                    name,
+                    description,
+                    tax_category,
+                    tx.now(),
+                    supply_kind
+                ],
+                |r| r.get(0),
+            )?;
             let seq = seq.ok_or_else(|| stale(expected_version))?;
             if name != current.name || description != current.description {
-                tx.prepare_cached(
+                tx.execute(
                     "UPDATE shopkeep_products_fts SET name = ?2, description = ?3 WHERE rowid = ?1",
-                ).map_err(crate::error::sqlite)?
-                .execute(rusqlite::params![seq, name, description]).map_err(crate::error::sqlite)?;
+                    args![seq, name, description],
+                )?;
             }
             for (variant, change) in &update.prices {
                 match change {
                     PriceChange::Set(price) => set_price(tx, *variant, *price)?,
                     PriceChange::Remove(currency) => {
-                        tx.prepare_cached(
+                        tx.execute(
                             "DELETE FROM shopkeep_prices WHERE variant_id = ?1 AND currency = ?2",
-                        ).map_err(crate::error::sqlite)?
-                        .execute(crate::sql::params![variant, currency.code()]).map_err(crate::error::sqlite)?;
+                            args![variant, currency.code()],
+                        )?;
                     }
                 }
             }
             for (variant, threshold) in &update.thresholds {
-                tx.prepare_cached(
+                tx.execute(
                     "UPDATE shopkeep_variants SET low_stock_threshold = ?2, updated_at = ?3 WHERE id = ?1",
-                ).map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![variant, threshold, tx.now()]).map_err(crate::error::sqlite)?;
+                    args![variant, threshold, tx.now()],
+                )?;
             }
             for (i, variant) in added.iter().enumerate() {
                 insert_variant(tx, id, current.variants.len() + i, variant)?;
@@ -516,12 +496,11 @@ impl ProductRepo<'_> {
                     format!("the product is already {}", status.as_str()),
                 ));
             }
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE shopkeep_products SET status = ?3, updated_at = ?4, version = version + 1
+            let changed = tx.execute(
+                "UPDATE shopkeep_products SET status = ?3, updated_at = ?4, version = version + 1
                      WHERE id = ?1 AND version = ?2",
-                ).map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, int(expected_version), status.as_str(), tx.now()]).map_err(crate::error::sqlite)?;
+                args![id, int(expected_version), status.as_str(), tx.now()],
+            )?;
             if changed != 1 {
                 return Err(stale(expected_version));
             }
@@ -583,17 +562,16 @@ fn check_currencies(tx: &Tx<'_>, currencies: impl IntoIterator<Item = Currency>)
 
 /// Claims `sku` for `product` in the SKU namespace; a SKU the product already holds is fine.
 fn insert_sku(tx: &Tx<'_>, sku: &Sku, product: ProductId) -> Result<()> {
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO shopkeep_skus (sku, product_id) VALUES (?1, ?2) ON CONFLICT (sku) DO NOTHING",
-        ).map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![sku, product]).map_err(crate::error::sqlite)?;
+    let inserted = tx.execute(
+        "INSERT INTO shopkeep_skus (sku, product_id) VALUES (?1, ?2) ON CONFLICT (sku) DO NOTHING",
+        args![sku, product],
+    )?;
     if inserted == 0 {
-        let owner: ProductId = tx
-            .prepare_cached("SELECT product_id FROM shopkeep_skus WHERE sku = ?1")
-            .map_err(crate::error::sqlite)?
-            .query_row(crate::sql::params![sku], |r| crate::sql::get(r, 0))
-            .map_err(crate::error::sqlite)?;
+        let owner: ProductId = tx.query_row(
+            "SELECT product_id FROM shopkeep_skus WHERE sku = ?1",
+            args![sku],
+            |r| r.get(0),
+        )?;
         if owner != product {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
@@ -620,12 +598,21 @@ fn insert_variant(
     let options = serde_json::to_string(&options).map_err(|e| {
         Error::new(ErrorKind::Storage, "options could not be encoded").with_source(e)
     })?;
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_variants
              (id, product_id, sku, position, options, tracked, low_stock_threshold, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-    ).map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![id, product, variant.sku, int(position), options, variant.tracked, variant.low_stock_threshold, tx.now()]).map_err(crate::error::sqlite)?;
+        args![
+            id,
+            product,
+            variant.sku,
+            int(position),
+            options,
+            variant.tracked,
+            variant.low_stock_threshold,
+            tx.now()
+        ],
+    )?;
     for price in variant.prices.values() {
         set_price(tx, id, *price)?;
     }
@@ -633,17 +620,11 @@ fn insert_variant(
 }
 
 fn set_price(tx: &Tx<'_>, variant: VariantId, price: Money) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_prices (variant_id, currency, amount) VALUES (?1, ?2, ?3)
          ON CONFLICT (variant_id, currency) DO UPDATE SET amount = excluded.amount",
-    )
-    .map_err(crate::error::sqlite)?
-    .execute(crate::sql::params![
-        variant,
-        price.currency().code(),
-        price.minor()
-    ])
-    .map_err(crate::error::sqlite)?;
+        args![variant, price.currency().code(), price.minor()],
+    )?;
     Ok(())
 }
 
@@ -653,21 +634,15 @@ pub(crate) fn load(tx: &Tx<'_>, id: ProductId) -> Result<Option<Product>> {
         "SELECT {COLUMNS} FROM shopkeep_products p {JOINS}
          WHERE p.id = ?1 ORDER BY v.position, pr.currency"
     );
-    let mut stmt = tx.prepare_cached(&sql).map_err(crate::error::sqlite)?;
-    Ok(collect(
-        stmt.query(crate::sql::params![id])
-            .map_err(crate::error::sqlite)?,
-    )?
-    .into_iter()
-    .next())
+    Ok(collect(tx, &sql, args![id])?.into_iter().next())
 }
 
-/// Folds rows of [`COLUMNS`], ordered by product, variant position and currency, into
-/// products.
-fn collect(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Product>> {
+/// Runs a query of [`COLUMNS`] rows, ordered by product, variant position and currency, and
+/// folds them into products.
+fn collect(tx: &Tx<'_>, sql: &str, params: &[&dyn Param]) -> Result<Vec<Product>> {
     let mut products: Vec<Product> = Vec::new();
-    while let Some(row) = rows.next().map_err(crate::error::sqlite)? {
-        let id: ProductId = crate::sql::get(row, 0).map_err(crate::error::sqlite)?;
+    tx.query_each(sql, params, |row| {
+        let id: ProductId = row.get(0)?;
         let product = match products.last_mut() {
             Some(p) if p.id == id => p,
             _ => {
@@ -677,7 +652,7 @@ fn collect(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Product>> {
                     .ok_or_else(|| Error::new(ErrorKind::Storage, "a product vanished"))?
             }
         };
-        let variant_id: VariantId = crate::sql::get(row, 9).map_err(crate::error::sqlite)?;
+        let variant_id: VariantId = row.get(9)?;
         let variant = match product.variants.last_mut() {
             Some(v) if v.id == variant_id => v,
             _ => {
@@ -688,54 +663,52 @@ fn collect(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Product>> {
                     .ok_or_else(|| Error::new(ErrorKind::Storage, "a variant vanished"))?
             }
         };
-        let currency: Option<String> = row.get(15).map_err(crate::error::sqlite)?;
+        let currency: Option<String> = row.get(15)?;
         if let Some(code) = currency {
             let currency = Currency::from_code(&code).map_err(corrupt)?;
-            variant.prices.push(Money::new(
-                row.get(16).map_err(crate::error::sqlite)?,
-                currency,
-            ));
+            variant.prices.push(Money::new(row.get(16)?, currency));
         }
-    }
+        Ok(())
+    })?;
     Ok(products)
 }
 
 fn product_from_row(id: ProductId, row: &Row<'_>) -> Result<Product> {
-    let category: String = row.get(4).map_err(crate::error::sqlite)?;
-    let status: String = row.get(5).map_err(crate::error::sqlite)?;
-    let supply_kind: String = row.get(17).map_err(crate::error::sqlite)?;
+    let category: String = row.get(4)?;
+    let status: String = row.get(5)?;
+    let supply_kind: String = row.get(17)?;
     Ok(Product {
         id,
-        sku: crate::sql::get(row, 1).map_err(crate::error::sqlite)?,
-        name: row.get(2).map_err(crate::error::sqlite)?,
-        description: row.get(3).map_err(crate::error::sqlite)?,
+        sku: row.get(1)?,
+        name: row.get(2)?,
+        description: row.get(3)?,
         tax_category: super::tax::TaxCategory::parse(&category).map_err(corrupt)?,
         supply_kind: SupplyKind::parse(&supply_kind).map_err(corrupt)?,
         status: ProductStatus::parse(&status)
             .ok_or_else(|| Error::new(ErrorKind::Storage, "a product has an unknown status"))?,
         variants: Vec::new(),
-        created_at: crate::sql::get(row, 6).map_err(crate::error::sqlite)?,
-        updated_at: crate::sql::get(row, 7).map_err(crate::error::sqlite)?,
-        version: uint(row.get(8).map_err(crate::error::sqlite)?),
+        created_at: row.get(6)?,
+        updated_at: row.get(7)?,
+        version: uint(row.get(8)?),
     })
 }
 
 fn variant_from_row(id: VariantId, row: &Row<'_>) -> Result<Variant> {
-    let options: String = row.get(11).map_err(crate::error::sqlite)?;
+    let options: String = row.get(11)?;
     let options: Vec<(String, String)> = serde_json::from_str(&options).map_err(|e| {
         Error::new(ErrorKind::Storage, "a variant's options are not readable").with_source(e)
     })?;
     Ok(Variant {
         id,
-        sku: crate::sql::get(row, 10).map_err(crate::error::sqlite)?,
+        sku: row.get(10)?,
         options: options
             .into_iter()
             .map(|(name, value)| VariantOption { name, value })
             .collect(),
         prices: Vec::new(),
-        tracked: row.get(12).map_err(crate::error::sqlite)?,
-        on_hand: uint(row.get(13).map_err(crate::error::sqlite)?),
-        low_stock_threshold: row.get(14).map_err(crate::error::sqlite)?,
+        tracked: row.get(12)?,
+        on_hand: uint(row.get(13)?),
+        low_stock_threshold: row.get(14)?,
     })
 }
 

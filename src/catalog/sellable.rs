@@ -5,8 +5,6 @@
 //! These functions do not authorise: checkout authorises its own action (placing an order),
 //! and its audit entry covers the whole order.
 
-use rusqlite::OptionalExtension;
-
 use super::product::{ProductId, ProductStatus, VariantId};
 use super::sku::Sku;
 use super::stock::{StockChange, StockMovement};
@@ -15,6 +13,7 @@ use super::tax::{SupplyKind, TaxCategory};
 use crate::access::{Principal, Resource};
 use crate::error::{Error, Result};
 use crate::money::{Currency, Money};
+use crate::sql::args;
 use crate::store::{Tx, not_found};
 
 /// A variant as checkout sells it: the product's name, tax category and supply kind, and the
@@ -37,7 +36,7 @@ pub(crate) struct Sellable {
 /// `NotFound` for an unknown variant; `Validation` (field `variant`) if its product is archived,
 /// (field `currency`) if it has no price in `currency`.
 pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> Result<Sellable> {
-    type Row = (
+    type Stored = (
         ProductId,
         String,
         TaxCategory,
@@ -46,28 +45,25 @@ pub(crate) fn sellable(tx: &Tx<'_>, variant: VariantId, currency: Currency) -> R
         Sku,
         Option<i64>,
     );
-    let row: Option<Row> = tx
-        .prepare_cached(
-            "SELECT p.id, p.name, p.tax_category, p.supply_kind, p.status, v.sku, pr.amount
+    let row: Option<Stored> = tx.query_opt(
+        "SELECT p.id, p.name, p.tax_category, p.supply_kind, p.status, v.sku, pr.amount
              FROM shopkeep_variants v
              JOIN shopkeep_products p ON p.id = v.product_id
              LEFT JOIN shopkeep_prices pr ON pr.variant_id = v.id AND pr.currency = ?2
              WHERE v.id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![variant, currency.code()], |r| {
+        args![variant, currency.code()],
+        |r| {
             Ok((
-                crate::sql::get(r, 0)?,
+                r.get(0)?,
                 r.get(1)?,
-                crate::sql::get(r, 2)?,
-                crate::sql::get(r, 3)?,
+                r.get(2)?,
+                r.get(3)?,
                 r.get(4)?,
-                crate::sql::get(r, 5)?,
+                r.get(5)?,
                 r.get(6)?,
             ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        },
+    )?;
     let Some((product, name, tax_category, supply_kind, status, sku, amount)) = row else {
         return Err(not_found(&Resource::Stock(variant)));
     };
@@ -103,15 +99,12 @@ pub(crate) fn take_stock(
     quantity: u32,
     reference: &str,
 ) -> Result<Option<StockMovement>> {
-    let found: Option<(String, bool)> = tx
-        .prepare_cached(
-            "SELECT p.status, v.tracked FROM shopkeep_variants v
+    let found: Option<(String, bool)> = tx.query_opt(
+        "SELECT p.status, v.tracked FROM shopkeep_variants v
              JOIN shopkeep_products p ON p.id = v.product_id WHERE v.id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![variant], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        args![variant],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let Some((status, tracked)) = found else {
         return Err(not_found(&Resource::Stock(variant)));
     };
@@ -137,12 +130,11 @@ pub(crate) fn return_stock(
     variant: VariantId,
     change: &StockChange,
 ) -> Result<Option<StockMovement>> {
-    let tracked: Option<bool> = tx
-        .prepare_cached("SELECT tracked FROM shopkeep_variants WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![variant], |r| r.get(0))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let tracked: Option<bool> = tx.query_opt(
+        "SELECT tracked FROM shopkeep_variants WHERE id = ?1",
+        args![variant],
+        |r| r.get(0),
+    )?;
     match tracked {
         None => Err(not_found(&Resource::Stock(variant))),
         Some(false) => change.check().map(|_| None),

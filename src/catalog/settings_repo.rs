@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use super::seller::{BankAccount, Bic, Contact, Iban, PostalAddress, Seller, SellerIdentifier};
@@ -16,6 +15,7 @@ use crate::email::Email;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, TaxRate};
 use crate::orders::PriceMode;
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 /// The shop's settings, as seen by one principal. From [`Store::settings`].
@@ -98,9 +98,11 @@ impl SettingsRepo<'_> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::UpdateSettings, &Resource::Settings)?;
             let stored: i64 = tx
-                .prepare_cached("SELECT version FROM shopkeep_settings WHERE id = 1").map_err(crate::error::sqlite)?
-                .query_row([], |r| r.get(0))
-                .optional().map_err(crate::error::sqlite)?
+                .query_opt(
+                    "SELECT version FROM shopkeep_settings WHERE id = 1",
+                    args![],
+                    |r| r.get(0),
+                )?
                 .unwrap_or(0);
             let stored = uint(stored);
             if stored != expected_version {
@@ -112,14 +114,19 @@ impl SettingsRepo<'_> {
                 ));
             }
             let version = stored + 1;
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_settings (id, version, document, updated_at, updated_by)
                  VALUES (1, ?1, ?2, ?3, ?4)
                  ON CONFLICT (id) DO UPDATE SET version = excluded.version,
                      document = excluded.document, updated_at = excluded.updated_at,
                      updated_by = excluded.updated_by",
-            ).map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![int(version), document, tx.now(), self.principal.audit_name()]).map_err(crate::error::sqlite)?;
+                args![
+                    int(version),
+                    document,
+                    tx.now(),
+                    self.principal.audit_name()
+                ],
+            )?;
             tx.audit(self.principal, Action::UpdateSettings, &Resource::Settings)?;
             let mut saved = settings.clone();
             saved.version = version;
@@ -132,12 +139,11 @@ impl SettingsRepo<'_> {
 /// The current settings inside a transaction, for checkout and invoicing (no authorisation:
 /// the caller has authorised its own action).
 pub(crate) fn current(tx: &Tx<'_>) -> Result<Option<ShopSettings>> {
-    let row: Option<(i64, String, crate::clock::Timestamp)> = tx
-        .prepare_cached("SELECT version, document, updated_at FROM shopkeep_settings WHERE id = 1")
-        .map_err(crate::error::sqlite)?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, crate::sql::get(r, 2)?)))
-        .optional()
-        .map_err(crate::error::sqlite)?;
+    let row: Option<(i64, String, crate::clock::Timestamp)> = tx.query_opt(
+        "SELECT version, document, updated_at FROM shopkeep_settings WHERE id = 1",
+        args![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let Some((version, document, updated_at)) = row else {
         return Ok(None);
     };

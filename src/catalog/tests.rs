@@ -2,6 +2,7 @@
 //! the schema's own backstops.
 
 use super::{Sellable, sellable, take_stock};
+use crate::sql::args;
 use crate::{
     Currency, ErrorKind, KeyRing, Money, NewProduct, ProductUpdate, Sku, StockChange, Store,
     SupplyKind, TaxCategory, VariantId,
@@ -132,12 +133,10 @@ fn the_schema_refuses_negative_stock_and_ledger_edits() {
         .unwrap();
     let err = store
         .write(|tx| {
-            (**tx)
-                .execute(
-                    "UPDATE shopkeep_variants SET stock = stock - 2 WHERE id = ?1",
-                    crate::sql::params![variant],
-                )
-                .map_err(crate::error::sqlite)?;
+            tx.execute(
+                "UPDATE shopkeep_variants SET stock = stock - 2 WHERE id = ?1",
+                args![variant],
+            )?;
             Ok(())
         })
         .unwrap_err();
@@ -147,12 +146,7 @@ fn the_schema_refuses_negative_stock_and_ledger_edits() {
         "DELETE FROM shopkeep_stock_ledger",
     ] {
         let err = store
-            .write(|tx| {
-                (**tx)
-                    .execute(sql, [])
-                    .map(drop)
-                    .map_err(crate::error::sqlite)
-            })
+            .write(|tx| tx.execute(sql, args![]).map(drop))
             .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
@@ -164,16 +158,7 @@ fn fts5_is_compiled_in_and_the_index_follows_renames() {
     let system = store.system();
     let (product, _) = mug(&store, true);
     let options: Vec<String> = store
-        .read(|tx| {
-            let mut stmt = tx
-                .prepare("PRAGMA compile_options")
-                .map_err(crate::error::sqlite)?;
-            let rows = stmt
-                .query_map([], |r| r.get(0))
-                .map_err(crate::error::sqlite)?;
-            rows.collect::<rusqlite::Result<_>>()
-                .map_err(crate::error::sqlite)
-        })
+        .read(|tx| tx.query_map("PRAGMA compile_options", args![], |r| r.get(0)))
         .unwrap();
     assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
 
@@ -185,11 +170,9 @@ fn fts5_is_compiled_in_and_the_index_follows_renames() {
     assert_eq!(products.search("teapot", 10).unwrap().len(), 1);
     let indexed: i64 = store
         .read(|tx| {
-            (**tx)
-                .query_row("SELECT count(*) FROM shopkeep_products_fts", [], |r| {
-                    r.get(0)
-                })
-                .map_err(crate::error::sqlite)
+            tx.query_row("SELECT count(*) FROM shopkeep_products_fts", args![], |r| {
+                r.get(0)
+            })
         })
         .unwrap();
     assert_eq!(indexed, 1);
@@ -273,13 +256,11 @@ fn each_store_reads_its_own_settings_and_sees_edits_made_outside_shopkeep() {
 
     // A document changed behind shopkeep's back (same version, same time) is read again.
     a.write(|tx| {
-        (**tx)
-            .execute(
-                "UPDATE shopkeep_settings SET document =
+        tx.execute(
+            "UPDATE shopkeep_settings SET document =
                  replace(document, '\"payment_terms_days\":14', '\"payment_terms_days\":21')",
-                [],
-            )
-            .map_err(crate::error::sqlite)?;
+            args![],
+        )?;
         Ok(())
     })
     .unwrap();
@@ -335,39 +316,31 @@ fn the_supply_kind_is_stored_read_changed_and_sold_and_defaults_to_goods() {
     // the schema refuses any other kind.
     let kind: String = store
         .write(|tx| {
-            (**tx)
-                .execute(
-                    "INSERT INTO shopkeep_skus (sku, product_id) VALUES ('OLD', ?1)",
-                    [[7u8; 16]],
-                )
-                .map_err(crate::error::sqlite)?;
-            (**tx)
-                .execute(
-                    "INSERT INTO shopkeep_products
+            tx.execute(
+                "INSERT INTO shopkeep_skus (sku, product_id) VALUES ('OLD', ?1)",
+                args![[7u8; 16]],
+            )?;
+            tx.execute(
+                "INSERT INTO shopkeep_products
                      (id, sku, name, description, tax_category, status, created_at, updated_at)
                  VALUES (?1, 'OLD', 'Old', '', 'standard', 'active', 'now', 'now')",
-                    [[7u8; 16]],
-                )
-                .map_err(crate::error::sqlite)?;
-            (**tx)
-                .query_row(
-                    "SELECT supply_kind FROM shopkeep_products WHERE sku = 'OLD'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(crate::error::sqlite)
+                args![[7u8; 16]],
+            )?;
+            tx.query_row(
+                "SELECT supply_kind FROM shopkeep_products WHERE sku = 'OLD'",
+                args![],
+                |r| r.get(0),
+            )
         })
         .unwrap();
     assert_eq!(kind, "goods");
     let err = store
         .write(|tx| {
-            (**tx)
-                .execute(
-                    "UPDATE shopkeep_products SET supply_kind = 'digital' WHERE sku = 'OLD'",
-                    [],
-                )
-                .map(drop)
-                .map_err(crate::error::sqlite)
+            tx.execute(
+                "UPDATE shopkeep_products SET supply_kind = 'digital' WHERE sku = 'OLD'",
+                args![],
+            )
+            .map(drop)
         })
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");

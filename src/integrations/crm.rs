@@ -37,6 +37,7 @@ use crate::access::{Action, CustomerId, Principal, Resource};
 use crate::customers::{Channel, ConsentState, consent_repo, derive_consent_state};
 use crate::error::{Error, ErrorKind, Result};
 use crate::leads::{LeadId, LeadStatus};
+use crate::sql::args;
 use crate::store::{Store, Tx};
 
 /// Which kind of contact a [`CrmContact`] is.
@@ -305,22 +306,17 @@ fn refuse_without_consent(consent: &[ConsentState]) -> Result<()> {
 
 /// A customer's orders per currency, cancelled and expired ones left out.
 fn order_facts(tx: &Tx<'_>, id: CustomerId) -> Result<Vec<OrderFacts>> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT currency, count(*), sum(gross_total) FROM shopkeep_orders
+    tx.query_map(
+        "SELECT currency, count(*), sum(gross_total) FROM shopkeep_orders
              WHERE customer_id = ?1 AND status NOT IN ('cancelled', 'expired')
              GROUP BY currency ORDER BY currency",
-        )
-        .map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map(crate::sql::params![id], |r| {
+        args![id],
+        |r| {
             Ok(OrderFacts {
                 currency: r.get(0)?,
-                orders: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                orders: u64::try_from(r.get::<i64>(1)?).unwrap_or(0),
                 total_minor: r.get(2)?,
             })
-        })
-        .map_err(crate::error::sqlite)?;
-    rows.collect::<rusqlite::Result<_>>()
-        .map_err(crate::error::sqlite)
+        },
+    )
 }

@@ -1,8 +1,6 @@
 //! The payments repository's SQL: processed events, gateway payments, the refund queue,
 //! disputes and the reconciliation's two queries.
 
-use rusqlite::OptionalExtension;
-
 use super::event::{DisputeStatus, Gateway, GatewayDispute, GatewayEvent};
 use super::model::{
     DisputeRecord, Outcome, QueuedRefund, QueuedRefundId, Reconciled, ReconciliationLine, Refusal,
@@ -11,11 +9,8 @@ use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::money::{Currency, Money};
 use crate::orders::{OrderId, OrderStatus, RefundId};
+use crate::sql::{Row, args};
 use crate::store::Tx;
-
-fn sqlite(err: rusqlite::Error) -> Error {
-    crate::error::sqlite(err)
-}
 
 fn money(minor: i64, currency: &str) -> Result<Money> {
     Ok(Money::new(minor, Currency::from_code(currency)?))
@@ -92,27 +87,25 @@ fn to_row(outcome: &Outcome) -> OutcomeRow {
 /// row for the same event.
 pub(crate) fn insert_processed(tx: &Tx<'_>, event: &GatewayEvent, outcome: &Outcome) -> Result<()> {
     let row = to_row(outcome);
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_gateway_events (gateway, event_id, kind, outcome, order_id, amount,
          currency, expected, expected_currency, detail, record_id, processed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )
-    .map_err(sqlite)?
-    .execute(crate::sql::params![
-        event.gateway.as_str(),
-        event.id,
-        event.kind.as_str(),
-        row.code,
-        row.order,
-        row.amount.map(Money::minor),
-        row.amount.map(|m| m.currency().code()),
-        row.expected.map(Money::minor),
-        row.expected.map(|m| m.currency().code()),
-        row.detail,
-        row.record,
-        tx.now()
-    ])
-    .map_err(sqlite)?;
+        args![
+            event.gateway.as_str(),
+            event.id,
+            event.kind.as_str(),
+            row.code,
+            row.order,
+            row.amount.map(Money::minor),
+            row.amount.map(|m| m.currency().code()),
+            row.expected.map(Money::minor),
+            row.expected.map(|m| m.currency().code()),
+            row.detail,
+            row.record,
+            tx.now()
+        ],
+    )?;
     Ok(())
 }
 
@@ -129,26 +122,23 @@ type StoredOutcome = (
 
 /// The outcome of event `id` of `gateway`, if it was processed.
 pub(crate) fn processed(tx: &Tx<'_>, gateway: &Gateway, id: &str) -> Result<Option<Outcome>> {
-    let row: Option<StoredOutcome> = tx
-        .prepare_cached(
-            "SELECT outcome, order_id, amount, currency, expected, expected_currency, detail,
+    let row: Option<StoredOutcome> = tx.query_opt(
+        "SELECT outcome, order_id, amount, currency, expected, expected_currency, detail,
              record_id FROM shopkeep_gateway_events WHERE gateway = ?1 AND event_id = ?2",
-        )
-        .map_err(sqlite)?
-        .query_row(crate::sql::params![gateway.as_str(), id], |r| {
+        args![gateway.as_str(), id],
+        |r| {
             Ok((
                 r.get(0)?,
-                crate::sql::get(r, 1)?,
+                r.get(1)?,
                 r.get(2)?,
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
-                crate::sql::get(r, 7)?,
+                r.get(7)?,
             ))
-        })
-        .optional()
-        .map_err(sqlite)?;
+        },
+    )?;
     row.map(from_row).transpose()
 }
 
@@ -200,21 +190,19 @@ pub(crate) fn record_gateway_payment(
     order: Option<OrderId>,
     amount: Money,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_gateway_payments (gateway, reference, order_id, amount, currency,
          reported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (gateway, reference) DO UPDATE SET order_id = coalesce(order_id, excluded.order_id)",
-    )
-    .map_err(sqlite)?
-    .execute(crate::sql::params![
-        gateway.as_str(),
-        reference,
-        order,
-        amount.minor(),
-        amount.currency().code(),
-        tx.now()
-    ])
-    .map_err(sqlite)?;
+        args![
+            gateway.as_str(),
+            reference,
+            order,
+            amount.minor(),
+            amount.currency().code(),
+            tx.now()
+        ],
+    )?;
     Ok(())
 }
 
@@ -224,66 +212,58 @@ pub(crate) fn gateway_payment_order(
     gateway: &Gateway,
     reference: &str,
 ) -> Result<Option<OrderId>> {
-    let found: Option<Option<OrderId>> = tx
-        .prepare_cached(
-            "SELECT order_id FROM shopkeep_gateway_payments WHERE gateway = ?1 AND reference = ?2",
-        )
-        .map_err(sqlite)?
-        .query_row(crate::sql::params![gateway.as_str(), reference], |r| {
-            crate::sql::get(r, 0)
-        })
-        .optional()
-        .map_err(sqlite)?;
+    let found: Option<Option<OrderId>> = tx.query_opt(
+        "SELECT order_id FROM shopkeep_gateway_payments WHERE gateway = ?1 AND reference = ?2",
+        args![gateway.as_str(), reference],
+        |r| r.get(0),
+    )?;
     Ok(found.flatten())
 }
 
 /// The gross refunds queued so far for a payment, in minor units.
 pub(crate) fn refunded_so_far(tx: &Tx<'_>, gateway: &Gateway, payment: &str) -> Result<i64> {
-    tx.prepare_cached(
+    tx.query_row(
         "SELECT coalesce(sum(amount), 0) FROM shopkeep_gateway_refunds
          WHERE gateway = ?1 AND payment_reference = ?2",
+        args![gateway.as_str(), payment],
+        |r| r.get(0),
     )
-    .map_err(sqlite)?
-    .query_row(crate::sql::params![gateway.as_str(), payment], |r| r.get(0))
-    .map_err(sqlite)
 }
 
 /// Queues a refund.
 pub(crate) fn insert_queued(tx: &Tx<'_>, q: &QueuedRefund) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_gateway_refunds (id, gateway, payment_reference, order_id, amount,
          currency, event_id, reported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )
-    .map_err(sqlite)?
-    .execute(crate::sql::params![
-        q.id,
-        q.gateway.as_str(),
-        q.payment,
-        q.order,
-        q.amount.minor(),
-        q.amount.currency().code(),
-        q.event_id,
-        q.reported_at
-    ])
-    .map_err(sqlite)?;
+        args![
+            q.id,
+            q.gateway.as_str(),
+            q.payment,
+            q.order,
+            q.amount.minor(),
+            q.amount.currency().code(),
+            q.event_id,
+            q.reported_at
+        ],
+    )?;
     Ok(())
 }
 
 const QUEUED_COLUMNS: &str = "id, gateway, payment_reference, order_id, amount, currency, \
      event_id, reported_at, refund_id, settled_at";
 
-fn queued_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedRow> {
+fn queued_row(r: &Row<'_>) -> Result<QueuedRow> {
     Ok(QueuedRow {
-        id: crate::sql::get(r, 0)?,
+        id: r.get(0)?,
         gateway: r.get(1)?,
         payment: r.get(2)?,
-        order: crate::sql::get(r, 3)?,
+        order: r.get(3)?,
         amount: r.get(4)?,
         currency: r.get(5)?,
         event_id: r.get(6)?,
-        reported_at: crate::sql::get(r, 7)?,
-        refund: crate::sql::get(r, 8)?,
-        settled_at: crate::sql::get(r, 9)?,
+        reported_at: r.get(7)?,
+        refund: r.get(8)?,
+        settled_at: r.get(9)?,
     })
 }
 
@@ -318,13 +298,11 @@ impl QueuedRow {
 
 /// Queued refund `id`, settled or not.
 pub(crate) fn queued(tx: &Tx<'_>, id: QueuedRefundId) -> Result<Option<QueuedRefund>> {
-    tx.prepare_cached(&format!(
-        "SELECT {QUEUED_COLUMNS} FROM shopkeep_gateway_refunds WHERE id = ?1"
-    ))
-    .map_err(sqlite)?
-    .query_row(crate::sql::params![id], queued_row)
-    .optional()
-    .map_err(sqlite)?
+    tx.query_opt(
+        &format!("SELECT {QUEUED_COLUMNS} FROM shopkeep_gateway_refunds WHERE id = ?1"),
+        args![id],
+        queued_row,
+    )?
     .map(QueuedRow::into_model)
     .transpose()
 }
@@ -336,39 +314,33 @@ pub(crate) fn open_queue(
     limit: usize,
 ) -> Result<Vec<QueuedRefund>> {
     let after = after.unwrap_or(QueuedRefundId::from_bytes([0; 16]));
-    tx.prepare_cached(&format!(
-        "SELECT {QUEUED_COLUMNS} FROM shopkeep_gateway_refunds
+    tx.query_map(
+        &format!(
+            "SELECT {QUEUED_COLUMNS} FROM shopkeep_gateway_refunds
          WHERE refund_id IS NULL AND id > ?1 ORDER BY id LIMIT ?2"
-    ))
-    .map_err(sqlite)?
-    .query_map(
-        crate::sql::params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
-        queued_row,
+        ),
+        args![after, i64::try_from(limit).unwrap_or(i64::MAX)],
+        |r| queued_row(r)?.into_model(),
     )
-    .map_err(sqlite)?
-    .map(|row| row.map_err(sqlite)?.into_model())
-    .collect()
 }
 
 /// Whether refund `refund` already settles a queued gateway refund.
 pub(crate) fn settles_any(tx: &Tx<'_>, refund: RefundId) -> Result<bool> {
-    tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM shopkeep_gateway_refunds WHERE refund_id = ?1)")
-        .map_err(sqlite)?
-        .query_row(crate::sql::params![refund], |r| r.get(0))
-        .map_err(sqlite)
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM shopkeep_gateway_refunds WHERE refund_id = ?1)",
+        args![refund],
+        |r| r.get(0),
+    )
 }
 
 /// Settles queued refund `id` with `refund`. Conditional: a refund settled meanwhile is a
 /// `Conflict`.
 pub(crate) fn settle(tx: &Tx<'_>, id: QueuedRefundId, refund: RefundId) -> Result<()> {
-    let changed = tx
-        .prepare_cached(
-            "UPDATE shopkeep_gateway_refunds SET refund_id = ?2, settled_at = ?3
+    let changed = tx.execute(
+        "UPDATE shopkeep_gateway_refunds SET refund_id = ?2, settled_at = ?3
              WHERE id = ?1 AND refund_id IS NULL",
-        )
-        .map_err(sqlite)?
-        .execute(crate::sql::params![id, refund, tx.now()])
-        .map_err(sqlite)?;
+        args![id, refund, tx.now()],
+    )?;
     if changed == 1 {
         Ok(())
     } else {
@@ -389,32 +361,30 @@ pub(crate) fn upsert_dispute(
     status: DisputeStatus,
 ) -> Result<()> {
     let closed_at = (status != DisputeStatus::Open).then(|| tx.now());
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO shopkeep_gateway_disputes (gateway, reference, order_id, payment_reference,
          amount, currency, status, opened_at, closed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (gateway, reference) DO UPDATE SET status = excluded.status,
            amount = excluded.amount, closed_at = excluded.closed_at
          WHERE excluded.status <> 'open'",
-    )
-    .map_err(sqlite)?
-    .execute(crate::sql::params![
-        gateway.as_str(),
-        dispute.reference,
-        order,
-        dispute.payment,
-        dispute.amount.minor(),
-        dispute.amount.currency().code(),
-        status.as_str(),
-        tx.now(),
-        closed_at
-    ])
-    .map_err(sqlite)?;
+        args![
+            gateway.as_str(),
+            dispute.reference,
+            order,
+            dispute.payment,
+            dispute.amount.minor(),
+            dispute.amount.currency().code(),
+            status.as_str(),
+            tx.now(),
+            closed_at
+        ],
+    )?;
     Ok(())
 }
 
 /// The disputes of order `order`, oldest first.
 pub(crate) fn disputes(tx: &Tx<'_>, order: OrderId) -> Result<Vec<DisputeRecord>> {
-    type Row = (
+    type Stored = (
         String,
         String,
         String,
@@ -424,39 +394,34 @@ pub(crate) fn disputes(tx: &Tx<'_>, order: OrderId) -> Result<Vec<DisputeRecord>
         Timestamp,
         Option<Timestamp>,
     );
-    tx.prepare_cached(
+    tx.query_map(
         "SELECT gateway, reference, payment_reference, amount, currency, status, opened_at,
          closed_at FROM shopkeep_gateway_disputes WHERE order_id = ?1 ORDER BY opened_at, reference",
+        args![order],
+        |r| {
+            let row: Stored = (
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            );
+            let (gateway, reference, payment, amount, currency, status, opened_at, closed_at) = row;
+            Ok(DisputeRecord {
+                gateway: Gateway::new(&gateway)?,
+                reference,
+                order,
+                payment,
+                amount: money(amount, &currency)?,
+                status: DisputeStatus::parse(&status)?,
+                opened_at,
+                closed_at,
+            })
+        },
     )
-    .map_err(sqlite)?
-    .query_map(crate::sql::params![order], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            crate::sql::get(r, 6)?,
-            crate::sql::get(r, 7)?,
-        ))
-    })
-    .map_err(sqlite)?
-    .map(|row| {
-        let (gateway, reference, payment, amount, currency, status, opened_at, closed_at): Row =
-            row.map_err(sqlite)?;
-        Ok(DisputeRecord {
-            gateway: Gateway::new(&gateway)?,
-            reference,
-            order,
-            payment,
-            amount: money(amount, &currency)?,
-            status: DisputeStatus::parse(&status)?,
-            opened_at,
-            closed_at,
-        })
-    })
-    .collect()
 }
 
 /// The gateway side of the reconciliation: every payment reported in `[from, to)`, against
@@ -466,7 +431,7 @@ pub(crate) fn reported_in(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<ReconciliationLine>> {
-    type Row = (
+    type Stored = (
         String,
         String,
         Option<OrderId>,
@@ -478,7 +443,7 @@ pub(crate) fn reported_in(
         Option<i64>,
         Option<String>,
     );
-    tx.prepare_cached(
+    tx.query_map(
         "SELECT g.gateway, g.reference, g.order_id, g.amount, g.currency,
                 p.order_id, p.amount, p.currency, o.gross_total, o.currency
          FROM shopkeep_gateway_payments g
@@ -486,70 +451,65 @@ pub(crate) fn reported_in(
          LEFT JOIN shopkeep_orders o ON o.id = g.order_id
          WHERE g.reported_at >= ?1 AND g.reported_at < ?2
          ORDER BY g.reported_at, g.reference",
+        args![from, to],
+        |r| {
+            let (
+                gateway,
+                reference,
+                named,
+                amount,
+                currency,
+                paid,
+                paid_amount,
+                paid_currency,
+                total,
+                order_currency,
+            ): Stored = (
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            );
+            let reported = money(amount, &currency)?;
+            let paid_money = match (paid_amount, paid_currency.as_deref()) {
+                (Some(minor), Some(code)) => Some(money(minor, code)?),
+                _ => None,
+            };
+            let order_total = match (total, order_currency.as_deref()) {
+                (Some(minor), Some(code)) => Some(money(minor, code)?),
+                _ => None,
+            };
+            let (status, order, recorded) = match (paid, paid_money, order_total) {
+                // The reference paid an order, for the amount reported.
+                (Some(order), Some(recorded), _) if recorded == reported => {
+                    (Reconciled::Matched, Some(order), Some(recorded))
+                }
+                (Some(order), Some(recorded), _) => {
+                    (Reconciled::AmountMismatch, Some(order), Some(recorded))
+                }
+                // The order named exists (its total is known) but this payment did not pay it.
+                (_, _, Some(total)) if total != reported => {
+                    (Reconciled::AmountMismatch, named, Some(total))
+                }
+                (_, _, Some(total)) => (Reconciled::NotApplied, named, Some(total)),
+                _ => (Reconciled::WithoutOrder, None, None),
+            };
+            Ok(ReconciliationLine {
+                status,
+                gateway: Some(Gateway::new(&gateway)?),
+                reference,
+                order,
+                reported: Some(reported),
+                recorded,
+            })
+        },
     )
-    .map_err(sqlite)?
-    .query_map(crate::sql::params![from, to], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            crate::sql::get(r, 2)?,
-            r.get(3)?,
-            r.get(4)?,
-            crate::sql::get(r, 5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-            r.get(9)?,
-        ))
-    })
-    .map_err(sqlite)?
-    .map(|row| {
-        let (
-            gateway,
-            reference,
-            named,
-            amount,
-            currency,
-            paid,
-            paid_amount,
-            paid_currency,
-            total,
-            order_currency,
-        ): Row = row.map_err(sqlite)?;
-        let reported = money(amount, &currency)?;
-        let paid_money = match (paid_amount, paid_currency.as_deref()) {
-            (Some(minor), Some(code)) => Some(money(minor, code)?),
-            _ => None,
-        };
-        let order_total = match (total, order_currency.as_deref()) {
-            (Some(minor), Some(code)) => Some(money(minor, code)?),
-            _ => None,
-        };
-        let (status, order, recorded) = match (paid, paid_money, order_total) {
-            // The reference paid an order, for the amount reported.
-            (Some(order), Some(recorded), _) if recorded == reported => {
-                (Reconciled::Matched, Some(order), Some(recorded))
-            }
-            (Some(order), Some(recorded), _) => {
-                (Reconciled::AmountMismatch, Some(order), Some(recorded))
-            }
-            // The order named exists (its total is known) but this payment did not pay it.
-            (_, _, Some(total)) if total != reported => {
-                (Reconciled::AmountMismatch, named, Some(total))
-            }
-            (_, _, Some(total)) => (Reconciled::NotApplied, named, Some(total)),
-            _ => (Reconciled::WithoutOrder, None, None),
-        };
-        Ok(ReconciliationLine {
-            status,
-            gateway: Some(Gateway::new(&gateway)?),
-            reference,
-            order,
-            reported: Some(reported),
-            recorded,
-        })
-    })
-    .collect()
 }
 
 /// The order side: payments recorded in `[from, to)` under a reference no gateway reported.
@@ -558,34 +518,29 @@ pub(crate) fn unreported_in(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<ReconciliationLine>> {
-    tx.prepare_cached(
+    tx.query_map(
         "SELECT p.order_id, p.gateway_reference, p.amount, p.currency
          FROM shopkeep_order_payments p
          WHERE p.paid_at >= ?1 AND p.paid_at < ?2
            AND NOT EXISTS (SELECT 1 FROM shopkeep_gateway_payments g
                            WHERE g.reference = p.gateway_reference)
          ORDER BY p.paid_at, p.gateway_reference",
+        args![from, to],
+        |r| {
+            let (order, reference, amount, currency) = (
+                r.get::<OrderId>(0)?,
+                r.get::<String>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<String>(3)?,
+            );
+            Ok(ReconciliationLine {
+                status: Reconciled::WithoutGatewayPayment,
+                gateway: None,
+                reference,
+                order: Some(order),
+                reported: None,
+                recorded: Some(money(amount, &currency)?),
+            })
+        },
     )
-    .map_err(sqlite)?
-    .query_map(crate::sql::params![from, to], |r| {
-        Ok((
-            crate::sql::get::<OrderId>(r, 0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })
-    .map_err(sqlite)?
-    .map(|row| {
-        let (order, reference, amount, currency) = row.map_err(sqlite)?;
-        Ok(ReconciliationLine {
-            status: Reconciled::WithoutGatewayPayment,
-            gateway: None,
-            reference,
-            order: Some(order),
-            reported: None,
-            recorded: Some(money(amount, &currency)?),
-        })
-    })
-    .collect()
 }

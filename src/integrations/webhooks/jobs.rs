@@ -5,8 +5,6 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
-
 use super::delivery::{
     Attempt, Delivery, DeliveryId, DeliveryOutcome, DeliveryStatus, SignedRequest, backoff,
 };
@@ -20,6 +18,7 @@ use crate::access::{Action, Resource};
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::EventId;
+use crate::sql::args;
 use crate::store::Tx;
 
 /// The largest batch `fan_out` and `due` take, and the largest page of the lists.
@@ -98,11 +97,11 @@ impl WebhookRepo<'_> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::DeliverWebhooks, &Resource::Webhooks)?;
             let cursor: i64 = tx
-                .prepare_cached("SELECT seq FROM shopkeep_webhook_cursor WHERE id = 1")
-                .map_err(crate::error::sqlite)?
-                .query_row([], |r| r.get(0))
-                .optional()
-                .map_err(crate::error::sqlite)?
+                .query_opt(
+                    "SELECT seq FROM shopkeep_webhook_cursor WHERE id = 1",
+                    args![],
+                    |r| r.get(0),
+                )?
                 .unwrap_or(0);
             let rows = read_outbox(tx, cursor, limit)?;
             let mut created = 0;
@@ -112,13 +111,11 @@ impl WebhookRepo<'_> {
                 }
             }
             if let Some(last) = rows.last() {
-                tx.prepare_cached(
+                tx.execute(
                     "INSERT INTO shopkeep_webhook_cursor (id, seq) VALUES (1, ?1)
                      ON CONFLICT (id) DO UPDATE SET seq = excluded.seq",
-                )
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![last.seq])
-                .map_err(crate::error::sqlite)?;
+                    args![last.seq],
+                )?;
             }
             if created > 0 {
                 tx.audit(self.principal, Action::DeliverWebhooks, &Resource::Webhooks)?;
@@ -155,32 +152,17 @@ impl WebhookRepo<'_> {
             tx.authorize(self.principal, Action::DeliverWebhooks, &Resource::Webhooks)?;
             let now = tx.now();
             let until = now.checked_add(lease)?;
-            let mut leased: Vec<(DeliveryId, EndpointId, EventId, String, u32)> = {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "UPDATE shopkeep_webhook_deliveries
+            let mut leased: Vec<(DeliveryId, EndpointId, EventId, String, u32)> = tx.query_map(
+                "UPDATE shopkeep_webhook_deliveries
                          SET due_at = ?1, attempts = attempts + 1, updated_at = ?2
                          WHERE id IN (
                              SELECT id FROM shopkeep_webhook_deliveries
                              WHERE status = 'pending' AND due_at IS NOT NULL AND due_at <= ?2
                              ORDER BY due_at LIMIT ?3)
                          RETURNING id, endpoint_id, event_id, body, attempts",
-                    )
-                    .map_err(crate::error::sqlite)?;
-                let rows = stmt
-                    .query_map(crate::sql::params![until, now, limit], |r| {
-                        Ok((
-                            crate::sql::get(r, 0)?,
-                            crate::sql::get(r, 1)?,
-                            crate::sql::get(r, 2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                        ))
-                    })
-                    .map_err(crate::error::sqlite)?;
-                rows.collect::<rusqlite::Result<_>>()
-                    .map_err(crate::error::sqlite)?
-            };
+                args![until, now, limit],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )?;
             // RETURNING gives no order; ids are creation order.
             leased.sort_by_key(|row| row.0);
             let timestamp = now.unix_millis().div_euclid(1000);
@@ -247,19 +229,17 @@ impl WebhookRepo<'_> {
                 ));
             }
             let now = tx.now();
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_webhook_attempts (delivery_id, attempt, at, status, error)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                delivery,
-                attempt,
-                now,
-                outcome.status,
-                outcome.error.as_deref()
-            ])
-            .map_err(crate::error::sqlite)?;
+                args![
+                    delivery,
+                    attempt,
+                    now,
+                    outcome.status,
+                    outcome.error.as_deref()
+                ],
+            )?;
             let failures = if outcome.succeeded() {
                 current.failures
             } else {
@@ -276,23 +256,21 @@ impl WebhookRepo<'_> {
                     None => (DeliveryStatus::DeadLettered, None),
                 }
             };
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_webhook_deliveries
                  SET status = ?2, failures = ?3, due_at = ?4, last_status = ?5, last_error = ?6,
                      updated_at = ?7
                  WHERE id = ?1",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                delivery,
-                status.as_str(),
-                failures,
-                due_at,
-                outcome.status,
-                outcome.error.as_deref(),
-                now
-            ])
-            .map_err(crate::error::sqlite)?;
+                args![
+                    delivery,
+                    status.as_str(),
+                    failures,
+                    due_at,
+                    outcome.status,
+                    outcome.error.as_deref(),
+                    now
+                ],
+            )?;
             tx.audit_event(
                 &self.principal.audit_name(),
                 Action::DeliverWebhooks.as_str(),
@@ -357,7 +335,7 @@ impl WebhookRepo<'_> {
                     "SELECT {DELIVERY_COLUMNS} FROM shopkeep_webhook_deliveries
                      WHERE endpoint_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
                 ),
-                crate::sql::params![endpoint, after_or_first(after), limit],
+                args![endpoint, after_or_first(after), limit],
             )
         })
     }
@@ -371,24 +349,19 @@ impl WebhookRepo<'_> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ManageWebhooks, &Resource::Webhooks)?;
             storage::load_delivery(tx, delivery)?;
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT attempt, at, status, error FROM shopkeep_webhook_attempts
+            tx.query_map(
+                "SELECT attempt, at, status, error FROM shopkeep_webhook_attempts
                      WHERE delivery_id = ?1 ORDER BY attempt",
-                )
-                .map_err(crate::error::sqlite)?;
-            let rows = stmt
-                .query_map(crate::sql::params![delivery], |r| {
+                args![delivery],
+                |r| {
                     Ok(Attempt {
                         number: r.get(0)?,
-                        at: crate::sql::get(r, 1)?,
+                        at: r.get(1)?,
                         status: r.get(2)?,
                         error: r.get(3)?,
                     })
-                })
-                .map_err(crate::error::sqlite)?;
-            rows.collect::<rusqlite::Result<_>>()
-                .map_err(crate::error::sqlite)
+                },
+            )
         })
     }
 
@@ -408,7 +381,7 @@ impl WebhookRepo<'_> {
                     "SELECT {DELIVERY_COLUMNS} FROM shopkeep_webhook_deliveries
                      WHERE status = 'dead' AND id > ?1 ORDER BY id LIMIT ?2"
                 ),
-                crate::sql::params![after_or_first(after), limit],
+                args![after_or_first(after), limit],
             )
         })
     }
@@ -434,14 +407,12 @@ impl WebhookRepo<'_> {
             }
             let now = tx.now();
             let due_at = endpoint_enabled(tx, current.endpoint)?.then_some(now);
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_webhook_deliveries
                  SET status = 'pending', failures = 0, due_at = ?2, updated_at = ?3
                  WHERE id = ?1",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, due_at, now])
-            .map_err(crate::error::sqlite)?;
+                args![id, due_at, now],
+            )?;
             tx.audit_event(
                 &self.principal.audit_name(),
                 Action::ManageWebhooks.as_str(),
@@ -471,71 +442,53 @@ fn after_or_first(after: Option<DeliveryId>) -> DeliveryId {
 
 /// Up to `limit` outbox events after `cursor`, in commit order.
 fn read_outbox(tx: &Tx<'_>, cursor: i64, limit: i64) -> Result<Vec<OutboxRow>> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT seq, id, type, version, data, created_at FROM shopkeep_outbox
+    tx.query_map(
+        "SELECT seq, id, type, version, data, created_at FROM shopkeep_outbox
              WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )
-        .map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map(crate::sql::params![cursor, limit], |r| {
+        args![cursor, limit],
+        |r| {
             Ok(OutboxRow {
                 seq: r.get(0)?,
-                id: crate::sql::get(r, 1)?,
+                id: r.get(1)?,
                 kind: r.get(2)?,
                 version: r.get(3)?,
                 data: r.get(4)?,
-                created_at: crate::sql::get(r, 5)?,
+                created_at: r.get(5)?,
             })
-        })
-        .map_err(crate::error::sqlite)?;
-    rows.collect::<rusqlite::Result<_>>()
-        .map_err(crate::error::sqlite)
+        },
+    )
 }
 
 /// Creates the deliveries of one event; returns how many were new.
 fn deliver_event(tx: &Tx<'_>, row: &OutboxRow) -> Result<usize> {
-    let endpoints: Vec<EndpointId> = {
-        let mut stmt = tx
-            .prepare_cached(
-                "SELECT s.endpoint_id FROM shopkeep_webhook_subscriptions s
+    let endpoints: Vec<EndpointId> = tx.query_map(
+        "SELECT s.endpoint_id FROM shopkeep_webhook_subscriptions s
                  JOIN shopkeep_webhook_endpoints e ON e.id = s.endpoint_id
                  WHERE s.event_type = ?1 AND e.enabled = 1 AND e.from_seq < ?2",
-            )
-            .map_err(crate::error::sqlite)?;
-        let rows = stmt
-            .query_map(crate::sql::params![row.kind, row.seq], |r| {
-                crate::sql::get(r, 0)
-            })
-            .map_err(crate::error::sqlite)?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(crate::error::sqlite)?
-    };
+        args![row.kind, row.seq],
+        |r| r.get(0),
+    )?;
     if endpoints.is_empty() {
         return Ok(0);
     }
     let body = row.body()?;
     let now = tx.now();
-    let mut insert = tx
-        .prepare_cached(
+    let mut created = 0;
+    for endpoint in endpoints {
+        created += tx.execute(
             "INSERT INTO shopkeep_webhook_deliveries
                  (id, endpoint_id, event_id, event_type, body, due_at, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)
              ON CONFLICT (event_id, endpoint_id) DO NOTHING",
-        )
-        .map_err(crate::error::sqlite)?;
-    let mut created = 0;
-    for endpoint in endpoints {
-        created += insert
-            .execute(crate::sql::params![
+            args![
                 DeliveryId::generate(now)?,
                 endpoint,
                 row.id,
                 row.kind,
                 body,
                 now
-            ])
-            .map_err(crate::error::sqlite)?;
+            ],
+        )?;
     }
     Ok(created)
 }
@@ -543,11 +496,11 @@ fn deliver_event(tx: &Tx<'_>, row: &OutboxRow) -> Result<usize> {
 /// Whether an endpoint takes deliveries (`false` once deleted).
 fn endpoint_enabled(tx: &Tx<'_>, id: EndpointId) -> Result<bool> {
     Ok(tx
-        .prepare_cached("SELECT enabled FROM shopkeep_webhook_endpoints WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| r.get(0))
-        .optional()
-        .map_err(crate::error::sqlite)?
+        .query_opt(
+            "SELECT enabled FROM shopkeep_webhook_endpoints WHERE id = ?1",
+            args![id],
+            |r| r.get(0),
+        )?
         .unwrap_or(false))
 }
 
@@ -557,11 +510,11 @@ fn load_signing(
     store: &crate::store::Store,
     id: EndpointId,
 ) -> Result<(EndpointUrl, WebhookSecret)> {
-    let (url, sealed): (String, Vec<u8>) = tx
-        .prepare_cached("SELECT url, secret FROM shopkeep_webhook_endpoints WHERE id = ?1")
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(crate::error::sqlite)?;
+    let (url, sealed): (String, Vec<u8>) = tx.query_row(
+        "SELECT url, secret FROM shopkeep_webhook_endpoints WHERE id = ?1",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok((
         EndpointUrl::parse(&url)?,
         storage::open_secret(tx, store, id, &sealed)?,

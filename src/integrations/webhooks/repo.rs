@@ -5,6 +5,7 @@ use super::signature::WebhookSecret;
 use super::{events, storage};
 use crate::access::{Action, Principal, Resource};
 use crate::error::Result;
+use crate::sql::args;
 use crate::store::{Store, not_found};
 
 /// The most endpoints one shop may register: endpoints are configuration, not data.
@@ -62,14 +63,12 @@ impl WebhookRepo<'_> {
         let secret = WebhookSecret::generate()?;
         let created = store.write(|tx| {
             tx.authorize(self.principal, Action::ManageWebhooks, &Resource::Webhooks)?;
-            let (count, from_seq): (i64, i64) = tx
-                .prepare_cached(
-                    "SELECT (SELECT count(*) FROM shopkeep_webhook_endpoints),
+            let (count, from_seq): (i64, i64) = tx.query_row(
+                "SELECT (SELECT count(*) FROM shopkeep_webhook_endpoints),
                             (SELECT coalesce(max(seq), 0) FROM shopkeep_outbox)",
-                )
-                .map_err(crate::error::sqlite)?
-                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(crate::error::sqlite)?;
+                args![],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_ENDPOINTS {
                 return Err(crate::Error::validation(
                     "endpoints",
@@ -79,30 +78,18 @@ impl WebhookRepo<'_> {
             let now = tx.now();
             let id = EndpointId::generate(now)?;
             let sealed = storage::seal_secret(tx, store, id, &secret)?;
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO shopkeep_webhook_endpoints
                      (id, url, secret, enabled, from_seq, created_at, updated_at)
                  VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5)",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![
-                id,
-                new.url.as_str(),
-                sealed,
-                from_seq,
-                now
-            ])
-            .map_err(crate::error::sqlite)?;
-            let mut subscribe = tx
-                .prepare_cached(
+                args![id, new.url.as_str(), sealed, from_seq, now],
+            )?;
+            for event_type in &new.event_types {
+                tx.execute(
                     "INSERT INTO shopkeep_webhook_subscriptions (event_type, endpoint_id)
                      VALUES (?1, ?2)",
-                )
-                .map_err(crate::error::sqlite)?;
-            for event_type in &new.event_types {
-                subscribe
-                    .execute(crate::sql::params![event_type, id])
-                    .map_err(crate::error::sqlite)?;
+                    args![event_type, id],
+                )?;
             }
             tx.audit(
                 self.principal,
@@ -148,16 +135,11 @@ impl WebhookRepo<'_> {
     pub fn list(&self) -> Result<Vec<Endpoint>> {
         self.store.read(|tx| {
             tx.authorize(self.principal, Action::ManageWebhooks, &Resource::Webhooks)?;
-            let ids: Vec<EndpointId> = {
-                let mut stmt = tx
-                    .prepare_cached("SELECT id FROM shopkeep_webhook_endpoints ORDER BY id")
-                    .map_err(crate::error::sqlite)?;
-                let rows = stmt
-                    .query_map([], |r| crate::sql::get(r, 0))
-                    .map_err(crate::error::sqlite)?;
-                rows.collect::<rusqlite::Result<_>>()
-                    .map_err(crate::error::sqlite)?
-            };
+            let ids: Vec<EndpointId> = tx.query_map(
+                "SELECT id FROM shopkeep_webhook_endpoints ORDER BY id",
+                args![],
+                |r| r.get(0),
+            )?;
             ids.into_iter()
                 .map(|id| storage::load_endpoint(tx, id))
                 .collect()
@@ -185,12 +167,10 @@ impl WebhookRepo<'_> {
                 return Ok(current);
             }
             let now = tx.now();
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE shopkeep_webhook_endpoints SET enabled = ?2, updated_at = ?3 WHERE id = ?1",
-            )
-            .map_err(crate::error::sqlite)?
-            .execute(crate::sql::params![id, enabled, now])
-            .map_err(crate::error::sqlite)?;
+                args![id, enabled, now],
+            )?;
             // Pending deliveries of a disabled endpoint are parked (no due time), so that
             // `due` never steps over them; enabling makes them due now.
             let park = if enabled {
@@ -200,10 +180,7 @@ impl WebhookRepo<'_> {
                 "UPDATE shopkeep_webhook_deliveries SET due_at = NULL, updated_at = ?2
                  WHERE endpoint_id = ?1 AND status = 'pending' AND due_at IS NOT NULL"
             };
-            tx.prepare_cached(park)
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id, now])
-                .map_err(crate::error::sqlite)?;
+            tx.execute(park, args![id, now])?;
             tx.audit(
                 self.principal,
                 Action::ManageWebhooks,
@@ -237,11 +214,10 @@ impl WebhookRepo<'_> {
                 &Resource::WebhookEndpoint(id),
             )?;
             // The cascade removes subscriptions, deliveries and attempts.
-            let deleted = tx
-                .prepare_cached("DELETE FROM shopkeep_webhook_endpoints WHERE id = ?1")
-                .map_err(crate::error::sqlite)?
-                .execute(crate::sql::params![id])
-                .map_err(crate::error::sqlite)?;
+            let deleted = tx.execute(
+                "DELETE FROM shopkeep_webhook_endpoints WHERE id = ?1",
+                args![id],
+            )?;
             if deleted == 0 {
                 return Err(not_found(&Resource::WebhookEndpoint(id)));
             }

@@ -1,8 +1,6 @@
 //! Where webhook data lives and how it is read back: the endpoint's sealed secret, endpoint
 //! and delivery rows.
 
-use rusqlite::OptionalExtension;
-
 use super::delivery::{Delivery, DeliveryId, DeliveryStatus};
 use super::endpoint::{Endpoint, EndpointId, EndpointUrl};
 use super::signature::WebhookSecret;
@@ -10,6 +8,7 @@ use crate::access::Resource;
 use crate::crypto::data_keys::Subject;
 use crate::crypto::field::{self, Place};
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::{Param, Row, args};
 use crate::store::{Store, Tx, not_found};
 
 const ENDPOINTS: &str = "shopkeep_webhook_endpoints";
@@ -54,17 +53,12 @@ pub(super) fn open_secret(
 
 /// The event types an endpoint subscribes to, sorted.
 fn event_types(tx: &Tx<'_>, id: EndpointId) -> Result<Vec<String>> {
-    let mut stmt = tx
-        .prepare_cached(
-            "SELECT event_type FROM shopkeep_webhook_subscriptions
+    tx.query_map(
+        "SELECT event_type FROM shopkeep_webhook_subscriptions
              WHERE endpoint_id = ?1 ORDER BY event_type",
-        )
-        .map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map(crate::sql::params![id], |r| r.get(0))
-        .map_err(crate::error::sqlite)?;
-    rows.collect::<rusqlite::Result<_>>()
-        .map_err(crate::error::sqlite)
+        args![id],
+        |r| r.get(0),
+    )
 }
 
 /// Reads an endpoint.
@@ -73,22 +67,12 @@ fn event_types(tx: &Tx<'_>, id: EndpointId) -> Result<Vec<String>> {
 ///
 /// `NotFound` for an unknown endpoint.
 pub(super) fn load_endpoint(tx: &Tx<'_>, id: EndpointId) -> Result<Endpoint> {
-    let row: Option<(String, bool, _, _)> = tx
-        .prepare_cached(
-            "SELECT url, enabled, created_at, updated_at
+    let row: Option<(String, bool, _, _)> = tx.query_opt(
+        "SELECT url, enabled, created_at, updated_at
              FROM shopkeep_webhook_endpoints WHERE id = ?1",
-        )
-        .map_err(crate::error::sqlite)?
-        .query_row(crate::sql::params![id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                crate::sql::get(r, 2)?,
-                crate::sql::get(r, 3)?,
-            ))
-        })
-        .optional()
-        .map_err(crate::error::sqlite)?;
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     let (url, enabled, created_at, updated_at) =
         row.ok_or_else(|| not_found(&Resource::WebhookEndpoint(id)))?;
     Ok(Endpoint {
@@ -106,20 +90,20 @@ pub(super) const DELIVERY_COLUMNS: &str = "id, endpoint_id, event_id, event_type
      attempts, failures, due_at, last_status, last_error, created_at, updated_at";
 
 /// A delivery from a row of [`DELIVERY_COLUMNS`].
-pub(super) fn delivery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawDelivery> {
+pub(super) fn delivery_from_row(r: &Row<'_>) -> Result<RawDelivery> {
     Ok(RawDelivery {
-        id: crate::sql::get(r, 0)?,
-        endpoint: crate::sql::get(r, 1)?,
-        event: crate::sql::get(r, 2)?,
+        id: r.get(0)?,
+        endpoint: r.get(1)?,
+        event: r.get(2)?,
         event_type: r.get(3)?,
         status: r.get(4)?,
         attempts: r.get(5)?,
         failures: r.get(6)?,
-        next_attempt_at: crate::sql::get(r, 7)?,
+        next_attempt_at: r.get(7)?,
         last_status: r.get(8)?,
         last_error: r.get(9)?,
-        created_at: crate::sql::get(r, 10)?,
-        updated_at: crate::sql::get(r, 11)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
     })
 }
 
@@ -164,13 +148,11 @@ impl RawDelivery {
 ///
 /// `NotFound` for an unknown delivery.
 pub(super) fn load_delivery(tx: &Tx<'_>, id: DeliveryId) -> Result<Delivery> {
-    tx.prepare_cached(&format!(
-        "SELECT {DELIVERY_COLUMNS} FROM shopkeep_webhook_deliveries WHERE id = ?1"
-    ))
-    .map_err(crate::error::sqlite)?
-    .query_row(crate::sql::params![id], delivery_from_row)
-    .optional()
-    .map_err(crate::error::sqlite)?
+    tx.query_opt(
+        &format!("SELECT {DELIVERY_COLUMNS} FROM shopkeep_webhook_deliveries WHERE id = ?1"),
+        args![id],
+        delivery_from_row,
+    )?
     .ok_or_else(|| Error::new(ErrorKind::NotFound, "no such webhook delivery"))?
     .into_delivery()
 }
@@ -179,14 +161,8 @@ pub(super) fn load_delivery(tx: &Tx<'_>, id: DeliveryId) -> Result<Delivery> {
 pub(super) fn query_deliveries(
     tx: &Tx<'_>,
     sql: &str,
-    params: &[&dyn rusqlite::ToSql],
+    params: &[&dyn Param],
 ) -> Result<Vec<Delivery>> {
-    let mut stmt = tx.prepare_cached(sql).map_err(crate::error::sqlite)?;
-    let rows = stmt
-        .query_map(params, delivery_from_row)
-        .map_err(crate::error::sqlite)?;
-    let raw = rows
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(crate::error::sqlite)?;
+    let raw = tx.query_map(sql, params, delivery_from_row)?;
     raw.into_iter().map(RawDelivery::into_delivery).collect()
 }
