@@ -140,6 +140,7 @@ pub(crate) fn status(kind: ErrorKind) -> StatusCode {
         | ErrorKind::SchemaTooNew
         | ErrorKind::Storage
         | ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::Unsupported => StatusCode::NOT_IMPLEMENTED,
         ErrorKind::Delivery => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -81,6 +81,9 @@ pub enum ErrorKind {
     SchemaTooNew,
     /// The database could not be read or written (I/O, locking, a full disk, a read-only path).
     Storage,
+    /// The operation has no meaning on the store's engine: a file backup or a per-connection
+    /// report of a PostgreSQL store (its server has its own tools for both).
+    Unsupported,
     /// A fault inside shopkeep itself, such as an embedded resource (the invoice font) that
     /// cannot be read: nothing the caller or the operator did.
     Internal,
@@ -112,6 +115,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::NotADatabase => f.write_str("not a shopkeep database"),
             ErrorKind::SchemaTooNew => f.write_str("database schema too new"),
             ErrorKind::Storage => f.write_str("storage failure"),
+            ErrorKind::Unsupported => f.write_str("not supported on this engine"),
             ErrorKind::Internal => f.write_str("internal error"),
             ErrorKind::Delivery => f.write_str("mail delivery failed"),
         }
@@ -422,13 +426,14 @@ mod tests {
             ErrorKind::NotADatabase => ("NotADatabase", 500),
             ErrorKind::SchemaTooNew => ("SchemaTooNew", 500),
             ErrorKind::Storage => ("Storage", 500),
+            ErrorKind::Unsupported => ("Unsupported", 501),
             ErrorKind::Internal => ("Internal", 500),
             ErrorKind::Delivery => ("Delivery", 502),
         }
     }
 
     /// Every kind once, in the table's order.
-    const ALL: [ErrorKind; 20] = [
+    const ALL: [ErrorKind; 21] = [
         ErrorKind::NotFound,
         ErrorKind::AlreadyExists,
         ErrorKind::Conflict,
@@ -447,6 +452,7 @@ mod tests {
         ErrorKind::NotADatabase,
         ErrorKind::SchemaTooNew,
         ErrorKind::Storage,
+        ErrorKind::Unsupported,
         ErrorKind::Internal,
         ErrorKind::Delivery,
     ];

@@ -257,6 +257,8 @@ pub(crate) struct Row<'r> {
 
 enum RowInner<'r> {
     Sqlite(&'r rusqlite::Row<'r>),
+    #[cfg(feature = "postgres")]
+    Postgres(&'r postgres::Row),
 }
 
 impl<'r> Row<'r> {
@@ -264,6 +266,14 @@ impl<'r> Row<'r> {
     pub(crate) fn sqlite(row: &'r rusqlite::Row<'r>) -> Self {
         Row {
             inner: RowInner::Sqlite(row),
+        }
+    }
+
+    /// A row PostgreSQL returned.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres(row: &'r postgres::Row) -> Self {
+        Row {
+            inner: RowInner::Postgres(row),
         }
     }
 
@@ -280,6 +290,19 @@ impl<'r> Row<'r> {
                 match row.get_ref(idx) {
                     Ok(value) => (from_sqlite(value), name),
                     Err(err) => return Err(crate::error::sqlite(err)),
+                }
+            }
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(row) => {
+                let name = row.columns().get(idx).map_or("?", |c| c.name());
+                match row.try_get::<_, crate::store::PostgresValue<'_>>(idx) {
+                    Ok(value) => (value.0, name),
+                    Err(err) => {
+                        return Err(Error::new(
+                            ErrorKind::Storage,
+                            format!("column {idx} ({name}) cannot be read: {err}"),
+                        ));
+                    }
                 }
             }
         };
@@ -304,7 +327,7 @@ pub(crate) fn from_sqlite(value: rusqlite::types::ValueRef<'_>) -> ValueRef<'_> 
     }
 }
 
-/// A parameter as rusqlite binds it.
+/// A parameter as rusqlite binds it (`store/statement.rs` binds every statement's through it).
 pub(crate) struct Bound<'a>(pub(crate) &'a dyn Param);
 
 impl rusqlite::ToSql for Bound<'_> {
@@ -323,26 +346,3 @@ impl rusqlite::ToSql for Bound<'_> {
         })
     }
 }
-
-/// `value` as a parameter for rusqlite's `params!` (the old statement style, until every
-/// repository runs on [`Tx`](crate::store::Tx)'s statement methods).
-pub(crate) fn p<T: Param>(value: &T) -> Bound<'_> {
-    Bound(value)
-}
-
-/// Column `idx` of a rusqlite `row` as a `T` (the old statement style).
-pub(crate) fn get<T: Column>(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<T> {
-    let value = row.get_ref(idx)?;
-    T::column(from_sqlite(value))
-        .map_err(|err| rusqlite::Error::FromSqlConversionFailure(idx, value.data_type(), err))
-}
-
-/// `rusqlite::params!` for values of shopkeep's own types as well as plain ones (the old
-/// statement style).
-macro_rules! params {
-    ($($value:expr),* $(,)?) => {
-        rusqlite::params![$($crate::sql::p(&$value)),*]
-    };
-}
-
-pub(crate) use params;

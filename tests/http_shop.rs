@@ -398,6 +398,7 @@ fn kind_named(name: &str) -> ErrorKind {
         "NotADatabase" => ErrorKind::NotADatabase,
         "SchemaTooNew" => ErrorKind::SchemaTooNew,
         "Storage" => ErrorKind::Storage,
+        "Unsupported" => ErrorKind::Unsupported,
         "Internal" => ErrorKind::Internal,
         "Delivery" => ErrorKind::Delivery,
         other => panic!("docs/architecture.md names a kind this test does not know: {other}"),

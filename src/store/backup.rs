@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 use rusqlite::backup::Backup;
 
-use super::Store;
 use super::connection::PAGE_SIZE;
+use super::{Sqlite, Store, not_a_file};
 use crate::error::{Error, ErrorKind, Result};
 
 impl Store {
@@ -91,9 +91,13 @@ impl Store {
             backup.step(-1).map_err(crate::error::sqlite)?;
             Ok(())
         };
-        match &self.inner.readers {
-            Some(pool) => pool.with(|src| copy(src))?,
-            None => copy(&self.lock_writer())?,
+        match self.sqlite() {
+            Some(Sqlite {
+                readers: Some(pool),
+                ..
+            }) => pool.with(|src| copy(src))?,
+            Some(sqlite) => copy(&sqlite.writer.lock())?,
+            None => return Err(not_a_file("backed up to a file")),
         }
         if repage {
             set_page_size(&dest)?;

@@ -196,7 +196,7 @@ impl Writer {
             return Ok(Err(lost_transaction()));
         }
         let conn = &self.conn;
-        let outcome = catch_unwind(AssertUnwindSafe(|| f(&Tx { store, conn, now })));
+        let outcome = catch_unwind(AssertUnwindSafe(|| f(&Tx::sqlite(store, conn, now))));
         let end = if self.conn.is_autocommit() {
             // SQLite rolled back the whole transaction (SQLITE_FULL, IOERR, NOMEM): every
             // earlier caller's work is gone with it.

@@ -15,6 +15,7 @@ use crate::crypto::data_keys::{DataKey, Subject};
 use crate::crypto::keys::Keys;
 use crate::crypto::secret::SecretKey;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::args;
 
 /// The `shopkeep_meta` key of the wrapped root key.
 const ROOT_KEY: &str = "root_key";
@@ -92,7 +93,7 @@ impl Store {
         self.write(|tx| {
             let changed = tx.execute(
                 "UPDATE shopkeep_meta SET value = ?2 WHERE key = ?1",
-                crate::sql::args![ROOT_KEY, wrapped],
+                args![ROOT_KEY, wrapped],
             )?;
             if changed == 1 {
                 tx.audit_event("system", "rotate_master_key", "store", Outcome::Allowed)
@@ -107,12 +108,11 @@ impl Store {
 
     /// The data key of `subject`, or `None` if it has none (never had, or was destroyed).
     pub(crate) fn data_key(&self, tx: &Tx<'_>, subject: &Subject) -> Result<Option<Arc<DataKey>>> {
-        let wrapped: Option<Vec<u8>> = tx
-            .prepare_cached("SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1")
-            .map_err(crate::error::sqlite)?
-            .query_row([subject.as_str()], |r| r.get(0))
-            .optional()
-            .map_err(crate::error::sqlite)?;
+        let wrapped: Option<Vec<u8>> = tx.query_opt(
+            "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
+            args![subject.as_str()],
+            |r| r.get(0),
+        )?;
         self.data_key_from_wrapped(subject, wrapped)
     }
 
@@ -154,10 +154,10 @@ impl Store {
         }
         let key = DataKey::generate()?;
         let wrapped = self.inner.keys.wrap_data_key(subject.as_str(), &key)?;
-        tx.prepare_cached(
+        tx.execute(
             "INSERT INTO shopkeep_data_keys (subject, key_id, wrapped, created_at) VALUES (?1, ?2, ?3, ?4)",
-        ).map_err(crate::error::sqlite)?
-        .execute(crate::sql::params![subject.as_str(), key.id(), wrapped, tx.now()]).map_err(crate::error::sqlite)?;
+            args![subject.as_str(), key.id(), wrapped, tx.now()],
+        )?;
         // Not cached here: if `tx` rolls back, the key must not outlive it.
         Ok(Arc::new(key))
     }
@@ -167,11 +167,10 @@ impl Store {
     /// key is unusable from the commit on; it is gone from the disk once the scrub has run
     /// (see [`Store::wal_scrub`]).
     pub(crate) fn destroy_data_key(&self, tx: &Tx<'_>, subject: &Subject) -> Result<bool> {
-        let deleted = tx
-            .prepare_cached("DELETE FROM shopkeep_data_keys WHERE subject = ?1")
-            .map_err(crate::error::sqlite)?
-            .execute([subject.as_str()])
-            .map_err(crate::error::sqlite)?;
+        let deleted = tx.execute(
+            "DELETE FROM shopkeep_data_keys WHERE subject = ?1",
+            args![subject.as_str()],
+        )?;
         self.inner.data_keys.remove(subject);
         if deleted == 1 {
             self.record_pending_scrub(tx)?;

@@ -17,6 +17,9 @@ pub(crate) struct Migration {
     pub(crate) version: u32,
     pub(crate) name: &'static str,
     pub(crate) sql: &'static str,
+    /// The same version in PostgreSQL's dialect (`schema/postgres/`).
+    #[cfg(feature = "postgres")]
+    pub(crate) postgres: &'static str,
 }
 
 /// Every migration of this shopkeep version, in order.
@@ -25,116 +28,162 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "store_meta",
         sql: include_str!("schema/0001_store_meta.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0001_store_meta.sql"),
     },
     Migration {
         version: 2,
         name: "data_keys",
         sql: include_str!("schema/0002_data_keys.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0002_data_keys.sql"),
     },
     Migration {
         version: 3,
         name: "access",
         sql: include_str!("schema/0003_access.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0003_access.sql"),
     },
     Migration {
         version: 4,
         name: "customers",
         sql: include_str!("schema/0004_customers.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0004_customers.sql"),
     },
     Migration {
         version: 5,
         name: "catalog",
         sql: include_str!("schema/0005_catalog.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0005_catalog.sql"),
     },
     Migration {
         version: 6,
         name: "outbox",
         sql: include_str!("schema/0006_outbox.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0006_outbox.sql"),
     },
     Migration {
         version: 7,
         name: "orders",
         sql: include_str!("schema/0007_orders.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0007_orders.sql"),
     },
     Migration {
         version: 8,
         name: "order lifecycle",
         sql: include_str!("schema/0008_order_lifecycle.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0008_order_lifecycle.sql"),
     },
     Migration {
         version: 9,
         name: "order charges",
         sql: include_str!("schema/0009_order_charges.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0009_order_charges.sql"),
     },
     Migration {
         version: 10,
         name: "invoices",
         sql: include_str!("schema/0010_invoices.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0010_invoices.sql"),
     },
     Migration {
         version: 11,
         name: "supply kind",
         sql: include_str!("schema/0011_supply_kind.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0011_supply_kind.sql"),
     },
     Migration {
         version: 12,
         name: "invoice retention",
         sql: include_str!("schema/0012_invoice_retention.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0012_invoice_retention.sql"),
     },
     Migration {
         version: 13,
         name: "auth macs",
         sql: include_str!("schema/0013_auth_macs.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0013_auth_macs.sql"),
     },
     Migration {
         version: 14,
         name: "marketing",
         sql: include_str!("schema/0014_marketing.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0014_marketing.sql"),
     },
     Migration {
         version: 15,
         name: "query indexes",
         sql: include_str!("schema/0015_query_indexes.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0015_query_indexes.sql"),
     },
     Migration {
         version: 16,
         name: "leads",
         sql: include_str!("schema/0016_leads.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0016_leads.sql"),
     },
     Migration {
         version: 17,
         name: "webhooks",
         sql: include_str!("schema/0017_webhooks.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0017_webhooks.sql"),
     },
     Migration {
         version: 18,
         name: "report index",
         sql: include_str!("schema/0018_report_index.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0018_report_index.sql"),
     },
     Migration {
         version: 19,
         name: "payments",
         sql: include_str!("schema/0019_payments.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0019_payments.sql"),
     },
     Migration {
         version: 20,
         name: "lead consent",
         sql: include_str!("schema/0020_lead_consent.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0020_lead_consent.sql"),
     },
     Migration {
         version: 21,
         name: "lead score",
         sql: include_str!("schema/0021_lead_score.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0021_lead_score.sql"),
     },
     Migration {
         version: 22,
         name: "suppressions",
         sql: include_str!("schema/0022_suppressions.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0022_suppressions.sql"),
     },
     Migration {
         version: 23,
         name: "campaigns",
         sql: include_str!("schema/0023_campaigns.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0023_campaigns.sql"),
     },
 ];
 
@@ -254,7 +303,7 @@ pub(crate) fn migrate(
         }
         tx.execute(
             &format!("INSERT INTO {SCHEMA_TABLE} (version, name, applied_at) VALUES (?1, ?2, ?3)"),
-            crate::sql::params![migration.version, migration.name, now],
+            rusqlite::params![migration.version, migration.name, now.to_rfc3339()],
         )
         .map_err(crate::error::sqlite)?;
         tx.commit().map_err(crate::error::sqlite)?;
@@ -319,11 +368,15 @@ mod tests {
             version: 2,
             name: "widgets",
             sql: "CREATE TABLE widgets (id INTEGER PRIMARY KEY);",
+            #[cfg(feature = "postgres")]
+            postgres: "",
         },
         Migration {
             version: 3,
             name: "widget_names",
             sql: "ALTER TABLE widgets ADD COLUMN name TEXT;",
+            #[cfg(feature = "postgres")]
+            postgres: "",
         },
     ];
 
@@ -375,6 +428,8 @@ mod tests {
                 version: 3,
                 name: "broken",
                 sql: "CREATE TABLE half (x); SELEC nonsense;",
+                #[cfg(feature = "postgres")]
+                postgres: "",
             },
         ];
         let mut conn = Connection::open_in_memory().unwrap();

@@ -35,6 +35,8 @@ mod group_commit;
 mod keys;
 mod migrate;
 mod pool;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod report;
 mod scrub;
 mod statement;
@@ -42,9 +44,8 @@ mod statement;
 mod tests;
 
 use std::any::Any;
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -52,6 +53,9 @@ use rusqlite::Connection;
 pub use connection::Durability;
 pub use report::{ConnectionReport, ConnectionRole};
 pub use scrub::WalScrub;
+
+#[cfg(feature = "postgres")]
+pub(crate) use postgres::Raw as PostgresValue;
 
 use crate::access::LoginThrottle;
 use crate::access::audit::Outcome;
@@ -67,7 +71,7 @@ use crate::crypto::{PasswordHasher, PasswordParams, PasswordPolicy};
 use crate::error::{Denial, ErrorKind};
 use crate::error::{Error, Result};
 use connection::ConnectionSettings;
-use group_commit::{GroupCommit, Writer};
+use group_commit::GroupCommit;
 use migrate::{FileState, MIGRATIONS};
 use pool::ReaderPool;
 use scrub::ScrubState;
@@ -105,10 +109,8 @@ pub struct Store {
 }
 
 struct Inner {
-    /// The writer connection, behind the group commit that batches concurrent writes.
-    writer: GroupCommit,
-    /// `None` for an in-memory store, whose one connection serves reads and writes alike.
-    readers: Option<ReaderPool>,
+    /// The database engine and its connections.
+    engine: Engine,
     clock: Arc<dyn Clock>,
     /// The working keys, derived from the root key. The master key is not kept.
     keys: Keys,
@@ -120,6 +122,25 @@ struct Inner {
     password_policy: PasswordPolicy,
     sessions: SessionSettings,
     login_throttle: LoginThrottle,
+}
+
+/// The engine a store runs on. Dispatch is a `match`, never a trait object: without the
+/// `postgres` feature this enum has one variant, which the compiler sees through.
+// One per store, inside its `Arc`: boxing the larger variant would save nothing and cost every
+// call an indirection.
+#[allow(clippy::large_enum_variant)]
+enum Engine {
+    Sqlite(Sqlite),
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::Engine),
+}
+
+/// A SQLite store: one file (or memory), one writer connection, a pool of readers.
+struct Sqlite {
+    /// The writer connection, behind the group commit that batches concurrent writes.
+    writer: GroupCommit,
+    /// `None` for an in-memory store, whose one connection serves reads and writes alike.
+    readers: Option<ReaderPool>,
     path: Option<PathBuf>,
     settings: ConnectionSettings,
     /// Whether destroyed keys may still have old copies in the WAL (see `scrub.rs`).
@@ -128,13 +149,21 @@ struct Inner {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("path", &self.inner.path)
-            .field(
-                "readers",
-                &self.inner.readers.as_ref().map_or(0, ReaderPool::size),
-            )
-            .field("durability", &self.inner.settings.durability)
+        let mut debug = f.debug_struct("Store");
+        match &self.inner.engine {
+            Engine::Sqlite(sqlite) => debug
+                .field("path", &sqlite.path)
+                .field(
+                    "readers",
+                    &sqlite.readers.as_ref().map_or(0, ReaderPool::size),
+                )
+                .field("durability", &sqlite.settings.durability),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(postgres) => debug
+                .field("engine", &"postgres")
+                .field("connections", &postgres.size()),
+        };
+        debug
             .field("clock", &self.inner.clock)
             .finish_non_exhaustive()
     }
@@ -339,6 +368,45 @@ impl StoreOptions {
         Ok(self.build(conn, None, None, keys, ScrubState::default()))
     }
 
+    /// Connects to the PostgreSQL database `config` names instead of opening a SQLite file
+    /// (feature `postgres`): the same store, the same repositories, the same guarantees, for a
+    /// shop that runs several application servers (see `docs/backends.md`).
+    ///
+    /// `config` is a libpq connection string (`host=db1 user=shop dbname=shop`) or a
+    /// `postgresql://` URL. The store keeps its tables in the connection's current schema (the
+    /// first of its `search_path`), creates them on first use, and migrates them as
+    /// [`open`](Self::open) migrates a file, so several servers may connect at once. The
+    /// options keep their meaning: [`readers`](Self::readers) is the size of the connection
+    /// pool, [`busy_timeout`](Self::busy_timeout) is PostgreSQL's `lock_timeout`,
+    /// [`Durability::Full`] is `synchronous_commit = on` and [`Durability::Normal`] is `off`.
+    /// Connections are not encrypted: reach the server over a Unix socket or a private network.
+    ///
+    /// ```no_run
+    /// use shopkeep::{KeyRing, Store};
+    ///
+    /// let master = KeyRing::from_master_key([7; 32]); // kept by the host, as for a file
+    /// let store = Store::options()
+    ///     .readers(16)
+    ///     .connect_postgres("host=/run/postgresql user=shop dbname=shop", master)?;
+    /// # Ok::<(), shopkeep::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - `Validation` for options out of range, as [`open`](Self::open), and (field `config`)
+    ///   for a connection string that does not parse;
+    /// - `Storage` if the server cannot be reached within the pool timeout, or refuses the login;
+    /// - `NotADatabase` if the schema holds another application's tables; `SchemaTooNew` if a
+    ///   newer shopkeep migrated it;
+    /// - `Crypto` if `master` is not the store's master key.
+    #[cfg(feature = "postgres")]
+    pub fn connect_postgres(self, config: &str, master: KeyRing) -> Result<Store> {
+        self.validate()?;
+        let (engine, keys) = postgres::connect(&self, config, &master)?;
+        drop(master);
+        Ok(self.build_with(Engine::Postgres(engine), keys))
+    }
+
     fn build(
         self,
         writer: Connection,
@@ -347,11 +415,20 @@ impl StoreOptions {
         keys: Keys,
         scrub: ScrubState,
     ) -> Store {
-        let settings = self.settings();
+        let engine = Engine::Sqlite(Sqlite {
+            writer: GroupCommit::new(writer),
+            readers,
+            path,
+            settings: self.settings(),
+            scrub,
+        });
+        self.build_with(engine, keys)
+    }
+
+    fn build_with(self, engine: Engine, keys: Keys) -> Store {
         Store {
             inner: Arc::new(Inner {
-                writer: GroupCommit::new(writer),
-                readers,
+                engine,
                 clock: self.clock,
                 keys,
                 data_keys: DataKeyCache::new(CACHE_CAPACITY),
@@ -361,9 +438,6 @@ impl StoreOptions {
                 password_policy: self.password_policy,
                 sessions: self.sessions,
                 login_throttle: self.login_throttle,
-                path,
-                settings,
-                scrub,
             }),
         }
     }
@@ -424,6 +498,17 @@ impl Store {
         StoreOptions::new().open_in_memory(keys)
     }
 
+    /// Connects to a PostgreSQL database with the default [`StoreOptions`] (feature
+    /// `postgres`): the one line that moves a shop from a file to a server.
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreOptions::connect_postgres`].
+    #[cfg(feature = "postgres")]
+    pub fn connect_postgres(config: &str, keys: KeyRing) -> Result<Store> {
+        StoreOptions::new().connect_postgres(config, keys)
+    }
+
     /// Options to open a store with: durability, pool size, busy timeout, clock.
     pub fn options() -> StoreOptions {
         StoreOptions::new()
@@ -431,7 +516,16 @@ impl Store {
 
     /// The database file, or `None` for an in-memory store.
     pub fn path(&self) -> Option<&Path> {
-        self.inner.path.as_deref()
+        self.sqlite().and_then(|sqlite| sqlite.path.as_deref())
+    }
+
+    /// The SQLite engine, or `None` for a PostgreSQL store.
+    fn sqlite(&self) -> Option<&Sqlite> {
+        match &self.inner.engine {
+            Engine::Sqlite(sqlite) => Some(sqlite),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(_) => None,
+        }
     }
 
     /// The current time by the store's clock.
@@ -445,19 +539,34 @@ impl Store {
     ///
     /// A `Storage` error if the database cannot be read.
     pub fn schema_version(&self) -> Result<u32> {
-        self.read(|tx| migrate::applied_version(tx))
+        self.read(|tx| {
+            let version: Option<i64> = tx.query_row(
+                "SELECT max(version) FROM shopkeep_schema",
+                crate::sql::args![],
+                |r| r.get(0),
+            )?;
+            Ok(version.and_then(|v| u32::try_from(v).ok()).unwrap_or(0))
+        })
     }
 
     /// Checks the whole file with SQLite's `integrity_check` and `foreign_key_check`.
     ///
-    /// This reads every page: run it from a maintenance job, not on every request.
+    /// This reads every page: run it from a maintenance job, not on every request. On
+    /// PostgreSQL, which checks its pages and foreign keys itself, it checks that the server
+    /// answers and holds this shopkeep's schema.
     ///
     /// # Errors
     ///
     /// `NotADatabase` naming the first problem found if the file is damaged; `Storage` if it
     /// cannot be read.
     pub fn verify_integrity(&self) -> Result<()> {
-        self.read(|tx| backup::check_integrity(tx))
+        match self.sqlite() {
+            Some(_) => self.read(|tx| match tx.sqlite_connection() {
+                Some(conn) => backup::check_integrity(conn),
+                None => Ok(()),
+            }),
+            None => self.schema_version().map(drop),
+        }
     }
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`): committed if `f` returns `Ok`,
@@ -467,8 +576,15 @@ impl Store {
     /// `group_commit.rs`); a call returns only after the commit that holds its work. What
     /// follows the transaction here (the scrub, the audit of a denial) runs after that commit.
     pub(crate) fn write<T>(&self, f: impl Fn(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let outcome = self.inner.writer.write(self, self.now(), f);
-        self.scrub_on_the_side();
+        let outcome = match &self.inner.engine {
+            Engine::Sqlite(sqlite) => {
+                let outcome = sqlite.writer.write(self, self.now(), f);
+                self.scrub_on_the_side();
+                outcome
+            }
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(postgres) => postgres.write(self, self.now(), f),
+        };
         self.audit_denial(outcome)
     }
 
@@ -476,11 +592,16 @@ impl Store {
     /// snapshot. Readers refuse writes (`query_only`).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let now = self.now();
-        let outcome = match &self.inner.readers {
-            Some(pool) => {
-                pool.with(|conn| run_in_transaction(self, conn, "BEGIN DEFERRED", now, f))
+        let outcome = match &self.inner.engine {
+            Engine::Sqlite(Sqlite {
+                readers: Some(pool),
+                ..
+            }) => pool.with(|conn| run_in_transaction(self, conn, "BEGIN DEFERRED", now, f)),
+            Engine::Sqlite(sqlite) => {
+                run_in_transaction(self, &sqlite.writer.lock(), "BEGIN DEFERRED", now, f)
             }
-            None => run_in_transaction(self, &self.lock_writer(), "BEGIN DEFERRED", now, f),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(postgres) => postgres.read(self, now, f),
         };
         self.audit_denial(outcome)
     }
@@ -530,12 +651,6 @@ impl Store {
     pub(crate) fn login_throttle(&self) -> LoginThrottle {
         self.inner.login_throttle
     }
-
-    /// The writer connection, out of any transaction: a batch of writes still open on it is
-    /// committed first.
-    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
-        self.inner.writer.lock()
-    }
 }
 
 fn run_in_transaction<T>(
@@ -550,7 +665,7 @@ fn run_in_transaction<T>(
     // connection never goes back to the pool, or to the next writer, inside a transaction: an
     // open read transaction pins its snapshot and keeps every checkpoint from finishing.
     let guard = RollbackOnDrop(conn);
-    let outcome = f(&Tx { store, conn, now });
+    let outcome = f(&Tx::sqlite(store, conn, now));
     let finish = match &outcome {
         Ok(_) => run_cached(conn, "COMMIT"),
         Err(_) => conn.execute_batch("ROLLBACK"),
@@ -587,8 +702,47 @@ pub(crate) fn rollback_if_open(conn: &Connection) {
 /// A connection inside a transaction, with the one "now" the whole operation uses.
 pub(crate) struct Tx<'c> {
     store: &'c Store,
-    conn: &'c Connection,
+    conn: Conn<'c>,
     now: Timestamp,
+}
+
+/// The connection a transaction runs on, of either engine.
+#[derive(Clone, Copy)]
+enum Conn<'c> {
+    Sqlite(&'c Connection),
+    #[cfg(feature = "postgres")]
+    Postgres(&'c postgres::PgConn),
+}
+
+impl<'c> Tx<'c> {
+    /// A transaction on a SQLite connection.
+    fn sqlite(store: &'c Store, conn: &'c Connection, now: Timestamp) -> Self {
+        Tx {
+            store,
+            conn: Conn::Sqlite(conn),
+            now,
+        }
+    }
+
+    /// A transaction on a PostgreSQL connection.
+    #[cfg(feature = "postgres")]
+    fn postgres(store: &'c Store, conn: &'c postgres::PgConn, now: Timestamp) -> Self {
+        Tx {
+            store,
+            conn: Conn::Postgres(conn),
+            now,
+        }
+    }
+
+    /// The SQLite connection, for the store's own SQLite-only work (integrity checks, the
+    /// scrub); `None` on PostgreSQL.
+    fn sqlite_connection(&self) -> Option<&'c Connection> {
+        match self.conn {
+            Conn::Sqlite(conn) => Some(conn),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => None,
+        }
+    }
 }
 
 impl Tx<'_> {
@@ -690,6 +844,24 @@ impl Tx<'_> {
     }
 }
 
+/// The SQLite connection under `tx`, for the store's tests of SQLite itself.
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+fn raw<'c>(tx: &Tx<'c>) -> &'c Connection {
+    tx.sqlite_connection().expect("a SQLite store")
+}
+
+/// The error for a file operation asked of a PostgreSQL store: `what` it cannot be.
+pub(crate) fn not_a_file(what: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "a PostgreSQL store cannot be {what}: that is the server's job (pg_dump, \
+             point-in-time recovery, pg_stat_activity)"
+        ),
+    )
+}
+
 /// The error for an object that does not exist, or that the principal may not see: the same
 /// words in both cases, so that an error never reveals that an object exists.
 pub(crate) fn not_found(resource: &Resource) -> Error {
@@ -713,12 +885,4 @@ pub(crate) fn not_found(resource: &Resource) -> Error {
         Resource::Suppressions => "suppression list entry",
     };
     Error::new(ErrorKind::NotFound, format!("no such {what}"))
-}
-
-impl Deref for Tx<'_> {
-    type Target = Connection;
-
-    fn deref(&self) -> &Connection {
-        self.conn
-    }
 }

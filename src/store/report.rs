@@ -148,11 +148,14 @@ impl Store {
     /// A `Storage` error if a connection cannot be queried, or a reader stayed in use for the
     /// whole [pool timeout](crate::StoreOptions::pool_timeout).
     pub fn connection_report(&self) -> Result<Vec<ConnectionReport>> {
+        let Some(sqlite) = self.sqlite() else {
+            return Err(super::not_a_file("reported on connection by connection"));
+        };
         let mut report = vec![ConnectionReport::read(
-            &self.lock_writer(),
+            &sqlite.writer.lock(),
             ConnectionRole::Writer,
         )?];
-        if let Some(pool) = &self.inner.readers {
+        if let Some(pool) = &sqlite.readers {
             report.extend(
                 pool.with_each(|conn| ConnectionReport::read(conn, ConnectionRole::Reader))?,
             );

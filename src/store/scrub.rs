@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
-use super::{Store, Tx};
+use super::{Sqlite, Store, Tx};
 use crate::clock::Timestamp;
 use crate::error::Result;
 
@@ -101,20 +101,15 @@ fn pending_since(conn: &Connection, unknown: Timestamp) -> Result<Option<Timesta
 impl Store {
     /// Records, inside the key-destroying transaction `tx`, that the WAL must be scrubbed.
     pub(super) fn record_pending_scrub(&self, tx: &Tx<'_>) -> Result<()> {
-        if self.inner.readers.is_none() {
-            return Ok(()); // an in-memory store has no WAL
-        }
-        tx.prepare_cached(
+        let Some(sqlite) = self.file_store() else {
+            return Ok(()); // an in-memory store has no WAL, PostgreSQL none of ours
+        };
+        tx.execute(
             "INSERT INTO shopkeep_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-        )
-        .map_err(crate::error::sqlite)?
-        .execute(rusqlite::params![
-            PENDING,
-            tx.now().to_string().into_bytes()
-        ])
-        .map_err(crate::error::sqlite)?;
+            crate::sql::args![PENDING, tx.now().to_string().into_bytes()],
+        )?;
         // Set before the commit: if `tx` rolls back, an attempt finds nothing to do.
-        self.inner.scrub.pending.store(true, Ordering::SeqCst);
+        sqlite.scrub.pending.store(true, Ordering::SeqCst);
         Ok(())
     }
 
@@ -134,10 +129,13 @@ impl Store {
     ///
     /// A `Storage` error if the database cannot be read.
     pub fn wal_scrub(&self) -> Result<WalScrub> {
-        if self.inner.readers.is_none() {
+        if self.file_store().is_none() {
             return Ok(WalScrub::Clean);
         }
-        let since = self.read(|tx| pending_since(tx, tx.now()))?;
+        let since = self.read(|tx| match tx.sqlite_connection() {
+            Some(conn) => pending_since(conn, tx.now()),
+            None => Ok(None),
+        })?;
         Ok(since.map_or(WalScrub::Clean, |since| WalScrub::Pending { since }))
     }
 
@@ -163,7 +161,7 @@ impl Store {
     ///
     /// A `Storage` error if the database cannot be read or written.
     pub fn maintain(&self) -> Result<WalScrub> {
-        if self.inner.readers.is_none() {
+        if self.file_store().is_none() {
             return Ok(WalScrub::Clean);
         }
         let started = Instant::now();
@@ -182,16 +180,16 @@ impl Store {
     ///
     /// A `Storage` error if the database cannot be read or written.
     pub(crate) fn scrub_now(&self) -> Result<WalScrub> {
-        if self.inner.readers.is_none() {
-            return Ok(WalScrub::Clean);
-        }
-        let conn = self.lock_writer();
-        let Some(since) = pending_since(&conn, self.now())? else {
-            self.inner.scrub.pending.store(false, Ordering::SeqCst);
+        let Some(sqlite) = self.file_store() else {
             return Ok(WalScrub::Clean);
         };
-        if self.try_truncate(&conn)? {
-            self.inner.scrub.pending.store(false, Ordering::SeqCst);
+        let conn = sqlite.writer.lock();
+        let Some(since) = pending_since(&conn, self.now())? else {
+            sqlite.scrub.pending.store(false, Ordering::SeqCst);
+            return Ok(WalScrub::Clean);
+        };
+        if self.try_truncate(&conn, sqlite)? {
+            sqlite.scrub.pending.store(false, Ordering::SeqCst);
             Ok(WalScrub::Clean)
         } else {
             Ok(WalScrub::Pending { since })
@@ -201,12 +199,14 @@ impl Store {
     /// After a write: retries a pending scrub, at most once per [`RETRY_EVERY`]. Its errors
     /// are dropped: the write has committed, and the record stays for the next attempt.
     pub(super) fn scrub_on_the_side(&self) {
-        if !self.inner.scrub.pending.load(Ordering::SeqCst) {
+        let Some(sqlite) = self.file_store() else {
+            return;
+        };
+        if !sqlite.scrub.pending.load(Ordering::SeqCst) {
             return;
         }
         {
-            let mut last = self
-                .inner
+            let mut last = sqlite
                 .scrub
                 .last_attempt
                 .lock()
@@ -222,11 +222,11 @@ impl Store {
     /// One truncating checkpoint that gives up at once if a reader or another process is in
     /// the way; on success, clears the record. Returns whether the WAL was truncated and the
     /// record cleared.
-    fn try_truncate(&self, conn: &Connection) -> Result<bool> {
+    fn try_truncate(&self, conn: &Connection, sqlite: &Sqlite) -> Result<bool> {
         let before: i64 = conn
             .query_row("PRAGMA data_version", [], |r| r.get(0))
             .map_err(crate::error::sqlite)?;
-        match self.truncate_without_waiting(conn)? {
+        match truncate_without_waiting(conn, sqlite)? {
             Ok(0) => {}
             // A reader still uses old frames (1), or another connection holds a lock we did not
             // wait for (BUSY): not an error, the scrub stays pending.
@@ -260,22 +260,28 @@ impl Store {
         if cleared? {
             // Clearing the record wrote a page to the WAL; truncate it again so that a scrub
             // leaves the WAL empty. Best effort: that page holds nothing erased.
-            let _ = self.truncate_without_waiting(conn)?;
+            let _ = truncate_without_waiting(conn, sqlite)?;
             return Ok(true);
         }
         Ok(false)
     }
 
-    /// `PRAGMA wal_checkpoint(TRUNCATE)` with the busy timeout at zero, so that it gives up at
-    /// once instead of waiting for readers while holding the write lock. The outer error is
-    /// the timeout's; the inner result is the checkpoint's (its busy flag, 0 when done).
-    fn truncate_without_waiting(&self, conn: &Connection) -> Result<rusqlite::Result<i64>> {
-        conn.busy_timeout(Duration::ZERO)
-            .map_err(crate::error::sqlite)?;
-        let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
-        // Restored whatever the checkpoint did, so the writer never keeps a zero timeout.
-        conn.busy_timeout(self.inner.settings.busy_timeout)
-            .map_err(crate::error::sqlite)?;
-        Ok(checkpoint)
+    /// The SQLite engine of a file store: `None` for an in-memory store (no WAL) and for a
+    /// PostgreSQL store (its WAL is the server's, see `docs/security.md`).
+    fn file_store(&self) -> Option<&Sqlite> {
+        self.sqlite().filter(|sqlite| sqlite.readers.is_some())
     }
+}
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)` with the busy timeout at zero, so that it gives up at once
+/// instead of waiting for readers while holding the write lock. The outer error is the
+/// timeout's; the inner result is the checkpoint's (its busy flag, 0 when done).
+fn truncate_without_waiting(conn: &Connection, sqlite: &Sqlite) -> Result<rusqlite::Result<i64>> {
+    conn.busy_timeout(Duration::ZERO)
+        .map_err(crate::error::sqlite)?;
+    let checkpoint = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
+    // Restored whatever the checkpoint did, so the writer never keeps a zero timeout.
+    conn.busy_timeout(sqlite.settings.busy_timeout)
+        .map_err(crate::error::sqlite)?;
+    Ok(checkpoint)
 }

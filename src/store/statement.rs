@@ -6,7 +6,7 @@
 
 use rusqlite::params_from_iter;
 
-use super::Tx;
+use super::{Conn, Tx};
 use crate::error::{Error, ErrorKind, Result, sqlite};
 use crate::sql::{Bound, Param, Row};
 
@@ -17,8 +17,14 @@ impl Tx<'_> {
     ///
     /// The engine's error: `Conflict` for a violated constraint, `Storage` otherwise.
     pub(crate) fn execute(&self, sql: &str, params: &[&dyn Param]) -> Result<usize> {
-        let mut statement = self.conn.prepare_cached(sql).map_err(sqlite)?;
-        statement.execute(bind(params)).map_err(sqlite)
+        match self.conn {
+            Conn::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql).map_err(sqlite)?;
+                statement.execute(bind(params)).map_err(sqlite)
+            }
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.execute(sql, params),
+        }
     }
 
     /// The first row of a query, read by `read`.
@@ -47,11 +53,20 @@ impl Tx<'_> {
         params: &[&dyn Param],
         read: impl FnOnce(&Row<'_>) -> Result<T>,
     ) -> Result<Option<T>> {
-        let mut statement = self.conn.prepare_cached(sql).map_err(sqlite)?;
-        let mut rows = statement.query(bind(params)).map_err(sqlite)?;
-        match rows.next().map_err(sqlite)? {
-            Some(row) => read(&Row::sqlite(row)).map(Some),
-            None => Ok(None),
+        match self.conn {
+            Conn::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql).map_err(sqlite)?;
+                let mut rows = statement.query(bind(params)).map_err(sqlite)?;
+                match rows.next().map_err(sqlite)? {
+                    Some(row) => read(&Row::sqlite(row)).map(Some),
+                    None => Ok(None),
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => match conn.query(sql, params)?.first() {
+                Some(row) => read(&Row::postgres(row)).map(Some),
+                None => Ok(None),
+            },
         }
     }
 
@@ -87,10 +102,22 @@ impl Tx<'_> {
         params: &[&dyn Param],
         mut each: impl FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        let mut statement = self.conn.prepare_cached(sql).map_err(sqlite)?;
-        let mut rows = statement.query(bind(params)).map_err(sqlite)?;
-        while let Some(row) = rows.next().map_err(sqlite)? {
-            each(&Row::sqlite(row))?;
+        match self.conn {
+            Conn::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql).map_err(sqlite)?;
+                let mut rows = statement.query(bind(params)).map_err(sqlite)?;
+                while let Some(row) = rows.next().map_err(sqlite)? {
+                    each(&Row::sqlite(row))?;
+                }
+            }
+            // The client reads the whole result before handing it over: a PostgreSQL
+            // connection runs one statement at a time, and `each` may run others.
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => {
+                for row in &conn.query(sql, params)? {
+                    each(&Row::postgres(row))?;
+                }
+            }
         }
         Ok(())
     }

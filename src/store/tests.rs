@@ -21,7 +21,7 @@ fn keys() -> KeyRing {
 fn create_scratch(store: &Store) {
     store
         .write(|tx| {
-            tx.execute_batch(
+            super::raw(tx).execute_batch(
                 "CREATE TABLE IF NOT EXISTS a (id INTEGER PRIMARY KEY, writer TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS b (id INTEGER PRIMARY KEY, writer TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
@@ -59,7 +59,7 @@ fn write_pair(store: &Store, writer: &str) -> Result<()> {
 fn counts(store: &Store) -> (i64, i64, i64) {
     store
         .read(|tx| {
-            (**tx).query_row(
+            super::raw(tx).query_row(
                 "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT n FROM counter)",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -134,7 +134,7 @@ fn readers_refuse_to_write() {
     create_scratch(&store);
     let err = store
         .read(|tx| {
-            (**tx)
+            super::raw(tx)
                 .execute("INSERT INTO a (writer) VALUES ('reader')", [])
                 .map_err(crate::error::sqlite)
         })
@@ -274,7 +274,7 @@ fn a_second_process_writes_the_same_file() {
     assert_eq!(counts(&store), (total, total, total));
     let by_child: i64 = store
         .read(|tx| {
-            (**tx)
+            super::raw(tx)
                 .query_row("SELECT count(*) FROM a WHERE writer = 'child'", [], |r| {
                     r.get(0)
                 })
@@ -416,11 +416,9 @@ fn a_process_killed_amid_batched_sales_loses_no_acknowledged_sale() {
         let order = crate::orders::OrderId::parse(order).unwrap();
         store
             .read(|tx| {
-                (**tx)
-                    .query_row(sql, crate::sql::params![order, invoice.to_owned()], |r| {
-                        r.get(0)
-                    })
-                    .map_err(crate::error::sqlite)
+                tx.query_row(sql, crate::sql::args![order, invoice.to_owned()], |r| {
+                    r.get(0)
+                })
             })
             .unwrap()
     };
@@ -439,7 +437,7 @@ fn a_process_killed_amid_batched_sales_loses_no_acknowledged_sale() {
     let numbers = |sql: &str| -> Vec<i64> {
         store
             .read(|tx| {
-                let mut stmt = tx.prepare(sql).map_err(crate::error::sqlite)?;
+                let mut stmt = super::raw(tx).prepare(sql).map_err(crate::error::sqlite)?;
                 let rows = stmt
                     .query_map([], |r| r.get(0))
                     .map_err(crate::error::sqlite)?
@@ -537,7 +535,8 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     let store = Store::open(&path, keys()).unwrap();
     store
         .write(|tx| {
-            tx.execute_batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+            super::raw(tx)
+                .execute_batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
                 .map_err(crate::error::sqlite)?;
             Ok(())
         })
@@ -552,7 +551,7 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     for i in 0..512 {
         store
             .write(|tx| {
-                (**tx)
+                super::raw(tx)
                     .execute(
                         "INSERT INTO blobs (data) VALUES (?1)",
                         [vec![i as u8; 16 * 1024]],
@@ -571,7 +570,7 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     // One large transaction may outgrow the budget, but does not keep its space.
     store
         .write(|tx| {
-            (**tx)
+            super::raw(tx)
                 .execute("INSERT INTO blobs (data) VALUES (?1)", [vec![7u8; 4 << 20]])
                 .map_err(crate::error::sqlite)?;
             Ok(())
@@ -581,7 +580,7 @@ fn the_wal_is_checkpointed_on_its_page_budget_and_truncated_after() {
     for _ in 0..300 {
         store
             .write(|tx| {
-                (**tx)
+                super::raw(tx)
                     .execute("INSERT INTO blobs (data) VALUES (?1)", [vec![1u8; 4096]])
                     .map_err(crate::error::sqlite)?;
                 Ok(())

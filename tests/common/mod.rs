@@ -9,6 +9,7 @@
 )]
 
 pub mod newer_tables;
+pub mod postgres;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,6 +54,89 @@ pub struct Shop {
     pub _dir: tempfile::TempDir,
     pub store: Store,
     pub clock: ManualClock,
+    /// The engine the store runs on, for assertion messages.
+    pub engine: &'static str,
+    /// The store's schema on the PostgreSQL test server (dropped with the shop).
+    pub _schema: Option<postgres::PgSchema>,
+}
+
+/// An engine the suite runs on.
+#[derive(Debug, Clone)]
+pub enum Engine {
+    /// A SQLite file in a temp dir.
+    Sqlite,
+    /// A fresh schema on the PostgreSQL test server with this connection string.
+    Postgres(String),
+}
+
+/// The engines to run a test on: SQLite always; PostgreSQL as well when the crate has the
+/// `postgres` feature and `SHOPKEEP_TEST_POSTGRES` names a server (otherwise the PostgreSQL
+/// run is skipped, and says so on stdout).
+pub fn engines() -> Vec<Engine> {
+    let mut engines = vec![Engine::Sqlite];
+    if let Some(conninfo) = postgres::conninfo() {
+        engines.push(Engine::Postgres(conninfo));
+    }
+    engines
+}
+
+/// A store on `engine` with the tests' options, and what keeps it alive: its temp dir (SQLite)
+/// or its schema (PostgreSQL).
+pub fn store_on(
+    engine: &Engine,
+    clock: &ManualClock,
+) -> (tempfile::TempDir, Store, Option<postgres::PgSchema>) {
+    let dir = tempfile::tempdir().unwrap();
+    match engine {
+        Engine::Sqlite => {
+            let store = open(&dir.path().join("shop.db"), clock);
+            (dir, store, None)
+        }
+        Engine::Postgres(conninfo) => {
+            let schema = postgres::PgSchema::create(conninfo);
+            let store = connect_postgres(&schema.config(), clock);
+            (dir, store, Some(schema))
+        }
+    }
+}
+
+/// Connects to the PostgreSQL schema `config` names with the tests' options.
+#[cfg(feature = "postgres")]
+pub fn connect_postgres(config: &str, clock: &ManualClock) -> Store {
+    Store::options()
+        .password_params(PasswordParams::insecure_for_tests())
+        .durability(Durability::Normal)
+        .busy_timeout(Duration::from_secs(60))
+        .clock(clock.clone())
+        .connect_postgres(config, KeyRing::from_master_key([8; 32]))
+        .unwrap()
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn connect_postgres(_config: &str, _clock: &ManualClock) -> Store {
+    unreachable!("engines() offers PostgreSQL only with the `postgres` feature")
+}
+
+/// Connects to the PostgreSQL schema `config` names with master key `master`, or fails.
+#[cfg(feature = "postgres")]
+pub fn try_connect_postgres(
+    config: &str,
+    clock: &ManualClock,
+    master: [u8; 32],
+) -> shopkeep::Result<Store> {
+    Store::options()
+        .password_params(PasswordParams::insecure_for_tests())
+        .clock(clock.clone())
+        .connect_postgres(config, KeyRing::from_master_key(master))
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn try_connect_postgres(
+    _config: &str,
+    _clock: &ManualClock,
+    _master: [u8; 32],
+) -> shopkeep::Result<Store> {
+    unreachable!("conninfo() offers PostgreSQL only with the `postgres` feature")
 }
 
 /// The seller of every test shop: Beispiel GmbH in Berlin, with a tax number and its commercial
@@ -106,9 +190,13 @@ pub fn shop(mode: PriceMode) -> Shop {
 
 /// A shop with `settings` on a fresh database file, its clock at [`clock`].
 pub fn shop_with(settings: ShopSettings) -> Shop {
-    let dir = tempfile::tempdir().unwrap();
+    shop_on(&Engine::Sqlite, settings)
+}
+
+/// A shop with `settings` on a fresh store on `engine`, its clock at [`clock`].
+pub fn shop_on(engine: &Engine, settings: ShopSettings) -> Shop {
     let clock = clock();
-    let store = open(&dir.path().join("shop.db"), &clock);
+    let (dir, store, schema) = store_on(engine, &clock);
     store
         .settings(&store.system())
         .update(0, &settings)
@@ -117,7 +205,19 @@ pub fn shop_with(settings: ShopSettings) -> Shop {
         _dir: dir,
         store,
         clock,
+        engine: match engine {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres(_) => "PostgreSQL",
+        },
+        _schema: schema,
     }
+}
+
+/// A German shop in `mode` on every engine of [`engines`], one after the other.
+pub fn shops(mode: PriceMode) -> impl Iterator<Item = Shop> {
+    engines()
+        .into_iter()
+        .map(move |engine| shop_on(&engine, settings(seller(None), mode).build().unwrap()))
 }
 
 pub fn eur(text: &str) -> Money {

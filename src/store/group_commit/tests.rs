@@ -11,6 +11,11 @@ use crate::crypto::KeyRing;
 /// Callers of each batch.
 const CALLERS: usize = 8;
 
+/// The store's group commit.
+fn writer(store: &Store) -> &GroupCommit {
+    &store.sqlite().unwrap().writer
+}
+
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(
@@ -20,16 +25,17 @@ fn open() -> (tempfile::TempDir, Store) {
     .unwrap();
     store
         .write(|tx| {
-            tx.execute_batch(
-                "CREATE TABLE rows (caller INTEGER NOT NULL);
+            super::super::raw(tx)
+                .execute_batch(
+                    "CREATE TABLE rows (caller INTEGER NOT NULL);
                  CREATE TABLE counter (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
                  INSERT INTO counter VALUES (1, 0);
                  CREATE TABLE blobs (caller INTEGER NOT NULL, data BLOB NOT NULL);
                  CREATE TABLE parent (id INTEGER PRIMARY KEY);
                  CREATE TABLE child (parent INTEGER NOT NULL
                      REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
-            )
-            .map_err(crate::error::sqlite)
+                )
+                .map_err(crate::error::sqlite)
         })
         .unwrap();
     (dir, store)
@@ -54,7 +60,7 @@ fn batch(
     store: &Store,
     work: impl Fn(&Tx<'_>, usize) -> Result<()> + Send + Sync + Clone + 'static,
 ) -> (Vec<Option<Result<()>>>, u64) {
-    let before = store.inner.writer.commits();
+    let before = writer(store).commits();
     let (inside, first_is_inside) = mpsc::channel();
     let first = {
         let store = store.clone();
@@ -63,7 +69,7 @@ fn batch(
             store.write(|tx| {
                 inside.send(()).unwrap();
                 let deadline = Instant::now() + Duration::from_secs(30);
-                while store.inner.writer.queued() < CALLERS - 1 {
+                while writer(&store).queued() < CALLERS - 1 {
                     assert!(Instant::now() < deadline, "the other callers never queued");
                     thread::sleep(Duration::from_millis(1));
                 }
@@ -83,7 +89,7 @@ fn batch(
         .chain(others)
         .map(|handle| handle.join().ok())
         .collect();
-    (results, store.inner.writer.commits() - before)
+    (results, writer(store).commits() - before)
 }
 
 /// (rows, counter, the callers whose rows are there) in one snapshot.
@@ -91,7 +97,7 @@ fn state(store: &Store) -> (i64, i64, Vec<i64>) {
     store
         .read(|tx| {
             let n = tx.query_row("SELECT n FROM counter", crate::sql::args![], |r| r.get(0))?;
-            let mut stmt = tx
+            let mut stmt = super::super::raw(tx)
                 .prepare("SELECT caller FROM rows ORDER BY caller")
                 .map_err(crate::error::sqlite)?;
             let callers = stmt
@@ -120,10 +126,10 @@ fn callers_queued_behind_a_write_share_one_commit() {
 fn a_lone_caller_commits_at_once() {
     let (_dir, store) = open();
     for caller in 0..20 {
-        let before = store.inner.writer.commits();
+        let before = writer(&store).commits();
         store.write(|tx| record(tx, caller)).unwrap();
         // Committed before the call returned: on its own, not waiting for company.
-        assert_eq!(store.inner.writer.commits(), before + 1);
+        assert_eq!(writer(&store).commits(), before + 1);
         assert_eq!(state(&store).0, caller as i64 + 1);
     }
 }
@@ -181,7 +187,7 @@ fn a_first_caller_without_a_savepoint_is_rolled_back_whole_and_alone() {
 
     // A lone caller that fails leaves nothing, and the next one commits on its own.
     let (_dir, store) = open();
-    let before = store.inner.writer.commits();
+    let before = writer(&store).commits();
     let err = store
         .write(|tx| {
             record(tx, 0)?;
@@ -189,7 +195,7 @@ fn a_first_caller_without_a_savepoint_is_rolled_back_whole_and_alone() {
         })
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
-    assert_eq!(store.inner.writer.commits(), before);
+    assert_eq!(writer(&store).commits(), before);
     assert_eq!(state(&store), (0, 0, vec![]));
     store.write(|tx| record(tx, 1)).unwrap();
     assert_eq!(state(&store), (1, 1, vec![1]));
@@ -238,7 +244,9 @@ fn a_transaction_lost_under_a_caller_acknowledges_nobody() {
             ran.lock().unwrap().push(caller);
             record(tx, caller)?;
             if caller == 4 {
-                tx.execute_batch("ROLLBACK").map_err(crate::error::sqlite)?;
+                super::super::raw(tx)
+                    .execute_batch("ROLLBACK")
+                    .map_err(crate::error::sqlite)?;
             }
             Ok(())
         }
@@ -273,13 +281,13 @@ fn a_transaction_lost_under_a_caller_acknowledges_nobody() {
 fn work_on_the_writer_outside_the_write_path_commits_the_open_batch_first() {
     let (_dir, store) = open();
     // A caller that believes another is queued leaves its batch open and waits for it.
-    store.inner.writer.queued.fetch_add(1, Ordering::SeqCst);
+    writer(&store).queued.fetch_add(1, Ordering::SeqCst);
     let waiting = {
         let store = store.clone();
         thread::spawn(move || store.write(|tx| record(tx, 0)))
     };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while store.inner.writer.lock_raw().open.is_none() {
+    while writer(&store).lock_raw().open.is_none() {
         assert!(
             Instant::now() < deadline,
             "the caller never opened its batch"
@@ -290,11 +298,11 @@ fn work_on_the_writer_outside_the_write_path_commits_the_open_batch_first() {
     assert!(!waiting.is_finished(), "acknowledged before its commit");
     // Work that takes the writer for itself (a backup, a checkpoint) finds it out of any
     // transaction, the batch committed and its caller acknowledged.
-    let writer = store.lock_writer();
-    assert!(writer.is_autocommit());
-    drop(writer);
+    let conn = writer(&store).lock();
+    assert!(conn.is_autocommit());
+    drop(conn);
     waiting.join().unwrap().unwrap();
-    store.inner.writer.queued.fetch_sub(1, Ordering::SeqCst);
+    writer(&store).queued.fetch_sub(1, Ordering::SeqCst);
     assert_eq!(state(&store), (1, 1, vec![0]));
 }
 
@@ -305,14 +313,10 @@ fn a_full_database_acknowledges_exactly_the_work_that_committed() {
     // rows, some soon fail with SQLITE_FULL inside batches (SQLite then rolls back the
     // statement or the whole transaction, as it sees fit).
     let pages: i64 = store
-        .read(|tx| {
-            (**tx)
-                .query_row("PRAGMA page_count", [], |r| r.get(0))
-                .map_err(crate::error::sqlite)
-        })
+        .read(|tx| tx.query_row("PRAGMA page_count", crate::sql::args![], |r| r.get(0)))
         .unwrap();
-    store
-        .lock_writer()
+    writer(&store)
+        .lock()
         .execute_batch(&format!("PRAGMA max_page_count = {}", pages + 40))
         .unwrap();
     let threads: Vec<_> = (0..CALLERS as i64)
@@ -327,7 +331,7 @@ fn a_full_database_acknowledges_exactly_the_work_that_committed() {
                                 "INSERT INTO rows (caller) VALUES (?1)",
                                 crate::sql::args![id],
                             )?;
-                            (**tx).execute(
+                            super::super::raw(tx).execute(
                                 "INSERT INTO blobs (caller, data) VALUES (?1, randomblob(3000))",
                                 [id],
                             )
@@ -352,7 +356,7 @@ fn a_full_database_acknowledges_exactly_the_work_that_committed() {
     let present = state(&store).2;
     let blobs: i64 = store
         .read(|tx| {
-            (**tx)
+            super::super::raw(tx)
                 .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
                 .map_err(crate::error::sqlite)
         })

@@ -16,7 +16,8 @@ const COLUMN: &str = "name";
 fn put(store: &Store, subject: &Subject, row: &str, plaintext: &str) {
     store
         .write(|tx| {
-            tx.execute_batch("CREATE TABLE IF NOT EXISTS people (id TEXT PRIMARY KEY, name BLOB)")
+            super::super::raw(tx)
+                .execute_batch("CREATE TABLE IF NOT EXISTS people (id TEXT PRIMARY KEY, name BLOB)")
                 .map_err(crate::error::sqlite)?;
             let key = store.data_key_or_create(tx, subject)?;
             let place = Place {
@@ -25,7 +26,7 @@ fn put(store: &Store, subject: &Subject, row: &str, plaintext: &str) {
                 row: row.as_bytes(),
             };
             let sealed = field::encrypt(&key, place, plaintext.as_bytes())?;
-            (**tx)
+            super::super::raw(tx)
                 .execute(
                     "INSERT INTO people (id, name) VALUES (?1, ?2)",
                     rusqlite::params![row, sealed],
@@ -59,7 +60,7 @@ fn get(store: &Store, subject: &Subject, row: &str) -> Result<String> {
 fn wrapped_key(store: &Store, subject: &Subject) -> Option<Vec<u8>> {
     store
         .read(|tx| {
-            (**tx)
+            super::super::raw(tx)
                 .query_row(
                     "SELECT wrapped FROM shopkeep_data_keys WHERE subject = ?1",
                     [subject.as_str()],
