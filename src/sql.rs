@@ -240,6 +240,21 @@ impl<const N: usize> Column for [u8; N] {
     }
 }
 
+/// A keyset cursor over blob ids, for `id > ?`: the id of the last row of the page before, or,
+/// on the first page, the empty blob, which sorts before every id on both engines. (`?1 IS
+/// NULL OR id > ?1` would say the same, but PostgreSQL cannot type a parameter it first meets
+/// in `IS NULL`.)
+pub(crate) struct After<T>(pub(crate) Option<T>);
+
+impl<T: Param> Param for After<T> {
+    fn value(&self) -> Value<'_> {
+        match &self.0 {
+            Some(id) => id.value(),
+            None => Value::Blob(Cow::Borrowed(&[])),
+        }
+    }
+}
+
 /// The parameters of one statement, in order: `args![id, tx.now(), "placed"]`. Each value is
 /// bound through [`Param`]; a statement without parameters takes `args![]`.
 macro_rules! args {

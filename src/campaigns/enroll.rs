@@ -40,7 +40,9 @@ pub(super) fn initial_cursor(tx: &Tx<'_>, trigger: FlowTrigger) -> Result<String
         FlowTrigger::Welcome | FlowTrigger::LeadNurture => {
             "SELECT coalesce(max(seq), 0) FROM shopkeep_customer_consents"
         }
-        FlowTrigger::PostPurchase => "SELECT coalesce(hex(max(id)), '') FROM shopkeep_orders",
+        FlowTrigger::PostPurchase => {
+            "SELECT coalesce(hex((SELECT id FROM shopkeep_orders ORDER BY id DESC LIMIT 1)), '')"
+        }
         FlowTrigger::AbandonedCart { .. } | FlowTrigger::WinBack => return Ok(String::new()),
     };
     tx.query_row(sql, args![], |r| r.get::<CursorText>(0).map(|c| c.0))

@@ -5,7 +5,7 @@ use super::product::{
     ProductUpdate, Variant, VariantId, VariantOption,
 };
 use super::query::{Cursor, Page, ProductOrder, ProductQuery};
-use super::search::fts_query;
+use super::search::{fts_query, ts_query};
 use super::settings_repo;
 use super::sku::Sku;
 use super::sql::{int, uint};
@@ -310,18 +310,29 @@ impl ProductRepo<'_> {
                 format!("a search returns 1 to {MAX_SEARCH_RESULTS} products"),
             ));
         }
-        let Some(query) = fts_query(text)? else {
+        let query = if tx.is_postgres() {
+            ts_query(text)?
+        } else {
+            fts_query(text)?
+        };
+        let Some(query) = query else {
             return Ok(Vec::new());
         };
         // The candidates are the newest SEARCH_CANDIDATES matches: FTS5 walks a match's
         // rowids in order without ranking them, and the lowest of them bounds the ranked
         // query below (a rowid range FTS5 applies while matching), so bm25 is computed for
-        // those candidates only.
+        // those candidates only. PostgreSQL's GIN index gives the matches the same way.
         let lowest: Option<i64> = tx.query_row(
-            "SELECT min(rowid) FROM (
+            tx.dialect(
+                "SELECT min(rowid) FROM (
                      SELECT rowid FROM shopkeep_products_fts
                      WHERE shopkeep_products_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2
                  )",
+                "SELECT min(rowid) FROM (
+                     SELECT rowid FROM shopkeep_products_fts
+                     WHERE document @@ to_tsquery('simple', ?1) ORDER BY rowid DESC LIMIT ?2
+                 ) AS candidates",
+            ),
             args![query, int(SEARCH_CANDIDATES)],
             |r| r.get(0),
         )?;
@@ -333,12 +344,19 @@ impl ProductRepo<'_> {
         } else {
             " AND p.status = 'active'"
         };
+        // bm25's rank is lower for better matches; ts_rank is higher, so it is negated.
+        let hits = tx.dialect(
+            "SELECT p.id, f.rank AS rank
+                 FROM shopkeep_products_fts f JOIN shopkeep_products p ON p.seq = f.rowid
+                 WHERE shopkeep_products_fts MATCH ?1 AND f.rowid >= ?3",
+            "SELECT p.id, -ts_rank(f.document, to_tsquery('simple', ?1)) AS rank
+                 FROM shopkeep_products_fts f JOIN shopkeep_products p ON p.seq = f.rowid
+                 WHERE f.document @@ to_tsquery('simple', ?1) AND f.rowid >= ?3",
+        );
         let sql = format!(
             "WITH hits AS (
-                 SELECT p.id, f.rank AS rank
-                 FROM shopkeep_products_fts f JOIN shopkeep_products p ON p.seq = f.rowid
-                 WHERE shopkeep_products_fts MATCH ?1 AND f.rowid >= ?3{visible}
-                 ORDER BY f.rank LIMIT ?2
+                 {hits}{visible}
+                 ORDER BY rank LIMIT ?2
              )
              SELECT {COLUMNS} FROM hits JOIN shopkeep_products p ON p.id = hits.id {JOINS}
              ORDER BY hits.rank, p.id, v.position, pr.currency"

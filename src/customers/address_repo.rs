@@ -229,9 +229,15 @@ pub(super) fn insert(
 /// Every address of customer `id`, decrypted, oldest first: in insertion order (`rowid`), since
 /// ids made in the same millisecond are not ordered among themselves.
 pub(super) fn list_in(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<Vec<CustomerAddress>> {
+    // Insertion order: SQLite's rowid; PostgreSQL has none, and orders by the creation time,
+    // then by the time-ordered id.
     let rows: Vec<(AddressId, Vec<u8>, bool, bool, crate::clock::Timestamp)> = tx.query_map(
-        "SELECT id, data, default_billing, default_shipping, created_at
+        tx.dialect(
+            "SELECT id, data, default_billing, default_shipping, created_at
              FROM shopkeep_customer_addresses WHERE customer_id = ?1 ORDER BY rowid",
+            "SELECT id, data, default_billing, default_shipping, created_at
+             FROM shopkeep_customer_addresses WHERE customer_id = ?1 ORDER BY created_at, id",
+        ),
         args![id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;

@@ -354,7 +354,7 @@ pub(crate) fn load_buyer(tx: &Tx<'_>, store: &Store, id: CustomerId) -> Result<O
     };
     tx.query_each(
         "SELECT id, data, default_billing, default_shipping FROM shopkeep_customer_addresses
-         WHERE customer_id = ?1 AND (default_billing OR default_shipping)",
+         WHERE customer_id = ?1 AND (default_billing = 1 OR default_shipping = 1)",
         args![id],
         |r| {
             let address_id: super::address::AddressId = r.get(0)?;

@@ -43,7 +43,7 @@ pub(crate) fn take_number(tx: &Tx<'_>, series: &InvoiceSeries, year: i32) -> Res
     let counted_year = if series.resets_yearly() { year } else { 0 };
     let seq: i64 = tx.query_row(
         "INSERT INTO shopkeep_invoice_counters (series, year, next) VALUES (?1, ?2, 2)
-             ON CONFLICT (series, year) DO UPDATE SET next = next + 1
+             ON CONFLICT (series, year) DO UPDATE SET next = shopkeep_invoice_counters.next + 1
              RETURNING next - 1",
         args![series.pattern(), counted_year],
         |r| r.get(0),
@@ -387,7 +387,7 @@ pub(crate) fn credited(tx: &Tx<'_>, original: InvoiceId) -> Result<Credited> {
         },
     )?;
     let (gross, charges): (i64, bool) = tx.query_row(
-        "SELECT coalesce(sum(gross_total), 0), coalesce(max(charge_total <> 0), 0)
+        "SELECT coalesce(sum(gross_total), 0), coalesce(max(CASE WHEN charge_total <> 0 THEN 1 ELSE 0 END), 0)
              FROM shopkeep_invoices WHERE original_id = ?1",
         args![original],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -432,10 +432,15 @@ impl Credited {
 /// passed once its `deletable_from` date has begun everywhere on earth, i.e. in UTC-12: the rule
 /// the database's DELETE triggers apply (migration 0012), read here from the same clock.
 pub(crate) fn purge(tx: &Tx<'_>) -> Result<Vec<(InvoiceId, String)>> {
-    let cutoff: String =
-        tx.query_row("SELECT date(shopkeep_now(), '-12 hours')", args![], |r| {
-            r.get(0)
-        })?;
+    // The date in UTC-12 by the operation's clock, as the triggers compute it from theirs.
+    let twelve_hours = std::time::Duration::from_secs(12 * 3600);
+    let cutoff = tx
+        .now()
+        .checked_sub(twelve_hours)?
+        .to_rfc3339()
+        .get(..10)
+        .map(str::to_owned)
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "a time without a date"))?;
     let doomed = tx.query_map(
         "SELECT id, number FROM shopkeep_invoices i
          WHERE deletable_from <= ?1

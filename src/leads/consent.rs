@@ -159,7 +159,7 @@ pub(crate) fn unsubscribe_lead(
 
 fn delete_tokens(tx: &Tx<'_>, lead: LeadId, channel: Option<Channel>) -> Result<()> {
     tx.execute(
-        "DELETE FROM shopkeep_lead_tokens WHERE lead_id = ?1 AND (?2 IS NULL OR channel = ?2)",
+        "DELETE FROM shopkeep_lead_tokens WHERE lead_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR channel = ?2)",
         args![lead, channel.map(Channel::as_str)],
     )?;
     Ok(())

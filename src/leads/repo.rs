@@ -185,12 +185,12 @@ impl LeadRepo<'_> {
             tx.authorize(self.principal, Action::ReadLead, &Resource::Leads)?;
             let ids: Vec<LeadId> = tx.query_map(
                 "SELECT id FROM shopkeep_leads
-                         WHERE erased_at IS NULL AND (?1 IS NULL OR status = ?1)
-                           AND (?2 IS NULL OR id > ?2)
+                         WHERE erased_at IS NULL AND (CAST(?1 AS TEXT) IS NULL OR status = ?1)
+                           AND id > ?2
                          ORDER BY id LIMIT ?3",
                 args![
                     status.map(LeadStatus::as_str),
-                    after,
+                    crate::sql::After(after),
                     i64::try_from(limit.min(MAX_PAGE)).unwrap_or(0)
                 ],
                 |r| r.get(0),

@@ -229,9 +229,9 @@ impl MarketingRepo<'_> {
                         s.refreshed_at
                      FROM shopkeep_customer_scores s
                      JOIN shopkeep_customers c ON c.id = s.customer_id AND c.erased_at IS NULL
-                     WHERE (?1 IS NULL OR s.customer_id > ?1)
+                     WHERE s.customer_id > ?1
                      ORDER BY s.customer_id LIMIT ?2",
-                args![after, fetch],
+                args![crate::sql::After(after), fetch],
                 |r| {
                     Ok((
                         (

@@ -60,12 +60,18 @@ pub(super) fn each_counted_order(
     let mut dates = LocalDates::new(zone)?;
     // INDEXED BY: the report must walk the covering index in order; without statistics (the
     // store never runs ANALYZE) the planner could pick the status index and sort a million
-    // rows instead.
+    // rows instead. PostgreSQL has no hints, and its planner has statistics.
     tx.query_each(
-        "SELECT id, customer_id, placed_at, gross_total, destination
+        tx.dialect(
+            "SELECT id, customer_id, placed_at, gross_total, destination
              FROM shopkeep_orders INDEXED BY shopkeep_orders_for_reports
              WHERE currency = ?1 AND status IN ('paid', 'shipped', 'completed')
              ORDER BY placed_at, id",
+            "SELECT id, customer_id, placed_at, gross_total, destination
+             FROM shopkeep_orders
+             WHERE currency = ?1 AND status IN ('paid', 'shipped', 'completed')
+             ORDER BY placed_at, id",
+        ),
         args![currency.code()],
         |row| {
             let customer: CustomerId = row.get(1)?;

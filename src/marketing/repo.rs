@@ -109,14 +109,24 @@ pub(super) fn order_facts(
         HashSet::new()
     };
     let mut facts = Vec::new();
+    // INDEXED BY as in `facts.rs`; PostgreSQL has no hints, and its planner has statistics.
     tx.query_each(
-        "SELECT o.id, o.customer_id, o.placed_at, o.gross_total, o.coupon_code,
+        tx.dialect(
+            "SELECT o.id, o.customer_id, o.placed_at, o.gross_total, o.coupon_code,
                 a.campaign
          FROM shopkeep_orders o INDEXED BY shopkeep_orders_for_reports
          LEFT JOIN shopkeep_order_attribution a ON a.order_id = o.id
          WHERE o.currency = ?1 AND o.status IN ('paid', 'shipped', 'completed')
            AND o.placed_at >= ?2 AND o.placed_at < ?3
          ORDER BY o.placed_at, o.id",
+            "SELECT o.id, o.customer_id, o.placed_at, o.gross_total, o.coupon_code,
+                a.campaign
+         FROM shopkeep_orders o
+         LEFT JOIN shopkeep_order_attribution a ON a.order_id = o.id
+         WHERE o.currency = ?1 AND o.status IN ('paid', 'shipped', 'completed')
+           AND o.placed_at >= ?2 AND o.placed_at < ?3
+         ORDER BY o.placed_at, o.id",
+        ),
         args![currency.code(), from, until],
         |r| {
             let id: OrderId = r.get(0)?;
@@ -330,13 +340,16 @@ impl MarketingRepo<'_> {
         self.store.write(|tx| {
             tx.authorize(self.principal, Action::RefreshScores, &Resource::Analytics)?;
             tx.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
+                tx.dialect(
+                    "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id BLOB PRIMARY KEY)",
+                    "CREATE TEMP TABLE IF NOT EXISTS shopkeep_scored (id bytea PRIMARY KEY)",
+                ),
                 args![],
             )?;
-            tx.execute("DELETE FROM temp.shopkeep_scored", args![])?;
+            tx.execute("DELETE FROM shopkeep_scored", args![])?;
             for row in &rows {
                 tx.execute(
-                    "INSERT INTO temp.shopkeep_scored (id) VALUES (?1)",
+                    "INSERT INTO shopkeep_scored (id) VALUES (?1)",
                     args![row.customer],
                 )?;
                 let [r_score, f_score, m_score] = row.scores;
@@ -369,10 +382,10 @@ impl MarketingRepo<'_> {
             }
             tx.execute(
                 "DELETE FROM shopkeep_customer_scores
-                 WHERE customer_id NOT IN (SELECT id FROM temp.shopkeep_scored)",
+                 WHERE customer_id NOT IN (SELECT id FROM shopkeep_scored)",
                 args![],
             )?;
-            tx.execute("DELETE FROM temp.shopkeep_scored", args![])?;
+            tx.execute("DELETE FROM shopkeep_scored", args![])?;
             tx.audit(self.principal, Action::RefreshScores, &Resource::Analytics)?;
             Ok(rows.len())
         })
@@ -585,9 +598,9 @@ impl MarketingRepo<'_> {
                  JOIN shopkeep_cart_lines l ON l.cart_id = c.id
                  JOIN shopkeep_customers cu ON cu.id = c.customer_id AND cu.erased_at IS NULL
                  LEFT JOIN shopkeep_prices p ON p.variant_id = l.variant_id AND p.currency = ?1
-                 WHERE c.updated_at <= ?2 AND (?3 IS NULL OR c.id > ?3)
+                 WHERE c.updated_at <= ?2 AND c.id > ?3
                  GROUP BY c.id ORDER BY c.id LIMIT ?4",
-                args![currency.code(), cutoff, after, fetch],
+                args![currency.code(), cutoff, crate::sql::After(after), fetch],
                 |r| {
                     Ok(AbandonedCart {
                         cart: r.get(0)?,
@@ -830,7 +843,7 @@ fn audience_page(
     let mut sql = String::from(
         "SELECT s.customer_id FROM shopkeep_customer_scores s
          JOIN shopkeep_customers c ON c.id = s.customer_id AND c.erased_at IS NULL
-         WHERE (?1 IS NULL OR s.customer_id > ?1)",
+         WHERE s.customer_id > ?1",
     );
     // Owned: each is bound again for every batch of candidates.
     let mut params: Vec<Box<dyn Param>> = Vec::new();
@@ -903,18 +916,21 @@ fn audience_page(
                  WHERE o.customer_id = s.customer_id AND o.currency = ?",
             Box::new(currency.code().to_owned()),
         );
-        bind(
-            &mut sql,
+        // SKUs compare without case: NOCASE on SQLite, the ICU collation on PostgreSQL.
+        let clause = tx.dialect(
             " AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE NOCASE
                    AND o.gross_total > coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
                                                  WHERE r.order_id = o.id), 0))",
-            Box::new(sku.as_str().to_owned()),
+            " AND o.status IN ('paid', 'shipped', 'completed') AND l.sku = ? COLLATE shopkeep_nocase
+                   AND o.gross_total > coalesce((SELECT sum(r.gross_total) FROM shopkeep_refunds r
+                                                 WHERE r.order_id = o.id), 0))",
         );
+        bind(&mut sql, clause, Box::new(sku.as_str().to_owned()));
     }
     sql.push_str(" ORDER BY s.customer_id LIMIT ");
     sql.push_str(&(limit + 1).to_string());
     let mut customers = Vec::new();
-    let mut cursor = after;
+    let mut cursor = crate::sql::After(after);
     loop {
         let mut values: Vec<&dyn Param> = Vec::with_capacity(params.len() + 1);
         values.push(&cursor);
@@ -922,7 +938,7 @@ fn audience_page(
         let batch: Vec<CustomerId> = tx.query_map(&sql, &values, |r| r.get(0))?;
         let exhausted = batch.len() <= limit;
         for id in batch {
-            cursor = Some(id);
+            cursor = crate::sql::After(Some(id));
             let keep = match query.consent {
                 Some((channel, status)) => {
                     crate::customers::consent_status(tx, id, channel)? == status

@@ -236,8 +236,8 @@ impl SuppressionRepo<'_> {
             )?;
             let rows = tx.query_map(
                 "SELECT id, reason, note, recorded_at, recorded_by FROM shopkeep_suppressions
-                     WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
-                args![after, i64::try_from(limit).unwrap_or(0)],
+                     WHERE id > ?1 ORDER BY id LIMIT ?2",
+                args![crate::sql::After(after), i64::try_from(limit).unwrap_or(0)],
                 row,
             )?;
             rows.into_iter().map(entry).collect()

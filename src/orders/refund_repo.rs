@@ -175,7 +175,7 @@ pub(crate) fn refunded(tx: &Tx<'_>, order: OrderId) -> Result<Refunded> {
     let mut quantities = BTreeMap::new();
     let mut restocked = BTreeMap::new();
     tx.query_each(
-        "SELECT l.position, sum(l.quantity), sum(CASE WHEN r.restock THEN l.quantity ELSE 0 END)
+        "SELECT l.position, sum(l.quantity), sum(CASE WHEN r.restock = 1 THEN l.quantity ELSE 0 END)
          FROM shopkeep_refund_lines l JOIN shopkeep_refunds r ON r.id = l.refund_id
          WHERE r.order_id = ?1 GROUP BY l.position",
         args![order],

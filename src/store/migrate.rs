@@ -185,6 +185,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         #[cfg(feature = "postgres")]
         postgres: include_str!("schema/postgres/0023_campaigns.sql"),
     },
+    Migration {
+        version: 24,
+        name: "dialect_functions",
+        sql: include_str!("schema/0024_dialect_functions.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("schema/postgres/0024_dialect_functions.sql"),
+    },
 ];
 
 /// A step of a migration that needs the store's keys (MACing or re-sealing existing rows).

@@ -734,6 +734,22 @@ impl<'c> Tx<'c> {
         }
     }
 
+    /// `sqlite` or `postgres`, whichever this transaction's engine speaks: for the few
+    /// statements the two dialects cannot share (full-text search, index hints), kept side by
+    /// side where they are used.
+    pub(crate) fn dialect<'s>(&self, sqlite: &'s str, postgres: &'s str) -> &'s str {
+        match self.conn {
+            Conn::Sqlite(_) => sqlite,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => postgres,
+        }
+    }
+
+    /// Whether this transaction runs on PostgreSQL.
+    pub(crate) fn is_postgres(&self) -> bool {
+        !matches!(self.conn, Conn::Sqlite(_))
+    }
+
     /// The SQLite connection, for the store's own SQLite-only work (integrity checks, the
     /// scrub); `None` on PostgreSQL.
     fn sqlite_connection(&self) -> Option<&'c Connection> {

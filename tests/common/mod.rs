@@ -41,6 +41,9 @@ pub fn clock() -> ManualClock {
 
 /// Opens (or creates) the store at `path`; every store of one shop opens it this way.
 pub fn open(path: &Path, clock: &ManualClock) -> Store {
+    if let Some(config) = postgres::schema_for(path) {
+        return connect_postgres(&config, clock);
+    }
     Store::options()
         .password_params(PasswordParams::insecure_for_tests())
         .durability(Durability::Normal)
@@ -88,6 +91,7 @@ pub fn store_on(
 ) -> (tempfile::TempDir, Store, Option<postgres::PgSchema>) {
     let dir = tempfile::tempdir().unwrap();
     match engine {
+        // `open` puts it on PostgreSQL instead when the whole suite runs there.
         Engine::Sqlite => {
             let store = open(&dir.path().join("shop.db"), clock);
             (dir, store, None)
@@ -188,9 +192,22 @@ pub fn shop(mode: PriceMode) -> Shop {
     shop_with(settings(seller(None), mode).build().unwrap())
 }
 
-/// A shop with `settings` on a fresh database file, its clock at [`clock`].
+/// A shop with `settings` on a fresh store of the suite's engine (see
+/// [`postgres::suite_on_postgres`]), its clock at [`clock`].
 pub fn shop_with(settings: ShopSettings) -> Shop {
     shop_on(&Engine::Sqlite, settings)
+}
+
+/// Whether this run of the suite keeps its stores on PostgreSQL; if so, says on stdout that
+/// the calling test is skipped, because `why` (it inspects the SQLite file itself). A test of
+/// SQLite's own behaviour starts with `if common::sqlite_only("...") { return; }`.
+#[allow(clippy::print_stdout)]
+pub fn sqlite_only(why: &str) -> bool {
+    let skip = postgres::suite_on_postgres();
+    if skip {
+        println!("skipped on PostgreSQL: {why}");
+    }
+    skip
 }
 
 /// A shop with `settings` on a fresh store on `engine`, its clock at [`clock`].

@@ -3,9 +3,12 @@
 //! cluster and sets it). Without it, or without the `postgres` feature, the PostgreSQL runs are
 //! skipped, and each says so on stdout.
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// The variable naming the test server.
 pub const CONNINFO_VAR: &str = "SHOPKEEP_TEST_POSTGRES";
@@ -23,6 +26,43 @@ pub fn conninfo() -> Option<String> {
         println!("skipped on PostgreSQL: {CONNINFO_VAR} not set");
     }
     conninfo
+}
+
+/// The variable that moves the whole suite to PostgreSQL: with `SHOPKEEP_TEST_ENGINE=postgres`
+/// (and `SHOPKEEP_TEST_POSTGRES` naming a server), every store the shared setup opens "at a
+/// path" is a schema on the server instead, the same schema for the same path, so that tests
+/// opening one file twice share one database. `.ci/run` runs the suite once each way.
+pub const ENGINE_VAR: &str = "SHOPKEEP_TEST_ENGINE";
+
+/// Whether this run keeps the suite's stores on PostgreSQL.
+pub fn suite_on_postgres() -> bool {
+    std::env::var(ENGINE_VAR).is_ok_and(|engine| engine == "postgres")
+}
+
+/// The connection string of the PostgreSQL schema standing in for the file at `path`, made on
+/// first use; `None` when the suite runs on SQLite.
+///
+/// The schemas live as long as the test process and are left on the server: the CI's server
+/// is thrown away after the run (a developer's may be cleaned with `DROP SCHEMA t_... CASCADE`).
+pub fn schema_for(path: &Path) -> Option<String> {
+    static SCHEMAS: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
+    if !suite_on_postgres() {
+        return None;
+    }
+    let conninfo = std::env::var(CONNINFO_VAR)
+        .unwrap_or_else(|_| panic!("{ENGINE_VAR}=postgres needs {CONNINFO_VAR}"));
+    let mut schemas = SCHEMAS.lock().unwrap_or_else(PoisonError::into_inner);
+    let config = schemas
+        .get_or_insert_with(HashMap::new)
+        .entry(path.to_path_buf())
+        .or_insert_with(|| {
+            let schema = PgSchema::create(&conninfo);
+            let config = schema.config();
+            std::mem::forget(schema); // kept for the process's life, see above
+            config
+        })
+        .clone();
+    Some(config)
 }
 
 /// Runs `psql` on `sql` (one transaction) against `conninfo`.

@@ -193,7 +193,7 @@ pub(crate) fn record_gateway_payment(
     tx.execute(
         "INSERT INTO shopkeep_gateway_payments (gateway, reference, order_id, amount, currency,
          reported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (gateway, reference) DO UPDATE SET order_id = coalesce(order_id, excluded.order_id)",
+         ON CONFLICT (gateway, reference) DO UPDATE SET order_id = coalesce(shopkeep_gateway_payments.order_id, excluded.order_id)",
         args![
             gateway.as_str(),
             reference,
