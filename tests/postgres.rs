@@ -16,6 +16,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use common::postgres::{PgSchema, conninfo};
 use common::{Engine, customer, eur, key, on_hand, pay, place, product, shops};
@@ -25,8 +26,19 @@ use shopkeep::orders::{CartRef, Checkout, PriceMode};
 use shopkeep::store::WalScrub;
 use shopkeep::{ErrorKind, KeyRing, Principal, Store};
 
+/// The test server, shared by this file's tests and restarted by one of them: the others hold
+/// it for reading, the restart for writing, so that no test sees the server go away but the
+/// one that restarts it. (`cargo test` runs one test binary at a time; a runner that runs
+/// several at once against one server would see the restart in theirs too.)
+static SERVER: RwLock<()> = RwLock::new(());
+
+fn server() -> RwLockReadGuard<'static, ()> {
+    SERVER.read().unwrap_or_else(PoisonError::into_inner)
+}
+
 #[test]
 fn a_postgres_store_migrates_reconnects_and_refuses_what_is_not_its_own() {
+    let _server = server();
     let Some(conninfo) = conninfo() else { return };
     let schema = PgSchema::create(&conninfo);
     let clock = common::clock();
@@ -103,6 +115,7 @@ struct Day {
 
 #[test]
 fn a_trading_day_ends_the_same_on_every_engine() {
+    let _server = server();
     let mut days = Vec::new();
     for shop in shops(PriceMode::TaxInclusive) {
         let store = &shop.store;
@@ -180,6 +193,7 @@ fn sixteen_writers_on_four_stores_never_oversell_and_number_invoices_without_gap
     const THREADS: usize = 4;
     const BUYERS_PER_THREAD: usize = 4;
     const STOCK: u32 = 24;
+    let _server = server();
     let Some(conninfo) = conninfo() else { return };
     let shop = common::shop_on(
         &Engine::Postgres(conninfo),
@@ -249,4 +263,313 @@ fn sixteen_writers_on_four_stores_never_oversell_and_number_invoices_without_gap
         store.audit_log(&system).verify(None).unwrap(),
         AuditVerification::Intact { .. }
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several processes: the guarantees hold between application servers, and survive their death
+// and a restart of the database server.
+
+/// The schema a selling child process connects to (its connection string).
+const CHILD_CONFIG: &str = "SHOPKEEP_TEST_CHILD_POSTGRES";
+/// The variant and the customers' emails a selling child sells to: `variant,email,email,...`.
+const CHILD_SALES: &str = "SHOPKEEP_TEST_CHILD_SALES";
+/// `forever` (sell until killed) or `stock` (stop at the first sale refused for want of stock).
+const CHILD_UNTIL: &str = "SHOPKEEP_TEST_CHILD_UNTIL";
+/// A shell command that restarts the test server (`.ci/run` sets it); without it the kill
+/// test kills the clients only.
+const RESTART_VAR: &str = "SHOPKEEP_TEST_POSTGRES_RESTART";
+
+/// One whole sale by `buyer`: a unit in the cart, checkout, payment, invoice. Returns the order
+/// and invoice numbers once all of it has committed, or the error of the step that failed.
+fn sell(
+    store: &Store,
+    buyer: &Principal,
+    variant: shopkeep::catalog::VariantId,
+    key_text: &str,
+) -> shopkeep::Result<(String, String)> {
+    let id = buyer.customer_id().unwrap();
+    store
+        .carts(buyer)
+        .set_quantity(CartRef::Customer(id), variant, 1)?;
+    let placed = store
+        .orders(buyer)
+        .checkout(Checkout::from_cart(id, key(key_text)))?;
+    let order = placed.order();
+    let payment = shopkeep::orders::Payment::new(&format!("psp_{key_text}"), order.total())?;
+    store
+        .orders(&store.system())
+        .mark_paid(order.id(), payment)?;
+    let invoice = store.invoices(&store.system()).issue(order.id())?;
+    Ok((order.number().to_string(), invoice.number().to_owned()))
+}
+
+/// Not a test by itself: the body of a selling process. One thread per customer sells whole
+/// sales and prints `sale <order number> <invoice number>` once a sale has committed, as one
+/// write to stdout (a kill cannot tear a line). A sale that fails (the server restarting) is
+/// not printed and is tried again under a new key.
+#[test]
+fn child_seller() {
+    let (Ok(config), Ok(sales), Ok(until)) = (
+        std::env::var(CHILD_CONFIG),
+        std::env::var(CHILD_SALES),
+        std::env::var(CHILD_UNTIL),
+    ) else {
+        return;
+    };
+    let clock = common::clock();
+    let store = common::connect_postgres(&config, &clock);
+    let mut parts = sales.split(',');
+    let variant = shopkeep::catalog::VariantId::parse(parts.next().unwrap()).unwrap();
+    let buyers: Vec<Principal> = parts
+        .map(|email| {
+            let email = shopkeep::Email::parse(email).unwrap();
+            let login = store
+                .login(&email, &shopkeep::crypto::Password::new(common::PASSWORD))
+                .unwrap();
+            store.principal_from_session(login.token()).unwrap()
+        })
+        .collect();
+    let pid = std::process::id();
+    std::thread::scope(|scope| {
+        for (t, buyer) in buyers.iter().enumerate() {
+            let store = &store;
+            let until = &until;
+            scope.spawn(move || {
+                for i in 0.. {
+                    match sell(store, buyer, variant, &format!("{pid}-{t}-{i}")) {
+                        Ok((order, invoice)) => {
+                            let line = format!("sale {order} {invoice}\n");
+                            std::io::Write::write_all(
+                                &mut std::io::stdout().lock(),
+                                line.as_bytes(),
+                            )
+                            .unwrap();
+                        }
+                        Err(err) if err.kind() == ErrorKind::OutOfStock && until == "stock" => {
+                            return;
+                        }
+                        Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// A shop on its own schema with one product and `processes × THREADS` customers, and the
+/// children selling to them.
+struct Sellers {
+    shop: common::Shop,
+    children: Vec<std::process::Child>,
+    sales: std::sync::mpsc::Receiver<(String, String)>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+    variant: shopkeep::catalog::VariantId,
+}
+
+const THREADS: usize = 4;
+
+fn start_sellers(conninfo: String, processes: usize, stock: u32, until: &str) -> Sellers {
+    use std::io::BufRead;
+    let shop = common::shop_on(
+        &Engine::Postgres(conninfo),
+        common::settings(common::seller(None), PriceMode::TaxInclusive)
+            .build()
+            .unwrap(),
+    );
+    let store = &shop.store;
+    let variant = product(store, "MUG-1", eur("12.00"), TaxCategory::Standard, stock);
+    let config = shop._schema.as_ref().unwrap().config();
+    let (send, sales) = std::sync::mpsc::channel();
+    let mut children = Vec::new();
+    let mut readers = Vec::new();
+    for p in 0..processes {
+        let emails: Vec<String> = (0..THREADS)
+            .map(|t| {
+                let email = format!("p{p}-t{t}@example.com");
+                customer(store, &email, "DE");
+                email
+            })
+            .collect();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "child_seller",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env(CHILD_CONFIG, &config)
+            .env(CHILD_SALES, format!("{variant},{}", emails.join(",")))
+            .env(CHILD_UNTIL, until)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let send = send.clone();
+        readers.push(std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                // libtest may have written "test child_seller ... " before the first sale.
+                if let Some(sale) = line.find("sale ").and_then(|at| line.get(at + 5..)) {
+                    let (order, invoice) = sale.split_once(' ').unwrap();
+                    if send.send((order.to_owned(), invoice.to_owned())).is_err() {
+                        break;
+                    }
+                }
+            }
+        }));
+        children.push(child);
+    }
+    Sellers {
+        shop,
+        children,
+        sales,
+        readers,
+        variant,
+    }
+}
+
+/// Every acknowledged sale is in the database with its invoice, and the order and invoice
+/// numbers run from 1 without a gap; the audit chain is whole.
+fn assert_whole(store: &Store, sales: &[(String, String)]) {
+    let system = store.system();
+    let mut orders = Vec::new();
+    let mut query = shopkeep::orders::OrderQuery::new().limit(500);
+    loop {
+        let page = store.orders(&system).list(&query).unwrap();
+        orders.extend(
+            page.orders()
+                .iter()
+                .map(|o| (o.id(), o.number().to_string())),
+        );
+        match page.next() {
+            Some(next) => query = shopkeep::orders::OrderQuery::new().limit(500).after(next),
+            None => break,
+        }
+    }
+    let mut invoice_numbers = BTreeSet::new();
+    for (id, _) in &orders {
+        // The order's invoice comes first, before any credit note (these sales have none).
+        if let Some(invoice) = store.invoices(&system).for_order(*id).unwrap().first() {
+            invoice_numbers.insert(invoice.number().to_owned());
+        }
+    }
+    let order_numbers: BTreeSet<String> = orders.iter().map(|(_, n)| n.clone()).collect();
+    for (order, invoice) in sales {
+        assert!(
+            order_numbers.contains(order),
+            "acknowledged order {order} was lost"
+        );
+        assert!(
+            invoice_numbers.contains(invoice),
+            "acknowledged invoice {invoice} was lost"
+        );
+    }
+    let suffix = |n: &String| -> u64 { n.rsplit('-').next().unwrap().parse().unwrap() };
+    let invoices: BTreeSet<u64> = invoice_numbers.iter().map(suffix).collect();
+    assert_eq!(
+        invoices,
+        (1..=invoices.len() as u64).collect::<BTreeSet<_>>(),
+        "invoice numbers have a gap"
+    );
+    let order_suffixes: BTreeSet<u64> = order_numbers.iter().map(suffix).collect();
+    assert_eq!(
+        order_suffixes,
+        (1..=order_suffixes.len() as u64).collect::<BTreeSet<_>>(),
+        "order numbers have a gap"
+    );
+    assert!(matches!(
+        store.audit_log(&system).verify(None).unwrap(),
+        AuditVerification::Intact { .. }
+    ));
+}
+
+#[test]
+fn four_processes_of_four_threads_sell_exactly_the_stock_with_gapless_numbers() {
+    const STOCK: u32 = 40;
+    let _server = server();
+    let Some(conninfo) = conninfo() else { return };
+    let mut sellers = start_sellers(conninfo, 4, STOCK, "stock");
+    for child in &mut sellers.children {
+        assert!(child.wait().unwrap().success(), "a selling process failed");
+    }
+    for reader in sellers.readers.drain(..) {
+        reader.join().unwrap();
+    }
+    let sales: Vec<(String, String)> = sellers.sales.try_iter().collect();
+    let store = &sellers.shop.store;
+    assert_eq!(
+        sales.len(),
+        STOCK as usize,
+        "sold {} of {STOCK}",
+        sales.len()
+    );
+    assert_eq!(on_hand(store, sellers.variant), 0);
+    assert_whole(store, &sales);
+}
+
+#[test]
+fn killed_clients_and_a_restarted_server_lose_no_acknowledged_sale() {
+    let _server = SERVER.write().unwrap_or_else(PoisonError::into_inner);
+    let Some(conninfo) = conninfo() else { return };
+    let restart = std::env::var(RESTART_VAR).ok();
+    let mut sellers = start_sellers(conninfo, 2, 1_000_000, "forever");
+    let mut sales = Vec::new();
+    let mut wait_for = |sales: &mut Vec<(String, String)>, count: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while sales.len() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the children sold too little"
+            );
+            if let Ok(sale) = sellers
+                .sales
+                .recv_timeout(std::time::Duration::from_millis(100))
+            {
+                sales.push(sale);
+            }
+            for child in &mut sellers.children {
+                assert!(
+                    child.try_wait().unwrap().is_none(),
+                    "a child died on its own"
+                );
+            }
+        }
+    };
+    wait_for(&mut sales, 30);
+    match &restart {
+        Some(command) => {
+            // The server goes away under the children's feet and comes back; they carry on.
+            let status = std::process::Command::new("sh")
+                .args(["-c", command])
+                .status()
+                .unwrap();
+            assert!(status.success(), "{RESTART_VAR} failed");
+            let before = sales.len();
+            wait_for(&mut sales, before + 30);
+        }
+        None => skipped_restart(),
+    }
+    for child in &mut sellers.children {
+        child.kill().unwrap(); // SIGKILL, mid-sale
+        child.wait().unwrap();
+    }
+    for reader in sellers.readers.drain(..) {
+        reader.join().unwrap();
+    }
+    sales.extend(sellers.sales.try_iter());
+    // A fresh connection pool: the shop's own store may hold connections from before the
+    // restart, which the pool replaces as it finds them broken.
+    let config = sellers.shop._schema.as_ref().unwrap().config();
+    let store = common::connect_postgres(&config, &sellers.shop.clock);
+    assert_whole(&store, &sales);
+    // And the shop sells on.
+    let ana = customer(&store, "after@example.com", "DE");
+    sell(&store, &ana, sellers.variant, "after-the-kill").unwrap();
+}
+
+#[allow(clippy::print_stdout)]
+fn skipped_restart() {
+    println!("the server was not restarted: {RESTART_VAR} not set");
 }

@@ -161,6 +161,11 @@ impl Store {
     ///
     /// A `Storage` error if the database cannot be read or written.
     pub fn maintain(&self) -> Result<WalScrub> {
+        #[cfg(feature = "postgres")]
+        if let super::Engine::Postgres(postgres) = &self.inner.engine {
+            postgres.vacuum_data_keys()?;
+            return Ok(WalScrub::Clean);
+        }
         if self.file_store().is_none() {
             return Ok(WalScrub::Clean);
         }

@@ -248,6 +248,13 @@ impl Engine {
         }
     }
 
+    /// `VACUUM`s the data keys' table, so that the rows of destroyed keys are gone from its
+    /// pages rather than merely dead (crypto-shredding's counterpart of SQLite's WAL scrub;
+    /// the server's WAL and replicas are the operator's to bound, see `docs/security.md`).
+    pub(crate) fn vacuum_data_keys(&self) -> Result<()> {
+        self.connection()?.batch("VACUUM shopkeep_data_keys")
+    }
+
     fn connection(&self) -> Result<r2d2::PooledConnection<Manager>> {
         self.pool.get().map_err(|err| {
             Error::new(
