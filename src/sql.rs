@@ -100,6 +100,32 @@ pub(crate) trait Column: Sized {
     fn column(value: ValueRef<'_>) -> ColumnResult<Self>;
 }
 
+/// A value as it stands (a row copied from one engine to the other).
+impl Param for Value<'_> {
+    fn value(&self) -> Value<'_> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Integer(n) => Value::Integer(*n),
+            Value::Real(x) => Value::Real(*x),
+            Value::Text(text) => Value::Text(Cow::Borrowed(text.as_ref())),
+            Value::Blob(bytes) => Value::Blob(Cow::Borrowed(bytes.as_ref())),
+        }
+    }
+}
+
+/// A value as it stands, whatever its class.
+impl Column for Value<'static> {
+    fn column(value: ValueRef<'_>) -> ColumnResult<Self> {
+        Ok(match value {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => Value::Integer(n),
+            ValueRef::Real(x) => Value::Real(x),
+            ValueRef::Text(_) => Value::Text(Cow::Owned(value.as_str()?.to_owned())),
+            ValueRef::Blob(bytes) => Value::Blob(Cow::Owned(bytes.to_vec())),
+        })
+    }
+}
+
 impl<T: Param + ?Sized> Param for &T {
     fn value(&self) -> Value<'_> {
         (**self).value()

@@ -573,3 +573,155 @@ fn killed_clients_and_a_restarted_server_lose_no_acknowledged_sale() {
 fn skipped_restart() {
     println!("the server was not restarted: {RESTART_VAR} not set");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Moving a shop from its SQLite file to PostgreSQL.
+
+#[test]
+fn a_shop_moves_from_its_file_to_postgres_with_its_history_and_keys() {
+    let _server = server();
+    let Some(conninfo) = conninfo() else { return };
+    // A shop with some history, in a file (whatever engine the rest of the suite runs on).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let clock = common::clock();
+    let options = || {
+        Store::options()
+            .password_params(shopkeep::crypto::PasswordParams::insecure_for_tests())
+            .clock(clock.clone())
+    };
+    let file = options()
+        .open(&path, KeyRing::from_master_key([8; 32]))
+        .unwrap();
+    file.settings(&file.system())
+        .update(
+            0,
+            &common::settings(common::seller(None), PriceMode::TaxInclusive)
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+    let mug = product(&file, "MUG-1", eur("12.00"), TaxCategory::Standard, 10);
+    let ana = customer(&file, "ana@example.com", "DE");
+    let system = file.system();
+    let mut invoice_numbers = Vec::new();
+    let mut orders = Vec::new();
+    for _ in 0..3 {
+        let order = place(&file, &ana, &[(mug, 1)], None);
+        pay(&file, &order);
+        invoice_numbers.push(
+            file.invoices(&system)
+                .issue(order.id())
+                .unwrap()
+                .number()
+                .to_owned(),
+        );
+        orders.push(order);
+    }
+    file.orders(&system)
+        .refund(orders[0].id(), shopkeep::orders::Refund::full())
+        .unwrap();
+    let head = file.audit_log(&system).head().unwrap().unwrap();
+    let documents = file.invoices(&system).for_order(orders[0].id()).unwrap();
+    drop(file);
+
+    // A target that already holds a shop is refused, and keeps what it holds.
+    let taken = PgSchema::create(&conninfo);
+    let other = common::connect_postgres(&taken.config(), &clock);
+    product(&other, "OTHER-1", eur("1.00"), TaxCategory::Standard, 1);
+    let err = options()
+        .import_sqlite(&path, &taken.config(), KeyRing::from_master_key([8; 32]))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+    assert_eq!(
+        other
+            .products(&other.system())
+            .list(&shopkeep::catalog::ProductQuery::new())
+            .unwrap()
+            .items()
+            .len(),
+        1
+    );
+
+    // The move: an empty schema receives every row, verified.
+    let target = PgSchema::create(&conninfo);
+    let moved = options()
+        .import_sqlite(&path, &target.config(), KeyRing::from_master_key([8; 32]))
+        .unwrap();
+    let system = moved.system();
+    // The same keys: the audit chain verifies and ends where the file's ended, the customer's
+    // encrypted profile opens, and her password still logs her in (which the log records).
+    assert_eq!(
+        moved.audit_log(&system).head().unwrap().as_ref(),
+        Some(&head)
+    );
+    match moved.audit_log(&system).verify(None).unwrap() {
+        AuditVerification::Intact {
+            head: Some(found), ..
+        } => assert_eq!(found, head),
+        broken => panic!("{broken:?}"),
+    }
+    let ana_id = ana.customer_id().unwrap();
+    assert_eq!(
+        moved.customers(&system).get(ana_id).unwrap().name(),
+        "Ana Example"
+    );
+    moved
+        .login(
+            &shopkeep::Email::parse("ana@example.com").unwrap(),
+            &shopkeep::crypto::Password::new(common::PASSWORD),
+        )
+        .unwrap();
+    // The same documents, byte for byte, and the series carry on without a gap.
+    assert_eq!(
+        moved.invoices(&system).for_order(orders[0].id()).unwrap(),
+        documents
+    );
+    assert_eq!(on_hand(&moved, mug), 7);
+    let ben = customer(&moved, "ben@example.com", "DE");
+    let order = place(&moved, &ben, &[(mug, 1)], None);
+    pay(&moved, &order);
+    let next = moved.invoices(&system).issue(order.id()).unwrap();
+    let suffix = |n: &str| -> u64 { n.rsplit('-').next().unwrap().parse().unwrap() };
+    assert_eq!(
+        suffix(next.number()),
+        suffix(invoice_numbers.last().unwrap()) + 1
+    );
+    // Rows the server numbers (products) continue after the file's.
+    product(&moved, "NEW-1", eur("2.00"), TaxCategory::Standard, 1);
+}
+
+#[test]
+fn a_file_whose_audit_chain_is_broken_is_not_moved_and_the_target_stays_empty() {
+    let _server = server();
+    let Some(conninfo) = conninfo() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let file = Store::open(&path, KeyRing::from_master_key([8; 32])).unwrap();
+    product(&file, "MUG-1", eur("12.00"), TaxCategory::Standard, 3);
+    drop(file);
+    // Someone with the file rewrote history: the first audit entry names another principal.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "DROP TRIGGER shopkeep_audit_no_update;
+         UPDATE shopkeep_audit SET principal = 'mallory' WHERE seq = 1;",
+    )
+    .unwrap();
+    drop(raw);
+
+    let target = PgSchema::create(&conninfo);
+    let err = Store::options()
+        .import_sqlite(&path, &target.config(), KeyRing::from_master_key([8; 32]))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
+    assert!(err.to_string().contains("audit chain"), "{err}");
+    // The whole copy was rolled back: the target holds no product, no audit entry.
+    let out =
+        target.run("SELECT count(*) FROM shopkeep_products; SELECT count(*) FROM shopkeep_audit;");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["0", "0"]
+    );
+}

@@ -162,7 +162,11 @@ fn entry_from_row(r: &Row<'_>) -> Result<AuditEntry> {
     })
 }
 
-fn verify_chain(tx: &Tx<'_>, keys: &Keys, head: Option<&AuditHead>) -> Result<AuditVerification> {
+pub(crate) fn verify_chain(
+    tx: &Tx<'_>,
+    keys: &Keys,
+    head: Option<&AuditHead>,
+) -> Result<AuditVerification> {
     let mut previous: Mac256 = [0; 32];
     let mut expected: u64 = 1;
     let mut newest: Option<AuditHead> = None;

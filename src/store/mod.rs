@@ -312,14 +312,21 @@ impl StoreOptions {
     /// - `Crypto` if `master` is not the store's master key;
     /// - `Storage` if the file cannot be opened or written (a missing directory, a read-only path).
     pub fn open(self, path: impl AsRef<Path>, master: KeyRing) -> Result<Store> {
-        let path = path.as_ref();
+        let store = self.open_with(path.as_ref(), &master);
+        drop(master);
+        store
+    }
+
+    /// [`open`](Self::open) with a borrowed master key (the import opens the source and the
+    /// target with one key).
+    fn open_with(self, path: &Path, master: &KeyRing) -> Result<Store> {
         self.validate()?;
         let settings = self.settings();
         let mut writer = connection::open_file(path, settings)?;
         connection::register_clock(&writer, Arc::clone(&self.clock))?;
         let state = migrate::inspect(&writer, MIGRATIONS)?;
         let unlocked = match state {
-            FileState::Ours(_) => keys::unlock(&writer, &master)?,
+            FileState::Ours(_) => keys::unlock(&writer, master)?,
             FileState::Empty => None,
         };
         if state == FileState::Empty {
@@ -331,9 +338,8 @@ impl StoreOptions {
         }
         let keys = match unlocked {
             Some(keys) => keys,
-            None => keys::create_root(&mut writer, &master)?,
+            None => keys::create_root(&mut writer, master)?,
         };
-        drop(master);
         // A scrub left pending by an earlier run is finished at the next opportunity.
         let scrub = ScrubState::new(scrub::has_pending(&writer)?);
         let readers = (0..self.readers)

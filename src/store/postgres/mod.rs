@@ -15,6 +15,7 @@
 //! - **Placeholders** are rewritten from `?1` to `$1` once per statement text, and the prepared
 //!   statement is cached on its connection.
 
+mod import;
 mod values;
 
 use std::cell::RefCell;
