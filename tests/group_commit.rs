@@ -51,8 +51,23 @@ fn sell(store: &Store, buyer: &Principal, variant: VariantId, key: &str) -> Opti
     Some(invoice.number().to_owned())
 }
 
-fn column(store: &Store, sql: &str) -> Vec<i64> {
-    let conn = common::raw(store);
+/// The integers the one-column query `sql` answers, read from the shop's own database on either
+/// engine: a raw connection to its file, or psql in the schema that stands in for that file
+/// (`common::open` keys it by the same path) when the suite runs on PostgreSQL.
+fn column(shop: &Shop, sql: &str) -> Vec<i64> {
+    if let Some(config) = common::postgres::schema_for(&shop._dir.path().join("shop.db")) {
+        let out = common::postgres::psql(&config, &format!("{sql};"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|line| line.trim().parse().unwrap())
+            .collect();
+    }
+    let conn = common::raw(&shop.store);
     let mut stmt = conn.prepare(sql).unwrap();
     stmt.query_map([], |r| r.get(0))
         .unwrap()
@@ -62,11 +77,12 @@ fn column(store: &Store, sql: &str) -> Vec<i64> {
 
 #[test]
 fn batched_sales_on_limited_stock_neither_oversell_nor_leave_number_gaps() {
-    let Shop { store, _dir, .. } = shop(PriceMode::TaxExclusive);
+    let s = shop(PriceMode::TaxExclusive);
+    let store = &s.store;
     // Stock for 10 sales of three; 8 threads try 6 each.
-    let mug = product(&store, "MUG-1", eur("9.99"), TaxCategory::Standard, 30);
+    let mug = product(store, "MUG-1", eur("9.99"), TaxCategory::Standard, 30);
     let buyers: Vec<Principal> = (0..THREADS)
-        .map(|t| customer(&store, &format!("buyer{t}@example.com"), "DE"))
+        .map(|t| customer(store, &format!("buyer{t}@example.com"), "DE"))
         .collect();
     let start = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = buyers
@@ -89,18 +105,18 @@ fn batched_sales_on_limited_stock_neither_oversell_nor_leave_number_gaps() {
         .collect();
 
     assert_eq!(sold.len(), 10, "30 units sell as 10 sales of 3");
-    assert_eq!(on_hand(&store, mug), 0);
+    assert_eq!(on_hand(store, mug), 0);
     // Each acknowledged invoice number once, and the numbers run without a gap: the numbers
     // a failed checkout took in a batch were rolled back with it.
     sold.sort();
     sold.dedup();
     assert_eq!(sold.len(), 10);
     let invoices = column(
-        &store,
+        &s,
         "SELECT seq FROM shopkeep_invoices WHERE kind = 'invoice' ORDER BY seq",
     );
     assert_eq!(invoices, (1..=10).collect::<Vec<_>>());
-    let orders = column(&store, "SELECT number FROM shopkeep_orders ORDER BY number");
+    let orders = column(&s, "SELECT number FROM shopkeep_orders ORDER BY number");
     assert_eq!(orders, (1..=10).collect::<Vec<_>>());
     let system = store.system();
     assert!(matches!(

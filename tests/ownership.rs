@@ -70,6 +70,9 @@ fn staff_member(store: &Store, email_text: &str, role: Role) -> StaffMember {
 
 #[test]
 fn an_order_moved_to_another_customer_is_refused() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, mug) = shop();
     let store = &shop.store;
     let ana = customer(store, "ana@example.com");
@@ -96,6 +99,9 @@ fn an_order_moved_to_another_customer_is_refused() {
 
 #[test]
 fn the_expiry_job_does_not_name_the_customer_of_a_moved_order() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, mug) = shop();
     let store = &shop.store;
     let ana = customer(store, "ana@example.com");
@@ -119,6 +125,9 @@ fn the_expiry_job_does_not_name_the_customer_of_a_moved_order() {
 
 #[test]
 fn an_invoice_moved_to_another_customer_or_order_is_refused() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, mug) = shop();
     let store = &shop.store;
     let ana = customer(store, "ana@example.com");
@@ -158,6 +167,9 @@ fn an_invoice_moved_to_another_customer_or_order_is_refused() {
 
 #[test]
 fn a_customer_password_hash_copied_from_another_account_is_refused() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, _) = shop();
     let store = &shop.store;
     customer(store, "ana@example.com");
@@ -196,6 +208,9 @@ fn a_customer_password_hash_copied_from_another_account_is_refused() {
 /// binds it (docs/security.md). This holds that line.
 #[test]
 fn an_address_moved_to_another_customer_does_not_open() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, _) = shop();
     let store = &shop.store;
     customer(store, "ana@example.com");
@@ -221,6 +236,9 @@ fn an_address_moved_to_another_customer_does_not_open() {
 
 #[test]
 fn a_reset_token_moved_to_another_customer_is_refused() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, _) = shop();
     let store = &shop.store;
     let ana = customer(store, "ana@example.com");
@@ -244,6 +262,9 @@ fn a_reset_token_moved_to_another_customer_is_refused() {
 
 #[test]
 fn an_unsubscribe_link_moved_to_another_customer_is_refused() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, _) = shop();
     let store = &shop.store;
     let system = store.system();
@@ -271,6 +292,9 @@ fn an_unsubscribe_link_moved_to_another_customer_is_refused() {
 
 #[test]
 fn a_staff_role_raised_by_hand_is_refused() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, _) = shop();
     let store = &shop.store;
     staff_member(store, "owner@example.com", Role::Owner);
@@ -292,6 +316,9 @@ fn a_staff_role_raised_by_hand_is_refused() {
 
 #[test]
 fn an_owner_made_by_hand_does_not_count_as_another_owner() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, _) = shop();
     let store = &shop.store;
     let owner = staff_member(store, "owner@example.com", Role::Owner);
@@ -316,6 +343,9 @@ fn an_owner_made_by_hand_does_not_count_as_another_owner() {
 
 #[test]
 fn a_staff_password_hash_or_disabled_account_edited_by_hand_is_refused() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, _) = shop();
     let store = &shop.store;
     let owner = staff_member(store, "owner@example.com", Role::Owner);
@@ -344,6 +374,9 @@ fn a_staff_password_hash_or_disabled_account_edited_by_hand_is_refused() {
 
 #[test]
 fn a_session_handed_to_another_holder_or_extended_is_refused() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, _) = shop();
     let store = &shop.store;
     let owner = staff_member(store, "owner@example.com", Role::Owner);
@@ -395,6 +428,9 @@ fn a_session_handed_to_another_holder_or_extended_is_refused() {
 
 #[test]
 fn an_api_key_role_raised_by_hand_is_refused() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, _) = shop();
     let store = &shop.store;
     let system = store.system();
@@ -422,6 +458,9 @@ fn an_api_key_role_raised_by_hand_is_refused() {
 
 #[test]
 fn a_deleted_mac_is_refused_like_a_wrong_one() {
+    if common::sqlite_only("tampers with a row through a raw connection to the SQLite file") {
+        return;
+    }
     let (shop, mug) = shop();
     let store = &shop.store;
     let ana = customer(store, "ana@example.com");
@@ -525,6 +564,9 @@ fn macs(store: &Store) -> Vec<(&'static str, i64, i64)> {
 /// migration's own transaction; it keeps working, and is protected from then on.
 #[test]
 fn an_older_store_is_upgraded_with_a_mac_on_every_row() {
+    if common::sqlite_only("downgrades the SQLite file's schema by hand to upgrade it again") {
+        return;
+    }
     let (shop, mug) = shop();
     let store = &shop.store;
     let ana = customer(store, "ana@example.com");
@@ -577,6 +619,9 @@ fn an_older_store_is_upgraded_with_a_mac_on_every_row() {
 /// older version, with no MAC column at all; the next open does the whole upgrade.
 #[test]
 fn an_upgrade_that_fails_half_way_leaves_the_older_schema_whole() {
+    if common::sqlite_only("downgrades the SQLite file's schema by hand to upgrade it again") {
+        return;
+    }
     let (shop, mug) = shop();
     let store = &shop.store;
     let ana = customer(store, "ana@example.com");
