@@ -23,7 +23,8 @@ use shopkeep::leads::{LeadForm, LeadId};
 use shopkeep::{Email, ErrorKind, Principal, Store};
 
 use common::clock;
-use db::{count, count_where, dump, open};
+use common::db::{count, count_where, dump};
+use common::open;
 
 /// Every table a consent step may write to.
 const TABLES: &[&str] = &[
@@ -142,7 +143,7 @@ fn the_forms_opt_in_counts_once_confirmed_and_until_withdrawn() {
     assert_eq!(leads.consent_history(lead).unwrap().len(), rows);
     // requested, confirmed, withdrawn: ids, channel and change only.
     assert_eq!(consent_events(&store), 3);
-    let data = db::texts(
+    let data = common::db::texts(
         &store,
         "SELECT data FROM shopkeep_outbox WHERE type = 'lead.consent_changed' ORDER BY seq",
     );
@@ -473,7 +474,7 @@ fn a_token_moved_to_another_lead_outside_shopkeep_is_refused() {
     let token = leads.confirmation_token(a).unwrap();
     // Someone with write access to the file points a's token at b (b's request is the
     // newest ledger row).
-    let moved = db::execute(
+    let moved = common::db::execute(
         &store,
         "UPDATE shopkeep_lead_tokens SET lead_id = (SELECT lead_id
              FROM shopkeep_customer_consents WHERE lead_id IS NOT NULL
@@ -533,7 +534,7 @@ fn a_leads_unsubscribe_link_withdraws_its_consent_exactly_once() {
             let bytes = common::raw_bytes(path);
             assert!(!common::contains(&bytes, link.as_str().as_bytes()));
         }
-        None => assert!(!db::everything(&store).contains(link.as_str())),
+        None => assert!(!common::db::everything(&store).contains(link.as_str())),
     }
 
     let unsubscribed = || count_where(&store, "shopkeep_audit", "action = 'unsubscribe'");
@@ -603,17 +604,17 @@ fn unknown_and_tampered_lead_links_are_refused_and_change_nothing() {
 
     // Someone with write access to the file: a's row moved to b, to another channel, or
     // given b's hash. Each is refused as an alteration, with nothing written.
-    let lead_id = |id: LeadId| db::blob(&store, &common::uuid_bytes(&id.to_string()));
+    let lead_id = |id: LeadId| common::db::blob(&store, &common::uuid_bytes(&id.to_string()));
     let tamper = |sql: &str, undo: &str| {
-        assert_eq!(db::execute(&store, sql), 1, "{sql}");
+        assert_eq!(common::db::execute(&store, sql), 1, "{sql}");
         let before = dump(&store, TABLES);
         let err = one_click(&store, link.as_str()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Crypto, "{sql}");
         assert_eq!(dump(&store, TABLES), before, "{sql}");
-        db::execute(&store, undo);
+        common::db::execute(&store, undo);
     };
     let (a_id, b_id) = (lead_id(a), lead_id(b));
-    db::execute(
+    common::db::execute(
         &store,
         &format!("DELETE FROM shopkeep_lead_unsubscribe WHERE lead_id = {b_id}"),
     );
@@ -632,20 +633,20 @@ fn unknown_and_tampered_lead_links_are_refused_and_change_nothing() {
         b_link.as_str(),
         "b's row was deleted and made anew"
     );
-    let hash = db::bytes(
+    let hash = common::db::bytes(
         &store,
         "token_hash",
         &format!("shopkeep_lead_unsubscribe WHERE lead_id = {a_id}"),
     );
-    db::execute(
+    common::db::execute(
         &store,
         &format!("DELETE FROM shopkeep_lead_unsubscribe WHERE lead_id = {a_id}"),
     );
-    db::execute(
+    common::db::execute(
         &store,
         &format!(
             "UPDATE shopkeep_lead_unsubscribe SET token_hash = {}",
-            db::blob(&store, &hash)
+            common::db::blob(&store, &hash)
         ),
     );
     let before = dump(&store, TABLES);
@@ -803,142 +804,4 @@ fn only_staff_who_answer_leads_get_their_unsubscribe_links() {
         1
     );
     let _ = token;
-}
-
-/// Reads the store's tables on the suite's engine: through `common`'s raw SQLite connection, or,
-/// when the suite runs on PostgreSQL, through `psql` in the schema standing in for the file.
-#[allow(dead_code)] // each test file has a copy and uses part of it
-mod db {
-    use std::cell::RefCell;
-    use std::path::Path;
-
-    use shopkeep::Store;
-
-    use crate::common;
-
-    thread_local! {
-        /// The PostgreSQL schema of the store this test opened last.
-        static SCHEMA: RefCell<Option<String>> = const { RefCell::new(None) };
-    }
-
-    /// Opens the store at `path` (see [`common::open`]), remembering its schema.
-    pub fn open(path: &Path, clock: &shopkeep::clock::ManualClock) -> Store {
-        SCHEMA.with(|s| *s.borrow_mut() = common::postgres::schema_for(path));
-        common::open(path, clock)
-    }
-
-    /// The rows `sql` answers, each as psql prints them unaligned (`|` between columns).
-    fn psql(store: &Store, sql: &str) -> Vec<String> {
-        assert!(store.path().is_none(), "a SQLite store");
-        let config = SCHEMA
-            .with(|s| s.borrow().clone())
-            .expect("opened with db::open");
-        let out = common::postgres::psql(&config, sql);
-        assert!(
-            out.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// The number of rows in `table`.
-    pub fn count(store: &Store, table: &str) -> i64 {
-        count_where(store, table, "true")
-    }
-
-    /// The number of rows in `table` that meet the SQL `condition`.
-    pub fn count_where(store: &Store, table: &str, condition: &str) -> i64 {
-        if store.path().is_some() {
-            return common::count_where(store, table, condition);
-        }
-        let sql = format!("SELECT count(*) FROM {table} WHERE {condition}");
-        psql(store, &sql)[0].parse().unwrap()
-    }
-
-    /// Every row of `tables`, as text, for before/after comparisons.
-    pub fn dump(store: &Store, tables: &[&str]) -> Vec<String> {
-        if store.path().is_some() {
-            return common::dump(store, tables);
-        }
-        let mut out = Vec::new();
-        for table in tables {
-            let rows = psql(store, &format!("SELECT * FROM {table} ORDER BY 1"));
-            out.extend(rows.into_iter().map(|row| format!("{table}: {row}")));
-        }
-        out
-    }
-
-    /// The first column of the rows `sql` answers, as text.
-    pub fn texts(store: &Store, sql: &str) -> Vec<String> {
-        if store.path().is_some() {
-            let conn = common::raw(store);
-            let mut stmt = conn.prepare(sql).unwrap();
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(match r.get::<_, rusqlite::types::Value>(0)? {
-                        rusqlite::types::Value::Integer(n) => n.to_string(),
-                        rusqlite::types::Value::Text(text) => text,
-                        other => format!("{other:?}"),
-                    })
-                })
-                .unwrap();
-            return rows.map(Result::unwrap).collect();
-        }
-        psql(store, sql)
-    }
-
-    /// A literal of `bytes` in the engine's SQL.
-    pub fn blob(store: &Store, bytes: &[u8]) -> String {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        match store.path() {
-            Some(_) => format!("X'{hex}'"),
-            None => format!("'\\x{hex}'::bytea"),
-        }
-    }
-
-    /// Every row of every table of the store's PostgreSQL schema, as text, binary columns
-    /// with their printable bytes as they are.
-    pub fn everything(store: &Store) -> String {
-        let tables = psql(
-            store,
-            "SELECT table_name FROM information_schema.tables
-                 WHERE table_schema = current_schema() ORDER BY 1",
-        );
-        let mut out = String::new();
-        for table in tables {
-            let rows = psql(
-                store,
-                &format!("SET LOCAL bytea_output = 'escape'; SELECT * FROM {table}"),
-            );
-            out.push_str(&rows.join("\n"));
-        }
-        out
-    }
-
-    /// Runs the `UPDATE` or `DELETE` `sql` behind shopkeep's back; answers the rows it changed.
-    pub fn execute(store: &Store, sql: &str) -> usize {
-        if store.path().is_some() {
-            return common::raw(store).execute(sql, []).unwrap();
-        }
-        let sql = format!("WITH changed AS ({sql} RETURNING 1) SELECT count(*) FROM changed");
-        psql(store, &sql)[0].parse().unwrap()
-    }
-
-    /// The bytes of the binary `column` of the one row of `from` (a table and its condition).
-    pub fn bytes(store: &Store, column: &str, from: &str) -> Vec<u8> {
-        let hex = match store.path() {
-            Some(_) => format!("hex({column})"),
-            None => format!("encode({column}, 'hex')"),
-        };
-        let rows = texts(store, &format!("SELECT {hex} FROM {from}"));
-        assert_eq!(rows.len(), 1, "{from}");
-        (0..rows[0].len() / 2)
-            .map(|i| u8::from_str_radix(&rows[0][2 * i..2 * i + 2], 16).unwrap())
-            .collect()
-    }
 }

@@ -15,8 +15,9 @@ use shopkeep::leads::LeadForm;
 use shopkeep::marketing::{SuppressionReason, SuppressionRepo};
 use shopkeep::{Email, ErrorKind, Principal, Store};
 
+use common::db::{count, count_where, dump};
+use common::open;
 use common::{clock, contains, raw_bytes};
-use db::{count, count_where, dump, open};
 
 /// Every table a suppression list call may write to.
 const TABLES: &[&str] = &["shopkeep_suppressions", "shopkeep_outbox"];
@@ -80,7 +81,7 @@ fn an_address_is_added_once_found_listed_and_removed() {
     let added = count_where(&store, "shopkeep_outbox", "type = 'suppression.added'");
     assert_eq!(added, 1);
     // The event names the entry and nothing else.
-    let data = db::texts(
+    let data = common::db::texts(
         &store,
         "SELECT data FROM shopkeep_outbox WHERE type = 'suppression.added'",
     );
@@ -172,16 +173,16 @@ fn the_list_stores_no_address_and_matches_the_shops_own_blind_indexes() {
     .unwrap();
 
     // The entries hold the very index the customers' and the leads' rows hold.
-    let ana_id = db::blob(&store, &common::uuid_bytes(&ana.to_string()));
-    let lead_id = db::blob(&store, &common::uuid_bytes(&lead.to_string()));
-    let customer_match = db::texts(
+    let ana_id = common::db::blob(&store, &common::uuid_bytes(&ana.to_string()));
+    let lead_id = common::db::blob(&store, &common::uuid_bytes(&lead.to_string()));
+    let customer_match = common::db::texts(
         &store,
         &format!(
             "SELECT count(*) FROM shopkeep_suppressions s JOIN shopkeep_customers c
                  ON c.email_index = s.customer_index WHERE c.id = {ana_id}"
         ),
     );
-    let lead_match = db::texts(
+    let lead_match = common::db::texts(
         &store,
         &format!(
             "SELECT count(*) FROM shopkeep_suppressions s JOIN shopkeep_leads l
@@ -193,7 +194,7 @@ fn the_list_stores_no_address_and_matches_the_shops_own_blind_indexes() {
         (vec!["1".to_owned()], vec!["1".to_owned()])
     );
     // And nothing else: the columns are the two indexes, the reason, the note, when, who.
-    let columns = db::texts(
+    let columns = common::db::texts(
         &store,
         match store.path() {
             Some(_) => "SELECT name FROM pragma_table_info('shopkeep_suppressions') ORDER BY cid",
@@ -220,7 +221,7 @@ fn the_list_stores_no_address_and_matches_the_shops_own_blind_indexes() {
     // (on PostgreSQL: in no row of the store's schema).
     let bytes = match store.path() {
         Some(_) => raw_bytes(&dir.path().join("shop.db")),
-        None => db::everything(&store).into_bytes(),
+        None => common::db::everything(&store).into_bytes(),
     };
     assert!(!contains(&bytes, b"never.a.customer"));
     assert!(contains(&bytes, b"asked by phone, ticket 88"));
@@ -376,142 +377,4 @@ fn the_list_pages_oldest_first() {
         .collect();
     assert_eq!(paged, ids);
     assert!(list.list(Some(ids[4]), 2).unwrap().is_empty());
-}
-
-/// Reads the store's tables on the suite's engine: through `common`'s raw SQLite connection, or,
-/// when the suite runs on PostgreSQL, through `psql` in the schema standing in for the file.
-#[allow(dead_code)] // each test file has a copy and uses part of it
-mod db {
-    use std::cell::RefCell;
-    use std::path::Path;
-
-    use shopkeep::Store;
-
-    use crate::common;
-
-    thread_local! {
-        /// The PostgreSQL schema of the store this test opened last.
-        static SCHEMA: RefCell<Option<String>> = const { RefCell::new(None) };
-    }
-
-    /// Opens the store at `path` (see [`common::open`]), remembering its schema.
-    pub fn open(path: &Path, clock: &shopkeep::clock::ManualClock) -> Store {
-        SCHEMA.with(|s| *s.borrow_mut() = common::postgres::schema_for(path));
-        common::open(path, clock)
-    }
-
-    /// The rows `sql` answers, each as psql prints them unaligned (`|` between columns).
-    fn psql(store: &Store, sql: &str) -> Vec<String> {
-        assert!(store.path().is_none(), "a SQLite store");
-        let config = SCHEMA
-            .with(|s| s.borrow().clone())
-            .expect("opened with db::open");
-        let out = common::postgres::psql(&config, sql);
-        assert!(
-            out.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// The number of rows in `table`.
-    pub fn count(store: &Store, table: &str) -> i64 {
-        count_where(store, table, "true")
-    }
-
-    /// The number of rows in `table` that meet the SQL `condition`.
-    pub fn count_where(store: &Store, table: &str, condition: &str) -> i64 {
-        if store.path().is_some() {
-            return common::count_where(store, table, condition);
-        }
-        let sql = format!("SELECT count(*) FROM {table} WHERE {condition}");
-        psql(store, &sql)[0].parse().unwrap()
-    }
-
-    /// Every row of `tables`, as text, for before/after comparisons.
-    pub fn dump(store: &Store, tables: &[&str]) -> Vec<String> {
-        if store.path().is_some() {
-            return common::dump(store, tables);
-        }
-        let mut out = Vec::new();
-        for table in tables {
-            let rows = psql(store, &format!("SELECT * FROM {table} ORDER BY 1"));
-            out.extend(rows.into_iter().map(|row| format!("{table}: {row}")));
-        }
-        out
-    }
-
-    /// The first column of the rows `sql` answers, as text.
-    pub fn texts(store: &Store, sql: &str) -> Vec<String> {
-        if store.path().is_some() {
-            let conn = common::raw(store);
-            let mut stmt = conn.prepare(sql).unwrap();
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(match r.get::<_, rusqlite::types::Value>(0)? {
-                        rusqlite::types::Value::Integer(n) => n.to_string(),
-                        rusqlite::types::Value::Text(text) => text,
-                        other => format!("{other:?}"),
-                    })
-                })
-                .unwrap();
-            return rows.map(Result::unwrap).collect();
-        }
-        psql(store, sql)
-    }
-
-    /// A literal of `bytes` in the engine's SQL.
-    pub fn blob(store: &Store, bytes: &[u8]) -> String {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        match store.path() {
-            Some(_) => format!("X'{hex}'"),
-            None => format!("'\\x{hex}'::bytea"),
-        }
-    }
-
-    /// Every row of every table of the store's PostgreSQL schema, as text, binary columns
-    /// with their printable bytes as they are.
-    pub fn everything(store: &Store) -> String {
-        let tables = psql(
-            store,
-            "SELECT table_name FROM information_schema.tables
-                 WHERE table_schema = current_schema() ORDER BY 1",
-        );
-        let mut out = String::new();
-        for table in tables {
-            let rows = psql(
-                store,
-                &format!("SET LOCAL bytea_output = 'escape'; SELECT * FROM {table}"),
-            );
-            out.push_str(&rows.join("\n"));
-        }
-        out
-    }
-
-    /// Runs the `UPDATE` or `DELETE` `sql` behind shopkeep's back; answers the rows it changed.
-    pub fn execute(store: &Store, sql: &str) -> usize {
-        if store.path().is_some() {
-            return common::raw(store).execute(sql, []).unwrap();
-        }
-        let sql = format!("WITH changed AS ({sql} RETURNING 1) SELECT count(*) FROM changed");
-        psql(store, &sql)[0].parse().unwrap()
-    }
-
-    /// The bytes of the binary `column` of the one row of `from` (a table and its condition).
-    pub fn bytes(store: &Store, column: &str, from: &str) -> Vec<u8> {
-        let hex = match store.path() {
-            Some(_) => format!("hex({column})"),
-            None => format!("encode({column}, 'hex')"),
-        };
-        let rows = texts(store, &format!("SELECT {hex} FROM {from}"));
-        assert_eq!(rows.len(), 1, "{from}");
-        (0..rows[0].len() / 2)
-            .map(|i| u8::from_str_radix(&rows[0][2 * i..2 * i + 2], 16).unwrap())
-            .collect()
-    }
 }

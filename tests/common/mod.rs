@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod db;
 pub mod newer_tables;
 pub mod postgres;
 

@@ -49,10 +49,26 @@ pub fn schema_for(path: &Path) -> Option<String> {
     if !suite_on_postgres() {
         return None;
     }
+    let config = schema_config(&SCHEMAS, path);
+    LAST.with(|last| *last.borrow_mut() = Some(config.clone()));
+    Some(config)
+}
+
+thread_local! {
+    /// The schema of the store this thread opened last through `common::open`.
+    static LAST: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The schema of the store this thread opened last through `common::open`, for `common::db`.
+pub fn last_schema() -> Option<String> {
+    LAST.with(|last| last.borrow().clone())
+}
+
+fn schema_config(schemas: &Mutex<Option<HashMap<PathBuf, String>>>, path: &Path) -> String {
     let conninfo = std::env::var(CONNINFO_VAR)
         .unwrap_or_else(|_| panic!("{ENGINE_VAR}=postgres needs {CONNINFO_VAR}"));
-    let mut schemas = SCHEMAS.lock().unwrap_or_else(PoisonError::into_inner);
-    let config = schemas
+    let mut schemas = schemas.lock().unwrap_or_else(PoisonError::into_inner);
+    schemas
         .get_or_insert_with(HashMap::new)
         .entry(path.to_path_buf())
         .or_insert_with(|| {
@@ -61,8 +77,7 @@ pub fn schema_for(path: &Path) -> Option<String> {
             std::mem::forget(schema); // kept for the process's life, see above
             config
         })
-        .clone();
-    Some(config)
+        .clone()
 }
 
 /// Runs `psql` on `sql` (one transaction) against `conninfo`.
