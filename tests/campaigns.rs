@@ -10,6 +10,7 @@
 )]
 
 mod common;
+mod raw_rows;
 
 use std::time::Duration;
 
@@ -60,14 +61,13 @@ fn consenting(store: &Store, email: &str) -> (Principal, CustomerId) {
 
 /// The `message.queued` events in the outbox, oldest first, as JSON.
 fn queued(store: &Store) -> Vec<serde_json::Value> {
-    let raw = common::raw(store);
-    let mut stmt = raw
-        .prepare("SELECT data FROM shopkeep_outbox WHERE type = 'message.queued' ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
-        .collect()
+    raw_rows::column(
+        store,
+        "SELECT data FROM shopkeep_outbox WHERE type = 'message.queued' ORDER BY seq",
+    )
+    .iter()
+    .map(|d| serde_json::from_str(d).unwrap())
+    .collect()
 }
 
 /// Creates campaign `name` and schedules it now to every scored customer.
@@ -193,7 +193,7 @@ fn an_abandoned_cart_gets_two_reminders_then_checkout_stops_the_flow() {
     assert_eq!(flow.counts().sent(), 2);
     assert_eq!(flow.counts().cancelled(), 1);
     assert_eq!(
-        common::count_where(
+        raw_rows::count_where(
             store,
             "shopkeep_flow_runs",
             "stop_reason = 'checked_out' AND status = 'stopped'"
@@ -240,7 +240,7 @@ fn withdrawing_consent_stops_a_flow_at_its_next_step() {
     let report = campaigns.run_due(100).unwrap();
     assert_eq!((report.sent(), report.cancelled()), (0, 1), "{report:?}");
     assert_eq!(
-        common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'no_consent'"),
+        raw_rows::count_where(store, "shopkeep_flow_runs", "stop_reason = 'no_consent'"),
         1
     );
 }
@@ -390,7 +390,7 @@ fn a_click_is_verified_recorded_and_attributes_the_next_order() {
         store.record_click(&forged).unwrap_err().kind(),
         ErrorKind::Validation { field: "token" }
     );
-    assert_eq!(common::count(store, "shopkeep_message_clicks"), 0);
+    assert_eq!(raw_rows::count(store, "shopkeep_message_clicks"), 0);
 
     shop.clock.advance(HOUR);
     let click = store.record_click(&token).unwrap();
@@ -424,14 +424,14 @@ fn customers_may_not_manage_campaigns_and_nothing_is_written() {
     let shop = marketing_shop();
     let store = &shop.store;
     let (ana, _) = consenting(store, "ana@example.com");
-    let before = common::count(store, "shopkeep_campaigns");
+    let before = raw_rows::count(store, "shopkeep_campaigns");
     let template = MessageTemplate::new("News", "Hello", "<p>Hello</p>").unwrap();
     let err = store
         .campaigns(&ana)
         .create_campaign(NewCampaign::new("news", template).unwrap())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
-    assert_eq!(common::count(store, "shopkeep_campaigns"), before);
+    assert_eq!(raw_rows::count(store, "shopkeep_campaigns"), before);
     assert_eq!(
         store.campaigns(&ana).run_due(10).unwrap_err().kind(),
         ErrorKind::Forbidden
@@ -473,12 +473,19 @@ fn a_message_claimed_by_a_worker_that_died_is_sent_once_its_lease_ends() {
     // A worker claimed the message (its lease token and a lease end five minutes on) and
     // died before deciding it.
     let lease_end = store.now().checked_add(Duration::from_secs(300)).unwrap();
-    common::raw(store)
-        .execute(
-            "UPDATE shopkeep_sends SET lease_token = x'00112233445566778899aabbccddeeff', lease_until = ?1",
-            [lease_end.to_rfc3339()],
-        )
-        .unwrap();
+    let token = "00112233445566778899aabbccddeeff";
+    let until = lease_end.to_rfc3339();
+    raw_rows::execute(
+        store,
+        &if store.path().is_some() {
+            format!("UPDATE shopkeep_sends SET lease_token = x'{token}', lease_until = '{until}'")
+        } else {
+            format!(
+                "UPDATE shopkeep_sends SET lease_token = decode('{token}', 'hex'), \
+                 lease_until = '{until}'"
+            )
+        },
+    );
     // While the lease holds, another worker leaves it alone.
     let report = campaigns.run_due(100).unwrap();
     assert_eq!(report.sent(), 0, "{report:?}");
@@ -553,7 +560,7 @@ fn a_suppressed_address_is_skipped_and_a_consenting_lead_is_nurtured_and_can_uns
     assert_eq!(events[0]["lead_id"], lee.to_string());
     assert_eq!(events[0]["flow_id"], flow.id().to_string());
     assert_eq!(
-        common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'suppressed'"),
+        raw_rows::count_where(store, "shopkeep_flow_runs", "stop_reason = 'suppressed'"),
         1
     );
 
@@ -639,7 +646,7 @@ fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs
         "{follow_up:?}"
     );
     assert_eq!(
-        common::count_where(
+        raw_rows::count_where(
             store,
             "shopkeep_flow_runs",
             "stop_reason = 'order_cancelled'"
@@ -653,12 +660,20 @@ fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs
     // and the rest of it is cancelled.
     pay(store, &place(store, &ana, &[(mug, 1)], None));
     store.marketing(&system).refresh_scores().unwrap();
-    common::raw(store)
-        .execute(
-            "UPDATE shopkeep_customer_scores SET segment = 'at_risk' WHERE customer_id = ?1",
-            [common::uuid_bytes(&ana_id.to_string())],
-        )
-        .unwrap();
+    let id: String = ana_id.to_string().chars().filter(|c| *c != '-').collect();
+    raw_rows::execute(
+        store,
+        &if store.path().is_some() {
+            format!(
+                "UPDATE shopkeep_customer_scores SET segment = 'at_risk' WHERE customer_id = x'{id}'"
+            )
+        } else {
+            format!(
+                "UPDATE shopkeep_customer_scores SET segment = 'at_risk' \
+                 WHERE customer_id = decode('{id}', 'hex')"
+            )
+        },
+    );
     shop.clock.advance(HOUR);
     let report = campaigns.run_due(100).unwrap();
     assert_eq!(
@@ -676,7 +691,7 @@ fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs
         (1, 1)
     );
     assert_eq!(
-        common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'ordered_again'"),
+        raw_rows::count_where(store, "shopkeep_flow_runs", "stop_reason = 'ordered_again'"),
         1
     );
 }

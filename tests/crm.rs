@@ -8,6 +8,7 @@
 )]
 
 mod common;
+mod raw_rows;
 
 use shopkeep::access::Role;
 use shopkeep::customers::{Channel, ConsentRequest, ConsentStatus};
@@ -16,7 +17,8 @@ use shopkeep::leads::{Activity, ActivityKind, LeadForm, LeadStatus};
 use shopkeep::orders::PriceMode;
 use shopkeep::{ErrorKind, Principal};
 
-use common::{address, business, count_where, dump, eur, new_customer, place, product, register};
+use common::{address, business, eur, new_customer, place, product, register};
+use raw_rows::{count_where, dump};
 
 const WRITTEN: &[&str] = &[
     "shopkeep_audit",

@@ -8,6 +8,7 @@
 )]
 
 mod common;
+mod engine_db;
 
 use std::collections::BTreeSet;
 use std::ops::Deref;
@@ -16,9 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
-    Shop, address, at, business, count, count_where, eur, fill, new_customer, open, pay, pay_as,
-    priced_product, raw, register, seller, settings, shop_with, staff,
+    Shop, address, at, business, eur, fill, new_customer, open, pay, pay_as, priced_product,
+    register, seller, settings, shop_with, staff,
 };
+use engine_db::{Db, count, count_where, db};
 use shopkeep::access::Role;
 use shopkeep::catalog::{
     BankAccount, Iban, InvoiceIssue, Seller, ShopSettingsBuilder, TaxCategory, TimeZone, VariantId,
@@ -148,10 +150,10 @@ fn an_issued_invoice_bills_exactly_the_order_and_numbers_count_up() {
 
     // A second issue for the same order (a retry) returns the first invoice and takes no
     // number; the same order at an exchange rate is another request, refused.
-    let audit = count(&s.store, "shopkeep_audit");
+    let audit = count(&s, "shopkeep_audit");
     assert_eq!(invoices.issue(first.id()).unwrap(), invoice);
     assert_eq!(
-        count(&s.store, "shopkeep_audit"),
+        count(&s, "shopkeep_audit"),
         audit,
         "a replay writes nothing"
     );
@@ -185,7 +187,7 @@ fn a_shop_that_issues_on_payment_refuses_unpaid_orders_and_burns_no_number() {
     let s = shop(InvoiceIssue::OnPayment);
     let ana = customer(&s.store, "ana@example.com", "DE", None);
     let order = place(&s, &ana, "k1");
-    let before = count(&s.store, "shopkeep_invoice_counters");
+    let before = count(&s, "shopkeep_invoice_counters");
     let err = s
         .store
         .invoices(&s.store.system())
@@ -193,8 +195,8 @@ fn a_shop_that_issues_on_payment_refuses_unpaid_orders_and_burns_no_number() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidTransition, "{err}");
     assert!(err.to_string().contains("on payment"), "{err}");
-    assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
-    assert_eq!(count(&s.store, "shopkeep_invoice_counters"), before);
+    assert_eq!(count(&s, "shopkeep_invoices"), 0);
+    assert_eq!(count(&s, "shopkeep_invoice_counters"), before);
 }
 
 #[test]
@@ -221,8 +223,8 @@ fn a_document_the_law_would_refuse_is_not_issued_and_burns_no_number() {
         },
         "{err}"
     );
-    assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
-    assert_eq!(count(&s.store, "shopkeep_invoice_counters"), 0);
+    assert_eq!(count(&s, "shopkeep_invoices"), 0);
+    assert_eq!(count(&s, "shopkeep_invoice_counters"), 0);
     // The number it would have taken goes to the next invoice.
     let domestic = place(&s, &ana, "k2");
     assert_eq!(
@@ -240,14 +242,25 @@ fn a_seller_saved_with_only_a_tax_number_is_not_invoiced_until_identified() {
     let ana = customer(&s.store, "ana@example.com", "DE", None);
     let earlier = issue(&s, &place(&s, &ana, "k1"));
     // The stored seller and the issued invoice's, as an older release could write them.
-    let db = raw(&s.store);
-    db.execute_batch(
-        "UPDATE shopkeep_settings SET document = json_set(document,
-             '$.seller.vat_id', NULL, '$.seller.registration', NULL);
-         DROP TRIGGER shopkeep_invoices_no_update;
-         UPDATE shopkeep_invoices SET seller = json_set(seller,
-             '$.vat_id', NULL, '$.registration', NULL);",
-    )
+    let db = db(&s);
+    if db.is_postgres() {
+        // PostgreSQL edits JSON as jsonb, and names a trigger with its table.
+        db.execute(
+            "UPDATE shopkeep_settings SET document = jsonb_set(jsonb_set(document::jsonb,
+                 '{seller,vat_id}', 'null'), '{seller,registration}', 'null')::text;
+             DROP TRIGGER shopkeep_invoices_no_update ON shopkeep_invoices;
+             UPDATE shopkeep_invoices SET seller = jsonb_set(jsonb_set(seller::jsonb,
+                 '{vat_id}', 'null'), '{registration}', 'null')::text;",
+        )
+    } else {
+        db.execute(
+            "UPDATE shopkeep_settings SET document = json_set(document,
+                 '$.seller.vat_id', NULL, '$.seller.registration', NULL);
+             DROP TRIGGER shopkeep_invoices_no_update;
+             UPDATE shopkeep_invoices SET seller = json_set(seller,
+                 '$.vat_id', NULL, '$.registration', NULL);",
+        )
+    }
     .unwrap();
 
     let system = s.store.system();
@@ -266,7 +279,7 @@ fn a_seller_saved_with_only_a_tax_number_is_not_invoiced_until_identified() {
         "{err}"
     );
     assert!(err.message().contains("BR-CO-26"), "{err}");
-    assert_eq!(count(&s.store, "shopkeep_invoices"), 1);
+    assert_eq!(count(&s, "shopkeep_invoices"), 1);
 
     // Saving them again as they are is refused; with a VAT id they save and invoice.
     let err = stored.to_builder().build().unwrap_err();
@@ -328,7 +341,7 @@ fn another_currency_needs_an_exchange_rate_for_the_vat_accounting_total() {
             field: "vat_accounting"
         }
     );
-    assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
+    assert_eq!(count(&s, "shopkeep_invoices"), 0);
     let invoice = invoices.issue_at_rate(order.id(), "1.05").unwrap();
     assert_eq!(invoice.number(), "INV-2026-000001");
     let accounting = invoice.document().vat_accounting().unwrap().vat_total();
@@ -352,25 +365,32 @@ fn the_database_refuses_to_change_or_delete_issued_documents() {
     let ana = customer(&s.store, "ana@example.com", "DE", None);
     let order = place(&s, &ana, "k1");
     let invoice = issue(&s, &order);
-    let db = raw(&s.store);
+    let db = db(&s);
+    // SQLite's INSERT OR REPLACE would replace the rows; PostgreSQL has no such statement, and
+    // a plain INSERT of the same rows meets the same refusal there.
+    let (replace, replace_into) = if db.is_postgres() {
+        ("INSERT INTO", "INSERT INTO")
+    } else {
+        ("INSERT OR REPLACE INTO", "REPLACE INTO")
+    };
     for sql in [
-        "UPDATE shopkeep_invoices SET gross_total = gross_total + 1",
-        "UPDATE shopkeep_invoices SET number = 'INV-2026-000099'",
-        "UPDATE shopkeep_invoice_lines SET quantity = 1",
-        "DELETE FROM shopkeep_invoice_lines",
-        "DELETE FROM shopkeep_invoices",
-        "DELETE FROM shopkeep_invoice_purge",
-        "INSERT OR REPLACE INTO shopkeep_invoices SELECT * FROM shopkeep_invoices",
-        "REPLACE INTO shopkeep_invoice_lines SELECT * FROM shopkeep_invoice_lines",
+        "UPDATE shopkeep_invoices SET gross_total = gross_total + 1".to_owned(),
+        "UPDATE shopkeep_invoices SET number = 'INV-2026-000099'".to_owned(),
+        "UPDATE shopkeep_invoice_lines SET quantity = 1".to_owned(),
+        "DELETE FROM shopkeep_invoice_lines".to_owned(),
+        "DELETE FROM shopkeep_invoices".to_owned(),
+        "DELETE FROM shopkeep_invoice_purge".to_owned(),
+        format!("{replace} shopkeep_invoices SELECT * FROM shopkeep_invoices"),
+        format!("{replace_into} shopkeep_invoice_lines SELECT * FROM shopkeep_invoice_lines"),
     ] {
-        let err = db.execute(sql, []).unwrap_err();
+        let err = db.execute(&sql).unwrap_err();
         // A connection that is not shopkeep's lacks the clock the DELETE triggers read, and
         // fails closed.
         assert!(
-            err.to_string().contains("cannot be changed")
-                || err.to_string().contains("retention")
-                || err.to_string().contains("permanent")
-                || err.to_string().contains("no such function: shopkeep_now"),
+            err.contains("cannot be changed")
+                || err.contains("retention")
+                || err.contains("permanent")
+                || err.contains("no such function: shopkeep_now"),
             "{sql}: {err}"
         );
     }
@@ -393,46 +413,56 @@ fn retention_cannot_be_shortened_through_sql() {
     let order = place(&s, &ana, "k1");
     let invoice = issue(&s, &order);
     assert_eq!(invoice.deletable_from().to_string(), "2037-01-01");
-    let db = raw(&s.store);
+    let db = db(&s);
     let err = db
-        .execute(
-            "UPDATE shopkeep_invoice_purge SET open = 1, cutoff = '9999-12-31'",
-            [],
-        )
+        .execute("UPDATE shopkeep_invoice_purge SET open = 1, cutoff = '9999-12-31'")
         .unwrap_err();
-    assert!(err.to_string().contains("retired"), "{err}");
+    assert!(err.contains("retired"), "{err}");
     // A connection with a clock, as the host's own SQL through shopkeep's would have: the
-    // triggers judge each document by its own retention.
+    // triggers judge each document by its own retention. (SQLite's is a function the connection
+    // registers; PostgreSQL's a setting of the transaction.)
     let now = Arc::new(std::sync::Mutex::new(
         "2036-12-31T23:59:59.000000Z".to_owned(),
     ));
-    let clock = Arc::clone(&now);
-    db.create_scalar_function(
-        "shopkeep_now",
-        0,
-        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
-        move |_| Ok(clock.lock().unwrap().clone()),
-    )
-    .unwrap();
+    if let Db::Sqlite(conn) = &db {
+        let clock = Arc::clone(&now);
+        conn.create_scalar_function(
+            "shopkeep_now",
+            0,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+            move |_| Ok(clock.lock().unwrap().clone()),
+        )
+        .unwrap();
+    }
+    let run = |sql: &str| match &db {
+        Db::Sqlite(_) => db.execute(sql),
+        Db::Postgres(_) => db.execute(&format!(
+            "SET LOCAL shopkeep.now = '{}';\n{sql}",
+            now.lock().unwrap()
+        )),
+    };
     for sql in [
         "DELETE FROM shopkeep_invoice_lines",
         "DELETE FROM shopkeep_invoices",
     ] {
-        let err = db.execute(sql, []).unwrap_err();
-        assert!(err.to_string().contains("retention period"), "{sql}: {err}");
+        let err = run(sql).unwrap_err();
+        assert!(err.contains("retention period"), "{sql}: {err}");
     }
     // A copy written by hand with a shorter retention is refused too.
-    let err = db
-        .execute(
-            "INSERT INTO shopkeep_invoices SELECT randomblob(16), kind, number || '-copy', series,
-                 year, seq + 1000, order_id, customer_id, original_id, issue_date, currency,
-                 price_mode, line_net_total, allowance_total, charge_total, net_total, vat_total,
-                 gross_total, seller, buyer, terms, issued_at, '2027-01-01', auth_mac
-             FROM shopkeep_invoices",
-            [],
-        )
-        .unwrap_err();
-    assert!(err.to_string().contains("retention period"), "{err}");
+    let random_id = if db.is_postgres() {
+        "decode(md5(random()::text), 'hex')"
+    } else {
+        "randomblob(16)"
+    };
+    let err = run(&format!(
+        "INSERT INTO shopkeep_invoices SELECT {random_id}, kind, number || '-copy', series,
+             year, seq + 1000, order_id, customer_id, original_id, issue_date, currency,
+             price_mode, line_net_total, allowance_total, charge_total, net_total, vat_total,
+             gross_total, seller, buyer, terms, issued_at, '2027-01-01', auth_mac
+         FROM shopkeep_invoices"
+    ))
+    .unwrap_err();
+    assert!(err.contains("retention period"), "{err}");
     assert_eq!(
         s.store
             .invoices(&s.store.system())
@@ -442,14 +472,10 @@ fn retention_cannot_be_shortened_through_sql() {
     );
     // 2037-01-01 has begun everywhere at 12:00 UTC (in UTC-12, the last zone to reach it).
     *now.lock().unwrap() = "2037-01-01T11:59:59.000000Z".to_owned();
-    assert!(
-        db.execute("DELETE FROM shopkeep_invoice_lines", [])
-            .is_err()
-    );
+    assert!(run("DELETE FROM shopkeep_invoice_lines").is_err());
     *now.lock().unwrap() = "2037-01-01T12:00:00.000000Z".to_owned();
-    db.execute("DELETE FROM shopkeep_invoice_lines", [])
-        .unwrap();
-    db.execute("DELETE FROM shopkeep_invoices", []).unwrap();
+    run("DELETE FROM shopkeep_invoice_lines").unwrap();
+    run("DELETE FROM shopkeep_invoices").unwrap();
 }
 
 #[test]
@@ -458,12 +484,17 @@ fn a_tampered_document_is_reported_not_rendered() {
     let ana = customer(&s.store, "ana@example.com", "DE", None);
     let order = place(&s, &ana, "k1");
     let invoice = issue(&s, &order);
-    let db = raw(&s.store);
+    let db = db(&s);
     // Only someone who drops the trigger can change a row; the read still notices.
-    db.execute_batch(
-        "DROP TRIGGER shopkeep_invoice_lines_no_update;
-         UPDATE shopkeep_invoice_lines SET unit_price = unit_price - 1 WHERE position = 0;",
-    )
+    let on_table = if db.is_postgres() {
+        " ON shopkeep_invoice_lines"
+    } else {
+        ""
+    };
+    db.execute(&format!(
+        "DROP TRIGGER shopkeep_invoice_lines_no_update{on_table};
+         UPDATE shopkeep_invoice_lines SET unit_price = unit_price - 1 WHERE position = 0;"
+    ))
     .unwrap();
     let err = s
         .store
@@ -519,16 +550,14 @@ fn the_retention_purge_is_the_owners_audited_way_to_delete_expired_documents() {
         new_invoice
     );
     assert_eq!(
-        count(&s.store, "shopkeep_invoice_lines") as usize,
+        count(&s, "shopkeep_invoice_lines") as usize,
         new_invoice.document().lines().len()
     );
     // The window is closed again.
-    let open: i64 = raw(&s.store)
-        .query_row("SELECT open FROM shopkeep_invoice_purge", [], |r| r.get(0))
-        .unwrap();
+    let open: i64 = db(&s).int("SELECT open FROM shopkeep_invoice_purge");
     assert_eq!(open, 0);
     // The deletion and the refusals are in the audit log.
-    let audit = count_where(&s.store, "shopkeep_audit", "action = 'purge_invoices'");
+    let audit = count_where(&s, "shopkeep_audit", "action = 'purge_invoices'");
     // Two refusals and one deletion (purges that delete nothing leave no entry).
     assert_eq!(audit, 3);
 }
@@ -614,16 +643,35 @@ fn concurrent_issuing_with_failures_keeps_the_series_gapless() {
         let who = &buyers[n % buyers.len()];
         orders.push(place(&s, who, &format!("k{n}")));
     }
-    raw(&s.store)
-        .execute_batch(
+    let db = db(&s);
+    if db.is_postgres() {
+        // The same trigger in PL/pgSQL.
+        db.execute(
+            "CREATE FUNCTION test_fail_every_tenth() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF (SELECT o.number % 10 FROM shopkeep_invoices i
+                     JOIN shopkeep_orders o ON o.id = i.order_id
+                     WHERE i.id = NEW.invoice_id) = 0 THEN
+                     RAISE EXCEPTION 'injected failure';
+                 END IF;
+                 RETURN NEW;
+             END;
+             $$;
+             CREATE TRIGGER test_fail_every_tenth BEFORE INSERT ON shopkeep_invoice_lines
+             FOR EACH ROW EXECUTE FUNCTION test_fail_every_tenth();",
+        )
+    } else {
+        db.execute(
             "CREATE TRIGGER test_fail_every_tenth BEFORE INSERT ON shopkeep_invoice_lines
              WHEN (SELECT o.number % 10 FROM shopkeep_invoices i
                    JOIN shopkeep_orders o ON o.id = i.order_id
                    WHERE i.id = NEW.invoice_id) = 0
              BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
         )
-        .unwrap();
-    let path = s.store.path().unwrap().to_path_buf();
+    }
+    .unwrap();
+    // The store's file, or the schema standing in for it (see `common::open`).
+    let path = s._dir.path().join("shop.db");
     let ids: Arc<Vec<(u64, shopkeep::orders::OrderId)>> =
         Arc::new(orders.iter().map(|o| (o.number().get(), o.id())).collect());
     let threads: Vec<_> = (0..8)
@@ -663,15 +711,13 @@ fn concurrent_issuing_with_failures_keeps_the_series_gapless() {
     let numbers: BTreeSet<String> = issued.iter().map(|(_, n)| n.clone()).collect();
     let want: BTreeSet<String> = (1..=216).map(|n| format!("INV-2026-{n:06}")).collect();
     assert_eq!(numbers, want, "gapless and free of duplicates");
-    let db = raw(&s.store);
-    let (rows, max_seq, next): (i64, i64, i64) = db
-        .query_row(
+    let row = db
+        .rows(
             "SELECT count(*), max(seq), (SELECT next FROM shopkeep_invoice_counters)
              FROM shopkeep_invoices",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
-        .unwrap();
+        .remove(0);
+    let [rows, max_seq, next]: [i64; 3] = [0, 1, 2].map(|i| row[i].parse().unwrap());
     assert_eq!((rows, max_seq, next), (216, 216, 217));
 }
 

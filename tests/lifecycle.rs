@@ -8,14 +8,14 @@
 )]
 
 mod common;
+mod engine_db;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{
-    Shop, customer, dump, eur, ledger_sum, on_hand, pay, place, product, raw, shop, uuid_bytes,
-};
+use common::{Shop, customer, eur, on_hand, pay, place, product, shop, uuid_bytes};
+use engine_db::{db, dump, ledger_sum};
 use proptest::prelude::*;
 use shopkeep::catalog::{TaxCategory, VariantId};
 use shopkeep::orders::{Coupon, Order, OrderId, OrderStatus, Payment, PriceMode, Refund, Shipment};
@@ -37,14 +37,13 @@ const TABLES: &[&str] = &[
 ];
 
 /// The outbox's events of `kind`, as JSON data.
-fn events(store: &Store, kind: &str) -> Vec<serde_json::Value> {
-    let conn = raw(store);
-    let mut stmt = conn
-        .prepare("SELECT data FROM shopkeep_outbox WHERE type = ?1 ORDER BY seq")
-        .unwrap();
-    stmt.query_map([kind], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
+fn events(s: &Shop, kind: &str) -> Vec<serde_json::Value> {
+    db(s)
+        .rows(&format!(
+            "SELECT data FROM shopkeep_outbox WHERE type = '{kind}' ORDER BY seq"
+        ))
+        .iter()
+        .map(|row| serde_json::from_str(&row[0]).unwrap())
         .collect()
 }
 
@@ -111,7 +110,7 @@ fn placed_paid_shipped_completed_with_events_audit_and_records() {
     let id = order.id().to_string();
     let number = order.number().get();
     let customer_id = ana.customer_id().unwrap().to_string();
-    let paid_events = events(store, "order.paid");
+    let paid_events = events(&s, "order.paid");
     assert_eq!(
         paid_events,
         vec![serde_json::json!({
@@ -120,18 +119,18 @@ fn placed_paid_shipped_completed_with_events_audit_and_records() {
         })]
     );
     assert_eq!(
-        events(store, "order.shipped"),
+        events(&s, "order.shipped"),
         vec![serde_json::json!({
             "order_id": id, "number": number, "customer_id": customer_id, "tracked": true,
         })]
     );
     assert_eq!(
-        events(store, "order.completed"),
+        events(&s, "order.completed"),
         vec![serde_json::json!({"order_id": id, "number": number, "customer_id": customer_id})]
     );
     // No personal data in any lifecycle event.
     for kind in ["order.paid", "order.shipped", "order.completed"] {
-        let text = serde_json::to_string(&events(store, kind)).unwrap();
+        let text = serde_json::to_string(&events(&s, kind)).unwrap();
         assert!(!text.contains("Ana") && !text.contains("ana@") && !text.contains("DHL"));
     }
     let resource = format!("order:{id}");
@@ -239,7 +238,7 @@ fn every_illegal_transition_from_every_state_is_invalid_state_and_changes_nothin
             if legal {
                 continue;
             }
-            let before = dump(store, TABLES);
+            let before = dump(&s, TABLES);
             let err = call().unwrap_err();
             assert_eq!(
                 err.kind(),
@@ -250,7 +249,7 @@ fn every_illegal_transition_from_every_state_is_invalid_state_and_changes_nothin
                 err.message().contains(status.as_str()),
                 "{name} from {status}: {err}"
             );
-            assert_eq!(dump(store, TABLES), before, "{name} from {status} wrote");
+            assert_eq!(dump(&s, TABLES), before, "{name} from {status} wrote");
             checked += 1;
         }
     }
@@ -269,7 +268,7 @@ fn payments_of_the_wrong_amount_or_currency_are_refused_and_replays_are_idempote
     let order = place(store, &ana, &[(mug, 2)], None);
     let other = place(store, &ana, &[(mug, 1)], None);
     let id = order.id();
-    let before = dump(store, TABLES);
+    let before = dump(&s, TABLES);
     let short = Payment::new("psp_1", eur("25.79")).unwrap();
     assert_eq!(
         kind(orders.mark_paid(id, short)),
@@ -280,7 +279,7 @@ fn payments_of_the_wrong_amount_or_currency_are_refused_and_replays_are_idempote
         kind(orders.mark_paid(id, francs)),
         ErrorKind::Validation { field: "currency" }
     );
-    assert_eq!(dump(store, TABLES), before);
+    assert_eq!(dump(&s, TABLES), before);
     for bad in ["", "   ", "a\nb", &"x".repeat(201)] {
         assert_eq!(
             kind(Payment::new(bad, eur("1.00"))),
@@ -298,12 +297,12 @@ fn payments_of_the_wrong_amount_or_currency_are_refused_and_replays_are_idempote
         .mark_paid(id, Payment::new("psp_1", eur("25.80")).unwrap())
         .unwrap();
     // The gateway redelivers its webhook: the same answer, nothing written.
-    let before = dump(store, TABLES);
+    let before = dump(&s, TABLES);
     let again = orders
         .mark_paid(id, Payment::new("psp_1", eur("25.80")).unwrap())
         .unwrap();
     assert_eq!(again, paid);
-    assert_eq!(dump(store, TABLES), before);
+    assert_eq!(dump(&s, TABLES), before);
     // Another reference for a paid order is a transition from `paid`.
     let err = orders
         .mark_paid(id, Payment::new("psp_2", eur("25.80")).unwrap())
@@ -314,8 +313,8 @@ fn payments_of_the_wrong_amount_or_currency_are_refused_and_replays_are_idempote
         .mark_paid(other.id(), Payment::new("psp_1", other.total()).unwrap())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
-    assert_eq!(dump(store, TABLES), before);
-    assert_eq!(events(store, "order.paid").len(), 1);
+    assert_eq!(dump(&s, TABLES), before);
+    assert_eq!(events(&s, "order.paid").len(), 1);
 }
 
 #[test]
@@ -339,12 +338,12 @@ fn customers_and_staff_get_what_the_policy_grants() {
     );
     // Paid: only the shop cancels it now.
     pay(store, &order);
-    let before = dump(store, &TABLES[..10]);
+    let before = dump(&s, &TABLES[..10]);
     assert_eq!(
         kind(store.orders(&ana).cancel(id, "too late")),
         ErrorKind::Forbidden
     );
-    assert_eq!(dump(store, &TABLES[..10]), before);
+    assert_eq!(dump(&s, &TABLES[..10]), before);
     let denied = store
         .audit_log(&store.system())
         .list(0, 10_000)
@@ -391,10 +390,10 @@ fn cancelling_releases_exactly_the_stock_the_order_took() {
     orders.cancel(paid.id(), "customer called").unwrap();
     assert_eq!(on_hand(store, mug), 100);
     for variant in [mug, book] {
-        assert_eq!(ledger_sum(store, variant), on_hand(store, variant) as i64);
+        assert_eq!(ledger_sum(&s, variant), on_hand(store, variant) as i64);
     }
 
-    let cancelled = events(store, "order.cancelled");
+    let cancelled = events(&s, "order.cancelled");
     assert_eq!(cancelled.len(), 2);
     assert_eq!(cancelled[0]["was_paid"], false);
     assert_eq!(cancelled[0]["refund_due"], 0);
@@ -404,13 +403,10 @@ fn cancelling_releases_exactly_the_stock_the_order_took() {
         cancelled[1]["refund_due"],
         paid.total().minor() - refunded.minor()
     );
-    let conn = raw(store);
-    let was_paid: Vec<(String, i64)> = conn
-        .prepare("SELECT reason, was_paid FROM shopkeep_order_cancellations ORDER BY cancelled_at")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    let was_paid: Vec<(String, i64)> = db(&s)
+        .rows("SELECT reason, was_paid FROM shopkeep_order_cancellations ORDER BY cancelled_at")
+        .iter()
+        .map(|r| (r[0].clone(), r[1].parse().unwrap()))
         .collect();
     assert_eq!(
         was_paid,
@@ -454,10 +450,10 @@ fn expiry_only_expires_old_unpaid_orders_and_releases_their_stock() {
     );
     assert_eq!((on_hand(store, mug), on_hand(store, book)), (99, 97));
     for variant in [mug, book] {
-        assert_eq!(ledger_sum(store, variant), on_hand(store, variant) as i64);
+        assert_eq!(ledger_sum(&s, variant), on_hand(store, variant) as i64);
     }
     assert_eq!(
-        events(store, "order.expired"),
+        events(&s, "order.expired"),
         vec![serde_json::json!({
             "order_id": old.id().to_string(),
             "number": old.number().get(),
@@ -531,7 +527,7 @@ fn partial_refunds_then_the_rest_add_up_to_the_order_in_tax_inclusive_mode() {
     assert_eq!((on_hand(store, mug), on_hand(store, book)), (99, 99));
 
     // Over-refund: one book left, two asked for. Nothing written.
-    let before = dump(store, TABLES);
+    let before = dump(&s, TABLES);
     let err = orders.refund(id, Refund::lines([(1, 2)])).unwrap_err();
     assert_eq!(
         err.kind(),
@@ -549,7 +545,7 @@ fn partial_refunds_then_the_rest_add_up_to_the_order_in_tax_inclusive_mode() {
             ErrorKind::Validation { field }
         );
     }
-    assert_eq!(dump(store, TABLES), before);
+    assert_eq!(dump(&s, TABLES), before);
 
     let rest = orders.refund(id, Refund::full()).unwrap();
     assert_eq!(rest.lines().len(), 1);
@@ -584,7 +580,7 @@ fn partial_refunds_then_the_rest_add_up_to_the_order_in_tax_inclusive_mode() {
         kind(orders.refund(id, Refund::full())),
         ErrorKind::InvalidTransition
     );
-    let refunded = events(store, "order.refunded");
+    let refunded = events(&s, "order.refunded");
     assert_eq!(refunded.len(), 3);
     assert_eq!(refunded[1]["refund_number"], 2);
     assert_eq!(refunded[1]["restock"], true);
@@ -646,29 +642,42 @@ fn the_database_refuses_to_change_or_delete_refunds_and_payments() {
         .orders(&store.system())
         .refund(order.id(), Refund::lines([(0, 1)]))
         .unwrap();
-    let conn = raw(store);
-    let id = uuid_bytes(&refund.id().to_string());
+    let db = db(&s);
+    // SQLite's INSERT OR REPLACE would replace the row; PostgreSQL has no such statement, and a
+    // plain INSERT of the same row meets the same refusal there.
+    let (replace, replace_into) = if db.is_postgres() {
+        ("INSERT INTO", "INSERT INTO")
+    } else {
+        ("INSERT OR REPLACE INTO", "REPLACE INTO")
+    };
+    let id = db.bytes(&uuid_bytes(&refund.id().to_string()));
     for sql in [
-        "UPDATE shopkeep_refunds SET gross_total = 0, net_total = 0, vat_total = 0 WHERE id = ?1",
-        "DELETE FROM shopkeep_refunds WHERE id = ?1",
-        "UPDATE shopkeep_refund_lines SET quantity = 2 WHERE refund_id = ?1",
-        "DELETE FROM shopkeep_refund_lines WHERE refund_id = ?1",
-        "INSERT OR REPLACE INTO shopkeep_refunds SELECT * FROM shopkeep_refunds WHERE id = ?1",
-        "REPLACE INTO shopkeep_refund_lines SELECT * FROM shopkeep_refund_lines
-         WHERE refund_id = ?1",
+        format!(
+            "UPDATE shopkeep_refunds SET gross_total = 0, net_total = 0, vat_total = 0 WHERE id = {id}"
+        ),
+        format!("DELETE FROM shopkeep_refunds WHERE id = {id}"),
+        format!("UPDATE shopkeep_refund_lines SET quantity = 2 WHERE refund_id = {id}"),
+        format!("DELETE FROM shopkeep_refund_lines WHERE refund_id = {id}"),
+        format!("{replace} shopkeep_refunds SELECT * FROM shopkeep_refunds WHERE id = {id}"),
+        format!(
+            "{replace_into} shopkeep_refund_lines SELECT * FROM shopkeep_refund_lines
+             WHERE refund_id = {id}"
+        ),
     ] {
-        let err = conn.execute(sql, [&id]).unwrap_err();
-        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        let err = db.execute(&sql).unwrap_err();
+        assert!(err.contains("append-only"), "{sql}: {err}");
     }
-    let order_id = uuid_bytes(&order.id().to_string());
+    let order_id = db.bytes(&uuid_bytes(&order.id().to_string()));
     for sql in [
-        "UPDATE shopkeep_order_payments SET amount = 1 WHERE order_id = ?1",
-        "DELETE FROM shopkeep_order_payments WHERE order_id = ?1",
-        "INSERT OR REPLACE INTO shopkeep_order_payments SELECT * FROM shopkeep_order_payments
-         WHERE order_id = ?1",
+        format!("UPDATE shopkeep_order_payments SET amount = 1 WHERE order_id = {order_id}"),
+        format!("DELETE FROM shopkeep_order_payments WHERE order_id = {order_id}"),
+        format!(
+            "{replace} shopkeep_order_payments SELECT * FROM shopkeep_order_payments
+         WHERE order_id = {order_id}"
+        ),
     ] {
-        let err = conn.execute(sql, [&order_id]).unwrap_err();
-        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        let err = db.execute(&sql).unwrap_err();
+        assert!(err.contains("append-only"), "{sql}: {err}");
     }
     assert_eq!(
         store.orders(&store.system()).refunds(order.id()).unwrap(),
@@ -738,7 +747,7 @@ fn random_partial_refunds_never_exceed_the_order_and_give_back_each_discount_exa
         })
         .unwrap();
     for variant in [mug, book] {
-        assert_eq!(ledger_sum(store, variant), on_hand(store, variant) as i64);
+        assert_eq!(ledger_sum(&s, variant), on_hand(store, variant) as i64);
     }
 }
 
@@ -819,7 +828,7 @@ fn racing_threads_leave_each_order_in_one_consistent_state() {
         let gross: i64 = refunds.iter().map(|r| r.gross_total().minor()).sum();
         assert!(gross <= order.total().minor());
         assert_eq!(
-            events(&store, "order.paid")
+            events(&s, "order.paid")
                 .iter()
                 .filter(|e| e["order_id"] == order.id().to_string())
                 .count(),
@@ -827,7 +836,7 @@ fn racing_threads_leave_each_order_in_one_consistent_state() {
         );
     }
     assert_eq!(on_hand(&store, mug) as i64, expected);
-    assert_eq!(ledger_sum(&store, mug), expected);
+    assert_eq!(ledger_sum(&s, mug), expected);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 )]
 
 mod common;
+mod raw_rows;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -23,7 +24,8 @@ use shopkeep::integrations::webhooks::{
 use shopkeep::leads::LeadForm;
 use shopkeep::{ErrorKind, Principal, Store};
 
-use common::{clock, contains, count, count_where, dump, open, raw, raw_bytes, staff};
+use common::{clock, contains, open, raw_bytes, staff};
+use raw_rows::{count, count_where, dump};
 
 /// The tables webhooks write to.
 const WEBHOOK_TABLES: &[&str] = &[
@@ -388,6 +390,9 @@ fn registering_shows_the_secret_once_and_stores_it_encrypted() {
     assert_eq!(store.webhooks(&system).list().unwrap(), vec![got]);
 
     // Neither the key nor its text stands in the file.
+    if common::sqlite_only("reads the database file's bytes") {
+        return;
+    }
     drop(store);
     let bytes = raw_bytes(&dir.path().join("shop.db"));
     assert!(!contains(&bytes, &key));
@@ -508,9 +513,7 @@ fn an_event_is_fanned_out_once_and_delivered_signed() {
     assert!(fan.events() >= 1);
     // Idempotent: the cursor moved on, and a delivery per (event, endpoint) exists once.
     assert_eq!(webhooks.fan_out(100).unwrap().deliveries(), 0);
-    raw(&store)
-        .execute("UPDATE shopkeep_webhook_cursor SET seq = 0", [])
-        .unwrap();
+    raw_rows::execute(&store, "UPDATE shopkeep_webhook_cursor SET seq = 0");
     assert_eq!(webhooks.fan_out(100).unwrap().deliveries(), 0);
     assert_eq!(count(&store, "shopkeep_webhook_deliveries"), 1);
 
