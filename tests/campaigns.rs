@@ -10,7 +10,6 @@
 )]
 
 mod common;
-mod raw_rows;
 
 use std::time::Duration;
 
@@ -61,7 +60,7 @@ fn consenting(store: &Store, email: &str) -> (Principal, CustomerId) {
 
 /// The `message.queued` events in the outbox, oldest first, as JSON.
 fn queued(store: &Store) -> Vec<serde_json::Value> {
-    raw_rows::column(
+    common::db::texts(
         store,
         "SELECT data FROM shopkeep_outbox WHERE type = 'message.queued' ORDER BY seq",
     )
@@ -193,7 +192,7 @@ fn an_abandoned_cart_gets_two_reminders_then_checkout_stops_the_flow() {
     assert_eq!(flow.counts().sent(), 2);
     assert_eq!(flow.counts().cancelled(), 1);
     assert_eq!(
-        raw_rows::count_where(
+        common::count_where(
             store,
             "shopkeep_flow_runs",
             "stop_reason = 'checked_out' AND status = 'stopped'"
@@ -240,7 +239,7 @@ fn withdrawing_consent_stops_a_flow_at_its_next_step() {
     let report = campaigns.run_due(100).unwrap();
     assert_eq!((report.sent(), report.cancelled()), (0, 1), "{report:?}");
     assert_eq!(
-        raw_rows::count_where(store, "shopkeep_flow_runs", "stop_reason = 'no_consent'"),
+        common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'no_consent'"),
         1
     );
 }
@@ -390,7 +389,7 @@ fn a_click_is_verified_recorded_and_attributes_the_next_order() {
         store.record_click(&forged).unwrap_err().kind(),
         ErrorKind::Validation { field: "token" }
     );
-    assert_eq!(raw_rows::count(store, "shopkeep_message_clicks"), 0);
+    assert_eq!(common::count(store, "shopkeep_message_clicks"), 0);
 
     shop.clock.advance(HOUR);
     let click = store.record_click(&token).unwrap();
@@ -424,14 +423,14 @@ fn customers_may_not_manage_campaigns_and_nothing_is_written() {
     let shop = marketing_shop();
     let store = &shop.store;
     let (ana, _) = consenting(store, "ana@example.com");
-    let before = raw_rows::count(store, "shopkeep_campaigns");
+    let before = common::count(store, "shopkeep_campaigns");
     let template = MessageTemplate::new("News", "Hello", "<p>Hello</p>").unwrap();
     let err = store
         .campaigns(&ana)
         .create_campaign(NewCampaign::new("news", template).unwrap())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
-    assert_eq!(raw_rows::count(store, "shopkeep_campaigns"), before);
+    assert_eq!(common::count(store, "shopkeep_campaigns"), before);
     assert_eq!(
         store.campaigns(&ana).run_due(10).unwrap_err().kind(),
         ErrorKind::Forbidden
@@ -475,7 +474,7 @@ fn a_message_claimed_by_a_worker_that_died_is_sent_once_its_lease_ends() {
     let lease_end = store.now().checked_add(Duration::from_secs(300)).unwrap();
     let token = "00112233445566778899aabbccddeeff";
     let until = lease_end.to_rfc3339();
-    raw_rows::execute(
+    common::db::run(
         store,
         &if store.path().is_some() {
             format!("UPDATE shopkeep_sends SET lease_token = x'{token}', lease_until = '{until}'")
@@ -560,7 +559,7 @@ fn a_suppressed_address_is_skipped_and_a_consenting_lead_is_nurtured_and_can_uns
     assert_eq!(events[0]["lead_id"], lee.to_string());
     assert_eq!(events[0]["flow_id"], flow.id().to_string());
     assert_eq!(
-        raw_rows::count_where(store, "shopkeep_flow_runs", "stop_reason = 'suppressed'"),
+        common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'suppressed'"),
         1
     );
 
@@ -646,7 +645,7 @@ fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs
         "{follow_up:?}"
     );
     assert_eq!(
-        raw_rows::count_where(
+        common::count_where(
             store,
             "shopkeep_flow_runs",
             "stop_reason = 'order_cancelled'"
@@ -661,7 +660,7 @@ fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs
     pay(store, &place(store, &ana, &[(mug, 1)], None));
     store.marketing(&system).refresh_scores().unwrap();
     let id: String = ana_id.to_string().chars().filter(|c| *c != '-').collect();
-    raw_rows::execute(
+    common::db::run(
         store,
         &if store.path().is_some() {
             format!(
@@ -691,7 +690,7 @@ fn welcome_post_purchase_and_win_back_enrol_on_their_triggers_and_stop_on_theirs
         (1, 1)
     );
     assert_eq!(
-        raw_rows::count_where(store, "shopkeep_flow_runs", "stop_reason = 'ordered_again'"),
+        common::count_where(store, "shopkeep_flow_runs", "stop_reason = 'ordered_again'"),
         1
     );
 }

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{
-    PASSWORD, Shop, business, code, contains, customer, eur, fill, key, new_customer, on_hand,
-    place, product, raw, raw_bytes, register, shop,
+    PASSWORD, Shop, business, code, contains, count, count_where, customer, eur, fill, key,
+    new_customer, on_hand, place, product, raw, raw_bytes, register, shop,
 };
 use shopkeep::catalog::{Sku, TaxCategory, VariantId};
 use shopkeep::crypto::Password;
@@ -25,35 +25,6 @@ use shopkeep::orders::{
     Templates, VatCategory,
 };
 use shopkeep::{Currency, Email, ErrorKind, Money, Principal, Store};
-
-/// The integer the one-value query `sql` answers, read from the shop's own database on either
-/// engine: a raw connection to its file, or psql in the schema that stands in for that file
-/// (`common::open` keys it by the same path) when the suite runs on PostgreSQL.
-fn scalar(shop: &Shop, sql: &str) -> i64 {
-    if let Some(config) = common::postgres::schema_for(&shop._dir.path().join("shop.db")) {
-        let out = common::postgres::psql(&config, &format!("{sql};"));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    }
-    raw(&shop.store).query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
-/// The number of rows in `table` that meet the SQL `condition`, on either engine.
-fn count_where(shop: &Shop, table: &str, condition: &str) -> i64 {
-    scalar(
-        shop,
-        &format!("SELECT count(*) FROM {table} WHERE {condition}"),
-    )
-}
-
-/// The number of rows in `table`, on either engine.
-fn count(shop: &Shop, table: &str) -> i64 {
-    count_where(shop, table, "1 = 1")
-}
 
 fn order_count(store: &Store) -> usize {
     let mut n = 0;
@@ -386,10 +357,10 @@ fn bad_input_is_refused_with_typed_errors_and_nothing_changes() {
         "shopkeep_idempotency",
         "shopkeep_coupon_uses",
     ] {
-        assert_eq!(count(&s, table), 0, "{table}");
+        assert_eq!(count(&s.store, table), 0, "{table}");
     }
     assert_eq!(
-        count_where(&s, "shopkeep_stock_ledger", "reason = 'sale'"),
+        count_where(&s.store, "shopkeep_stock_ledger", "reason = 'sale'"),
         0
     );
     assert_eq!(carts.get(me).unwrap().lines().len(), 1, "the cart is kept");
@@ -668,8 +639,7 @@ fn eight_threads_of_checkouts_never_oversell_nor_overuse_a_coupon() {
 // Stored totals equal the sums of their stored parts
 
 fn check_raw_totals(shop: &Shop) {
-    let bad = scalar(
-        shop,
+    let bad = common::db::db(shop).int(
         "SELECT count(*) FROM shopkeep_orders o WHERE
                o.line_net_total <> (SELECT sum(line_net) FROM shopkeep_order_lines WHERE order_id = o.id)
             OR o.line_net_total <> (SELECT sum(lines_net) FROM shopkeep_order_vat WHERE order_id = o.id)
@@ -691,7 +661,7 @@ fn check_raw_totals(shop: &Shop) {
         "orders whose totals are not the sums of their parts"
     );
     let lines_ok = count_where(
-        shop,
+        &shop.store,
         "shopkeep_order_lines",
         "amount <> quantity * unit_price",
     );
@@ -795,7 +765,7 @@ fn the_buyer_snapshot_is_encrypted_and_survives_erasure() {
             "shopkeep_order_vat",
         ]
         .iter()
-        .map(|t| count(&s, t))
+        .map(|t| count(&s.store, t))
         .collect()
     };
     let before = rows();
@@ -1016,7 +986,7 @@ fn shipping_in_another_currency_is_refused_and_nothing_is_written() {
     assert_eq!(order_count(store), 0);
     assert_eq!(on_hand(store, a), 10);
     assert_eq!(store.carts(&ana).get(me).unwrap().lines().len(), 1);
-    assert_eq!(count(&s, "shopkeep_order_charges"), 0);
+    assert_eq!(count(&s.store, "shopkeep_order_charges"), 0);
 
     // Bad shipping input is refused before anything runs.
     for bad in [

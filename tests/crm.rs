@@ -8,7 +8,6 @@
 )]
 
 mod common;
-mod raw_rows;
 
 use shopkeep::access::Role;
 use shopkeep::customers::{Channel, ConsentRequest, ConsentStatus};
@@ -18,7 +17,7 @@ use shopkeep::orders::PriceMode;
 use shopkeep::{ErrorKind, Principal};
 
 use common::{address, business, eur, new_customer, place, product, register};
-use raw_rows::{count_where, dump};
+use common::{count_where, dump};
 
 const WRITTEN: &[&str] = &[
     "shopkeep_audit",

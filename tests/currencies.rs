@@ -29,25 +29,6 @@ use shopkeep::{Currency, Email, ErrorKind, Money, Principal};
 /// The German seller's VAT id.
 const VAT_ID: &str = "DE123456788";
 
-/// The number of rows in `table`, read from the shop's own database on either engine: a raw
-/// connection to its file, or psql in the schema that stands in for that file (`common::open`
-/// keys it by the same path) when the suite runs on PostgreSQL.
-fn count(shop: &Shop, table: &str) -> i64 {
-    let sql = format!("SELECT count(*) FROM {table}");
-    if let Some(config) = common::postgres::schema_for(&shop._dir.path().join("shop.db")) {
-        let out = common::postgres::psql(&config, &format!("{sql};"));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    }
-    common::raw(&shop.store)
-        .query_row(&sql, [], |r| r.get(0))
-        .unwrap()
-}
-
 /// Adds an issued document to the corpus `.ci/run` checks with the official EN 16931 rules.
 fn write_corpus(name: &str, invoice: &Invoice) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/einvoice/issued");
@@ -189,8 +170,8 @@ fn a_paid_order_in_another_currency_is_refunded_before_its_invoice_at_a_stated_r
         .refund(order.id(), Refund::lines([(0, 1)]))
         .unwrap_err();
     exchange_rate_refused(&err);
-    assert_eq!(count(&shop, "shopkeep_refunds"), 0);
-    assert_eq!(count(&shop, "shopkeep_invoices"), 0);
+    assert_eq!(common::count(&shop.store, "shopkeep_refunds"), 0);
+    assert_eq!(common::count(&shop.store, "shopkeep_invoices"), 0);
 
     let first = orders
         .refund(order.id(), Refund::lines([(0, 1)]).exchange_rate("1.0642"))
@@ -265,7 +246,7 @@ fn a_polish_seller_invoicing_in_eur_states_the_vat_also_in_pln() {
     let err = invoices.issue(order.id()).unwrap_err();
     exchange_rate_refused(&err);
     assert!(err.message().contains("PLN"), "{err}");
-    assert_eq!(count(&shop, "shopkeep_invoices"), 0);
+    assert_eq!(common::count(&shop.store, "shopkeep_invoices"), 0);
 
     let invoice = invoices.issue_at_rate(order.id(), "4.2512").unwrap();
     assert_eq!(invoice.number(), "INV-2026-000001", "no number was burned");
@@ -289,7 +270,7 @@ fn a_polish_seller_invoicing_in_eur_states_the_vat_also_in_pln() {
     ] {
         assert_eq!(other.unwrap_err().kind(), ErrorKind::AlreadyExists);
     }
-    assert_eq!(count(&shop, "shopkeep_invoices"), 1);
+    assert_eq!(common::count(&shop.store, "shopkeep_invoices"), 1);
 
     // The credit note of a cancellation follows its invoice.
     shop.store
@@ -344,7 +325,7 @@ fn one_stop_shop_sales_state_the_vat_also_in_the_destinations_currency() {
     let err = invoices.issue(order.id()).unwrap_err();
     exchange_rate_refused(&err);
     assert!(err.message().contains("SEK"), "{err}");
-    assert_eq!(count(&shop, "shopkeep_invoices"), 0);
+    assert_eq!(common::count(&shop.store, "shopkeep_invoices"), 0);
     let invoice = invoices.issue_at_rate(order.id(), "11.0213").unwrap();
     assert_eq!(invoice.number(), "INV-2026-000001");
     let vat = invoice.document().totals().vat_total();

@@ -9,12 +9,11 @@
 )]
 
 mod common;
-mod raw_rows;
 
 use common::{Shop, customer, pay_as, place, product, seller, settings, shop_with};
+use common::{count_where, dump};
 use mail_parser::{MessageParser, MimeHeaders};
 use proptest::prelude::*;
-use raw_rows::{count_where, dump};
 use shopkeep::access::CustomerId;
 use shopkeep::catalog::{ShopSettings, TaxCategory};
 use shopkeep::customers::{

@@ -13,7 +13,7 @@ mod common;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use common::{Shop, customer, eur, on_hand, product, shop};
+use common::{customer, eur, on_hand, product, shop};
 use shopkeep::ErrorKind;
 use shopkeep::access::AuditVerification;
 use shopkeep::catalog::{TaxCategory, VariantId};
@@ -49,30 +49,6 @@ fn sell(store: &Store, buyer: &Principal, variant: VariantId, key: &str) -> Opti
         .unwrap();
     let invoice = store.invoices(&system).issue(order.id()).unwrap();
     Some(invoice.number().to_owned())
-}
-
-/// The integers the one-column query `sql` answers, read from the shop's own database on either
-/// engine: a raw connection to its file, or psql in the schema that stands in for that file
-/// (`common::open` keys it by the same path) when the suite runs on PostgreSQL.
-fn column(shop: &Shop, sql: &str) -> Vec<i64> {
-    if let Some(config) = common::postgres::schema_for(&shop._dir.path().join("shop.db")) {
-        let out = common::postgres::psql(&config, &format!("{sql};"));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|line| line.trim().parse().unwrap())
-            .collect();
-    }
-    let conn = common::raw(&shop.store);
-    let mut stmt = conn.prepare(sql).unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
 }
 
 #[test]
@@ -111,16 +87,27 @@ fn batched_sales_on_limited_stock_neither_oversell_nor_leave_number_gaps() {
     sold.sort();
     sold.dedup();
     assert_eq!(sold.len(), 10);
-    let invoices = column(
-        &s,
+    let invoices = integers(
+        &s.store,
         "SELECT seq FROM shopkeep_invoices WHERE kind = 'invoice' ORDER BY seq",
     );
     assert_eq!(invoices, (1..=10).collect::<Vec<_>>());
-    let orders = column(&s, "SELECT number FROM shopkeep_orders ORDER BY number");
+    let orders = integers(
+        &s.store,
+        "SELECT number FROM shopkeep_orders ORDER BY number",
+    );
     assert_eq!(orders, (1..=10).collect::<Vec<_>>());
     let system = store.system();
     assert!(matches!(
         store.audit_log(&system).verify(None).unwrap(),
         AuditVerification::Intact { .. }
     ));
+}
+
+/// The integers the one-column query `sql` answers, on the suite's engine.
+fn integers(store: &shopkeep::Store, sql: &str) -> Vec<i64> {
+    common::db::texts(store, sql)
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect()
 }

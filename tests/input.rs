@@ -9,31 +9,12 @@
 
 mod common;
 
-use common::{PASSWORD, Shop, address, shop};
+use common::{PASSWORD, address, shop};
 use shopkeep::catalog::{NewProduct, Sku, TaxCategory};
 use shopkeep::crypto::Password;
 use shopkeep::customers::{Address, BusinessDetails, Country, NewCustomer};
 use shopkeep::orders::{PriceMode, Shipment, Shipping};
 use shopkeep::{Currency, Email, ErrorKind, Money};
-
-/// The number of rows in `table`, read from the shop's own database on either engine: a raw
-/// connection to its file, or psql in the schema that stands in for that file (`common::open`
-/// keys it by the same path) when the suite runs on PostgreSQL.
-fn count(shop: &Shop, table: &str) -> i64 {
-    let sql = format!("SELECT count(*) FROM {table}");
-    if let Some(config) = common::postgres::schema_for(&shop._dir.path().join("shop.db")) {
-        let out = common::postgres::psql(&config, &format!("{sql};"));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    }
-    common::raw(&shop.store)
-        .query_row(&sql, [], |r| r.get(0))
-        .unwrap()
-}
 
 /// Display spoofing: bidi overrides, isolates and zero-width characters are refused in every
 /// kind of free text that ends up on an order or an invoice.
@@ -171,7 +152,7 @@ fn registering_an_existing_email_again_and_again_is_throttled() {
         register("ana@example.com").unwrap_err().kind(),
         ErrorKind::AlreadyExists
     );
-    assert_eq!(count(&s, "shopkeep_customers"), 2);
+    assert_eq!(common::count(&s.store, "shopkeep_customers"), 2);
 }
 
 /// Idempotency without a digest: checkout empties the cart, so a replay of a used key finds it

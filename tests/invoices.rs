@@ -8,7 +8,6 @@
 )]
 
 mod common;
-mod engine_db;
 
 use std::collections::BTreeSet;
 use std::ops::Deref;
@@ -16,11 +15,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::db::{Db, db};
 use common::{
     Shop, address, at, business, eur, fill, new_customer, open, pay, pay_as, priced_product,
     register, seller, settings, shop_with, staff,
 };
-use engine_db::{Db, count, count_where, db};
+use common::{count, count_where};
 use shopkeep::access::Role;
 use shopkeep::catalog::{
     BankAccount, Iban, InvoiceIssue, Seller, ShopSettingsBuilder, TaxCategory, TimeZone, VariantId,
@@ -150,10 +150,10 @@ fn an_issued_invoice_bills_exactly_the_order_and_numbers_count_up() {
 
     // A second issue for the same order (a retry) returns the first invoice and takes no
     // number; the same order at an exchange rate is another request, refused.
-    let audit = count(&s, "shopkeep_audit");
+    let audit = count(&s.store, "shopkeep_audit");
     assert_eq!(invoices.issue(first.id()).unwrap(), invoice);
     assert_eq!(
-        count(&s, "shopkeep_audit"),
+        count(&s.store, "shopkeep_audit"),
         audit,
         "a replay writes nothing"
     );
@@ -187,7 +187,7 @@ fn a_shop_that_issues_on_payment_refuses_unpaid_orders_and_burns_no_number() {
     let s = shop(InvoiceIssue::OnPayment);
     let ana = customer(&s.store, "ana@example.com", "DE", None);
     let order = place(&s, &ana, "k1");
-    let before = count(&s, "shopkeep_invoice_counters");
+    let before = count(&s.store, "shopkeep_invoice_counters");
     let err = s
         .store
         .invoices(&s.store.system())
@@ -195,8 +195,8 @@ fn a_shop_that_issues_on_payment_refuses_unpaid_orders_and_burns_no_number() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidTransition, "{err}");
     assert!(err.to_string().contains("on payment"), "{err}");
-    assert_eq!(count(&s, "shopkeep_invoices"), 0);
-    assert_eq!(count(&s, "shopkeep_invoice_counters"), before);
+    assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
+    assert_eq!(count(&s.store, "shopkeep_invoice_counters"), before);
 }
 
 #[test]
@@ -223,8 +223,8 @@ fn a_document_the_law_would_refuse_is_not_issued_and_burns_no_number() {
         },
         "{err}"
     );
-    assert_eq!(count(&s, "shopkeep_invoices"), 0);
-    assert_eq!(count(&s, "shopkeep_invoice_counters"), 0);
+    assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
+    assert_eq!(count(&s.store, "shopkeep_invoice_counters"), 0);
     // The number it would have taken goes to the next invoice.
     let domestic = place(&s, &ana, "k2");
     assert_eq!(
@@ -279,7 +279,7 @@ fn a_seller_saved_with_only_a_tax_number_is_not_invoiced_until_identified() {
         "{err}"
     );
     assert!(err.message().contains("BR-CO-26"), "{err}");
-    assert_eq!(count(&s, "shopkeep_invoices"), 1);
+    assert_eq!(count(&s.store, "shopkeep_invoices"), 1);
 
     // Saving them again as they are is refused; with a VAT id they save and invoice.
     let err = stored.to_builder().build().unwrap_err();
@@ -341,7 +341,7 @@ fn another_currency_needs_an_exchange_rate_for_the_vat_accounting_total() {
             field: "vat_accounting"
         }
     );
-    assert_eq!(count(&s, "shopkeep_invoices"), 0);
+    assert_eq!(count(&s.store, "shopkeep_invoices"), 0);
     let invoice = invoices.issue_at_rate(order.id(), "1.05").unwrap();
     assert_eq!(invoice.number(), "INV-2026-000001");
     let accounting = invoice.document().vat_accounting().unwrap().vat_total();
@@ -550,14 +550,14 @@ fn the_retention_purge_is_the_owners_audited_way_to_delete_expired_documents() {
         new_invoice
     );
     assert_eq!(
-        count(&s, "shopkeep_invoice_lines") as usize,
+        count(&s.store, "shopkeep_invoice_lines") as usize,
         new_invoice.document().lines().len()
     );
     // The window is closed again.
     let open: i64 = db(&s).int("SELECT open FROM shopkeep_invoice_purge");
     assert_eq!(open, 0);
     // The deletion and the refusals are in the audit log.
-    let audit = count_where(&s, "shopkeep_audit", "action = 'purge_invoices'");
+    let audit = count_where(&s.store, "shopkeep_audit", "action = 'purge_invoices'");
     // Two refusals and one deletion (purges that delete nothing leave no entry).
     assert_eq!(audit, 3);
 }

@@ -23,8 +23,8 @@ use shopkeep::leads::{LeadForm, LeadId};
 use shopkeep::{Email, ErrorKind, Principal, Store};
 
 use common::clock;
-use common::db::{count, count_where, dump};
 use common::open;
+use common::{count, count_where, dump};
 
 /// Every table a consent step may write to.
 const TABLES: &[&str] = &[

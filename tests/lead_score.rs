@@ -17,8 +17,8 @@ use shopkeep::leads::{Activity, ActivityKind, LeadForm, LeadId, LeadStatus};
 use shopkeep::{ErrorKind, Principal, Store};
 
 use common::clock;
-use common::db::{count, count_where, dump};
 use common::open;
+use common::{count, count_where, dump};
 
 const TABLES: &[&str] = &[
     "shopkeep_leads",

@@ -19,8 +19,8 @@ use shopkeep::leads::{LeadForm, LeadId, LeadStatus, MAX_ATTACHMENT_BYTES};
 use shopkeep::{ErrorKind, KeyRing, Principal, Store};
 
 use common::clock;
-use common::db::{count, count_where, dump};
 use common::open;
+use common::{count, count_where, dump};
 
 /// The tables a submission writes to.
 const WRITTEN: &[&str] = &[

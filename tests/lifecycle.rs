@@ -8,14 +8,14 @@
 )]
 
 mod common;
-mod engine_db;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::db::db;
 use common::{Shop, customer, eur, on_hand, pay, place, product, shop, uuid_bytes};
-use engine_db::{db, dump, ledger_sum};
+use common::{dump, ledger_sum};
 use proptest::prelude::*;
 use shopkeep::catalog::{TaxCategory, VariantId};
 use shopkeep::orders::{Coupon, Order, OrderId, OrderStatus, Payment, PriceMode, Refund, Shipment};
@@ -238,7 +238,7 @@ fn every_illegal_transition_from_every_state_is_invalid_state_and_changes_nothin
             if legal {
                 continue;
             }
-            let before = dump(&s, TABLES);
+            let before = dump(&s.store, TABLES);
             let err = call().unwrap_err();
             assert_eq!(
                 err.kind(),
@@ -249,7 +249,7 @@ fn every_illegal_transition_from_every_state_is_invalid_state_and_changes_nothin
                 err.message().contains(status.as_str()),
                 "{name} from {status}: {err}"
             );
-            assert_eq!(dump(&s, TABLES), before, "{name} from {status} wrote");
+            assert_eq!(dump(&s.store, TABLES), before, "{name} from {status} wrote");
             checked += 1;
         }
     }
@@ -268,7 +268,7 @@ fn payments_of_the_wrong_amount_or_currency_are_refused_and_replays_are_idempote
     let order = place(store, &ana, &[(mug, 2)], None);
     let other = place(store, &ana, &[(mug, 1)], None);
     let id = order.id();
-    let before = dump(&s, TABLES);
+    let before = dump(&s.store, TABLES);
     let short = Payment::new("psp_1", eur("25.79")).unwrap();
     assert_eq!(
         kind(orders.mark_paid(id, short)),
@@ -279,7 +279,7 @@ fn payments_of_the_wrong_amount_or_currency_are_refused_and_replays_are_idempote
         kind(orders.mark_paid(id, francs)),
         ErrorKind::Validation { field: "currency" }
     );
-    assert_eq!(dump(&s, TABLES), before);
+    assert_eq!(dump(&s.store, TABLES), before);
     for bad in ["", "   ", "a\nb", &"x".repeat(201)] {
         assert_eq!(
             kind(Payment::new(bad, eur("1.00"))),
@@ -297,12 +297,12 @@ fn payments_of_the_wrong_amount_or_currency_are_refused_and_replays_are_idempote
         .mark_paid(id, Payment::new("psp_1", eur("25.80")).unwrap())
         .unwrap();
     // The gateway redelivers its webhook: the same answer, nothing written.
-    let before = dump(&s, TABLES);
+    let before = dump(&s.store, TABLES);
     let again = orders
         .mark_paid(id, Payment::new("psp_1", eur("25.80")).unwrap())
         .unwrap();
     assert_eq!(again, paid);
-    assert_eq!(dump(&s, TABLES), before);
+    assert_eq!(dump(&s.store, TABLES), before);
     // Another reference for a paid order is a transition from `paid`.
     let err = orders
         .mark_paid(id, Payment::new("psp_2", eur("25.80")).unwrap())
@@ -313,7 +313,7 @@ fn payments_of_the_wrong_amount_or_currency_are_refused_and_replays_are_idempote
         .mark_paid(other.id(), Payment::new("psp_1", other.total()).unwrap())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
-    assert_eq!(dump(&s, TABLES), before);
+    assert_eq!(dump(&s.store, TABLES), before);
     assert_eq!(events(&s, "order.paid").len(), 1);
 }
 
@@ -338,12 +338,12 @@ fn customers_and_staff_get_what_the_policy_grants() {
     );
     // Paid: only the shop cancels it now.
     pay(store, &order);
-    let before = dump(&s, &TABLES[..10]);
+    let before = dump(&s.store, &TABLES[..10]);
     assert_eq!(
         kind(store.orders(&ana).cancel(id, "too late")),
         ErrorKind::Forbidden
     );
-    assert_eq!(dump(&s, &TABLES[..10]), before);
+    assert_eq!(dump(&s.store, &TABLES[..10]), before);
     let denied = store
         .audit_log(&store.system())
         .list(0, 10_000)
@@ -390,7 +390,10 @@ fn cancelling_releases_exactly_the_stock_the_order_took() {
     orders.cancel(paid.id(), "customer called").unwrap();
     assert_eq!(on_hand(store, mug), 100);
     for variant in [mug, book] {
-        assert_eq!(ledger_sum(&s, variant), on_hand(store, variant) as i64);
+        assert_eq!(
+            ledger_sum(&s.store, variant),
+            on_hand(store, variant) as i64
+        );
     }
 
     let cancelled = events(&s, "order.cancelled");
@@ -450,7 +453,10 @@ fn expiry_only_expires_old_unpaid_orders_and_releases_their_stock() {
     );
     assert_eq!((on_hand(store, mug), on_hand(store, book)), (99, 97));
     for variant in [mug, book] {
-        assert_eq!(ledger_sum(&s, variant), on_hand(store, variant) as i64);
+        assert_eq!(
+            ledger_sum(&s.store, variant),
+            on_hand(store, variant) as i64
+        );
     }
     assert_eq!(
         events(&s, "order.expired"),
@@ -527,7 +533,7 @@ fn partial_refunds_then_the_rest_add_up_to_the_order_in_tax_inclusive_mode() {
     assert_eq!((on_hand(store, mug), on_hand(store, book)), (99, 99));
 
     // Over-refund: one book left, two asked for. Nothing written.
-    let before = dump(&s, TABLES);
+    let before = dump(&s.store, TABLES);
     let err = orders.refund(id, Refund::lines([(1, 2)])).unwrap_err();
     assert_eq!(
         err.kind(),
@@ -545,7 +551,7 @@ fn partial_refunds_then_the_rest_add_up_to_the_order_in_tax_inclusive_mode() {
             ErrorKind::Validation { field }
         );
     }
-    assert_eq!(dump(&s, TABLES), before);
+    assert_eq!(dump(&s.store, TABLES), before);
 
     let rest = orders.refund(id, Refund::full()).unwrap();
     assert_eq!(rest.lines().len(), 1);
@@ -747,7 +753,10 @@ fn random_partial_refunds_never_exceed_the_order_and_give_back_each_discount_exa
         })
         .unwrap();
     for variant in [mug, book] {
-        assert_eq!(ledger_sum(&s, variant), on_hand(store, variant) as i64);
+        assert_eq!(
+            ledger_sum(&s.store, variant),
+            on_hand(store, variant) as i64
+        );
     }
 }
 
@@ -836,7 +845,7 @@ fn racing_threads_leave_each_order_in_one_consistent_state() {
         );
     }
     assert_eq!(on_hand(&store, mug) as i64, expected);
-    assert_eq!(ledger_sum(&s, mug), expected);
+    assert_eq!(ledger_sum(&s.store, mug), expected);
 }
 
 #[test]

@@ -9,12 +9,11 @@
 )]
 
 mod common;
-mod raw_rows;
 
 use std::time::Duration;
 
 use common::*;
-use raw_rows::{count, count_where};
+use common::{count, count_where};
 use shopkeep::access::{CustomerId, Role};
 use shopkeep::catalog::{Sku, TaxCategory, TimeZone, VariantId};
 use shopkeep::customers::{Channel, ConsentRequest, ConsentStatus, Country};
@@ -1498,7 +1497,7 @@ fn the_parquet_export_holds_the_facts_and_no_personal_data() {
         .iter()
         .map(|r| r.get_long(3).unwrap())
         .sum();
-    let stored: i64 = raw_rows::column(
+    let stored: i64 = common::db::texts(
         store,
         "SELECT CAST(sum(quantity) AS TEXT) FROM shopkeep_order_lines",
     )

@@ -10,13 +10,12 @@
 )]
 
 mod common;
-mod engine_db;
 
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use common::*;
-use engine_db::{count, count_where, dump};
+use common::{count, count_where, dump};
 use proptest::prelude::*;
 use serde_json::json;
 use shopkeep::access::Role;
@@ -347,7 +346,7 @@ fn mug_shop() -> (Shop, VariantId) {
 }
 
 fn paid_events(s: &Shop) -> i64 {
-    count_where(s, "shopkeep_outbox", "type = 'order.paid'")
+    count_where(&s.store, "shopkeep_outbox", "type = 'order.paid'")
 }
 
 #[test]
@@ -379,11 +378,11 @@ fn a_payment_event_marks_the_order_paid_exactly_once() {
         "shopkeep_gateway_events",
         "shopkeep_gateway_payments",
     ];
-    let before = dump(&s, &tables);
+    let before = dump(&s.store, &tables);
     for _ in 0..3 {
         assert_eq!(process(&s.store, &body), (first.clone(), true));
     }
-    assert_eq!(dump(&s, &tables), before);
+    assert_eq!(dump(&s.store, &tables), before);
     assert_eq!(paid_events(&s), 1);
 
     // The same payment reported again by another event (Stripe's charge.succeeded): the
@@ -391,8 +390,8 @@ fn a_payment_event_marks_the_order_paid_exactly_once() {
     let body = charge("evt_charge", "charge.succeeded", "pi_1", total, 0, true);
     assert_eq!(process(&s.store, &body).0, Outcome::AlreadyPaid(order.id()));
     assert_eq!(paid_events(&s), 1);
-    assert_eq!(count(&s, "shopkeep_gateway_events"), 2);
-    assert_eq!(count(&s, "shopkeep_gateway_payments"), 1);
+    assert_eq!(count(&s.store, "shopkeep_gateway_events"), 2);
+    assert_eq!(count(&s.store, "shopkeep_gateway_payments"), 1);
     // An ignored event is recorded as processed too.
     let body = br#"{"id":"evt_other","type":"customer.created","data":{"object":{}}}"#;
     assert_eq!(process(&s.store, body), (Outcome::Ignored, false));
@@ -439,8 +438,8 @@ fn two_stores_on_one_file_processing_one_event_have_one_effect() {
             "round {round}: exactly one delivery had the effect"
         );
         assert_eq!(paid_events(&s), 1);
-        assert_eq!(count(&s, "shopkeep_gateway_events"), 1);
-        assert_eq!(count(&s, "shopkeep_order_payments"), 1);
+        assert_eq!(count(&s.store, "shopkeep_gateway_events"), 1);
+        assert_eq!(count(&s.store, "shopkeep_order_payments"), 1);
     }
 }
 
@@ -454,7 +453,7 @@ fn an_amount_or_currency_mismatch_is_refused_recorded_and_changes_no_order() {
         "shopkeep_order_payments",
         "shopkeep_refunds",
     ];
-    let before = dump(&s, &order_tables);
+    let before = dump(&s.store, &order_tables);
 
     let short = cents(order.total()) - 1;
     let body = intent_succeeded("evt_short", "pi_short", short, Some(&order));
@@ -483,11 +482,15 @@ fn an_amount_or_currency_mismatch_is_refused_recorded_and_changes_no_order() {
             if reported.currency() == Currency::CHF
     ));
 
-    assert_eq!(dump(&s, &order_tables), before, "the order is untouched");
+    assert_eq!(
+        dump(&s.store, &order_tables),
+        before,
+        "the order is untouched"
+    );
     assert_eq!(paid_events(&s), 0);
     // Recorded for staff: an outbox event each, and the replay answers the same.
     assert_eq!(
-        count_where(&s, "shopkeep_outbox", "type = 'payment.refused'"),
+        count_where(&s.store, "shopkeep_outbox", "type = 'payment.refused'"),
         2
     );
     let (again, replayed) = process(&s.store, &body);
@@ -553,7 +556,7 @@ fn a_gateway_refund_is_queued_then_allocated_to_lines_and_the_credit_notes_net()
     };
     assert_eq!((id, amount), (order.id(), one));
     assert_eq!(
-        count(&s, "shopkeep_refunds"),
+        count(&s.store, "shopkeep_refunds"),
         0,
         "nothing refunded by guesswork"
     );
@@ -570,12 +573,12 @@ fn a_gateway_refund_is_queued_then_allocated_to_lines_and_the_credit_notes_net()
         "shopkeep_invoices",
         "shopkeep_gateway_refunds",
     ];
-    let before = dump(&s, &tables);
+    let before = dump(&s.store, &tables);
     let err = payments
         .allocate_refund(queued, Refund::lines([(0, 2)]))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Validation { field: "amount" });
-    assert_eq!(dump(&s, &tables), before);
+    assert_eq!(dump(&s.store, &tables), before);
 
     let first = payments
         .allocate_refund(queued, Refund::lines([(0, 1)]))
@@ -638,7 +641,11 @@ fn a_gateway_refund_is_queued_then_allocated_to_lines_and_the_credit_notes_net()
         assert_eq!(credited, part(invoice.document().totals()));
     }
     assert_eq!(
-        count_where(&s, "shopkeep_outbox", "type = 'payment.refund_settled'"),
+        count_where(
+            &s.store,
+            "shopkeep_outbox",
+            "type = 'payment.refund_settled'"
+        ),
         2
     );
 }
@@ -672,7 +679,7 @@ fn a_refund_made_in_shopkeep_first_is_linked_not_made_twice() {
     let linked = payments.link_refund(queued, refund.id()).unwrap();
     assert_eq!(linked.refund(), Some(refund.id()));
     assert!(linked.settled_at().is_some());
-    assert_eq!(count(&s, "shopkeep_refunds"), 1, "no second refund");
+    assert_eq!(count(&s.store, "shopkeep_refunds"), 1, "no second refund");
 
     // The next gateway refund is of the same amount, but a refund settles one entry only.
     let next = reported("evt_l2", one.checked_add(one).unwrap());
@@ -737,7 +744,7 @@ fn disputes_are_recorded_on_the_order_opened_then_closed() {
     assert_eq!(records[0].status(), DisputeStatus::Lost);
     assert_eq!(records[0].closed_at(), Some(s.store.now()));
     for kind in ["payment.dispute_opened", "payment.dispute_closed"] {
-        assert!(count_where(&s, "shopkeep_outbox", &format!("type = '{kind}'")) >= 1);
+        assert!(count_where(&s.store, "shopkeep_outbox", &format!("type = '{kind}'")) >= 1);
     }
 }
 
@@ -864,7 +871,7 @@ fn customers_visitors_and_other_staff_are_refused_and_audited() {
     let warehouse = staff(&s.store, "wh@example.com", Role::Warehouse);
     let body = intent_succeeded("evt_x", "pi_x", cents(order.total()), Some(&order));
     let event = received(&s.store, &body);
-    let denied = || count_where(&s, "shopkeep_audit", "outcome = 'denied'");
+    let denied = || count_where(&s.store, "shopkeep_audit", "outcome = 'denied'");
     let now = s.store.now();
     let later = now.checked_add(Duration::from_secs(60)).unwrap();
     for who in [&ana, &Principal::anonymous(), &warehouse] {
@@ -892,7 +899,7 @@ fn customers_visitors_and_other_staff_are_refused_and_audited() {
             .kind(),
         ErrorKind::Forbidden
     );
-    assert_eq!(count(&s, "shopkeep_gateway_events"), 0);
+    assert_eq!(count(&s.store, "shopkeep_gateway_events"), 0);
     // Those who may read get typed errors for bad pages.
     let err = s
         .store

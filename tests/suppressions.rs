@@ -15,9 +15,9 @@ use shopkeep::leads::LeadForm;
 use shopkeep::marketing::{SuppressionReason, SuppressionRepo};
 use shopkeep::{Email, ErrorKind, Principal, Store};
 
-use common::db::{count, count_where, dump};
 use common::open;
 use common::{clock, contains, raw_bytes};
+use common::{count, count_where, dump};
 
 /// Every table a suppression list call may write to.
 const TABLES: &[&str] = &["shopkeep_suppressions", "shopkeep_outbox"];

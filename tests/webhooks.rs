@@ -9,7 +9,6 @@
 )]
 
 mod common;
-mod raw_rows;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -25,7 +24,7 @@ use shopkeep::leads::LeadForm;
 use shopkeep::{ErrorKind, Principal, Store};
 
 use common::{clock, contains, open, raw_bytes, staff};
-use raw_rows::{count, count_where, dump};
+use common::{count, count_where, dump};
 
 /// The tables webhooks write to.
 const WEBHOOK_TABLES: &[&str] = &[
@@ -513,7 +512,7 @@ fn an_event_is_fanned_out_once_and_delivered_signed() {
     assert!(fan.events() >= 1);
     // Idempotent: the cursor moved on, and a delivery per (event, endpoint) exists once.
     assert_eq!(webhooks.fan_out(100).unwrap().deliveries(), 0);
-    raw_rows::execute(&store, "UPDATE shopkeep_webhook_cursor SET seq = 0");
+    common::db::run(&store, "UPDATE shopkeep_webhook_cursor SET seq = 0");
     assert_eq!(webhooks.fan_out(100).unwrap().deliveries(), 0);
     assert_eq!(count(&store, "shopkeep_webhook_deliveries"), 1);
 

@@ -1,121 +1,213 @@
-//! Reads (and, for tamper tests, writes) a store's tables behind shopkeep's back, on the suite's
-//! engine: through a raw SQLite connection to the store's file, or, when the suite runs on
-//! PostgreSQL, through `psql` in the schema standing in for the file (the schema of the store
-//! this thread opened last through `common::open`).
+//! Direct SQL on a test store's database on either engine, behind shopkeep's back: the SQLite
+//! file through rusqlite, or the store's PostgreSQL schema through `psql` (when the suite runs
+//! on PostgreSQL, see `postgres::schema_for`). For reading rows the public API does not show
+//! (counts, before/after dumps, the stock ledger) and for trying to change them by hand.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use shopkeep::Store;
 
-use super::postgres::last_schema;
+use super::{Shop, postgres, raw};
 
-/// The rows `sql` answers, each as psql prints them unaligned (`|` between columns).
-fn psql(store: &Store, sql: &str) -> Vec<String> {
-    assert!(store.path().is_none(), "a SQLite store");
-    let config = last_schema().expect("a store opened through super::open");
-    let out = super::postgres::psql(&config, sql);
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
+/// A connection to a shop's database, on the engine the shop runs on.
+pub enum Db {
+    Sqlite(rusqlite::Connection),
+    /// The connection string of the shop's schema.
+    Postgres(String),
+}
+
+/// A connection to `shop`'s database.
+pub fn db(shop: &Shop) -> Db {
+    if let Some(schema) = &shop._schema {
+        return Db::Postgres(schema.config());
+    }
+    if shop.store.path().is_none() {
+        // The suite runs on PostgreSQL: the shop's "file" is a schema (see `common::open`).
+        if let Some(config) = postgres::schema_for(&shop._dir.path().join("shop.db")) {
+            return Db::Postgres(config);
+        }
+    }
+    Db::Sqlite(raw(&shop.store))
+}
+
+impl Db {
+    /// A connection to `store`'s database: its file, or the schema of the store this thread
+    /// opened last through `common::open` (when the suite runs on PostgreSQL).
+    pub fn of(store: &Store) -> Db {
+        match store.path() {
+            Some(_) => Db::Sqlite(raw(store)),
+            None => {
+                Db::Postgres(postgres::last_schema().expect("a store opened through common::open"))
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
+    /// `bytes` as an SQL literal of this engine.
+    pub fn bytes(&self, bytes: &[u8]) -> String {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        match self {
+            Db::Sqlite(_) => format!("X'{hex}'"),
+            Db::Postgres(_) => format!("'\\x{hex}'::bytea"),
+        }
+    }
+
+    pub fn count_where(&self, table: &str, condition: &str) -> i64 {
+        self.int(&format!("SELECT count(*) FROM {table} WHERE {condition}"))
+    }
+
+    /// The one integer `sql` selects.
+    pub fn int(&self, sql: &str) -> i64 {
+        let rows = self.rows(sql);
+        assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+        rows[0][0].parse().unwrap()
+    }
+
+    /// The rows `sql` selects, each value as text (NULL as "").
+    pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        match self {
+            Db::Sqlite(conn) => {
+                let mut stmt = conn.prepare(sql).unwrap();
+                let columns = stmt.column_count();
+                stmt.query_map([], |r| {
+                    (0..columns)
+                        .map(|i| {
+                            Ok(match r.get::<_, rusqlite::types::Value>(i)? {
+                                rusqlite::types::Value::Null => String::new(),
+                                rusqlite::types::Value::Integer(n) => n.to_string(),
+                                rusqlite::types::Value::Real(x) => x.to_string(),
+                                rusqlite::types::Value::Text(t) => t,
+                                rusqlite::types::Value::Blob(b) => format!("{b:?}"),
+                            })
+                        })
+                        .collect::<Result<Vec<_>, rusqlite::Error>>()
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+            }
+            Db::Postgres(config) => {
+                let out = psql(config, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                out.strip_suffix('\n')
+                    .unwrap_or(&out)
+                    .split('\u{1e}')
+                    .filter(|row| !row.is_empty())
+                    .map(|row| row.split('\u{1f}').map(str::to_owned).collect())
+                    .collect()
+            }
+        }
+    }
+
+    /// Runs `sql` (one or more statements, in one transaction), or returns the engine's error.
+    pub fn execute(&self, sql: &str) -> Result<(), String> {
+        match self {
+            Db::Sqlite(conn) => conn.execute_batch(sql).map_err(|e| e.to_string()),
+            Db::Postgres(config) => psql(config, sql).map(drop),
+        }
+    }
+}
+
+/// Runs `sql` with `psql` in one transaction; its output with fields separated by U+001F and
+/// rows by U+001E, or its error message.
+fn psql(config: &str, sql: &str) -> Result<String, String> {
+    let mut child = Command::new("psql")
+        .arg(config)
+        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-1"])
+        .args(["-F", "\u{1f}", "-R", "\u{1e}", "-P", "null=", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("psql runs (install postgresql-client)");
+    child
+        .stdin
+        .take()
         .unwrap()
-        .lines()
-        .map(str::to_owned)
+        .write_all(sql.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// The first column of the rows `sql` answers, as text (NULL as "").
+pub fn texts(store: &Store, sql: &str) -> Vec<String> {
+    Db::of(store)
+        .rows(sql)
+        .into_iter()
+        .map(|row| row.into_iter().next().unwrap_or_default())
         .collect()
 }
 
-/// The number of rows in `table`.
-pub fn count(store: &Store, table: &str) -> i64 {
-    count_where(store, table, "true")
-}
-
-/// The number of rows in `table` that meet the SQL `condition`.
-pub fn count_where(store: &Store, table: &str, condition: &str) -> i64 {
-    if store.path().is_some() {
-        return super::count_where(store, table, condition);
-    }
-    let sql = format!("SELECT count(*) FROM {table} WHERE {condition}");
-    psql(store, &sql)[0].parse().unwrap()
-}
-
-/// Every row of `tables`, as text, for before/after comparisons.
-pub fn dump(store: &Store, tables: &[&str]) -> Vec<String> {
-    if store.path().is_some() {
-        return super::dump(store, tables);
-    }
-    let mut out = Vec::new();
-    for table in tables {
-        let rows = psql(store, &format!("SELECT * FROM {table} ORDER BY 1"));
-        out.extend(rows.into_iter().map(|row| format!("{table}: {row}")));
-    }
-    out
-}
-
-/// The first column of the rows `sql` answers, as text.
-pub fn texts(store: &Store, sql: &str) -> Vec<String> {
-    if store.path().is_some() {
-        let conn = super::raw(store);
-        let mut stmt = conn.prepare(sql).unwrap();
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(match r.get::<_, rusqlite::types::Value>(0)? {
-                    rusqlite::types::Value::Integer(n) => n.to_string(),
-                    rusqlite::types::Value::Text(text) => text,
-                    other => format!("{other:?}"),
-                })
-            })
-            .unwrap();
-        return rows.map(Result::unwrap).collect();
-    }
-    psql(store, sql)
-}
-
-/// A literal of `bytes` in the engine's SQL.
-pub fn blob(store: &Store, bytes: &[u8]) -> String {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    match store.path() {
-        Some(_) => format!("X'{hex}'"),
-        None => format!("'\\x{hex}'::bytea"),
-    }
-}
-
-/// Every row of every table of the store's PostgreSQL schema, as text, binary columns
-/// with their printable bytes as they are.
-pub fn everything(store: &Store) -> String {
-    let tables = psql(
-        store,
-        "SELECT table_name FROM information_schema.tables
-             WHERE table_schema = current_schema() ORDER BY 1",
-    );
-    let mut out = String::new();
-    for table in tables {
-        let rows = psql(
-            store,
-            &format!("SET LOCAL bytea_output = 'escape'; SELECT * FROM {table}"),
-        );
-        out.push_str(&rows.join("\n"));
-    }
-    out
+/// Runs `sql` (one or more statements) behind shopkeep's back; panics with the engine's error.
+pub fn run(store: &Store, sql: &str) {
+    Db::of(store)
+        .execute(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// Runs the `UPDATE` or `DELETE` `sql` behind shopkeep's back; answers the rows it changed.
 pub fn execute(store: &Store, sql: &str) -> usize {
-    if store.path().is_some() {
-        return super::raw(store).execute(sql, []).unwrap();
+    match Db::of(store) {
+        Db::Sqlite(conn) => conn.execute(sql, []).unwrap(),
+        db @ Db::Postgres(_) => {
+            let sql = format!("WITH changed AS ({sql} RETURNING 1) SELECT count(*) FROM changed");
+            usize::try_from(db.int(&sql)).unwrap()
+        }
     }
-    let sql = format!("WITH changed AS ({sql} RETURNING 1) SELECT count(*) FROM changed");
-    psql(store, &sql)[0].parse().unwrap()
+}
+
+/// A literal of `bytes` in the engine's SQL.
+pub fn blob(store: &Store, bytes: &[u8]) -> String {
+    Db::of(store).bytes(bytes)
+}
+
+/// Every row of every table of the store's PostgreSQL schema, as text, binary columns with
+/// their printable bytes as they are: what the file's bytes are on SQLite.
+pub fn everything(store: &Store) -> String {
+    let Db::Postgres(config) = Db::of(store) else {
+        panic!("a PostgreSQL store")
+    };
+    let tables = psql(
+        &config,
+        "SELECT table_name FROM information_schema.tables
+         WHERE table_schema = current_schema() ORDER BY 1",
+    )
+    .unwrap();
+    let mut out = String::new();
+    for table in tables.split('\u{1e}').filter(|t| !t.trim().is_empty()) {
+        let rows = psql(
+            &config,
+            &format!(
+                "SET LOCAL bytea_output = 'escape'; SELECT * FROM {}",
+                table.trim()
+            ),
+        )
+        .unwrap();
+        out.push_str(&rows);
+    }
+    out
 }
 
 /// The bytes of the binary `column` of the one row of `from` (a table and its condition).
 pub fn bytes(store: &Store, column: &str, from: &str) -> Vec<u8> {
-    let hex = match store.path() {
-        Some(_) => format!("hex({column})"),
-        None => format!("encode({column}, 'hex')"),
+    let db = Db::of(store);
+    let hex = if db.is_postgres() {
+        format!("encode({column}, 'hex')")
+    } else {
+        format!("hex({column})")
     };
-    let rows = texts(store, &format!("SELECT {hex} FROM {from}"));
+    let rows = db.rows(&format!("SELECT {hex} FROM {from}"));
     assert_eq!(rows.len(), 1, "{from}");
-    (0..rows[0].len() / 2)
-        .map(|i| u8::from_str_radix(&rows[0][2 * i..2 * i + 2], 16).unwrap())
+    let text = &rows[0][0];
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
         .collect()
 }

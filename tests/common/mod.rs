@@ -418,52 +418,35 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The number of rows in `table`.
+/// The number of rows in `table` (on the suite's engine, see [`db`]).
 pub fn count(store: &Store, table: &str) -> i64 {
-    count_where(store, table, "1")
+    count_where(store, table, "TRUE")
 }
 
-/// The number of rows in `table` that meet the SQL `condition`.
+/// The number of rows in `table` that meet the SQL `condition` (valid on both engines).
 pub fn count_where(store: &Store, table: &str, condition: &str) -> i64 {
-    raw(store)
-        .query_row(
-            &format!("SELECT count(*) FROM {table} WHERE {condition}"),
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
+    db::Db::of(store).count_where(table, condition)
 }
 
-/// Every row of `tables`, as text, for before/after comparisons.
+/// Every row of `tables`, as text, for before/after comparisons on one engine.
 pub fn dump(store: &Store, tables: &[&str]) -> Vec<String> {
-    let conn = raw(store);
+    let db = db::Db::of(store);
     let mut out = Vec::new();
     for table in tables {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
-            .unwrap();
-        let columns = stmt.column_count();
-        let rows = stmt
-            .query_map([], |r| {
-                let values: Vec<rusqlite::types::Value> =
-                    (0..columns).map(|i| r.get(i)).collect::<Result<_, _>>()?;
-                Ok(format!("{table}: {values:?}"))
-            })
-            .unwrap();
-        out.extend(rows.map(Result::unwrap));
+        for row in db.rows(&format!("SELECT * FROM {table} ORDER BY 1")) {
+            out.push(format!("{table}: {row:?}"));
+        }
     }
     out
 }
 
 /// The sum of a variant's stock ledger (what every movement adds up to).
 pub fn ledger_sum(store: &Store, variant: VariantId) -> i64 {
-    raw(store)
-        .query_row(
-            "SELECT coalesce(sum(delta), 0) FROM shopkeep_stock_ledger WHERE variant_id = ?1",
-            [uuid_bytes(&variant.to_string())],
-            |r| r.get(0),
-        )
-        .unwrap()
+    let db = db::Db::of(store);
+    let id = db.bytes(&uuid_bytes(&variant.to_string()));
+    db.int(&format!(
+        "SELECT coalesce(sum(delta), 0) FROM shopkeep_stock_ledger WHERE variant_id = {id}"
+    ))
 }
 
 /// The 16 bytes of a hyphenated UUID, as ids are stored.
