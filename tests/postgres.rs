@@ -185,6 +185,26 @@ fn a_trading_day_ends_the_same_on_every_engine() {
     }
 }
 
+/// A shop on a schema of its own that sells one mug, `stock` on hand; and the schema's
+/// connection string, for more stores (servers) on it.
+fn mug_shop(conninfo: String, stock: u32) -> (common::Shop, shopkeep::catalog::VariantId, String) {
+    let shop = common::shop_on(
+        &Engine::Postgres(conninfo),
+        common::settings(common::seller(None), PriceMode::TaxInclusive)
+            .build()
+            .unwrap(),
+    );
+    let mug = product(
+        &shop.store,
+        "MUG-1",
+        eur("12.00"),
+        TaxCategory::Standard,
+        stock,
+    );
+    let config = shop._schema.as_ref().unwrap().config();
+    (shop, mug, config)
+}
+
 /// Four stores (four connection pools, as four application servers would have) of four threads
 /// each sell 24 units of one product to 64 eager buyers, and issue an invoice for every sale.
 #[test]
@@ -195,15 +215,8 @@ fn sixteen_writers_on_four_stores_never_oversell_and_number_invoices_without_gap
     const STOCK: u32 = 24;
     let _server = server();
     let Some(conninfo) = conninfo() else { return };
-    let shop = common::shop_on(
-        &Engine::Postgres(conninfo),
-        common::settings(common::seller(None), PriceMode::TaxInclusive)
-            .build()
-            .unwrap(),
-    );
+    let (shop, mug, config) = mug_shop(conninfo, STOCK);
     let store = &shop.store;
-    let mug = product(store, "MUG-1", eur("12.00"), TaxCategory::Standard, STOCK);
-    let config = shop._schema.as_ref().unwrap().config();
     let stores: Vec<Store> = (0..STORES)
         .map(|_| common::connect_postgres(&config, &shop.clock))
         .collect();
@@ -370,15 +383,8 @@ const THREADS: usize = 4;
 
 fn start_sellers(conninfo: String, processes: usize, stock: u32, until: &str) -> Sellers {
     use std::io::BufRead;
-    let shop = common::shop_on(
-        &Engine::Postgres(conninfo),
-        common::settings(common::seller(None), PriceMode::TaxInclusive)
-            .build()
-            .unwrap(),
-    );
+    let (shop, variant, config) = mug_shop(conninfo, stock);
     let store = &shop.store;
-    let variant = product(store, "MUG-1", eur("12.00"), TaxCategory::Standard, stock);
-    let config = shop._schema.as_ref().unwrap().config();
     let (send, sales) = std::sync::mpsc::channel();
     let mut children = Vec::new();
     let mut readers = Vec::new();

@@ -3,9 +3,6 @@
 //! on PostgreSQL, see `postgres::schema_for`). For reading rows the public API does not show
 //! (counts, before/after dumps, the stock ledger) and for trying to change them by hand.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use shopkeep::Store;
 
 use super::{Shop, postgres, raw};
@@ -114,22 +111,8 @@ impl Db {
 /// Runs `sql` with `psql` in one transaction; its output with fields separated by U+001F and
 /// rows by U+001E, or its error message.
 fn psql(config: &str, sql: &str) -> Result<String, String> {
-    let mut child = Command::new("psql")
-        .arg(config)
-        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-1"])
-        .args(["-F", "\u{1f}", "-R", "\u{1e}", "-P", "null=", "-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("psql runs (install postgresql-client)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(sql.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let separators = ["-F", "\u{1f}", "-R", "\u{1e}", "-P", "null="];
+    let out = postgres::psql_with(config, sql, &separators);
     if out.status.success() {
         Ok(String::from_utf8(out.stdout).unwrap())
     } else {

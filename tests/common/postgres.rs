@@ -82,19 +82,16 @@ fn schema_config(schemas: &Mutex<Option<HashMap<PathBuf, String>>>, path: &Path)
 
 /// Runs `psql` on `sql` (one transaction) against `conninfo`.
 pub fn psql(conninfo: &str, sql: &str) -> Output {
+    psql_with(conninfo, sql, &[])
+}
+
+/// [`psql`] with more of its options (`-F` and `-R` separators, `-P null=`).
+pub fn psql_with(conninfo: &str, sql: &str, options: &[&str]) -> Output {
     let mut child = Command::new("psql")
         .arg(conninfo)
-        .args([
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-1",
-            "-f",
-            "-",
-        ])
+        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-1"])
+        .args(options)
+        .args(["-f", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
