@@ -1,7 +1,8 @@
 //! shopkeep is an embeddable commerce backend: a web shop's server, a point of sale or a CLI
 //! links it to keep customers, products, orders and invoices in **one SQLite file**, with the
 //! rules and the security of that data built in. The host owns transport (HTTP, gRPC, a GUI);
-//! shopkeep owns the data.
+//! shopkeep owns the data. A shop that outgrows one machine moves to PostgreSQL (feature
+//! `postgres`) with one line changed: `Store::connect_postgres` instead of `Store::open`.
 //!
 //! ```
 //! use shopkeep::catalog::{NewProduct, Sku, TaxCategory};
@@ -25,7 +26,7 @@
 //!
 //! | Module | What it holds | Start with |
 //! |---|---|---|
-//! | [`store`] | the SQLite file: open, migrate, back up, rotate keys, maintain | [`Store`] |
+//! | [`store`] | the SQLite file (or PostgreSQL schema): open, migrate, back up, rotate keys, maintain | [`Store`] |
 //! | [`access`] | principals, the policy, staff, sessions, API keys, the audit log | [`access::Role`], [`access::Policy`] |
 //! | [`catalog`] | products and variants, stock, the shop's settings and tax table | [`catalog::NewProduct`], [`catalog::ShopSettings`] |
 //! | [`customers`] | accounts, login, addresses, consent, GDPR access and erasure | [`customers::NewCustomer`] |
@@ -181,6 +182,9 @@
 //! - `query-log`: hidden, logs every statement the connections run, for the query-plan test.
 //! - `pdf`: `invoices::to_pdf`, invoices and credit notes as A4 PDF documents with an
 //!   embedded font.
+//! - `postgres`: `Store::connect_postgres`, the store on a PostgreSQL server, and
+//!   `StoreOptions::import_sqlite`, the move of a shop's file there (see
+//!   [backends](guide::backends)).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 

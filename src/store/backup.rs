@@ -26,7 +26,8 @@ impl Store {
     ///
     /// A `Storage` error if the copy cannot be written or synced, or every reader stayed in
     /// use for the pool timeout; `NotADatabase` if the copy fails its integrity check (nothing
-    /// is left at `path` then).
+    /// is left at `path` then); `Unsupported` for a PostgreSQL store (`pg_dump` and the
+    /// server's point-in-time recovery back it up).
     pub fn backup_to(&self, path: impl AsRef<Path>) -> Result<()> {
         self.write_copy(path.as_ref(), false)
     }

@@ -1,4 +1,7 @@
-//! The [`Store`]: one SQLite file, opened, migrated, pooled and backed up.
+//! The [`Store`]: one SQLite file, opened, migrated, pooled and backed up; or, with the
+//! `postgres` feature, the same store in a PostgreSQL schema ([`StoreOptions::connect_postgres`],
+//! and [`StoreOptions::import_sqlite`] to move a shop's file there; see the
+//! [backends guide](crate::guide::backends)).
 //!
 //! A store holds one writer connection and a small pool of readers. Every write runs in a
 //! `BEGIN IMMEDIATE` transaction through one helper, so that the business change, its audit

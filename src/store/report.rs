@@ -146,7 +146,8 @@ impl Store {
     /// # Errors
     ///
     /// A `Storage` error if a connection cannot be queried, or a reader stayed in use for the
-    /// whole [pool timeout](crate::StoreOptions::pool_timeout).
+    /// whole [pool timeout](crate::StoreOptions::pool_timeout); `Unsupported` for a PostgreSQL
+    /// store (its server reports its connections in `pg_stat_activity`).
     pub fn connection_report(&self) -> Result<Vec<ConnectionReport>> {
         let Some(sqlite) = self.sqlite() else {
             return Err(super::not_a_file("reported on connection by connection"));
