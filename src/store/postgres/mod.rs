@@ -321,6 +321,7 @@ pub(super) fn connect(
 fn migrate(conn: &PgConn, migrations: &[Migration], now: Timestamp) -> Result<()> {
     check_schema(conn, migrations)?;
     for migration in migrations {
+        let mut guard = RollbackOnDrop { conn, open: true };
         conn.batch(&format!(
             "BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK});
              CREATE TABLE IF NOT EXISTS shopkeep_schema (
@@ -329,7 +330,6 @@ fn migrate(conn: &PgConn, migrations: &[Migration], now: Timestamp) -> Result<()
                  applied_at text NOT NULL
              );"
         ))?;
-        let mut guard = RollbackOnDrop { conn, open: true };
         if applied_version(conn)? < migration.version {
             conn.batch(migration.postgres).map_err(|err| {
                 Error::new(
