@@ -325,29 +325,34 @@ impl<'r> Row<'r> {
     /// `Storage`, naming the column, if there is no such column or its value is not a `T`
     /// (a schema and a repository out of step).
     pub(crate) fn get<T: Column>(&self, idx: usize) -> Result<T> {
-        let value = match &self.inner {
-            RowInner::Sqlite(row) => from_sqlite(row.get_ref(idx).map_err(crate::error::sqlite)?),
+        let (value, name) = match &self.inner {
+            RowInner::Sqlite(row) => {
+                let name = row.as_ref().column_name(idx).unwrap_or("?");
+                match row.get_ref(idx) {
+                    Ok(value) => (from_sqlite(value), name),
+                    Err(err) => return Err(crate::error::sqlite(err)),
+                }
+            }
             #[cfg(feature = "postgres")]
             RowInner::Postgres(row) => {
-                row.try_get::<_, crate::store::PostgresValue<'_>>(idx)
-                    .map_err(|err| self.unreadable(idx, &err))?
-                    .0
+                let name = row.columns().get(idx).map_or("?", |c| c.name());
+                match row.try_get::<_, crate::store::PostgresValue<'_>>(idx) {
+                    Ok(value) => (value.0, name),
+                    Err(err) => {
+                        return Err(Error::new(
+                            ErrorKind::Storage,
+                            format!("column {idx} ({name}) cannot be read: {err}"),
+                        ));
+                    }
+                }
             }
         };
-        // The column's name is looked up for an error only: `get` is on every row's path.
-        T::column(value).map_err(|err| self.unreadable(idx, &*err))
-    }
-
-    fn unreadable(&self, idx: usize, err: &dyn std::fmt::Display) -> Error {
-        let name = match &self.inner {
-            RowInner::Sqlite(row) => row.as_ref().column_name(idx).unwrap_or("?"),
-            #[cfg(feature = "postgres")]
-            RowInner::Postgres(row) => row.columns().get(idx).map_or("?", |c| c.name()),
-        };
-        Error::new(
-            ErrorKind::Storage,
-            format!("column {idx} ({name}) cannot be read: {err}"),
-        )
+        T::column(value).map_err(|err| {
+            Error::new(
+                ErrorKind::Storage,
+                format!("column {idx} ({name}) cannot be read: {err}"),
+            )
+        })
     }
 }
 

@@ -290,16 +290,24 @@ fn best_sellers(tx: &Tx<'_>) -> Result<Ranked> {
     let since = tx
         .now()
         .checked_sub(std::time::Duration::from_secs(BEST_SELLER_DAYS * 24 * 3600))?;
-    // Grouped by every selected column: PostgreSQL selects only grouped columns (its
-    // shopkeep_products key is seq; id is UNIQUE), and the sku and name follow from the id.
+    // PostgreSQL selects only grouped columns (its shopkeep_products key is seq; id is UNIQUE).
     let list: Vec<(Vec<u8>, Product)> = tx.query_map(
-        "SELECT p.id, p.sku, p.name
+        tx.dialect(
+            "SELECT p.id, p.sku, p.name
+             FROM shopkeep_orders o
+             JOIN shopkeep_order_lines l ON l.order_id = o.id
+             JOIN shopkeep_variants v ON v.id = l.variant_id
+             JOIN shopkeep_products p ON p.id = v.product_id AND p.status = 'active'
+             WHERE o.placed_at >= ?1 AND o.status NOT IN ('cancelled', 'expired')
+             GROUP BY p.id ORDER BY sum(l.quantity) DESC, p.sku LIMIT 20",
+            "SELECT p.id, p.sku, p.name
              FROM shopkeep_orders o
              JOIN shopkeep_order_lines l ON l.order_id = o.id
              JOIN shopkeep_variants v ON v.id = l.variant_id
              JOIN shopkeep_products p ON p.id = v.product_id AND p.status = 'active'
              WHERE o.placed_at >= ?1 AND o.status NOT IN ('cancelled', 'expired')
              GROUP BY p.id, p.sku, p.name ORDER BY sum(l.quantity) DESC, p.sku LIMIT 20",
+        ),
         args![since],
         |r| {
             Ok((
