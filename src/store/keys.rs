@@ -18,7 +18,15 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::sql::args;
 
 /// The `shopkeep_meta` key of the wrapped root key.
-const ROOT_KEY: &str = "root_key";
+pub(super) const ROOT_KEY: &str = "root_key";
+
+/// Reads the wrapped root key (parameter: [`ROOT_KEY`]).
+pub(super) const READ_ROOT: &str = "SELECT value FROM shopkeep_meta WHERE key = ?1";
+
+/// Stores a wrapped root key unless another process stored one first (parameters:
+/// [`ROOT_KEY`], the wrapped key).
+pub(super) const INSERT_ROOT: &str =
+    "INSERT INTO shopkeep_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
 
 /// Unwraps the root key of an existing store without writing anything. `None` if the store has
 /// no root key yet.
@@ -27,17 +35,15 @@ const ROOT_KEY: &str = "root_key";
 ///
 /// `Crypto` if the master key is not the one the root was wrapped with.
 pub(super) fn unlock(conn: &Connection, master: &KeyRing) -> Result<Option<Keys>> {
-    let wrapped: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT value FROM shopkeep_meta WHERE key = ?1",
-            [ROOT_KEY],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(crate::error::sqlite)?;
-    wrapped
+    stored_root(conn)?
         .map(|w| Keys::derive(master.unwrap_root(&w)?))
         .transpose()
+}
+
+fn stored_root(conn: &Connection) -> Result<Option<Vec<u8>>> {
+    conn.query_row(READ_ROOT, [ROOT_KEY], |r| r.get(0))
+        .optional()
+        .map_err(crate::error::sqlite)
 }
 
 /// Creates the root key of a new store. If another process created one first, that one wins
@@ -46,20 +52,39 @@ pub(super) fn create_root(conn: &mut Connection, master: &KeyRing) -> Result<Key
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(crate::error::sqlite)?;
-    let wrapped = master.wrap_root(&SecretKey::random()?)?;
-    tx.execute(
-        "INSERT INTO shopkeep_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-        rusqlite::params![ROOT_KEY, wrapped],
-    )
-    .map_err(crate::error::sqlite)?;
-    let keys = unlock(&tx, master)?.ok_or_else(|| {
-        Error::new(
-            ErrorKind::Storage,
-            "the root key vanished while it was created",
-        )
-    })?;
+    let keys = root_or_create(
+        master,
+        || stored_root(&tx),
+        |wrapped| {
+            tx.execute(INSERT_ROOT, rusqlite::params![ROOT_KEY, wrapped])
+                .map(drop)
+                .map_err(crate::error::sqlite)
+        },
+    )?;
     tx.commit().map_err(crate::error::sqlite)?;
     Ok(keys)
+}
+
+/// The root key `stored` reads, unwrapped; if there is none, a new one is wrapped and handed to
+/// `store` first (which keeps another process's key if one was stored meanwhile), then read.
+pub(super) fn root_or_create(
+    master: &KeyRing,
+    stored: impl Fn() -> Result<Option<Vec<u8>>>,
+    store: impl FnOnce(&[u8]) -> Result<()>,
+) -> Result<Keys> {
+    let wrapped = match stored()? {
+        Some(wrapped) => wrapped,
+        None => {
+            store(&master.wrap_root(&SecretKey::random()?)?)?;
+            stored()?.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Storage,
+                    "the root key vanished while it was created",
+                )
+            })?
+        }
+    };
+    Keys::derive(master.unwrap_root(&wrapped)?)
 }
 
 impl Store {

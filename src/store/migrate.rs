@@ -244,17 +244,7 @@ pub(crate) fn inspect(conn: &Connection, migrations: &[Migration]) -> Result<Fil
         ));
     }
     let version = applied_version(conn)?;
-    let supported = latest(migrations);
-    if version > supported {
-        return Err(Error::new(
-            ErrorKind::SchemaTooNew,
-            format!(
-                "the database is at schema version {version}, newer than the {supported} this \
-                 shopkeep {} supports; upgrade shopkeep to open it",
-                env!("CARGO_PKG_VERSION")
-            ),
-        ));
-    }
+    refuse_newer(version, migrations)?;
     check_names(conn, migrations, version)?;
     Ok(FileState::Ours(version))
 }
@@ -287,25 +277,14 @@ pub(crate) fn migrate(
         if applied_version(&tx)? >= migration.version {
             continue;
         }
-        let failed = || {
-            Error::new(
-                ErrorKind::Storage,
-                format!(
-                    "migration {} ({}) failed; the database stays at version {}",
-                    migration.version,
-                    migration.name,
-                    migration.version.saturating_sub(1)
-                ),
-            )
-        };
         tx.execute_batch(migration.sql)
-            .map_err(|e| failed().with_source(e))?;
+            .map_err(|e| failed(migration).with_source(e))?;
         if let Some(keys) = keys {
             let keyed = KEYED_STEPS
                 .iter()
                 .filter(|(name, _)| *name == migration.name);
             for (_, step) in keyed {
-                step(&tx, keys).map_err(|e| failed().with_source(e))?;
+                step(&tx, keys).map_err(|e| failed(migration).with_source(e))?;
             }
         }
         tx.execute(
@@ -336,6 +315,52 @@ fn latest(migrations: &[Migration]) -> u32 {
     migrations.last().map_or(0, |m| m.version)
 }
 
+/// Refuses a database that a newer shopkeep migrated (at `version`, above any of ours).
+pub(crate) fn refuse_newer(version: u32, migrations: &[Migration]) -> Result<()> {
+    let supported = latest(migrations);
+    if version > supported {
+        return Err(Error::new(
+            ErrorKind::SchemaTooNew,
+            format!(
+                "the database is at schema version {version}, newer than the {supported} this \
+                 shopkeep {} supports; upgrade shopkeep to open it",
+                env!("CARGO_PKG_VERSION")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a database whose migration `version` is recorded under another name than ours.
+pub(crate) fn check_name(migrations: &[Migration], version: u32, name: &str) -> Result<()> {
+    let expected = migrations
+        .iter()
+        .find(|m| m.version == version)
+        .map(|m| m.name);
+    if expected == Some(name) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::NotADatabase,
+        format!(
+            "schema version {version} is recorded as {name:?}, which this shopkeep does not know"
+        ),
+    ))
+}
+
+/// The error of `migration` failing (its cause attached by the caller).
+pub(crate) fn failed(migration: &Migration) -> Error {
+    Error::new(
+        ErrorKind::Storage,
+        format!(
+            "migration {} ({}) failed; the database stays at version {}",
+            migration.version,
+            migration.name,
+            migration.version.saturating_sub(1)
+        ),
+    )
+}
+
 /// A recorded migration whose name differs from ours means the file was written by a
 /// different lineage of the schema: refuse rather than guess.
 fn check_names(conn: &Connection, migrations: &[Migration], version: u32) -> Result<()> {
@@ -351,15 +376,7 @@ fn check_names(conn: &Connection, migrations: &[Migration], version: u32) -> Res
         .map_err(crate::error::sqlite)?;
     for row in rows {
         let (v, name) = row.map_err(crate::error::sqlite)?;
-        let expected = migrations.iter().find(|m| m.version == v).map(|m| m.name);
-        if expected != Some(name.as_str()) {
-            return Err(Error::new(
-                ErrorKind::NotADatabase,
-                format!(
-                    "schema version {v} is recorded as {name:?}, which this shopkeep does not know"
-                ),
-            ));
-        }
+        check_name(migrations, v, &name)?;
     }
     Ok(())
 }

@@ -33,7 +33,6 @@ use super::{Store, Tx};
 use crate::clock::Timestamp;
 use crate::crypto::KeyRing;
 use crate::crypto::keys::Keys;
-use crate::crypto::secret::SecretKey;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::Param;
 
@@ -46,9 +45,6 @@ const WRITE_LOCK: &str = "LOCK TABLE shopkeep_audit IN SHARE ROW EXCLUSIVE MODE"
 /// The advisory lock key migrations hold, so that servers starting at once migrate one at a
 /// time ("shopkeep" in ASCII).
 const MIGRATION_LOCK: i64 = 0x73_686f_706b_6565;
-
-/// The `shopkeep_meta` key of the wrapped root key (as on SQLite).
-const ROOT_KEY: &str = "root_key";
 
 /// The pool of a PostgreSQL store.
 pub(crate) struct Engine {
@@ -331,17 +327,8 @@ fn migrate(conn: &PgConn, migrations: &[Migration], now: Timestamp) -> Result<()
              );"
         ))?;
         if applied_version(conn)? < migration.version {
-            conn.batch(migration.postgres).map_err(|err| {
-                Error::new(
-                    ErrorKind::Storage,
-                    format!(
-                        "migration {} ({}) failed; the database stays at version {}: {err}",
-                        migration.version,
-                        migration.name,
-                        migration.version.saturating_sub(1)
-                    ),
-                )
-            })?;
+            conn.batch(migration.postgres)
+                .map_err(|err| super::migrate::failed(migration).with_source(err))?;
             conn.execute(
                 "INSERT INTO shopkeep_schema (version, name, applied_at) VALUES (?1, ?2, ?3)",
                 crate::sql::args![migration.version, migration.name, now],
@@ -389,18 +376,7 @@ fn check_schema(conn: &PgConn, migrations: &[Migration]) -> Result<()> {
             "the schema holds tables of another application (it has no shopkeep schema table)",
         ));
     }
-    let version = applied_version(conn)?;
-    let supported = migrations.last().map_or(0, |m| m.version);
-    if version > supported {
-        return Err(Error::new(
-            ErrorKind::SchemaTooNew,
-            format!(
-                "the database is at schema version {version}, newer than the {supported} this \
-                 shopkeep {} supports; upgrade shopkeep to open it",
-                env!("CARGO_PKG_VERSION")
-            ),
-        ));
-    }
+    super::migrate::refuse_newer(applied_version(conn)?, migrations)?;
     let rows = conn.query(
         "SELECT version, name FROM shopkeep_schema ORDER BY version",
         &[],
@@ -408,19 +384,8 @@ fn check_schema(conn: &PgConn, migrations: &[Migration]) -> Result<()> {
     for row in &rows {
         let row = crate::sql::Row::postgres(row);
         let (version, name): (i64, String) = (row.get(0)?, row.get(1)?);
-        let expected = migrations
-            .iter()
-            .find(|m| i64::from(m.version) == version)
-            .map(|m| m.name);
-        if expected != Some(name.as_str()) {
-            return Err(Error::new(
-                ErrorKind::NotADatabase,
-                format!(
-                    "schema version {version} is \"{name}\" in the database, not one of this \
-                     shopkeep's migrations"
-                ),
-            ));
-        }
+        let version = u32::try_from(version).unwrap_or(u32::MAX);
+        super::migrate::check_name(migrations, version, &name)?;
     }
     Ok(())
 }
@@ -428,31 +393,18 @@ fn check_schema(conn: &PgConn, migrations: &[Migration]) -> Result<()> {
 /// Unwraps the store's root key, creating it first if the store is new. Two servers creating
 /// one store at once agree: the first insert wins, and both unwrap what it wrote.
 fn root_key(conn: &PgConn, master: &KeyRing) -> Result<Keys> {
-    let stored = |conn: &PgConn| -> Result<Option<Vec<u8>>> {
-        let rows = conn.query(
-            "SELECT value FROM shopkeep_meta WHERE key = ?1",
-            crate::sql::args![ROOT_KEY],
-        )?;
-        rows.first()
-            .map(|row| crate::sql::Row::postgres(row).get(0))
-            .transpose()
-    };
-    let wrapped = match stored(conn)? {
-        Some(wrapped) => wrapped,
-        None => {
-            let wrapped = master.wrap_root(&SecretKey::random()?)?;
-            conn.execute(
-                "INSERT INTO shopkeep_meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO NOTHING",
-                crate::sql::args![ROOT_KEY, wrapped],
-            )?;
-            stored(conn)?.ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Storage,
-                    "the root key vanished while it was created",
-                )
-            })?
-        }
-    };
-    Keys::derive(master.unwrap_root(&wrapped)?)
+    use super::keys::{INSERT_ROOT, READ_ROOT, ROOT_KEY};
+    super::keys::root_or_create(
+        master,
+        || {
+            let rows = conn.query(READ_ROOT, crate::sql::args![ROOT_KEY])?;
+            rows.first()
+                .map(|row| crate::sql::Row::postgres(row).get(0))
+                .transpose()
+        },
+        |wrapped| {
+            conn.execute(INSERT_ROOT, crate::sql::args![ROOT_KEY, wrapped])
+                .map(drop)
+        },
+    )
 }
