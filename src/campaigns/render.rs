@@ -290,7 +290,10 @@ fn best_sellers(tx: &Tx<'_>) -> Result<Ranked> {
     let since = tx
         .now()
         .checked_sub(std::time::Duration::from_secs(BEST_SELLER_DAYS * 24 * 3600))?;
-    // PostgreSQL selects only grouped columns (its shopkeep_products key is seq; id is UNIQUE).
+    // PostgreSQL selects only grouped columns (its shopkeep_products key is seq; id is UNIQUE),
+    // so it groups by all three. SQLite keeps `GROUP BY p.id`: grouped by the three columns, its
+    // planner scans the order lines instead of starting from the recent orders
+    // (tests/query_plans.rs counts the rows stepped).
     let list: Vec<(Vec<u8>, Product)> = tx.query_map(
         tx.dialect(
             "SELECT p.id, p.sku, p.name
