@@ -33,13 +33,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use shopkeep::Store;
 use shopkeep::access::CustomerId;
 use shopkeep::catalog::{ShopSettings, VariantId};
-use shopkeep::crypto::Password;
-use shopkeep::customers::{Address, Country, NewCustomer};
 use shopkeep::orders::{CartRef, Checkout, IdempotencyKey, Payment};
 use shopkeep::store::Durability;
-use shopkeep::{Email, Principal, Store};
 use support::{Shop, shop_settings, tmpfs};
 
 const CALLERS: usize = 8;
@@ -86,29 +84,7 @@ fn open_shop(path: &Path) -> (Store, Vec<VariantId>, Vec<CustomerId>) {
     }
     let shop = Shop::open(path, Durability::Full, &settings());
     let mut customers = vec![shop.customer];
-    for i in 1..CALLERS {
-        let new = NewCustomer::new(
-            Email::parse(&format!("buyer{i}@example.com")).unwrap(),
-            Password::new("a perfectly long bench passphrase"),
-            "Bea Example",
-        )
-        .unwrap()
-        .shipping_address(
-            Address::new(
-                "Bea Example",
-                "Main St 2",
-                "Berlin",
-                Country::parse("DE").unwrap(),
-            )
-            .unwrap(),
-        );
-        let made = shop
-            .store
-            .customers(&Principal::anonymous())
-            .register(new)
-            .unwrap();
-        customers.push(made.id());
-    }
+    customers.extend((1..CALLERS).map(|i| support::register_buyer(&shop.store, i)));
     (shop.store, shop.variants, customers)
 }
 

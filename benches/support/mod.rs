@@ -77,6 +77,11 @@ impl Shop {
             .durability(durability)
             .open(path, KeyRing::from_master_key([42; 32]))
             .unwrap();
+        Shop::on(store, settings)
+    }
+
+    /// The same setup on `store` (a fresh one), wherever it keeps its data.
+    pub fn on(store: Store, settings: &ShopSettings) -> Shop {
         let system = store.system();
         store.settings(&system).update(0, settings).unwrap();
         let variants = [
@@ -123,6 +128,31 @@ impl Shop {
             variants,
         }
     }
+}
+
+/// Registers buyer number `i` (a second customer and onwards, for benches with one customer
+/// per caller), with a shipping address as the shop's first customer has.
+pub fn register_buyer(store: &Store, i: usize) -> CustomerId {
+    let new = NewCustomer::new(
+        Email::parse(&format!("buyer{i}@example.com")).unwrap(),
+        Password::new("a perfectly long bench passphrase"),
+        "Bea Example",
+    )
+    .unwrap()
+    .shipping_address(
+        Address::new(
+            "Bea Example",
+            "Main St 2",
+            "Berlin",
+            Country::parse("DE").unwrap(),
+        )
+        .unwrap(),
+    );
+    store
+        .customers(&Principal::anonymous())
+        .register(new)
+        .unwrap()
+        .id()
 }
 
 /// A rusqlite connection set up as shopkeep sets up its own (src/store/connection.rs): WAL,
