@@ -325,34 +325,31 @@ impl<'r> Row<'r> {
     /// `Storage`, naming the column, if there is no such column or its value is not a `T`
     /// (a schema and a repository out of step).
     pub(crate) fn get<T: Column>(&self, idx: usize) -> Result<T> {
-        let (value, name) = match &self.inner {
-            RowInner::Sqlite(row) => {
-                let name = row.as_ref().column_name(idx).unwrap_or("?");
-                match row.get_ref(idx) {
-                    Ok(value) => (from_sqlite(value), name),
-                    Err(err) => return Err(crate::error::sqlite(err)),
-                }
-            }
+        let value = match &self.inner {
+            RowInner::Sqlite(row) => from_sqlite(row.get_ref(idx).map_err(crate::error::sqlite)?),
             #[cfg(feature = "postgres")]
             RowInner::Postgres(row) => {
-                let name = row.columns().get(idx).map_or("?", |c| c.name());
-                match row.try_get::<_, crate::store::PostgresValue<'_>>(idx) {
-                    Ok(value) => (value.0, name),
-                    Err(err) => {
-                        return Err(Error::new(
-                            ErrorKind::Storage,
-                            format!("column {idx} ({name}) cannot be read: {err}"),
-                        ));
-                    }
-                }
+                row.try_get::<_, crate::store::PostgresValue<'_>>(idx)
+                    .map_err(|err| self.unreadable(idx, &err))?
+                    .0
             }
         };
-        T::column(value).map_err(|err| {
-            Error::new(
-                ErrorKind::Storage,
-                format!("column {idx} ({name}) cannot be read: {err}"),
-            )
-        })
+        T::column(value).map_err(|err| self.unreadable(idx, &err))
+    }
+
+    /// Why column `idx` cannot be read, naming it. The name is looked up here, on the error
+    /// path only: `get` runs for every column of every row read.
+    #[cold]
+    fn unreadable(&self, idx: usize, err: &dyn std::fmt::Display) -> Error {
+        let name = match &self.inner {
+            RowInner::Sqlite(row) => row.as_ref().column_name(idx).unwrap_or("?"),
+            #[cfg(feature = "postgres")]
+            RowInner::Postgres(row) => row.columns().get(idx).map_or("?", |c| c.name()),
+        };
+        Error::new(
+            ErrorKind::Storage,
+            format!("column {idx} ({name}) cannot be read: {err}"),
+        )
     }
 }
 
@@ -385,5 +382,32 @@ impl rusqlite::ToSql for Bound<'_> {
             Value::Blob(Cow::Borrowed(bytes)) => ToSqlOutput::Borrowed(Borrowed::Blob(bytes)),
             Value::Blob(Cow::Owned(bytes)) => ToSqlOutput::Owned(Owned::Blob(bytes)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_column_is_named_in_the_error() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let read = |idx: usize| {
+            conn.query_row("SELECT 7 AS seven, 'x' AS word", [], |row| {
+                Ok(Row::sqlite(row).get::<i64>(idx))
+            })
+            .unwrap()
+        };
+        assert_eq!(read(0).unwrap(), 7);
+        let err = read(1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Storage);
+        assert!(
+            err.message()
+                .starts_with("column 1 (word) cannot be read: "),
+            "{}",
+            err.message()
+        );
+        // A column the row does not have is rusqlite's error, as before.
+        assert_eq!(read(2).unwrap_err().kind(), ErrorKind::Storage);
     }
 }

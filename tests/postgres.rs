@@ -731,3 +731,29 @@ fn a_file_whose_audit_chain_is_broken_is_not_moved_and_the_target_stays_empty() 
         ["0", "0"]
     );
 }
+
+#[test]
+fn a_file_holding_text_that_is_not_utf8_is_not_moved_altered() {
+    let _server = server();
+    let Some(conninfo) = conninfo() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let file = Store::open(&path, KeyRing::from_master_key([8; 32])).unwrap();
+    product(&file, "MUG-1", eur("12.00"), TaxCategory::Standard, 3);
+    drop(file);
+    // Bytes no shop writes: SQLite keeps them in a TEXT column, PostgreSQL's text cannot.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch("UPDATE shopkeep_products SET description = CAST(x'6d75ff67' AS TEXT);")
+        .unwrap();
+    drop(raw);
+
+    let target = PgSchema::create(&conninfo);
+    let err = Store::options()
+        .import_sqlite(&path, &target.config(), KeyRing::from_master_key([8; 32]))
+        .unwrap_err();
+    // Refused, naming the column, not copied with the byte replaced.
+    assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
+    assert!(err.to_string().contains("(description)"), "{err}");
+    let out = target.run("SELECT count(*) FROM shopkeep_products;");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+}

@@ -14,14 +14,13 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
+use common::postgres::{CONNINFO_VAR, PgSchema};
 use shopkeep::{KeyRing, Store};
-
-const CONNINFO_VAR: &str = "SHOPKEEP_TEST_POSTGRES";
 
 fn schema_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/schema")
@@ -73,62 +72,19 @@ fn both_engines_number_the_same_migrations_with_the_same_names() {
     );
 }
 
-/// Runs `psql` on `sql` (stdin) with `search_path` set to `schema`. `single` wraps it in one
-/// transaction.
-fn psql(conninfo: &str, schema: Option<&str>, sql: &str, single: bool) -> Output {
-    let mut command = Command::new("psql");
-    command
-        .arg(conninfo)
-        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if single {
-        command.arg("-1");
-    }
-    if let Some(schema) = schema {
-        command.env("PGOPTIONS", format!("-c search_path={schema}"));
-    }
-    let mut child = command
-        .spawn()
-        .expect("psql runs (install postgresql-client)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(sql.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// A schema of its own for this run, dropped when the test ends (passed or not).
-struct PgSchema {
-    conninfo: String,
-    name: String,
-}
-
-impl PgSchema {
-    fn create(conninfo: &str) -> PgSchema {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("t_{}_{nanos}", std::process::id());
-        let out = psql(conninfo, None, &format!("CREATE SCHEMA {name};"), true);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PgSchema {
-            conninfo: conninfo.to_owned(),
-            name,
-        }
-    }
-
+/// Checked runs of SQL in a test schema: psql's failure is the test's.
+trait Checked {
     /// Runs `sql` in one transaction; panics with psql's error if it fails.
-    fn run(&self, sql: &str) -> String {
-        let out = psql(&self.conninfo, Some(&self.name), sql, true);
+    fn ok(&self, sql: &str) -> String;
+    /// Rows of a query, `|`-separated fields.
+    fn rows(&self, sql: &str) -> Vec<Vec<String>>;
+    /// `sql` must fail with `message` in psql's error, and change nothing.
+    fn refuses(&self, sql: &str, message: &str);
+}
+
+impl Checked for PgSchema {
+    fn ok(&self, sql: &str) -> String {
+        let out = self.run(sql);
         assert!(
             out.status.success(),
             "{sql}\nfailed: {}",
@@ -137,34 +93,21 @@ impl PgSchema {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// Rows of a query, `|`-separated fields.
     fn rows(&self, sql: &str) -> Vec<Vec<String>> {
-        self.run(sql)
+        self.ok(sql)
             .lines()
             .filter(|l| !l.is_empty())
             .map(|l| l.split('|').map(str::to_owned).collect())
             .collect()
     }
 
-    /// `sql` must fail with `message` in psql's error, and change nothing.
     fn refuses(&self, sql: &str, message: &str) {
-        let out = psql(&self.conninfo, Some(&self.name), sql, true);
+        let out = self.run(sql);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{sql}\nwas not refused");
         assert!(
             stderr.contains(message),
             "{sql}\nwas refused with {stderr}, not {message:?}"
-        );
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let _ = psql(
-            &self.conninfo,
-            None,
-            &format!("DROP SCHEMA {} CASCADE;", self.name),
-            true,
         );
     }
 }
@@ -315,7 +258,7 @@ fn pg_type(sqlite: &str) -> &'static str {
 }
 
 fn postgres_catalog(pg: &PgSchema) -> Catalog {
-    let s = &pg.name;
+    let s = pg.name();
     let mut catalog = Catalog::default();
     for row in pg.rows(&format!(
         "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
@@ -485,6 +428,8 @@ fn fresh_sqlite() -> Catalog {
 }
 
 /// The test server's conninfo, or `None` (and one line on stdout saying the test was skipped).
+/// Unlike `common::postgres::conninfo`, without the `postgres` feature too: this test reaches
+/// the server through psql only.
 #[allow(clippy::print_stdout)]
 fn conninfo() -> Option<String> {
     let conninfo = std::env::var(CONNINFO_VAR).ok().filter(|c| !c.is_empty());
@@ -499,7 +444,7 @@ fn migrated(conninfo: &str) -> PgSchema {
     let pg = PgSchema::create(conninfo);
     for (version, (name, path)) in migrations(&schema_dir().join("postgres")) {
         let sql = std::fs::read_to_string(&path).unwrap();
-        let out = psql(conninfo, Some(&pg.name), &sql, true);
+        let out = pg.run(&sql);
         assert!(
             out.status.success(),
             "migration {version} ({name}) fails on PostgreSQL: {}",
@@ -564,7 +509,7 @@ fn postgres_triggers_refuse_as_sqlite_does() {
     let pg = migrated(&conninfo);
 
     // The audit log: appended at the end only, never changed, deleted or truncated.
-    pg.run(&format!(
+    pg.ok(&format!(
         "INSERT INTO shopkeep_audit (seq, at, principal, action, resource, outcome, mac)
          VALUES (1, '2026-11-28T09:00:00Z', 'system', 'test', 'x', 'allowed', {});",
         bytes(1, 32)
@@ -590,7 +535,7 @@ fn postgres_triggers_refuse_as_sqlite_does() {
 
     // The consent ledger: append-only, a row belongs to a customer or a lead.
     let customer = bytes(1, 16);
-    pg.run(&format!(
+    pg.ok(&format!(
         "INSERT INTO shopkeep_customers (id, email_index, email, name, password_hash, created_at,
              updated_at) VALUES ({customer}, {}, '\\x01', '\\x01', 'h', 't', 't');
          INSERT INTO shopkeep_customer_consents (customer_id, channel, event, source,
@@ -610,7 +555,7 @@ fn postgres_triggers_refuse_as_sqlite_does() {
     // Invoices: never changed, kept for their retention period by the store's clock.
     let order = bytes(2, 16);
     let invoice = bytes(3, 16);
-    pg.run(&format!(
+    pg.ok(&format!(
         "INSERT INTO shopkeep_orders (id, number, customer_id, status, currency, price_mode,
              line_net_total, allowance_total, charge_total, net_total, vat_total, gross_total,
              destination, buyer, placed_at, updated_at)
@@ -634,7 +579,7 @@ fn postgres_triggers_refuse_as_sqlite_does() {
     };
     // Less than the shortest retention period: until the second 1 January after issue.
     pg.refuses(&insert_invoice("2027-12-31"), INVOICE_KEPT);
-    pg.run(&insert_invoice("2037-01-01"));
+    pg.ok(&insert_invoice("2037-01-01"));
     pg.refuses(&insert_invoice("2037-01-01"), INVOICE_UNCHANGED);
     pg.refuses(
         "UPDATE shopkeep_invoices SET number = 'R-2';",
@@ -661,7 +606,7 @@ fn postgres_triggers_refuse_as_sqlite_does() {
         pg.rows("SELECT count(*) FROM shopkeep_invoice_lines;"),
         [["1"]]
     );
-    pg.run(
+    pg.ok(
         "SET LOCAL shopkeep.now = '2037-01-01T12:00:00Z'; DELETE FROM shopkeep_invoice_lines;
          DELETE FROM shopkeep_invoices;",
     );
@@ -677,7 +622,7 @@ fn postgres_triggers_refuse_as_sqlite_does() {
          VALUES (1, 1, '{not json', 't', 'system');",
         "shopkeep_settings_document_check",
     );
-    pg.run(&format!(
+    pg.ok(&format!(
         "INSERT INTO shopkeep_skus (sku, product_id) VALUES ('ABC-1', {order});"
     ));
     pg.refuses(

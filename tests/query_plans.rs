@@ -75,11 +75,6 @@ const ALLOWED_SCANS: &[(&str, &str)] = &[
          every cart change a write",
     ),
     (
-        "ORDER BY s.customer_id LIMIT 1001",
-        "campaigns.schedule resolves a whole audience, 1,000 members a page, walking the \
-         scores in customer order",
-    ),
-    (
         "SELECT count(*) FROM shopkeep_outbox WHERE acked_at IS NULL",
         "events.pending counts the backlog: the partial index holds unacknowledged events \
          only, so the count grows with the backlog, not with the table",

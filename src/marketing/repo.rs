@@ -927,8 +927,10 @@ fn audience_page(
         );
         bind(&mut sql, clause, Box::new(sku.as_str().to_owned()));
     }
-    sql.push_str(" ORDER BY s.customer_id LIMIT ");
-    sql.push_str(&(limit + 1).to_string());
+    // One candidate more than a page tells whether the candidates run out. Bound, not written
+    // into the text: statements are cached per text, so one text serves every page size.
+    let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+    bind(&mut sql, " ORDER BY s.customer_id LIMIT ?", Box::new(fetch));
     let mut customers = Vec::new();
     let mut cursor = crate::sql::After(after);
     loop {

@@ -138,6 +138,11 @@ impl PgSchema {
         }
     }
 
+    /// The schema's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The connection string of a store in this schema (its `search_path`).
     pub fn config(&self) -> String {
         format!("{} options=-csearch_path={}", self.conninfo, self.name)

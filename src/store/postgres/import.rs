@@ -13,7 +13,7 @@ use crate::access::AuditVerification;
 use crate::access::audit_repo::verify_chain;
 use crate::crypto::KeyRing;
 use crate::error::{Error, ErrorKind, Result, sqlite};
-use crate::sql::{Param, Value, args};
+use crate::sql::{Param, Row, Value, args};
 use crate::store::{Store, StoreOptions, Tx};
 
 /// Keys of `shopkeep_meta` that describe the SQLite file, not the shop.
@@ -44,7 +44,8 @@ impl StoreOptions {
     ///
     /// As [`open`](Self::open) for the file and [`connect_postgres`](Self::connect_postgres)
     /// for the server; `Conflict` naming a table if the target already holds a shop's data;
-    /// `Storage` naming what differs if the copy does not verify (nothing is committed then).
+    /// `Storage` naming what differs if the copy does not verify, or naming the column if the
+    /// file holds text that is not UTF-8 (nothing is committed then).
     pub fn import_sqlite(
         self,
         source: impl AsRef<Path>,
@@ -175,7 +176,9 @@ fn count(tx: &Tx<'_>, table: &str) -> Result<i64> {
 }
 
 /// Copies every row of `table` from the file, in the file's insertion order (a credit note
-/// after the invoice it references), as the file stores it.
+/// after the invoice it references), as the file stores it. Text that is not UTF-8 (which no
+/// shop writes, and PostgreSQL's `text` cannot hold) is refused, naming the column, rather
+/// than copied altered.
 fn copy_table(conn: &rusqlite::Connection, tx: &Tx<'_>, table: &Table) -> Result<()> {
     let without_rowid: bool = conn
         .query_row(
@@ -206,9 +209,10 @@ fn copy_table(conn: &rusqlite::Connection, tx: &Tx<'_>, table: &Table) -> Result
                 continue;
             }
         }
+        let row = Row::sqlite(row);
         let values = (0..table.columns.len())
-            .map(|i| row.get_ref(i).map(owned).map_err(sqlite))
-            .collect::<Result<Vec<Value<'static>>>>()?;
+            .map(|i| row.get::<Value<'static>>(i))
+            .collect::<Result<Vec<_>>>()?;
         let params: Vec<&dyn Param> = values.iter().map(|v| v as &dyn Param).collect();
         tx.execute(&insert, &params)?;
     }
@@ -217,6 +221,12 @@ fn copy_table(conn: &rusqlite::Connection, tx: &Tx<'_>, table: &Table) -> Result
 
 /// Whether `table` holds the same rows on both sides (compared as their values' text, in any
 /// order: these are the few rows migrations seed).
+///
+/// Both sides are read as an owned [`Value`], through the same `Row::get` the repositories
+/// use. The file's values must not be compared as they come (`sql::from_sqlite` gives a
+/// `ValueRef`): its text is bytes, whose `Debug` is a list of numbers (`Text([])`), never equal
+/// to the server's `Text("")`, so every seeded row with a text column (the purge window's
+/// `cutoff`) would look different and be deleted, which its trigger refuses.
 fn same_rows(conn: &rusqlite::Connection, tx: &Tx<'_>, table: &Table) -> Result<bool> {
     let columns = table.columns.join(", ");
     let select = format!("SELECT {columns} FROM {}", table.name);
@@ -225,12 +235,9 @@ fn same_rows(conn: &rusqlite::Connection, tx: &Tx<'_>, table: &Table) -> Result<
     let mut statement = conn.prepare(&select).map_err(sqlite)?;
     let mut rows = statement.query([]).map_err(sqlite)?;
     while let Some(row) = rows.next().map_err(sqlite)? {
+        let row = Row::sqlite(row);
         let values = (0..width)
-            .map(|i| {
-                row.get_ref(i)
-                    .map(|v| format!("{:?}", owned(v)))
-                    .map_err(sqlite)
-            })
+            .map(|i| row.get::<Value<'static>>(i).map(|v| format!("{v:?}")))
             .collect::<Result<Vec<String>>>()?;
         theirs.push(values);
     }
@@ -242,17 +249,6 @@ fn same_rows(conn: &rusqlite::Connection, tx: &Tx<'_>, table: &Table) -> Result<
     theirs.sort();
     ours.sort();
     Ok(theirs == ours)
-}
-
-fn owned(value: rusqlite::types::ValueRef<'_>) -> Value<'static> {
-    use rusqlite::types::ValueRef as V;
-    match value {
-        V::Null => Value::Null,
-        V::Integer(n) => Value::Integer(n),
-        V::Real(x) => Value::Real(x),
-        V::Text(bytes) => Value::Text(String::from_utf8_lossy(bytes).into_owned().into()),
-        V::Blob(bytes) => Value::Blob(bytes.to_vec().into()),
-    }
 }
 
 /// Moves every identity sequence past the largest number copied, so that the next row the
