@@ -13,6 +13,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+#[cfg(feature = "parquet")]
 use common::{count, count_where};
 use shopkeep::access::{CustomerId, Role};
 use shopkeep::catalog::{Sku, TaxCategory, TimeZone, VariantId};

@@ -583,6 +583,22 @@ fn skipped_restart() {
 // ---------------------------------------------------------------------------------------------
 // Moving a shop from its SQLite file to PostgreSQL.
 
+/// `StoreOptions::import_sqlite` under the master key of the tests' files. Without the
+/// `postgres` feature `conninfo()` skips every test that would get here.
+#[cfg(feature = "postgres")]
+fn import(
+    options: shopkeep::StoreOptions,
+    path: &std::path::Path,
+    config: &str,
+) -> shopkeep::Result<Store> {
+    options.import_sqlite(path, config, KeyRing::from_master_key([8; 32]))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn import(_: shopkeep::StoreOptions, _: &std::path::Path, _: &str) -> shopkeep::Result<Store> {
+    unreachable!("conninfo() skips the PostgreSQL tests without the `postgres` feature")
+}
+
 #[test]
 fn a_shop_moves_from_its_file_to_postgres_with_its_history_and_keys() {
     let _server = server();
@@ -635,9 +651,7 @@ fn a_shop_moves_from_its_file_to_postgres_with_its_history_and_keys() {
     let taken = PgSchema::create(&conninfo);
     let other = common::connect_postgres(&taken.config(), &clock);
     product(&other, "OTHER-1", eur("1.00"), TaxCategory::Standard, 1);
-    let err = options()
-        .import_sqlite(&path, &taken.config(), KeyRing::from_master_key([8; 32]))
-        .unwrap_err();
+    let err = import(options(), &path, &taken.config()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
     assert_eq!(
         other
@@ -651,9 +665,7 @@ fn a_shop_moves_from_its_file_to_postgres_with_its_history_and_keys() {
 
     // The move: an empty schema receives every row, verified.
     let target = PgSchema::create(&conninfo);
-    let moved = options()
-        .import_sqlite(&path, &target.config(), KeyRing::from_master_key([8; 32]))
-        .unwrap();
+    let moved = import(options(), &path, &target.config()).unwrap();
     let system = moved.system();
     // The same keys: the audit chain verifies and ends where the file's ended, the customer's
     // encrypted profile opens, and her password still logs her in (which the log records).
@@ -716,9 +728,7 @@ fn a_file_whose_audit_chain_is_broken_is_not_moved_and_the_target_stays_empty() 
     drop(raw);
 
     let target = PgSchema::create(&conninfo);
-    let err = Store::options()
-        .import_sqlite(&path, &target.config(), KeyRing::from_master_key([8; 32]))
-        .unwrap_err();
+    let err = import(Store::options(), &path, &target.config()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
     assert!(err.to_string().contains("audit chain"), "{err}");
     // The whole copy was rolled back: the target holds no product, no audit entry.
@@ -748,9 +758,7 @@ fn a_file_holding_text_that_is_not_utf8_is_not_moved_altered() {
     drop(raw);
 
     let target = PgSchema::create(&conninfo);
-    let err = Store::options()
-        .import_sqlite(&path, &target.config(), KeyRing::from_master_key([8; 32]))
-        .unwrap_err();
+    let err = import(Store::options(), &path, &target.config()).unwrap_err();
     // Refused, naming the column, not copied with the byte replaced.
     assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
     assert!(err.to_string().contains("(description)"), "{err}");

@@ -747,6 +747,8 @@ impl<'c> Tx<'c> {
     /// statements the two dialects cannot share (full-text search, index hints), kept side by
     /// side where they are used.
     pub(crate) fn dialect<'s>(&self, sqlite: &'s str, postgres: &'s str) -> &'s str {
+        #[cfg(not(feature = "postgres"))]
+        let _ = postgres;
         match self.conn {
             Conn::Sqlite(_) => sqlite,
             #[cfg(feature = "postgres")]
