@@ -103,6 +103,44 @@ fn a_postgres_store_migrates_reconnects_and_refuses_what_is_not_its_own() {
     assert_eq!(String::from_utf8_lossy(&tables.stdout).trim(), "1");
 }
 
+#[test]
+fn connections_the_server_ended_are_replaced_without_failing_a_call() {
+    let _server = server();
+    let Some(conninfo) = conninfo() else { return };
+    let schema = PgSchema::create(&conninfo);
+    let clock = common::clock();
+    // A name of its own, so that only this store's sessions are ended below.
+    let name = format!("shopkeep_ended_{}", std::process::id());
+    let store = common::connect_postgres(
+        &format!("{} application_name={name}", schema.config()),
+        &clock,
+    );
+    let mug = product(&store, "MUG-1", eur("12.00"), TaxCategory::Standard, 7);
+    // Several pooled connections at once, so that several go stale.
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| assert_eq!(on_hand(&store, mug), 7));
+        }
+    });
+    let ended = schema.run(&format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{name}';"
+    ));
+    assert!(
+        ended.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ended.stderr)
+    );
+    let ended: u32 = String::from_utf8_lossy(&ended.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(ended >= 1, "no session of the store was ended");
+    // Every connection in the pool is dead; the next calls get fresh ones, and fail none.
+    assert_eq!(on_hand(&store, mug), 7);
+    let cup = product(&store, "CUP-1", eur("8.00"), TaxCategory::Standard, 3);
+    assert_eq!(on_hand(&store, cup), 3);
+}
+
 /// What a short trading day leaves behind, to compare across engines.
 #[derive(Debug, PartialEq)]
 struct Day {

@@ -54,10 +54,9 @@ impl StoreOptions {
     ) -> Result<Store> {
         let file = self.clone().open_with(source.as_ref(), &master)?;
         let (engine, _) = connect(&self, config, &master)?;
-        let conn = engine.connection()?;
-        run(&file, &conn, Access::Write, file.now(), |tx| {
-            copy_and_verify(&file, tx)
-        })?;
+        let now = file.now();
+        let conn = engine.begin(Access::Write, now)?;
+        run(&file, &conn, now, |tx| copy_and_verify(&file, tx))?;
         drop(conn);
         drop(engine);
         // Connected afresh: the server's root key is now the file's.

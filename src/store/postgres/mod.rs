@@ -26,7 +26,7 @@ use std::time::Duration;
 use postgres::{Client, NoTls, Statement};
 
 pub(crate) use values::Raw;
-use values::{PgParam, error, is_retryable, placeholders};
+use values::{PgParam, error, is_disconnected, is_retryable, placeholders};
 
 use super::migrate::{MIGRATIONS, Migration};
 use super::{Store, Tx};
@@ -179,17 +179,11 @@ impl Drop for RollbackOnDrop<'_> {
     }
 }
 
-/// Runs `f` in one transaction on `conn`: committed if it returns `Ok`, rolled back otherwise.
-fn run<T>(
-    store: &Store,
-    conn: &PgConn,
-    access: Access,
-    now: Timestamp,
-    f: impl FnOnce(&Tx<'_>) -> Result<T>,
-) -> Result<T> {
+/// The statements that open a transaction of `access` at `now`.
+fn begin_sql(access: Access, now: Timestamp) -> String {
     // The time is RFC 3339 text of our own making (digits, '-', ':', 'T', '.', 'Z'): safe to
     // write into the statement, which saves a round trip per operation.
-    let begin = match access {
+    match access {
         Access::Read => format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL shopkeep.now = '{}'",
             now.to_rfc3339()
@@ -198,9 +192,18 @@ fn run<T>(
             "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL shopkeep.now = '{}'; {WRITE_LOCK}",
             now.to_rfc3339()
         ),
-    };
+    }
+}
+
+/// Runs `f` in the transaction open on `conn`: committed if it returns `Ok`, rolled back
+/// otherwise.
+fn run<T>(
+    store: &Store,
+    conn: &PgConn,
+    now: Timestamp,
+    f: impl FnOnce(&Tx<'_>) -> Result<T>,
+) -> Result<T> {
     let mut guard = RollbackOnDrop { conn, open: true };
-    conn.batch(&begin)?;
     let outcome = f(&Tx::postgres(store, conn, now));
     let finish = match &outcome {
         Ok(_) => conn.batch("COMMIT"),
@@ -219,8 +222,8 @@ impl Engine {
         now: Timestamp,
         f: impl FnOnce(&Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let conn = self.connection()?;
-        run(store, &conn, Access::Read, now, f)
+        let conn = self.begin(Access::Read, now)?;
+        run(store, &conn, now, f)
     }
 
     /// Runs `f` in a write transaction, again from the start (at most [`MAX_ATTEMPTS`] times in
@@ -233,8 +236,8 @@ impl Engine {
     ) -> Result<T> {
         let mut attempt = 1;
         loop {
-            let conn = self.connection()?;
-            match run(store, &conn, Access::Write, now, &f) {
+            let conn = self.begin(Access::Write, now)?;
+            match run(store, &conn, now, &f) {
                 Err(err) if attempt < MAX_ATTEMPTS && is_retryable(&err) => {
                     drop(conn);
                     std::thread::sleep(backoff(attempt));
@@ -250,6 +253,38 @@ impl Engine {
     /// the server's WAL and replicas are the operator's to bound, see `docs/security.md`).
     pub(crate) fn vacuum_data_keys(&self) -> Result<()> {
         self.connection()?.batch("VACUUM shopkeep_data_keys")
+    }
+
+    /// A pooled connection with a transaction of `access` open on it.
+    ///
+    /// The pool lends connections without testing them first (that would cost a round trip
+    /// per transaction); a connection the server closed since its last use (a restart, an idle
+    /// timeout) fails here, before anything ran, and is discarded for the next one.
+    fn begin(&self, access: Access, now: Timestamp) -> Result<r2d2::PooledConnection<Manager>> {
+        let begin = begin_sql(access, now);
+        let mut spare = self.pool.max_size();
+        loop {
+            let conn = self.connection()?;
+            let begun = {
+                let mut guard = RollbackOnDrop {
+                    conn: &conn,
+                    open: true,
+                };
+                let begun = conn.batch(&begin);
+                guard.open = begun.is_err();
+                begun
+            };
+            match begun {
+                Ok(()) => return Ok(conn),
+                Err(err)
+                    if spare > 0
+                        && (is_disconnected(&err) || conn.session.borrow().client.is_closed()) =>
+                {
+                    spare -= 1;
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     fn connection(&self) -> Result<r2d2::PooledConnection<Manager>> {
@@ -296,6 +331,7 @@ pub(super) fn connect(
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
+        .test_on_check_out(false)
         .connection_timeout(options.pool_timeout.max(Duration::from_millis(1)))
         .build(Manager { config, setup })
         .map_err(|err| {

@@ -251,6 +251,19 @@ pub(crate) fn is_retryable(err: &Error) -> bool {
         })
 }
 
+/// Whether `err` says the connection is gone: closed, or ended by the server (a restart, an
+/// administrator terminating it: SQLSTATE 57P01 to 57P03 and class 08, connection exceptions).
+pub(crate) fn is_disconnected(err: &Error) -> bool {
+    StdError::source(err)
+        .and_then(|source| source.downcast_ref::<postgres::Error>())
+        .is_some_and(|err| {
+            err.is_closed()
+                || err.code().is_some_and(|code| {
+                    code.code().starts_with("57P") || code.code().starts_with("08")
+                })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
