@@ -49,20 +49,10 @@ use aes_gcm::Aes256Gcm;
 use aes_gcm::KeyInit;
 use chrono::Datelike;
 use rusqlite::{Connection, OptionalExtension, params};
-use shopkeep::catalog::{ShopSettings, TimeZone};
-use shopkeep::customers::VatId;
 use shopkeep::orders::{CartRef, Checkout, IdempotencyKey, Payment};
 use shopkeep::store::Durability;
-use support::{Shop, audit, baseline_connection, mac, open, seal, shop_settings, uuid7};
-
-/// The shop every side runs: a German seller with a VAT id, net prices, invoices on payment.
-fn settings() -> ShopSettings {
-    let seller = support::seller().vat_id(VatId::parse("DE123456788").unwrap());
-    shop_settings(seller)
-        .time_zone(TimeZone::parse("Europe/Berlin").unwrap())
-        .build()
-        .unwrap()
-}
+use support::sale_settings as settings;
+use support::{Shop, audit, baseline_connection, mac, open, seal, uuid7};
 
 /// The calls of a sale, timed apart to show where each side spends.
 const PHASES: [&str; 4] = ["3 x carts.add", "checkout", "mark_paid", "invoices.issue"];

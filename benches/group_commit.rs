@@ -38,6 +38,7 @@ use shopkeep::access::CustomerId;
 use shopkeep::catalog::{ShopSettings, VariantId};
 use shopkeep::orders::{CartRef, Checkout, IdempotencyKey, Payment};
 use shopkeep::store::Durability;
+use support::env;
 use support::{Shop, shop_settings, tmpfs};
 
 const CALLERS: usize = 8;
@@ -64,13 +65,6 @@ impl Mode {
             Mode::Serial | Mode::Batched => CALLERS,
         }
     }
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn settings() -> ShopSettings {

@@ -47,6 +47,7 @@ use shopkeep::marketing::{
 };
 use shopkeep::store::Durability;
 use shopkeep::{Currency, KeyRing, Money, Store};
+use support::env;
 use support::{baseline_connection, shop_settings, tmpfs};
 
 /// The bench's "now": the reports run as of this instant.
@@ -108,13 +109,6 @@ impl Random {
             .as_uuid()
             .as_bytes()
     }
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn text(millis: i64) -> String {

@@ -50,33 +50,18 @@ use chrono::Datelike;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 use shopkeep::access::CustomerId;
-use shopkeep::catalog::{ShopSettings, TimeZone, VariantId};
+use shopkeep::catalog::VariantId;
 use shopkeep::crypto::PasswordParams;
-use shopkeep::customers::VatId;
 use shopkeep::orders::{CartRef, Checkout, IdempotencyKey, Payment};
 use shopkeep::{KeyRing, Store};
-use support::{Shop, mac, open, seal, shop_settings, uuid7};
+use support::env;
+use support::sale_settings as settings;
+use support::{Shop, mac, open, seal, uuid7};
 
 const CALLERS: [usize; 3] = [1, 8, 32];
 
 /// Stands for the version and key id that precede shopkeep's sealed values.
 const HEADER: [u8; 5] = [1, 0, 0, 0, 1];
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// The shop both sides run: a German seller with a VAT id, net prices, invoices on payment.
-fn settings() -> ShopSettings {
-    let seller = support::seller().vat_id(VatId::parse("DE123456788").unwrap());
-    shop_settings(seller)
-        .time_zone(TimeZone::parse("Europe/Berlin").unwrap())
-        .build()
-        .unwrap()
-}
 
 /// A schema of its own on the bench server, dropped with everything in it when dropped.
 struct Schema {

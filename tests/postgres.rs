@@ -747,26 +747,33 @@ fn a_shop_moves_from_its_file_to_postgres_with_its_history_and_keys() {
     product(&moved, "NEW-1", eur("2.00"), TaxCategory::Standard, 1);
 }
 
-#[test]
-fn a_file_whose_audit_chain_is_broken_is_not_moved_and_the_target_stays_empty() {
-    let _server = server();
-    let Some(conninfo) = conninfo() else { return };
+/// Moves a file holding one product, after `edit` (SQL run on the file by hand), to a fresh
+/// schema; returns the refusal and the schema.
+fn move_edited_file(conninfo: &str, edit: &str) -> (shopkeep::Error, PgSchema) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shop.db");
     let file = Store::open(&path, KeyRing::from_master_key([8; 32])).unwrap();
     product(&file, "MUG-1", eur("12.00"), TaxCategory::Standard, 3);
     drop(file);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(edit)
+        .unwrap();
+    let target = PgSchema::create(conninfo);
+    let err = import(Store::options(), &path, &target.config()).unwrap_err();
+    (err, target)
+}
+
+#[test]
+fn a_file_whose_audit_chain_is_broken_is_not_moved_and_the_target_stays_empty() {
+    let _server = server();
+    let Some(conninfo) = conninfo() else { return };
     // Someone with the file rewrote history: the first audit entry names another principal.
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    raw.execute_batch(
+    let (err, target) = move_edited_file(
+        &conninfo,
         "DROP TRIGGER shopkeep_audit_no_update;
          UPDATE shopkeep_audit SET principal = 'mallory' WHERE seq = 1;",
-    )
-    .unwrap();
-    drop(raw);
-
-    let target = PgSchema::create(&conninfo);
-    let err = import(Store::options(), &path, &target.config()).unwrap_err();
+    );
     assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
     assert!(err.to_string().contains("audit chain"), "{err}");
     // The whole copy was rolled back: the target holds no product, no audit entry.
@@ -784,19 +791,11 @@ fn a_file_whose_audit_chain_is_broken_is_not_moved_and_the_target_stays_empty() 
 fn a_file_holding_text_that_is_not_utf8_is_not_moved_altered() {
     let _server = server();
     let Some(conninfo) = conninfo() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shop.db");
-    let file = Store::open(&path, KeyRing::from_master_key([8; 32])).unwrap();
-    product(&file, "MUG-1", eur("12.00"), TaxCategory::Standard, 3);
-    drop(file);
     // Bytes no shop writes: SQLite keeps them in a TEXT column, PostgreSQL's text cannot.
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    raw.execute_batch("UPDATE shopkeep_products SET description = CAST(x'6d75ff67' AS TEXT);")
-        .unwrap();
-    drop(raw);
-
-    let target = PgSchema::create(&conninfo);
-    let err = import(Store::options(), &path, &target.config()).unwrap_err();
+    let (err, target) = move_edited_file(
+        &conninfo,
+        "UPDATE shopkeep_products SET description = CAST(x'6d75ff67' AS TEXT);",
+    );
     // Refused, naming the column, not copied with the byte replaced.
     assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
     assert!(err.to_string().contains("(description)"), "{err}");

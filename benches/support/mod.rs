@@ -14,10 +14,10 @@ use sha2::Sha256;
 use shopkeep::access::CustomerId;
 use shopkeep::catalog::{
     Contact, CountryTaxes, NewProduct, PostalAddress, Seller, ShopSettings, ShopSettingsBuilder,
-    Sku, StockChange, TaxCategory, TaxTable, VariantId,
+    Sku, StockChange, TaxCategory, TaxTable, TimeZone, VariantId,
 };
 use shopkeep::crypto::{Password, PasswordParams};
-use shopkeep::customers::{Address, Country, NewCustomer, Phone};
+use shopkeep::customers::{Address, Country, NewCustomer, Phone, VatId};
 use shopkeep::money::TaxRate;
 use shopkeep::orders::PriceMode;
 use shopkeep::store::Durability;
@@ -31,6 +31,24 @@ pub fn tmpfs() -> PathBuf {
     } else {
         std::env::temp_dir()
     }
+}
+
+/// The number in environment variable `name`, or `default`.
+pub fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The shop the whole-sale benches run: a German seller with a VAT id, net prices, invoices on
+/// payment, the Berlin time zone.
+pub fn sale_settings() -> ShopSettings {
+    let seller = seller().vat_id(VatId::parse("DE123456788").unwrap());
+    shop_settings(seller)
+        .time_zone(TimeZone::parse("Europe/Berlin").unwrap())
+        .build()
+        .unwrap()
 }
 
 /// The bench shop's seller: a Berlin GmbH with a tax number.
