@@ -182,9 +182,9 @@
 //! - `query-log`: hidden, logs every statement the connections run, for the query-plan test.
 //! - `pdf`: `invoices::to_pdf`, invoices and credit notes as A4 PDF documents with an
 //!   embedded font.
-//! - `postgres`: `Store::connect_postgres`, the store on a PostgreSQL server, and
-//!   `StoreOptions::import_sqlite`, the move of a shop's file there (see
-//!   [backends](guide::backends)).
+//! - `postgres`: `Store::connect_postgres`, the store on a PostgreSQL server (over TLS with
+//!   `StoreOptions::postgres_tls`), and `StoreOptions::import_sqlite`, the move of a shop's
+//!   file there (see [backends](guide::backends)).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 

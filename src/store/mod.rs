@@ -58,6 +58,9 @@ pub use report::{ConnectionReport, ConnectionRole};
 pub use scrub::WalScrub;
 
 #[cfg(feature = "postgres")]
+pub use postgres::PostgresTls;
+
+#[cfg(feature = "postgres")]
 pub(crate) use postgres::Raw as PostgresValue;
 
 use crate::access::LoginThrottle;
@@ -204,6 +207,8 @@ pub struct StoreOptions {
     password_policy: PasswordPolicy,
     sessions: SessionSettings,
     login_throttle: LoginThrottle,
+    #[cfg(feature = "postgres")]
+    postgres_tls: Option<PostgresTls>,
 }
 
 impl Default for StoreOptions {
@@ -219,6 +224,8 @@ impl Default for StoreOptions {
             password_policy: PasswordPolicy::default(),
             sessions: SessionSettings::default(),
             login_throttle: LoginThrottle::default(),
+            #[cfg(feature = "postgres")]
+            postgres_tls: None,
         }
     }
 }
@@ -296,6 +303,26 @@ impl StoreOptions {
     /// How failed logins (customers and staff) are throttled. Default: [`LoginThrottle::default`].
     pub fn login_throttle(mut self, throttle: LoginThrottle) -> Self {
         self.login_throttle = throttle;
+        self
+    }
+
+    /// Encrypts every connection [`connect_postgres`](Self::connect_postgres) makes with TLS and
+    /// verifies the server's certificate and name against `tls`'s roots (feature `postgres`).
+    /// Default: plain connections, for a server on a Unix socket or a private network.
+    ///
+    /// ```no_run
+    /// use shopkeep::store::PostgresTls;
+    /// use shopkeep::{KeyRing, Store};
+    ///
+    /// let ca = std::fs::read("/etc/shop/db-ca.pem")?; // the authority that signed the server's certificate
+    /// let store = Store::options()
+    ///     .postgres_tls(PostgresTls::from_root_pem(&ca)?)
+    ///     .connect_postgres("host=db1.internal user=shop dbname=shop", KeyRing::from_master_key([7; 32]))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn postgres_tls(mut self, tls: PostgresTls) -> Self {
+        self.postgres_tls = Some(tls);
         self
     }
 
@@ -388,7 +415,8 @@ impl StoreOptions {
     /// options keep their meaning: [`readers`](Self::readers) is the size of the connection
     /// pool, [`busy_timeout`](Self::busy_timeout) is PostgreSQL's `lock_timeout`,
     /// [`Durability::Full`] is `synchronous_commit = on` and [`Durability::Normal`] is `off`.
-    /// Connections are not encrypted: reach the server over a Unix socket or a private network.
+    /// Connections are plain unless [`postgres_tls`](Self::postgres_tls) gives TLS settings: then
+    /// every connection is TLS and the server's certificate and name are verified.
     ///
     /// ```no_run
     /// use shopkeep::{KeyRing, Store};
@@ -403,8 +431,11 @@ impl StoreOptions {
     /// # Errors
     ///
     /// - `Validation` for options out of range, as [`open`](Self::open), and (field `config`)
-    ///   for a connection string that does not parse;
-    /// - `Storage` if the server cannot be reached within the pool timeout, or refuses the login;
+    ///   for a connection string that does not parse, or whose `sslmode` contradicts the TLS
+    ///   settings (`require` without them, `disable` with them);
+    /// - `Storage` if the server cannot be reached within the pool timeout, refuses the login,
+    ///   or (with TLS settings) refuses TLS or presents a certificate the roots do not vouch
+    ///   for the host's name;
     /// - `NotADatabase` if the schema holds another application's tables; `SchemaTooNew` if a
     ///   newer shopkeep migrated it;
     /// - `Crypto` if `master` is not the store's master key.

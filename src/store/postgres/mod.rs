@@ -12,10 +12,13 @@
 //!   future write without the lock stays correct.
 //! - **Reads** run `REPEATABLE READ READ ONLY`: one snapshot per operation, as on SQLite.
 //! - **The store's clock** reaches the triggers as `SET LOCAL shopkeep.now`.
+//! - **TLS** (`tls`), when the options give it: rustls, the server's certificate and name
+//!   verified, `sslmode=require` so that a refusal never falls back to plain text.
 //! - **Placeholders** are rewritten from `?1` to `$1` once per statement text, and the prepared
 //!   statement is cached on its connection.
 
 mod import;
+mod tls;
 mod values;
 
 use std::cell::RefCell;
@@ -23,8 +26,11 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
+use postgres::config::SslMode;
 use postgres::{Client, NoTls, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
+pub use tls::PostgresTls;
 pub(crate) use values::Raw;
 use values::{PgParam, error, is_disconnected, is_retryable, placeholders};
 
@@ -71,16 +77,21 @@ struct Session {
 /// Opens connections for the pool, each set up with the store's options.
 struct Manager {
     config: postgres::Config,
+    tls: Option<MakeRustlsConnect>,
     /// Statements run once on every new connection (`SET lock_timeout ...`).
     setup: String,
 }
 
 impl r2d2::ManageConnection for Manager {
     type Connection = PgConn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
-        let mut client = self.config.connect(NoTls)?;
+    fn connect(&self) -> std::result::Result<PgConn, ConnectError> {
+        let mut client = match &self.tls {
+            None => self.config.connect(NoTls),
+            Some(tls) => self.config.connect(tls.clone()),
+        }
+        .map_err(ConnectError::from)?;
         client.batch_execute(&self.setup)?;
         Ok(PgConn {
             session: RefCell::new(Session {
@@ -90,14 +101,41 @@ impl r2d2::ManageConnection for Manager {
         })
     }
 
-    fn is_valid(&self, conn: &mut PgConn) -> std::result::Result<(), postgres::Error> {
-        conn.session.get_mut().client.simple_query("").map(drop)
+    fn is_valid(&self, conn: &mut PgConn) -> std::result::Result<(), ConnectError> {
+        Ok(conn.session.get_mut().client.simple_query("").map(drop)?)
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
         conn.session.get_mut().client.is_closed()
     }
 }
+
+/// Why a connection could not be made, with the causes the client keeps as sources spelled
+/// out: the pool reports an error by its text alone, and "error performing TLS handshake" or
+/// "db error" says nothing a host can act on without them.
+#[derive(Debug)]
+pub(crate) struct ConnectError(String);
+
+impl From<postgres::Error> for ConnectError {
+    fn from(err: postgres::Error) -> Self {
+        let mut text = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        ConnectError(text)
+    }
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConnectError {}
 
 impl PgConn {
     /// Runs statements without parameters or results (`BEGIN ...`, a migration file).
@@ -313,12 +351,13 @@ pub(super) fn connect(
     config: &str,
     master: &KeyRing,
 ) -> Result<(Engine, Keys)> {
-    let config = postgres::Config::from_str(config).map_err(|err| {
+    let mut config = postgres::Config::from_str(config).map_err(|err| {
         Error::validation(
             "config",
             format!("not a PostgreSQL connection string: {err}"),
         )
     })?;
+    let tls = tls_connector(&mut config, options.postgres_tls.as_ref())?;
     let setup = format!(
         "SET lock_timeout = {}; SET synchronous_commit = {}; SET client_min_messages = warning",
         options.busy_timeout.as_millis(),
@@ -333,7 +372,7 @@ pub(super) fn connect(
         .min_idle(Some(1))
         .test_on_check_out(false)
         .connection_timeout(options.pool_timeout.max(Duration::from_millis(1)))
-        .build(Manager { config, setup })
+        .build(Manager { config, tls, setup })
         .map_err(|err| {
             Error::new(
                 ErrorKind::Storage,
@@ -346,6 +385,31 @@ pub(super) fn connect(
     let keys = root_key(&conn, master)?;
     drop(conn);
     Ok((engine, keys))
+}
+
+/// The TLS connector for `tls`, with the connection string's `sslmode` made to agree: with TLS
+/// settings every connection must be TLS (`require`: never the plain fallback of libpq's
+/// default `prefer`); without them, a string that asks for TLS is refused rather than
+/// connected in plain text.
+fn tls_connector(
+    config: &mut postgres::Config,
+    tls: Option<&PostgresTls>,
+) -> Result<Option<MakeRustlsConnect>> {
+    match (tls, config.get_ssl_mode()) {
+        (None, SslMode::Require) => Err(Error::validation(
+            "config",
+            "sslmode=require needs TLS settings: StoreOptions::postgres_tls",
+        )),
+        (None, _) => Ok(None),
+        (Some(_), SslMode::Disable) => Err(Error::validation(
+            "config",
+            "sslmode=disable contradicts the TLS settings of StoreOptions::postgres_tls",
+        )),
+        (Some(tls), _) => {
+            config.ssl_mode(SslMode::Require);
+            Ok(Some(MakeRustlsConnect::new(tls.client_config()?)))
+        }
+    }
 }
 
 /// Applies every migration the database lacks, each in its own transaction under an advisory
