@@ -110,22 +110,15 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-/// Why a connection could not be made, with the causes the client keeps as sources spelled
-/// out: the pool reports an error by its text alone, and "error performing TLS handshake" or
-/// "db error" says nothing a host can act on without them.
+/// Why a connection could not be made, as the text [`error`] gives it: the pool reports its
+/// last connection error by text alone, and the client's own ("db error") says nothing a host
+/// can act on.
 #[derive(Debug)]
 pub(crate) struct ConnectError(String);
 
 impl From<postgres::Error> for ConnectError {
     fn from(err: postgres::Error) -> Self {
-        let mut text = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        ConnectError(text)
+        ConnectError(error(err).message().to_owned())
     }
 }
 

@@ -220,7 +220,9 @@ pub(crate) fn placeholders(sql: &str) -> Cow<'_, str> {
 /// A PostgreSQL error as shopkeep reports it: a violated constraint or a trigger's refusal is
 /// a `Conflict` (as SQLite's constraint errors are), a serialization failure or deadlock too
 /// (after the store has retried it); anything else is `Storage`. The message is the server's
-/// own, so a trigger's refusal reads the same on both engines.
+/// own, so a trigger's refusal reads the same on both engines; a client-side error (the
+/// network, TLS) spells out its causes, since its own text ("error performing TLS handshake")
+/// names none.
 pub(crate) fn error(err: postgres::Error) -> Error {
     let conflict = err.code().is_some_and(|code| {
         code.code().starts_with("23")
@@ -235,9 +237,21 @@ pub(crate) fn error(err: postgres::Error) -> Error {
     };
     let message = match err.as_db_error() {
         Some(db) => db.message().to_owned(),
-        None => err.to_string(),
+        None => with_causes(&err),
     };
     Error::new(kind, message).with_source(err)
+}
+
+/// `err`'s text followed by that of each of its sources, joined by ": ".
+fn with_causes(err: &postgres::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Whether `err` is a transaction the server aborted to keep transactions serializable (or to
